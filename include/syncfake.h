@@ -1,0 +1,454 @@
+/*
+ * syncfake.h: a deterministic, in-process fake of Twilio Sync Message Streams.
+ *
+ * One opaque handle (sf_fake) holds a whole service: accounts, API keys, Sync services,
+ * streams, the per-stream publish rate limiter, TTL expiry and the fake's clock. There is no
+ * global state, so independent fakes may live in different threads; one fake must not be used
+ * by two threads at once.
+ *
+ * Conventions, the same in every function:
+ *   - Endpoints read `sf_<resource>_<verb>(fake, parent ids..., params, out, err)`.
+ *   - They return an sf_status; SF_OK is 0. On failure the optional caller-owned `err` is filled
+ *     with exactly the Twilio error body (HTTP status, code, message, more_info), and nothing in
+ *     the fake has changed: no stream, no message, no rate-limit token, no SID spent.
+ *   - Strings passed in are borrowed for the duration of the call only; the fake copies what it
+ *     keeps. Records returned are value structs owned by the caller. Pages are allocated by the
+ *     fake and released with the matching *_page_free.
+ *   - `account_sid` NULL means the fake's own (default) account. A service that belongs to
+ *     another account is reported as not found (404/20404), exactly as if it did not exist.
+ *   - A stream is addressed by its SID or by its unique name (`stream_id`): a value shaped like
+ *     ^TO[0-9a-fA-F]{32}$ is a SID, anything else a unique name.
+ *   - Time: every call reads the clock once ("now"), first runs everything that fell due up to
+ *     now (expiries), then acts at now. Times are milliseconds since the Unix epoch (sf_ms).
+ */
+#ifndef SYNCFAKE_H
+#define SYNCFAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SF_API __attribute__((visibility("default")))
+#else
+#define SF_API
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Sizes                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+#define SF_SID_LEN 34                 /* "TO" + 32 lowercase hex digits */
+#define SF_SID_SIZE (SF_SID_LEN + 1)
+#define SF_UNIQUE_NAME_CAP 1024       /* hard ceiling for limits.unique_name_max */
+#define SF_FRIENDLY_NAME_CAP 1024     /* hard ceiling for limits.friendly_name_max */
+#define SF_WEBHOOK_URL_CAP 2048       /* hard ceiling for limits.webhook_url_max */
+#define SF_SECRET_CAP 128             /* auth tokens and API key secrets */
+#define SF_BASE_URL_CAP 512
+#define SF_DATA_CAP (1024 * 1024)     /* hard ceiling for limits.max_data_bytes */
+#define SF_PAGE_SIZE_CAP 1000         /* hard ceiling for limits.page_size_max */
+#define SF_PAGE_TOKEN_SIZE 40         /* opaque page tokens fit in this, NUL included */
+#define SF_ERROR_MESSAGE_SIZE 1200
+#define SF_MORE_INFO_SIZE 64
+#define SF_CREATED_BY_SIZE 257
+
+/* 2015-07-30T20:00:00Z: where the built-in manual clock starts unless told otherwise. */
+#define SF_DEFAULT_EPOCH_MS INT64_C(1438286400000)
+#define SF_DEFAULT_BASE_URL "https://sync.twilio.com"
+
+typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Status and errors: one table, X(name, http status, Twilio code, Twilio message)           */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The 404 message is a format: its %s is the requested path without "/v1". */
+#define SF_STATUS_MAP(X)                                                                      \
+    X(OK, 200, 0, "OK")                                                                       \
+    X(ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter")                                  \
+    X(ERR_INVALID_PARAMETER, 400, 20001, "Invalid parameter")                                 \
+    X(ERR_AUTHENTICATE, 401, 20003, "Authenticate")                                           \
+    X(ERR_NOT_FOUND, 404, 20404, "The requested resource %s was not found")                   \
+    X(ERR_METHOD_NOT_ALLOWED, 405, 20004, "Method not allowed")                               \
+    X(ERR_NOMEM, 500, 20500, "Internal Server Error")                                         \
+    X(ERR_DATA_TOO_LARGE, 413, 54006, "Request entity too large")                             \
+    X(ERR_DATA_INVALID, 400, 54008, "Invalid JSON")                                   \
+    X(ERR_RATE_LIMITED, 429, 54009, "Rate limit exceeded")                                    \
+    X(ERR_NO_PARAMETERS, 400, 54010, "No parameters specified")                               \
+    X(ERR_INVALID_TTL, 400, 54011, "Invalid TTL")                                             \
+    X(ERR_INVALID_WEBHOOK_URL, 400, 54051, "Invalid webhook URL")                             \
+    X(ERR_INVALID_FRIENDLY_NAME, 400, 54053, "Invalid friendly name")                         \
+    X(ERR_DATA_MISSING, 400, 54251, "Invalid Message Stream Message data")                                 \
+    X(ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists")                       \
+    X(ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name")                             \
+    X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                               \
+    X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
+    X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
+    X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")
+
+typedef enum sf_status {
+#define SF__STATUS_ENUM(name, http, code, msg) SF_##name,
+    SF_STATUS_MAP(SF__STATUS_ENUM)
+#undef SF__STATUS_ENUM
+    SF_STATUS_COUNT
+} sf_status;
+
+/* Exactly Twilio's error body. `message` may add detail only for errors that Twilio's wire
+ * contract never shows (SF_ERR_INVALID_ARGUMENT, SF_ERR_CLOCK_NOT_MANUAL, SF_ERR_CONFLICT). */
+typedef struct sf_error {
+    sf_status status;
+    int http_status;
+    int code;                                   /* Twilio error code, 0 for SF_OK */
+    char message[SF_ERROR_MESSAGE_SIZE];
+    char more_info[SF_MORE_INFO_SIZE];          /* https://www.twilio.com/docs/errors/<code> */
+} sf_error;
+
+/* Static strings for a status: its enum name ("SF_ERR_NOT_FOUND") and Twilio message. */
+SF_API const char *sf_status_name(sf_status status);
+SF_API const char *sf_status_message(sf_status status);
+SF_API int sf_status_http(sf_status status);
+SF_API int sf_status_code(sf_status status);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Options                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Every limit of the behaviour contract, with Twilio's values as defaults. */
+typedef struct sf_limits {
+    size_t max_data_bytes;            /* 4096: publish Data size, bytes as sent (413/54006) */
+    uint32_t publish_rate_per_s;      /* 30 tokens/s refill; 0 lifts the rate limit */
+    uint32_t publish_burst;           /* 300: bucket capacity (429/54009) */
+    size_t unique_name_max;           /* 320 characters (400/54302) */
+    int64_t ttl_max_s;                /* 31536000 (400/54011) */
+    uint32_t page_size_default;       /* 50 */
+    uint32_t page_size_max;           /* 100 (400/54454) */
+    size_t friendly_name_max;         /* 255 (400/54053) */
+    size_t webhook_url_max;           /* 512 (400/54051) */
+    int64_t debouncing_window_min_ms; /* 1000 (400/20001) */
+    int64_t debouncing_window_max_ms; /* 30000 */
+} sf_limits;
+
+/* Clock callback: returns the current time. It may go backwards; the fake never does (it
+ * keeps the latest time it has seen). */
+typedef sf_ms (*sf_clock_fn)(void *user);
+
+typedef enum sf_clock_kind {
+    SF_CLOCK_MANUAL = 0, /* starts at manual_start_ms, moves only by sf_clock_advance/set */
+    SF_CLOCK_SYSTEM,     /* CLOCK_REALTIME */
+    SF_CLOCK_CALLBACK    /* clock_fn(clock_user) */
+} sf_clock_kind;
+
+/* Allocator used for every byte the fake owns. All three functions or none. */
+typedef struct sf_allocator {
+    void *(*malloc_fn)(size_t size, void *user);
+    void *(*realloc_fn)(void *ptr, size_t size, void *user);
+    void (*free_fn)(void *ptr, void *user);
+    void *user;
+} sf_allocator;
+
+typedef struct sf_options {
+    uint64_t seed;               /* SIDs, tokens and secrets derive from it; default 1 */
+    sf_clock_kind clock;         /* default SF_CLOCK_MANUAL */
+    sf_ms manual_start_ms;       /* default SF_DEFAULT_EPOCH_MS */
+    sf_clock_fn clock_fn;        /* SF_CLOCK_CALLBACK only */
+    void *clock_user;
+    sf_allocator allocator;      /* zeroed: the C library's */
+    const char *account_sid;     /* NULL: minted from the seed */
+    const char *auth_token;      /* NULL: minted from the seed (32 hex digits) */
+    const char *base_url;        /* NULL: SF_DEFAULT_BASE_URL; no trailing slash */
+    sf_limits limits;
+} sf_options;
+
+/* Fills `opts` with the defaults above. */
+SF_API void sf_options_init(sf_options *opts);
+SF_API void sf_limits_init(sf_limits *limits);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lifecycle                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct sf_fake sf_fake;
+
+/* Creates a fake. `opts` NULL means defaults. Strings in `opts` are copied. On success *out
+ * owns a new fake to release with sf_fake_free. Errors: SF_ERR_INVALID_ARGUMENT (bad option,
+ * a limit above its *_CAP, malformed account SID), SF_ERR_NOMEM. */
+SF_API sf_status sf_fake_new(const sf_options *opts, sf_fake **out, sf_error *err);
+
+/* Releases the fake and everything it owns. NULL is a no-op. */
+SF_API void sf_fake_free(sf_fake *fake);
+
+/* Back to a fresh state with the same options: no services, extra accounts or keys; counters,
+ * SIDs and the manual clock start over, so a reset fake repeats a new one byte for byte. */
+SF_API sf_status sf_fake_reset(sf_fake *fake, sf_error *err);
+
+/* The options in force (strings owned by the fake, valid until sf_fake_free). */
+SF_API const sf_options *sf_fake_options(const sf_fake *fake);
+
+/* The default account's SID and auth token (owned by the fake). */
+SF_API const char *sf_fake_account_sid(const sf_fake *fake);
+SF_API const char *sf_fake_auth_token(const sf_fake *fake);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Time                                                                                      */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The fake's current time, as last sampled (reads the clock for non-manual clocks). */
+SF_API sf_ms sf_clock_now(sf_fake *fake);
+
+/* Manual clock only: move forward by `delta_ms` (>= 0) or to `now_ms` (>= now), running every
+ * event due on the way in (due time, sequence) order; each runs with the clock at its due
+ * time. Errors: SF_ERR_CLOCK_NOT_MANUAL, SF_ERR_INVALID_ARGUMENT (negative or backwards). */
+SF_API sf_status sf_clock_advance(sf_fake *fake, sf_ms delta_ms, sf_error *err);
+SF_API sf_status sf_clock_set(sf_fake *fake, sf_ms now_ms, sf_error *err);
+
+/* For any clock: samples it and runs everything due. Returns the number of events run. */
+SF_API size_t sf_run_due(sf_fake *fake);
+
+/* Due time of the earliest pending event (an expiry). false when nothing is pending. */
+SF_API bool sf_next_event_time(const sf_fake *fake, sf_ms *out);
+
+/* Number of events waiting in the fake's queue. */
+SF_API size_t sf_pending_events(const sf_fake *fake);
+
+/* Formats `t` as "2015-07-30T20:00:00Z" (rounded down to the second) into buf[21]. */
+SF_API void sf_format_iso8601(sf_ms t, char buf[21]);
+
+/* Formats `t` as RFC 7231 "Thu, 30 Jul 2015 20:00:00 GMT" into buf[30]. */
+SF_API void sf_format_http_date(sf_ms t, char buf[30]);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Accounts and API keys (the default account exists from the start)                         */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct sf_account_params {
+    const char *sid;        /* NULL: minted; else must be ^AC[0-9a-f]{32}$ */
+    const char *auth_token; /* NULL: minted; else 1..SF_SECRET_CAP-1 printable characters */
+} sf_account_params;
+
+typedef struct sf_account_record {
+    char sid[SF_SID_SIZE];
+    char auth_token[SF_SECRET_CAP];
+} sf_account_record;
+
+typedef struct sf_api_key_params {
+    const char *sid;    /* NULL: minted; else ^SK[0-9a-f]{32}$ */
+    const char *secret; /* NULL: minted */
+} sf_api_key_params;
+
+typedef struct sf_api_key_record {
+    char sid[SF_SID_SIZE];
+    char account_sid[SF_SID_SIZE];
+    char secret[SF_SECRET_CAP];
+} sf_api_key_record;
+
+/* Errors: SF_ERR_INVALID_ARGUMENT, SF_ERR_CONFLICT (SID taken), SF_ERR_NOMEM. */
+SF_API sf_status sf_account_create(sf_fake *fake, const sf_account_params *params,
+                                   sf_account_record *out, sf_error *err);
+/* Errors: SF_ERR_INVALID_ARGUMENT, SF_ERR_NOT_FOUND (account), SF_ERR_CONFLICT, NOMEM. */
+SF_API sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
+                                   const sf_api_key_params *params, sf_api_key_record *out,
+                                   sf_error *err);
+
+/* HTTP Basic credentials: user = account SID with its auth token, or API key SID with its
+ * secret. On success copies the authenticated account SID into account_sid_out.
+ * Errors: SF_ERR_AUTHENTICATE (401/20003), SF_ERR_INVALID_ARGUMENT. */
+SF_API sf_status sf_authenticate(sf_fake *fake, const char *user, const char *password,
+                                 char account_sid_out[SF_SID_SIZE], sf_error *err);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Paging (same shape for services and streams)                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct sf_page_params {
+    bool has_page_size;
+    int64_t page_size;      /* 1..limits.page_size_max, else 400/54454 */
+    bool has_page;
+    int64_t page;           /* >= 0; without a token selects page*page_size, else informational */
+    const char *page_token; /* NULL or as issued in a page; else 400/54453 */
+} sf_page_params;
+
+/* Common part of a returned page. Items are in creation order. */
+typedef struct sf_page_info {
+    int64_t page;            /* the page number this page answers as */
+    uint32_t page_size;
+    size_t count;            /* records in this page */
+    bool has_next;
+    char next_token[SF_PAGE_TOKEN_SIZE];
+    bool has_previous;
+    char previous_token[SF_PAGE_TOKEN_SIZE];
+} sf_page_info;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Services                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef enum sf_opt_bool { SF_BOOL_UNSET = 0, SF_BOOL_FALSE, SF_BOOL_TRUE } sf_opt_bool;
+
+typedef struct sf_service_params {
+    const char *friendly_name; /* NULL: not given; 1..limits.friendly_name_max (54053) */
+    const char *webhook_url;   /* NULL: not given; absolute http(s) URL (54051) */
+    sf_opt_bool reachability_webhooks_enabled;
+    sf_opt_bool acl_enabled;
+    sf_opt_bool reachability_debouncing_enabled;
+    sf_opt_bool webhooks_from_rest_enabled;
+    bool has_reachability_debouncing_window;
+    int64_t reachability_debouncing_window; /* ms, limits.debouncing_window_* (20001) */
+} sf_service_params;
+
+typedef struct sf_service_record {
+    char sid[SF_SID_SIZE];
+    char account_sid[SF_SID_SIZE];
+    bool has_friendly_name;
+    char friendly_name[SF_FRIENDLY_NAME_CAP + 1];
+    bool has_webhook_url;
+    char webhook_url[SF_WEBHOOK_URL_CAP + 1];
+    bool webhooks_from_rest_enabled;
+    bool reachability_webhooks_enabled;
+    bool acl_enabled;
+    bool reachability_debouncing_enabled;
+    int64_t reachability_debouncing_window;
+    sf_ms date_created_ms;
+    sf_ms date_updated_ms;
+} sf_service_record;
+
+typedef struct sf_service_page {
+    sf_page_info info;
+    sf_service_record *records; /* info.count records, owned by the page */
+} sf_service_page;
+
+/* `params` NULL means no parameters. Errors: 54053, 54051, 20001 (window), NOMEM. */
+SF_API sf_status sf_service_create(sf_fake *fake, const char *account_sid,
+                                   const sf_service_params *params, sf_service_record *out,
+                                   sf_error *err);
+/* Errors: 404/20404. */
+SF_API sf_status sf_service_fetch(sf_fake *fake, const char *account_sid,
+                                  const char *service_sid, sf_service_record *out,
+                                  sf_error *err);
+/* Changes only the parameters given. Errors: 404, as create. */
+SF_API sf_status sf_service_update(sf_fake *fake, const char *account_sid,
+                                   const char *service_sid, const sf_service_params *params,
+                                   sf_service_record *out, sf_error *err);
+/* Removes the service and all its streams. Errors: 404. */
+SF_API sf_status sf_service_remove(sf_fake *fake, const char *account_sid,
+                                   const char *service_sid, sf_error *err);
+/* The account's services in creation order. *out is freed with sf_service_page_free.
+ * Errors: 54454, 54453, 20001 (negative page), NOMEM. */
+SF_API sf_status sf_service_list(sf_fake *fake, const char *account_sid,
+                                 const sf_page_params *params, sf_service_page **out,
+                                 sf_error *err);
+SF_API void sf_service_page_free(sf_fake *fake, sf_service_page *page);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Streams                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct sf_stream_params {
+    const char *unique_name; /* NULL: none; 1..limits.unique_name_max, not SID-shaped */
+    bool has_ttl;
+    int64_t ttl;             /* seconds, 0..limits.ttl_max_s; 0 = never expires */
+} sf_stream_params;
+
+typedef struct sf_stream_record {
+    char sid[SF_SID_SIZE];
+    char account_sid[SF_SID_SIZE];
+    char service_sid[SF_SID_SIZE];
+    bool has_unique_name;
+    char unique_name[SF_UNIQUE_NAME_CAP + 1];
+    bool has_date_expires;
+    sf_ms date_expires_ms;   /* exact deadline; Twilio shows it rounded down to the second */
+    sf_ms date_created_ms;
+    sf_ms date_updated_ms;
+    char created_by[SF_CREATED_BY_SIZE]; /* "system" for streams created through REST/C */
+} sf_stream_record;
+
+typedef struct sf_stream_page {
+    sf_page_info info;
+    sf_stream_record *records; /* info.count records, owned by the page */
+} sf_stream_page;
+
+/* Errors: 404 (service), 54302, 54301, 54011, NOMEM. `params` NULL: no name, no TTL. */
+SF_API sf_status sf_stream_create(sf_fake *fake, const char *account_sid,
+                                  const char *service_sid, const sf_stream_params *params,
+                                  sf_stream_record *out, sf_error *err);
+/* Errors: 404. */
+SF_API sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid,
+                                 const char *service_sid, const char *stream_id,
+                                 sf_stream_record *out, sf_error *err);
+/* Only the TTL can change (`unique_name` in params is ignored). The new deadline counts from
+ * now; ttl 0 clears it. Errors: 404, 54010 (no ttl), 54011. */
+SF_API sf_status sf_stream_update(sf_fake *fake, const char *account_sid,
+                                  const char *service_sid, const char *stream_id,
+                                  const sf_stream_params *params, sf_stream_record *out,
+                                  sf_error *err);
+/* Errors: 404. */
+SF_API sf_status sf_stream_remove(sf_fake *fake, const char *account_sid,
+                                  const char *service_sid, const char *stream_id,
+                                  sf_error *err);
+/* The service's live streams in creation order; the page token is a cursor, so streams
+ * created, removed or expired between pages never make another appear twice or vanish.
+ * Errors: 404 (service), 54454, 54453, 20001 (negative page), NOMEM. */
+SF_API sf_status sf_stream_list(sf_fake *fake, const char *account_sid,
+                                const char *service_sid, const sf_page_params *params,
+                                sf_stream_page **out, sf_error *err);
+SF_API void sf_stream_page_free(sf_fake *fake, sf_stream_page *page);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct sf_publish_params {
+    const char *data; /* JSON object text, as sent; NULL: 400/54251 */
+    size_t data_len;  /* bytes of `data` (it need not be NUL-terminated) */
+} sf_publish_params;
+
+typedef struct sf_message_record {
+    char sid[SF_SID_SIZE];
+    /* The published JSON with insignificant whitespace removed, key order kept. Borrowed:
+     * valid until the next call on this fake. NUL-terminated. */
+    const char *data;
+    size_t data_len;
+} sf_message_record;
+
+/* Publishes an ephemeral message. Checks in this order: stream exists (404), Data present
+ * (54251), size (413/54006), strict JSON object (54008), rate limit (429/54009).
+ * A rejected publish takes no token. */
+SF_API sf_status sf_stream_publish(sf_fake *fake, const char *account_sid,
+                                   const char *service_sid, const char *stream_id,
+                                   const sf_publish_params *params, sf_message_record *out,
+                                   sf_error *err);
+
+/* Rate-limit state of a stream at now. */
+typedef struct sf_rate_state {
+    uint32_t tokens;          /* whole publishes allowed right now */
+    uint32_t capacity;        /* limits.publish_burst */
+    bool limited;             /* false when the rate limit is lifted (rate 0) */
+    sf_ms next_allowed_ms;    /* earliest time the next publish is allowed (now if tokens>0) */
+} sf_rate_state;
+
+/* Errors: 404. */
+SF_API sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid,
+                                      const char *service_sid, const char *stream_id,
+                                      sf_rate_state *out, sf_error *err);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Checks shared with the HTTP face                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+/* true when `s` is ^<prefix>[0-9a-fA-F]{32}$ (prefix: "TO", "IS", ...). */
+SF_API bool sf_sid_is(const char *s, const char *prefix);
+
+/* Strict RFC 8259 check that text[0..len) is one JSON object; on success writes its compact
+ * form (insignificant whitespace removed, key order kept) to out (capacity out_cap >= len+1)
+ * and its length to *out_len. Errors: SF_ERR_DATA_INVALID, SF_ERR_INVALID_ARGUMENT. */
+SF_API sf_status sf_json_compact_object(const char *text, size_t len, char *out,
+                                        size_t out_cap, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYNCFAKE_H */

@@ -1,0 +1,39 @@
+/* events.c: runs the fake's event queue in (due time, sequence) order. */
+#include "internal.h"
+
+static void dispatch(sf_fake *fake, sf__timer *t)
+{
+    switch ((sf__timer_kind)t->kind) {
+    case SF__TIMER_STREAM_EXPIRY:
+        sf__stream_expire(fake, SF__CONTAINER_OF(t, sf__stream, expiry));
+        break;
+    }
+}
+
+size_t sf__run_until(sf_fake *fake, sf_ms until)
+{
+    size_t ran = 0;
+    sf__timer *t;
+    while ((t = sf__timerq_peek(&fake->timers)) && t->due <= until) {
+        if (t->due > fake->now)
+            fake->now = t->due; /* each event runs with the clock at its due time */
+        sf__timerq_cancel(&fake->timers, t);
+        dispatch(fake, t);
+        ran++;
+    }
+    if (until > fake->now)
+        fake->now = until;
+    return ran;
+}
+
+bool sf_next_event_time(const sf_fake *fake, sf_ms *out)
+{
+    const sf__timer *t = fake ? sf__timerq_peek(&fake->timers) : NULL;
+    if (!t)
+        return false;
+    if (out)
+        *out = t->due;
+    return true;
+}
+
+size_t sf_pending_events(const sf_fake *fake) { return fake ? fake->timers.count : 0; }

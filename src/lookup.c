@@ -1,0 +1,61 @@
+/* lookup.c: finding accounts, services and streams the way Twilio answers: anything not
+ * visible to the calling account is 404/20404 naming the requested path. */
+#include "internal.h"
+
+#include <string.h>
+
+sf_status sf__resolve_account(sf_fake *fake, const char *account_sid, sf__account **out,
+                              sf_error *err)
+{
+    if (!account_sid) {
+        *out = fake->default_account;
+        return *out ? SF_OK : sf__not_found(err, "/Accounts");
+    }
+    *out = sf__find_account(fake, account_sid);
+    if (!*out)
+        return sf__not_found(err, "/Accounts/%.64s", account_sid);
+    return SF_OK;
+}
+
+sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char *service_sid,
+                              sf__service **out, sf_error *err)
+{
+    if (!service_sid)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "service_sid is NULL");
+    sf__account *account = account_sid ? sf__find_account(fake, account_sid)
+                                       : fake->default_account;
+    sf__service *svc = sf__find_service_any(fake, service_sid);
+    if (!account || !svc || svc->account != account)
+        return sf__not_found(err, "/Services/%.64s", service_sid);
+    *out = svc;
+    return SF_OK;
+}
+
+sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char *service_sid,
+                             const char *stream_id, const char *path_suffix, sf__stream **out,
+                             sf_error *err)
+{
+    if (!service_sid || !stream_id)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
+                               service_sid ? "stream_id" : "service_sid");
+    sf__account *account = account_sid ? sf__find_account(fake, account_sid)
+                                       : fake->default_account;
+    sf__service *svc = sf__find_service_any(fake, service_sid);
+    sf__stream *s = NULL;
+    if (account && svc && svc->account == account) {
+        if (sf_sid_is(stream_id, "TO")) {
+            s = sf__find_stream_sid(fake, stream_id);
+            if (s && s->service != svc)
+                s = NULL;
+        } else {
+            size_t len = strnlen(stream_id, SF_UNIQUE_NAME_CAP + 1);
+            if (len <= SF_UNIQUE_NAME_CAP)
+                s = sf__find_stream_name(fake, svc, stream_id, len);
+        }
+    }
+    if (!s)
+        return sf__not_found(err, "/Services/%.64s/Streams/%.1000s%s", service_sid, stream_id,
+                             path_suffix);
+    *out = s;
+    return SF_OK;
+}

@@ -1,0 +1,239 @@
+/* service.c: Sync services: create, fetch, update, remove, list. */
+#include "internal.h"
+#include "text.h"
+
+#include <string.h>
+
+static sf_status check_params(const sf_fake *fake, const sf_service_params *p, sf_error *err)
+{
+    const sf_limits *l = &fake->opts.limits;
+    size_t chars;
+    if (p->friendly_name &&
+        (!sf__text_chars(p->friendly_name, l->friendly_name_max, &chars) || chars == 0))
+        return sf__fail(err, SF_ERR_INVALID_FRIENDLY_NAME);
+    if (p->webhook_url && !sf__valid_http_url(p->webhook_url, l->webhook_url_max))
+        return sf__fail(err, SF_ERR_INVALID_WEBHOOK_URL);
+    if ((unsigned)p->reachability_webhooks_enabled > SF_BOOL_TRUE ||
+        (unsigned)p->acl_enabled > SF_BOOL_TRUE ||
+        (unsigned)p->reachability_debouncing_enabled > SF_BOOL_TRUE ||
+        (unsigned)p->webhooks_from_rest_enabled > SF_BOOL_TRUE)
+        return sf__fail(err, SF_ERR_INVALID_PARAMETER);
+    if (p->has_reachability_debouncing_window &&
+        (p->reachability_debouncing_window < l->debouncing_window_min_ms ||
+         p->reachability_debouncing_window > l->debouncing_window_max_ms))
+        return sf__fail(err, SF_ERR_INVALID_PARAMETER);
+    return SF_OK;
+}
+
+static void apply_flag(bool *field, sf_opt_bool v)
+{
+    if (v != SF_BOOL_UNSET)
+        *field = v == SF_BOOL_TRUE;
+}
+
+/* Applies validated params; the two strings were allocated beforehand (NULL: not given). */
+static void apply(sf_fake *fake, sf__service *svc, const sf_service_params *p, char *friendly,
+                  char *webhook)
+{
+    if (p->friendly_name) {
+        sf__free(fake, svc->friendly_name);
+        svc->friendly_name = friendly;
+    }
+    if (p->webhook_url) {
+        sf__free(fake, svc->webhook_url);
+        svc->webhook_url = webhook;
+    }
+    apply_flag(&svc->reachability_webhooks_enabled, p->reachability_webhooks_enabled);
+    apply_flag(&svc->acl_enabled, p->acl_enabled);
+    apply_flag(&svc->reachability_debouncing_enabled, p->reachability_debouncing_enabled);
+    apply_flag(&svc->webhooks_from_rest_enabled, p->webhooks_from_rest_enabled);
+    if (p->has_reachability_debouncing_window)
+        svc->reachability_debouncing_window = p->reachability_debouncing_window;
+}
+
+/* Copies the given strings up front so that applying cannot fail half way. */
+static bool copy_strings(sf_fake *fake, const sf_service_params *p, char **friendly,
+                         char **webhook)
+{
+    *friendly = *webhook = NULL;
+    if (p->friendly_name &&
+        !(*friendly = sf__strndup(fake, p->friendly_name, strlen(p->friendly_name))))
+        return false;
+    if (p->webhook_url && !(*webhook = sf__strndup(fake, p->webhook_url, strlen(p->webhook_url)))) {
+        sf__free(fake, *friendly);
+        return false;
+    }
+    return true;
+}
+
+static void to_record(const sf__service *svc, sf_service_record *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    memcpy(out->sid, svc->sid, SF_SID_SIZE);
+    memcpy(out->account_sid, svc->account->sid, SF_SID_SIZE);
+    out->has_friendly_name = svc->friendly_name != NULL;
+    if (svc->friendly_name)
+        strcpy(out->friendly_name, svc->friendly_name);
+    out->has_webhook_url = svc->webhook_url != NULL;
+    if (svc->webhook_url)
+        strcpy(out->webhook_url, svc->webhook_url);
+    out->webhooks_from_rest_enabled = svc->webhooks_from_rest_enabled;
+    out->reachability_webhooks_enabled = svc->reachability_webhooks_enabled;
+    out->acl_enabled = svc->acl_enabled;
+    out->reachability_debouncing_enabled = svc->reachability_debouncing_enabled;
+    out->reachability_debouncing_window = svc->reachability_debouncing_window;
+    out->date_created_ms = svc->date_created;
+    out->date_updated_ms = svc->date_updated;
+}
+
+sf_status sf_service_create(sf_fake *fake, const char *account_sid,
+                            const sf_service_params *params, sf_service_record *out,
+                            sf_error *err)
+{
+    static const sf_service_params none;
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf_ms now = sf__begin(fake);
+    const sf_service_params *p = params ? params : &none;
+    sf__account *account;
+    sf_status st = sf__resolve_account(fake, account_sid, &account, err);
+    if (st == SF_OK)
+        st = check_params(fake, p, err);
+    if (st != SF_OK)
+        return st;
+
+    sf__service *svc = sf__malloc(fake, sizeof *svc);
+    char *friendly, *webhook;
+    if (!svc || !copy_strings(fake, p, &friendly, &webhook)) {
+        sf__free(fake, svc);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    memset(svc, 0, sizeof *svc);
+    sf__sid_peek(fake, SF__SID_SERVICE, svc->sid);
+    svc->account = account;
+    svc->reachability_debouncing_window = 5000;
+    svc->date_created = svc->date_updated = now;
+    svc->order.key = fake->next_seq;
+    sf__order_init(&svc->streams);
+    apply(fake, svc, p, friendly, webhook);
+    if (!sf__table_add_service(fake, svc)) {
+        sf__free(fake, svc->friendly_name);
+        sf__free(fake, svc->webhook_url);
+        sf__free(fake, svc);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    sf__sid_commit(fake, SF__SID_SERVICE);
+    fake->next_seq++;
+    sf__order_append(&account->services, &svc->order);
+    to_record(svc, out);
+    sf__ok(err);
+    return SF_OK;
+}
+
+sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           sf_service_record *out, sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf__begin(fake);
+    sf__service *svc;
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    if (st != SF_OK)
+        return st;
+    to_record(svc, out);
+    sf__ok(err);
+    return SF_OK;
+}
+
+sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                            const sf_service_params *params, sf_service_record *out,
+                            sf_error *err)
+{
+    static const sf_service_params none;
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf_ms now = sf__begin(fake);
+    const sf_service_params *p = params ? params : &none;
+    sf__service *svc;
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    if (st == SF_OK)
+        st = check_params(fake, p, err);
+    if (st != SF_OK)
+        return st;
+    char *friendly, *webhook;
+    if (!copy_strings(fake, p, &friendly, &webhook))
+        return sf__fail(err, SF_ERR_NOMEM);
+    apply(fake, svc, p, friendly, webhook);
+    svc->date_updated = now;
+    to_record(svc, out);
+    sf__ok(err);
+    return SF_OK;
+}
+
+void sf__service_destroy(sf_fake *fake, sf__service *svc)
+{
+    while (svc->streams.head)
+        sf__stream_destroy(fake, SF__CONTAINER_OF(svc->streams.head, sf__stream, order));
+    sf__order_remove(&svc->account->services, &svc->order);
+    sf__table_del_service(fake, svc);
+    sf__free(fake, svc->friendly_name);
+    sf__free(fake, svc->webhook_url);
+    sf__free(fake, svc);
+}
+
+sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                            sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf__begin(fake);
+    sf__service *svc;
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    if (st != SF_OK)
+        return st;
+    sf__service_destroy(fake, svc);
+    sf__ok(err);
+    return SF_OK;
+}
+
+sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
+                          sf_service_page **out, sf_error *err)
+{
+    if (!fake || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
+    *out = NULL;
+    sf__begin(fake);
+    sf__account *account;
+    sf_status st = sf__resolve_account(fake, account_sid, &account, err);
+    if (st != SF_OK)
+        return st;
+    sf__page_plan plan;
+    st = sf__page_plan_make(fake, &account->services, account->seq, params, &plan, err);
+    if (st != SF_OK)
+        return st;
+    sf_service_page *page = sf__malloc(fake, sizeof *page);
+    sf_service_record *records = sf__malloc(fake, plan.count * sizeof *records);
+    if (!page || !records) {
+        sf__free(fake, page);
+        sf__free(fake, records);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    page->info = plan.info;
+    page->records = records;
+    sf__order_node *n = plan.first;
+    for (size_t i = 0; i < plan.count; i++, n = n->next)
+        to_record(SF__CONTAINER_OF(n, sf__service, order), &records[i]);
+    *out = page;
+    sf__ok(err);
+    return SF_OK;
+}
+
+void sf_service_page_free(sf_fake *fake, sf_service_page *page)
+{
+    if (!fake || !page)
+        return;
+    sf__free(fake, page->records);
+    sf__free(fake, page);
+}

@@ -1,0 +1,67 @@
+/* sid.c: deterministic SIDs: prefix + 32 lowercase hex digits from (seed, kind, counter). */
+#include "internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const char *const prefixes[SF__SID_KIND_COUNT] = {"AC", "IS", "TO", "TZ", "SK", ""};
+
+static void hex64(uint64_t v, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[v & 0xf];
+        v >>= 4;
+    }
+}
+
+static void render(const sf_fake *fake, sf__sid_kind kind, uint64_t n, char *out, size_t plen)
+{
+    uint64_t hi = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n);
+    uint64_t lo = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n + 1);
+    memcpy(out, prefixes[kind], plen);
+    hex64(hi, out + plen);
+    hex64(lo, out + plen + 16);
+    out[plen + 32] = '\0';
+}
+
+void sf__sid_peek(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE])
+{
+    render(fake, kind, fake->sid_counter[kind], out, 2);
+}
+
+void sf__sid_commit(sf_fake *fake, sf__sid_kind kind) { fake->sid_counter[kind]++; }
+
+void sf__sid_mint(sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE])
+{
+    sf__sid_peek(fake, kind, out);
+    sf__sid_commit(fake, kind);
+}
+
+void sf__secret_mint(sf_fake *fake, char out[33])
+{
+    render(fake, SF__SID_SECRET, fake->sid_counter[SF__SID_SECRET]++, out, 0);
+}
+
+bool sf_sid_is(const char *s, const char *prefix)
+{
+    if (!s || !prefix || strlen(prefix) != 2)
+        return false;
+    if (s[0] != prefix[0] || s[1] != prefix[1])
+        return false;
+    for (int i = 2; i < SF_SID_LEN; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    return s[SF_SID_LEN] == '\0';
+}
+
+bool sf__valid_secret(const char *s)
+{
+    size_t n = strnlen(s, SF_SECRET_CAP);
+    if (n == 0 || n >= SF_SECRET_CAP)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isgraph((unsigned char)s[i]))
+            return false;
+    return true;
+}

@@ -1,0 +1,253 @@
+/* stream.c: streams: create, fetch, update (TTL), remove, list, expiry. */
+#include "internal.h"
+#include "text.h"
+
+#include <string.h>
+
+/* A name shaped like any SID would be read as a SID in a path, so it is refused. */
+static bool sid_shaped(const char *s, size_t len)
+{
+    if (len != SF_SID_LEN)
+        return false;
+    char prefix[3] = {s[0], s[1], '\0'};
+    if (!((prefix[0] | 0x20) >= 'a' && (prefix[0] | 0x20) <= 'z' && (prefix[1] | 0x20) >= 'a' &&
+          (prefix[1] | 0x20) <= 'z'))
+        return false;
+    return sf_sid_is(s, prefix);
+}
+
+static sf_status check_name(const sf_fake *fake, const char *name, size_t *len, sf_error *err)
+{
+    size_t chars;
+    if (!sf__text_chars(name, fake->opts.limits.unique_name_max, &chars) || chars == 0)
+        return sf__fail(err, SF_ERR_INVALID_UNIQUE_NAME);
+    *len = strlen(name);
+    if (sid_shaped(name, *len))
+        return sf__fail(err, SF_ERR_INVALID_UNIQUE_NAME);
+    return SF_OK;
+}
+
+static sf_status check_ttl(const sf_fake *fake, int64_t ttl, sf_error *err)
+{
+    if (ttl < 0 || ttl > fake->opts.limits.ttl_max_s)
+        return sf__fail(err, SF_ERR_INVALID_TTL);
+    return SF_OK;
+}
+
+/* now + ttl seconds, saturating: a callback clock near the end of time must not overflow. */
+static sf_ms deadline(sf_ms now, int64_t ttl)
+{
+    int64_t span = ttl * 1000;
+    return now > SF__NEVER - span ? SF__NEVER : now + span;
+}
+
+static void to_record(const sf__stream *s, sf_stream_record *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    memcpy(out->sid, s->sid, SF_SID_SIZE);
+    memcpy(out->account_sid, s->service->account->sid, SF_SID_SIZE);
+    memcpy(out->service_sid, s->service->sid, SF_SID_SIZE);
+    out->has_unique_name = s->name != NULL;
+    if (s->name)
+        memcpy(out->unique_name, s->name->text, s->name->len + 1);
+    out->has_date_expires = s->date_expires != SF__NEVER;
+    out->date_expires_ms = out->has_date_expires ? s->date_expires : 0;
+    out->date_created_ms = s->date_created;
+    out->date_updated_ms = s->date_updated;
+    memcpy(out->created_by, "system", sizeof "system");
+}
+
+sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const sf_stream_params *params, sf_stream_record *out, sf_error *err)
+{
+    static const sf_stream_params none;
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf_ms now = sf__begin(fake);
+    const sf_stream_params *p = params ? params : &none;
+    sf__service *svc;
+    size_t name_len = 0;
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    if (st == SF_OK && p->unique_name)
+        st = check_name(fake, p->unique_name, &name_len, err);
+    if (st == SF_OK && p->has_ttl)
+        st = check_ttl(fake, p->ttl, err);
+    if (st != SF_OK)
+        return st;
+    if (p->unique_name && sf__find_stream_name(fake, svc, p->unique_name, name_len))
+        return sf__fail(err, SF_ERR_UNIQUE_NAME_EXISTS);
+
+    bool expires = p->has_ttl && p->ttl > 0;
+    sf__stream *s = sf__malloc(fake, sizeof *s);
+    sf__stream_name *name = NULL;
+    if (p->unique_name)
+        name = sf__malloc(fake, sizeof *name + name_len + 1);
+    if (!s || (p->unique_name && !name) || (expires && !sf__timerq_reserve(fake, &fake->timers)))
+        goto out_of_memory;
+    memset(s, 0, sizeof *s);
+    sf__sid_peek(fake, SF__SID_STREAM, s->sid);
+    s->service = svc;
+    s->date_created = s->date_updated = now;
+    s->date_expires = expires ? deadline(now, p->ttl) : SF__NEVER;
+    s->expiry.slot = SF__TIMER_IDLE;
+    s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
+    s->order.key = fake->next_seq;
+    sf__bucket_init(fake, &s->bucket, now);
+    if (!sf__table_add_stream(fake, s))
+        goto out_of_memory;
+    if (name) {
+        name->stream = s;
+        name->len = name_len;
+        memcpy(name->text, p->unique_name, name_len + 1);
+        if (!sf__table_add_name(fake, svc, name)) {
+            sf__table_del_stream(fake, s);
+            goto out_of_memory;
+        }
+        s->name = name;
+    }
+    sf__sid_commit(fake, SF__SID_STREAM);
+    fake->next_seq++;
+    sf__order_append(&svc->streams, &s->order);
+    if (expires)
+        sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires);
+    to_record(s, out);
+    sf__ok(err);
+    return SF_OK;
+
+out_of_memory:
+    sf__free(fake, name);
+    sf__free(fake, s);
+    return sf__fail(err, SF_ERR_NOMEM);
+}
+
+sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                          const char *stream_id, sf_stream_record *out, sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf__begin(fake);
+    sf__stream *s;
+    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    if (st != SF_OK)
+        return st;
+    to_record(s, out);
+    sf__ok(err);
+    return SF_OK;
+}
+
+sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const char *stream_id, const sf_stream_params *params,
+                           sf_stream_record *out, sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf_ms now = sf__begin(fake);
+    sf__stream *s;
+    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    if (st != SF_OK)
+        return st;
+    if (!params || !params->has_ttl)
+        return sf__fail(err, SF_ERR_NO_PARAMETERS);
+    st = check_ttl(fake, params->ttl, err);
+    if (st != SF_OK)
+        return st;
+    if (params->ttl > 0) {
+        if (!sf__timer_armed(&s->expiry) && !sf__timerq_reserve(fake, &fake->timers))
+            return sf__fail(err, SF_ERR_NOMEM);
+        s->date_expires = deadline(now, params->ttl);
+        sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires);
+    } else {
+        s->date_expires = SF__NEVER;
+        sf__timerq_cancel(&fake->timers, &s->expiry);
+    }
+    s->date_updated = now;
+    to_record(s, out);
+    sf__ok(err);
+    return SF_OK;
+}
+
+void sf__stream_destroy(sf_fake *fake, sf__stream *s)
+{
+    sf__timerq_cancel(&fake->timers, &s->expiry);
+    sf__order_remove(&s->service->streams, &s->order);
+    if (s->name) {
+        sf__table_del_name(fake, s->service, s->name);
+        sf__free(fake, s->name);
+    }
+    sf__table_del_stream(fake, s);
+    sf__free(fake, s);
+}
+
+void sf__stream_expire(sf_fake *fake, sf__stream *s) { sf__stream_destroy(fake, s); }
+
+sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const char *stream_id, sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf__begin(fake);
+    sf__stream *s;
+    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    if (st != SF_OK)
+        return st;
+    sf__stream_destroy(fake, s);
+    sf__ok(err);
+    return SF_OK;
+}
+
+sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
+                         const sf_page_params *params, sf_stream_page **out, sf_error *err)
+{
+    if (!fake || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
+    *out = NULL;
+    sf__begin(fake);
+    sf__service *svc;
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    if (st != SF_OK)
+        return st;
+    sf__page_plan plan;
+    st = sf__page_plan_make(fake, &svc->streams, svc->order.key, params, &plan, err);
+    if (st != SF_OK)
+        return st;
+    sf_stream_page *page = sf__malloc(fake, sizeof *page);
+    sf_stream_record *records = sf__malloc(fake, plan.count * sizeof *records);
+    if (!page || !records) {
+        sf__free(fake, page);
+        sf__free(fake, records);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    page->info = plan.info;
+    page->records = records;
+    sf__order_node *n = plan.first;
+    for (size_t i = 0; i < plan.count; i++, n = n->next)
+        to_record(SF__CONTAINER_OF(n, sf__stream, order), &records[i]);
+    *out = page;
+    sf__ok(err);
+    return SF_OK;
+}
+
+void sf_stream_page_free(sf_fake *fake, sf_stream_page *page)
+{
+    if (!fake || !page)
+        return;
+    sf__free(fake, page->records);
+    sf__free(fake, page);
+}
+
+sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const char *service_sid,
+                               const char *stream_id, sf_rate_state *out, sf_error *err)
+{
+    if (!fake || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
+    sf_ms now = sf__begin(fake);
+    sf__stream *s;
+    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    if (st != SF_OK)
+        return st;
+    sf__bucket_state(fake, &s->bucket, now, out);
+    sf__ok(err);
+    return SF_OK;
+}

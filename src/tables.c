@@ -1,0 +1,88 @@
+/* tables.c: every uthash operation of the fake, so that uthash's allocations go through the
+ * fake's allocator and a failed allocation is reported instead of aborting the process. */
+#include "syncfake.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* uthash reads these at expansion time: `hash_fake` and `hash_oom` are locals of every
+ * function below. With HASH_NONFATAL_OOM a failed add leaves the table as it was. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(size) sf__malloc(hash_fake, (size))
+#define uthash_free(ptr, size) sf__free(hash_fake, (ptr))
+#define uthash_nonfatal_oom(obj) (hash_oom = true)
+
+#include "internal.h"
+
+#include <string.h>
+
+#define ADD_BY_SID(head, item)                                                                 \
+    do {                                                                                       \
+        sf_fake *hash_fake = fake;                                                             \
+        bool hash_oom = false;                                                                 \
+        HASH_ADD(hh, head, sid, SF_SID_LEN, item);                                             \
+        return !hash_oom;                                                                      \
+    } while (0)
+
+#define DEL(head, item)                                                                        \
+    do {                                                                                       \
+        sf_fake *hash_fake = fake;                                                             \
+        HASH_DELETE(hh, head, item);                                                           \
+        (void)hash_fake;                                                                       \
+    } while (0)
+
+bool sf__table_add_account(sf_fake *fake, sf__account *a) { ADD_BY_SID(fake->accounts, a); }
+bool sf__table_add_api_key(sf_fake *fake, sf__api_key *k) { ADD_BY_SID(fake->api_keys, k); }
+bool sf__table_add_service(sf_fake *fake, sf__service *s) { ADD_BY_SID(fake->services, s); }
+bool sf__table_add_stream(sf_fake *fake, sf__stream *s) { ADD_BY_SID(fake->streams, s); }
+
+bool sf__table_add_name(sf_fake *fake, sf__service *svc, sf__stream_name *n)
+{
+    sf_fake *hash_fake = fake;
+    bool hash_oom = false;
+    HASH_ADD_KEYPTR(hh, svc->names, n->text, n->len, n);
+    return !hash_oom;
+}
+
+void sf__table_del_account(sf_fake *fake, sf__account *a) { DEL(fake->accounts, a); }
+void sf__table_del_api_key(sf_fake *fake, sf__api_key *k) { DEL(fake->api_keys, k); }
+void sf__table_del_service(sf_fake *fake, sf__service *s) { DEL(fake->services, s); }
+void sf__table_del_stream(sf_fake *fake, sf__stream *s) { DEL(fake->streams, s); }
+void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n)
+{
+    DEL(svc->names, n);
+}
+
+/* Lookups by SID: a value of the wrong length can never match. */
+#define FIND_BY_SID(head, type, sid)                                                           \
+    do {                                                                                       \
+        type *found = NULL;                                                                    \
+        if (sid && strnlen(sid, SF_SID_SIZE) == SF_SID_LEN)                                    \
+            HASH_FIND(hh, head, sid, SF_SID_LEN, found);                                       \
+        return found;                                                                          \
+    } while (0)
+
+sf__account *sf__find_account(sf_fake *fake, const char *sid)
+{
+    FIND_BY_SID(fake->accounts, sf__account, sid);
+}
+sf__api_key *sf__find_api_key(sf_fake *fake, const char *sid)
+{
+    FIND_BY_SID(fake->api_keys, sf__api_key, sid);
+}
+sf__service *sf__find_service_any(sf_fake *fake, const char *sid)
+{
+    FIND_BY_SID(fake->services, sf__service, sid);
+}
+sf__stream *sf__find_stream_sid(sf_fake *fake, const char *sid)
+{
+    FIND_BY_SID(fake->streams, sf__stream, sid);
+}
+
+sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *name, size_t len)
+{
+    (void)fake;
+    sf__stream_name *found = NULL;
+    HASH_FIND(hh, svc->names, name, len, found);
+    return found ? found->stream : NULL;
+}

@@ -1,0 +1,105 @@
+/* timerq.c: binary min-heap of intrusive timers, ordered by (due, seq). */
+#include "internal.h"
+
+static bool before(const sf__timer *a, const sf__timer *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void place(sf__timerq *q, uint32_t slot, sf__timer *t)
+{
+    q->heap[slot] = t;
+    t->slot = slot;
+}
+
+static void sift_up(sf__timerq *q, uint32_t slot)
+{
+    sf__timer *t = q->heap[slot];
+    while (slot > 0) {
+        uint32_t parent = (slot - 1) / 2;
+        if (!before(t, q->heap[parent]))
+            break;
+        place(q, slot, q->heap[parent]);
+        slot = parent;
+    }
+    place(q, slot, t);
+}
+
+static void sift_down(sf__timerq *q, uint32_t slot)
+{
+    sf__timer *t = q->heap[slot];
+    for (;;) {
+        uint32_t child = 2 * slot + 1;
+        if (child >= q->count)
+            break;
+        if (child + 1 < q->count && before(q->heap[child + 1], q->heap[child]))
+            child++;
+        if (!before(q->heap[child], t))
+            break;
+        place(q, slot, q->heap[child]);
+        slot = child;
+    }
+    place(q, slot, t);
+}
+
+void sf__timerq_init(sf__timerq *q)
+{
+    q->heap = NULL;
+    q->count = 0;
+    q->cap = 0;
+    q->next_seq = 0;
+}
+
+void sf__timerq_release(sf_fake *fake, sf__timerq *q)
+{
+    for (uint32_t i = 0; i < q->count; i++)
+        q->heap[i]->slot = SF__TIMER_IDLE;
+    sf__free(fake, q->heap);
+    sf__timerq_init(q);
+}
+
+bool sf__timerq_reserve(sf_fake *fake, sf__timerq *q)
+{
+    if (q->count < q->cap)
+        return true;
+    if (q->cap >= UINT32_MAX / 2)
+        return false;
+    uint32_t cap = q->cap ? q->cap * 2 : 64;
+    sf__timer **heap = sf__realloc(fake, q->heap, (size_t)cap * sizeof *heap);
+    if (!heap)
+        return false;
+    q->heap = heap;
+    q->cap = cap;
+    return true;
+}
+
+void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due)
+{
+    t->due = due;
+    t->seq = q->next_seq++;
+    if (sf__timer_armed(t)) {
+        /* re-armed: it may have moved either way */
+        uint32_t slot = t->slot;
+        sift_up(q, slot);
+        sift_down(q, t->slot);
+        return;
+    }
+    place(q, q->count++, t);
+    sift_up(q, t->slot);
+}
+
+void sf__timerq_cancel(sf__timerq *q, sf__timer *t)
+{
+    if (!sf__timer_armed(t))
+        return;
+    uint32_t slot = t->slot;
+    sf__timer *last = q->heap[--q->count];
+    t->slot = SF__TIMER_IDLE;
+    if (last == t)
+        return;
+    place(q, slot, last);
+    sift_up(q, slot);
+    sift_down(q, last->slot);
+}
+
+sf__timer *sf__timerq_peek(const sf__timerq *q) { return q->count ? q->heap[0] : NULL; }
