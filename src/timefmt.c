@@ -1,7 +1,6 @@
 /* timefmt.c: UTC calendar formatting without the C library's locale or time zone. */
 #include "internal.h"
 
-#include <stdio.h>
 
 /* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm, public domain). */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
@@ -37,12 +36,44 @@ static civil split(sf_ms t)
     return c;
 }
 
+/* Writes n (0 <= n < 10^width) as `width` decimal digits. */
+static char *digits(char *p, unsigned n, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    return p + width;
+}
+
+static char *text(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static unsigned year_of(const civil *c)
+{
+    return (unsigned)(c->year < 0 ? 0 : c->year > 9999 ? 9999 : c->year);
+}
+
 void sf_format_iso8601(sf_ms t, char buf[21])
 {
     civil c = split(t);
-    long long y = c.year < 0 ? 0 : c.year > 9999 ? 9999 : c.year;
-    snprintf(buf, 21, "%04lld-%02u-%02uT%02u:%02u:%02uZ", y, c.month % 100, c.day % 100,
-             c.hour % 100, c.minute % 100, c.second % 100);
+    char *p = digits(buf, year_of(&c), 4);
+    *p++ = '-';
+    p = digits(p, c.month, 2);
+    *p++ = '-';
+    p = digits(p, c.day, 2);
+    *p++ = 'T';
+    p = digits(p, c.hour, 2);
+    *p++ = ':';
+    p = digits(p, c.minute, 2);
+    *p++ = ':';
+    p = digits(p, c.second, 2);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void sf_format_http_date(sf_ms t, char buf[30])
@@ -51,8 +82,19 @@ void sf_format_http_date(sf_ms t, char buf[30])
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     civil c = split(t);
-    long long y = c.year < 0 ? 0 : c.year > 9999 ? 9999 : c.year;
-    snprintf(buf, 30, "%s, %02u %s %04lld %02u:%02u:%02u GMT", days[c.weekday % 7],
-             c.day % 100, months[(c.month + 11) % 12], y, c.hour % 100, c.minute % 100,
-             c.second % 100);
+    char *p = text(buf, days[c.weekday % 7]);
+    p = text(p, ", ");
+    p = digits(p, c.day, 2);
+    *p++ = ' ';
+    p = text(p, months[(c.month + 11) % 12]);
+    *p++ = ' ';
+    p = digits(p, year_of(&c), 4);
+    *p++ = ' ';
+    p = digits(p, c.hour, 2);
+    *p++ = ':';
+    p = digits(p, c.minute, 2);
+    *p++ = ':';
+    p = digits(p, c.second, 2);
+    p = text(p, " GMT");
+    *p = '\0';
 }

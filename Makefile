@@ -1,0 +1,63 @@
+# Thin wrapper around CMake; the long logic lives in scripts/test.sh.
+#   make            deps + Release build in $(BUILD)
+#   make demo       build and run the narrated demo
+#   make test       ASan/UBSan ctest, valgrind, coverage (+ COVERAGE_MIN gate)
+#   make coverage   HTML coverage report in coverage/html/
+#   make bench      build and run every $(BUILD)/bench_* program
+#   make format     clang-format -i the C sources
+#   make clean
+
+BUILD ?= build
+ASAN ?= build-asan
+COV ?= build-cov
+VALGRIND_BUILD ?= build-valgrind
+HTML ?= coverage/html
+COVERAGE_MIN ?= 95
+JOBS ?= 2
+CMAKE ?= cmake
+CLANG_FORMAT ?= clang-format
+
+TEST_ENV = ASAN_DIR='$(ASAN)' VALGRIND_DIR='$(VALGRIND_BUILD)' COV_DIR='$(COV)' \
+           HTML_DIR='$(HTML)' COVERAGE_MIN='$(COVERAGE_MIN)' JOBS='$(JOBS)'
+
+FORMAT_DIRS = include src tests bench examples
+
+# Keep the make that cmake --build runs from printing Entering/Leaving directory.
+MAKEFLAGS += --no-print-directory
+
+.PHONY: all deps demo test coverage bench format clean
+
+all: deps
+	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build '$(BUILD)' -j$(JOBS)
+
+deps:
+	@scripts/deps.sh
+
+demo: all
+	@test -x '$(BUILD)/syncfake-demo' || { echo "no demo: examples/demo.c not found" >&2; exit 1; }
+	'$(BUILD)/syncfake-demo'
+
+test: deps
+	@$(TEST_ENV) scripts/test.sh all
+
+coverage: deps
+	@$(TEST_ENV) scripts/test.sh html
+
+bench: all
+	@set -e; found=0; \
+	for b in $$(LC_ALL=C ls -1d '$(BUILD)'/bench_* 2>/dev/null); do \
+	    if [ -f "$$b" ] && [ -x "$$b" ]; then \
+	        found=1; echo "==== $$b"; "$$b"; \
+	    fi; \
+	done; \
+	[ $$found = 1 ] || echo "no benchmarks ($(BUILD)/bench_*)"
+
+format:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "$(CLANG_FORMAT) not found" >&2; exit 1; }
+	@files=$$(find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort); \
+	if [ -n "$$files" ]; then $(CLANG_FORMAT) -i $$files && echo "formatted $$(echo "$$files" | wc -l) files"; \
+	else echo "nothing to format"; fi
+
+clean:
+	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)'
