@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,7 +89,8 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                               \
     X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
     X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
-    X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")
+    X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                  \
+    X(ERR_INJECTED, 500, 20500, "Injected failure")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,
@@ -160,6 +162,7 @@ typedef struct sf_options {
     const char *account_sid;     /* NULL: minted from the seed */
     const char *auth_token;      /* NULL: minted from the seed (32 hex digits) */
     const char *base_url;        /* NULL: SF_DEFAULT_BASE_URL; no trailing slash */
+    size_t journal_capacity;     /* entries kept (a ring); default 65536; 0 keeps none */
     sf_limits limits;
 } sf_options;
 
@@ -208,7 +211,7 @@ SF_API sf_status sf_clock_set(sf_fake *fake, sf_ms now_ms, sf_error *err);
 /* For any clock: samples it and runs everything due. Returns the number of events run. */
 SF_API size_t sf_run_due(sf_fake *fake);
 
-/* Due time of the earliest pending event (an expiry). false when nothing is pending. */
+/* Due time of the earliest pending event (expiry or delivery). false when none is pending. */
 SF_API bool sf_next_event_time(const sf_fake *fake, sf_ms *out);
 
 /* Number of events waiting in the fake's queue. */
@@ -401,8 +404,9 @@ SF_API void sf_stream_page_free(sf_fake *fake, sf_stream_page *page);
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct sf_publish_params {
-    const char *data; /* JSON object text, as sent; NULL: 400/54251 */
-    size_t data_len;  /* bytes of `data` (it need not be NUL-terminated) */
+    const char *data;   /* JSON object text, as sent; NULL: 400/54251 */
+    size_t data_len;    /* bytes of `data` (it need not be NUL-terminated) */
+    uint64_t client_id; /* 0: none; subscribers with this client_id see it as local */
 } sf_publish_params;
 
 typedef struct sf_message_record {
@@ -433,6 +437,264 @@ typedef struct sf_rate_state {
 SF_API sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid,
                                       const char *service_sid, const char *stream_id,
                                       sf_rate_state *out, sf_error *err);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Subscribers and delivery                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Subscribers are numbered from 1 in the order they attach, per fake. */
+typedef uint64_t sf_subscriber_id;
+
+typedef enum sf_event_kind {
+    SF_EVENT_MESSAGE_PUBLISHED = 1, /* a message reached this subscriber */
+    SF_EVENT_REMOVED = 2            /* the stream was removed or expired; now detached */
+} sf_event_kind;
+
+typedef enum sf_removed_reason {
+    SF_REMOVED_DELETED = 1, /* sf_stream_remove, or its service was removed */
+    SF_REMOVED_EXPIRED = 2  /* its TTL ran out */
+} sf_removed_reason;
+
+/* What a subscriber sees. Every pointer is borrowed for the duration of the callback. */
+typedef struct sf_event {
+    sf_event_kind kind;
+    sf_subscriber_id subscriber;
+    const char *service_sid;
+    const char *stream_sid;
+    const char *message_sid;  /* message_published only */
+    const char *data;         /* message_published only: compact JSON, NUL-terminated */
+    size_t data_len;
+    bool is_local;            /* published by this subscriber's own client */
+    bool is_duplicate;        /* a second copy made by a duplicate fault */
+    sf_ms published_ms;       /* message_published only */
+    sf_ms delivered_ms;       /* the fake's time at delivery */
+    sf_removed_reason reason; /* removed only */
+} sf_event;
+
+/* Called on the fake's thread, from inside the API call (or clock move) that caused the event.
+ * It may call the API again (publish, subscribe, unsubscribe, remove...): events those calls
+ * cause are queued and run, in (due time, sequence) order, before the outermost call returns.
+ * Inside a callback the clock cannot be moved and the fake cannot be reset or freed. */
+typedef void (*sf_event_fn)(sf_fake *fake, const sf_event *event, void *user);
+
+typedef struct sf_subscribe_params {
+    sf_event_fn on_event; /* required */
+    void *user;
+    uint64_t client_id;   /* 0: none. A publish with the same client_id is "local" to it. */
+} sf_subscribe_params;
+
+/* Attaches a subscriber to a stream (SID or unique name). It sees only messages published
+ * after this call. Errors: 404, SF_ERR_INVALID_ARGUMENT (no callback), NOMEM. */
+SF_API sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *service_sid,
+                              const char *stream_id, const sf_subscribe_params *params,
+                              sf_subscriber_id *out, sf_error *err);
+/* Detaches; deliveries still in flight to it are lost. Detaching twice is not an error.
+ * Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
+SF_API sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err);
+
+/* Partition: deliveries that fall due while held are parked, in order, until healed; then
+ * they are delivered at the heal time (flush true) or discarded (flush false). */
+SF_API sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err);
+SF_API sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush,
+                                    sf_error *err);
+/* Disconnect: everything that would reach the subscriber until it reconnects is lost, as in
+ * Twilio (nothing is replayed after a reconnect). */
+SF_API sf_status sf_subscriber_disconnect(sf_fake *fake, sf_subscriber_id id, sf_error *err);
+SF_API sf_status sf_subscriber_reconnect(sf_fake *fake, sf_subscriber_id id, sf_error *err);
+
+typedef struct sf_subscriber_stats {
+    char stream_sid[SF_SID_SIZE];
+    bool attached, held, connected;
+    uint64_t delivered;   /* message_published events, duplicates included */
+    uint64_t duplicated;  /* of which duplicate copies */
+    uint64_t dropped;     /* dropped by a fault rule */
+    uint64_t lost;        /* lost to a disconnect, a detach or a discarded hold */
+    uint64_t in_flight;   /* queued (delayed) deliveries */
+    uint64_t parked;      /* held deliveries waiting for a heal */
+} sf_subscriber_stats;
+
+SF_API sf_status sf_subscriber_stats_get(sf_fake *fake, sf_subscriber_id id,
+                                         sf_subscriber_stats *out, sf_error *err);
+
+typedef struct sf_stream_stats {
+    uint64_t messages_published;
+    uint64_t subscribers;  /* attached now */
+    sf_rate_state rate;
+} sf_stream_stats;
+
+/* Errors: 404. */
+SF_API sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid,
+                                     const char *service_sid, const char *stream_id,
+                                     sf_stream_stats *out, sf_error *err);
+
+/* Manual clock only: moves the clock to each pending delivery in turn until none is pending
+ * (expiries that fall due on the way run too; later expiries stay queued). Parked (held)
+ * deliveries wait for a heal and do not count. Returns the number of events run. */
+SF_API size_t sf_run_until_idle(sf_fake *fake);
+
+/* Deliveries waiting in the queue (delayed ones; parked ones are not queued). */
+SF_API size_t sf_pending_deliveries(const sf_fake *fake);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Faults                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef uint32_t sf_fault_id;
+
+typedef enum sf_fault_scope {
+    SF_SCOPE_FAKE = 0,   /* every delivery / every stream */
+    SF_SCOPE_STREAM,     /* deliveries of one stream (by SID) */
+    SF_SCOPE_SUBSCRIBER  /* deliveries to one subscriber */
+} sf_fault_scope;
+
+/* One rule may combine several effects. Random effects draw from a keyed hash of
+ * (seed, rule, stream, message, subscriber), so adding a subscriber or another rule never
+ * changes what a rule decides for the others. */
+typedef struct sf_fault_params {
+    sf_fault_scope scope;
+    const char *stream_sid;      /* SF_SCOPE_STREAM */
+    sf_subscriber_id subscriber; /* SF_SCOPE_SUBSCRIBER */
+    double drop_rate;            /* 0..1: probability a delivery is dropped */
+    double duplicate_rate;       /* 0..1: probability a second copy is delivered */
+    sf_ms delay_ms;              /* >= 0: every delivery arrives this much later */
+    sf_ms jitter_ms;             /* >= 0: plus a uniform 0..jitter_ms (this reorders) */
+    uint32_t drop_next;          /* drop the next N deliveries in scope */
+    sf_ms expiry_lag_ms;         /* fake/stream scope: streams vanish this long after their
+                                    date_expires (Twilio can be minutes late) */
+} sf_fault_params;
+
+typedef struct sf_fault_info {
+    sf_fault_id id;
+    sf_fault_params params;      /* params.stream_sid points at stream_sid below */
+    char stream_sid[SF_SID_SIZE];
+    uint32_t drop_next_left;
+    uint64_t hits;               /* deliveries (or expiries) this rule changed */
+} sf_fault_info;
+
+/* Errors: SF_ERR_INVALID_ARGUMENT (rates outside 0..1, negative times, missing target, a
+ * subscriber scope with expiry lag), NOMEM. Rule ids start at 1 and are never reused. */
+SF_API sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id *out,
+                              sf_error *err);
+/* Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
+SF_API sf_status sf_fault_remove(sf_fake *fake, sf_fault_id id, sf_error *err);
+/* Copies up to `cap` rules in id order into out; returns how many rules exist. */
+SF_API size_t sf_fault_list(sf_fake *fake, sf_fault_info *out, size_t cap);
+
+/* The API operations, for error injection and the journal: X(name, wire name, success HTTP). */
+#define SF_OP_MAP(X)                                                                          \
+    X(SERVICE_CREATE, "service.create", 201)                                                  \
+    X(SERVICE_FETCH, "service.fetch", 200)                                                    \
+    X(SERVICE_UPDATE, "service.update", 200)                                                  \
+    X(SERVICE_REMOVE, "service.remove", 204)                                                  \
+    X(SERVICE_LIST, "service.list", 200)                                                      \
+    X(STREAM_CREATE, "stream.create", 201)                                                    \
+    X(STREAM_FETCH, "stream.fetch", 200)                                                      \
+    X(STREAM_UPDATE, "stream.update", 200)                                                    \
+    X(STREAM_REMOVE, "stream.remove", 204)                                                    \
+    X(STREAM_LIST, "stream.list", 200)                                                        \
+    X(MESSAGE_CREATE, "message.create", 201)
+
+typedef enum sf_op {
+#define SF__OP_ENUM(name, wire, http) SF_OP_##name,
+    SF_OP_MAP(SF__OP_ENUM)
+#undef SF__OP_ENUM
+    SF_OP_COUNT
+} sf_op;
+
+SF_API const char *sf_op_name(sf_op op);        /* "stream.create"; NULL when out of range */
+SF_API bool sf_op_parse(const char *name, sf_op *out);
+
+/* The next `count` calls of `op` fail with this Twilio error. With after_apply the call's
+ * change is made first (the stream exists, the message went out) and then the error is
+ * reported: the ambiguous failure that retry logic must survive. Injections of one op are
+ * used in the order they were added. The error reported has status SF_ERR_INJECTED. */
+typedef struct sf_error_injection {
+    sf_op op;
+    uint32_t count;     /* >= 1 */
+    int http_status;    /* 400..599 */
+    int code;           /* Twilio code, >= 0 */
+    const char *message;/* NULL: "Injected failure" */
+    bool after_apply;
+} sf_error_injection;
+
+SF_API sf_status sf_inject_error(sf_fake *fake, const sf_error_injection *inj, sf_error *err);
+/* Forgets every injection not yet used. */
+SF_API void sf_inject_clear(sf_fake *fake);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Journal: every API call and every delivery fate, in order                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+#define SF_JOURNAL_KIND_MAP(X)                                                                \
+    X(API, "api")                                                                             \
+    X(SUBSCRIBED, "subscribed")                                                               \
+    X(UNSUBSCRIBED, "unsubscribed")                                                           \
+    X(DELIVERED, "delivered")                                                                 \
+    X(DROPPED, "dropped")                                                                     \
+    X(DELAYED, "delayed")                                                                     \
+    X(DUPLICATED, "duplicated")                                                               \
+    X(HELD, "held")                                                                           \
+    X(LOST, "lost")                                                                           \
+    X(DISCARDED, "discarded")                                                                 \
+    X(EXPIRED, "expired")                                                                     \
+    X(REMOVED, "removed")
+
+typedef enum sf_journal_kind {
+#define SF__JOURNAL_ENUM(name, wire) SF_JOURNAL_##name,
+    SF_JOURNAL_KIND_MAP(SF__JOURNAL_ENUM)
+#undef SF__JOURNAL_ENUM
+    SF_JOURNAL_KIND_COUNT
+} sf_journal_kind;
+
+SF_API const char *sf_journal_kind_name(sf_journal_kind kind); /* "delivered" */
+
+typedef struct sf_journal_entry {
+    uint64_t seq;              /* 1, 2, ... for the fake's life (reset starts over) */
+    sf_ms t_ms;                /* the fake's time when it happened */
+    sf_journal_kind kind;
+    sf_op op;                  /* api: the operation */
+    int status;                /* api: HTTP status of the result (201, 404, ...) */
+    int code;                  /* api: Twilio code, 0 on success */
+    bool injected;             /* api: the result came from sf_inject_error */
+    char service_sid[SF_SID_SIZE]; /* "" when it does not apply */
+    char stream_sid[SF_SID_SIZE];
+    char message_sid[SF_SID_SIZE];
+    sf_subscriber_id subscriber;   /* 0 when it does not apply */
+    sf_fault_id rule;              /* the fault rule that caused it, 0 for none */
+    sf_ms until_ms;                /* delayed/duplicated: when it will arrive;
+                                      delivered: when it was published */
+    bool duplicate;                /* delivery fates of a duplicate copy */
+} sf_journal_entry;
+
+/* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
+typedef struct sf_journal_filter {
+    const char *stream_sid;
+    sf_subscriber_id subscriber;
+    uint32_t kinds;
+} sf_journal_filter;
+
+/* Entries held (at most options.journal_capacity) and entries overwritten so far. */
+SF_API size_t sf_journal_count(const sf_fake *fake);
+SF_API uint64_t sf_journal_overwritten(const sf_fake *fake);
+
+/* Iterates the held entries oldest first. Start with *cursor = 0; returns false at the end. */
+SF_API bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter,
+                            uint64_t *cursor, sf_journal_entry *out);
+
+/* One entry as one JSON object (no newline), keys in a fixed order:
+ * seq, t_ms, kind, op, status, code, injected, service_sid, stream_sid, message_sid,
+ * subscriber_id, rule, until_ms, duplicate (keys that do not apply are left out).
+ * snprintf semantics: returns the length it needs. */
+SF_API size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap);
+
+/* The selected entries as JSON Lines. Errors: SF_ERR_INVALID_ARGUMENT (write failed). */
+SF_API sf_status sf_journal_write(const sf_fake *fake, const sf_journal_filter *filter,
+                                  FILE *out, sf_error *err);
+/* The same into a buffer; snprintf semantics (returns the bytes needed, without the NUL). */
+SF_API size_t sf_journal_render(const sf_fake *fake, const sf_journal_filter *filter, char *buf,
+                                size_t cap);
+/* Empties the journal (sequence numbers keep counting). */
+SF_API void sf_journal_clear(sf_fake *fake);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */

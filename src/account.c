@@ -50,7 +50,7 @@ sf_status sf__account_add(sf_fake *fake, const char *sid, const char *token, sf_
 void sf__account_destroy(sf_fake *fake, sf__account *a)
 {
     while (a->services.head)
-        sf__service_destroy(fake, SF__CONTAINER_OF(a->services.head, sf__service, order));
+        sf__service_destroy(fake, SF__CONTAINER_OF(a->services.head, sf__service, order), false);
     /* keys of this account go with it */
     sf__api_key *k = fake->api_keys, *next;
     for (; k; k = next) {

@@ -23,8 +23,9 @@ static sf_ms sample(sf_fake *fake)
 
 sf_ms sf__begin(sf_fake *fake)
 {
-    sf_ms now = sample(fake);
-    sf__run_until(fake, now);
+    if (fake->dispatch_depth > 0)
+        return fake->now; /* inside a callback time stands at the event being run */
+    sf__run_until(fake, sample(fake));
     return fake->now;
 }
 
@@ -37,7 +38,7 @@ sf_ms sf_clock_now(sf_fake *fake)
 
 size_t sf_run_due(sf_fake *fake)
 {
-    if (!fake)
+    if (!fake || fake->dispatch_depth > 0)
         return 0;
     return sf__run_until(fake, sample(fake));
 }
@@ -49,6 +50,9 @@ sf_status sf_clock_set(sf_fake *fake, sf_ms now_ms, sf_error *err)
     if (fake->opts.clock != SF_CLOCK_MANUAL)
         return sf__fail_detail(err, SF_ERR_CLOCK_NOT_MANUAL,
                                "the clock can only be moved in manual mode");
+    if (fake->dispatch_depth > 0)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "the clock cannot move inside a subscriber callback");
     if (now_ms < fake->now)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "time moves forward only (now %lld, asked %lld)",
@@ -62,6 +66,8 @@ sf_status sf_clock_advance(sf_fake *fake, sf_ms delta_ms, sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    if (fake->opts.clock != SF_CLOCK_MANUAL)
+        return sf_clock_set(fake, fake->now, err);
     if (delta_ms < 0 || delta_ms > INT64_MAX - fake->now)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "delta_ms must be >= 0 and fit");
     return sf_clock_set(fake, fake->now + delta_ms, err);

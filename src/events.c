@@ -7,6 +7,9 @@ static void dispatch(sf_fake *fake, sf__timer *t)
     case SF__TIMER_STREAM_EXPIRY:
         sf__stream_expire(fake, SF__CONTAINER_OF(t, sf__stream, expiry));
         break;
+    case SF__TIMER_DELIVERY:
+        sf__delivery_due(fake, SF__CONTAINER_OF(t, sf__delivery, timer));
+        break;
     }
 }
 
@@ -37,3 +40,17 @@ bool sf_next_event_time(const sf_fake *fake, sf_ms *out)
 }
 
 size_t sf_pending_events(const sf_fake *fake) { return fake ? fake->timers.count : 0; }
+
+size_t sf_pending_deliveries(const sf_fake *fake) { return fake ? fake->pending_deliveries : 0; }
+
+size_t sf_run_until_idle(sf_fake *fake)
+{
+    if (!fake || fake->opts.clock != SF_CLOCK_MANUAL || fake->dispatch_depth > 0)
+        return 0;
+    size_t ran = 0;
+    while (fake->pending_deliveries > 0) {
+        const sf__timer *t = sf__timerq_peek(&fake->timers);
+        ran += sf__run_until(fake, t->due);
+    }
+    return ran;
+}

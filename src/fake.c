@@ -45,6 +45,7 @@ void sf_options_init(sf_options *opts)
     opts->seed = 1;
     opts->clock = SF_CLOCK_MANUAL;
     opts->manual_start_ms = SF_DEFAULT_EPOCH_MS;
+    opts->journal_capacity = 65536;
     sf_limits_init(&opts->limits);
 }
 
@@ -97,6 +98,8 @@ static sf_status check_options(const sf_options *o, sf_error *err)
                         (strncmp(o->base_url, "http://", 7) && strncmp(o->base_url, "https://", 8))))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "base_url must be an http(s) URL shorter than SF_BASE_URL_CAP");
+    if (o->journal_capacity > ((size_t)1 << 26))
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "journal_capacity above 2^26");
     return check_limits(&o->limits, err);
 }
 
@@ -107,6 +110,8 @@ static sf_status start_fresh(sf_fake *fake, sf_error *err)
     fake->next_seq = 1;
     memset(fake->sid_counter, 0, sizeof fake->sid_counter);
     sf__timerq_init(&fake->timers);
+    sf__journal_init(&fake->journal, fake->opts.journal_capacity);
+    fake->next_rule_id = 1;
     fake->accounts = NULL;
     fake->api_keys = NULL;
     fake->services = NULL;
@@ -122,7 +127,8 @@ static sf_status start_fresh(sf_fake *fake, sf_error *err)
     return sf__account_add(fake, sid, auth, &fake->default_account, err);
 }
 
-/* Frees every account (and with them services and streams) and every key. */
+/* Frees everything but the fake itself and its scratch buffers. Streams go first (no
+ * callbacks), which detaches every subscriber; then what is left in the queue is deliveries. */
 static void tear_down(sf_fake *fake)
 {
     while (fake->api_keys) {
@@ -132,7 +138,11 @@ static void tear_down(sf_fake *fake)
     }
     while (fake->accounts)
         sf__account_destroy(fake, fake->accounts);
+    sf__deliveries_release(fake);
     sf__timerq_release(fake, &fake->timers);
+    sf__subscribers_release(fake);
+    sf__faults_release(fake);
+    sf__journal_release(fake, &fake->journal);
     fake->default_account = NULL;
 }
 
@@ -191,7 +201,8 @@ void sf_fake_free(sf_fake *fake)
     tear_down(fake);
     sf__free(fake, fake->json_tokens);
     sf__free(fake, fake->json_frames);
-    sf__free(fake, fake->data_out);
+    sf__free(fake, fake->data_out[0]);
+    sf__free(fake, fake->data_out[1]);
     sf_allocator alloc = fake->alloc;
     alloc.free_fn(fake, alloc.user);
 }
@@ -200,6 +211,9 @@ sf_status sf_fake_reset(sf_fake *fake, sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    if (fake->dispatch_depth > 0)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "a fake cannot be reset inside a subscriber callback");
     tear_down(fake);
     sf_status st = start_fresh(fake, err);
     if (st != SF_OK)

@@ -68,6 +68,7 @@ struct sf__service {
     sf__order_node order;    /* in account->services, keyed by creation seq */
     sf__order_index streams; /* live streams in creation order */
     sf__stream_name *names;  /* uthash head: unique name -> stream */
+    bool dying;              /* being removed: invisible to calls made from callbacks */
     UT_hash_handle hh;       /* fake->services, by sid */
 };
 
@@ -86,11 +87,101 @@ struct sf__stream {
     sf_ms date_expires;      /* SF__NEVER when it never expires */
     sf__bucket bucket;
     sf__timer expiry;        /* queued while date_expires != SF__NEVER */
+    bool lagging;            /* past date_expires, kept alive by an expiry-lag rule */
     sf__order_node order;    /* in service->streams, keyed by creation seq */
+    struct sf__subscriber *subs_head, *subs_tail; /* attached, in subscription order */
+    uint64_t sub_count;
+    uint64_t impaired;       /* attached subscribers that are held or disconnected */
+    uint64_t messages_published;
     UT_hash_handle hh;       /* fake->streams, by sid */
 };
 
 #define SF__NEVER INT64_MAX
+
+/* A published message shared by all its deliveries (the payload is never copied per
+ * subscriber). The SIDs are also kept packed for the journal. */
+typedef struct sf__message {
+    uint32_t refs;
+    uint64_t ordinal;        /* the message counter: part of every random draw about it */
+    uint64_t stream_key;     /* the stream's creation key: likewise */
+    uint64_t publisher;      /* client_id of the publisher, 0 none */
+    sf_ms published;
+    char sid[SF_SID_SIZE];
+    char stream_sid[SF_SID_SIZE];
+    char service_sid[SF_SID_SIZE];
+    uint8_t packed[3][16];   /* service, stream, message SIDs for the journal */
+    size_t len;
+    char *data;              /* inline storage after the struct, or scratch for a stack message */
+} sf__message;
+
+typedef struct sf__rule sf__rule;
+
+typedef struct sf__subscriber {
+    sf_subscriber_id id;
+    sf__stream *stream;      /* NULL once detached */
+    char stream_sid[SF_SID_SIZE];
+    sf_event_fn fn;
+    void *user;
+    uint64_t client_id;
+    bool held, disconnected;
+    struct sf__subscriber *prev, *next; /* in stream order; kept as they were on detach */
+    struct sf__delivery *parked_head, *parked_tail;
+    sf__rule **rules;        /* subscriber-scope rules, in id order */
+    size_t rule_count, rule_cap;
+    sf_subscriber_stats stats;
+} sf__subscriber;
+
+typedef struct sf__delivery {
+    sf__timer timer;
+    sf__message *msg;
+    sf__subscriber *sub;
+    bool duplicate;
+    struct sf__delivery *next; /* parked list, or the free list */
+} sf__delivery;
+
+struct sf__rule {
+    sf_fault_id id;
+    sf_fault_params params;
+    char stream_sid[SF_SID_SIZE];
+    uint32_t drop_next_left;
+    uint32_t pending_drops;  /* planned by a publish not yet committed */
+    uint64_t hits;
+};
+
+typedef struct sf__injection {
+    sf_error_injection inj;
+    char message[SF_ERROR_MESSAGE_SIZE];
+    struct sf__injection *next;
+} sf__injection;
+
+/* Journal entry as stored: SIDs packed to 16 bytes (their 32 hex digits). */
+typedef struct sf__jentry {
+    uint64_t seq;
+    sf_ms t;
+    sf_ms until;
+    uint64_t subscriber;
+    uint32_t rule;
+    int32_t code;
+    uint16_t status;
+    uint8_t kind, op;
+    uint8_t flags;
+    uint8_t sids[3][16];     /* service, stream, message */
+} sf__jentry;
+
+enum {
+    SF__J_INJECTED = 1,
+    SF__J_DUPLICATE = 2,
+    SF__J_HAS_SERVICE = 4,
+    SF__J_HAS_STREAM = 8,
+    SF__J_HAS_MESSAGE = 16
+};
+
+typedef struct sf__journal {
+    sf__jentry *ring;
+    size_t cap, max, head, count; /* head: index of the oldest entry */
+    uint64_t next_seq;
+    uint64_t overwritten;
+} sf__journal;
 
 struct sf_fake {
     sf_options opts;         /* strings point into the copies below */
@@ -109,13 +200,29 @@ struct sf_fake {
     sf__service *services;   /* uthash head, by sid: every account's */
     sf__stream *streams;     /* uthash head, by sid: every service's */
 
-    sf__timerq timers;       /* expiries, in (due, seq) order */
+    sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */
+    unsigned dispatch_depth; /* > 0 while a subscriber callback runs */
+    size_t pending_deliveries;
+
+    sf__subscriber **subs;   /* by id - 1; live for the fake's life */
+    size_t sub_count, sub_cap;
+
+    sf__rule **rules;        /* every rule, by id order */
+    size_t rule_count, rule_cap;
+    sf__rule **shared_rules; /* fake- and stream-scope rules, by id order */
+    size_t shared_count, shared_cap;
+    sf_fault_id next_rule_id;
+
+    sf__injection *injections[SF_OP_COUNT];
+
+    sf__journal journal;
+    sf__delivery *free_deliveries;
 
     /* Scratch for publish: JSON tokens and the compacted data handed back as borrowed. */
     void *json_tokens;
     void *json_frames;
     size_t json_token_cap;
-    char *data_out;
+    char *data_out[2];       /* [0] for top-level calls, [1] for calls from callbacks */
     size_t data_out_cap;
 };
 
@@ -179,12 +286,76 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
                              sf_error *err);
 
 /* ---- streams (stream.c) ---- */
-/* Unlinks and frees a stream: from its service, the SID table, the name table, the timers. */
-void sf__stream_destroy(sf_fake *fake, sf__stream *s);
+/* Unlinks and frees a stream: from its service, the SID table, the name table, the timers;
+ * then (notify) tells its subscribers it was removed, detaching them. */
+void sf__stream_destroy(sf_fake *fake, sf__stream *s, bool notify, sf_removed_reason reason);
+/* Its expiry timer fired: expire it now, or later under an expiry-lag rule. */
 void sf__stream_expire(sf_fake *fake, sf__stream *s);
 
 /* ---- services (service.c) ---- */
-void sf__service_destroy(sf_fake *fake, sf__service *svc);
+void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify);
+
+/* ---- API calls (call.c): one clock sample, error injection, the journal ---- */
+typedef struct sf__call {
+    sf_op op;
+    sf_ms now;
+    bool inject_before, inject_after;
+    int inject_http, inject_code;
+    char inject_message[SF_ERROR_MESSAGE_SIZE];
+    char service[SF_SID_SIZE], stream[SF_SID_SIZE], message[SF_SID_SIZE]; /* for the journal */
+    sf__stream *fanout_stream; /* fast-path publish: delivered after the call is journaled */
+    sf__message fanout_msg;
+} sf__call;
+/* Starts a call: samples the clock once, runs what fell due (not inside a callback), takes
+ * the next injected error of `op`. Returns false when the call must fail at once. */
+bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
+                    sf__call *call);
+/* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
+ * runs what the call made due now, such as deliveries. Returns the call's final status. */
+sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err);
+
+/* ---- journal (journal.c) ---- */
+void sf__journal_init(sf__journal *j, size_t max);
+void sf__journal_release(sf_fake *fake, sf__journal *j);
+/* A new entry at the fake's now with seq and kind set, the rest zeroed; NULL when the
+ * journal keeps nothing. */
+sf__jentry *sf__journal_append(sf_fake *fake, sf_journal_kind kind);
+/* Packs the 32 lowercase hex digits of a SID; false (and zeroes) when it is not one. */
+bool sf__sid_pack(const char *sid, uint8_t out[16]);
+void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
+                      const char *message);
+/* A delivery fate of `msg` to subscriber `sub`. */
+void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *msg,
+                      sf_subscriber_id sub, const sf__rule *rule, sf_ms until, bool duplicate);
+
+/* ---- subscribers (subscriber.c) ---- */
+sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id);
+/* Detaches every subscriber of `s` and tells each it was removed (when notify). */
+void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify,
+                                sf_removed_reason reason);
+void sf__subscribers_release(sf_fake *fake);
+
+/* ---- delivery (delivery.c) ---- */
+/* Hands one message to a subscriber's callback, journals it and counts it. */
+void sf__deliver(sf_fake *fake, sf__subscriber *sub, const sf__message *msg, bool duplicate);
+/* A queued delivery fell due (timer queue). */
+void sf__delivery_due(sf_fake *fake, sf__delivery *d);
+/* Carries out a delivery now: to the subscriber, or parked, or lost; with no subscriber
+ * (d->sub NULL) it only releases the delivery. */
+void sf__delivery_fire(sf_fake *fake, sf__delivery *d);
+/* Publishes a validated message to the stream's subscribers (see publish.c for the paths). */
+sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg);
+bool sf__fanout_fast_ok(const sf_fake *fake, const sf__stream *s);
+void sf__fanout_now(sf_fake *fake, sf__stream *s, const sf__message *msg);
+void sf__deliveries_release(sf_fake *fake);
+void sf__message_unref(sf_fake *fake, sf__message *msg);
+
+/* ---- faults (fault.c) ---- */
+void sf__faults_release(sf_fake *fake);
+/* The extra time an expiring stream stays, from expiry-lag rules (0: none). */
+sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s);
+/* Takes the next injection of `op` into call; false when there is none. */
+bool sf__injection_take(sf_fake *fake, sf_op op, sf__call *call);
 
 /* ---- accounts (account.c) ---- */
 void sf__account_destroy(sf_fake *fake, sf__account *a);

@@ -48,8 +48,9 @@ sf_status sf__json_scratch_init(sf_fake *fake)
     fake->json_tokens = sf__malloc(fake, fake->json_token_cap * sizeof(jsmntok_t));
     fake->json_frames = sf__malloc(fake, fake->json_token_cap * sizeof(frame));
     fake->data_out_cap = max + 1;
-    fake->data_out = sf__malloc(fake, fake->data_out_cap);
-    if (!fake->json_tokens || !fake->json_frames || !fake->data_out)
+    fake->data_out[0] = sf__malloc(fake, fake->data_out_cap);
+    fake->data_out[1] = sf__malloc(fake, fake->data_out_cap);
+    if (!fake->json_tokens || !fake->json_frames || !fake->data_out[0] || !fake->data_out[1])
         return SF_ERR_NOMEM;
     return SF_OK;
 }

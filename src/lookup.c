@@ -25,7 +25,7 @@ sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char
     sf__account *account = account_sid ? sf__find_account(fake, account_sid)
                                        : fake->default_account;
     sf__service *svc = sf__find_service_any(fake, service_sid);
-    if (!account || !svc || svc->account != account)
+    if (!account || !svc || svc->account != account || svc->dying)
         return sf__not_found(err, "/Services/%.64s", service_sid);
     *out = svc;
     return SF_OK;
@@ -42,7 +42,7 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
                                        : fake->default_account;
     sf__service *svc = sf__find_service_any(fake, service_sid);
     sf__stream *s = NULL;
-    if (account && svc && svc->account == account) {
+    if (account && svc && svc->account == account && !svc->dying) {
         if (sf_sid_is(stream_id, "TO")) {
             s = sf__find_stream_sid(fake, stream_id);
             if (s && s->service != svc)

@@ -3,38 +3,95 @@
 
 #include <string.h>
 
+/* The message as its deliveries see it. For the fast path it lives on the stack and points at
+ * the scratch output; queued deliveries get a heap copy with the payload inline, shared by all
+ * of them. */
+static void describe(const sf__stream *s, const char *sid, sf_ms now, uint64_t publisher,
+                     sf__message *m)
+{
+    m->refs = 1;
+    m->stream_key = s->order.key;
+    m->publisher = publisher;
+    m->published = now;
+    memcpy(m->sid, sid, SF_SID_SIZE);
+    memcpy(m->stream_sid, s->sid, SF_SID_SIZE);
+    memcpy(m->service_sid, s->service->sid, SF_SID_SIZE);
+    sf__sid_pack(m->service_sid, m->packed[0]);
+    sf__sid_pack(m->stream_sid, m->packed[1]);
+    sf__sid_pack(m->sid, m->packed[2]);
+}
+
+static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
+                         const char *service_sid, const char *stream_id,
+                         const sf_publish_params *params, sf_message_record *out, sf_error *err)
+{
+    sf__stream *s;
+    sf_status st =
+        sf__resolve_stream(fake, account_sid, service_sid, stream_id, "/Messages", &s, err);
+    if (st != SF_OK)
+        return st;
+    memcpy(call->service, s->service->sid, SF_SID_SIZE);
+    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    if (!params || !params->data)
+        return sf__fail(err, SF_ERR_DATA_MISSING);
+    if (params->data_len > fake->opts.limits.max_data_bytes)
+        return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
+    char *data = fake->data_out[fake->dispatch_depth > 0];
+    size_t data_len;
+    st = sf__json_compact_with(fake->json_tokens, fake->json_frames, fake->json_token_cap,
+                               params->data, params->data_len, data, &data_len);
+    if (st != SF_OK)
+        return sf__fail(err, st);
+    if (!sf__bucket_allows(fake, &s->bucket, call->now))
+        return sf__fail(err, SF_ERR_RATE_LIMITED);
+
+    sf__message *msg = &call->fanout_msg;
+    char sid[SF_SID_SIZE];
+    sf__sid_peek(fake, SF__SID_MESSAGE, sid);
+    bool queued = s->sub_count > 0 && !sf__fanout_fast_ok(fake, s);
+    if (queued) {
+        msg = sf__malloc(fake, sizeof *msg + data_len + 1);
+        if (!msg)
+            return sf__fail(err, SF_ERR_NOMEM);
+    }
+    describe(s, sid, call->now, params->client_id, msg);
+    msg->ordinal = fake->sid_counter[SF__SID_MESSAGE];
+    msg->len = data_len;
+    msg->data = data;
+    if (queued) {
+        msg->data = (char *)(msg + 1);
+        memcpy(msg->data, data, data_len + 1);
+        if (sf__fanout(fake, s, msg) != SF_OK) {
+            sf__free(fake, msg);
+            return sf__fail(err, SF_ERR_NOMEM);
+        }
+    }
+
+    sf__sid_commit(fake, SF__SID_MESSAGE);
+    sf__bucket_take(fake, &s->bucket, call->now);
+    s->messages_published++;
+    memcpy(call->message, sid, SF_SID_SIZE);
+    if (out) {
+        memcpy(out->sid, sid, SF_SID_SIZE);
+        out->data = data;
+        out->data_len = data_len;
+    }
+    if (queued)
+        sf__message_unref(fake, msg); /* the deliveries hold their own references */
+    else if (s->sub_count > 0)
+        call->fanout_stream = s; /* delivered by sf__call_end, after the call is journaled */
+    return SF_OK;
+}
+
 sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *service_sid,
                             const char *stream_id, const sf_publish_params *params,
                             sf_message_record *out, sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf_ms now = sf__begin(fake);
-    sf__stream *s;
-    sf_status st =
-        sf__resolve_stream(fake, account_sid, service_sid, stream_id, "/Messages", &s, err);
-    if (st != SF_OK)
-        return st;
-    if (!params || !params->data)
-        return sf__fail(err, SF_ERR_DATA_MISSING);
-    if (params->data_len > fake->opts.limits.max_data_bytes)
-        return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
-    size_t data_len;
-    st = sf__json_compact_with(fake->json_tokens, fake->json_frames, fake->json_token_cap,
-                               params->data, params->data_len, fake->data_out, &data_len);
-    if (st != SF_OK)
-        return sf__fail(err, st);
-    if (!sf__bucket_allows(fake, &s->bucket, now))
-        return sf__fail(err, SF_ERR_RATE_LIMITED);
-
-    sf__bucket_take(fake, &s->bucket, now);
-    if (out) {
-        sf__sid_mint(fake, SF__SID_MESSAGE, out->sid);
-        out->data = fake->data_out;
-        out->data_len = data_len;
-    } else {
-        sf__sid_commit(fake, SF__SID_MESSAGE);
-    }
-    sf__ok(err);
-    return SF_OK;
+    sf__call call;
+    sf_status st = SF_OK;
+    if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, service_sid, stream_id, &call))
+        st = publish(fake, &call, account_sid, service_sid, stream_id, params, out, err);
+    return sf__call_end(fake, &call, st, err);
 }

@@ -88,14 +88,12 @@ static void to_record(const sf__service *svc, sf_service_record *out)
     out->date_updated_ms = svc->date_updated;
 }
 
-sf_status sf_service_create(sf_fake *fake, const char *account_sid,
-                            const sf_service_params *params, sf_service_record *out,
-                            sf_error *err)
+static sf_status service_create(sf_fake *fake, sf__call *call, const char *account_sid,
+                                const sf_service_params *params, sf_service_record *out,
+                                sf_error *err)
 {
     static const sf_service_params none;
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf_ms now = sf__begin(fake);
+    sf_ms now = call->now;
     const sf_service_params *p = params ? params : &none;
     sf__account *account;
     sf_status st = sf__resolve_account(fake, account_sid, &account, err);
@@ -127,34 +125,28 @@ sf_status sf_service_create(sf_fake *fake, const char *account_sid,
     sf__sid_commit(fake, SF__SID_SERVICE);
     fake->next_seq++;
     sf__order_append(&account->services, &svc->order);
+    memcpy(call->service, svc->sid, SF_SID_SIZE);
     to_record(svc, out);
-    sf__ok(err);
     return SF_OK;
 }
 
-sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
-                           sf_service_record *out, sf_error *err)
+static sf_status service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                               sf_service_record *out, sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__begin(fake);
     sf__service *svc;
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
     if (st != SF_OK)
         return st;
     to_record(svc, out);
-    sf__ok(err);
     return SF_OK;
 }
 
-sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *service_sid,
-                            const sf_service_params *params, sf_service_record *out,
-                            sf_error *err)
+static sf_status service_update(sf_fake *fake, sf__call *call, const char *account_sid,
+                                const char *service_sid, const sf_service_params *params,
+                                sf_service_record *out, sf_error *err)
 {
     static const sf_service_params none;
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf_ms now = sf__begin(fake);
+    sf_ms now = call->now;
     const sf_service_params *p = params ? params : &none;
     sf__service *svc;
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
@@ -168,14 +160,15 @@ sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *
     apply(fake, svc, p, friendly, webhook);
     svc->date_updated = now;
     to_record(svc, out);
-    sf__ok(err);
     return SF_OK;
 }
 
-void sf__service_destroy(sf_fake *fake, sf__service *svc)
+void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify)
 {
+    svc->dying = true; /* callbacks of removed subscribers must not find it */
     while (svc->streams.head)
-        sf__stream_destroy(fake, SF__CONTAINER_OF(svc->streams.head, sf__stream, order));
+        sf__stream_destroy(fake, SF__CONTAINER_OF(svc->streams.head, sf__stream, order), notify,
+                           SF_REMOVED_DELETED);
     sf__order_remove(&svc->account->services, &svc->order);
     sf__table_del_service(fake, svc);
     sf__free(fake, svc->friendly_name);
@@ -183,28 +176,20 @@ void sf__service_destroy(sf_fake *fake, sf__service *svc)
     sf__free(fake, svc);
 }
 
-sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
-                            sf_error *err)
+static sf_status service_remove(sf_fake *fake, const char *account_sid,
+                                const char *service_sid, sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__begin(fake);
     sf__service *svc;
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
     if (st != SF_OK)
         return st;
-    sf__service_destroy(fake, svc);
-    sf__ok(err);
+    sf__service_destroy(fake, svc, true);
     return SF_OK;
 }
 
-sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
-                          sf_service_page **out, sf_error *err)
+static sf_status service_list(sf_fake *fake, const char *account_sid,
+                              const sf_page_params *params, sf_service_page **out, sf_error *err)
 {
-    if (!fake || !out)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
-    *out = NULL;
-    sf__begin(fake);
     sf__account *account;
     sf_status st = sf__resolve_account(fake, account_sid, &account, err);
     if (st != SF_OK)
@@ -226,7 +211,6 @@ sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_
     for (size_t i = 0; i < plan.count; i++, n = n->next)
         to_record(SF__CONTAINER_OF(n, sf__service, order), &records[i]);
     *out = page;
-    sf__ok(err);
     return SF_OK;
 }
 
@@ -236,4 +220,54 @@ void sf_service_page_free(sf_fake *fake, sf_service_page *page)
         return;
     sf__free(fake, page->records);
     sf__free(fake, page);
+}
+
+/* ---- the public calls: sf__call around each ---- */
+
+#define CALL(op, service_sid, inner)                                                           \
+    do {                                                                                       \
+        if (!fake)                                                                             \
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
+        sf__call call;                                                                         \
+        sf_status st = SF_OK;                                                                  \
+        if (sf__call_begin(fake, op, service_sid, NULL, &call))                                \
+            st = inner;                                                                        \
+        return sf__call_end(fake, &call, st, err);                                             \
+    } while (0)
+
+sf_status sf_service_create(sf_fake *fake, const char *account_sid,
+                            const sf_service_params *params, sf_service_record *out,
+                            sf_error *err)
+{
+    CALL(SF_OP_SERVICE_CREATE, NULL, service_create(fake, &call, account_sid, params, out, err));
+}
+
+sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           sf_service_record *out, sf_error *err)
+{
+    CALL(SF_OP_SERVICE_FETCH, service_sid,
+         service_fetch(fake, account_sid, service_sid, out, err));
+}
+
+sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                            const sf_service_params *params, sf_service_record *out,
+                            sf_error *err)
+{
+    CALL(SF_OP_SERVICE_UPDATE, service_sid,
+         service_update(fake, &call, account_sid, service_sid, params, out, err));
+}
+
+sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                            sf_error *err)
+{
+    CALL(SF_OP_SERVICE_REMOVE, service_sid, service_remove(fake, account_sid, service_sid, err));
+}
+
+sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
+                          sf_service_page **out, sf_error *err)
+{
+    if (!out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = NULL;
+    CALL(SF_OP_SERVICE_LIST, NULL, service_list(fake, account_sid, params, out, err));
 }

@@ -59,13 +59,12 @@ static void to_record(const sf__stream *s, sf_stream_record *out)
     memcpy(out->created_by, "system", sizeof "system");
 }
 
-sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
-                           const sf_stream_params *params, sf_stream_record *out, sf_error *err)
+static sf_status stream_create(sf_fake *fake, sf__call *call, const char *account_sid,
+                               const char *service_sid, const sf_stream_params *params,
+                               sf_stream_record *out, sf_error *err)
 {
     static const sf_stream_params none;
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf_ms now = sf__begin(fake);
+    sf_ms now = call->now;
     const sf_stream_params *p = params ? params : &none;
     sf__service *svc;
     size_t name_len = 0;
@@ -112,8 +111,8 @@ sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *s
     sf__order_append(&svc->streams, &s->order);
     if (expires)
         sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires);
+    memcpy(call->stream, s->sid, SF_SID_SIZE);
     to_record(s, out);
-    sf__ok(err);
     return SF_OK;
 
 out_of_memory:
@@ -122,32 +121,30 @@ out_of_memory:
     return sf__fail(err, SF_ERR_NOMEM);
 }
 
-sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
-                          const char *stream_id, sf_stream_record *out, sf_error *err)
+static sf_status stream_fetch(sf_fake *fake, sf__call *call, const char *account_sid,
+                              const char *service_sid, const char *stream_id,
+                              sf_stream_record *out, sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__begin(fake);
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
+    memcpy(call->stream, s->sid, SF_SID_SIZE);
     to_record(s, out);
-    sf__ok(err);
     return SF_OK;
 }
 
-sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
-                           const char *stream_id, const sf_stream_params *params,
-                           sf_stream_record *out, sf_error *err)
+static sf_status stream_update(sf_fake *fake, sf__call *call, const char *account_sid,
+                               const char *service_sid, const char *stream_id,
+                               const sf_stream_params *params, sf_stream_record *out,
+                               sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf_ms now = sf__begin(fake);
+    sf_ms now = call->now;
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
+    memcpy(call->stream, s->sid, SF_SID_SIZE);
     if (!params || !params->has_ttl)
         return sf__fail(err, SF_ERR_NO_PARAMETERS);
     st = check_ttl(fake, params->ttl, err);
@@ -162,48 +159,58 @@ sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *s
         s->date_expires = SF__NEVER;
         sf__timerq_cancel(&fake->timers, &s->expiry);
     }
+    s->lagging = false;
     s->date_updated = now;
     to_record(s, out);
-    sf__ok(err);
     return SF_OK;
 }
 
-void sf__stream_destroy(sf_fake *fake, sf__stream *s)
+void sf__stream_destroy(sf_fake *fake, sf__stream *s, bool notify, sf_removed_reason reason)
 {
+    /* invisible first, so callbacks of the removed subscribers cannot reach it */
     sf__timerq_cancel(&fake->timers, &s->expiry);
     sf__order_remove(&s->service->streams, &s->order);
     if (s->name) {
         sf__table_del_name(fake, s->service, s->name);
         sf__free(fake, s->name);
+        s->name = NULL;
     }
     sf__table_del_stream(fake, s);
+    sf__subscribers_remove_all(fake, s, notify, reason);
     sf__free(fake, s);
 }
 
-void sf__stream_expire(sf_fake *fake, sf__stream *s) { sf__stream_destroy(fake, s); }
-
-sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
-                           const char *stream_id, sf_error *err)
+void sf__stream_expire(sf_fake *fake, sf__stream *s)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__begin(fake);
+    if (!s->lagging) {
+        sf_ms lag = sf__expiry_lag(fake, s);
+        if (lag > 0 && sf__timerq_reserve(fake, &fake->timers)) {
+            s->lagging = true;
+            sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires + lag);
+            return;
+        }
+    }
+    sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_EXPIRED);
+    if (e)
+        sf__journal_sids(e, s->service->sid, s->sid, NULL);
+    sf__stream_destroy(fake, s, true, SF_REMOVED_EXPIRED);
+}
+
+static sf_status stream_remove(sf_fake *fake, sf__call *call, const char *account_sid,
+                               const char *service_sid, const char *stream_id, sf_error *err)
+{
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
-    sf__stream_destroy(fake, s);
-    sf__ok(err);
+    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__stream_destroy(fake, s, true, SF_REMOVED_DELETED);
     return SF_OK;
 }
 
-sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
-                         const sf_page_params *params, sf_stream_page **out, sf_error *err)
+static sf_status stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
+                             const sf_page_params *params, sf_stream_page **out, sf_error *err)
 {
-    if (!fake || !out)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
-    *out = NULL;
-    sf__begin(fake);
     sf__service *svc;
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
     if (st != SF_OK)
@@ -225,7 +232,6 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
     for (size_t i = 0; i < plan.count; i++, n = n->next)
         to_record(SF__CONTAINER_OF(n, sf__stream, order), &records[i]);
     *out = page;
-    sf__ok(err);
     return SF_OK;
 }
 
@@ -235,6 +241,23 @@ void sf_stream_page_free(sf_fake *fake, sf_stream_page *page)
         return;
     sf__free(fake, page->records);
     sf__free(fake, page);
+}
+
+sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid, const char *service_sid,
+                              const char *stream_id, sf_stream_stats *out, sf_error *err)
+{
+    if (!fake || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
+    sf_ms now = sf__begin(fake);
+    sf__stream *s;
+    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    if (st != SF_OK)
+        return st;
+    out->messages_published = s->messages_published;
+    out->subscribers = s->sub_count;
+    sf__bucket_state(fake, &s->bucket, now, &out->rate);
+    sf__ok(err);
+    return SF_OK;
 }
 
 sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const char *service_sid,
@@ -250,4 +273,56 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
     sf__bucket_state(fake, &s->bucket, now, out);
     sf__ok(err);
     return SF_OK;
+}
+
+/* ---- the public calls: sf__call around each ---- */
+
+#define CALL(op, service_sid, stream_id, inner)                                                \
+    do {                                                                                       \
+        if (!fake)                                                                             \
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
+        sf__call call;                                                                         \
+        sf_status st = SF_OK;                                                                  \
+        if (sf__call_begin(fake, op, service_sid, stream_id, &call))                           \
+            st = inner;                                                                        \
+        return sf__call_end(fake, &call, st, err);                                             \
+    } while (0)
+
+sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const sf_stream_params *params, sf_stream_record *out, sf_error *err)
+{
+    CALL(SF_OP_STREAM_CREATE, service_sid, NULL,
+         stream_create(fake, &call, account_sid, service_sid, params, out, err));
+}
+
+sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                          const char *stream_id, sf_stream_record *out, sf_error *err)
+{
+    CALL(SF_OP_STREAM_FETCH, service_sid, stream_id,
+         stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
+}
+
+sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const char *stream_id, const sf_stream_params *params,
+                           sf_stream_record *out, sf_error *err)
+{
+    CALL(SF_OP_STREAM_UPDATE, service_sid, stream_id,
+         stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
+}
+
+sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                           const char *stream_id, sf_error *err)
+{
+    CALL(SF_OP_STREAM_REMOVE, service_sid, stream_id,
+         stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
+}
+
+sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
+                         const sf_page_params *params, sf_stream_page **out, sf_error *err)
+{
+    if (!out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = NULL;
+    CALL(SF_OP_STREAM_LIST, service_sid, NULL,
+         stream_list(fake, account_sid, service_sid, params, out, err));
 }

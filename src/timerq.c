@@ -58,13 +58,17 @@ void sf__timerq_release(sf_fake *fake, sf__timerq *q)
     sf__timerq_init(q);
 }
 
-bool sf__timerq_reserve(sf_fake *fake, sf__timerq *q)
+bool sf__timerq_reserve(sf_fake *fake, sf__timerq *q) { return sf__timerq_reserve_n(fake, q, 1); }
+
+bool sf__timerq_reserve_n(sf_fake *fake, sf__timerq *q, size_t n)
 {
-    if (q->count < q->cap)
+    if (n <= q->cap - q->count)
         return true;
-    if (q->cap >= UINT32_MAX / 2)
+    if (n > UINT32_MAX / 4 || q->count + n > UINT32_MAX / 4)
         return false;
-    uint32_t cap = q->cap ? q->cap * 2 : 64;
+    uint32_t cap = q->cap ? q->cap : 64;
+    while (cap < q->count + n)
+        cap *= 2;
     sf__timer **heap = sf__realloc(fake, q->heap, (size_t)cap * sizeof *heap);
     if (!heap)
         return false;

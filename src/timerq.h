@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum sf__timer_kind { SF__TIMER_STREAM_EXPIRY = 1 } sf__timer_kind;
+typedef enum sf__timer_kind { SF__TIMER_STREAM_EXPIRY = 1, SF__TIMER_DELIVERY = 2 } sf__timer_kind;
 
 typedef struct sf__timer {
     int64_t due;
@@ -32,6 +32,8 @@ void sf__timerq_init(sf__timerq *q);
 void sf__timerq_release(struct sf_fake *fake, sf__timerq *q);
 /* Makes room for one more timer so that a following arm cannot fail. */
 bool sf__timerq_reserve(struct sf_fake *fake, sf__timerq *q);
+/* Makes room for n more timers. */
+bool sf__timerq_reserve_n(struct sf_fake *fake, sf__timerq *q, size_t n);
 /* Arms (or re-arms) `t` at `due`. Needs a prior successful reserve when t is idle. */
 void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due);
 void sf__timerq_cancel(sf__timerq *q, sf__timer *t);

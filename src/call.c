@@ -1,0 +1,97 @@
+/* call.c: what every API call does around its own work: one clock sample, injected errors,
+ * one journal entry, and running what the call made due before it returns. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct op_row {
+    const char *name;
+    int http;
+} op_row;
+
+static const op_row ops[SF_OP_COUNT] = {
+#define SF__OP_ROW(name, wire, http) {wire, http},
+    SF_OP_MAP(SF__OP_ROW)
+#undef SF__OP_ROW
+};
+
+const char *sf_op_name(sf_op op) { return (unsigned)op < SF_OP_COUNT ? ops[op].name : NULL; }
+
+bool sf_op_parse(const char *name, sf_op *out)
+{
+    for (unsigned i = 0; name && i < SF_OP_COUNT; i++) {
+        if (strcmp(name, ops[i].name) == 0) {
+            if (out)
+                *out = (sf_op)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keeps an input id for the journal when it is a SID as minted (lowercase hex). */
+static void keep_sid(char out[SF_SID_SIZE], const char *id, const char *prefix)
+{
+    uint8_t packed[16];
+    out[0] = '\0';
+    if (id && sf_sid_is(id, prefix) && sf__sid_pack(id, packed))
+        memcpy(out, id, SF_SID_SIZE);
+}
+
+bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
+                    sf__call *call)
+{
+    call->op = op;
+    call->inject_before = call->inject_after = false;
+    keep_sid(call->service, service_sid, "IS");
+    keep_sid(call->stream, stream_id, "TO");
+    call->message[0] = '\0';
+    call->fanout_stream = NULL;
+    call->now = sf__begin(fake);
+    if (sf__injection_take(fake, op, call) && call->inject_before)
+        return false;
+    return true;
+}
+
+static void fill_injected(const sf__call *call, sf_error *err)
+{
+    if (!err)
+        return;
+    err->status = SF_ERR_INJECTED;
+    err->http_status = call->inject_http;
+    err->code = call->inject_code;
+    snprintf(err->message, sizeof err->message, "%s", call->inject_message);
+    if (call->inject_code)
+        snprintf(err->more_info, sizeof err->more_info, "https://www.twilio.com/docs/errors/%d",
+                 call->inject_code);
+    else
+        err->more_info[0] = '\0';
+}
+
+sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err)
+{
+    bool injected = call->inject_before || (call->inject_after && st == SF_OK);
+    if (injected) {
+        st = SF_ERR_INJECTED;
+        fill_injected(call, err);
+    } else if (st == SF_OK) {
+        sf__ok(err);
+    }
+    sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_API);
+    if (e) {
+        e->op = (uint8_t)call->op;
+        e->status = (uint16_t)(injected ? call->inject_http
+                               : st == SF_OK ? ops[call->op].http
+                                             : sf_status_http(st));
+        e->code = injected ? call->inject_code : sf_status_code(st);
+        if (injected)
+            e->flags |= SF__J_INJECTED;
+        sf__journal_sids(e, call->service, call->stream, call->message);
+    }
+    if (call->fanout_stream)
+        sf__fanout_now(fake, call->fanout_stream, &call->fanout_msg);
+    if (fake->dispatch_depth == 0)
+        sf__run_until(fake, call->now);
+    return st;
+}

@@ -1,0 +1,236 @@
+/* fault.c: fault rules (drop, delay/jitter, duplicate, drop-next, expiry lag) and injected
+ * API errors. Rules are only stored and looked up here; delivery.c applies them. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool push(sf_fake *fake, sf__rule ***arr, size_t *count, size_t *cap, sf__rule *r)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        sf__rule **n = sf__realloc(fake, *arr, ncap * sizeof *n);
+        if (!n)
+            return false;
+        *arr = n;
+        *cap = ncap;
+    }
+    (*arr)[(*count)++] = r;
+    return true;
+}
+
+static void drop_from(sf__rule **arr, size_t *count, const sf__rule *r)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (arr[i] == r) {
+            memmove(&arr[i], &arr[i + 1], (*count - i - 1) * sizeof *arr);
+            (*count)--;
+            return;
+        }
+    }
+}
+
+static bool rate_ok(double r) { return r >= 0.0 && r <= 1.0; } /* false for NaN too */
+
+static sf_status check(sf_fake *fake, const sf_fault_params *p, sf__subscriber **sub,
+                       sf_error *err)
+{
+    *sub = NULL;
+    if (!rate_ok(p->drop_rate) || !rate_ok(p->duplicate_rate))
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "rates must be within 0..1");
+    if (p->delay_ms < 0 || p->jitter_ms < 0 || p->expiry_lag_ms < 0 ||
+        p->delay_ms > INT64_C(1) << 40 || p->jitter_ms > INT64_C(1) << 40 ||
+        p->expiry_lag_ms > INT64_C(1) << 40)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "times must be within 0..2^40 ms");
+    switch (p->scope) {
+    case SF_SCOPE_FAKE:
+        return SF_OK;
+    case SF_SCOPE_STREAM:
+        if (!p->stream_sid || !sf_sid_is(p->stream_sid, "TO"))
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                                   "a stream rule needs a stream SID");
+        return SF_OK;
+    case SF_SCOPE_SUBSCRIBER:
+        *sub = sf__subscriber_get(fake, p->subscriber);
+        if (!*sub)
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown subscriber %llu",
+                                   (unsigned long long)p->subscriber);
+        if (p->expiry_lag_ms)
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                                   "expiry lag applies to the fake or a stream");
+        return SF_OK;
+    }
+    return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown scope");
+}
+
+sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id *out,
+                       sf_error *err)
+{
+    if (!fake || !params)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
+                               fake ? "params" : "fake");
+    sf__subscriber *sub;
+    sf_status st = check(fake, params, &sub, err);
+    if (st != SF_OK)
+        return st;
+    sf__rule *r = sf__malloc(fake, sizeof *r);
+    if (!r)
+        return sf__fail(err, SF_ERR_NOMEM);
+    memset(r, 0, sizeof *r);
+    r->id = fake->next_rule_id;
+    r->params = *params;
+    if (params->scope == SF_SCOPE_STREAM)
+        memcpy(r->stream_sid, params->stream_sid, SF_SID_SIZE);
+    r->params.stream_sid = params->scope == SF_SCOPE_STREAM ? r->stream_sid : NULL;
+    r->drop_next_left = params->drop_next;
+
+    bool ok = push(fake, &fake->rules, &fake->rule_count, &fake->rule_cap, r);
+    if (ok && sub)
+        ok = push(fake, &sub->rules, &sub->rule_count, &sub->rule_cap, r);
+    else if (ok)
+        ok = push(fake, &fake->shared_rules, &fake->shared_count, &fake->shared_cap, r);
+    if (!ok) {
+        drop_from(fake->rules, &fake->rule_count, r);
+        sf__free(fake, r);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    fake->next_rule_id++;
+    if (out)
+        *out = r->id;
+    sf__ok(err);
+    return SF_OK;
+}
+
+static sf__rule *find_rule(sf_fake *fake, sf_fault_id id)
+{
+    /* ids only grow, so the array is sorted: binary search */
+    size_t lo = 0, hi = fake->rule_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fake->rules[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < fake->rule_count && fake->rules[lo]->id == id ? fake->rules[lo] : NULL;
+}
+
+sf_status sf_fault_remove(sf_fake *fake, sf_fault_id id, sf_error *err)
+{
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    sf__rule *r = find_rule(fake, id);
+    if (!r)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown rule %u", id);
+    drop_from(fake->rules, &fake->rule_count, r);
+    if (r->params.scope == SF_SCOPE_SUBSCRIBER) {
+        sf__subscriber *sub = sf__subscriber_get(fake, r->params.subscriber);
+        drop_from(sub->rules, &sub->rule_count, r);
+    } else {
+        drop_from(fake->shared_rules, &fake->shared_count, r);
+    }
+    sf__free(fake, r);
+    sf__ok(err);
+    return SF_OK;
+}
+
+size_t sf_fault_list(sf_fake *fake, sf_fault_info *out, size_t cap)
+{
+    if (!fake)
+        return 0;
+    for (size_t i = 0; out && i < cap && i < fake->rule_count; i++) {
+        const sf__rule *r = fake->rules[i];
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].id = r->id;
+        out[i].params = r->params;
+        memcpy(out[i].stream_sid, r->stream_sid, SF_SID_SIZE);
+        out[i].params.stream_sid = r->params.scope == SF_SCOPE_STREAM ? out[i].stream_sid : NULL;
+        out[i].drop_next_left = r->drop_next_left;
+        out[i].hits = r->hits;
+    }
+    return fake->rule_count;
+}
+
+sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s)
+{
+    sf__rule *longest = NULL;
+    for (size_t i = 0; i < fake->shared_count; i++) {
+        sf__rule *r = fake->shared_rules[i];
+        if (r->params.expiry_lag_ms <= (longest ? longest->params.expiry_lag_ms : 0))
+            continue;
+        if (r->params.scope == SF_SCOPE_FAKE || strcmp(r->stream_sid, s->sid) == 0)
+            longest = r;
+    }
+    if (!longest)
+        return 0;
+    longest->hits++;
+    return longest->params.expiry_lag_ms;
+}
+
+void sf__faults_release(sf_fake *fake)
+{
+    for (size_t i = 0; i < fake->rule_count; i++)
+        sf__free(fake, fake->rules[i]);
+    sf__free(fake, fake->rules);
+    sf__free(fake, fake->shared_rules);
+    fake->rules = fake->shared_rules = NULL;
+    fake->rule_count = fake->rule_cap = fake->shared_count = fake->shared_cap = 0;
+    fake->next_rule_id = 1;
+    sf_inject_clear(fake);
+}
+
+/* ---- injected API errors ---- */
+
+sf_status sf_inject_error(sf_fake *fake, const sf_error_injection *inj, sf_error *err)
+{
+    if (!fake || !inj)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "inj" : "fake");
+    if ((unsigned)inj->op >= SF_OP_COUNT || inj->count < 1 || inj->http_status < 400 ||
+        inj->http_status > 599 || inj->code < 0)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "needs a known op, count >= 1, status 400..599, code >= 0");
+    sf__injection *n = sf__malloc(fake, sizeof *n);
+    if (!n)
+        return sf__fail(err, SF_ERR_NOMEM);
+    n->inj = *inj;
+    snprintf(n->message, sizeof n->message, "%s", inj->message ? inj->message : "Injected failure");
+    n->inj.message = n->message;
+    n->next = NULL;
+    sf__injection **tail = &fake->injections[inj->op];
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = n;
+    sf__ok(err);
+    return SF_OK;
+}
+
+void sf_inject_clear(sf_fake *fake)
+{
+    if (!fake)
+        return;
+    for (unsigned op = 0; op < SF_OP_COUNT; op++) {
+        while (fake->injections[op]) {
+            sf__injection *n = fake->injections[op];
+            fake->injections[op] = n->next;
+            sf__free(fake, n);
+        }
+    }
+}
+
+bool sf__injection_take(sf_fake *fake, sf_op op, sf__call *call)
+{
+    sf__injection *n = fake->injections[op];
+    if (!n)
+        return false;
+    call->inject_before = !n->inj.after_apply;
+    call->inject_after = n->inj.after_apply;
+    call->inject_http = n->inj.http_status;
+    call->inject_code = n->inj.code;
+    memcpy(call->inject_message, n->message, sizeof call->inject_message);
+    if (--n->inj.count == 0) {
+        fake->injections[op] = n->next;
+        sf__free(fake, n);
+    }
+    return true;
+}

@@ -1,0 +1,291 @@
+/* journal.c: a bounded ring of what happened (API calls and delivery fates), readable from C
+ * and as JSON Lines with a fixed key order. The ring grows by doubling up to its capacity;
+ * when growing fails it overwrites the oldest entry, so journaling never fails a call. */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[SF_JOURNAL_KIND_COUNT] = {
+#define SF__JOURNAL_NAME(name, wire) wire,
+    SF_JOURNAL_KIND_MAP(SF__JOURNAL_NAME)
+#undef SF__JOURNAL_NAME
+};
+
+const char *sf_journal_kind_name(sf_journal_kind kind)
+{
+    return (unsigned)kind < SF_JOURNAL_KIND_COUNT ? kind_names[kind] : NULL;
+}
+
+void sf__journal_init(sf__journal *j, size_t max)
+{
+    memset(j, 0, sizeof *j);
+    j->max = max;
+    j->next_seq = 1;
+}
+
+void sf__journal_release(sf_fake *fake, sf__journal *j)
+{
+    sf__free(fake, j->ring);
+    j->ring = NULL;
+    j->cap = j->head = j->count = 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+bool sf__sid_pack(const char *sid, uint8_t out[16])
+{
+    for (int i = 0; i < 16; i++) {
+        int hi = hex_value(sid[2 + 2 * i]), lo = hi < 0 ? -1 : hex_value(sid[3 + 2 * i]);
+        if (hi < 0 || lo < 0) {
+            memset(out, 0, 16);
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static void unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE])
+{
+    static const char digits[] = "0123456789abcdef";
+    out[0] = prefix[0];
+    out[1] = prefix[1];
+    for (int i = 0; i < 16; i++) {
+        out[2 + 2 * i] = digits[in[i] >> 4];
+        out[3 + 2 * i] = digits[in[i] & 15];
+    }
+    out[SF_SID_LEN] = '\0';
+}
+
+static bool grow(sf_fake *fake, sf__journal *j)
+{
+    size_t cap = j->cap ? j->cap * 2 : 256;
+    if (cap > j->max)
+        cap = j->max;
+    sf__jentry *ring = sf__malloc(fake, cap * sizeof *ring);
+    if (!ring)
+        return false;
+    /* unroll the ring so the oldest entry is first */
+    for (size_t i = 0; i < j->count; i++)
+        ring[i] = j->ring[(j->head + i) % j->cap];
+    sf__free(fake, j->ring);
+    j->ring = ring;
+    j->cap = cap;
+    j->head = 0;
+    return true;
+}
+
+sf__jentry *sf__journal_append(sf_fake *fake, sf_journal_kind kind)
+{
+    sf__journal *j = &fake->journal;
+    if (j->max == 0)
+        return NULL;
+    if (j->count == j->cap && (j->cap == j->max || !grow(fake, j)) && j->cap == 0)
+        return NULL; /* nothing held yet and no room could be made */
+    sf__jentry *e;
+    if (j->count < j->cap) {
+        e = &j->ring[(j->head + j->count) % j->cap];
+        j->count++;
+    } else {
+        e = &j->ring[j->head];
+        j->head = (j->head + 1) % j->cap;
+        j->overwritten++;
+    }
+    memset(e, 0, sizeof *e);
+    e->seq = j->next_seq++;
+    e->t = fake->now;
+    e->kind = (uint8_t)kind;
+    return e;
+}
+
+void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
+                      const char *message)
+{
+    const char *sids[3] = {service, stream, message};
+    static const uint8_t flags[3] = {SF__J_HAS_SERVICE, SF__J_HAS_STREAM, SF__J_HAS_MESSAGE};
+    for (int i = 0; i < 3; i++)
+        if (sids[i] && sids[i][0] && sf__sid_pack(sids[i], e->sids[i]))
+            e->flags |= flags[i];
+}
+
+void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *msg,
+                      sf_subscriber_id sub, const sf__rule *rule, sf_ms until, bool duplicate)
+{
+    sf__jentry *e = sf__journal_append(fake, kind);
+    if (!e)
+        return;
+    memcpy(e->sids, msg->packed, sizeof e->sids);
+    e->flags = SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE;
+    if (duplicate)
+        e->flags |= SF__J_DUPLICATE;
+    e->subscriber = sub;
+    e->rule = rule ? rule->id : 0;
+    e->until = until;
+}
+
+size_t sf_journal_count(const sf_fake *fake) { return fake ? fake->journal.count : 0; }
+
+uint64_t sf_journal_overwritten(const sf_fake *fake)
+{
+    return fake ? fake->journal.overwritten : 0;
+}
+
+void sf_journal_clear(sf_fake *fake)
+{
+    if (!fake)
+        return;
+    fake->journal.head = fake->journal.count = 0;
+}
+
+static void expand(const sf__jentry *in, sf_journal_entry *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = in->seq;
+    out->t_ms = in->t;
+    out->kind = (sf_journal_kind)in->kind;
+    out->op = (sf_op)in->op;
+    out->status = in->status;
+    out->code = in->code;
+    out->injected = (in->flags & SF__J_INJECTED) != 0;
+    out->duplicate = (in->flags & SF__J_DUPLICATE) != 0;
+    if (in->flags & SF__J_HAS_SERVICE)
+        unpack(in->sids[0], "IS", out->service_sid);
+    if (in->flags & SF__J_HAS_STREAM)
+        unpack(in->sids[1], "TO", out->stream_sid);
+    if (in->flags & SF__J_HAS_MESSAGE)
+        unpack(in->sids[2], "TZ", out->message_sid);
+    out->subscriber = in->subscriber;
+    out->rule = in->rule;
+    out->until_ms = in->until;
+}
+
+static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
+{
+    if (!f)
+        return true;
+    if (f->kinds && !(f->kinds & (1u << e->kind)))
+        return false;
+    if (f->subscriber && f->subscriber != e->subscriber)
+        return false;
+    if (f->stream_sid && strcmp(f->stream_sid, e->stream_sid) != 0)
+        return false;
+    return true;
+}
+
+bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter, uint64_t *cursor,
+                     sf_journal_entry *out)
+{
+    if (!fake || !cursor || !out)
+        return false;
+    const sf__journal *j = &fake->journal;
+    while (*cursor < j->count) {
+        expand(&j->ring[(j->head + *cursor) % j->cap], out);
+        (*cursor)++;
+        if (matches(filter, out))
+            return true;
+    }
+    return false;
+}
+
+/* Appends to a bounded buffer, counting what would have been written. */
+typedef struct out_buf {
+    char *buf;
+    size_t cap, len;
+} out_buf;
+
+static void put(out_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(out_buf *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *dst = o->len < o->cap ? o->buf + o->len : NULL;
+    int n = vsnprintf(dst, dst ? o->cap - o->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len += (size_t)n;
+}
+
+static bool has_until(sf_journal_kind k)
+{
+    return k == SF_JOURNAL_DELIVERED || k == SF_JOURNAL_DELAYED || k == SF_JOURNAL_DUPLICATED;
+}
+
+static void entry_json(const sf_journal_entry *e, out_buf *o)
+{
+    const char *kind = sf_journal_kind_name(e->kind);
+    put(o, "{\"seq\":%" PRIu64 ",\"t_ms\":%" PRId64 ",\"kind\":\"%s\"", e->seq, e->t_ms,
+        kind ? kind : "unknown");
+    if (e->kind == SF_JOURNAL_API) {
+        const char *op = sf_op_name(e->op);
+        put(o, ",\"op\":\"%s\",\"status\":%d,\"code\":%d,\"injected\":%s", op ? op : "unknown",
+            e->status, e->code, e->injected ? "true" : "false");
+    }
+    if (e->service_sid[0])
+        put(o, ",\"service_sid\":\"%s\"", e->service_sid);
+    if (e->stream_sid[0])
+        put(o, ",\"stream_sid\":\"%s\"", e->stream_sid);
+    if (e->message_sid[0])
+        put(o, ",\"message_sid\":\"%s\"", e->message_sid);
+    if (e->subscriber)
+        put(o, ",\"subscriber_id\":%" PRIu64, e->subscriber);
+    if (e->rule)
+        put(o, ",\"rule\":%u", e->rule);
+    if (has_until(e->kind))
+        put(o, ",\"until_ms\":%" PRId64, e->until_ms);
+    if (e->kind != SF_JOURNAL_API && e->message_sid[0])
+        put(o, ",\"duplicate\":%s", e->duplicate ? "true" : "false");
+    put(o, "}");
+}
+
+size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap)
+{
+    out_buf o = {buf, buf ? cap : 0, 0};
+    if (!entry)
+        return 0;
+    entry_json(entry, &o);
+    return o.len;
+}
+
+size_t sf_journal_render(const sf_fake *fake, const sf_journal_filter *filter, char *buf,
+                         size_t cap)
+{
+    out_buf o = {buf, buf ? cap : 0, 0};
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    if (buf && cap)
+        buf[0] = '\0';
+    while (sf_journal_next(fake, filter, &cursor, &e)) {
+        entry_json(&e, &o);
+        put(&o, "\n");
+    }
+    return o.len;
+}
+
+sf_status sf_journal_write(const sf_fake *fake, const sf_journal_filter *filter, FILE *out,
+                           sf_error *err)
+{
+    if (!fake || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
+                               fake ? "out" : "fake");
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    char line[1024];
+    while (sf_journal_next(fake, filter, &cursor, &e)) {
+        size_t n = sf_journal_entry_json(&e, line, sizeof line);
+        if (n >= sizeof line || fwrite(line, 1, n, out) != n || fputc('\n', out) == EOF)
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "journal write failed");
+    }
+    sf__ok(err);
+    return SF_OK;
+}
