@@ -287,15 +287,19 @@ sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg)
 
 void sf__deliveries_release(sf_fake *fake)
 {
-    /* queued deliveries are owned by the timer queue; parked ones by their subscriber */
+    /* Queued deliveries are owned by the timer queue; parked ones by their subscriber. Called
+     * at teardown, after every stream (and so every expiry timer) is gone: the queue holds
+     * deliveries only, and is emptied here. */
     for (uint32_t i = 0; i < fake->timers.count; i++) {
         sf__timer *t = fake->timers.heap[i];
+        t->slot = SF__TIMER_IDLE;
         if (t->kind == SF__TIMER_DELIVERY) {
             sf__delivery *d = SF__CONTAINER_OF(t, sf__delivery, timer);
             sf__message_unref(fake, d->msg);
             sf__free(fake, d);
         }
     }
+    fake->timers.count = 0;
     for (size_t i = 0; i < fake->sub_count; i++) {
         sf__subscriber *sub = fake->subs[i];
         while (sub->parked_head) {

@@ -83,6 +83,16 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
 
 static bool impaired(const sf__subscriber *sub) { return sub->held || sub->disconnected; }
 
+/* Takes the parked deliveries as a chain, so that callbacks run while handling them (which
+ * may hold the subscriber again) park into a fresh list instead of the one being walked. */
+static sf__delivery *take_parked(sf__subscriber *sub)
+{
+    sf__delivery *chain = sub->parked_head;
+    sub->parked_head = sub->parked_tail = NULL;
+    sub->stats.parked = 0;
+    return chain;
+}
+
 /* Unlinks from the stream. prev/next are left as they were: an iteration standing on this
  * subscriber still finds its way forward (see sf__fanout_now). Parked deliveries are lost. */
 static void detach(sf_fake *fake, sf__subscriber *sub)
@@ -102,16 +112,15 @@ static void detach(sf_fake *fake, sf__subscriber *sub)
     if (impaired(sub))
         s->impaired--;
     sub->stream = NULL;
-    while (sub->parked_head) {
-        sf__delivery *d = sub->parked_head;
-        sub->parked_head = d->next;
-        sub->stats.parked--;
+    sf__delivery *d = take_parked(sub);
+    while (d) {
+        sf__delivery *next = d->next;
         sub->stats.lost++;
         sf__journal_fate(fake, SF_JOURNAL_LOST, d->msg, sub->id, NULL, fake->now, d->duplicate);
         d->sub = NULL;
         sf__delivery_fire(fake, d); /* with no subscriber it only releases */
+        d = next;
     }
-    sub->parked_tail = NULL;
 }
 
 sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err)
@@ -188,10 +197,9 @@ sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_
         if (sub->stream && !impaired(sub))
             sub->stream->impaired--;
     }
-    while (sub->parked_head) {
-        sf__delivery *d = sub->parked_head;
-        sub->parked_head = d->next;
-        sub->stats.parked--;
+    sf__delivery *d = take_parked(sub);
+    while (d) {
+        sf__delivery *next = d->next;
         if (!flush) {
             sub->stats.lost++;
             sf__journal_fate(fake, SF_JOURNAL_DISCARDED, d->msg, sub->id, NULL, fake->now,
@@ -199,8 +207,8 @@ sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_
             d->sub = NULL;
         }
         sf__delivery_fire(fake, d); /* delivers now (flush) or only releases */
+        d = next;
     }
-    sub->parked_tail = NULL;
     if (fake->dispatch_depth == 0)
         sf__run_until(fake, fake->now);
     sf__ok(err);
