@@ -45,8 +45,9 @@ extern "C" {
 
 #define SF_SID_LEN 34                 /* "TO" + 32 lowercase hex digits */
 #define SF_SID_SIZE (SF_SID_LEN + 1)
-#define SF_UNIQUE_NAME_CAP 1024       /* hard ceiling for limits.unique_name_max */
-#define SF_FRIENDLY_NAME_CAP 1024     /* hard ceiling for limits.friendly_name_max */
+#define SF_UNIQUE_NAME_CAP 512        /* hard ceiling for limits.unique_name_max (characters) */
+#define SF_FRIENDLY_NAME_CAP 512      /* hard ceiling for limits.friendly_name_max (characters) */
+#define SF_UTF8_MAX 4                 /* bytes per character, at most: records hold that many */
 #define SF_WEBHOOK_URL_CAP 2048       /* hard ceiling for limits.webhook_url_max */
 #define SF_SECRET_CAP 128             /* auth tokens and API key secrets */
 #define SF_BASE_URL_CAP 512
@@ -184,8 +185,10 @@ SF_API sf_status sf_fake_new(const sf_options *opts, sf_fake **out, sf_error *er
 /* Releases the fake and everything it owns. NULL is a no-op. */
 SF_API void sf_fake_free(sf_fake *fake);
 
-/* Back to a fresh state with the same options: no services, extra accounts or keys; counters,
- * SIDs and the manual clock start over, so a reset fake repeats a new one byte for byte. */
+/* Back to a fresh state with the same options: no services, extra accounts, keys,
+ * subscribers, faults or journal; counters, SIDs and the manual clock start over, so a reset
+ * fake repeats a new one byte for byte. Allocates nothing, so it cannot fail for lack of
+ * memory. Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or called inside a callback). */
 SF_API sf_status sf_fake_reset(sf_fake *fake, sf_error *err);
 
 /* The options in force (strings owned by the fake, valid until sf_fake_free). */
@@ -306,7 +309,7 @@ typedef struct sf_service_record {
     char sid[SF_SID_SIZE];
     char account_sid[SF_SID_SIZE];
     bool has_friendly_name;
-    char friendly_name[SF_FRIENDLY_NAME_CAP + 1];
+    char friendly_name[SF_FRIENDLY_NAME_CAP * SF_UTF8_MAX + 1];
     bool has_webhook_url;
     char webhook_url[SF_WEBHOOK_URL_CAP + 1];
     bool webhooks_from_rest_enabled;
@@ -360,7 +363,7 @@ typedef struct sf_stream_record {
     char account_sid[SF_SID_SIZE];
     char service_sid[SF_SID_SIZE];
     bool has_unique_name;
-    char unique_name[SF_UNIQUE_NAME_CAP + 1];
+    char unique_name[SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1];
     bool has_date_expires;
     sf_ms date_expires_ms;   /* exact deadline; Twilio shows it rounded down to the second */
     sf_ms date_created_ms;

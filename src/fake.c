@@ -1,6 +1,7 @@
 /* fake.c: options, lifecycle and reset of a fake. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,18 @@ static sf_status check_limits(const sf_limits *l, sf_error *err)
     return SF_OK;
 }
 
+/* http(s)://..., printable, nothing that would need escaping inside a JSON string. */
+static bool valid_base_url(const char *url)
+{
+    size_t n = strnlen(url, SF_BASE_URL_CAP);
+    if (n >= SF_BASE_URL_CAP || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isgraph((unsigned char)url[i]) || url[i] == '"' || url[i] == '\\')
+            return false;
+    return url[n - 1] != '/';
+}
+
 static sf_status check_options(const sf_options *o, sf_error *err)
 {
     const sf_allocator *a = &o->allocator;
@@ -94,8 +107,7 @@ static sf_status check_options(const sf_options *o, sf_error *err)
     if (o->auth_token && !sf__valid_secret(o->auth_token))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "auth_token must be 1..127 printable characters");
-    if (o->base_url && (strnlen(o->base_url, SF_BASE_URL_CAP) >= SF_BASE_URL_CAP ||
-                        (strncmp(o->base_url, "http://", 7) && strncmp(o->base_url, "https://", 8))))
+    if (o->base_url && !valid_base_url(o->base_url))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "base_url must be an http(s) URL shorter than SF_BASE_URL_CAP");
     if (o->journal_capacity > ((size_t)1 << 26))
@@ -103,8 +115,8 @@ static sf_status check_options(const sf_options *o, sf_error *err)
     return check_limits(&o->limits, err);
 }
 
-/* Builds the state every fresh (or reset) fake starts from: the default account only. */
-static sf_status start_fresh(sf_fake *fake, sf_error *err)
+/* The clock, counters and queues of a fresh fake (everything but the default account). */
+static void reset_counters(sf_fake *fake)
 {
     fake->now = fake->opts.clock == SF_CLOCK_MANUAL ? fake->opts.manual_start_ms : 0;
     fake->next_seq = 1;
@@ -112,6 +124,12 @@ static sf_status start_fresh(sf_fake *fake, sf_error *err)
     sf__timerq_init(&fake->timers);
     sf__journal_init(&fake->journal, fake->opts.journal_capacity);
     fake->next_rule_id = 1;
+}
+
+/* Builds the default account, the one thing a fresh fake holds. */
+static sf_status start_fresh(sf_fake *fake, sf_error *err)
+{
+    reset_counters(fake);
     fake->accounts = NULL;
     fake->api_keys = NULL;
     fake->services = NULL;
@@ -124,26 +142,42 @@ static sf_status start_fresh(sf_fake *fake, sf_error *err)
         auth = token;
     }
     const char *sid = fake->account_sid_copy[0] ? fake->account_sid_copy : NULL;
-    return sf__account_add(fake, sid, auth, &fake->default_account, err);
+    sf_status st = sf__account_add(fake, sid, auth, &fake->default_account, err);
+    /* what a reset restores: the counters as they stand right after the default account */
+    fake->fresh_next_seq = fake->next_seq;
+    memcpy(fake->fresh_sid_counter, fake->sid_counter, sizeof fake->sid_counter);
+    return st;
 }
 
-/* Frees everything but the fake itself and its scratch buffers. Streams go first (no
- * callbacks), which detaches every subscriber; then what is left in the queue is deliveries. */
-static void tear_down(sf_fake *fake)
+/* Frees everything but the fake itself, its scratch buffers and (keep_default) the default
+ * account. Streams go first (no callbacks), which detaches every subscriber; what is then
+ * left in the queue is deliveries. */
+static void tear_down(sf_fake *fake, bool keep_default)
 {
     while (fake->api_keys) {
         sf__api_key *k = fake->api_keys;
         sf__table_del_api_key(fake, k);
         sf__free(fake, k);
     }
-    while (fake->accounts)
-        sf__account_destroy(fake, fake->accounts);
+    sf__account *a = fake->accounts, *next;
+    for (; a; a = next) {
+        next = a->hh.next;
+        if (a != fake->default_account || !keep_default)
+            sf__account_destroy(fake, a);
+    }
+    if (keep_default)
+        while (fake->default_account->services.head)
+            sf__service_destroy(fake,
+                                SF__CONTAINER_OF(fake->default_account->services.head,
+                                                 sf__service, order),
+                                false);
+    else
+        fake->default_account = NULL;
     sf__deliveries_release(fake);
     sf__timerq_release(fake, &fake->timers);
     sf__subscribers_release(fake);
     sf__faults_release(fake);
     sf__journal_release(fake, &fake->journal);
-    fake->default_account = NULL;
 }
 
 sf_status sf_fake_new(const sf_options *opts, sf_fake **out, sf_error *err)
@@ -198,7 +232,7 @@ void sf_fake_free(sf_fake *fake)
 {
     if (!fake)
         return;
-    tear_down(fake);
+    tear_down(fake, false);
     sf__free(fake, fake->json_tokens);
     sf__free(fake, fake->json_frames);
     sf__free(fake, fake->data_out[0]);
@@ -214,12 +248,12 @@ sf_status sf_fake_reset(sf_fake *fake, sf_error *err)
     if (fake->dispatch_depth > 0)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "a fake cannot be reset inside a subscriber callback");
-    tear_down(fake);
-    sf_status st = start_fresh(fake, err);
-    if (st != SF_OK)
-        return st; /* only an allocation failure: the fake is empty but usable after a retry */
-    fake->opts.account_sid = fake->default_account->sid;
-    fake->opts.auth_token = fake->default_account->auth_token;
+    /* The default account is kept, not rebuilt, so a reset allocates nothing and cannot
+     * fail; the counters go back to where a new fake has them. */
+    tear_down(fake, true);
+    reset_counters(fake);
+    fake->next_seq = fake->fresh_next_seq;
+    memcpy(fake->sid_counter, fake->fresh_sid_counter, sizeof fake->sid_counter);
     sf__ok(err);
     return SF_OK;
 }

@@ -193,6 +193,8 @@ struct sf_fake {
     sf_ms now;               /* latest time seen; never goes backwards */
     uint64_t next_seq;       /* creation order of accounts, services, streams */
     uint64_t sid_counter[SF__SID_KIND_COUNT];
+    uint64_t fresh_next_seq; /* next_seq and sid_counter right after sf_fake_new: */
+    uint64_t fresh_sid_counter[SF__SID_KIND_COUNT]; /* what sf_fake_reset restores */
 
     sf__account *default_account;
     sf__account *accounts;   /* uthash head, by sid */
@@ -280,7 +282,7 @@ sf_status sf__resolve_account(sf_fake *fake, const char *account_sid, sf__accoun
                               sf_error *err);
 /* 404 message names `path_suffix` after the service path ("" for the service itself). */
 sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char *service_sid,
-                              sf__service **out, sf_error *err);
+                              const char *path_suffix, sf__service **out, sf_error *err);
 sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char *service_sid,
                              const char *stream_id, const char *path_suffix, sf__stream **out,
                              sf_error *err);

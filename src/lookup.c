@@ -18,7 +18,7 @@ sf_status sf__resolve_account(sf_fake *fake, const char *account_sid, sf__accoun
 }
 
 sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char *service_sid,
-                              sf__service **out, sf_error *err)
+                              const char *path_suffix, sf__service **out, sf_error *err)
 {
     if (!service_sid)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "service_sid is NULL");
@@ -26,7 +26,7 @@ sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char
                                        : fake->default_account;
     sf__service *svc = sf__find_service_any(fake, service_sid);
     if (!account || !svc || svc->account != account || svc->dying)
-        return sf__not_found(err, "/Services/%.64s", service_sid);
+        return sf__not_found(err, "/Services/%.64s%s", service_sid, path_suffix);
     *out = svc;
     return SF_OK;
 }
@@ -48,8 +48,9 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
             if (s && s->service != svc)
                 s = NULL;
         } else {
-            size_t len = strnlen(stream_id, SF_UNIQUE_NAME_CAP + 1);
-            if (len <= SF_UNIQUE_NAME_CAP)
+            size_t max = SF_UNIQUE_NAME_CAP * SF_UTF8_MAX;
+            size_t len = strnlen(stream_id, max + 1);
+            if (len <= max)
                 s = sf__find_stream_name(fake, svc, stream_id, len);
         }
     }

@@ -134,7 +134,7 @@ static sf_status service_fetch(sf_fake *fake, const char *account_sid, const cha
                                sf_service_record *out, sf_error *err)
 {
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
     if (st != SF_OK)
         return st;
     to_record(svc, out);
@@ -149,7 +149,7 @@ static sf_status service_update(sf_fake *fake, sf__call *call, const char *accou
     sf_ms now = call->now;
     const sf_service_params *p = params ? params : &none;
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
     if (st == SF_OK)
         st = check_params(fake, p, err);
     if (st != SF_OK)
@@ -180,7 +180,7 @@ static sf_status service_remove(sf_fake *fake, const char *account_sid,
                                 const char *service_sid, sf_error *err)
 {
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
     if (st != SF_OK)
         return st;
     sf__service_destroy(fake, svc, true);

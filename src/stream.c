@@ -34,11 +34,12 @@ static sf_status check_ttl(const sf_fake *fake, int64_t ttl, sf_error *err)
     return SF_OK;
 }
 
-/* now + ttl seconds, saturating: a callback clock near the end of time must not overflow. */
+/* now + ttl seconds, saturating below SF__NEVER (which means "never"): a callback clock near
+ * the end of time must not overflow nor turn a deadline into "never". */
 static sf_ms deadline(sf_ms now, int64_t ttl)
 {
     int64_t span = ttl * 1000;
-    return now > SF__NEVER - span ? SF__NEVER : now + span;
+    return now > SF__NEVER - 1 - span ? SF__NEVER - 1 : now + span;
 }
 
 static void to_record(const sf__stream *s, sf_stream_record *out)
@@ -68,7 +69,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     const sf_stream_params *p = params ? params : &none;
     sf__service *svc;
     size_t name_len = 0;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st == SF_OK && p->unique_name)
         st = check_name(fake, p->unique_name, &name_len, err);
     if (st == SF_OK && p->has_ttl)
@@ -83,7 +84,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     sf__stream_name *name = NULL;
     if (p->unique_name)
         name = sf__malloc(fake, sizeof *name + name_len + 1);
-    if (!s || (p->unique_name && !name) || (expires && !sf__timerq_reserve(fake, &fake->timers)))
+    if (!s || (p->unique_name && !name))
         goto out_of_memory;
     memset(s, 0, sizeof *s);
     sf__sid_peek(fake, SF__SID_STREAM, s->sid);
@@ -105,6 +106,13 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
             goto out_of_memory;
         }
         s->name = name;
+    }
+    /* last, so that a failure before it leaves no grown heap behind */
+    if (expires && !sf__timerq_reserve(fake, &fake->timers)) {
+        if (name)
+            sf__table_del_name(fake, svc, name);
+        sf__table_del_stream(fake, s);
+        goto out_of_memory;
     }
     sf__sid_commit(fake, SF__SID_STREAM);
     fake->next_seq++;
@@ -186,7 +194,9 @@ void sf__stream_expire(sf_fake *fake, sf__stream *s)
         sf_ms lag = sf__expiry_lag(fake, s);
         if (lag > 0 && sf__timerq_reserve(fake, &fake->timers)) {
             s->lagging = true;
-            sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires + lag);
+            sf_ms until = s->date_expires > SF__NEVER - 1 - lag ? SF__NEVER - 1
+                                                                 : s->date_expires + lag;
+            sf__timerq_arm(&fake->timers, &s->expiry, until);
             return;
         }
     }
@@ -212,7 +222,7 @@ static sf_status stream_list(sf_fake *fake, const char *account_sid, const char 
                              const sf_page_params *params, sf_stream_page **out, sf_error *err)
 {
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, &svc, err);
+    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st != SF_OK)
         return st;
     sf__page_plan plan;

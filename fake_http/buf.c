@@ -1,0 +1,103 @@
+/* buf.c: see buf.h. */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sf_http_buf_init(sf_http_buf *b) { memset(b, 0, sizeof *b); }
+
+void sf_http_buf_free(sf_http_buf *b)
+{
+    free(b->data);
+    sf_http_buf_init(b);
+}
+
+static bool reserve(sf_http_buf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *data = realloc(b->data, cap);
+    if (!data) {
+        b->failed = true;
+        return false;
+    }
+    b->data = data;
+    b->cap = cap;
+    return true;
+}
+
+void sf_http_buf_add(sf_http_buf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void sf_http_buf_str(sf_http_buf *b, const char *s) { sf_http_buf_add(b, s, strlen(s)); }
+
+void sf_http_buf_printf(sf_http_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void sf_http_buf_json_string(sf_http_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sf_http_buf_add(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *esc = NULL;
+        char u[7];
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c < 0x20) {
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            u[6] = '\0';
+            esc = u;
+        }
+        if (esc) {
+            sf_http_buf_add(b, run, (size_t)(s - run));
+            sf_http_buf_str(b, esc);
+            run = s + 1;
+        }
+    }
+    sf_http_buf_add(b, run, (size_t)(s - run));
+    sf_http_buf_add(b, "\"", 1);
+}
+
+void sf_http_buf_json_string_or_null(sf_http_buf *b, const char *s)
+{
+    if (s)
+        sf_http_buf_json_string(b, s);
+    else
+        sf_http_buf_str(b, "null");
+}

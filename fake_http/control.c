@@ -1,0 +1,390 @@
+/* control.c: syncfake's own routes under /_syncfake/ (not Twilio's): the clock, reset, the
+ * journal, fault rules, injected errors, subscriber scripting and server-sent events. Same
+ * credentials as the API; form-encoded requests, JSON responses, Twilio-style errors. */
+#include "dispatch.h"
+#include "render.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *param(const sf_http_ctx *c, const char *name)
+{
+    return sf_http_form_get(&c->params, name);
+}
+
+/* A control-API parameter problem: 400/20001 with a message that says which. */
+static int bad_param(sf_http_ctx *c, const char *what)
+{
+    sf_error err;
+    memset(&err, 0, sizeof err);
+    err.status = SF_ERR_INVALID_PARAMETER;
+    err.http_status = 400;
+    err.code = 20001;
+    snprintf(err.message, sizeof err.message, "Invalid parameter: %s", what);
+    snprintf(err.more_info, sizeof err.more_info, "https://www.twilio.com/docs/errors/20001");
+    return sf_http_fail(c, &err);
+}
+
+static bool int_or_absent(const sf_http_ctx *c, const char *name, int64_t *out)
+{
+    const char *v = param(c, name);
+    return !v || sf_http_parse_int(v, out);
+}
+
+static bool double_or_absent(const sf_http_ctx *c, const char *name, double *out)
+{
+    const char *v = param(c, name);
+    if (!v)
+        return true;
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !isfinite(d))
+        return false;
+    *out = d;
+    return true;
+}
+
+/* Shortest text that reads back as the same double, so 0.3 prints as 0.3. */
+static void put_double(sf_http_buf *b, double d)
+{
+    char text[32];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, d);
+        if (strtod(text, NULL) == d)
+            break;
+    }
+    sf_http_buf_str(b, text);
+}
+
+/* ---- clock ---- */
+
+static int clock_route(sf_http_ctx *c)
+{
+    const sf_options *o = sf_fake_options(c->fake);
+    sf_error err;
+    if (sf_http_is(c, "POST")) {
+        int64_t advance = 0, now = 0;
+        bool has_advance = param(c, "AdvanceMs") != NULL, has_now = param(c, "NowMs") != NULL;
+        if (!int_or_absent(c, "AdvanceMs", &advance) || !int_or_absent(c, "NowMs", &now))
+            return bad_param(c, "AdvanceMs and NowMs are integers (ms)");
+        if (has_advance == has_now)
+            return bad_param(c, "give exactly one of AdvanceMs or NowMs");
+        sf_status st = has_advance ? sf_clock_advance(c->fake, advance, &err)
+                                   : sf_clock_set(c->fake, now, &err);
+        if (st != SF_OK)
+            return sf_http_fail(c, &err);
+    } else if (!sf_http_is(c, "GET")) {
+        return sf_http_method_not_allowed(c, "GET, POST");
+    }
+    sf_ms t = sf_clock_now(c->fake);
+    char iso[21];
+    sf_format_iso8601(t, iso);
+    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"}",
+                       iso, t, o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
+    return sf_http_json(c, 200);
+}
+
+/* ---- faults ---- */
+
+static const char *scope_name(sf_fault_scope s)
+{
+    return s == SF_SCOPE_STREAM ? "stream" : s == SF_SCOPE_SUBSCRIBER ? "subscriber" : "fake";
+}
+
+static void render_fault(sf_http_buf *b, const sf_fault_info *f)
+{
+    const sf_fault_params *p = &f->params;
+    sf_http_buf_printf(b, "{\"id\": %u, \"scope\": \"%s\", \"target\": ", f->id,
+                       scope_name(p->scope));
+    if (p->scope == SF_SCOPE_STREAM)
+        sf_http_buf_printf(b, "\"%s\"", f->stream_sid);
+    else if (p->scope == SF_SCOPE_SUBSCRIBER)
+        sf_http_buf_printf(b, "\"%" PRIu64 "\"", p->subscriber);
+    else
+        sf_http_buf_str(b, "null");
+    sf_http_buf_str(b, ", \"drop_rate\": ");
+    put_double(b, p->drop_rate);
+    sf_http_buf_str(b, ", \"duplicate_rate\": ");
+    put_double(b, p->duplicate_rate);
+    sf_http_buf_printf(b,
+                       ", \"delay_ms\": %" PRId64 ", \"jitter_ms\": %" PRId64
+                       ", \"drop_next\": %u, \"expiry_lag_ms\": %" PRId64
+                       ", \"drop_next_left\": %u, \"hits\": %" PRIu64 "}",
+                       p->delay_ms, p->jitter_ms, p->drop_next, p->expiry_lag_ms,
+                       f->drop_next_left, f->hits);
+}
+
+static bool find_fault(sf_fake *fake, sf_fault_id id, sf_fault_info *out)
+{
+    size_t n = sf_fault_list(fake, NULL, 0);
+    sf_fault_info *all = calloc(n ? n : 1, sizeof *all);
+    bool found = false;
+    if (all) {
+        sf_fault_list(fake, all, n);
+        for (size_t i = 0; i < n && !found; i++)
+            if (all[i].id == id) {
+                *out = all[i];
+                out->params.stream_sid = out->stream_sid;
+                found = true;
+            }
+    }
+    free(all);
+    return found;
+}
+
+static int fault_create(sf_http_ctx *c)
+{
+    sf_fault_params p = {0};
+    const char *scope = param(c, "Scope");
+    const char *target = param(c, "Target");
+    int64_t drop_next = 0;
+    if (!scope || strcmp(scope, "fake") == 0) {
+        p.scope = SF_SCOPE_FAKE;
+    } else if (strcmp(scope, "stream") == 0) {
+        p.scope = SF_SCOPE_STREAM;
+        p.stream_sid = target;
+    } else if (strcmp(scope, "subscriber") == 0) {
+        int64_t id;
+        p.scope = SF_SCOPE_SUBSCRIBER;
+        if (!target || !sf_http_parse_int(target, &id) || id <= 0)
+            return bad_param(c, "Target must be a subscriber id");
+        p.subscriber = (sf_subscriber_id)id;
+    } else {
+        return bad_param(c, "Scope must be fake, stream or subscriber");
+    }
+    if (!double_or_absent(c, "DropRate", &p.drop_rate) ||
+        !double_or_absent(c, "DuplicateRate", &p.duplicate_rate))
+        return bad_param(c, "DropRate and DuplicateRate are numbers");
+    if (!int_or_absent(c, "DelayMs", &p.delay_ms) || !int_or_absent(c, "JitterMs", &p.jitter_ms) ||
+        !int_or_absent(c, "ExpiryLagMs", &p.expiry_lag_ms) ||
+        !int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 || drop_next > UINT32_MAX)
+        return bad_param(c, "DelayMs, JitterMs, ExpiryLagMs and DropNext are integers");
+    p.drop_next = (uint32_t)drop_next;
+    sf_error err;
+    sf_fault_id id;
+    if (sf_fault_add(c->fake, &p, &id, &err) != SF_OK)
+        return bad_param(c, err.message);
+    sf_fault_info info;
+    if (!find_fault(c->fake, id, &info))
+        return sf_http_fail_status(c, SF_ERR_NOMEM);
+    render_fault(&c->body, &info);
+    return sf_http_json(c, 201);
+}
+
+static int faults_route(sf_http_ctx *c)
+{
+    if (c->segment_count == 3) {
+        int64_t id;
+        if (!sf_http_parse_int(c->segments[2], &id) || id <= 0 || id > UINT32_MAX)
+            return sf_http_not_found(c);
+        sf_fault_info info;
+        if (!find_fault(c->fake, (sf_fault_id)id, &info))
+            return sf_http_not_found(c);
+        if (sf_http_is(c, "GET")) {
+            render_fault(&c->body, &info);
+            return sf_http_json(c, 200);
+        }
+        if (!sf_http_is(c, "DELETE"))
+            return sf_http_method_not_allowed(c, "GET, DELETE");
+        sf_fault_remove(c->fake, (sf_fault_id)id, NULL);
+        return sf_http_no_content(c);
+    }
+    if (sf_http_is(c, "POST"))
+        return fault_create(c);
+    if (!sf_http_is(c, "GET"))
+        return sf_http_method_not_allowed(c, "GET, POST");
+    size_t n = sf_fault_list(c->fake, NULL, 0);
+    sf_fault_info *all = calloc(n ? n : 1, sizeof *all);
+    if (!all)
+        return sf_http_fail_status(c, SF_ERR_NOMEM);
+    sf_fault_list(c->fake, all, n);
+    sf_http_buf_str(&c->body, "{\"faults\": [");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sf_http_buf_str(&c->body, ", ");
+        render_fault(&c->body, &all[i]);
+    }
+    sf_http_buf_str(&c->body, "]}");
+    free(all);
+    return sf_http_json(c, 200);
+}
+
+/* ---- injected errors ---- */
+
+static int errors_route(sf_http_ctx *c)
+{
+    if (!sf_http_is(c, "POST"))
+        return sf_http_method_not_allowed(c, "POST");
+    sf_error_injection inj = {0};
+    const char *op = param(c, "Operation");
+    int64_t count = 1, status = 500, code = 20500;
+    bool after = false;
+    const char *after_text = param(c, "AfterApply");
+    if (!op || !sf_op_parse(op, &inj.op))
+        return bad_param(c, "Operation must name an operation such as stream.create");
+    if (!int_or_absent(c, "Count", &count) || !int_or_absent(c, "Status", &status) ||
+        !int_or_absent(c, "Code", &code) || count < 1 || count > UINT32_MAX || code < 0 ||
+        code > INT32_MAX || status < 400 || status > 599)
+        return bad_param(c, "Count >= 1, Status 400..599 and Code >= 0 are integers");
+    if (after_text && !sf_http_parse_bool(after_text, &after))
+        return bad_param(c, "AfterApply is true or false");
+    inj.count = (uint32_t)count;
+    inj.http_status = (int)status;
+    inj.code = (int)code;
+    inj.message = param(c, "Message");
+    inj.after_apply = after;
+    sf_error err;
+    if (sf_inject_error(c->fake, &inj, &err) != SF_OK)
+        return bad_param(c, err.message);
+    sf_http_buf_printf(&c->body,
+                       "{\"operation\": \"%s\", \"count\": %u, \"status\": %d, \"code\": %d, "
+                       "\"message\": ",
+                       sf_op_name(inj.op), inj.count, inj.http_status, inj.code);
+    sf_http_buf_json_string(&c->body, inj.message ? inj.message : "Injected failure");
+    sf_http_buf_printf(&c->body, ", \"after_apply\": %s}", after ? "true" : "false");
+    return sf_http_json(c, 201);
+}
+
+/* ---- subscribers: scripted states ---- */
+
+static int subscriber_route(sf_http_ctx *c)
+{
+    int64_t id;
+    if (c->segment_count != 3 || !sf_http_parse_int(c->segments[2], &id) || id <= 0)
+        return sf_http_not_found(c);
+    sf_subscriber_stats st;
+    sf_error err;
+    if (sf_subscriber_stats_get(c->fake, (sf_subscriber_id)id, &st, &err) != SF_OK)
+        return sf_http_not_found(c);
+    if (sf_http_is(c, "POST")) {
+        const char *action = param(c, "Action");
+        sf_status r;
+        if (!action)
+            return bad_param(c, "Action is hold, heal, discard, disconnect or reconnect");
+        if (strcmp(action, "hold") == 0)
+            r = sf_subscriber_hold(c->fake, (sf_subscriber_id)id, &err);
+        else if (strcmp(action, "heal") == 0)
+            r = sf_subscriber_heal(c->fake, (sf_subscriber_id)id, true, &err);
+        else if (strcmp(action, "discard") == 0)
+            r = sf_subscriber_heal(c->fake, (sf_subscriber_id)id, false, &err);
+        else if (strcmp(action, "disconnect") == 0)
+            r = sf_subscriber_disconnect(c->fake, (sf_subscriber_id)id, &err);
+        else if (strcmp(action, "reconnect") == 0)
+            r = sf_subscriber_reconnect(c->fake, (sf_subscriber_id)id, &err);
+        else
+            return bad_param(c, "Action is hold, heal, discard, disconnect or reconnect");
+        if (r != SF_OK)
+            return sf_http_fail(c, &err);
+        sf_subscriber_stats_get(c->fake, (sf_subscriber_id)id, &st, NULL);
+    } else if (!sf_http_is(c, "GET")) {
+        return sf_http_method_not_allowed(c, "GET, POST");
+    }
+    sf_http_buf_printf(&c->body,
+                       "{\"id\": %" PRId64 ", \"stream_sid\": \"%s\", \"attached\": %s, "
+                       "\"held\": %s, \"connected\": %s, \"delivered\": %" PRIu64
+                       ", \"duplicated\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"lost\": %" PRIu64
+                       ", \"in_flight\": %" PRIu64 ", \"parked\": %" PRIu64 "}",
+                       id, st.stream_sid, st.attached ? "true" : "false",
+                       st.held ? "true" : "false", st.connected ? "true" : "false", st.delivered,
+                       st.duplicated, st.dropped, st.lost, st.in_flight, st.parked);
+    return sf_http_json(c, 200);
+}
+
+/* ---- server-sent events: this connection becomes a subscriber ---- */
+
+static int events_route(sf_http_ctx *c)
+{
+    if (!sf_http_is(c, "GET"))
+        return sf_http_method_not_allowed(c, "GET");
+    if (!c->req->events)
+        return sf_http_not_found(c);
+    sf_subscribe_params sp = {.on_event = c->req->events->on_event, .user = c->req->events->user};
+    sf_subscriber_id id;
+    sf_error err;
+    if (sf_subscribe(c->fake, c->account_sid, c->segments[2], c->segments[4], &sp, &id, &err) !=
+        SF_OK)
+        return sf_http_fail(c, &err);
+    sf_http_buf_printf(&c->body, "event: subscribed\ndata: {\"subscriber_id\": %" PRIu64 "}\n\n",
+                       id);
+    c->resp->status = 200;
+    c->resp->content_type = "text/event-stream";
+    c->resp->event_stream = true;
+    c->resp->subscriber = id;
+    return 200;
+}
+
+char *sf_http_sse_format(const sf_event *ev, size_t *len)
+{
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED) {
+        sf_http_buf_printf(&b,
+                           "event: message_published\ndata: {\"stream_sid\": \"%s\", "
+                           "\"message_sid\": \"%s\", \"data\": ",
+                           ev->stream_sid, ev->message_sid);
+        sf_http_buf_add(&b, ev->data, ev->data_len);
+        sf_http_buf_printf(&b,
+                           ", \"is_duplicate\": %s, \"published_ms\": %" PRId64
+                           ", \"delivered_ms\": %" PRId64 "}\n\n",
+                           ev->is_duplicate ? "true" : "false", ev->published_ms,
+                           ev->delivered_ms);
+    } else {
+        sf_http_buf_printf(&b,
+                           "event: removed\ndata: {\"stream_sid\": \"%s\", \"reason\": \"%s\"}\n\n",
+                           ev->stream_sid, ev->reason == SF_REMOVED_EXPIRED ? "expired" : "deleted");
+    }
+    if (b.failed) {
+        sf_http_buf_free(&b);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return b.data;
+}
+
+/* ---- routing ---- */
+
+int sf_http_control(sf_http_ctx *c)
+{
+    char **s = c->segments;
+    size_t n = c->segment_count;
+    if (n == 2 && strcmp(s[1], "clock") == 0)
+        return clock_route(c);
+    if (n == 2 && strcmp(s[1], "reset") == 0) {
+        if (!sf_http_is(c, "POST"))
+            return sf_http_method_not_allowed(c, "POST");
+        sf_error err;
+        if (sf_fake_reset(c->fake, &err) != SF_OK)
+            return sf_http_fail(c, &err);
+        return sf_http_no_content(c);
+    }
+    if (n == 2 && strcmp(s[1], "journal") == 0) {
+        if (!sf_http_is(c, "GET"))
+            return sf_http_method_not_allowed(c, "GET");
+        size_t need = sf_journal_render(c->fake, NULL, NULL, 0);
+        char *text = malloc(need + 1);
+        if (!text)
+            return sf_http_fail_status(c, SF_ERR_NOMEM);
+        sf_journal_render(c->fake, NULL, text, need + 1);
+        sf_http_buf_add(&c->body, text, need);
+        free(text);
+        c->resp->status = 200;
+        c->resp->content_type = "application/x-ndjson";
+        return 200;
+    }
+    if ((n == 2 || n == 3) && strcmp(s[1], "faults") == 0)
+        return faults_route(c);
+    if (n == 2 && strcmp(s[1], "errors") == 0)
+        return errors_route(c);
+    if (strcmp(s[1], "subscribers") == 0)
+        return subscriber_route(c);
+    if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&
+        strcmp(s[5], "Events") == 0) {
+        /* segments shift by one: reuse the v1 layout (s[2] = service, s[4] = stream) */
+        return events_route(c);
+    }
+    return sf_http_not_found(c);
+}

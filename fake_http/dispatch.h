@@ -1,0 +1,40 @@
+/* dispatch.h: what the route handlers of the HTTP face share. */
+#ifndef SF_HTTP_DISPATCH_H
+#define SF_HTTP_DISPATCH_H
+
+#include "buf.h"
+#include "codec.h"
+#include "syncfake_http.h"
+
+#define SF_HTTP_MAX_SEGMENTS 8
+
+typedef struct sf_http_ctx {
+    sf_fake *fake;
+    const sf_http_request *req;
+    sf_http_response *resp;
+    char account_sid[SF_SID_SIZE];
+    const char *method;
+    const char *path;              /* raw path, still encoded, NUL-terminated copy */
+    char *segments[SF_HTTP_MAX_SEGMENTS]; /* each decoded on its own */
+    size_t segment_count;
+    sf_http_form params;           /* query for GET/DELETE, body for POST */
+    sf_http_buf body;
+} sf_http_ctx;
+
+/* Finishes the response with a Twilio error body. Returns the status. */
+int sf_http_fail(sf_http_ctx *c, const sf_error *err);
+/* The same for a status of the core table (its standard message). */
+int sf_http_fail_status(sf_http_ctx *c, sf_status status);
+/* 404 naming the requested path (without "/v1"). */
+int sf_http_not_found(sf_http_ctx *c);
+/* 405 with an Allow header. */
+int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow);
+/* Finishes a JSON response of the body built so far. */
+int sf_http_json(sf_http_ctx *c, int status);
+int sf_http_no_content(sf_http_ctx *c);
+bool sf_http_is(const sf_http_ctx *c, const char *method);
+
+/* Routes under /_syncfake/ (control.c). */
+int sf_http_control(sf_http_ctx *c);
+
+#endif

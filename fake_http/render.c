@@ -1,0 +1,115 @@
+/* render.c: see render.h. */
+#include "render.h"
+
+#include <inttypes.h>
+
+static void date_or_null(sf_http_buf *b, bool has, sf_ms t)
+{
+    if (!has) {
+        sf_http_buf_str(b, "null");
+        return;
+    }
+    char iso[21];
+    sf_format_iso8601(t, iso);
+    sf_http_buf_printf(b, "\"%s\"", iso);
+}
+
+static const char *yes_no(bool v) { return v ? "true" : "false"; }
+
+void sf_http_render_error(sf_http_buf *b, const sf_error *err)
+{
+    sf_http_buf_printf(b, "{\"code\": %d, \"message\": ", err->code);
+    sf_http_buf_json_string(b, err->message);
+    sf_http_buf_str(b, ", \"more_info\": ");
+    sf_http_buf_json_string(b, err->more_info);
+    sf_http_buf_printf(b, ", \"status\": %d}", err->http_status);
+}
+
+void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
+{
+    sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);
+    sf_http_buf_json_string_or_null(b, r->has_unique_name ? r->unique_name : NULL);
+    sf_http_buf_printf(b,
+                       ", \"account_sid\": \"%s\", \"service_sid\": \"%s\", "
+                       "\"url\": \"%s/v1/Services/%s/Streams/%s\", "
+                       "\"links\": {\"messages\": \"%s/v1/Services/%s/Streams/%s/Messages\"}, "
+                       "\"date_expires\": ",
+                       r->account_sid, r->service_sid, base, r->service_sid, r->sid, base,
+                       r->service_sid, r->sid);
+    date_or_null(b, r->has_date_expires, r->date_expires_ms);
+    sf_http_buf_str(b, ", \"date_created\": ");
+    date_or_null(b, true, r->date_created_ms);
+    sf_http_buf_str(b, ", \"date_updated\": ");
+    date_or_null(b, true, r->date_updated_ms);
+    sf_http_buf_str(b, ", \"created_by\": ");
+    sf_http_buf_json_string(b, r->created_by);
+    sf_http_buf_str(b, "}");
+}
+
+void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r)
+{
+    sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": null, \"account_sid\": \"%s\", "
+                          "\"friendly_name\": ",
+                       r->sid, r->account_sid);
+    sf_http_buf_json_string_or_null(b, r->has_friendly_name ? r->friendly_name : NULL);
+    sf_http_buf_str(b, ", \"date_created\": ");
+    date_or_null(b, true, r->date_created_ms);
+    sf_http_buf_str(b, ", \"date_updated\": ");
+    date_or_null(b, true, r->date_updated_ms);
+    sf_http_buf_printf(b, ", \"url\": \"%s/v1/Services/%s\", \"webhook_url\": ", base, r->sid);
+    sf_http_buf_json_string_or_null(b, r->has_webhook_url ? r->webhook_url : NULL);
+    sf_http_buf_printf(b,
+                       ", \"webhooks_from_rest_enabled\": %s, "
+                       "\"reachability_webhooks_enabled\": %s, \"acl_enabled\": %s, "
+                       "\"reachability_debouncing_enabled\": %s, "
+                       "\"reachability_debouncing_window\": %" PRId64 ", \"links\": {",
+                       yes_no(r->webhooks_from_rest_enabled),
+                       yes_no(r->reachability_webhooks_enabled), yes_no(r->acl_enabled),
+                       yes_no(r->reachability_debouncing_enabled),
+                       r->reachability_debouncing_window);
+    static const char *const links[] = {"documents", "lists", "maps", "streams"};
+    static const char *const paths[] = {"Documents", "Lists", "Maps", "Streams"};
+    for (int i = 0; i < 4; i++)
+        sf_http_buf_printf(b, "%s\"%s\": \"%s/v1/Services/%s/%s\"", i ? ", " : "", links[i], base,
+                           r->sid, paths[i]);
+    sf_http_buf_str(b, "}}");
+}
+
+void sf_http_render_message(sf_http_buf *b, const sf_message_record *m)
+{
+    sf_http_buf_printf(b, "{\"sid\": \"%s\", \"data\": ", m->sid);
+    sf_http_buf_add(b, m->data, m->data_len);
+    sf_http_buf_str(b, "}");
+}
+
+static void page_url(sf_http_buf *b, const char *list_url, uint32_t size, int64_t page,
+                     const char *token)
+{
+    sf_http_buf_printf(b, "\"%s?PageSize=%u&Page=%" PRId64, list_url, size, page);
+    if (token)
+        sf_http_buf_printf(b, "&PageToken=%s", token); /* tokens are [A-Za-z0-9] only */
+    sf_http_buf_str(b, "\"");
+}
+
+void sf_http_render_meta(sf_http_buf *b, const char *list_url, const char *key,
+                         const sf_page_info *info, const char *token)
+{
+    sf_http_buf_printf(b, "\"meta\": {\"page\": %" PRId64 ", \"page_size\": %u, ", info->page,
+                       info->page_size);
+    sf_http_buf_str(b, "\"first_page_url\": ");
+    page_url(b, list_url, info->page_size, 0, NULL);
+    sf_http_buf_str(b, ", \"previous_page_url\": ");
+    if (info->has_previous)
+        page_url(b, list_url, info->page_size, info->page > 0 ? info->page - 1 : 0,
+                 info->previous_token);
+    else
+        sf_http_buf_str(b, "null");
+    sf_http_buf_str(b, ", \"url\": ");
+    page_url(b, list_url, info->page_size, info->page, token);
+    sf_http_buf_str(b, ", \"next_page_url\": ");
+    if (info->has_next)
+        page_url(b, list_url, info->page_size, info->page + 1, info->next_token);
+    else
+        sf_http_buf_str(b, "null");
+    sf_http_buf_printf(b, ", \"key\": \"%s\"}", key);
+}

@@ -1,0 +1,19 @@
+/* render.h: Twilio's JSON for resources, pages and errors (field order of the OpenAPI
+ * description; Twilio's ", " and ": " separators). */
+#ifndef SF_HTTP_RENDER_H
+#define SF_HTTP_RENDER_H
+
+#include "buf.h"
+#include "syncfake.h"
+
+void sf_http_render_error(sf_http_buf *b, const sf_error *err);
+void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r);
+void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r);
+void sf_http_render_message(sf_http_buf *b, const sf_message_record *m);
+
+/* The "meta" object of a page. list_url is absolute, without a query. `token` is the token
+ * this page was fetched with (NULL for a page fetched without one). */
+void sf_http_render_meta(sf_http_buf *b, const char *list_url, const char *key,
+                         const sf_page_info *info, const char *token);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * syncfake_http.h: the HTTP face of syncfake. Twilio Sync's wire contract (paths, form
+ * parameters, JSON bodies, status codes, error bodies, paging meta) as a pure function
+ * request -> response over an sf_fake, with no socket. The loopback server
+ * (build/syncfake-server) is a thin adapter over it.
+ *
+ * Every rule lives in the core (syncfake.h); this layer only translates. One fake must not be
+ * used by two threads at once: a server serialises calls to sf_http_dispatch.
+ */
+#ifndef SYNCFAKE_HTTP_H
+#define SYNCFAKE_HTTP_H
+
+#include "syncfake.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sf_http_header {
+    const char *name;  /* matched without regard to case */
+    const char *value;
+} sf_http_header;
+
+/* Called for each event of a subscriber made by the events endpoint (server use). */
+typedef struct sf_http_events_hook {
+    sf_event_fn on_event;
+    void *user;
+} sf_http_events_hook;
+
+typedef struct sf_http_request {
+    const char *method;            /* "GET", "POST", "DELETE", ... */
+    const char *target;            /* path and optional "?query", still percent-encoded */
+    const sf_http_header *headers;
+    size_t header_count;
+    const char *body;              /* may be NULL when body_len is 0 */
+    size_t body_len;
+    const sf_http_events_hook *events; /* NULL: the events endpoint answers 404 */
+} sf_http_request;
+
+typedef struct sf_http_response {
+    int status;
+    const char *content_type;      /* static; NULL for 204 */
+    char date[30];                 /* RFC 7231 "Date" from the fake clock */
+    char allow[32];                /* "Allow" for 405, else "" */
+    char *body;                    /* owned, NUL-terminated; free with sf_http_response_free */
+    size_t body_len;
+    bool event_stream;             /* text/event-stream: the connection is now a subscriber */
+    sf_subscriber_id subscriber;   /* which one (detach it when the connection closes) */
+} sf_http_response;
+
+/* Largest request body accepted (413 beyond). */
+#define SF_HTTP_MAX_BODY (64 * 1024)
+#define SF_HTTP_MAX_TARGET 8192
+
+/* Answers one request. Always fills *resp (even for malformed requests: a Twilio error body);
+ * returns resp->status. resp must be released with sf_http_response_free. */
+SF_API int sf_http_dispatch(sf_fake *fake, const sf_http_request *req, sf_http_response *resp);
+
+SF_API void sf_http_response_free(sf_http_response *resp);
+
+/* One server-sent event for a subscriber event ("event: NAME\ndata: JSON\n\n"), malloc'd,
+ * NUL-terminated; NULL when out of memory. */
+SF_API char *sf_http_sse_format(const sf_event *event, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
