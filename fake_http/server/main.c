@@ -1,0 +1,176 @@
+/* main.c: syncfake-server's command line. See --help. */
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EXTRA 32
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: syncfake-server [options]\n"
+            "  --host ADDR              IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --port N                 port (default 8787; 0 picks a free one)\n"
+            "  --seed N                 seed of SIDs, tokens and fault draws (default 1)\n"
+            "  --clock wall|manual      wall: real time; manual: moved by POST /_syncfake/clock\n"
+            "  --account-sid AC...      the default account (default: minted from the seed)\n"
+            "  --auth-token TOKEN       its auth token (default: minted from the seed)\n"
+            "  --account AC...:TOKEN    an extra account (repeatable)\n"
+            "  --api-key SK...:SECRET:AC...  an API key of an account (repeatable)\n"
+            "  --base-url URL           base of url/links/paging URLs (default http://HOST:PORT)\n");
+}
+
+static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Splits "a:b" or "a:b:c" in place. */
+static int split(char *s, char **parts, int max)
+{
+    int n = 0;
+    parts[n++] = s;
+    for (char *p = s; *p && n < max; p++)
+        if (*p == ':') {
+            *p = '\0';
+            parts[n++] = p + 1;
+        }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1", *base_url = NULL, *account_sid = NULL, *auth_token = NULL;
+    unsigned long long port = 8787, seed = 1;
+    bool wall = true;
+    char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
+    int naccounts = 0, nkeys = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--host") == 0 && v) {
+            host = v;
+        } else if (strcmp(a, "--port") == 0 && parse_u64(v, 65535, &port)) {
+        } else if (strcmp(a, "--seed") == 0 && parse_u64(v, UINT64_MAX, &seed)) {
+        } else if (strcmp(a, "--clock") == 0 && v && (!strcmp(v, "wall") || !strcmp(v, "manual"))) {
+            wall = strcmp(v, "wall") == 0;
+        } else if (strcmp(a, "--account-sid") == 0 && v) {
+            account_sid = v;
+        } else if (strcmp(a, "--auth-token") == 0 && v) {
+            auth_token = v;
+        } else if (strcmp(a, "--base-url") == 0 && v) {
+            base_url = v;
+        } else if (strcmp(a, "--account") == 0 && v && naccounts < MAX_EXTRA) {
+            accounts[naccounts++] = argv[i + 1];
+        } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
+            keys[nkeys++] = argv[i + 1];
+        } else {
+            takes = false;
+        }
+        if (!takes) {
+            fprintf(stderr, "syncfake-server: bad or incomplete option: %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+
+    /* The listening address is known before the fake is made only when the port is fixed;
+     * with --port 0 the default base URL is set after binding, by a second fake. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* threads inherit: only sigwait sees them */
+
+    sf_options opts;
+    sf_options_init(&opts);
+    opts.seed = seed;
+    opts.clock = wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
+    opts.account_sid = account_sid;
+    opts.auth_token = auth_token;
+
+    sf_fake *fake = NULL;
+    sf_error err;
+    sf_server *srv = NULL;
+    char url[600];
+    for (int attempt = 0; attempt < 2 && !srv; attempt++) {
+        /* first pass binds (to learn the port when it is 0), second makes the real fake */
+        opts.base_url = base_url;
+        if (!base_url && port != 0) {
+            snprintf(url, sizeof url, "http://%s:%llu", host, port);
+            opts.base_url = url;
+        }
+        if (sf_fake_new(&opts, &fake, &err) != SF_OK) {
+            fprintf(stderr, "syncfake-server: %s\n", err.message);
+            return 2;
+        }
+        sf_server_config cfg = {host, (uint16_t)port, fake, wall};
+        srv = sf_server_start(&cfg);
+        if (!srv) {
+            sf_fake_free(fake);
+            return 1;
+        }
+        if (!base_url && port == 0) {
+            port = sf_server_port(srv);
+            sf_server_stop(srv); /* rebind the same port with the right base URL */
+            sf_fake_free(fake);
+            srv = NULL;
+        }
+    }
+    if (!srv)
+        return 1;
+
+    for (int i = 0; i < naccounts; i++) {
+        char *parts[2];
+        if (split(accounts[i], parts, 2) != 2 ||
+            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
+                SF_OK) {
+            fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            sf_server_stop(srv);
+            sf_fake_free(fake);
+            return 2;
+        }
+    }
+    for (int i = 0; i < nkeys; i++) {
+        char *parts[3];
+        memset(&err, 0, sizeof err);
+        if (split(keys[i], parts, 3) != 3 ||
+            sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
+                              &err) != SF_OK) {
+            fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            sf_server_stop(srv);
+            sf_fake_free(fake);
+            return 2;
+        }
+    }
+
+    printf("syncfake-server listening on http://%s:%u\n", host, (unsigned)sf_server_port(srv));
+    printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
+           sf_fake_account_sid(fake), sf_fake_auth_token(fake), sf_fake_options(fake)->base_url,
+           wall ? "wall" : "manual", seed);
+    fflush(stdout);
+
+    int sig;
+    sigwait(&stop_signals, &sig);
+    sf_server_stop(srv);
+    sf_fake_free(fake);
+    return 0;
+}

@@ -1,0 +1,467 @@
+/* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
+ * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
+ * Event-stream connections have their own small queue, guarded by their own mutex, that the
+ * connection's thread drains (libmicrohttpd runs one thread per connection here). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct sse_chunk {
+    struct sse_chunk *next;
+    size_t len, sent;
+    char text[];
+} sse_chunk;
+
+/* One server-sent-event connection: a subscriber of the fake. */
+typedef struct sse_stream {
+    sf_server *server;
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    sse_chunk *head, *tail;
+    bool finished;            /* a `removed` event was queued: end after it */
+    bool closed;              /* server stopping or fake reset: end now */
+    sf_subscriber_id subscriber;
+    uint64_t generation;      /* the fake's reset generation it subscribed in */
+    struct sse_stream *prev, *next; /* server->streams */
+} sse_stream;
+
+struct sf_server {
+    struct MHD_Daemon *daemon;
+    sf_fake *fake;
+    pthread_mutex_t lock;     /* the fake, streams list, generation */
+    uint64_t generation;      /* bumped by every reset: old subscriber ids are void */
+    sse_stream *streams;
+    bool stopping;
+    bool wall_clock;
+    pthread_t ticker;
+    bool ticker_started;
+    uint16_t port;
+};
+
+/* A request being received: libmicrohttpd hands the body over in pieces. */
+typedef struct request_state {
+    char *body;
+    size_t len, cap;
+    bool too_large;
+} request_state;
+
+/* ---- event streams ---- */
+
+static void sse_push(sse_stream *s, char *text, size_t len, bool last)
+{
+    sse_chunk *c = malloc(sizeof *c + len);
+    if (!c)
+        return;
+    c->next = NULL;
+    c->len = len;
+    c->sent = 0;
+    memcpy(c->text, text, len);
+    pthread_mutex_lock(&s->lock);
+    if (s->tail)
+        s->tail->next = c;
+    else
+        s->head = c;
+    s->tail = c;
+    if (last)
+        s->finished = true;
+    pthread_cond_signal(&s->ready);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Called by the fake (under the server lock) for this connection's subscriber. */
+static void sse_on_event(sf_fake *fake, const sf_event *ev, void *user)
+{
+    (void)fake;
+    size_t len;
+    char *text = sf_http_sse_format(ev, &len);
+    if (!text)
+        return;
+    sse_push(user, text, len, ev->kind == SF_EVENT_REMOVED);
+    free(text);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_stream *s = cls;
+    pthread_mutex_lock(&s->lock);
+    if (!s->head && !s->closed && !s->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->ready, &s->lock, &until);
+    }
+    ssize_t n = 0;
+    while (s->head && (size_t)n < max) {
+        sse_chunk *c = s->head;
+        size_t take = c->len - c->sent;
+        if (take > max - (size_t)n)
+            take = max - (size_t)n;
+        memcpy(buf + n, c->text + c->sent, take);
+        c->sent += take;
+        n += (ssize_t)take;
+        if (c->sent == c->len) {
+            s->head = c->next;
+            if (!s->head)
+                s->tail = NULL;
+            free(c);
+        }
+    }
+    bool done = (s->closed || s->finished) && !s->head;
+    pthread_mutex_unlock(&s->lock);
+    if (n == 0 && done)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n; /* 0: nothing yet; this connection's thread calls again */
+}
+
+static void sse_free(void *cls)
+{
+    sse_stream *s = cls;
+    sf_server *srv = s->server;
+    pthread_mutex_lock(&srv->lock);
+    if (s->generation == srv->generation)
+        sf_unsubscribe(srv->fake, s->subscriber, NULL);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        srv->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&srv->lock);
+    while (s->head) {
+        sse_chunk *c = s->head;
+        s->head = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->ready);
+    free(s);
+}
+
+/* Ends every stream (server stopping, or the fake was reset). Caller holds srv->lock. */
+static void close_streams(sf_server *srv)
+{
+    for (sse_stream *s = srv->streams; s; s = s->next) {
+        pthread_mutex_lock(&s->lock);
+        s->closed = true;
+        pthread_cond_signal(&s->ready);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* ---- requests ---- */
+
+typedef struct header_list {
+    sf_http_header items[64];
+    size_t count;
+} header_list;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    header_list *h = cls;
+    if (h->count < sizeof h->items / sizeof h->items[0])
+        h->items[h->count++] = (sf_http_header){key, value ? value : ""};
+    return MHD_YES;
+}
+
+typedef struct query_builder {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} query_builder;
+
+static void query_add(query_builder *q, const char *s)
+{
+    size_t n = strlen(s);
+    if (q->failed)
+        return;
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        char *t = realloc(q->text, cap);
+        if (!t) {
+            q->failed = true;
+            return;
+        }
+        q->text = t;
+        q->cap = cap;
+    }
+    memcpy(q->text + q->len, s, n + 1);
+    q->len += n;
+}
+
+/* libmicrohttpd splits the query into arguments; with the identity unescaper they are still
+ * raw, so joining them gives back the query as sent for the dispatcher to decode. */
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    query_builder *q = cls;
+    query_add(q, q->len > 1 ? "&" : "");
+    query_add(q, key);
+    if (value) {
+        query_add(q, "=");
+        query_add(q, value);
+    }
+    return MHD_YES;
+}
+
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s); /* each path segment and form field is decoded by the dispatcher */
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->body_len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (r->content_type)
+        MHD_add_response_header(resp, "Content-Type", r->content_type);
+    MHD_add_response_header(resp, "Date", r->date);
+    if (r->allow[0])
+        MHD_add_response_header(resp, "Allow", r->allow);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result queue_simple(struct MHD_Connection *conn, int status, const char *json)
+{
+    sf_http_response r;
+    memset(&r, 0, sizeof r);
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = (char *)json;
+    r.body_len = strlen(json);
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(r.date, sizeof r.date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return queue(conn, &r);
+}
+
+static enum MHD_Result start_event_stream(sf_server *srv, struct MHD_Connection *conn,
+                                          sse_stream *s, const sf_http_response *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+                                                                  sse_read, s, sse_free);
+    if (!resp) {
+        sse_free(s);
+        return MHD_NO;
+    }
+    (void)srv;
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "Date", r->date);
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static sse_stream *sse_new(sf_server *srv)
+{
+    sse_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->server = srv;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->ready, NULL);
+    return s;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    sf_server *srv = cls;
+    request_state *rs = *con_cls;
+    if (!rs) {
+        rs = calloc(1, sizeof *rs);
+        if (!rs)
+            return MHD_NO;
+        *con_cls = rs;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (rs->len + *upload_size > SF_HTTP_MAX_BODY) {
+            rs->too_large = true;
+        } else {
+            if (rs->len + *upload_size > rs->cap) {
+                size_t cap = rs->cap ? rs->cap : 1024;
+                while (cap < rs->len + *upload_size)
+                    cap *= 2;
+                char *b = realloc(rs->body, cap);
+                if (!b)
+                    return MHD_NO;
+                rs->body = b;
+                rs->cap = cap;
+            }
+            memcpy(rs->body + rs->len, upload, *upload_size);
+            rs->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rs->too_large)
+        return queue_simple(conn, 413,
+                            "{\"code\": 54006, \"message\": \"Request entity too large\", "
+                            "\"more_info\": \"https://www.twilio.com/docs/errors/54006\", "
+                            "\"status\": 413}");
+
+    header_list headers = {.count = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
+    query_builder target = {0};
+    query_add(&target, url);
+    size_t path_len = target.len;
+    query_add(&target, "?");
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &target);
+    if (target.failed)
+        return MHD_NO;
+    if (target.len == path_len + 1)
+        target.text[path_len] = '\0'; /* no query */
+
+    sse_stream *stream = sse_new(srv);
+    sf_http_events_hook hook = {sse_on_event, stream};
+    sf_http_request req = {method,   target.text, headers.items, headers.count,
+                           rs->body, rs->len,     stream ? &hook : NULL};
+    sf_http_response resp;
+    pthread_mutex_lock(&srv->lock);
+    sf_http_dispatch(srv->fake, &req, &resp);
+    bool reset = resp.status == 204 && strcmp(method, "POST") == 0 &&
+                 strncmp(target.text, "/_syncfake/reset", 16) == 0;
+    if (reset) {
+        srv->generation++;
+        close_streams(srv);
+    }
+    if (resp.event_stream) {
+        stream->subscriber = resp.subscriber;
+        stream->generation = srv->generation;
+        stream->next = srv->streams;
+        if (srv->streams)
+            srv->streams->prev = stream;
+        srv->streams = stream;
+        /* the first event ("subscribed") goes out before anything the fake sends later */
+        sse_push(stream, resp.body, resp.body_len, false);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    free(target.text);
+
+    enum MHD_Result ret;
+    if (resp.event_stream) {
+        ret = start_event_stream(srv, conn, stream, &resp);
+    } else {
+        if (stream) {
+            pthread_mutex_destroy(&stream->lock);
+            pthread_cond_destroy(&stream->ready);
+            free(stream);
+        }
+        ret = resp.status ? queue(conn, &resp) : MHD_NO;
+    }
+    sf_http_response_free(&resp);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)code;
+    request_state *rs = *con_cls;
+    if (rs) {
+        free(rs->body);
+        free(rs);
+        *con_cls = NULL;
+    }
+}
+
+/* With the wall clock, TTLs must expire and delayed deliveries arrive without a request. */
+static void *tick(void *arg)
+{
+    sf_server *srv = arg;
+    struct timespec pause = {0, 20 * 1000000L};
+    for (;;) {
+        pthread_mutex_lock(&srv->lock);
+        bool stop = srv->stopping;
+        if (!stop)
+            sf_run_due(srv->fake);
+        pthread_mutex_unlock(&srv->lock);
+        if (stop)
+            return NULL;
+        nanosleep(&pause, NULL);
+    }
+}
+
+sf_server *sf_server_start(const sf_server_config *config)
+{
+    sf_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return NULL;
+    srv->fake = config->fake;
+    srv->wall_clock = config->wall_clock;
+    pthread_mutex_init(&srv->lock, NULL);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(config->port);
+    if (inet_pton(AF_INET, config->host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "syncfake-server: --host must be an IPv4 address: %s\n", config->host);
+        free(srv);
+        return NULL;
+    }
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
+        NULL, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        fprintf(stderr, "syncfake-server: cannot listen on %s:%u\n", config->host,
+                (unsigned)config->port);
+        pthread_mutex_destroy(&srv->lock);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : config->port;
+    if (srv->wall_clock)
+        srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
+    return srv;
+}
+
+uint16_t sf_server_port(const sf_server *server) { return server->port; }
+
+void sf_server_stop(sf_server *srv)
+{
+    if (!srv)
+        return;
+    pthread_mutex_lock(&srv->lock);
+    srv->stopping = true;
+    close_streams(srv);
+    pthread_mutex_unlock(&srv->lock);
+    if (srv->ticker_started)
+        pthread_join(srv->ticker, NULL);
+    MHD_stop_daemon(srv->daemon);
+    pthread_mutex_destroy(&srv->lock);
+    free(srv);
+}

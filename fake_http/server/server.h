@@ -1,0 +1,29 @@
+/* server.h: syncfake-server, a libmicrohttpd adapter over the in-process dispatcher. It adds
+ * no behaviour: it moves bytes between sockets and sf_http_dispatch, serialises access to the
+ * one fake, turns events-endpoint connections into server-sent-event streams, and (with the
+ * wall clock) runs due events in the background so TTLs expire without requests. */
+#ifndef SF_SERVER_H
+#define SF_SERVER_H
+
+#include "syncfake_http.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct sf_server sf_server;
+
+typedef struct sf_server_config {
+    const char *host;      /* "127.0.0.1" */
+    uint16_t port;         /* 0: any free port */
+    sf_fake *fake;         /* used only under the server's lock */
+    bool wall_clock;       /* run due events every few ms in the background */
+} sf_server_config;
+
+/* Starts listening. NULL on failure (message on stderr). */
+sf_server *sf_server_start(const sf_server_config *config);
+/* The port actually bound. */
+uint16_t sf_server_port(const sf_server *server);
+/* Stops accepting, ends every event stream, waits for connections, frees the server. */
+void sf_server_stop(sf_server *server);
+
+#endif
