@@ -4,6 +4,7 @@
 #   make test       ASan/UBSan ctest, valgrind, coverage (+ COVERAGE_MIN gate)
 #   make coverage   HTML coverage report in coverage/html/
 #   make bench      build and run every $(BUILD)/bench_* program
+#   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make format     clang-format -i the C sources
 #   make clean
 
@@ -25,7 +26,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench format clean
+.PHONY: all deps demo test coverage bench serve format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -52,6 +53,9 @@ bench: all
 	    fi; \
 	done; \
 	[ $$found = 1 ] || echo "no benchmarks ($(BUILD)/bench_*)"
+
+serve: all
+	'$(BUILD)/syncfake-server' $(SERVE_ARGS)
 
 format:
 	@command -v $(CLANG_FORMAT) >/dev/null || { echo "$(CLANG_FORMAT) not found" >&2; exit 1; }
