@@ -22,15 +22,21 @@ sf_status sf__account_add(sf_fake *fake, const char *sid, const char *token, sf_
                           sf_error *err)
 {
     char minted[SF_SID_SIZE];
+    uint64_t counter = fake->sid_counter[SF__SID_ACCOUNT];
     if (!sid) {
-        sf__sid_peek(fake, SF__SID_ACCOUNT, minted);
         sid = minted;
+        /* a SID given earlier may be the one the counter would mint: skip past it */
+        for (sf__sid_peek(fake, SF__SID_ACCOUNT, minted); sf__find_account(fake, minted);
+             sf__sid_peek(fake, SF__SID_ACCOUNT, minted))
+            sf__sid_commit(fake, SF__SID_ACCOUNT);
     }
     if (sf__find_account(fake, sid))
         return sf__fail_detail(err, SF_ERR_CONFLICT, "account %s exists", sid);
     sf__account *a = sf__malloc(fake, sizeof *a);
-    if (!a)
+    if (!a) {
+        fake->sid_counter[SF__SID_ACCOUNT] = counter;
         return sf__fail(err, SF_ERR_NOMEM);
+    }
     memset(a, 0, sizeof *a);
     memcpy(a->sid, sid, SF_SID_SIZE);
     strcpy(a->auth_token, token);
@@ -38,6 +44,7 @@ sf_status sf__account_add(sf_fake *fake, const char *sid, const char *token, sf_
     sf__order_init(&a->services);
     if (!sf__table_add_account(fake, a)) {
         sf__free(fake, a);
+        fake->sid_counter[SF__SID_ACCOUNT] = counter;
         return sf__fail(err, SF_ERR_NOMEM);
     }
     fake->next_seq++;
@@ -123,16 +130,21 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "secret must be 1..127 printable characters");
     char minted_sid[SF_SID_SIZE];
+    uint64_t key_counter = fake->sid_counter[SF__SID_API_KEY];
     if (!sid) {
-        sf__sid_peek(fake, SF__SID_API_KEY, minted_sid);
         sid = minted_sid;
+        for (sf__sid_peek(fake, SF__SID_API_KEY, minted_sid); sf__find_api_key(fake, minted_sid);
+             sf__sid_peek(fake, SF__SID_API_KEY, minted_sid))
+            sf__sid_commit(fake, SF__SID_API_KEY);
     }
     if (sf__find_api_key(fake, sid))
         return sf__fail_detail(err, SF_ERR_CONFLICT, "key %s exists", sid);
 
     sf__api_key *k = sf__malloc(fake, sizeof *k);
-    if (!k)
+    if (!k) {
+        fake->sid_counter[SF__SID_API_KEY] = key_counter;
         return sf__fail(err, SF_ERR_NOMEM);
+    }
     memset(k, 0, sizeof *k);
     memcpy(k->sid, sid, SF_SID_SIZE);
     uint64_t saved = fake->sid_counter[SF__SID_SECRET];
@@ -143,6 +155,7 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
     k->account = account;
     if (!sf__table_add_api_key(fake, k)) {
         fake->sid_counter[SF__SID_SECRET] = saved;
+        fake->sid_counter[SF__SID_API_KEY] = key_counter;
         sf__free(fake, k);
         return sf__fail(err, SF_ERR_NOMEM);
     }

@@ -48,6 +48,9 @@ bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char
     keep_sid(call->stream, stream_id, "TO");
     call->message[0] = '\0';
     call->fanout_stream = NULL;
+    call->queued_msg = NULL;
+    call->plans = NULL;
+    call->plan_count = 0;
     call->now = sf__begin(fake);
     if (sf__injection_take(fake, op, call) && call->inject_before)
         return false;
@@ -88,6 +91,10 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
         if (injected)
             e->flags |= SF__J_INJECTED;
         sf__journal_sids(e, call->service, call->stream, call->message);
+    }
+    if (call->queued_msg) {
+        sf__fanout_journal(fake, call->queued_msg, call->plans, call->plan_count);
+        sf__message_unref(fake, call->queued_msg); /* the deliveries hold their own */
     }
     if (call->fanout_stream)
         sf__fanout_now(fake, call->fanout_stream, &call->fanout_msg);

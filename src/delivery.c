@@ -198,12 +198,13 @@ static void enqueue(sf_fake *fake, sf__delivery *d, sf__message *msg, sf__subscr
     sf__timerq_arm(&fake->timers, &d->timer, msg->published + delay);
 }
 
+/* Applies a plan: counters, rule hits, queued deliveries. Its journal entries are written by
+ * sf__fanout_journal, after the publish call itself is journaled. */
 static void commit_plan(sf_fake *fake, sf__message *msg, plan *p, sf__delivery **spare)
 {
     sf__subscriber *sub = p->sub;
     if (p->lost) {
         sub->stats.lost++;
-        sf__journal_fate(fake, SF_JOURNAL_LOST, msg, sub->id, NULL, msg->published, false);
         return;
     }
     if (p->dropped) {
@@ -213,26 +214,44 @@ static void commit_plan(sf_fake *fake, sf__message *msg, plan *p, sf__delivery *
             p->drop_rule->drop_next_left--;
             p->drop_rule->pending_drops--;
         }
-        sf__journal_fate(fake, SF_JOURNAL_DROPPED, msg, sub->id, p->drop_rule, msg->published,
-                         false);
         return;
     }
-    if (p->delay > 0) {
+    if (p->delay > 0)
         p->delay_rule->hits++;
-        sf__journal_fate(fake, SF_JOURNAL_DELAYED, msg, sub->id, p->delay_rule,
-                         msg->published + p->delay, false);
-    }
     sf__delivery *d = *spare;
     *spare = d->next;
     enqueue(fake, d, msg, sub, false, p->delay);
     if (p->duplicate) {
         p->duplicate_rule->hits++;
-        sf__journal_fate(fake, SF_JOURNAL_DUPLICATED, msg, sub->id, p->duplicate_rule,
-                         msg->published + p->duplicate_delay, true);
         d = *spare;
         *spare = d->next;
         enqueue(fake, d, msg, sub, true, p->duplicate_delay);
     }
+}
+
+void sf__fanout_journal(sf_fake *fake, const sf__message *msg, void *plans, size_t n)
+{
+    plan *ps = plans;
+    for (size_t i = 0; i < n; i++) {
+        plan *p = &ps[i];
+        sf_subscriber_id id = p->sub->id;
+        if (p->lost) {
+            sf__journal_fate(fake, SF_JOURNAL_LOST, msg, id, NULL, msg->published, false);
+            continue;
+        }
+        if (p->dropped) {
+            sf__journal_fate(fake, SF_JOURNAL_DROPPED, msg, id, p->drop_rule, msg->published,
+                             false);
+            continue;
+        }
+        if (p->delay > 0)
+            sf__journal_fate(fake, SF_JOURNAL_DELAYED, msg, id, p->delay_rule,
+                             msg->published + p->delay, false);
+        if (p->duplicate)
+            sf__journal_fate(fake, SF_JOURNAL_DUPLICATED, msg, id, p->duplicate_rule,
+                             msg->published + p->duplicate_delay, true);
+    }
+    sf__free(fake, plans);
 }
 
 static void forget_pending_drops(sf_fake *fake)
@@ -241,7 +260,8 @@ static void forget_pending_drops(sf_fake *fake)
         fake->rules[i]->pending_drops = 0;
 }
 
-sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg)
+sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plans_out,
+                     size_t *count_out)
 {
     size_t n = s->sub_count, needed = 0;
     plan *plans = sf__malloc(fake, n * sizeof *plans);
@@ -281,7 +301,8 @@ sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg)
     for (i = 0; i < n; i++)
         commit_plan(fake, msg, &plans[i], &spare);
     forget_pending_drops(fake);
-    sf__free(fake, plans);
+    *plans_out = plans;
+    *count_out = n;
     return SF_OK;
 }
 

@@ -10,6 +10,9 @@ static void dispatch(sf_fake *fake, sf__timer *t)
     case SF__TIMER_DELIVERY:
         sf__delivery_due(fake, SF__CONTAINER_OF(t, sf__delivery, timer));
         break;
+    case SF__TIMER_REMOVED_NOTICE:
+        sf__subscriber_notice_due(fake, SF__CONTAINER_OF(t, sf__subscriber, notice));
+        break;
     }
 }
 

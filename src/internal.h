@@ -126,6 +126,9 @@ typedef struct sf__subscriber {
     bool held, disconnected;
     struct sf__subscriber *prev, *next; /* in stream order; kept as they were on detach */
     struct sf__delivery *parked_head, *parked_tail;
+    sf__timer notice;        /* the queued `removed` event */
+    sf_removed_reason notice_reason;
+    char notice_service[SF_SID_SIZE];
     sf__rule **rules;        /* subscriber-scope rules, in id order */
     size_t rule_count, rule_cap;
     sf_subscriber_stats stats;
@@ -307,6 +310,9 @@ typedef struct sf__call {
     char service[SF_SID_SIZE], stream[SF_SID_SIZE], message[SF_SID_SIZE]; /* for the journal */
     sf__stream *fanout_stream; /* fast-path publish: delivered after the call is journaled */
     sf__message fanout_msg;
+    sf__message *queued_msg;   /* queued publish: its fates are journaled after the call */
+    void *plans;
+    size_t plan_count;
 } sf__call;
 /* Starts a call: samples the clock once, runs what fell due (not inside a callback), takes
  * the next injected error of `op`. Returns false when the call must fail at once. */
@@ -332,9 +338,12 @@ void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *ms
 
 /* ---- subscribers (subscriber.c) ---- */
 sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id);
-/* Detaches every subscriber of `s` and tells each it was removed (when notify). */
+/* Detaches every subscriber of `s` and (notify) queues a `removed` event for each at now; if
+ * the queue cannot grow, they are told at once. */
 void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify,
                                 sf_removed_reason reason);
+/* A queued `removed` event fell due. */
+void sf__subscriber_notice_due(sf_fake *fake, sf__subscriber *sub);
 void sf__subscribers_release(sf_fake *fake);
 
 /* ---- delivery (delivery.c) ---- */
@@ -345,8 +354,11 @@ void sf__delivery_due(sf_fake *fake, sf__delivery *d);
 /* Carries out a delivery now: to the subscriber, or parked, or lost; with no subscriber
  * (d->sub NULL) it only releases the delivery. */
 void sf__delivery_fire(sf_fake *fake, sf__delivery *d);
-/* Publishes a validated message to the stream's subscribers (see publish.c for the paths). */
-sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg);
+/* Plans, allocates and queues the deliveries of a validated message (nothing changes on
+ * failure). The plans are handed back for sf__fanout_journal, which frees them. */
+sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plans,
+                     size_t *count);
+void sf__fanout_journal(sf_fake *fake, const sf__message *msg, void *plans, size_t count);
 bool sf__fanout_fast_ok(const sf_fake *fake, const sf__stream *s);
 void sf__fanout_now(sf_fake *fake, sf__stream *s, const sf__message *msg);
 void sf__deliveries_release(sf_fake *fake);

@@ -61,10 +61,11 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     if (queued) {
         msg->data = (char *)(msg + 1);
         memcpy(msg->data, data, data_len + 1);
-        if (sf__fanout(fake, s, msg) != SF_OK) {
+        if (sf__fanout(fake, s, msg, &call->plans, &call->plan_count) != SF_OK) {
             sf__free(fake, msg);
             return sf__fail(err, SF_ERR_NOMEM);
         }
+        call->queued_msg = msg; /* its reference is dropped once the fates are journaled */
     }
 
     sf__sid_commit(fake, SF__SID_MESSAGE);
@@ -76,9 +77,7 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
         out->data = data;
         out->data_len = data_len;
     }
-    if (queued)
-        sf__message_unref(fake, msg); /* the deliveries hold their own references */
-    else if (s->sub_count > 0)
+    if (!queued && s->sub_count > 0)
         call->fanout_stream = s; /* delivered by sf__call_end, after the call is journaled */
     return SF_OK;
 }

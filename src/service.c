@@ -183,6 +183,12 @@ static sf_status service_remove(sf_fake *fake, const char *account_sid,
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
     if (st != SF_OK)
         return st;
+    /* room for every subscriber's `removed` event, so the remove cannot half fail */
+    size_t subscribers = 0;
+    for (const sf__order_node *n = svc->streams.head; n; n = n->next)
+        subscribers += SF__CONTAINER_OF(n, sf__stream, order)->sub_count;
+    if (!sf__timerq_reserve_n(fake, &fake->timers, subscribers))
+        return sf__fail(err, SF_ERR_NOMEM);
     sf__service_destroy(fake, svc, true);
     return SF_OK;
 }

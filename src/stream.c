@@ -214,6 +214,9 @@ static sf_status stream_remove(sf_fake *fake, sf__call *call, const char *accoun
     if (st != SF_OK)
         return st;
     memcpy(call->stream, s->sid, SF_SID_SIZE);
+    /* room for the subscribers' `removed` events, so the remove cannot half fail */
+    if (!sf__timerq_reserve_n(fake, &fake->timers, s->sub_count))
+        return sf__fail(err, SF_ERR_NOMEM);
     sf__stream_destroy(fake, s, true, SF_REMOVED_DELETED);
     return SF_OK;
 }

@@ -65,6 +65,8 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sub->client_id = params->client_id;
     memcpy(sub->stats.stream_sid, s->sid, SF_SID_SIZE);
     sub->stats.connected = true;
+    sub->notice.slot = SF__TIMER_IDLE;
+    sub->notice.kind = SF__TIMER_REMOVED_NOTICE;
     fake->subs[fake->sub_count++] = sub;
 
     sub->prev = s->subs_tail;
@@ -139,32 +141,44 @@ sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err)
     return SF_OK;
 }
 
+/* Tells a detached subscriber its stream is gone. */
+static void tell_removed(sf_fake *fake, sf__subscriber *sub)
+{
+    journal_sub(fake, SF_JOURNAL_REMOVED, sub, sub->notice_service);
+    sf_event ev = {.kind = SF_EVENT_REMOVED,
+                   .subscriber = sub->id,
+                   .service_sid = sub->notice_service,
+                   .stream_sid = sub->stream_sid,
+                   .delivered_ms = fake->now,
+                   .reason = sub->notice_reason};
+    fake->dispatch_depth++;
+    sub->fn(fake, &ev, sub->user);
+    fake->dispatch_depth--;
+}
+
+void sf__subscriber_notice_due(sf_fake *fake, sf__subscriber *sub) { tell_removed(fake, sub); }
+
 void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify,
                                 sf_removed_reason reason)
 {
-    /* detach everyone first, then call back: callbacks see a consistent fake */
     sf__subscriber *first = s->subs_head;
     sf_subscriber_id last_id = s->subs_tail ? s->subs_tail->id : 0;
-    char service_sid[SF_SID_SIZE], stream_sid[SF_SID_SIZE];
-    memcpy(service_sid, s->service->sid, SF_SID_SIZE);
-    memcpy(stream_sid, s->sid, SF_SID_SIZE);
-    for (sf__subscriber *sub = first; sub && sub->id <= last_id; sub = sub->next)
-        if (sub->stream == s)
-            detach(fake, sub);
-    if (!notify)
-        return;
+    /* Queued like any other event, so a remove made from a callback does not call back into
+     * a subscriber that is still running; callers reserve the room (else: told at once). */
+    bool queued = notify && sf__timerq_reserve_n(fake, &fake->timers, s->sub_count);
     for (sf__subscriber *sub = first; sub && sub->id <= last_id; sub = sub->next) {
-        journal_sub(fake, SF_JOURNAL_REMOVED, sub, service_sid);
-        sf_event ev = {.kind = SF_EVENT_REMOVED,
-                       .subscriber = sub->id,
-                       .service_sid = service_sid,
-                       .stream_sid = stream_sid,
-                       .delivered_ms = fake->now,
-                       .reason = reason};
-        fake->dispatch_depth++;
-        sub->fn(fake, &ev, sub->user);
-        fake->dispatch_depth--;
+        if (sub->stream != s)
+            continue;
+        memcpy(sub->notice_service, s->service->sid, SF_SID_SIZE);
+        sub->notice_reason = reason;
+        detach(fake, sub);
+        if (queued)
+            sf__timerq_arm(&fake->timers, &sub->notice, fake->now);
     }
+    if (!notify || queued)
+        return;
+    for (sf__subscriber *sub = first; sub && sub->id <= last_id; sub = sub->next)
+        tell_removed(fake, sub);
 }
 
 sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err)

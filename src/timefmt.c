@@ -25,8 +25,9 @@ typedef struct civil {
 static civil split(sf_ms t)
 {
     civil c;
-    int64_t secs = t >= 0 ? t / 1000 : -((-t + 999) / 1000); /* floor */
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    /* floor division, without negating (which overflows at INT64_MIN) */
+    int64_t secs = t / 1000 - (t % 1000 < 0);
+    int64_t days = secs / 86400 - (secs % 86400 < 0);
     int64_t rem = secs - days * 86400;
     civil_from_days(days, &c.year, &c.month, &c.day);
     c.hour = (unsigned)(rem / 3600);

@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum sf__timer_kind { SF__TIMER_STREAM_EXPIRY = 1, SF__TIMER_DELIVERY = 2 } sf__timer_kind;
+typedef enum sf__timer_kind {
+    SF__TIMER_STREAM_EXPIRY = 1,
+    SF__TIMER_DELIVERY = 2,
+    SF__TIMER_REMOVED_NOTICE = 3
+} sf__timer_kind;
 
 typedef struct sf__timer {
     int64_t due;

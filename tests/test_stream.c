@@ -1,0 +1,1104 @@
+/* test_stream.c: stream create / fetch / update / remove, record fields, names and limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#define NOW0 SF_DEFAULT_EPOCH_MS
+#define TTL_MAX INT64_C(31536000)
+
+static sf_fixture *fx_of(void **state) { return *state; }
+
+static void assert_sid_shape(const char *sid, const char *prefix)
+{
+    assert_int_equal(strlen(sid), SF_SID_LEN);
+    assert_memory_equal(sid, prefix, 2);
+    for (int i = 2; i < SF_SID_LEN; i++) {
+        char c = sid[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            fail_msg("SID %s has a non lowercase-hex digit at %d", sid, i);
+    }
+}
+
+static sf_status create(sf_fixture *fx, const char *name, bool has_ttl, int64_t ttl,
+                        sf_stream_record *out, sf_error *err)
+{
+    sf_stream_params p = {.unique_name = name, .has_ttl = has_ttl, .ttl = ttl};
+    return sf_stream_create(fx->fake, NULL, fx->service_sid, &p, out, err);
+}
+
+static sf_status update_ttl(sf_fixture *fx, const char *id, int64_t ttl, sf_stream_record *out,
+                            sf_error *err)
+{
+    sf_stream_params p = {.has_ttl = true, .ttl = ttl};
+    return sf_stream_update(fx->fake, NULL, fx->service_sid, id, &p, out, err);
+}
+
+static void expect_error(sf_status st, const sf_error *err, sf_status want, int http, int code,
+                         const char *message)
+{
+    assert_int_equal(st, want);
+    assert_int_equal(err->status, want);
+    sf_assert_twilio_error(err, http, code);
+    if (message)
+        assert_string_equal(err->message, message);
+}
+
+static void expect_not_found(sf_status st, const sf_error *err, const char *service_sid,
+                             const char *id, const char *suffix)
+{
+    char msg[SF_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams/%s%s was not found",
+             service_sid, id, suffix);
+    expect_error(st, err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+}
+
+/* The live streams of a service (single page of up to 100), SIDs in listed order. */
+static size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_SID_SIZE],
+                        size_t cap)
+{
+    sf_page_params pp = {.has_page_size = true, .page_size = 100};
+    sf_stream_page *page = NULL;
+    sf_error err;
+    sf_status st = sf_stream_list(fx->fake, NULL, service_sid, &pp, &page, &err);
+    if (st != SF_OK)
+        fail_msg("list failed: %d %s", err.code, err.message);
+    assert_non_null(page);
+    assert_false(page->info.has_next);
+    size_t n = page->info.count;
+    assert_true(n <= cap);
+    for (size_t i = 0; i < n; i++)
+        memcpy(sids[i], page->records[i].sid, SF_SID_SIZE);
+    sf_stream_page_free(fx->fake, page);
+    return n;
+}
+
+static char *repeat(const char *unit, size_t times)
+{
+    size_t ul = strlen(unit);
+    char *s = malloc(ul * times + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < times; i++)
+        memcpy(s + i * ul, unit, ul);
+    s[ul * times] = '\0';
+    return s;
+}
+
+static const char hex32[] = "0123456789abcdef0123456789abcdef";
+static const char hex32_upper[] = "0123456789ABCDEF0123456789ABCDEF";
+
+/* ------------------------------------------------------------------------------------- */
+/* create: record fields                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_create_without_params_gives_anonymous_stream_that_never_expires(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &r, &err), SF_OK);
+    assert_int_equal(err.status, SF_OK);
+    assert_int_equal(err.http_status, 200);
+    assert_int_equal(err.code, 0);
+    assert_sid_shape(r.sid, "TO");
+    assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
+    assert_string_equal(r.service_sid, fx->service_sid);
+    assert_false(r.has_unique_name);
+    assert_false(r.has_date_expires);
+    assert_int_equal(r.date_created_ms, NOW0);
+    assert_int_equal(r.date_updated_ms, NOW0);
+    assert_string_equal(r.created_by, "system");
+}
+
+static void test_create_records_fields_at_fake_now(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    assert_int_equal(sf_clock_advance(fx->fake, 1234, NULL), SF_OK);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, "chat", true, 3600, &r, &err), SF_OK);
+    assert_sid_shape(r.sid, "TO");
+    assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
+    assert_string_equal(r.service_sid, fx->service_sid);
+    assert_true(r.has_unique_name);
+    assert_string_equal(r.unique_name, "chat");
+    assert_true(r.has_date_expires);
+    assert_int_equal(r.date_expires_ms, NOW0 + 1234 + INT64_C(3600000));
+    assert_int_equal(r.date_created_ms, NOW0 + 1234);
+    assert_int_equal(r.date_updated_ms, NOW0 + 1234);
+    assert_string_equal(r.created_by, "system");
+}
+
+static void test_create_with_ttl_zero_never_expires(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, NULL, true, 0, &r, &err), SF_OK);
+    assert_false(r.has_date_expires);
+    assert_false(r.has_unique_name);
+    assert_int_equal(sf_pending_events(fx->fake), 0);
+    assert_false(sf_next_event_time(fx->fake, NULL));
+}
+
+static void test_create_without_ttl_never_expires(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, "no-ttl", false, 77, &r, &err), SF_OK);
+    assert_false(r.has_date_expires);
+    assert_int_equal(sf_pending_events(fx->fake), 0);
+}
+
+static void test_create_with_null_out_and_null_err_still_creates(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_params p = {.unique_name = "quiet"};
+    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL), SF_OK);
+    sf_stream_record r;
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "quiet", &r, NULL), SF_OK);
+    assert_string_equal(r.unique_name, "quiet");
+    /* errors too are reported without an err to fill */
+    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL),
+                     SF_ERR_UNIQUE_NAME_EXISTS);
+}
+
+static void test_create_with_explicit_default_account_matches(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(sf_stream_create(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
+                                      NULL, &r, &err),
+                     SF_OK);
+    assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
+    sf_stream_record f;
+    assert_int_equal(sf_stream_fetch(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
+                                     r.sid, &f, &err),
+                     SF_OK);
+    assert_string_equal(f.sid, r.sid);
+}
+
+static void test_create_gives_distinct_sids(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record a, b, c;
+    sf_error err;
+    assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
+    assert_int_equal(create(fx, NULL, false, 0, &b, &err), SF_OK);
+    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_string_not_equal(a.sid, b.sid);
+    assert_string_not_equal(b.sid, c.sid);
+    assert_string_not_equal(a.sid, c.sid);
+}
+
+static void test_same_seed_gives_same_stream_sids(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    void *st2 = NULL;
+    assert_int_equal(sf_fixture_setup(&st2), 0);
+    sf_fixture *fx2 = st2;
+    assert_string_equal(fx->service_sid, fx2->service_sid);
+    for (int i = 0; i < 5; i++) {
+        sf_stream_record a, b;
+        sf_error err;
+        assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
+        assert_int_equal(create(fx2, NULL, false, 0, &b, &err), SF_OK);
+        assert_string_equal(a.sid, b.sid);
+    }
+    assert_int_equal(sf_fixture_teardown(&st2), 0);
+}
+
+static void test_create_in_unknown_service_is_404_naming_streams_path(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char missing[SF_SID_SIZE];
+    snprintf(missing, sizeof missing, "IS%s", hex32);
+    sf_stream_params p = {.unique_name = "x"};
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = sf_stream_create(fx->fake, NULL, missing, &p, &r, &err);
+    /* the requested path is POST /v1/Services/{IS}/Streams */
+    char msg[SF_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
+             missing);
+    expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+}
+
+static void test_create_in_service_of_another_account_is_404(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_account_record acct;
+    sf_error err;
+    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, &err), SF_OK);
+    sf_service_record other;
+    assert_int_equal(sf_service_create(fx->fake, acct.sid, NULL, &other, &err), SF_OK);
+
+    /* with the default account, the other account's service does not exist */
+    sf_stream_record r;
+    sf_status st = sf_stream_create(fx->fake, NULL, other.sid, NULL, &r, &err);
+    assert_int_equal(st, SF_ERR_NOT_FOUND);
+    sf_assert_twilio_error(&err, 404, 20404);
+
+    /* with its own account it works, and the default account cannot see the stream */
+    assert_int_equal(sf_stream_create(fx->fake, acct.sid, other.sid, NULL, &r, &err), SF_OK);
+    assert_string_equal(r.account_sid, acct.sid);
+    assert_string_equal(r.service_sid, other.sid);
+    sf_stream_record f;
+    st = sf_stream_fetch(fx->fake, NULL, other.sid, r.sid, &f, &err);
+    expect_not_found(st, &err, other.sid, r.sid, "");
+    /* and the other account cannot reach the default account's service */
+    sf_stream_record mine;
+    assert_int_equal(create(fx, "mine", false, 0, &mine, &err), SF_OK);
+    st = sf_stream_fetch(fx->fake, acct.sid, fx->service_sid, "mine", &f, &err);
+    expect_not_found(st, &err, fx->service_sid, "mine", "");
+}
+
+static void test_unknown_account_sees_nothing(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, "named", false, 0, &r, &err), SF_OK);
+    char ghost[SF_SID_SIZE];
+    snprintf(ghost, sizeof ghost, "AC%s", hex32);
+    sf_status st = sf_stream_fetch(fx->fake, ghost, fx->service_sid, r.sid, &r, &err);
+    expect_not_found(st, &err, fx->service_sid, r.sid, "");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* fetch                                                                                  */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_fetch_by_sid_and_by_name_give_same_record(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, by_sid, by_name;
+    sf_error err;
+    assert_int_equal(create(fx, "orders", true, 60, &c, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &by_sid, &err),
+                     SF_OK);
+    assert_int_equal(err.status, SF_OK);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &by_name, &err),
+                     SF_OK);
+    assert_memory_equal(&c, &by_sid, sizeof c);
+    assert_memory_equal(&c, &by_name, sizeof c);
+}
+
+static void test_fetch_by_names_with_slash_space_and_unicode(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    const char *names[] = {
+        "a/b/c",
+        "/leading/slash/",
+        "with space",
+        "  padded  ",
+        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",  /* café 日本語 */
+        "emoji \xf0\x9f\x98\x80",                           /* U+1F600 */
+        "percent%2Fencoded",
+        "?query=1&x#frag",
+        "TO",
+        "T0" "0123456789abcdef0123456789abcdef", /* second char is a digit: a name */
+    };
+    sf_stream_record created[sizeof names / sizeof *names];
+    sf_error err;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        assert_int_equal(create(fx, names[i], false, 0, &created[i], &err), SF_OK);
+        assert_true(created[i].has_unique_name);
+        assert_string_equal(created[i].unique_name, names[i]);
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        sf_stream_record f;
+        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err),
+                         SF_OK);
+        assert_string_equal(f.sid, created[i].sid);
+        assert_string_equal(f.unique_name, names[i]);
+    }
+}
+
+static void test_unique_names_are_case_sensitive(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record lower, upper, f;
+    sf_error err;
+    assert_int_equal(create(fx, "room", false, 0, &lower, &err), SF_OK);
+    assert_int_equal(create(fx, "ROOM", false, 0, &upper, &err), SF_OK);
+    assert_string_not_equal(lower.sid, upper.sid);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ROOM", &f, &err), SF_OK);
+    assert_string_equal(f.sid, upper.sid);
+    sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "Room", &f, &err);
+    expect_not_found(st, &err, fx->service_sid, "Room", "");
+}
+
+static void test_fetch_unknown_sid_and_name_give_exact_404_message(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char sid[SF_SID_SIZE];
+    snprintf(sid, sizeof sid, "TO%s", hex32);
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, sid, &r, &err);
+    expect_not_found(st, &err, fx->service_sid, sid, "");
+
+    st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "no such/name", &r, &err);
+    expect_not_found(st, &err, fx->service_sid, "no such/name", "");
+
+    char msg[SF_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams/ghost was not found",
+             fx->service_sid);
+    st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ghost", &r, &err);
+    assert_string_equal(err.message, msg);
+    assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/20404");
+}
+
+static void test_fetch_sid_of_stream_in_other_service_is_404(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_service_record svc2;
+    sf_error err;
+    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    sf_stream_record s;
+    assert_int_equal(create(fx, "shared-name", false, 0, &s, &err), SF_OK);
+
+    sf_stream_record r;
+    sf_status st = sf_stream_fetch(fx->fake, NULL, svc2.sid, s.sid, &r, &err);
+    expect_not_found(st, &err, svc2.sid, s.sid, "");
+    st = sf_stream_fetch(fx->fake, NULL, svc2.sid, "shared-name", &r, &err);
+    expect_not_found(st, &err, svc2.sid, "shared-name", "");
+    sf_stream_params p = {.has_ttl = true, .ttl = 5};
+    st = sf_stream_update(fx->fake, NULL, svc2.sid, s.sid, &p, &r, &err);
+    expect_not_found(st, &err, svc2.sid, s.sid, "");
+    st = sf_stream_remove(fx->fake, NULL, svc2.sid, s.sid, &err);
+    expect_not_found(st, &err, svc2.sid, s.sid, "");
+
+    char sids[4][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, svc2.sid, sids, 4), 0);
+    /* the stream itself is untouched */
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
+    assert_false(r.has_date_expires);
+}
+
+static void test_fetch_in_unknown_service_is_404_naming_stream_path(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char missing[SF_SID_SIZE];
+    snprintf(missing, sizeof missing, "IS%s", hex32);
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = sf_stream_fetch(fx->fake, NULL, missing, "anything", &r, &err);
+    expect_not_found(st, &err, missing, "anything", "");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* update                                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_update_ttl_counts_from_update_time_and_moves_date_updated(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u, f;
+    sf_error err;
+    assert_int_equal(create(fx, "ticker", true, 100, &c, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 7500, NULL), SF_OK);
+    assert_int_equal(update_ttl(fx, "ticker", 30, &u, &err), SF_OK);
+    assert_int_equal(err.status, SF_OK);
+    assert_string_equal(u.sid, c.sid);
+    assert_true(u.has_date_expires);
+    assert_int_equal(u.date_expires_ms, NOW0 + 7500 + 30000);
+    assert_int_equal(u.date_created_ms, NOW0);
+    assert_int_equal(u.date_updated_ms, NOW0 + 7500);
+    assert_string_equal(u.unique_name, "ticker");
+    assert_string_equal(u.created_by, "system");
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_memory_equal(&u, &f, sizeof u);
+}
+
+static void test_update_can_give_a_ttl_to_a_stream_without_one(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u;
+    sf_error err;
+    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_false(c.has_date_expires);
+    assert_int_equal(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
+    assert_int_equal(update_ttl(fx, c.sid, 1, &u, &err), SF_OK);
+    assert_true(u.has_date_expires);
+    assert_int_equal(u.date_expires_ms, NOW0 + 10 + 1000);
+    assert_int_equal(sf_pending_events(fx->fake), 1);
+}
+
+static void test_update_ttl_zero_clears_date_expires_and_never_expires(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u, f;
+    sf_error err;
+    assert_int_equal(create(fx, "keep", true, 10, &c, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
+    assert_int_equal(update_ttl(fx, "keep", 0, &u, &err), SF_OK);
+    assert_false(u.has_date_expires);
+    assert_int_equal(u.date_updated_ms, NOW0 + 2000);
+    assert_int_equal(sf_pending_events(fx->fake), 0);
+    /* far past the old deadline, and past any TTL at all */
+    assert_int_equal(sf_clock_advance(fx->fake, (TTL_MAX + 10) * 1000, NULL), SF_OK);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "keep", &f, &err), SF_OK);
+    assert_false(f.has_date_expires);
+    assert_string_equal(f.sid, c.sid);
+}
+
+static void test_update_without_ttl_is_400_54010_and_changes_nothing(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u, f;
+    sf_error err;
+    assert_int_equal(create(fx, "same", true, 60, &c, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+
+    sf_status st = sf_stream_update(fx->fake, NULL, fx->service_sid, "same", NULL, &u, &err);
+    expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
+
+    sf_stream_params only_name = {.unique_name = "renamed"};
+    st = sf_stream_update(fx->fake, NULL, fx->service_sid, c.sid, &only_name, &u, &err);
+    expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
+
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_memory_equal(&c, &f, sizeof c);
+}
+
+static void test_update_ignores_unique_name(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u, f;
+    sf_error err;
+    assert_int_equal(create(fx, "original", false, 0, &c, &err), SF_OK);
+    sf_stream_params p = {.unique_name = "other", .has_ttl = true, .ttl = 5};
+    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "original", &p, &u, &err),
+                     SF_OK);
+    assert_string_equal(u.unique_name, "original");
+    sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "other", &f, &err);
+    expect_not_found(st, &err, fx->service_sid, "other", "");
+}
+
+static void test_update_unknown_stream_is_404(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record u;
+    sf_error err;
+    sf_status st = update_ttl(fx, "nope", 5, &u, &err);
+    expect_not_found(st, &err, fx->service_sid, "nope", "");
+    /* 404 wins over missing parameters */
+    st = sf_stream_update(fx->fake, NULL, fx->service_sid, "nope", NULL, &u, &err);
+    expect_not_found(st, &err, fx->service_sid, "nope", "");
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* remove                                                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_removed_stream_is_404_everywhere(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, other, r;
+    sf_error err;
+    assert_int_equal(create(fx, "doomed", true, 600, &c, &err), SF_OK);
+    assert_int_equal(create(fx, "survivor", false, 0, &other, &err), SF_OK);
+    assert_int_equal(sf_pending_events(fx->fake), 1);
+
+    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
+    assert_int_equal(err.status, SF_OK);
+    assert_int_equal(sf_pending_events(fx->fake), 0);
+
+    const char *ids[] = {c.sid, "doomed"};
+    for (size_t i = 0; i < 2; i++) {
+        sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, ids[i], &r, &err);
+        expect_not_found(st, &err, fx->service_sid, ids[i], "");
+        st = update_ttl(fx, ids[i], 5, &r, &err);
+        expect_not_found(st, &err, fx->service_sid, ids[i], "");
+        st = sf_stream_remove(fx->fake, NULL, fx->service_sid, ids[i], &err);
+        expect_not_found(st, &err, fx->service_sid, ids[i], "");
+        sf_publish_params pp = {.data = "{}", .data_len = 2};
+        sf_message_record m;
+        st = sf_stream_publish(fx->fake, NULL, fx->service_sid, ids[i], &pp, &m, &err);
+        expect_not_found(st, &err, fx->service_sid, ids[i], "/Messages");
+        sf_rate_state rs;
+        st = sf_stream_rate_state(fx->fake, NULL, fx->service_sid, ids[i], &rs, &err);
+        expect_not_found(st, &err, fx->service_sid, ids[i], "");
+    }
+    char sids[4][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 4), 1);
+    assert_string_equal(sids[0], other.sid);
+}
+
+static void test_remove_by_sid_frees_the_unique_name_for_reuse(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record a, b, f;
+    sf_error err;
+    assert_int_equal(create(fx, "reuse", false, 0, &a, &err), SF_OK);
+    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, a.sid, NULL), SF_OK);
+    assert_int_equal(create(fx, "reuse", false, 0, &b, &err), SF_OK);
+    assert_string_not_equal(a.sid, b.sid);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "reuse", &f, &err), SF_OK);
+    assert_string_equal(f.sid, b.sid);
+    sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, a.sid, &f, &err);
+    expect_not_found(st, &err, fx->service_sid, a.sid, "");
+}
+
+static void test_list_gives_streams_in_creation_order(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record s[5];
+    sf_error err;
+    const char *names[] = {"e", "d", NULL, "b", "a"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(create(fx, names[i], i % 2 == 0, 100 + i, &s[i], &err), SF_OK);
+    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "d", &err), SF_OK);
+
+    sf_stream_page *page = NULL;
+    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, &page, &err), SF_OK);
+    assert_int_equal(page->info.count, 4);
+    assert_memory_equal(&page->records[0], &s[0], sizeof s[0]);
+    assert_memory_equal(&page->records[1], &s[2], sizeof s[0]);
+    assert_memory_equal(&page->records[2], &s[3], sizeof s[0]);
+    assert_memory_equal(&page->records[3], &s[4], sizeof s[0]);
+    sf_stream_page_free(fx->fake, page);
+}
+
+static void test_list_of_unknown_service_is_404_naming_streams_path(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char missing[SF_SID_SIZE];
+    snprintf(missing, sizeof missing, "IS%s", hex32);
+    sf_stream_page *page = NULL;
+    sf_error err;
+    sf_status st = sf_stream_list(fx->fake, NULL, missing, NULL, &page, &err);
+    /* the requested path is GET /v1/Services/{IS}/Streams */
+    char msg[SF_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
+             missing);
+    expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+}
+
+static void test_list_with_bad_page_size_is_400_54454(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, "one", false, 0, &r, &err), SF_OK);
+    sf_page_params pp = {.has_page_size = true, .page_size = 0};
+    sf_stream_page *page = NULL;
+    sf_status st = sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err);
+    expect_error(st, &err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454, NULL);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* unique name limits                                                                     */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_unique_name_of_320_chars_is_accepted(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char *name = repeat("n", 320);
+    sf_stream_record r, f;
+    sf_error err;
+    assert_int_equal(create(fx, name, false, 0, &r, &err), SF_OK);
+    assert_string_equal(r.unique_name, name);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &f, &err), SF_OK);
+    assert_string_equal(f.sid, r.sid);
+    free(name);
+}
+
+static void test_unique_name_of_321_chars_is_400_54302(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char *name = repeat("n", 321);
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = create(fx, name, false, 0, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name");
+    free(name);
+    char sids[2][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
+}
+
+static void test_unique_name_limit_counts_characters_not_bytes(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r, f;
+    sf_error err;
+    /* 320 two-byte characters (640 bytes): accepted */
+    char *two = repeat("\xc3\xa9", 320);
+    assert_int_equal(create(fx, two, false, 0, &r, &err), SF_OK);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, two, &f, &err), SF_OK);
+    assert_string_equal(f.unique_name, two);
+    free(two);
+    /* 320 three-byte characters (960 bytes): accepted */
+    char *three = repeat("\xe6\x97\xa5", 320);
+    assert_int_equal(create(fx, three, false, 0, &r, &err), SF_OK);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, three, &f, &err), SF_OK);
+    assert_string_equal(f.unique_name, three);
+    free(three);
+    /* 321 two-byte characters: refused */
+    char *over = repeat("\xc3\xa9", 321);
+    sf_status st = create(fx, over, false, 0, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    free(over);
+}
+
+/* 320 four-byte characters are 1280 bytes: the contract accepts the name, so the record must
+ * carry it whole and the name must address the stream (SPEC 5: every accepted name is
+ * reachable). */
+static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char *name = repeat("\xf0\x9f\x98\x80", 320);
+    sf_stream_record *r = calloc(1, sizeof *r);
+    sf_stream_record *f = calloc(1, sizeof *f);
+    assert_non_null(r);
+    assert_non_null(f);
+    sf_error err;
+    sf_stream_params p = {.unique_name = name};
+    /* no record on create: the record buffer is the thing under suspicion */
+    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, &err), SF_OK);
+    sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, f, &err);
+    if (st != SF_OK) {
+        free(name);
+        free(r);
+        free(f);
+        fail_msg("accepted 1280-byte unique name is not reachable by name: %d %.60s...",
+                 err.code, err.message);
+    }
+    assert_int_equal(strnlen(f->unique_name, sizeof f->unique_name), strlen(name));
+    assert_string_equal(f->unique_name, name);
+    free(name);
+    free(r);
+    free(f);
+}
+
+/* Same name, read back through fetch by SID and list: the record must hold all 1280 bytes. */
+static void test_unique_name_of_320_four_byte_chars_round_trips_in_records(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char *name = repeat("\xf0\x9f\x98\x80", 320);
+    sf_stream_record *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    sf_error err;
+    sf_stream_params p = {.unique_name = name};
+    char sid[SF_SID_SIZE];
+    {
+        sf_stream_record *c = calloc(1, sizeof *c);
+        assert_non_null(c);
+        assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, c, &err), SF_OK);
+        memcpy(sid, c->sid, SF_SID_SIZE);
+        free(c);
+    }
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, sid, f, &err), SF_OK);
+    size_t got = strnlen(f->unique_name, sizeof f->unique_name);
+    bool whole = got == strlen(name) && memcmp(f->unique_name, name, got) == 0;
+    bool fields_ok = !f->has_date_expires && f->date_created_ms == SF_DEFAULT_EPOCH_MS &&
+                     strcmp(f->created_by, "system") == 0;
+    free(name);
+    free(f);
+    if (!whole)
+        fail_msg("record holds %zu of the name's 1280 bytes", got);
+    assert_true(fields_ok);
+}
+
+static void test_empty_unique_name_is_400_54302(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = create(fx, "", false, 0, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name");
+}
+
+static void test_very_long_unique_name_is_400_54302(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char *name = repeat("z", 5000);
+    sf_stream_record r;
+    sf_error err;
+    sf_status st = create(fx, name, false, 0, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    /* and a name that long is not found (not a crash) when used as an id */
+    st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &r, &err);
+    assert_int_equal(st, SF_ERR_NOT_FOUND);
+    sf_assert_twilio_error(&err, 404, 20404);
+    free(name);
+}
+
+static void test_unique_name_with_control_or_invalid_utf8_is_400_54302(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    const char *bad[] = {
+        "tab\there",
+        "new\nline",
+        "bell\x01",
+        "del\x7f",
+        "overlong \xc0\x80",
+        "overlong3 \xe0\x80\xaf",
+        "lone \x80 continuation",
+        "surrogate \xed\xa0\x80",
+        "too big \xf4\x90\x80\x80",
+        "f5 \xf5\x80\x80\x80",
+        "truncated \xe2\x82",
+        "bad continuation \xc3\x28",
+        "ff \xff",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sf_stream_record r;
+        sf_error err;
+        sf_status st = create(fx, bad[i], false, 0, &r, &err);
+        if (st != SF_ERR_INVALID_UNIQUE_NAME)
+            fail_msg("name #%zu accepted or wrong error: %d", i, (int)st);
+        sf_assert_twilio_error(&err, 400, 54302);
+    }
+    char sids[2][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
+}
+
+static void test_sid_shaped_unique_names_are_400_54302(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char names[6][64];
+    snprintf(names[0], 64, "TO%s", hex32);
+    snprintf(names[1], 64, "ab%s", hex32);
+    snprintf(names[2], 64, "IS%s", hex32_upper);
+    snprintf(names[3], 64, "to%s", hex32);
+    snprintf(names[4], 64, "TZ%s", hex32_upper);
+    snprintf(names[5], 64, "Zz%s", hex32);
+    for (int i = 0; i < 6; i++) {
+        sf_stream_record r;
+        sf_error err;
+        sf_status st = create(fx, names[i], false, 0, &r, &err);
+        if (st != SF_ERR_INVALID_UNIQUE_NAME)
+            fail_msg("SID-shaped name %s: got status %d", names[i], (int)st);
+        sf_assert_twilio_error(&err, 400, 54302);
+        assert_string_equal(err.message, "Invalid unique name");
+    }
+    char sids[2][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
+}
+
+static void test_almost_sid_shaped_unique_names_are_accepted(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    char names[7][64];
+    snprintf(names[0], 64, "TO%.31s", hex32);          /* 31 hex digits: 33 chars */
+    snprintf(names[1], 64, "TO%s0", hex32);            /* 33 hex digits: 35 chars */
+    snprintf(names[2], 64, "IS%.31sg", hex32);         /* 32 chars after the prefix, one not hex */
+    snprintf(names[3], 64, "1O%s", hex32);             /* prefix not two letters */
+    snprintf(names[4], 64, "T-%s", hex32);
+    snprintf(names[5], 64, "ab%.33s", "0123456789abcdef0123456789abcdef0"); /* 35 chars */
+    snprintf(names[6], 64, "AB%.31s", hex32_upper);
+    for (int i = 0; i < 7; i++) {
+        sf_stream_record r, f;
+        sf_error err;
+        sf_status st = create(fx, names[i], false, 0, &r, &err);
+        if (st != SF_OK)
+            fail_msg("name %s refused: %d %s", names[i], err.code, err.message);
+        assert_string_equal(r.unique_name, names[i]);
+        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err),
+                         SF_OK);
+        assert_string_equal(f.sid, r.sid);
+    }
+}
+
+static void test_duplicate_unique_name_in_same_service_is_409_54301(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record a, b, f;
+    sf_error err;
+    assert_int_equal(create(fx, "dup", true, 60, &a, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 5, NULL), SF_OK);
+    sf_status st = create(fx, "dup", false, 0, &b, &err);
+    expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists");
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "dup", &f, &err), SF_OK);
+    assert_memory_equal(&a, &f, sizeof a);
+    assert_int_equal(sf_pending_events(fx->fake), 1);
+}
+
+static void test_same_unique_name_in_another_service_is_accepted(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_service_record svc2;
+    sf_error err;
+    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    sf_stream_record a, b, f;
+    assert_int_equal(create(fx, "common", false, 0, &a, &err), SF_OK);
+    sf_stream_params p = {.unique_name = "common"};
+    assert_int_equal(sf_stream_create(fx->fake, NULL, svc2.sid, &p, &b, &err), SF_OK);
+    assert_string_not_equal(a.sid, b.sid);
+    assert_string_equal(b.service_sid, svc2.sid);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, svc2.sid, "common", &f, &err), SF_OK);
+    assert_string_equal(f.sid, b.sid);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "common", &f, &err), SF_OK);
+    assert_string_equal(f.sid, a.sid);
+}
+
+static void test_custom_unique_name_limit_is_enforced(void **state)
+{
+    (void)state;
+    sf_fixture tmp = {0};
+    sf_options o;
+    sf_fixture_options(&tmp, &o);
+    o.limits.unique_name_max = 4;
+    void *st2 = NULL;
+    assert_int_equal(sf_fixture_setup_with(&st2, &o), 0);
+    sf_fixture *fx = st2;
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, "abcd", false, 0, &r, &err), SF_OK);
+    sf_status st = create(fx, "abcde", false, 0, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    assert_int_equal(sf_fixture_teardown(&st2), 0);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* TTL limits                                                                             */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_ttl_of_one_year_is_accepted(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r, u;
+    sf_error err;
+    assert_int_equal(create(fx, "year", true, TTL_MAX, &r, &err), SF_OK);
+    assert_true(r.has_date_expires);
+    assert_int_equal(r.date_expires_ms, NOW0 + TTL_MAX * 1000);
+    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_int_equal(update_ttl(fx, r.sid, TTL_MAX, &u, &err), SF_OK);
+    assert_int_equal(u.date_expires_ms, NOW0 + 1 + TTL_MAX * 1000);
+}
+
+static void test_ttl_out_of_range_on_create_is_400_54011(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    const int64_t bad[] = {TTL_MAX + 1, -1, INT64_MIN, INT64_MAX, INT64_MAX / 1000 + 1};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sf_stream_record r;
+        sf_error err;
+        sf_status st = create(fx, "ttl", true, bad[i], &r, &err);
+        expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
+    }
+    char sids[2][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
+    assert_int_equal(sf_pending_events(fx->fake), 0);
+}
+
+static void test_ttl_out_of_range_on_update_is_400_54011_and_changes_nothing(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record c, u, f;
+    sf_error err;
+    assert_int_equal(create(fx, "ttl", true, 50, &c, &err), SF_OK);
+    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    const int64_t bad[] = {TTL_MAX + 1, -1, INT64_MIN, INT64_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sf_status st = update_ttl(fx, "ttl", bad[i], &u, &err);
+        expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
+    }
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_memory_equal(&c, &f, sizeof c);
+    sf_ms next;
+    assert_true(sf_next_event_time(fx->fake, &next));
+    assert_int_equal(next, NOW0 + 50000);
+}
+
+static void test_custom_ttl_limit_is_enforced(void **state)
+{
+    (void)state;
+    sf_fixture tmp = {0};
+    sf_options o;
+    sf_fixture_options(&tmp, &o);
+    o.limits.ttl_max_s = 10;
+    void *st2 = NULL;
+    assert_int_equal(sf_fixture_setup_with(&st2, &o), 0);
+    sf_fixture *fx = st2;
+    sf_stream_record r;
+    sf_error err;
+    assert_int_equal(create(fx, NULL, true, 10, &r, &err), SF_OK);
+    assert_int_equal(r.date_expires_ms, NOW0 + 10000);
+    sf_status st = create(fx, NULL, true, 11, &r, &err);
+    expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, NULL);
+    assert_int_equal(sf_fixture_teardown(&st2), 0);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* failures change nothing                                                                */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_failed_creates_spend_no_sid(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    void *st2 = NULL;
+    assert_int_equal(sf_fixture_setup(&st2), 0);
+    sf_fixture *fresh = st2;
+
+    sf_stream_record first, r;
+    sf_error err;
+    assert_int_equal(create(fx, "taken", false, 0, &first, &err), SF_OK);
+    char missing[SF_SID_SIZE];
+    snprintf(missing, sizeof missing, "IS%s", hex32);
+    char sid_name[SF_SID_SIZE];
+    snprintf(sid_name, sizeof sid_name, "TO%s", hex32);
+
+    assert_int_equal(create(fx, "taken", false, 0, &r, &err), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_int_equal(create(fx, "", false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_int_equal(create(fx, sid_name, false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_int_equal(create(fx, "ok", true, -1, &r, &err), SF_ERR_INVALID_TTL);
+    assert_int_equal(create(fx, "ok", true, TTL_MAX + 1, &r, &err), SF_ERR_INVALID_TTL);
+    sf_stream_params p = {.unique_name = "ok"};
+    assert_int_equal(sf_stream_create(fx->fake, NULL, missing, &p, &r, &err), SF_ERR_NOT_FOUND);
+
+    sf_stream_record a, b, c, d;
+    assert_int_equal(create(fx, "next", true, 5, &a, &err), SF_OK);
+    assert_int_equal(create(fresh, "taken", false, 0, &c, &err), SF_OK);
+    assert_int_equal(create(fresh, "next", true, 5, &b, &err), SF_OK);
+    assert_string_equal(c.sid, first.sid);
+    assert_memory_equal(&a, &b, sizeof a);
+    /* and the ones after that too */
+    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_int_equal(create(fresh, NULL, false, 0, &d, &err), SF_OK);
+    assert_string_equal(c.sid, d.sid);
+
+    char sids[8][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 8), 3);
+    assert_int_equal(sf_fixture_teardown(&st2), 0);
+}
+
+static void test_publishing_does_not_change_later_stream_sids(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    void *st2 = NULL;
+    assert_int_equal(sf_fixture_setup(&st2), 0);
+    sf_fixture *fresh = st2;
+    sf_stream_record a, b, c, d;
+    sf_error err;
+    assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
+    assert_int_equal(create(fresh, NULL, false, 0, &b, &err), SF_OK);
+    sf_publish_params pp = {.data = "{\"k\":1}", .data_len = 7};
+    sf_message_record m;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, a.sid, &pp, &m, &err), SF_OK);
+    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_int_equal(create(fresh, NULL, false, 0, &d, &err), SF_OK);
+    assert_string_equal(c.sid, d.sid);
+    assert_int_equal(sf_fixture_teardown(&st2), 0);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* argument checks                                                                        */
+/* ------------------------------------------------------------------------------------- */
+
+static void test_null_arguments_are_invalid_argument(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record r;
+    sf_error err;
+    sf_stream_params p = {.has_ttl = true, .ttl = 1};
+    sf_stream_page *page = NULL;
+    sf_rate_state rs;
+
+    assert_int_equal(sf_stream_create(NULL, NULL, fx->service_sid, NULL, &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    sf_assert_twilio_error(&err, 400, 20001);
+    assert_int_equal(sf_stream_fetch(NULL, NULL, fx->service_sid, "x", &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_update(NULL, NULL, fx->service_sid, "x", &p, &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_remove(NULL, NULL, fx->service_sid, "x", &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_rate_state(NULL, NULL, fx->service_sid, "x", &rs, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "x", NULL, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+
+    /* NULL service or stream id */
+    assert_int_equal(sf_stream_create(fx->fake, NULL, NULL, NULL, &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    sf_assert_twilio_error(&err, 400, 20001);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_fetch(fx->fake, NULL, NULL, "x", &r, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    sf_stream_page_free(fx->fake, NULL); /* no-op */
+    sf_stream_page_free(NULL, NULL);
+
+    char sids[2][SF_SID_SIZE];
+    assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, sf_fixture_setup, sf_fixture_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_create_without_params_gives_anonymous_stream_that_never_expires),
+        T(test_create_records_fields_at_fake_now),
+        T(test_create_with_ttl_zero_never_expires),
+        T(test_create_without_ttl_never_expires),
+        T(test_create_with_null_out_and_null_err_still_creates),
+        T(test_create_with_explicit_default_account_matches),
+        T(test_create_gives_distinct_sids),
+        T(test_same_seed_gives_same_stream_sids),
+        T(test_create_in_unknown_service_is_404_naming_streams_path),
+        T(test_create_in_service_of_another_account_is_404),
+        T(test_unknown_account_sees_nothing),
+        T(test_fetch_by_sid_and_by_name_give_same_record),
+        T(test_fetch_by_names_with_slash_space_and_unicode),
+        T(test_unique_names_are_case_sensitive),
+        T(test_fetch_unknown_sid_and_name_give_exact_404_message),
+        T(test_fetch_sid_of_stream_in_other_service_is_404),
+        T(test_fetch_in_unknown_service_is_404_naming_stream_path),
+        T(test_update_ttl_counts_from_update_time_and_moves_date_updated),
+        T(test_update_can_give_a_ttl_to_a_stream_without_one),
+        T(test_update_ttl_zero_clears_date_expires_and_never_expires),
+        T(test_update_without_ttl_is_400_54010_and_changes_nothing),
+        T(test_update_ignores_unique_name),
+        T(test_update_unknown_stream_is_404),
+        T(test_removed_stream_is_404_everywhere),
+        T(test_remove_by_sid_frees_the_unique_name_for_reuse),
+        T(test_list_gives_streams_in_creation_order),
+        T(test_list_of_unknown_service_is_404_naming_streams_path),
+        T(test_list_with_bad_page_size_is_400_54454),
+        T(test_unique_name_of_320_chars_is_accepted),
+        T(test_unique_name_of_321_chars_is_400_54302),
+        T(test_unique_name_limit_counts_characters_not_bytes),
+        T(test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable),
+        T(test_unique_name_of_320_four_byte_chars_round_trips_in_records),
+        T(test_empty_unique_name_is_400_54302),
+        T(test_very_long_unique_name_is_400_54302),
+        T(test_unique_name_with_control_or_invalid_utf8_is_400_54302),
+        T(test_sid_shaped_unique_names_are_400_54302),
+        T(test_almost_sid_shaped_unique_names_are_accepted),
+        T(test_duplicate_unique_name_in_same_service_is_409_54301),
+        T(test_same_unique_name_in_another_service_is_accepted),
+        T(test_custom_unique_name_limit_is_enforced),
+        T(test_ttl_of_one_year_is_accepted),
+        T(test_ttl_out_of_range_on_create_is_400_54011),
+        T(test_ttl_out_of_range_on_update_is_400_54011_and_changes_nothing),
+        T(test_custom_ttl_limit_is_enforced),
+        T(test_failed_creates_spend_no_sid),
+        T(test_publishing_does_not_change_later_stream_sids),
+        T(test_null_arguments_are_invalid_argument),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
