@@ -277,22 +277,29 @@ sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plan
     }
     /* every allocation before any change: deliveries, and heap room for each */
     sf__delivery *spare = NULL;
+    size_t fresh = 0; /* how many of `spare` (at its front) came from the allocator */
     bool ok = true;
     for (size_t k = 0; k < needed && ok; k++) {
+        bool pooled = fake->free_deliveries != NULL;
         sf__delivery *d = delivery_new(fake);
         ok = d != NULL;
         if (ok) {
             d->next = spare;
             spare = d;
+            fresh += !pooled;
         }
     }
     if (ok)
         ok = sf__timerq_reserve_n(fake, &fake->timers, needed);
     if (!ok) {
-        while (spare) {
+        /* back as they were: fresh blocks freed, pooled ones returned to the pool */
+        for (size_t k = 0; spare; k++) {
             sf__delivery *d = spare;
             spare = d->next;
-            delivery_recycle(fake, d);
+            if (k < fresh)
+                sf__free(fake, d);
+            else
+                delivery_recycle(fake, d);
         }
         forget_pending_drops(fake);
         sf__free(fake, plans);

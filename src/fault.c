@@ -5,18 +5,28 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool push(sf_fake *fake, sf__rule ***arr, size_t *count, size_t *cap, sf__rule *r)
+/* Room for one more rule in an array; nothing changes when it fails. */
+static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
 {
-    if (*count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        sf__rule **n = sf__realloc(fake, *arr, ncap * sizeof *n);
-        if (!n)
-            return false;
-        *arr = n;
-        *cap = ncap;
-    }
-    (*arr)[(*count)++] = r;
+    if (count < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    sf__rule **n = sf__realloc(fake, *arr, ncap * sizeof *n);
+    if (!n)
+        return false;
+    *arr = n;
+    *cap = ncap;
     return true;
+}
+
+/* Gives back an array that `room` allocated for a rule that then could not be added. */
+static void unroom(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
+{
+    if (count == 0 && *arr) {
+        sf__free(fake, *arr);
+        *arr = NULL;
+        *cap = 0;
+    }
 }
 
 static void drop_from(sf__rule **arr, size_t *count, const sf__rule *r)
@@ -85,16 +95,17 @@ sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id
     r->params.stream_sid = params->scope == SF_SCOPE_STREAM ? r->stream_sid : NULL;
     r->drop_next_left = params->drop_next;
 
-    bool ok = push(fake, &fake->rules, &fake->rule_count, &fake->rule_cap, r);
-    if (ok && sub)
-        ok = push(fake, &sub->rules, &sub->rule_count, &sub->rule_cap, r);
-    else if (ok)
-        ok = push(fake, &fake->shared_rules, &fake->shared_count, &fake->shared_cap, r);
-    if (!ok) {
-        drop_from(fake->rules, &fake->rule_count, r);
+    sf__rule ***scoped = sub ? &sub->rules : &fake->shared_rules;
+    size_t *scoped_count = sub ? &sub->rule_count : &fake->shared_count;
+    size_t *scoped_cap = sub ? &sub->rule_cap : &fake->shared_cap;
+    if (!room(fake, &fake->rules, fake->rule_count, &fake->rule_cap) ||
+        !room(fake, scoped, *scoped_count, scoped_cap)) {
+        unroom(fake, &fake->rules, fake->rule_count, &fake->rule_cap);
         sf__free(fake, r);
         return sf__fail(err, SF_ERR_NOMEM);
     }
+    fake->rules[fake->rule_count++] = r;
+    (*scoped)[(*scoped_count)++] = r;
     fake->next_rule_id++;
     if (out)
         *out = r->id;

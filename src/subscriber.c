@@ -45,17 +45,19 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
-    if (fake->sub_count == fake->sub_cap) {
-        size_t cap = fake->sub_cap ? fake->sub_cap * 2 : 16;
-        sf__subscriber **subs = sf__realloc(fake, fake->subs, cap * sizeof *subs);
-        if (!subs)
-            return sf__fail(err, SF_ERR_NOMEM);
-        fake->subs = subs;
-        fake->sub_cap = cap;
-    }
     sf__subscriber *sub = sf__malloc(fake, sizeof *sub);
     if (!sub)
         return sf__fail(err, SF_ERR_NOMEM);
+    if (fake->sub_count == fake->sub_cap) {
+        size_t cap = fake->sub_cap ? fake->sub_cap * 2 : 16;
+        sf__subscriber **subs = sf__realloc(fake, fake->subs, cap * sizeof *subs);
+        if (!subs) {
+            sf__free(fake, sub);
+            return sf__fail(err, SF_ERR_NOMEM);
+        }
+        fake->subs = subs;
+        fake->sub_cap = cap;
+    }
     memset(sub, 0, sizeof *sub);
     sub->id = fake->sub_count + 1;
     sub->stream = s;
