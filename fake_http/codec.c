@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int hex_digit(char c)
 {
@@ -144,9 +145,10 @@ bool sf_http_parse_int(const char *s, int64_t *out)
 
 bool sf_http_parse_bool(const char *s, bool *out)
 {
-    if (strcmp(s, "true") == 0)
+    /* any letter case: Python helper libraries send "True"/"False" */
+    if (strcasecmp(s, "true") == 0)
         *out = true;
-    else if (strcmp(s, "false") == 0)
+    else if (strcasecmp(s, "false") == 0)
         *out = false;
     else
         return false;

@@ -40,7 +40,7 @@ const char *sf_http_form_get(const sf_http_form *form, const char *name);
 /* A decimal integer with an optional leading '-', no spaces, no '+', fits int64. */
 bool sf_http_parse_int(const char *s, int64_t *out);
 
-/* "true" or "false" exactly. */
+/* "true" or "false" in any letter case. */
 bool sf_http_parse_bool(const char *s, bool *out);
 
 /* Splits an "Authorization: Basic <base64>" value into user and password (NUL-terminated,
