@@ -5,6 +5,8 @@
 #   make coverage   HTML coverage report in coverage/html/
 #   make bench      build and run every $(BUILD)/bench_* program
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
+#   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
+#   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
 #   make clean
 
@@ -14,6 +16,7 @@ COV ?= build-cov
 VALGRIND_BUILD ?= build-valgrind
 HTML ?= coverage/html
 COVERAGE_MIN ?= 95
+FUZZ_SECONDS ?= 60
 JOBS ?= 2
 CMAKE ?= cmake
 CLANG_FORMAT ?= clang-format
@@ -26,7 +29,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench serve format clean
+.PHONY: all deps demo test coverage bench serve fuzz clients format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -54,6 +57,12 @@ bench: all
 	done; \
 	[ $$found = 1 ] || echo "no benchmarks ($(BUILD)/bench_*)"
 
+fuzz: deps
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
+clients: deps
+	@tests/clients/run.sh
+
 serve: all
 	'$(BUILD)/syncfake-server' $(SERVE_ARGS)
 
@@ -64,4 +73,4 @@ format:
 	else echo "nothing to format"; fi
 
 clean:
-	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)'
+	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)' build-fuzz build-tsan

@@ -16,6 +16,9 @@ PACKAGES=(
     libmicrohttpd-dev
     lcov
     valgrind
+    clang             # the libFuzzer target (make fuzz)
+    libclang-rt-dev   # libFuzzer and the sanitizer runtimes for clang
+    wrk               # make bench-http
 )
 
 if [[ "${SF_SKIP_DEPS:-0}" == 1 ]]; then
