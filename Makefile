@@ -5,6 +5,7 @@
 #   make coverage   HTML coverage report in coverage/html/
 #   make bench      build and run every $(BUILD)/bench_* program
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
+#   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
 #   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
@@ -17,6 +18,7 @@ VALGRIND_BUILD ?= build-valgrind
 HTML ?= coverage/html
 COVERAGE_MIN ?= 95
 FUZZ_SECONDS ?= 60
+BENCH_SECONDS ?= 10
 JOBS ?= 2
 CMAKE ?= cmake
 CLANG_FORMAT ?= clang-format
@@ -29,7 +31,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench serve fuzz clients format clean
+.PHONY: all deps demo test coverage bench bench-http serve fuzz clients format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -56,6 +58,9 @@ bench: all
 	    fi; \
 	done; \
 	[ $$found = 1 ] || echo "no benchmarks ($(BUILD)/bench_*)"
+
+bench-http: all
+	@bench/http.sh $(BENCH_SECONDS)
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)

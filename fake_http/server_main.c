@@ -20,7 +20,11 @@ static void usage(FILE *out)
             "  --auth-token TOKEN       its auth token (default: minted from the seed)\n"
             "  --account AC...:TOKEN    an extra account (repeatable)\n"
             "  --api-key SK...:SECRET:AC...  an API key of an account (repeatable)\n"
-            "  --base-url URL           base of url/links/paging URLs (default http://HOST:PORT)\n");
+            "  --base-url URL           base of url/links/paging URLs (default http://HOST:PORT)\n"
+            "  --limit NAME=VALUE       override a limit (repeatable): max_data_bytes,\n"
+            "                           publish_rate_per_s (0 lifts it), publish_burst,\n"
+            "                           unique_name_max, ttl_max_s, page_size_default,\n"
+            "                           page_size_max, friendly_name_max, webhook_url_max\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -33,6 +37,32 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
         return false;
     *out = v;
     return true;
+}
+
+/* --limit NAME=VALUE onto the options' limits. */
+static bool set_limit(sf_limits *l, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    unsigned long long v;
+    if (!eq || !parse_u64(eq + 1, UINT32_MAX, &v))
+        return false;
+    size_t n = (size_t)(eq - arg);
+#define LIMIT(field)                                                                           \
+    if (n == strlen(#field) && strncmp(arg, #field, n) == 0) {                                 \
+        l->field = (__typeof__(l->field))v;                                                    \
+        return true;                                                                           \
+    }
+    LIMIT(max_data_bytes)
+    LIMIT(publish_rate_per_s)
+    LIMIT(publish_burst)
+    LIMIT(unique_name_max)
+    LIMIT(ttl_max_s)
+    LIMIT(page_size_default)
+    LIMIT(page_size_max)
+    LIMIT(friendly_name_max)
+    LIMIT(webhook_url_max)
+#undef LIMIT
+    return false;
 }
 
 /* Splits "a:b" or "a:b:c" in place. */
@@ -53,6 +83,8 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *base_url = NULL, *account_sid = NULL, *auth_token = NULL;
     unsigned long long port = 8787, seed = 1;
     bool wall = true;
+    sf_limits limits;
+    sf_limits_init(&limits);
     char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
     int naccounts = 0, nkeys = 0;
 
@@ -75,6 +107,7 @@ int main(int argc, char **argv)
             auth_token = v;
         } else if (strcmp(a, "--base-url") == 0 && v) {
             base_url = v;
+        } else if (strcmp(a, "--limit") == 0 && v && set_limit(&limits, v)) {
         } else if (strcmp(a, "--account") == 0 && v && naccounts < MAX_EXTRA) {
             accounts[naccounts++] = argv[i + 1];
         } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
@@ -104,6 +137,7 @@ int main(int argc, char **argv)
     opts.clock = wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
     opts.account_sid = account_sid;
     opts.auth_token = auth_token;
+    opts.limits = limits;
 
     sf_fake *fake = NULL;
     sf_error err;
