@@ -351,6 +351,8 @@ int sf_http_control(sf_http_ctx *c)
 {
     char **s = c->segments;
     size_t n = c->segment_count;
+    if (n < 2)
+        return sf_http_not_found(c);
     if (n == 2 && strcmp(s[1], "clock") == 0)
         return clock_route(c);
     if (n == 2 && strcmp(s[1], "reset") == 0) {
@@ -359,6 +361,7 @@ int sf_http_control(sf_http_ctx *c)
         sf_error err;
         if (sf_fake_reset(c->fake, &err) != SF_OK)
             return sf_http_fail(c, &err);
+        c->resp->fake_was_reset = true;
         return sf_http_no_content(c);
     }
     if (n == 2 && strcmp(s[1], "journal") == 0) {

@@ -46,6 +46,7 @@ typedef struct sf_http_response {
     size_t body_len;
     bool event_stream;             /* text/event-stream: the connection is now a subscriber */
     sf_subscriber_id subscriber;   /* which one (detach it when the connection closes) */
+    bool fake_was_reset;           /* POST /_syncfake/reset ran: subscriber ids start over */
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */

@@ -163,8 +163,9 @@ static void close_streams(sf_server *srv)
 /* ---- requests ---- */
 
 typedef struct header_list {
-    sf_http_header items[64];
+    sf_http_header items[128];
     size_t count;
+    bool overflow;
 } header_list;
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -174,6 +175,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     header_list *h = cls;
     if (h->count < sizeof h->items / sizeof h->items[0])
         h->items[h->count++] = (sf_http_header){key, value ? value : ""};
+    else
+        h->overflow = true;
     return MHD_YES;
 }
 
@@ -181,6 +184,7 @@ typedef struct query_builder {
     char *text;
     size_t len, cap;
     bool failed;
+    bool has_args;
 } query_builder;
 
 static void query_add(query_builder *q, const char *s)
@@ -211,7 +215,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     query_builder *q = cls;
-    query_add(q, q->len > 1 ? "&" : "");
+    query_add(q, q->has_args ? "&" : "");
+    q->has_args = true;
     query_add(q, key);
     if (value) {
         query_add(q, "=");
@@ -243,7 +248,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
     return ret;
 }
 
-static enum MHD_Result queue_simple(struct MHD_Connection *conn, int status, const char *json)
+/* An answer the server makes itself (the request never reached the dispatcher). */
+static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn, int status,
+                                    const char *json)
 {
     sf_http_response r;
     memset(&r, 0, sizeof r);
@@ -251,10 +258,9 @@ static enum MHD_Result queue_simple(struct MHD_Connection *conn, int status, con
     r.content_type = "application/json";
     r.body = (char *)json;
     r.body_len = strlen(json);
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(r.date, sizeof r.date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    pthread_mutex_lock(&srv->lock);
+    sf_format_http_date(sf_clock_now(srv->fake), r.date); /* the fake's clock, as always */
+    pthread_mutex_unlock(&srv->lock);
     return queue(conn, &r);
 }
 
@@ -322,13 +328,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (rs->too_large)
-        return queue_simple(conn, 413,
+        return queue_simple(srv, conn, 413,
                             "{\"code\": 54006, \"message\": \"Request entity too large\", "
                             "\"more_info\": \"https://www.twilio.com/docs/errors/54006\", "
                             "\"status\": 413}");
 
     header_list headers = {.count = 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
+    if (headers.overflow)
+        return queue_simple(srv, conn, 431,
+                            "{\"code\": 20001, \"message\": \"Too many header fields\", "
+                            "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                            "\"status\": 431}");
     query_builder target = {0};
     query_add(&target, url);
     size_t path_len = target.len;
@@ -346,9 +357,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
     sf_http_dispatch(srv->fake, &req, &resp);
-    bool reset = resp.status == 204 && strcmp(method, "POST") == 0 &&
-                 strncmp(target.text, "/_syncfake/reset", 16) == 0;
-    if (reset) {
+    if (resp.fake_was_reset) {
         srv->generation++;
         close_streams(srv);
     }
