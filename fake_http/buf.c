@@ -58,10 +58,9 @@ void sf_http_buf_printf(sf_http_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void sf_http_buf_json_string(sf_http_buf *b, const char *s)
+void sf_http_buf_json_chars(sf_http_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    sf_http_buf_add(b, "\"", 1);
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -91,6 +90,12 @@ void sf_http_buf_json_string(sf_http_buf *b, const char *s)
         }
     }
     sf_http_buf_add(b, run, (size_t)(s - run));
+}
+
+void sf_http_buf_json_string(sf_http_buf *b, const char *s)
+{
+    sf_http_buf_add(b, "\"", 1);
+    sf_http_buf_json_chars(b, s);
     sf_http_buf_add(b, "\"", 1);
 }
 

@@ -18,6 +18,8 @@ void sf_http_buf_free(sf_http_buf *b);
 void sf_http_buf_add(sf_http_buf *b, const char *s, size_t n);
 void sf_http_buf_str(sf_http_buf *b, const char *s);
 void sf_http_buf_printf(sf_http_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The characters of a JSON string, escaped per RFC 8259, without the quotes. */
+void sf_http_buf_json_chars(sf_http_buf *b, const char *s);
 /* A JSON string literal, escaped per RFC 8259 (the input is UTF-8; bytes are kept). */
 void sf_http_buf_json_string(sf_http_buf *b, const char *s);
 /* A JSON string or null. */

@@ -49,24 +49,25 @@ bool sf_http_percent_decode(const char *s, size_t len, bool plus_is_space, char 
 size_t sf_http_percent_encode(const char *s, char *out, size_t cap)
 {
     static const char digits[] = "0123456789ABCDEF";
-    size_t n = 0;
+    size_t n = 0, written = 0; /* n: the full length; written: the prefix that fits */
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            if (n + 1 < cap)
+        bool plain = isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+        size_t need = plain ? 1 : 3;
+        if (written == n && n + need < cap) {
+            if (plain) {
                 out[n] = (char)c;
-            n++;
-        } else {
-            if (n + 3 < cap) {
+            } else {
                 out[n] = '%';
                 out[n + 1] = digits[c >> 4];
                 out[n + 2] = digits[c & 15];
             }
-            n += 3;
+            written += need;
         }
+        n += need;
     }
     if (cap)
-        out[n < cap ? n : cap - 1] = '\0';
+        out[written] = '\0';
     return n;
 }
 

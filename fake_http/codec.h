@@ -13,7 +13,8 @@
 bool sf_http_percent_decode(const char *s, size_t len, bool plus_is_space, char *out,
                             size_t *out_len);
 
-/* Encodes for a query value or a path segment: unreserved characters stay, the rest %XX. */
+/* Encodes for a query value or a path segment: unreserved characters stay, the rest %XX.
+ * snprintf semantics: returns the full length; out gets the longest whole prefix that fits. */
 size_t sf_http_percent_encode(const char *s, char *out, size_t cap);
 
 #define SF_HTTP_FORM_MAX_FIELDS 64

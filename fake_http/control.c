@@ -166,7 +166,7 @@ static int fault_create(sf_http_ctx *c)
     sf_error err;
     sf_fault_id id;
     if (sf_fault_add(c->fake, &p, &id, &err) != SF_OK)
-        return bad_param(c, err.message);
+        return sf_http_fail(c, &err); /* 400/20001 "Invalid parameter: <why>" */
     sf_fault_info info;
     if (!find_fault(c->fake, id, &info))
         return sf_http_fail_status(c, SF_ERR_NOMEM);
@@ -238,7 +238,7 @@ static int errors_route(sf_http_ctx *c)
     inj.after_apply = after;
     sf_error err;
     if (sf_inject_error(c->fake, &inj, &err) != SF_OK)
-        return bad_param(c, err.message);
+        return sf_http_fail(c, &err); /* 400/20001 "Invalid parameter: <why>" */
     sf_http_buf_printf(&c->body,
                        "{\"operation\": \"%s\", \"count\": %u, \"status\": %d, \"code\": %d, "
                        "\"message\": ",

@@ -29,6 +29,10 @@ int sf_http_no_content(sf_http_ctx *c)
 
 int sf_http_fail(sf_http_ctx *c, const sf_error *err)
 {
+    /* The core names the resource as it was given to it (decoded); on the wire the message
+     * names the path as requested, in full. */
+    if (err->status == SF_ERR_NOT_FOUND)
+        return sf_http_not_found(c);
     c->body.len = 0;
     sf_http_render_error(&c->body, err);
     return sf_http_json(c, err->http_status);
@@ -54,14 +58,16 @@ int sf_http_fail_status(sf_http_ctx *c, sf_status status)
 
 int sf_http_not_found(sf_http_ctx *c)
 {
-    sf_error err;
-    char message[SF_ERROR_MESSAGE_SIZE];
     const char *path = c->path;
     if (strncmp(path, "/v1/", 4) == 0)
         path += 3;
-    snprintf(message, sizeof message, "The requested resource %.1000s was not found", path);
-    standard_error(&err, SF_ERR_NOT_FOUND, message);
-    return sf_http_fail(c, &err);
+    /* written here rather than through sf_error, whose message buffer is bounded */
+    c->body.len = 0;
+    sf_http_buf_str(&c->body, "{\"code\": 20404, \"message\": \"The requested resource ");
+    sf_http_buf_json_chars(&c->body, path);
+    sf_http_buf_str(&c->body, " was not found\", \"more_info\": "
+                              "\"https://www.twilio.com/docs/errors/20404\", \"status\": 404}");
+    return sf_http_json(c, 404);
 }
 
 int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)

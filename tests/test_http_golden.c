@@ -1,0 +1,729 @@
+/* test_http_golden.c: golden HTTP exchanges for the in-process dispatcher (sf_http_dispatch).
+ *
+ * Every directory under tests/http_cases/ is one case, run on one fresh fake: its exchanges
+ * NN.request / NN.response run in sorted order. Files of an exchange NN:
+ *
+ *   NN.request   "METHOD TARGET", then "Name: value" header lines, a blank line, the body.
+ *   NN.response  the status code, then the headers to check, a blank line, the exact body.
+ *                Content-Type and Allow are always checked: a header that is not listed must
+ *                be absent (no content type / empty Allow). A Date line, when given, is
+ *                checked too; every response must carry the RFC 7231 date of the fake clock
+ *                anyway.
+ *   NN.clock     (optional) ms to advance the manual clock before the exchange.
+ *   NN.repeat    (optional) send the request this many times; only the last answer is checked.
+ *
+ * In request and response files exactly one final "\n" is stripped, if present.
+ *
+ * The fake: seed 1, manual clock, account AC...0001 (token "secret-token"), plus API key
+ * SK...0001 (secret "key-secret") of that account and a second account AC...0002 (token
+ * "other-token").
+ *
+ * Regenerating: with SF_HTTP_GOLDEN_WRITE=1 in the environment, a missing NN.response is
+ * written from the dispatcher's answer (existing files are never overwritten). Review every
+ * written file against SPEC.md before keeping it. SF_HTTP_CASES_DIR overrides the location of
+ * the cases (default: http_cases next to this source file).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "codec.h"
+#include "syncfake.h"
+#include "syncfake_http.h"
+
+#define ACCOUNT_SID "AC00000000000000000000000000000001"
+#define AUTH_TOKEN "secret-token"
+#define KEY_SID "SK00000000000000000000000000000001"
+#define KEY_SECRET "key-secret"
+#define OTHER_ACCOUNT_SID "AC00000000000000000000000000000002"
+#define OTHER_AUTH_TOKEN "other-token"
+
+#define MAX_HEADERS 32
+#define MAX_EXCHANGES 100
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small helpers                                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+static char *join_path(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The whole file, NUL-terminated (the NUL is not counted); NULL when it cannot be read. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (cap - n - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes a byte string readably: printable ASCII as is, the rest as C escapes. */
+static void put_escaped(FILE *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\r')
+            fputs("\\r", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c == '\\')
+            fputs("\\\\", out);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
+/* Expected vs got, with the first differing offset and the text around it. */
+static void print_diff(const char *what, const char *exp, size_t exp_len, const char *got,
+                       size_t got_len)
+{
+    size_t i = 0;
+    while (i < exp_len && i < got_len && exp[i] == got[i])
+        i++;
+    fprintf(stderr, "    %s differs at offset %zu (expected %zu bytes, got %zu)\n", what, i,
+            exp_len, got_len);
+    enum { FULL = 1600, CONTEXT = 80 };
+    if (exp_len <= FULL && got_len <= FULL) {
+        fputs("    expected: ", stderr);
+        put_escaped(stderr, exp, exp_len);
+        fputs("\n    got:      ", stderr);
+        put_escaped(stderr, got, got_len);
+        fputc('\n', stderr);
+    }
+    size_t from = i > CONTEXT ? i - CONTEXT : 0;
+    size_t exp_to = i + CONTEXT < exp_len ? i + CONTEXT : exp_len;
+    size_t got_to = i + CONTEXT < got_len ? i + CONTEXT : got_len;
+    fprintf(stderr, "    around offset %zu:\n      expected: ...", i);
+    put_escaped(stderr, exp + from, exp_to - from);
+    fputs("...\n      got:      ...", stderr);
+    put_escaped(stderr, got + from, got_to - from);
+    fputs("...\n      ", stderr);
+    /* a caret under the first difference, counted in escaped characters */
+    fputs("          ", stderr);
+    for (size_t k = 0; k < 3; k++)
+        fputc(' ', stderr);
+    for (size_t k = from; k < i; k++) {
+        unsigned char c = (unsigned char)(k < exp_len ? exp[k] : got[k]);
+        int w = 1;
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\\')
+            w = 2;
+        else if (c < 0x20 || c >= 0x7f)
+            w = 4;
+        for (int j = 0; j < w; j++)
+            fputc(' ', stderr);
+    }
+    fputs("^\n", stderr);
+}
+
+/* RFC 7231 IMF-fixdate of t (ms), rounded down to the second; computed here on its own so
+ * that the fake's formatter is checked, not reused. */
+static void expected_http_date(sf_ms t, char out[30])
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int64_t secs = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+    time_t tt = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    char text[96];
+    snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(out, 30, "%.29s", text);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Request and response files                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct message_file {
+    char *text; /* owned; head lines are NUL-split in place */
+    char *first_line;
+    sf_http_header headers[MAX_HEADERS];
+    size_t header_count;
+    const char *body;
+    size_t body_len;
+} message_file;
+
+/* Splits a request/response file into its first line, header lines and body. */
+static bool parse_message(const char *path, message_file *m)
+{
+    memset(m, 0, sizeof *m);
+    size_t len;
+    m->text = read_all(path, &len);
+    if (!m->text) {
+        fprintf(stderr, "    cannot read %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    if (len > 0 && m->text[len - 1] == '\n')
+        m->text[--len] = '\0';
+    char *sep = strstr(m->text, "\n\n");
+    char *head_end;
+    if (sep) {
+        head_end = sep;
+        m->body = sep + 2;
+        m->body_len = len - (size_t)(sep + 2 - m->text);
+    } else {
+        head_end = m->text + len;
+        m->body = head_end;
+        m->body_len = 0;
+    }
+    *head_end = '\0';
+    char *line = m->text;
+    m->first_line = line;
+    char *nl = strchr(line, '\n');
+    line = nl ? (*nl = '\0', nl + 1) : NULL;
+    while (line && *line) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *colon = strchr(line, ':');
+        if (!colon || colon == line || m->header_count == MAX_HEADERS) {
+            fprintf(stderr, "    %s: bad header line \"%s\"\n", path, line);
+            return false;
+        }
+        *colon = '\0';
+        char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        m->headers[m->header_count].name = line;
+        m->headers[m->header_count].value = value;
+        m->header_count++;
+        line = nl ? nl + 1 : NULL;
+    }
+    return true;
+}
+
+static void free_message(message_file *m)
+{
+    free(m->text);
+    memset(m, 0, sizeof *m);
+}
+
+/* An optional file holding one non-negative integer. */
+static bool read_count(const char *path, bool *present, int64_t *value)
+{
+    *present = false;
+    if (!file_exists(path))
+        return true;
+    size_t len;
+    char *text = read_all(path, &len);
+    if (!text)
+        return false;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        text[--len] = '\0';
+    bool ok = sf_http_parse_int(text, value) && *value >= 0;
+    if (!ok)
+        fprintf(stderr, "    %s: not a non-negative integer: \"%s\"\n", path, text);
+    free(text);
+    *present = ok;
+    return ok;
+}
+
+static void write_response(const char *path, const sf_http_response *r)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "    cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", r->status);
+    if (r->content_type)
+        fprintf(f, "Content-Type: %s\n", r->content_type);
+    if (r->allow[0])
+        fprintf(f, "Allow: %s\n", r->allow);
+    fputc('\n', f);
+    if (r->body_len)
+        fwrite(r->body, 1, r->body_len, f);
+    fputc('\n', f);
+    fclose(f);
+    fprintf(stderr, "    wrote %s (review it against SPEC.md)\n", path);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Running a case                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct golden_case {
+    char *name;
+    char *dir;
+} golden_case;
+
+static sf_fake *new_fake(void)
+{
+    sf_options o;
+    sf_options_init(&o);
+    o.seed = 1;
+    o.clock = SF_CLOCK_MANUAL;
+    o.account_sid = ACCOUNT_SID;
+    o.auth_token = AUTH_TOKEN;
+    sf_fake *fake = NULL;
+    sf_error err;
+    if (sf_fake_new(&o, &fake, &err) != SF_OK) {
+        fprintf(stderr, "    sf_fake_new: %s\n", err.message);
+        return NULL;
+    }
+    sf_api_key_params kp = {.sid = KEY_SID, .secret = KEY_SECRET};
+    sf_api_key_record key;
+    sf_account_params ap = {.sid = OTHER_ACCOUNT_SID, .auth_token = OTHER_AUTH_TOKEN};
+    sf_account_record acc;
+    if (sf_api_key_create(fake, NULL, &kp, &key, &err) != SF_OK ||
+        sf_account_create(fake, &ap, &acc, &err) != SF_OK) {
+        fprintf(stderr, "    fixture: %s\n", err.message);
+        sf_fake_free(fake);
+        return NULL;
+    }
+    return fake;
+}
+
+/* Exchange names ("01", "02", ...) of a case: the stems of its *.request files, sorted.
+ * Every other file must be NN.response, NN.clock or NN.repeat of one of them. */
+static bool list_exchanges(const golden_case *gc, char ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(gc->dir);
+    if (!d) {
+        fprintf(stderr, "    cannot open %s\n", gc->dir);
+        return false;
+    }
+    char **stems = calloc(MAX_EXCHANGES, sizeof *stems);
+    char **others = calloc(4 * MAX_EXCHANGES, sizeof *others);
+    size_t n = 0, n_others = 0;
+    bool ok = stems && others;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || dot == e->d_name) {
+            fprintf(stderr, "    %s: unexpected file %s\n", gc->name, e->d_name);
+            ok = false;
+        } else if (strcmp(dot, ".request") == 0) {
+            if (n == MAX_EXCHANGES) {
+                fprintf(stderr, "    %s: more than %d exchanges\n", gc->name, MAX_EXCHANGES);
+                ok = false;
+            } else {
+                stems[n++] = strndup(e->d_name, (size_t)(dot - e->d_name));
+            }
+        } else if (strcmp(dot, ".response") == 0 || strcmp(dot, ".clock") == 0 ||
+                   strcmp(dot, ".repeat") == 0) {
+            if (n_others < 4 * MAX_EXCHANGES)
+                others[n_others++] = strdup(e->d_name);
+        } else {
+            fprintf(stderr, "    %s: unexpected file %s\n", gc->name, e->d_name);
+            ok = false;
+        }
+    }
+    closedir(d);
+    if (ok) {
+        qsort(stems, n, sizeof *stems, cmp_strings);
+        for (size_t i = 0; i < n_others && ok; i++) {
+            const char *dot = strrchr(others[i], '.');
+            bool found = false;
+            for (size_t j = 0; j < n && !found; j++)
+                found = strlen(stems[j]) == (size_t)(dot - others[i]) &&
+                        strncmp(stems[j], others[i], (size_t)(dot - others[i])) == 0;
+            if (!found) {
+                fprintf(stderr, "    %s: %s has no matching .request\n", gc->name, others[i]);
+                ok = false;
+            }
+        }
+        if (n == 0) {
+            fprintf(stderr, "    %s: no exchanges\n", gc->name);
+            ok = false;
+        }
+    }
+    for (size_t i = 0; others && i < n_others; i++)
+        free(others[i]);
+    free(others);
+    if (!ok) {
+        for (size_t i = 0; stems && i < n; i++)
+            free(stems[i]);
+        free(stems);
+        return false;
+    }
+    *out = stems;
+    *count = n;
+    return true;
+}
+
+static bool check_header(const char *case_name, const char *stem, const char *name,
+                         const char *expected, const char *got)
+{
+    const char *e = expected ? expected : "(absent)";
+    const char *g = got && *got ? got : "(absent)";
+    if (strcmp(e, g) == 0)
+        return true;
+    fprintf(stderr, "    %s/%s: header %s: expected \"%s\", got \"%s\"\n", case_name, stem, name, e,
+            g);
+    return false;
+}
+
+/* Runs one exchange; false (with a report on stderr) when its answer is not the expected one. */
+static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem, bool write_mode)
+{
+    char file[64];
+    bool ok = true;
+    snprintf(file, sizeof file, "%s.request", stem);
+    char *req_path = join_path(gc->dir, file);
+    snprintf(file, sizeof file, "%s.response", stem);
+    char *resp_path = join_path(gc->dir, file);
+    snprintf(file, sizeof file, "%s.clock", stem);
+    char *clock_path = join_path(gc->dir, file);
+    snprintf(file, sizeof file, "%s.repeat", stem);
+    char *repeat_path = join_path(gc->dir, file);
+    message_file req = {0}, exp = {0};
+    sf_http_response resp = {0};
+    bool have_resp = false;
+
+    if (!req_path || !resp_path || !clock_path || !repeat_path) {
+        ok = false;
+        goto done;
+    }
+    bool has_clock, has_repeat;
+    int64_t advance = 0, repeat = 1;
+    if (!read_count(clock_path, &has_clock, &advance) ||
+        !read_count(repeat_path, &has_repeat, &repeat)) {
+        ok = false;
+        goto done;
+    }
+    if (has_repeat && repeat < 1) {
+        fprintf(stderr, "    %s/%s: repeat must be at least 1\n", gc->name, stem);
+        ok = false;
+        goto done;
+    }
+    if (has_clock) {
+        sf_error err;
+        if (sf_clock_advance(fake, advance, &err) != SF_OK) {
+            fprintf(stderr, "    %s/%s: clock advance: %s\n", gc->name, stem, err.message);
+            ok = false;
+            goto done;
+        }
+    }
+    if (!parse_message(req_path, &req)) {
+        ok = false;
+        goto done;
+    }
+    char *space = strchr(req.first_line, ' ');
+    if (!space || space == req.first_line) {
+        fprintf(stderr, "    %s: first line must be \"METHOD TARGET\"\n", req_path);
+        ok = false;
+        goto done;
+    }
+    *space = '\0';
+    sf_http_request r = {
+        .method = req.first_line,
+        .target = space + 1,
+        .headers = req.headers,
+        .header_count = req.header_count,
+        .body = req.body,
+        .body_len = req.body_len,
+        .events = NULL,
+    };
+    for (int64_t i = 0; i < repeat; i++) {
+        if (have_resp)
+            sf_http_response_free(&resp);
+        sf_http_dispatch(fake, &r, &resp);
+        have_resp = true;
+    }
+
+    /* Checked on every answer, whatever the file says. */
+    char date[30];
+    expected_http_date(sf_clock_now(fake), date);
+    if (strcmp(resp.date, date) != 0) {
+        fprintf(stderr, "    %s/%s: Date: expected \"%s\" (fake clock), got \"%s\"\n", gc->name,
+                stem, date, resp.date);
+        ok = false;
+    }
+    if (resp.event_stream) {
+        fprintf(stderr, "    %s/%s: unexpected event stream\n", gc->name, stem);
+        ok = false;
+    }
+    if (resp.status != 204 && !resp.body) {
+        fprintf(stderr, "    %s/%s: status %d without a body\n", gc->name, stem, resp.status);
+        ok = false;
+    }
+    if (resp.body && strlen(resp.body) != resp.body_len) {
+        fprintf(stderr, "    %s/%s: body_len %zu but strlen %zu\n", gc->name, stem, resp.body_len,
+                strlen(resp.body));
+        ok = false;
+    }
+
+    if (!file_exists(resp_path)) {
+        if (write_mode) {
+            write_response(resp_path, &resp);
+        } else {
+            fprintf(stderr, "    %s: missing (run with SF_HTTP_GOLDEN_WRITE=1 to create it)\n",
+                    resp_path);
+            ok = false;
+        }
+        goto done;
+    }
+    if (!parse_message(resp_path, &exp)) {
+        ok = false;
+        goto done;
+    }
+    int64_t status;
+    if (!sf_http_parse_int(exp.first_line, &status)) {
+        fprintf(stderr, "    %s: first line must be the status code\n", resp_path);
+        ok = false;
+        goto done;
+    }
+    if (resp.status != status) {
+        fprintf(stderr, "    %s/%s: status: expected %" PRId64 ", got %d\n", gc->name, stem, status,
+                resp.status);
+        ok = false;
+    }
+    const char *exp_type = NULL, *exp_allow = NULL;
+    for (size_t i = 0; i < exp.header_count; i++) {
+        const char *name = exp.headers[i].name;
+        if (strcasecmp(name, "Content-Type") == 0) {
+            exp_type = exp.headers[i].value;
+        } else if (strcasecmp(name, "Allow") == 0) {
+            exp_allow = exp.headers[i].value;
+        } else if (strcasecmp(name, "Date") == 0) {
+            ok &= check_header(gc->name, stem, "Date", exp.headers[i].value, resp.date);
+        } else {
+            fprintf(stderr, "    %s: cannot check header %s\n", resp_path, name);
+            ok = false;
+        }
+    }
+    ok &= check_header(gc->name, stem, "Content-Type", exp_type, resp.content_type);
+    ok &= check_header(gc->name, stem, "Allow", exp_allow, resp.allow);
+    const char *got_body = resp.body ? resp.body : "";
+    if (exp.body_len != resp.body_len || memcmp(exp.body, got_body, exp.body_len) != 0) {
+        fprintf(stderr, "    %s/%s: %s %s\n", gc->name, stem, r.method, r.target);
+        print_diff("body", exp.body, exp.body_len, got_body, resp.body_len);
+        ok = false;
+    }
+
+done:
+    if (have_resp)
+        sf_http_response_free(&resp);
+    free_message(&req);
+    free_message(&exp);
+    free(req_path);
+    free(resp_path);
+    free(clock_path);
+    free(repeat_path);
+    return ok;
+}
+
+static bool run_case(const golden_case *gc)
+{
+    bool write_mode = getenv("SF_HTTP_GOLDEN_WRITE") != NULL;
+    char **stems;
+    size_t n;
+    if (!list_exchanges(gc, &stems, &n))
+        return false;
+    sf_fake *fake = new_fake();
+    bool ok = fake != NULL;
+    /* Later exchanges build on earlier ones; all of them run, so that every mismatch shows. */
+    for (size_t i = 0; fake && i < n; i++)
+        ok &= run_exchange(fake, gc, stems[i], write_mode);
+    sf_fake_free(fake);
+    for (size_t i = 0; i < n; i++)
+        free(stems[i]);
+    free(stems);
+    return ok;
+}
+
+/* Each case runs in a child process, so that a crash (or a sanitizer report) fails that case
+ * alone and the others still run; SF_HTTP_GOLDEN_NOFORK=1 runs them in-process (debuggers). */
+static void test_golden_case(void **state)
+{
+    const golden_case *gc = *state;
+    if (getenv("SF_HTTP_GOLDEN_NOFORK")) {
+        if (!run_case(gc))
+            fail_msg("golden case %s failed (details above)", gc->name);
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* cmocka's handlers would longjmp back into the test loop of this child */
+        static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            signal(sigs[i], SIG_DFL);
+        bool ok = run_case(gc);
+        fflush(stderr);
+        exit(ok ? 0 : 3); /* exit, not _exit: leak checkers run per case */
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            fail_msg("waitpid: %s", strerror(errno));
+    }
+    if (WIFSIGNALED(status))
+        fail_msg("golden case %s crashed (signal %d)", gc->name, WTERMSIG(status));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
+        fail_msg("golden case %s failed (details above)", gc->name);
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("golden case %s: the child exited with %d (sanitizer or leak report above?)",
+                 gc->name, WEXITSTATUS(status));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Discovery                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+static char *cases_root(void)
+{
+    const char *env = getenv("SF_HTTP_CASES_DIR");
+    if (env && *env)
+        return strdup(env);
+    const char *src = __FILE__;
+    const char *slash = strrchr(src, '/');
+    const char *dir = slash ? src : ".";
+    size_t dir_len = slash ? (size_t)(slash - src) : 1;
+    if (slash == src)
+        dir_len = 1; /* "/file.c" */
+    size_t n = dir_len + sizeof "/http_cases";
+    char *root = malloc(n);
+    if (root)
+        snprintf(root, n, "%.*s/http_cases", (int)dir_len, dir);
+    return root;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int main(void)
+{
+    char *root = cases_root();
+    if (!root) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    DIR *d = opendir(root);
+    if (!d) {
+        fprintf(stderr, "test_http_golden: cannot open %s: %s\n", root, strerror(errno));
+        free(root);
+        return 1;
+    }
+    size_t cap = 64, n = 0;
+    char **names = malloc(cap * sizeof *names);
+    struct dirent *e;
+    while (names && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = join_path(root, e->d_name);
+        bool dir = path && is_dir(path);
+        free(path);
+        if (!dir)
+            continue;
+        if (n == cap) {
+            char **bigger = realloc(names, 2 * cap * sizeof *names);
+            if (!bigger)
+                break;
+            names = bigger;
+            cap *= 2;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (!names || n == 0) {
+        fprintf(stderr, "test_http_golden: no cases under %s\n", root);
+        free(names);
+        free(root);
+        return 1;
+    }
+    qsort(names, n, sizeof *names, cmp_strings);
+
+    golden_case *cases = calloc(n, sizeof *cases);
+    struct CMUnitTest *tests = calloc(n, sizeof *tests);
+    if (!cases || !tests) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cases[i].name = names[i];
+        cases[i].dir = join_path(root, names[i]);
+        tests[i].name = cases[i].name;
+        tests[i].test_func = test_golden_case;
+        tests[i].initial_state = &cases[i];
+    }
+    int failed = _cmocka_run_group_tests("http_golden", tests, n, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        free(cases[i].name);
+        free(cases[i].dir);
+    }
+    free(cases);
+    free(tests);
+    free(names);
+    free(root);
+    return failed;
+}
