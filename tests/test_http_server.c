@@ -1209,7 +1209,7 @@ static void test_events_drop_rule_journal(void **state)
     snprintf(rule_frag, sizeof rule_frag, "\"rule\":%lld", rule);
     int missing = 0;
     for (int i = 0; i < MESSAGES; i++) {
-        snprintf(sid_frag, sizeof sid_frag, "\"message_sid\":\"%s\"", sids[i]);
+        snprintf(sid_frag, sizeof sid_frag, "\"message_sid\":\"%.34s\"", sids[i]);
         size_t drops = journal_count(text, "\"kind\":\"dropped\"", sid_frag, sub_frag);
         size_t with_rule = journal_count(text, "\"kind\":\"dropped\"", sid_frag, rule_frag);
         size_t deliveries = journal_count(text, "\"kind\":\"delivered\"", sid_frag, sub_frag);
@@ -1667,11 +1667,11 @@ static void child_start(child *ch)
         if (!child_line(ch, line, sizeof line, deadline))
             fail_msg("syncfake-server printed %d credential lines, expected 5", i);
         if (strncmp(line, "account_sid ", 12) == 0)
-            snprintf(sid, sizeof sid, "%s", line + 12);
+            snprintf(sid, sizeof sid, "%.40s", line + 12);
         else if (strncmp(line, "auth_token ", 11) == 0)
-            snprintf(token, sizeof token, "%s", line + 11);
+            snprintf(token, sizeof token, "%.100s", line + 11);
         else if (strncmp(line, "base_url ", 9) == 0)
-            snprintf(ch->base_url, sizeof ch->base_url, "%s", line + 9);
+            snprintf(ch->base_url, sizeof ch->base_url, "%.100s", line + 9);
         else if (strncmp(line, "clock ", 6) == 0)
             assert_string_equal(line + 6, "manual");
         else if (strncmp(line, "seed ", 5) == 0)
