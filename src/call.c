@@ -30,13 +30,12 @@ bool sf_op_parse(const char *name, sf_op *out)
     return false;
 }
 
-/* Keeps an input id for the journal when it is a SID as minted (lowercase hex). */
-static void keep_sid(char out[SF_SID_SIZE], const char *id, const char *prefix)
+/* For a call that did not resolve it: the id as given, when it is a SID as minted. */
+static void given_sid(sf__call *call, int which, const char *id, const char *prefix)
 {
-    uint8_t packed[16];
-    out[0] = '\0';
-    if (id && sf_sid_is(id, prefix) && sf__sid_pack(id, packed))
-        memcpy(out, id, SF_SID_SIZE);
+    uint8_t flag = which == 0 ? SF__J_HAS_SERVICE : SF__J_HAS_STREAM;
+    if (!(call->known & flag) && id && sf_sid_is(id, prefix) && sf__sid_pack(id, call->sids[which]))
+        call->known |= flag;
 }
 
 bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
@@ -44,9 +43,9 @@ bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char
 {
     call->op = op;
     call->inject_before = call->inject_after = false;
-    keep_sid(call->service, service_sid, "IS");
-    keep_sid(call->stream, stream_id, "TO");
-    call->message[0] = '\0';
+    call->given_service = service_sid;
+    call->given_stream = stream_id;
+    call->known = 0;
     call->fanout_stream = NULL;
     call->queued_msg = NULL;
     call->plans = NULL;
@@ -90,7 +89,9 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
         e->code = injected ? call->inject_code : sf_status_code(st);
         if (injected)
             e->flags |= SF__J_INJECTED;
-        sf__journal_sids(e, call->service, call->stream, call->message);
+        given_sid(call, 0, call->given_service, "IS");
+        given_sid(call, 1, call->given_stream, "TO");
+        sf__journal_packed(e, (const uint8_t(*)[16])call->sids, call->known);
     }
     if (call->queued_msg) {
         sf__fanout_journal(fake, call->queued_msg, call->plans, call->plan_count);

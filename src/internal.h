@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "order_index.h"
 #include "timerq.h"
@@ -55,6 +56,7 @@ typedef struct sf__stream_name {
 
 struct sf__service {
     char sid[SF_SID_SIZE];
+    uint8_t packed[16];      /* the SID's bits, for the journal */
     sf__account *account;
     char *friendly_name;     /* NULL: null */
     char *webhook_url;       /* NULL: null */
@@ -80,6 +82,7 @@ typedef struct sf__bucket {
 
 struct sf__stream {
     char sid[SF_SID_SIZE];
+    uint8_t packed[16];      /* the SID's bits, for the journal */
     sf__service *service;
     sf__stream_name *name;   /* NULL: no unique name */
     sf_ms date_created;
@@ -260,6 +263,9 @@ uint64_t sf__hash3(uint64_t seed, uint64_t a, uint64_t b);
 void sf__sid_mint(sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE]);
 /* The SID that sf__sid_mint would give next, without spending it. */
 void sf__sid_peek(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE]);
+/* The same, with the SID's 128 bits as 16 bytes (what the journal stores). */
+void sf__sid_peek_packed(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE],
+                         uint8_t packed[16]);
 void sf__sid_commit(sf_fake *fake, sf__sid_kind kind);
 void sf__secret_mint(sf_fake *fake, char out[33]);
 
@@ -307,7 +313,10 @@ typedef struct sf__call {
     bool inject_before, inject_after;
     int inject_http, inject_code;
     char inject_message[SF_ERROR_MESSAGE_SIZE];
-    char service[SF_SID_SIZE], stream[SF_SID_SIZE], message[SF_SID_SIZE]; /* for the journal */
+    /* for the journal: SIDs as resolved (packed), else the ids as given */
+    const char *given_service, *given_stream;
+    uint8_t sids[3][16];     /* service, stream, message */
+    uint8_t known;           /* SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE */
     sf__stream *fanout_stream; /* fast-path publish: delivered after the call is journaled */
     sf__message fanout_msg;
     sf__message *queued_msg;   /* queued publish: its fates are journaled after the call */
@@ -318,11 +327,15 @@ typedef struct sf__call {
  * the next injected error of `op`. Returns false when the call must fail at once. */
 bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
                     sf__call *call);
+static inline void sf__call_service(sf__call *call, const uint8_t packed[16]);
+static inline void sf__call_stream(sf__call *call, const struct sf__stream *s);
 /* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
  * runs what the call made due now, such as deliveries. Returns the call's final status. */
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err);
 
 /* ---- journal (journal.c) ---- */
+/* Packed SIDs (flags say which) onto an entry. */
+void sf__journal_packed(sf__jentry *e, const uint8_t sids[3][16], uint8_t known);
 void sf__journal_init(sf__journal *j, size_t max);
 void sf__journal_release(sf_fake *fake, sf__journal *j);
 /* A new entry at the fake's now with seq and kind set, the rest zeroed; NULL when the
@@ -402,5 +415,18 @@ size_t sf__json_token_budget(size_t max_len);
 
 /* ---- checks ---- */
 bool sf__valid_secret(const char *s);
+
+static inline void sf__call_service(sf__call *call, const uint8_t packed[16])
+{
+    memcpy(call->sids[0], packed, 16);
+    call->known |= SF__J_HAS_SERVICE;
+}
+
+static inline void sf__call_stream(sf__call *call, const struct sf__stream *s)
+{
+    sf__call_service(call, s->service->packed);
+    memcpy(call->sids[1], s->packed, 16);
+    call->known |= SF__J_HAS_STREAM;
+}
 
 #endif /* SF_INTERNAL_H */

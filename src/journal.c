@@ -33,26 +33,31 @@ void sf__journal_release(sf_fake *fake, sf__journal *j)
     j->cap = j->head = j->count = 0;
 }
 
-static int hex_value(char c)
+/* Lowercase hex digit values; 0xff for anything else (minted SIDs are lowercase). */
+static const uint8_t hex_values[256] = {
+    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,
+    ['6'] = 6,  ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11,
+    ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+};
+
+static bool is_lower_hex(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
 bool sf__sid_pack(const char *sid, uint8_t out[16])
 {
+    const unsigned char *p = (const unsigned char *)sid + 2;
+    bool ok = true;
     for (int i = 0; i < 16; i++) {
-        int hi = hex_value(sid[2 + 2 * i]), lo = hi < 0 ? -1 : hex_value(sid[3 + 2 * i]);
-        if (hi < 0 || lo < 0) {
-            memset(out, 0, 16);
-            return false;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
+        ok &= is_lower_hex(p[2 * i]) && is_lower_hex(p[2 * i + 1]);
+        if (!ok)
+            break; /* stop at the first bad digit: the string may end there */
+        out[i] = (uint8_t)(hex_values[p[2 * i]] << 4 | hex_values[p[2 * i + 1]]);
     }
-    return true;
+    if (!ok)
+        memset(out, 0, 16);
+    return ok;
 }
 
 static void unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE])
@@ -106,6 +111,12 @@ sf__jentry *sf__journal_append(sf_fake *fake, sf_journal_kind kind)
     e->t = fake->now;
     e->kind = (uint8_t)kind;
     return e;
+}
+
+void sf__journal_packed(sf__jentry *e, const uint8_t sids[3][16], uint8_t known)
+{
+    memcpy(e->sids, sids, sizeof e->sids);
+    e->flags |= known & (SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE);
 }
 
 void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,

@@ -6,8 +6,8 @@
 /* The message as its deliveries see it. For the fast path it lives on the stack and points at
  * the scratch output; queued deliveries get a heap copy with the payload inline, shared by all
  * of them. */
-static void describe(const sf__stream *s, const char *sid, sf_ms now, uint64_t publisher,
-                     sf__message *m)
+static void describe(const sf__stream *s, const char *sid, const uint8_t packed[16], sf_ms now,
+                     uint64_t publisher, sf__message *m)
 {
     m->refs = 1;
     m->stream_key = s->order.key;
@@ -16,9 +16,9 @@ static void describe(const sf__stream *s, const char *sid, sf_ms now, uint64_t p
     memcpy(m->sid, sid, SF_SID_SIZE);
     memcpy(m->stream_sid, s->sid, SF_SID_SIZE);
     memcpy(m->service_sid, s->service->sid, SF_SID_SIZE);
-    sf__sid_pack(m->service_sid, m->packed[0]);
-    sf__sid_pack(m->stream_sid, m->packed[1]);
-    sf__sid_pack(m->sid, m->packed[2]);
+    memcpy(m->packed[0], s->service->packed, 16);
+    memcpy(m->packed[1], s->packed, 16);
+    memcpy(m->packed[2], packed, 16);
 }
 
 static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
@@ -30,8 +30,7 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
         sf__resolve_stream(fake, account_sid, service_sid, stream_id, "/Messages", &s, err);
     if (st != SF_OK)
         return st;
-    memcpy(call->service, s->service->sid, SF_SID_SIZE);
-    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__call_stream(call, s);
     if (!params || !params->data)
         return sf__fail(err, SF_ERR_DATA_MISSING);
     if (params->data_len > fake->opts.limits.max_data_bytes)
@@ -47,14 +46,15 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
 
     sf__message *msg = &call->fanout_msg;
     char sid[SF_SID_SIZE];
-    sf__sid_peek(fake, SF__SID_MESSAGE, sid);
+    uint8_t packed[16];
+    sf__sid_peek_packed(fake, SF__SID_MESSAGE, sid, packed);
     bool queued = s->sub_count > 0 && !sf__fanout_fast_ok(fake, s);
     if (queued) {
         msg = sf__malloc(fake, sizeof *msg + data_len + 1);
         if (!msg)
             return sf__fail(err, SF_ERR_NOMEM);
     }
-    describe(s, sid, call->now, params->client_id, msg);
+    describe(s, sid, packed, call->now, params->client_id, msg);
     msg->ordinal = fake->sid_counter[SF__SID_MESSAGE];
     msg->len = data_len;
     msg->data = data;
@@ -71,7 +71,8 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     sf__sid_commit(fake, SF__SID_MESSAGE);
     sf__bucket_take(fake, &s->bucket, call->now);
     s->messages_published++;
-    memcpy(call->message, sid, SF_SID_SIZE);
+    memcpy(call->sids[2], packed, 16);
+    call->known |= SF__J_HAS_MESSAGE;
     if (out) {
         memcpy(out->sid, sid, SF_SID_SIZE);
         out->data = data;

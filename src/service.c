@@ -109,7 +109,7 @@ static sf_status service_create(sf_fake *fake, sf__call *call, const char *accou
         return sf__fail(err, SF_ERR_NOMEM);
     }
     memset(svc, 0, sizeof *svc);
-    sf__sid_peek(fake, SF__SID_SERVICE, svc->sid);
+    sf__sid_peek_packed(fake, SF__SID_SERVICE, svc->sid, svc->packed);
     svc->account = account;
     svc->reachability_debouncing_window = 5000;
     svc->date_created = svc->date_updated = now;
@@ -125,7 +125,7 @@ static sf_status service_create(sf_fake *fake, sf__call *call, const char *accou
     sf__sid_commit(fake, SF__SID_SERVICE);
     fake->next_seq++;
     sf__order_append(&account->services, &svc->order);
-    memcpy(call->service, svc->sid, SF_SID_SIZE);
+    sf__call_service(call, svc->packed);
     to_record(svc, out);
     return SF_OK;
 }

@@ -15,7 +15,8 @@ static void hex64(uint64_t v, char *out)
     }
 }
 
-static void render(const sf_fake *fake, sf__sid_kind kind, uint64_t n, char *out, size_t plen)
+static void render(const sf_fake *fake, sf__sid_kind kind, uint64_t n, char *out, size_t plen,
+                   uint8_t *packed)
 {
     uint64_t hi = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n);
     uint64_t lo = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n + 1);
@@ -23,11 +24,22 @@ static void render(const sf_fake *fake, sf__sid_kind kind, uint64_t n, char *out
     hex64(hi, out + plen);
     hex64(lo, out + plen + 16);
     out[plen + 32] = '\0';
+    if (packed) /* the same 128 bits as bytes, for the journal */
+        for (int i = 0; i < 8; i++) {
+            packed[i] = (uint8_t)(hi >> (56 - 8 * i));
+            packed[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+        }
 }
 
 void sf__sid_peek(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE])
 {
-    render(fake, kind, fake->sid_counter[kind], out, 2);
+    render(fake, kind, fake->sid_counter[kind], out, 2, NULL);
+}
+
+void sf__sid_peek_packed(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE],
+                         uint8_t packed[16])
+{
+    render(fake, kind, fake->sid_counter[kind], out, 2, packed);
 }
 
 void sf__sid_commit(sf_fake *fake, sf__sid_kind kind) { fake->sid_counter[kind]++; }
@@ -40,7 +52,7 @@ void sf__sid_mint(sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE])
 
 void sf__secret_mint(sf_fake *fake, char out[33])
 {
-    render(fake, SF__SID_SECRET, fake->sid_counter[SF__SID_SECRET]++, out, 0);
+    render(fake, SF__SID_SECRET, fake->sid_counter[SF__SID_SECRET]++, out, 0, NULL);
 }
 
 bool sf_sid_is(const char *s, const char *prefix)

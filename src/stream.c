@@ -87,7 +87,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     if (!s || (p->unique_name && !name))
         goto out_of_memory;
     memset(s, 0, sizeof *s);
-    sf__sid_peek(fake, SF__SID_STREAM, s->sid);
+    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
     s->service = svc;
     s->date_created = s->date_updated = now;
     s->date_expires = expires ? deadline(now, p->ttl) : SF__NEVER;
@@ -119,7 +119,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     sf__order_append(&svc->streams, &s->order);
     if (expires)
         sf__timerq_arm(&fake->timers, &s->expiry, s->date_expires);
-    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__call_stream(call, s);
     to_record(s, out);
     return SF_OK;
 
@@ -137,7 +137,7 @@ static sf_status stream_fetch(sf_fake *fake, sf__call *call, const char *account
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
-    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__call_stream(call, s);
     to_record(s, out);
     return SF_OK;
 }
@@ -152,7 +152,7 @@ static sf_status stream_update(sf_fake *fake, sf__call *call, const char *accoun
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
-    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__call_stream(call, s);
     if (!params || !params->has_ttl)
         return sf__fail(err, SF_ERR_NO_PARAMETERS);
     st = check_ttl(fake, params->ttl, err);
@@ -201,8 +201,11 @@ void sf__stream_expire(sf_fake *fake, sf__stream *s)
         }
     }
     sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_EXPIRED);
-    if (e)
-        sf__journal_sids(e, s->service->sid, s->sid, NULL);
+    if (e) {
+        memcpy(e->sids[0], s->service->packed, 16);
+        memcpy(e->sids[1], s->packed, 16);
+        e->flags |= SF__J_HAS_SERVICE | SF__J_HAS_STREAM;
+    }
     sf__stream_destroy(fake, s, true, SF_REMOVED_EXPIRED);
 }
 
@@ -213,7 +216,7 @@ static sf_status stream_remove(sf_fake *fake, sf__call *call, const char *accoun
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
-    memcpy(call->stream, s->sid, SF_SID_SIZE);
+    sf__call_stream(call, s);
     /* room for the subscribers' `removed` events, so the remove cannot half fail */
     if (!sf__timerq_reserve_n(fake, &fake->timers, s->sub_count))
         return sf__fail(err, SF_ERR_NOMEM);
