@@ -58,6 +58,7 @@ void sf__account_destroy(sf_fake *fake, sf__account *a)
 {
     while (a->services.head)
         sf__service_destroy(fake, SF__CONTAINER_OF(a->services.head, sf__service, order), false);
+    sf__order_release(fake, &a->services);
     sf__table_del_account(fake, a);
     sf__free(fake, a);
 }

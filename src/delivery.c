@@ -319,7 +319,7 @@ void sf__deliveries_release(sf_fake *fake)
      * at teardown, after every stream (and so every expiry timer) is gone: the queue holds
      * deliveries only, and is emptied here. */
     for (uint32_t i = 0; i < fake->timers.count; i++) {
-        sf__timer *t = fake->timers.heap[i];
+        sf__timer *t = fake->timers.heap[i].timer;
         t->slot = SF__TIMER_IDLE;
         if (t->kind == SF__TIMER_DELIVERY) {
             sf__delivery *d = SF__CONTAINER_OF(t, sf__delivery, timer);

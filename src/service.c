@@ -116,7 +116,9 @@ static sf_status service_create(sf_fake *fake, sf__call *call, const char *accou
     svc->order.key = fake->next_seq;
     sf__order_init(&svc->streams);
     apply(fake, svc, p, friendly, webhook);
-    if (!sf__table_add_service(fake, svc)) {
+    uint32_t order_cap = account->services.cap;
+    if (!sf__order_reserve(fake, &account->services) || !sf__table_add_service(fake, svc)) {
+        sf__order_trim(fake, &account->services, order_cap);
         sf__free(fake, svc->friendly_name);
         sf__free(fake, svc->webhook_url);
         sf__free(fake, svc);
@@ -170,6 +172,7 @@ void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify)
         sf__stream_destroy(fake, SF__CONTAINER_OF(svc->streams.head, sf__stream, order), notify,
                            SF_REMOVED_DELETED);
     sf__order_remove(&svc->account->services, &svc->order);
+    sf__order_release(fake, &svc->streams);
     sf__table_del_service(fake, svc);
     sf__free(fake, svc->friendly_name);
     sf__free(fake, svc->webhook_url);

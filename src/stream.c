@@ -107,8 +107,12 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
         }
         s->name = name;
     }
-    /* last, so that a failure before it leaves no grown heap behind */
-    if (expires && !sf__timerq_reserve(fake, &fake->timers)) {
+    /* room to list it and (with a TTL) to expire it; arrays allocated here for the first
+     * time are given back if the call fails after all */
+    uint32_t order_cap = svc->streams.cap;
+    if (!sf__order_reserve(fake, &svc->streams) ||
+        (expires && !sf__timerq_reserve(fake, &fake->timers))) {
+        sf__order_trim(fake, &svc->streams, order_cap);
         if (name)
             sf__table_del_name(fake, svc, name);
         sf__table_del_stream(fake, s);

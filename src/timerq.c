@@ -1,45 +1,45 @@
 /* timerq.c: binary min-heap of intrusive timers, ordered by (due, seq). */
 #include "internal.h"
 
-static bool before(const sf__timer *a, const sf__timer *b)
+static bool before(const sf__timerq_entry *a, const sf__timerq_entry *b)
 {
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static void place(sf__timerq *q, uint32_t slot, sf__timer *t)
+static void place(sf__timerq *q, uint32_t slot, sf__timerq_entry e)
 {
-    q->heap[slot] = t;
-    t->slot = slot;
+    q->heap[slot] = e;
+    e.timer->slot = slot;
 }
 
 static void sift_up(sf__timerq *q, uint32_t slot)
 {
-    sf__timer *t = q->heap[slot];
+    sf__timerq_entry e = q->heap[slot];
     while (slot > 0) {
         uint32_t parent = (slot - 1) / 2;
-        if (!before(t, q->heap[parent]))
+        if (!before(&e, &q->heap[parent]))
             break;
         place(q, slot, q->heap[parent]);
         slot = parent;
     }
-    place(q, slot, t);
+    place(q, slot, e);
 }
 
 static void sift_down(sf__timerq *q, uint32_t slot)
 {
-    sf__timer *t = q->heap[slot];
+    sf__timerq_entry e = q->heap[slot];
     for (;;) {
         uint32_t child = 2 * slot + 1;
         if (child >= q->count)
             break;
-        if (child + 1 < q->count && before(q->heap[child + 1], q->heap[child]))
+        if (child + 1 < q->count && before(&q->heap[child + 1], &q->heap[child]))
             child++;
-        if (!before(q->heap[child], t))
+        if (!before(&q->heap[child], &e))
             break;
         place(q, slot, q->heap[child]);
         slot = child;
     }
-    place(q, slot, t);
+    place(q, slot, e);
 }
 
 void sf__timerq_init(sf__timerq *q)
@@ -53,7 +53,7 @@ void sf__timerq_init(sf__timerq *q)
 void sf__timerq_release(sf_fake *fake, sf__timerq *q)
 {
     for (uint32_t i = 0; i < q->count; i++)
-        q->heap[i]->slot = SF__TIMER_IDLE;
+        q->heap[i].timer->slot = SF__TIMER_IDLE;
     sf__free(fake, q->heap);
     sf__timerq_init(q);
 }
@@ -69,7 +69,7 @@ bool sf__timerq_reserve_n(sf_fake *fake, sf__timerq *q, size_t n)
     uint32_t cap = q->cap ? q->cap : 64;
     while (cap < q->count + n)
         cap *= 2;
-    sf__timer **heap = sf__realloc(fake, q->heap, (size_t)cap * sizeof *heap);
+    sf__timerq_entry *heap = sf__realloc(fake, q->heap, (size_t)cap * sizeof *heap);
     if (!heap)
         return false;
     q->heap = heap;
@@ -81,14 +81,15 @@ void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due)
 {
     t->due = due;
     t->seq = q->next_seq++;
+    sf__timerq_entry e = {due, t->seq, t};
     if (sf__timer_armed(t)) {
         /* re-armed: it may have moved either way */
-        uint32_t slot = t->slot;
-        sift_up(q, slot);
+        q->heap[t->slot] = e;
+        sift_up(q, t->slot);
         sift_down(q, t->slot);
         return;
     }
-    place(q, q->count++, t);
+    place(q, q->count++, e);
     sift_up(q, t->slot);
 }
 
@@ -97,13 +98,13 @@ void sf__timerq_cancel(sf__timerq *q, sf__timer *t)
     if (!sf__timer_armed(t))
         return;
     uint32_t slot = t->slot;
-    sf__timer *last = q->heap[--q->count];
+    sf__timerq_entry last = q->heap[--q->count];
     t->slot = SF__TIMER_IDLE;
-    if (last == t)
+    if (last.timer == t)
         return;
     place(q, slot, last);
     sift_up(q, slot);
-    sift_down(q, last->slot);
+    sift_down(q, last.timer->slot);
 }
 
-sf__timer *sf__timerq_peek(const sf__timerq *q) { return q->count ? q->heap[0] : NULL; }
+sf__timer *sf__timerq_peek(const sf__timerq *q) { return q->count ? q->heap[0].timer : NULL; }

@@ -1,6 +1,7 @@
 /* timerq.h: the fake's event queue, a binary min-heap of intrusive timers ordered by
  * (due time, sequence). The sequence is taken when a timer is armed, so ties run in the order
- * they were scheduled. Each timer knows its heap slot, so cancelling is O(log n). */
+ * they were scheduled. Each timer knows its heap slot, so cancelling is O(log n). The heap
+ * keeps each entry's (due, seq) inline, so sifting compares without touching the timers. */
 #ifndef SF_TIMERQ_H
 #define SF_TIMERQ_H
 
@@ -23,8 +24,14 @@ typedef struct sf__timer {
 
 #define SF__TIMER_IDLE UINT32_MAX
 
+typedef struct sf__timerq_entry {
+    int64_t due;
+    uint64_t seq;
+    sf__timer *timer;
+} sf__timerq_entry;
+
 typedef struct sf__timerq {
-    sf__timer **heap;
+    sf__timerq_entry *heap;
     uint32_t count;
     uint32_t cap;
     uint64_t next_seq;
