@@ -55,7 +55,7 @@ sf_status sf__json_scratch_init(sf_fake *fake)
     return SF_OK;
 }
 
-static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -142,7 +142,7 @@ static bool valid_string(const char *s, size_t n)
     return true;
 }
 
-static void skip_ws(walker *w)
+static inline void skip_ws(walker *w)
 {
     while (w->pos < w->len && is_ws(w->text[w->pos]))
         w->pos++;

@@ -40,14 +40,16 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
                                service_sid ? "stream_id" : "service_sid");
     sf__account *account = account_sid ? sf__find_account(fake, account_sid)
                                        : fake->default_account;
-    sf__service *svc = sf__find_service_any(fake, service_sid);
     sf__stream *s = NULL;
-    if (account && svc && svc->account == account && !svc->dying) {
-        if (sf_sid_is(stream_id, "TO")) {
-            s = sf__find_stream_sid(fake, stream_id);
-            if (s && s->service != svc)
-                s = NULL;
-        } else {
+    if (sf_sid_is(stream_id, "TO")) {
+        /* by SID: one lookup, then check it is this account's service's stream */
+        s = sf__find_stream_sid(fake, stream_id);
+        if (s && (!account || s->service->account != account || s->service->dying ||
+                  strncmp(s->service->sid, service_sid, SF_SID_SIZE) != 0))
+            s = NULL;
+    } else {
+        sf__service *svc = sf__find_service_any(fake, service_sid);
+        if (account && svc && svc->account == account && !svc->dying) {
             size_t max = SF_UNIQUE_NAME_CAP * SF_UTF8_MAX;
             size_t len = strnlen(stream_id, max + 1);
             if (len <= max)
