@@ -13,13 +13,20 @@
 
 enum { DRAW_DROP = 1, DRAW_DUPLICATE, DRAW_JITTER, DRAW_DUPLICATE_JITTER };
 
-/* A uniform draw in [0, 1) that depends only on (seed, rule, stream, message, subscriber,
+/* The part of every draw about one message: (seed, stream, message). */
+uint64_t sf__message_draw_key(const sf_fake *fake, const sf__message *m)
+{
+    return sf__hash3(fake->opts.seed, m->stream_key, m->ordinal);
+}
+
+/* A uniform draw in [0, 1) that depends only on (seed, stream, message, subscriber, rule,
  * purpose): adding a subscriber or a rule never changes another draw. */
 static double draw(const sf_fake *fake, const sf__rule *r, const sf__message *m,
                    sf_subscriber_id sub, unsigned purpose)
 {
-    uint64_t h = sf__hash3(fake->opts.seed ^ ((uint64_t)r->id << 32 | purpose), m->stream_key,
-                           sf__mix64(m->ordinal) ^ sf__mix64(sub + UINT64_C(0x51)));
+    (void)fake;
+    uint64_t who = sub * UINT64_C(0x9e3779b97f4a7c15) ^ ((uint64_t)r->id << 8 | purpose);
+    uint64_t h = sf__mix64(m->draw_key ^ sf__mix64(who));
     return (double)(h >> 11) * (1.0 / 9007199254740992.0);
 }
 
@@ -55,9 +62,10 @@ static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, pl
         p->dropped = true;
         p->drop_rule = r;
     }
+    if (p->dropped)
+        return; /* nothing else matters for this delivery */
     if (r->params.delay_ms > 0 || r->params.jitter_ms > 0) {
         p->delay += r->params.delay_ms + jitter(fake, r, m, id, DRAW_JITTER);
-        p->duplicate_delay += r->params.delay_ms + jitter(fake, r, m, id, DRAW_DUPLICATE_JITTER);
         if (!p->delay_rule)
             p->delay_rule = r;
     }
@@ -66,6 +74,15 @@ static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, pl
         p->duplicate = true;
         p->duplicate_rule = r;
     }
+}
+
+/* The duplicate copy's own delay: the same rules, their own jitter draws. */
+static void plan_duplicate_delay(const sf_fake *fake, sf__rule *r, const sf__message *m,
+                                 plan *p)
+{
+    if (r->params.delay_ms > 0 || r->params.jitter_ms > 0)
+        p->duplicate_delay +=
+            r->params.delay_ms + jitter(fake, r, m, p->sub->id, DRAW_DUPLICATE_JITTER);
 }
 
 static void make_plan(sf_fake *fake, const sf__stream *s, const sf__message *m, plan *p)
@@ -79,8 +96,17 @@ static void make_plan(sf_fake *fake, const sf__stream *s, const sf__message *m, 
             plan_rule(fake, fake->shared_rules[i], m, p);
     for (size_t i = 0; i < p->sub->rule_count; i++)
         plan_rule(fake, p->sub->rules[i], m, p);
-    if (p->dropped)
+    if (p->dropped) {
         p->duplicate = false;
+        return;
+    }
+    if (!p->duplicate)
+        return;
+    for (size_t i = 0; i < fake->shared_count; i++)
+        if (applies(fake->shared_rules[i], s))
+            plan_duplicate_delay(fake, fake->shared_rules[i], m, p);
+    for (size_t i = 0; i < p->sub->rule_count; i++)
+        plan_duplicate_delay(fake, p->sub->rules[i], m, p);
 }
 
 static sf__delivery *delivery_new(sf_fake *fake)

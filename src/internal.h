@@ -107,6 +107,7 @@ typedef struct sf__message {
     uint32_t refs;
     uint64_t ordinal;        /* the message counter: part of every random draw about it */
     uint64_t stream_key;     /* the stream's creation key: likewise */
+    uint64_t draw_key;       /* hash of (seed, stream, message) under every draw about it */
     uint64_t publisher;      /* client_id of the publisher, 0 none */
     sf_ms published;
     char sid[SF_SID_SIZE];
@@ -376,6 +377,7 @@ bool sf__fanout_fast_ok(const sf_fake *fake, const sf__stream *s);
 void sf__fanout_now(sf_fake *fake, sf__stream *s, const sf__message *msg);
 void sf__deliveries_release(sf_fake *fake);
 void sf__message_unref(sf_fake *fake, sf__message *msg);
+uint64_t sf__message_draw_key(const sf_fake *fake, const sf__message *m);
 
 /* ---- faults (fault.c) ---- */
 void sf__faults_release(sf_fake *fake);

@@ -56,6 +56,7 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     }
     describe(s, sid, packed, call->now, params->client_id, msg);
     msg->ordinal = fake->sid_counter[SF__SID_MESSAGE];
+    msg->draw_key = sf__message_draw_key(fake, msg);
     msg->len = data_len;
     msg->data = data;
     if (queued) {
