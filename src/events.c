@@ -23,7 +23,7 @@ size_t sf__run_until(sf_fake *fake, sf_ms until)
     while ((t = sf__timerq_peek(&fake->timers)) && t->due <= until) {
         if (t->due > fake->now)
             fake->now = t->due; /* each event runs with the clock at its due time */
-        sf__timerq_cancel(&fake->timers, t);
+        sf__timerq_pop(&fake->timers);
         dispatch(fake, t);
         ran++;
     }

@@ -107,4 +107,14 @@ void sf__timerq_cancel(sf__timerq *q, sf__timer *t)
     sift_down(q, last.timer->slot);
 }
 
+void sf__timerq_pop(sf__timerq *q)
+{
+    sf__timer *t = q->heap[0].timer;
+    t->slot = SF__TIMER_IDLE;
+    if (--q->count == 0)
+        return;
+    q->heap[0] = q->heap[q->count]; /* the last entry sinks from the root: no sift up */
+    sift_down(q, 0);
+}
+
 sf__timer *sf__timerq_peek(const sf__timerq *q) { return q->count ? q->heap[0].timer : NULL; }

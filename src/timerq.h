@@ -48,6 +48,8 @@ bool sf__timerq_reserve_n(struct sf_fake *fake, sf__timerq *q, size_t n);
 /* Arms (or re-arms) `t` at `due`. Needs a prior successful reserve when t is idle. */
 void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due);
 void sf__timerq_cancel(sf__timerq *q, sf__timer *t);
+/* Takes the earliest timer off the queue (there must be one). */
+void sf__timerq_pop(sf__timerq *q);
 /* The earliest timer, or NULL. */
 sf__timer *sf__timerq_peek(const sf__timerq *q);
 
