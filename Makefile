@@ -7,6 +7,7 @@
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
+#   make tsan       the loopback server test under ThreadSanitizer
 #   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
 #   make clean
@@ -31,7 +32,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench bench-http serve fuzz clients format clean
+.PHONY: all deps demo test coverage bench bench-http serve fuzz clients tsan format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -64,6 +65,12 @@ bench-http: all
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
+
+tsan: deps
+	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DSF_TSAN=ON \
+	    -DCMAKE_BUILD_TYPE=Debug -DSF_BUILD_BENCH=OFF
+	$(CMAKE) --build build-tsan -j$(JOBS) --target test_http_server syncfake-server
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_http_server
 
 clients: deps
 	@tests/clients/run.sh

@@ -85,6 +85,7 @@ int main(int argc, char **argv)
     bool wall = true;
     sf_limits limits;
     sf_limits_init(&limits);
+    bool default_page_size_given = false;
     char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
     int naccounts = 0, nkeys = 0;
 
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--base-url") == 0 && v) {
             base_url = v;
         } else if (strcmp(a, "--limit") == 0 && v && set_limit(&limits, v)) {
+            default_page_size_given |= strncmp(v, "page_size_default=", 18) == 0;
         } else if (strcmp(a, "--account") == 0 && v && naccounts < MAX_EXTRA) {
             accounts[naccounts++] = argv[i + 1];
         } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
@@ -137,6 +139,9 @@ int main(int argc, char **argv)
     opts.clock = wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
     opts.account_sid = account_sid;
     opts.auth_token = auth_token;
+    /* a smaller page_size_max given alone also caps the default page size */
+    if (limits.page_size_default > limits.page_size_max && !default_page_size_given)
+        limits.page_size_default = limits.page_size_max;
     opts.limits = limits;
 
     sf_fake *fake = NULL;

@@ -261,8 +261,8 @@ size_t sf__run_until(sf_fake *fake, sf_ms until);
 /* ---- randomness and SIDs (rng.c, sid.c) ---- */
 uint64_t sf__mix64(uint64_t x);
 uint64_t sf__hash3(uint64_t seed, uint64_t a, uint64_t b);
-void sf__sid_mint(sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE]);
-/* The SID that sf__sid_mint would give next, without spending it. */
+/* The next SID of a kind, without spending it (sf__sid_commit spends it, once the call that
+ * mints it cannot fail any more). */
 void sf__sid_peek(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE]);
 /* The same, with the SID's 128 bits as 16 bytes (what the journal stores). */
 void sf__sid_peek_packed(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE],

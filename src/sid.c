@@ -44,12 +44,6 @@ void sf__sid_peek_packed(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID
 
 void sf__sid_commit(sf_fake *fake, sf__sid_kind kind) { fake->sid_counter[kind]++; }
 
-void sf__sid_mint(sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE])
-{
-    sf__sid_peek(fake, kind, out);
-    sf__sid_commit(fake, kind);
-}
-
 void sf__secret_mint(sf_fake *fake, char out[33])
 {
     render(fake, SF__SID_SECRET, fake->sid_counter[SF__SID_SECRET]++, out, 0, NULL);

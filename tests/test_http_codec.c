@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "syncfake.h"
 #include "syncfake_http.h"
@@ -709,9 +710,28 @@ static void test_sse_removed(void **state)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Response bodies escape what JSON requires and keep every other byte (UTF-8 included). */
+static void test_buf_json_string_escapes(void **state)
+{
+    (void)state;
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    sf_http_buf_json_string(&b, "q\"b\\n\nr\rt\tc\x01\x1f \xc3\xa9/");
+    assert_false(b.failed);
+    assert_string_equal(b.data, "\"q\\\"b\\\\n\\nr\\rt\\tc\\u0001\\u001f \xc3\xa9/\"");
+    sf_http_buf_str(&b, ",");
+    sf_http_buf_json_string_or_null(&b, NULL);
+    sf_http_buf_printf(&b, ",%d", 42);
+    assert_string_equal(b.data + b.len - 8, ",null,42");
+    sf_http_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_json_string_escapes),
         cmocka_unit_test(test_decode_escaped_slash),
         cmocka_unit_test(test_decode_plus_in_paths_and_forms),
         cmocka_unit_test(test_decode_plain_and_utf8),

@@ -1622,6 +1622,41 @@ static bool child_line(child *ch, char *out, size_t cap, int64_t deadline)
     }
 }
 
+/* Runs syncfake-server with `args` (NULL-terminated) and its stdout on ch->out; nothing read. */
+static void child_spawn(child *ch, const char *const *args)
+{
+    char bin[PATH_MAX];
+    if (!server_binary(bin, sizeof bin)) {
+        print_message("    syncfake-server not built next to the test: skipped\n");
+        skip();
+    }
+    const char *argv[24] = {bin};
+    size_t argc = 1;
+    for (; args[argc - 1] && argc < 23; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    memset(ch, 0, sizeof *ch);
+    ch->pid = pid;
+    ch->out = fds[0];
+}
+
 static void child_start(child *ch)
 {
     char bin[PATH_MAX];
@@ -1832,6 +1867,103 @@ static void test_binary_unknown_control_paths(void **state)
     child_stop(&ch, SIGTERM);
 }
 
+
+/* --help prints the usage and exits 0; a bad or incomplete option exits 2 with the usage. */
+static void test_binary_help_and_bad_options(void **state)
+{
+    (void)state;
+    child ch;
+    char line[512];
+    static const char *const help[] = {"--help", NULL};
+    child_spawn(&ch, help);
+    assert_true(child_line(&ch, line, sizeof line, now_ms() + 3 * IO_TIMEOUT_MS));
+    assert_true(strncmp(line, "usage: syncfake-server", 22) == 0);
+    int status = child_wait(&ch, 3 * IO_TIMEOUT_MS);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    static const char *const bad[][4] = {
+        {"--port", "abc", NULL},
+        {"--port", "70000", NULL},
+        {"--clock", "sundial", NULL},
+        {"--limit", "no_such_limit=3", NULL},
+        {"--account", "not-an-account", NULL},
+        {"--api-key", "SK00000000000000000000000000000001:secret:AC0000000000000000000000000000dead",
+         NULL},
+        {"--account-sid", "ACnothex", NULL},
+        {"--seed", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        child_spawn(&ch, bad[i]);
+        status = child_wait(&ch, 3 * IO_TIMEOUT_MS);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
+            fail_msg("syncfake-server %s %s: expected exit 2, got status %d", bad[i][0],
+                     bad[i][1] ? bad[i][1] : "", status);
+    }
+}
+
+/* Extra accounts and keys authenticate, limits and the base URL apply, the wall clock shows. */
+static void test_binary_accounts_keys_limits_base_url(void **state)
+{
+    (void)state;
+    static const char *const args[] = {
+        "--port", "0", "--host", "127.0.0.1", "--clock", "wall", "--seed", "9",
+        "--account-sid", "AC00000000000000000000000000000001", "--auth-token", "main-token",
+        "--account", "AC00000000000000000000000000000002:other-token",
+        "--api-key", "SK00000000000000000000000000000003:key-secret:AC00000000000000000000000000000002",
+        "--limit", "page_size_max=5", "--base-url", "http://fake.example", NULL};
+    child ch;
+    child_spawn(&ch, args);
+    char line[512];
+    int64_t deadline = now_ms() + 3 * IO_TIMEOUT_MS;
+    unsigned port = 0;
+    assert_true(child_line(&ch, line, sizeof line, deadline));
+    assert_int_equal(sscanf(line, "syncfake-server listening on http://127.0.0.1:%u", &port), 1);
+    ch.port = (uint16_t)port;
+    for (int i = 0; i < 5; i++) {
+        assert_true(child_line(&ch, line, sizeof line, deadline));
+        if (strncmp(line, "clock ", 6) == 0)
+            assert_string_equal(line + 6, "wall");
+        if (strncmp(line, "base_url ", 9) == 0)
+            assert_string_equal(line + 9, "http://fake.example");
+        if (strncmp(line, "account_sid ", 12) == 0)
+            assert_string_equal(line + 12, "AC00000000000000000000000000000001");
+    }
+    hconn c;
+    assert_true(hc_open(&c, ch.port));
+    hresp r;
+    char auth[512];
+    /* the API key acts for the extra account; its service is invisible to the main account */
+    basic_auth("SK00000000000000000000000000000003", "key-secret", auth, sizeof auth);
+    hc_expect(&c, "POST", "/v1/Services", auth, "FriendlyName=keyed", 201, &r);
+    char sid[64], url[256], account[64];
+    assert_true(json_get(r.body, "sid", sid, sizeof sid));
+    assert_true(json_get(r.body, "url", url, sizeof url));
+    assert_true(json_get(r.body, "account_sid", account, sizeof account));
+    assert_string_equal(account, "AC00000000000000000000000000000002");
+    assert_true(strncmp(url, "http://fake.example/v1/Services/", 32) == 0);
+    hresp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/Services/%.34s", sid);
+    basic_auth("AC00000000000000000000000000000002", "other-token", auth, sizeof auth);
+    hc_expect(&c, "GET", path, auth, NULL, 200, &r);
+    hresp_free(&r);
+    basic_auth("AC00000000000000000000000000000001", "main-token", auth, sizeof auth);
+    hc_expect(&c, "GET", path, auth, NULL, 404, &r);
+    hresp_free(&r);
+    /* --limit page_size_max=5 */
+    hc_expect(&c, "GET", "/v1/Services?PageSize=6", auth, NULL, 400, &r);
+    assert_non_null(strstr(r.body, "54454"));
+    hresp_free(&r);
+    hc_expect(&c, "GET", "/v1/Services?PageSize=5", auth, NULL, 200, &r);
+    hresp_free(&r);
+    hc_expect(&c, "GET", "/_syncfake/clock", auth, NULL, 200, &r);
+    assert_non_null(strstr(r.body, "\"mode\": \"wall\""));
+    hresp_free(&r);
+    hc_close(&c);
+    child_stop(&ch, SIGTERM);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1855,6 +1987,8 @@ int main(void)
         cmocka_unit_test(test_binary_sigint),
         cmocka_unit_test(test_binary_sigterm_with_event_stream),
         cmocka_unit_test(test_binary_unknown_control_paths),
+        cmocka_unit_test(test_binary_help_and_bad_options),
+        cmocka_unit_test(test_binary_accounts_keys_limits_base_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
  * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
- * Event-stream connections have their own small queue, guarded by their own mutex, that the
- * connection's thread drains (libmicrohttpd runs one thread per connection here). */
+ * libmicrohttpd runs an epoll loop on a small thread pool. An event-stream connection has its
+ * own queue, guarded by its own mutex; when the queue is empty the connection is suspended
+ * (it costs no thread and no polling) and the next event resumes it. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -23,7 +24,8 @@ typedef struct sse_chunk {
 typedef struct sse_stream {
     sf_server *server;
     pthread_mutex_t lock;
-    pthread_cond_t ready;
+    struct MHD_Connection *conn;
+    bool suspended;           /* waiting for an event: resume it to send */
     sse_chunk *head, *tail;
     bool finished;            /* a `removed` event was queued: end after it */
     bool closed;              /* server stopping or fake reset: end now */
@@ -54,6 +56,15 @@ typedef struct request_state {
 
 /* ---- event streams ---- */
 
+/* Lets a suspended stream run again. Caller holds s->lock. */
+static void wake(sse_stream *s)
+{
+    if (s->suspended) {
+        s->suspended = false;
+        MHD_resume_connection(s->conn);
+    }
+}
+
 static void sse_push(sse_stream *s, char *text, size_t len, bool last)
 {
     sse_chunk *c = malloc(sizeof *c + len);
@@ -71,7 +82,7 @@ static void sse_push(sse_stream *s, char *text, size_t len, bool last)
     s->tail = c;
     if (last)
         s->finished = true;
-    pthread_cond_signal(&s->ready);
+    wake(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -92,16 +103,6 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     sse_stream *s = cls;
     pthread_mutex_lock(&s->lock);
-    if (!s->head && !s->closed && !s->finished) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 200 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->ready, &s->lock, &until);
-    }
     ssize_t n = 0;
     while (s->head && (size_t)n < max) {
         sse_chunk *c = s->head;
@@ -118,11 +119,16 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             free(c);
         }
     }
-    bool done = (s->closed || s->finished) && !s->head;
-    pthread_mutex_unlock(&s->lock);
-    if (n == 0 && done)
+    if (n == 0 && (s->closed || s->finished)) {
+        pthread_mutex_unlock(&s->lock);
         return MHD_CONTENT_READER_END_OF_STREAM;
-    return n; /* 0: nothing yet; this connection's thread calls again */
+    }
+    if (n == 0) { /* nothing to send: park the connection until sse_push wakes it */
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 static void sse_free(void *cls)
@@ -145,7 +151,6 @@ static void sse_free(void *cls)
         free(c);
     }
     pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->ready);
     free(s);
 }
 
@@ -155,7 +160,7 @@ static void close_streams(sf_server *srv)
     for (sse_stream *s = srv->streams; s; s = s->next) {
         pthread_mutex_lock(&s->lock);
         s->closed = true;
-        pthread_cond_signal(&s->ready);
+        wake(s);
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -289,7 +294,6 @@ static sse_stream *sse_new(sf_server *srv)
         return NULL;
     s->server = srv;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->ready, NULL);
     return s;
 }
 
@@ -362,6 +366,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         close_streams(srv);
     }
     if (resp.event_stream) {
+        stream->conn = conn;
         stream->subscriber = resp.subscriber;
         stream->generation = srv->generation;
         stream->next = srv->streams;
@@ -380,7 +385,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     } else {
         if (stream) {
             pthread_mutex_destroy(&stream->lock);
-            pthread_cond_destroy(&stream->ready);
             free(stream);
         }
         ret = resp.status ? queue(conn, &resp) : MHD_NO;
@@ -403,16 +407,21 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-/* With the wall clock, TTLs must expire and delayed deliveries arrive without a request. */
+/* Keeps time moving in the background: with the wall clock, TTLs expire and delayed
+ * deliveries arrive without a request; and every few seconds each event stream gets a comment
+ * line, so a client that went away is noticed (a suspended connection sees no disconnect). */
 static void *tick(void *arg)
 {
     sf_server *srv = arg;
     struct timespec pause = {0, 20 * 1000000L};
-    for (;;) {
+    for (unsigned n = 1;; n++) {
         pthread_mutex_lock(&srv->lock);
         bool stop = srv->stopping;
-        if (!stop)
+        if (!stop && srv->wall_clock)
             sf_run_due(srv->fake);
+        if (!stop && n % 500 == 0) /* every 10 s */
+            for (sse_stream *s = srv->streams; s; s = s->next)
+                sse_push(s, ": keepalive\n\n", 13, false);
         pthread_mutex_unlock(&srv->lock);
         if (stop)
             return NULL;
@@ -439,8 +448,9 @@ sf_server *sf_server_start(const sf_server_config *config)
         return NULL;
     }
     srv->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+        NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
         NULL, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
         MHD_OPTION_END);
@@ -453,8 +463,7 @@ sf_server *sf_server_start(const sf_server_config *config)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : config->port;
-    if (srv->wall_clock)
-        srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
+    srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
     return srv;
 }
 
