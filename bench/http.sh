@@ -35,7 +35,7 @@ LUA
 # wrk prints "Requests/sec: N" and, with --latency, a "99%" line such as "99%    1.23ms".
 run() { # name url [script]
     local name=$1 target=$2 script=${3:-}
-    local args=(-t2 -c"${CONNECTIONS:-32}" -d"${DURATION}s" --latency -H "$auth")
+    local args=(-t2 -c"${CONNECTIONS:-8}" -d"${DURATION}s" --latency -H "$auth")
     [ -n "$script" ] && args+=(-s "$script")
     wrk "${args[@]}" "$target" >"$work/$name.txt"
     local rps p99 non2xx
@@ -52,7 +52,7 @@ run() { # name url [script]
     printf '{"name": "http_%s_non_2xx", "value": %s, "unit": "responses"},\n' "$name" "${non2xx:-0}" >>"$work/json"
 }
 
-echo "syncfake-server on $url, wrk -t2 -c${CONNECTIONS:-32} for ${DURATION}s each (targets: fetch >= 30000 req/s, p99 < 5 ms)"
+echo "syncfake-server on $url, wrk -t2 -c${CONNECTIONS:-8} for ${DURATION}s each (targets: fetch >= 30000 req/s, p99 < 5 ms)"
 run fetch "$url/v1/Services/$service/Streams/$stream"
 run publish "$url/v1/Services/$service/Streams/$stream/Messages" "$work/publish.lua"
 { echo "["; sed '$ s/,$//' "$work/json"; echo "]"; } >"$OUT"
