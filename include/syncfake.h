@@ -259,6 +259,11 @@ SF_API sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
                                    const sf_api_key_params *params, sf_api_key_record *out,
                                    sf_error *err);
 
+/* An API key by SID, secret included (for verifying tokens it signed).
+ * Errors: SF_ERR_INVALID_ARGUMENT, SF_ERR_NOT_FOUND. */
+SF_API sf_status sf_api_key_fetch(sf_fake *fake, const char *key_sid, sf_api_key_record *out,
+                                  sf_error *err);
+
 /* HTTP Basic credentials: user = account SID with its auth token, or API key SID with its
  * secret. On success copies the authenticated account SID into account_sid_out.
  * Errors: SF_ERR_AUTHENTICATE (401/20003), SF_ERR_INVALID_ARGUMENT. */

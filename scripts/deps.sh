@@ -14,6 +14,8 @@ PACKAGES=(
     libjsmn-dev
     uthash-dev
     libmicrohttpd-dev
+    libwslay-dev      # WebSocket framing (Twilsock for the client SDK)
+    nettle-dev        # HMAC-SHA256 (access tokens), SHA-1 and base64 (WebSocket handshake)
     lcov
     valgrind
     clang             # the libFuzzer target (make fuzz)

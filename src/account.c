@@ -162,6 +162,21 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
     return SF_OK;
 }
 
+sf_status sf_api_key_fetch(sf_fake *fake, const char *key_sid, sf_api_key_record *out,
+                           sf_error *err)
+{
+    if (!fake || !key_sid || !out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake, key_sid and out are needed");
+    const sf__api_key *k = sf__find_api_key(fake, key_sid);
+    if (!k)
+        return sf__not_found(err, "/Keys/%.64s", key_sid);
+    memcpy(out->sid, k->sid, SF_SID_SIZE);
+    memcpy(out->account_sid, k->account->sid, SF_SID_SIZE);
+    memcpy(out->secret, k->secret, SF_SECRET_CAP);
+    sf__ok(err);
+    return SF_OK;
+}
+
 sf_status sf_authenticate(sf_fake *fake, const char *user, const char *password,
                           char account_sid_out[SF_SID_SIZE], sf_error *err)
 {

@@ -1,0 +1,37 @@
+/* twilsock_frame.h: Twilsock V3.0 frames, the protocol Twilio's client SDKs speak inside one
+ * WebSocket: "TWILSOCK V3.0 <header length>\r\n<header JSON>\r\n<payload>", where the header's
+ * payload_size gives the payload's length. Parsing is strict and bounded. */
+#ifndef SF_TWILSOCK_FRAME_H
+#define SF_TWILSOCK_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SF_TS_MAX_FRAME (1024 * 1024) /* larger frames are refused */
+#define SF_TS_MAX_HEADER (64 * 1024)
+
+/* The header fields syncfake reads. Absent strings are "" (and has_* false). */
+typedef struct sf_ts_frame {
+    char method[32];          /* "init", "message", "reply", "update", "close", ... */
+    char id[128];             /* request id, echoed in the reply */
+    char payload_type[64];
+    char token[8192];         /* init / update */
+    bool has_http_request;    /* message: the tunnelled HTTP request */
+    char http_method[16];
+    char http_path[2048];     /* as sent, e.g. "/v3/Streams/TO..." or a full http:// URL's path */
+    char http_host[256];
+    const char *payload;      /* points into the parsed buffer; payload_len bytes, not NUL-ended */
+    size_t payload_len;
+} sf_ts_frame;
+
+/* Parses one frame (a whole WebSocket message). false when malformed: bad preamble, header
+ * length or JSON, payload_size not matching the bytes that follow, a field too long. */
+bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out);
+
+/* Builds a frame from a header JSON object text (without payload_size: it is added) and a
+ * payload. Returns a malloc'd buffer (*out_len bytes) or NULL when out of memory. */
+uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
+                     size_t *out_len);
+
+#endif
