@@ -78,6 +78,45 @@ static int split(char *s, char **parts, int max)
     return n;
 }
 
+/* A fake with the options, extra accounts and API keys; NULL (message printed) on error. */
+static sf_fake *make_fake(const sf_options *opts, char **accounts, int naccounts, char **keys,
+                          int nkeys)
+{
+    sf_fake *fake;
+    sf_error err;
+    if (sf_fake_new(opts, &fake, &err) != SF_OK) {
+        fprintf(stderr, "syncfake-server: %s\n", err.message);
+        return NULL;
+    }
+    for (int i = 0; i < naccounts; i++) {
+        char copy[512], *parts[2];
+        memset(&err, 0, sizeof err);
+        snprintf(copy, sizeof copy, "%s", accounts[i]);
+        if (split(copy, parts, 2) != 2 ||
+            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
+                SF_OK) {
+            fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            sf_fake_free(fake);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < nkeys; i++) {
+        char copy[512], *parts[3];
+        memset(&err, 0, sizeof err);
+        snprintf(copy, sizeof copy, "%s", keys[i]);
+        if (split(copy, parts, 3) != 3 ||
+            sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
+                              &err) != SF_OK) {
+            fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            sf_fake_free(fake);
+            return NULL;
+        }
+    }
+    return fake;
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *base_url = NULL, *account_sid = NULL, *auth_token = NULL;
@@ -145,7 +184,6 @@ int main(int argc, char **argv)
     opts.limits = limits;
 
     sf_fake *fake = NULL;
-    sf_error err;
     sf_server *srv = NULL;
     char url[600];
     for (int attempt = 0; attempt < 2 && !srv; attempt++) {
@@ -155,10 +193,10 @@ int main(int argc, char **argv)
             snprintf(url, sizeof url, "http://%s:%llu", host, port);
             opts.base_url = url;
         }
-        if (sf_fake_new(&opts, &fake, &err) != SF_OK) {
-            fprintf(stderr, "syncfake-server: %s\n", err.message);
+        /* the whole fake is built before the server (and its threads) can touch it */
+        fake = make_fake(&opts, accounts, naccounts, keys, nkeys);
+        if (!fake)
             return 2;
-        }
         sf_server_config cfg = {host, (uint16_t)port, fake, wall};
         srv = sf_server_start(&cfg);
         if (!srv) {
@@ -174,32 +212,6 @@ int main(int argc, char **argv)
     }
     if (!srv)
         return 1;
-
-    for (int i = 0; i < naccounts; i++) {
-        char *parts[2];
-        if (split(accounts[i], parts, 2) != 2 ||
-            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
-                SF_OK) {
-            fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
-                    err.message[0] ? err.message : "malformed");
-            sf_server_stop(srv);
-            sf_fake_free(fake);
-            return 2;
-        }
-    }
-    for (int i = 0; i < nkeys; i++) {
-        char *parts[3];
-        memset(&err, 0, sizeof err);
-        if (split(keys[i], parts, 3) != 3 ||
-            sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
-                              &err) != SF_OK) {
-            fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
-                    err.message[0] ? err.message : "malformed");
-            sf_server_stop(srv);
-            sf_fake_free(fake);
-            return 2;
-        }
-    }
 
     printf("syncfake-server listening on http://%s:%u\n", host, (unsigned)sf_server_port(srv));
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",

@@ -191,6 +191,10 @@ SF_API void sf_fake_free(sf_fake *fake);
  * memory. Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or called inside a callback). */
 SF_API sf_status sf_fake_reset(sf_fake *fake, sf_error *err);
 
+/* Starts at 0 and grows by one at every sf_fake_reset: subscriber ids of an older generation
+ * mean nothing any more. */
+SF_API uint64_t sf_fake_generation(const sf_fake *fake);
+
 /* The options in force (strings owned by the fake, valid until sf_fake_free). */
 SF_API const sf_options *sf_fake_options(const sf_fake *fake);
 

@@ -252,6 +252,7 @@ sf_status sf_fake_reset(sf_fake *fake, sf_error *err)
      * fail; the counters go back to where a new fake has them. */
     tear_down(fake, true);
     reset_counters(fake);
+    fake->generation++;
     fake->next_seq = fake->fresh_next_seq;
     memcpy(fake->sid_counter, fake->fresh_sid_counter, sizeof fake->sid_counter);
     sf__ok(err);
@@ -259,6 +260,8 @@ sf_status sf_fake_reset(sf_fake *fake, sf_error *err)
 }
 
 const sf_options *sf_fake_options(const sf_fake *fake) { return fake ? &fake->opts : NULL; }
+
+uint64_t sf_fake_generation(const sf_fake *fake) { return fake ? fake->generation : 0; }
 
 const char *sf_fake_account_sid(const sf_fake *fake)
 {

@@ -200,6 +200,7 @@ struct sf_fake {
     sf_ms now;               /* latest time seen; never goes backwards */
     uint64_t next_seq;       /* creation order of accounts, services, streams */
     uint64_t sid_counter[SF__SID_KIND_COUNT];
+    uint64_t generation;     /* sf_fake_reset calls so far */
     uint64_t fresh_next_seq; /* next_seq and sid_counter right after sf_fake_new: */
     uint64_t fresh_sid_counter[SF__SID_KIND_COUNT]; /* what sf_fake_reset restores */
 
