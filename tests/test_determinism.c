@@ -808,9 +808,24 @@ static void the_fake_allocates_only_through_the_given_allocator(void **state)
     assert_int_equal(counts.failures, 0);
 }
 
+/* Each reset starts a new generation, so ids of an older one can be told apart. */
+static void test_reset_counts_generations(void **state)
+{
+    (void)state;
+    sf_fake *fake;
+    assert_int_equal(sf_fake_new(NULL, &fake, NULL), SF_OK);
+    assert_int_equal(sf_fake_generation(fake), 0);
+    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_int_equal(sf_fake_generation(fake), 2);
+    assert_int_equal(sf_fake_generation(NULL), 0);
+    sf_fake_free(fake);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reset_counts_generations),
         cmocka_unit_test(same_seed_and_calls_give_byte_identical_answers),
         cmocka_unit_test(records_are_fully_initialised_so_memcmp_is_meaningful),
         cmocka_unit_test(another_seed_gives_other_sids_of_every_kind),
