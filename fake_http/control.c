@@ -2,6 +2,7 @@
  * journal, fault rules, injected errors, subscriber scripting and server-sent events. Same
  * credentials as the API; form-encoded requests, JSON responses, Twilio-style errors. */
 #include "dispatch.h"
+#include "jwt.h"
 #include "render.h"
 
 #include <inttypes.h>
@@ -293,6 +294,43 @@ static int subscriber_route(sf_http_ctx *c)
     return sf_http_json(c, 200);
 }
 
+/* ---- access tokens for client SDKs ---- */
+
+/* POST /_syncfake/tokens Identity, ServiceSid, Ttl: a token as the helper libraries mint
+ * them, signed with a new API key of the calling account, on the fake's clock. */
+static int tokens_route(sf_http_ctx *c)
+{
+    if (!sf_http_is(c, "POST"))
+        return sf_http_method_not_allowed(c, "POST");
+    const char *identity = param(c, "Identity");
+    const char *service = param(c, "ServiceSid");
+    int64_t ttl = 3600;
+    if (!identity || !*identity || strlen(identity) > 256)
+        return bad_param(c, "Identity is required (at most 256 characters)");
+    if (!service || !sf_sid_is(service, "IS"))
+        return bad_param(c, "ServiceSid must be a service SID");
+    if (!int_or_absent(c, "Ttl", &ttl) || ttl < 1 || ttl > 86400)
+        return bad_param(c, "Ttl is 1..86400 seconds");
+    sf_error err;
+    sf_api_key_record key;
+    if (sf_api_key_create(c->fake, c->account_sid, NULL, &key, &err) != SF_OK)
+        return sf_http_fail(c, &err);
+    int64_t iat = sf_clock_now(c->fake) / 1000;
+    char token[4096];
+    if (!sf_jwt_mint(key.sid, key.secret, c->account_sid, identity, service, iat, iat + ttl,
+                     token, sizeof token))
+        return bad_param(c, "Identity too long for a token");
+    char expires[21];
+    sf_format_iso8601((iat + ttl) * 1000, expires);
+    sf_http_buf_printf(&c->body, "{\"token\": \"%s\", \"identity\": ", token);
+    sf_http_buf_json_string(&c->body, identity);
+    sf_http_buf_printf(&c->body,
+                       ", \"service_sid\": \"%s\", \"api_key_sid\": \"%s\", "
+                       "\"date_expires\": \"%s\"}",
+                       service, key.sid, expires);
+    return sf_http_json(c, 201);
+}
+
 /* ---- server-sent events: this connection becomes a subscriber ---- */
 
 static int events_route(sf_http_ctx *c)
@@ -382,6 +420,8 @@ int sf_http_control(sf_http_ctx *c)
         return faults_route(c);
     if (n == 2 && strcmp(s[1], "errors") == 0)
         return errors_route(c);
+    if (n == 2 && strcmp(s[1], "tokens") == 0)
+        return tokens_route(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&

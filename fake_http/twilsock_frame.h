@@ -10,6 +10,7 @@
 
 #define SF_TS_MAX_FRAME (1024 * 1024) /* larger frames are refused */
 #define SF_TS_MAX_HEADER (64 * 1024)
+#define SF_TS_MAX_HEADER_TOKENS 4096 /* jsmn token budget of one header; more is refused */
 
 /* The header fields syncfake reads. Absent strings are "" (and has_* false). */
 typedef struct sf_ts_frame {
@@ -26,11 +27,16 @@ typedef struct sf_ts_frame {
 } sf_ts_frame;
 
 /* Parses one frame (a whole WebSocket message). false when malformed: bad preamble, header
- * length or JSON, payload_size not matching the bytes that follow, a field too long. */
+ * length (decimal, no leading zero, <= SF_TS_MAX_HEADER) or JSON (one strict JSON object),
+ * payload_size (an integer >= 0; absent means 0) not matching the bytes after the "\r\n" that
+ * follows the header (with payload_size 0 that "\r\n" may be absent; the JS client sends it),
+ * a field too long, of the wrong type or given twice. On false *out is zeroed. */
 bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out);
 
-/* Builds a frame from a header JSON object text (without payload_size: it is added) and a
- * payload. Returns a malloc'd buffer (*out_len bytes) or NULL when out of memory. */
+/* Builds a frame from a header JSON object text (without payload_size: it is added as the
+ * last member) and a payload; the "\r\n" after the header is always written. Returns a
+ * malloc'd buffer (*out_len bytes) or NULL when out of memory or when header_json does not
+ * end with "}" (the text is not otherwise checked). */
 uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
                      size_t *out_len);
 

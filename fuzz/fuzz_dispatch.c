@@ -3,12 +3,16 @@
  * Input is a request in the golden-case format (tests/http_cases/ NN.request files, which are
  * the seed corpus): "METHOD TARGET\n", header lines "Name: value\n", a blank line, the body.
  * The same bytes also go through the strict JSON checker, the form decoder and the Basic
- * credentials decoder. Anything goes: the target checks that nothing crashes, leaks or reads
+ * credentials decoder, the Twilsock frame parser and the access-token verifier (with a lookup
+ * that knows one key). Anything goes: the target checks that nothing crashes, leaks or reads
  * out of bounds, and that every answer is a well-formed status with a body. */
 #include "codec.h"
+#include "jwt.h"
 #include "syncfake_http.h"
+#include "twilsock_frame.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +71,19 @@ static void parse(char *text, size_t len, sf_http_request *req, sf_http_header *
     req->body_len = (size_t)(end - p);
 }
 
+static bool one_key(void *user, const char *key_sid, char *secret, size_t secret_cap,
+                    char *account_sid, size_t account_cap)
+{
+    (void)user;
+    if (strcmp(key_sid, "SK00000000000000000000000000000002") != 0)
+        return false;
+    snprintf(secret, secret_cap, "%s", "fuzz-secret");
+    snprintf(account_sid, account_cap, "%s", "AC00000000000000000000000000000001");
+    return true;
+}
+
+static sf_ts_frame ts_frame; /* 10 KB: not on the stack */
+
 static void other_decoders(const uint8_t *data, size_t size)
 {
     char *out = malloc(size + 1);
@@ -87,7 +104,15 @@ static void other_decoders(const uint8_t *data, size_t size)
     sf_http_basic_credentials(header, user, password, sizeof user);
     int64_t v;
     sf_http_parse_int(header, &v);
+    sf_jwt_claims claims;
+    sf_jwt_result r = sf_jwt_verify(header, one_key, NULL, 1000, &claims);
+    if (r < SF_JWT_OK || r > SF_JWT_NOT_YET_VALID)
+        abort();
     free(header);
+    if (sf_ts_parse(data, size, &ts_frame) &&
+        (ts_frame.payload_len > size || ts_frame.payload + ts_frame.payload_len !=
+                                            (const char *)data + size))
+        abort(); /* the payload is the end of the frame */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,7 +12,7 @@ SOURCES=$(ls src/*.c fake_http/*.c | grep -v server_main.c)
 # shellcheck disable=SC2086
 clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -Iinclude -Isrc -Ifake_http $SOURCES fuzz/fuzz_dispatch.c \
-    -o "$OUT/fuzz_dispatch"
+    -lnettle -o "$OUT/fuzz_dispatch"
 # seed corpus: every request of the golden cases
 if [ -d tests/http_cases ]; then
     find tests/http_cases -name '*.request' -exec cp {} "$OUT/corpus/" \; 2>/dev/null || true

@@ -1,0 +1,216 @@
+/* json_field.c: see json_field.h. */
+#include "json_field.h"
+
+#include "syncfake.h"
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens)
+{
+    doc->text = text;
+    doc->tokens = NULL;
+    doc->ntok = 0;
+    if (!text || len < 2 || len > SF_DATA_CAP || max_tokens < 1)
+        return false;
+    /* strict grammar, UTF-8 and control characters: the core's checker */
+    char *compact = malloc(len + 1);
+    if (!compact)
+        return false;
+    size_t compact_len;
+    sf_status st = sf_json_compact_object(text, len, compact, len + 1, &compact_len);
+    free(compact);
+    if (st != SF_OK)
+        return false;
+    size_t cap = len / 2 + 2; /* every token takes two bytes of text, the last maybe one */
+    if (cap > max_tokens)
+        cap = max_tokens;
+    jsmntok_t *tok = malloc(cap * sizeof *tok);
+    if (!tok)
+        return false;
+    jsmn_parser parser;
+    jsmn_init(&parser);
+    int n = jsmn_parse(&parser, text, len, tok, (unsigned)cap);
+    if (n < 1 || tok[0].type != JSMN_OBJECT) {
+        free(tok);
+        return false;
+    }
+    doc->tokens = tok;
+    doc->ntok = n;
+    return true;
+}
+
+void sf_jf_free(sf_jf_doc *doc)
+{
+    free(doc->tokens);
+    doc->tokens = NULL;
+    doc->ntok = 0;
+}
+
+/* The index just past token i's subtree. */
+static int skip(const jsmntok_t *tok, int ntok, int i)
+{
+    int end = tok[i].end;
+    int j = i + 1;
+    while (j < ntok && tok[j].start < end)
+        j++;
+    return j;
+}
+
+int sf_jf_member(const sf_jf_doc *doc, int obj, const char *key)
+{
+    const jsmntok_t *tok = doc->tokens;
+    if (obj < 0 || obj >= doc->ntok || tok[obj].type != JSMN_OBJECT)
+        return SF_JF_ABSENT;
+    int found = SF_JF_ABSENT;
+    int i = obj + 1;
+    for (int m = 0; m < tok[obj].size && i + 1 < doc->ntok; m++) {
+        char name[64];
+        if (sf_jf_string(doc, i, name, sizeof name) && strcmp(name, key) == 0) {
+            if (found != SF_JF_ABSENT)
+                return SF_JF_DUPLICATE;
+            found = i + 1;
+        }
+        i = skip(tok, doc->ntok, i + 1);
+    }
+    return found;
+}
+
+sf_jf_kind sf_jf_kind_of(const sf_jf_doc *doc, int tok_index)
+{
+    const jsmntok_t *tok = doc->tokens;
+    switch (tok[tok_index].type) {
+    case JSMN_OBJECT:
+        return SF_JF_OBJECT;
+    case JSMN_ARRAY:
+        return SF_JF_ARRAY;
+    case JSMN_STRING:
+        return SF_JF_STRING;
+    default:
+        return SF_JF_PRIMITIVE;
+    }
+}
+
+static int hex4(const char *s)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+bool sf_jf_string(const sf_jf_doc *doc, int tok_index, char *out, size_t cap)
+{
+    const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
+    if (t->type != JSMN_STRING || cap == 0)
+        return false;
+    const char *s = doc->text + t->start;
+    size_t len = (size_t)(t->end - t->start), o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned char enc[4];
+        size_t n = 0;
+        if (c != '\\') {
+            enc[n++] = c;
+            i++;
+        } else {
+            if (i + 1 >= len)
+                return false;
+            char e = s[i + 1];
+            i += 2;
+            switch (e) {
+            case '"': enc[n++] = '"'; break;
+            case '\\': enc[n++] = '\\'; break;
+            case '/': enc[n++] = '/'; break;
+            case 'b': enc[n++] = '\b'; break;
+            case 'f': enc[n++] = '\f'; break;
+            case 'n': enc[n++] = '\n'; break;
+            case 'r': enc[n++] = '\r'; break;
+            case 't': enc[n++] = '\t'; break;
+            case 'u': {
+                if (i + 4 > len)
+                    return false;
+                long cp = hex4(s + i);
+                i += 4;
+                if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+                    return false; /* bad hex, escaped NUL, lone low surrogate */
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u')
+                        return false; /* lone high surrogate */
+                    long lo = hex4(s + i + 2);
+                    if (lo < 0xDC00 || lo > 0xDFFF)
+                        return false;
+                    i += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                }
+                if (cp < 0x80) {
+                    enc[n++] = (unsigned char)cp;
+                } else if (cp < 0x800) {
+                    enc[n++] = (unsigned char)(0xC0 | (cp >> 6));
+                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+                } else if (cp < 0x10000) {
+                    enc[n++] = (unsigned char)(0xE0 | (cp >> 12));
+                    enc[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+                } else {
+                    enc[n++] = (unsigned char)(0xF0 | (cp >> 18));
+                    enc[n++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+                    enc[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+                }
+                break;
+            }
+            default:
+                return false;
+            }
+        }
+        if (o + n >= cap)
+            return false;
+        memcpy(out + o, enc, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+bool sf_jf_int(const sf_jf_doc *doc, int tok_index, int64_t *v)
+{
+    const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
+    if (t->type != JSMN_PRIMITIVE)
+        return false;
+    const char *s = doc->text + t->start;
+    size_t len = (size_t)(t->end - t->start), i = 0;
+    bool neg = false;
+    if (i < len && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i == len || (s[i] == '0' && i + 1 < len))
+        return false;
+    uint64_t acc = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false; /* fraction, exponent, true/false/null */
+        unsigned d = (unsigned)(s[i] - '0');
+        if (acc > (limit - d) / 10)
+            return false;
+        acc = acc * 10 + d;
+    }
+    *v = neg ? (acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc) : (int64_t)acc;
+    return true;
+}

@@ -1,0 +1,159 @@
+/* twilsock_frame.c: Twilsock V3.0 frames (twilsock_frame.h).
+ *
+ * What the JS client (twilsock 1.0.2, Parser.createPacket) sends: "TWILSOCK V3.0 <n>\r\n",
+ * the header as JSON.stringify writes it with "payload_size" always set (last), then "\r\n"
+ * and the payload, the "\r\n" included also when the payload is empty. The parser accepts the
+ * bare header (no trailing "\r\n") when payload_size is 0, and nothing else: any byte after
+ * the header that is not "\r\n" + exactly payload_size bytes is refused. */
+#include "twilsock_frame.h"
+
+#include "json_field.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PREAMBLE "TWILSOCK V3.0 "
+#define PREAMBLE_LEN (sizeof PREAMBLE - 1)
+
+/* Copies string member `key` of object `obj` into out; absent is fine (out stays ""), any
+ * other type, a duplicate key or an oversize value is not. */
+static bool get_string(const sf_jf_doc *doc, int obj, const char *key, char *out, size_t cap,
+                       bool *present)
+{
+    int v = sf_jf_member(doc, obj, key);
+    if (present)
+        *present = v >= 0;
+    if (v == SF_JF_ABSENT)
+        return true;
+    if (v < 0)
+        return false;
+    return sf_jf_string(doc, v, out, cap);
+}
+
+static bool read_header(const char *text, size_t len, sf_ts_frame *out, int64_t *payload_size)
+{
+    sf_jf_doc doc;
+    if (!sf_jf_parse_object(&doc, text, len, SF_TS_MAX_HEADER_TOKENS))
+        return false;
+    bool ok = get_string(&doc, 0, "method", out->method, sizeof out->method, NULL) &&
+              get_string(&doc, 0, "id", out->id, sizeof out->id, NULL) &&
+              get_string(&doc, 0, "payload_type", out->payload_type, sizeof out->payload_type,
+                         NULL) &&
+              get_string(&doc, 0, "token", out->token, sizeof out->token, NULL);
+    *payload_size = 0;
+    if (ok) {
+        int v = sf_jf_member(&doc, 0, "payload_size");
+        if (v == SF_JF_DUPLICATE)
+            ok = false;
+        else if (v >= 0)
+            ok = sf_jf_int(&doc, v, payload_size) && *payload_size >= 0;
+    }
+    if (ok) {
+        int req = sf_jf_member(&doc, 0, "http_request");
+        if (req == SF_JF_DUPLICATE) {
+            ok = false;
+        } else if (req >= 0) {
+            out->has_http_request = true;
+            ok = sf_jf_kind_of(&doc, req) == SF_JF_OBJECT &&
+                 get_string(&doc, req, "method", out->http_method, sizeof out->http_method,
+                            NULL) &&
+                 get_string(&doc, req, "path", out->http_path, sizeof out->http_path, NULL) &&
+                 get_string(&doc, req, "host", out->http_host, sizeof out->http_host, NULL);
+        }
+    }
+    sf_jf_free(&doc);
+    return ok;
+}
+
+bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out)
+{
+    if (!out)
+        return false;
+    memset(out, 0, sizeof *out);
+    if (!data || len > SF_TS_MAX_FRAME || len < PREAMBLE_LEN ||
+        memcmp(data, PREAMBLE, PREAMBLE_LEN) != 0)
+        return false;
+    size_t p = PREAMBLE_LEN, header_len = 0;
+    if (p >= len || data[p] < '1' || data[p] > '9')
+        return false; /* no digits, or a leading zero (a header is never empty) */
+    while (p < len && data[p] >= '0' && data[p] <= '9') {
+        header_len = header_len * 10 + (size_t)(data[p] - '0');
+        if (header_len > SF_TS_MAX_HEADER)
+            return false;
+        p++;
+    }
+    if (len - p < 2 || data[p] != '\r' || data[p + 1] != '\n')
+        return false;
+    p += 2;
+    if (len - p < header_len)
+        return false;
+    const char *header = (const char *)data + p;
+    p += header_len;
+    size_t rest = len - p;
+    if (rest > 0) {
+        if (rest < 2 || data[p] != '\r' || data[p + 1] != '\n')
+            return false;
+        p += 2;
+        rest -= 2;
+    }
+    int64_t payload_size;
+    if (!read_header(header, header_len, out, &payload_size) || (uint64_t)payload_size != rest) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    out->payload = (const char *)data + p;
+    out->payload_len = rest;
+    return true;
+}
+
+uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
+                     size_t *out_len)
+{
+    if (!header_json || !out_len || (!payload && payload_len > 0))
+        return NULL;
+    size_t hlen = strlen(header_json);
+    size_t close = hlen;
+    while (close > 0 && strchr(" \t\r\n", header_json[close - 1]))
+        close--;
+    if (close == 0 || header_json[close - 1] != '}')
+        return NULL;
+    close--; /* index of the closing brace */
+    size_t before = close;
+    while (before > 0 && strchr(" \t\r\n", header_json[before - 1]))
+        before--;
+    if (before == 0)
+        return NULL;
+    bool empty = header_json[before - 1] == '{';
+    char member[48];
+    int mlen = snprintf(member, sizeof member, "%s\"payload_size\":%zu", empty ? "" : ",",
+                        payload_len);
+    if (mlen < 0 || (size_t)mlen >= sizeof member)
+        return NULL;
+    size_t new_hlen = hlen + (size_t)mlen;
+    char preamble[48];
+    int plen = snprintf(preamble, sizeof preamble, PREAMBLE "%zu\r\n", new_hlen);
+    if (plen < 0 || (size_t)plen >= sizeof preamble)
+        return NULL;
+    if (payload_len > SIZE_MAX - (size_t)plen - new_hlen - 2)
+        return NULL;
+    size_t total = (size_t)plen + new_hlen + 2 + payload_len;
+    uint8_t *buf = malloc(total ? total : 1);
+    if (!buf)
+        return NULL;
+    uint8_t *w = buf;
+    memcpy(w, preamble, (size_t)plen);
+    w += plen;
+    memcpy(w, header_json, before); /* up to the last member, trailing whitespace dropped */
+    w += before;
+    memcpy(w, member, (size_t)mlen);
+    w += mlen;
+    memcpy(w, header_json + before, hlen - before); /* the whitespace, "}" and what follows */
+    w += hlen - before;
+    memcpy(w, "\r\n", 2);
+    w += 2;
+    if (payload_len)
+        memcpy(w, payload, payload_len);
+    *out_len = total;
+    return buf;
+}
