@@ -1,5 +1,6 @@
 /* main.c: syncfake-server's command line. See --help. */
 #include "server.h"
+#include "twilsock_session.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -77,6 +78,9 @@ static int split(char *s, char **parts, int max)
         }
     return n;
 }
+
+static void lock_server(void *srv) { sf_server_lock(srv); }
+static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
 /* A fake with the options, extra accounts and API keys; NULL (message printed) on error. */
 static sf_fake *make_fake(const sf_options *opts, char **accounts, int naccounts, char **keys,
@@ -186,6 +190,9 @@ int main(int argc, char **argv)
     sf_fake *fake = NULL;
     sf_server *srv = NULL;
     char url[600];
+    sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
+    if (!twilsock)
+        return 1;
     for (int attempt = 0; attempt < 2 && !srv; attempt++) {
         /* first pass binds (to learn the port when it is 0), second makes the real fake */
         opts.base_url = base_url;
@@ -195,12 +202,19 @@ int main(int argc, char **argv)
         }
         /* the whole fake is built before the server (and its threads) can touch it */
         fake = make_fake(&opts, accounts, naccounts, keys, nkeys);
-        if (!fake)
+        if (!fake) {
+            sf_ts_manager_free(twilsock);
             return 2;
-        sf_server_config cfg = {host, (uint16_t)port, fake, wall};
+        }
+        sf_server_config cfg = {.host = host,
+                                .port = (uint16_t)port,
+                                .fake = fake,
+                                .wall_clock = wall,
+                                .ws = sf_ts_handler(twilsock)};
         srv = sf_server_start(&cfg);
         if (!srv) {
             sf_fake_free(fake);
+            sf_ts_manager_free(twilsock);
             return 1;
         }
         if (!base_url && port == 0) {
@@ -210,8 +224,17 @@ int main(int argc, char **argv)
             srv = NULL;
         }
     }
-    if (!srv)
+    sf_ts_host host_of_sessions = {.lock = lock_server,
+                                   .unlock = unlock_server,
+                                   .ctx = srv,
+                                   .fake = fake,
+                                   .base_url = sf_fake_options(fake)->base_url};
+    if (!sf_ts_manager_start(twilsock, &host_of_sessions)) {
+        sf_server_stop(srv);
+        sf_ts_manager_free(twilsock);
+        sf_fake_free(fake);
         return 1;
+    }
 
     printf("syncfake-server listening on http://%s:%u\n", host, (unsigned)sf_server_port(srv));
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
@@ -221,7 +244,8 @@ int main(int argc, char **argv)
 
     int sig;
     sigwait(&stop_signals, &sig);
-    sf_server_stop(srv);
+    sf_server_stop(srv); /* closes every WebSocket session first */
+    sf_ts_manager_free(twilsock);
     sf_fake_free(fake);
     return 0;
 }

@@ -615,7 +615,7 @@ static int env_setup(void **state)
     if (!e)
         return -1;
     e->fake = new_fake();
-    sf_server_config cfg = {"127.0.0.1", 0, e->fake, false};
+    sf_server_config cfg = {.host = "127.0.0.1", .port = 0, .fake = e->fake};
     e->srv = sf_server_start(&cfg);
     if (!e->srv) {
         sf_fake_free(e->fake);

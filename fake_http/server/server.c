@@ -4,6 +4,7 @@
  * own queue, guarded by its own mutex; when the queue is empty the connection is suspended
  * (it costs no thread and no polling) and the next event resumes it. */
 #include "server.h"
+#include "websocket_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 typedef struct sse_chunk {
@@ -45,6 +47,8 @@ struct sf_server {
     pthread_t ticker;
     bool ticker_started;
     uint16_t port;
+    sf_ws_hub *ws;            /* NULL: no WebSocket endpoint */
+    char *ws_path;
 };
 
 /* A request being received: libmicrohttpd hands the body over in pieces. */
@@ -297,6 +301,55 @@ static sse_stream *sse_new(sf_server *srv)
     return s;
 }
 
+/* ---- WebSocket upgrade ---- */
+
+/* Whether the comma-separated header value lists `token` (case-insensitive). */
+static bool has_token(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = value; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        if ((size_t)(last - p) == n && strncasecmp(p, token, n) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+/* A request to the WebSocket path: 101 and the upgrade, or 400. Not authenticated: the
+ * Twilsock layer checks the token in its first message. */
+static enum MHD_Result upgrade(sf_server *srv, struct MHD_Connection *conn, const char *method)
+{
+    const char *up = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Upgrade");
+    const char *connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Connection");
+    const char *version =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+    char accept[SF_WS_ACCEPT_LEN + 1];
+    if (strcmp(method, "GET") != 0 || !up || strcasecmp(up, "websocket") != 0 ||
+        !has_token(connection, "upgrade") || !version || strcmp(version, "13") != 0 ||
+        !sf_ws_accept_key(key, accept))
+        return queue_simple(srv, conn, 400,
+                            "{\"code\": 20001, \"message\": \"Invalid WebSocket handshake\", "
+                            "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                            "\"status\": 400}");
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(sf_ws_upgraded, srv->ws);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Upgrade", "websocket"); /* MHD adds Connection: Upgrade */
+    MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -336,6 +389,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                             "{\"code\": 54006, \"message\": \"Request entity too large\", "
                             "\"more_info\": \"https://www.twilio.com/docs/errors/54006\", "
                             "\"status\": 413}");
+    if (srv->ws && strcmp(url, srv->ws_path) == 0)
+        return upgrade(srv, conn, method);
 
     header_list headers = {.count = 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
@@ -436,6 +491,16 @@ sf_server *sf_server_start(const sf_server_config *config)
         return NULL;
     srv->fake = config->fake;
     srv->wall_clock = config->wall_clock;
+    if (config->ws) {
+        srv->ws = sf_ws_hub_new(config->ws);
+        srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");
+        if (!srv->ws || !srv->ws_path) {
+            sf_ws_hub_free(srv->ws);
+            free(srv->ws_path);
+            free(srv);
+            return NULL;
+        }
+    }
     pthread_mutex_init(&srv->lock, NULL);
 
     struct sockaddr_in addr;
@@ -444,11 +509,15 @@ sf_server *sf_server_start(const sf_server_config *config)
     addr.sin_port = htons(config->port);
     if (inet_pton(AF_INET, config->host, &addr.sin_addr) != 1) {
         fprintf(stderr, "syncfake-server: --host must be an IPv4 address: %s\n", config->host);
+        sf_ws_hub_free(srv->ws);
+        free(srv->ws_path);
+        pthread_mutex_destroy(&srv->lock);
         free(srv);
         return NULL;
     }
     srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+            MHD_USE_ERROR_LOG, 0, NULL,
         NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
@@ -457,6 +526,8 @@ sf_server *sf_server_start(const sf_server_config *config)
     if (!srv->daemon) {
         fprintf(stderr, "syncfake-server: cannot listen on %s:%u\n", config->host,
                 (unsigned)config->port);
+        sf_ws_hub_free(srv->ws);
+        free(srv->ws_path);
         pthread_mutex_destroy(&srv->lock);
         free(srv);
         return NULL;
@@ -469,6 +540,10 @@ sf_server *sf_server_start(const sf_server_config *config)
 
 uint16_t sf_server_port(const sf_server *server) { return server->port; }
 
+void sf_server_lock(sf_server *server) { pthread_mutex_lock(&server->lock); }
+
+void sf_server_unlock(sf_server *server) { pthread_mutex_unlock(&server->lock); }
+
 void sf_server_stop(sf_server *srv)
 {
     if (!srv)
@@ -479,7 +554,11 @@ void sf_server_stop(sf_server *srv)
     pthread_mutex_unlock(&srv->lock);
     if (srv->ticker_started)
         pthread_join(srv->ticker, NULL);
+    /* libmicrohttpd wants every upgraded socket given back before it stops */
+    sf_ws_hub_stop(srv->ws);
     MHD_stop_daemon(srv->daemon);
+    sf_ws_hub_free(srv->ws);
+    free(srv->ws_path);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

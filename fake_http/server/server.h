@@ -6,6 +6,7 @@
 #define SF_SERVER_H
 
 #include "syncfake_http.h"
+#include "websocket.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,13 +18,20 @@ typedef struct sf_server_config {
     uint16_t port;         /* 0: any free port */
     sf_fake *fake;         /* used only under the server's lock */
     bool wall_clock;       /* run due events every few ms in the background */
+    const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
+    const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
 } sf_server_config;
 
 /* Starts listening. NULL on failure (message on stderr). */
 sf_server *sf_server_start(const sf_server_config *config);
+/* The lock that guards the fake: hold it for any use of the fake while the server runs. */
+void sf_server_lock(sf_server *server);
+void sf_server_unlock(sf_server *server);
 /* The port actually bound. */
 uint16_t sf_server_port(const sf_server *server);
-/* Stops accepting, ends every event stream, waits for connections, frees the server. */
+/* Stops accepting, ends every event stream, sends close 1001 on every WebSocket and waits
+ * for their closed() callbacks and threads, waits for connections, frees the server. Must not
+ * be called with anything held that a WebSocket handler's closed() takes. */
 void sf_server_stop(sf_server *server);
 
 #endif

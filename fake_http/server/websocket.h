@@ -1,7 +1,19 @@
 /* websocket.h: WebSocket connections on the server's port (RFC 6455, via libmicrohttpd's
  * connection upgrade and wslay's framing). Binary messages only go out; pings are answered;
  * every upgraded socket is closed exactly once. A handler turns messages into a protocol
- * (Twilsock: twilsock_session.c). */
+ * (Twilsock: twilsock_session.c).
+ *
+ * Threads: each connection has its own thread; open(), message() and closed() run on it, with
+ * no lock of this module held (they may take the server lock and call sf_ws_send/sf_ws_close).
+ *
+ * Lifetime of an sf_ws_conn (not reference-counted): it is valid from open() until closed()
+ * returns, and freed right after. sf_ws_send/sf_ws_close may be called from any thread during
+ * that whole time, including while closed() runs (they then return false / do nothing: sends
+ * start failing before closed() is called). After closed() returns, nobody may use the
+ * pointer: the session layer must make sure of it, e.g. by removing the session from what
+ * other threads reach under the same lock (the server lock) inside closed(), and by calling
+ * sf_ws_send only under that lock. When open() returns NULL, closed() is never called and
+ * conn is invalid as soon as open() returns. */
 #ifndef SF_WEBSOCKET_H
 #define SF_WEBSOCKET_H
 
@@ -16,14 +28,17 @@ typedef struct sf_ws_handler {
     void *(*open)(void *ctx, sf_ws_conn *conn);
     /* A complete binary or text message arrived (called on the connection's own thread). */
     void (*message)(void *session, const uint8_t *data, size_t len);
-    /* The connection is gone; called exactly once, after which conn must not be used. */
+    /* The connection is gone (peer close, error, sf_ws_close, server stop); called exactly
+     * once per session open() returned, after which conn must not be used. */
     void (*closed)(void *session);
     void *ctx;
 } sf_ws_handler;
 
-/* Queues a binary message. Thread-safe; false when the connection is closing. */
+/* Queues a binary message (the data is copied). Thread-safe; false when the connection is
+ * closing (after sf_ws_close, a server stop, or once it ended) or out of memory. */
 bool sf_ws_send(sf_ws_conn *conn, const uint8_t *data, size_t len);
-/* Sends a close frame with `code` after what is queued, then closes. Thread-safe. */
+/* Sends a close frame with `code` after what is queued, then closes (waiting at most 2 s for
+ * the peer's close). Thread-safe; later calls and sends are ignored / fail. */
 void sf_ws_close(sf_ws_conn *conn, uint16_t code);
 
 #endif

@@ -1,0 +1,743 @@
+/* twilsock_session.c: see twilsock_session.h.
+ *
+ * Locking: every access to the fake and to session state happens under the host's lock (the
+ * server's one mutex). Frames are handled on the connection's thread with the lock held; core
+ * events arrive in callbacks that already run under it. A session is unsubscribed, unlinked
+ * and freed under the lock in `closed`, so no callback can meet a freed session. */
+#include "twilsock_session.h"
+
+#include "buf.h"
+#include "codec.h"
+#include "jwt.h"
+#include "twilsock_frame.h"
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SUBSCRIPTIONS 1024
+#define MAX_PAYLOAD_TOKENS 4096
+
+typedef struct ts_subscription {
+    char stream_sid[SF_SID_SIZE];
+    sf_subscriber_id id;
+} ts_subscription;
+
+typedef struct ts_session {
+    sf_ts_manager *mgr;
+    sf_ws_conn *conn;
+    uint64_t client_id;       /* marks this connection's own publishes (not echoed back) */
+    bool authed, warned, expired;
+    char account_sid[SF_SID_SIZE];
+    char service_sid[SF_SID_SIZE];
+    char identity[257];
+    int64_t exp_ms;
+    uint64_t generation;      /* the fake's reset generation of its subscriptions */
+    ts_subscription *subs;
+    size_t sub_count, sub_cap;
+    struct ts_session *prev, *next;
+} ts_session;
+
+struct sf_ts_manager {
+    sf_ts_host host;
+    char base_url[SF_BASE_URL_CAP];
+    sf_ws_handler handler;
+    ts_session *sessions;
+    uint64_t next_client_id;
+    uint64_t next_notification;
+    pthread_t ticker;
+    bool ticker_started, stopping;
+    atomic_bool started; /* host set: connections before that are refused */
+};
+
+/* ---- sending ---- */
+
+static void send_frame(ts_session *s, const char *header, const char *payload, size_t len)
+{
+    size_t n;
+    uint8_t *frame = sf_ts_build(header, payload, len, &n);
+    if (frame) {
+        sf_ws_send(s->conn, frame, n);
+        free(frame);
+    }
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+/* The answer to a tunnelled request: transport 200, the Sync answer in http_status. */
+static void reply_http(ts_session *s, const char *id, int status, const sf_http_buf *body)
+{
+    sf_http_buf h;
+    sf_http_buf_init(&h);
+    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
+    sf_http_buf_json_string(&h, id);
+    sf_http_buf_printf(&h,
+                       ",\"payload_type\":\"application/json\",\"status\":{\"code\":200,"
+                       "\"status\":\"OK\"},\"http_status\":{\"code\":%d,\"status\":\"%s\"}}",
+                       status, reason_of(status));
+    if (!h.failed && !body->failed)
+        send_frame(s, h.data, body->data ? body->data : "", body->len);
+    sf_http_buf_free(&h);
+}
+
+static void reply_error(ts_session *s, const char *id, const sf_error *err)
+{
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    sf_http_buf_printf(&b, "{\"status\":%d,\"code\":%d,\"message\":", err->http_status,
+                       err->code);
+    sf_http_buf_json_string(&b, err->message);
+    sf_http_buf_str(&b, "}");
+    reply_http(s, id, err->http_status, &b);
+    sf_http_buf_free(&b);
+}
+
+static void reply_status(ts_session *s, const char *id, int code, int error_code,
+                         const char *description)
+{
+    sf_http_buf h;
+    sf_http_buf_init(&h);
+    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
+    sf_http_buf_json_string(&h, id);
+    sf_http_buf_printf(&h, ",\"status\":{\"code\":%d,\"status\":\"%s\"", code, reason_of(code));
+    if (error_code)
+        sf_http_buf_printf(&h, ",\"errorCode\":%d,\"description\":\"%s\"", error_code,
+                           description);
+    sf_http_buf_str(&h, "}}");
+    if (!h.failed)
+        send_frame(s, h.data, "", 0);
+    sf_http_buf_free(&h);
+}
+
+static void notify(ts_session *s, const sf_http_buf *payload)
+{
+    char header[256];
+    snprintf(header, sizeof header,
+             "{\"method\":\"notification\",\"id\":\"TM%020" PRIu64 "\","
+             "\"message_type\":\"twilio.sync.event\",\"payload_type\":\"application/json\"}",
+             ++s->mgr->next_notification);
+    if (!payload->failed)
+        send_frame(s, header, payload->data, payload->len);
+}
+
+/* ---- tokens ---- */
+
+static bool lookup_key(void *user, const char *key_sid, char *secret, size_t secret_cap,
+                       char *account_sid, size_t account_cap)
+{
+    sf_api_key_record k;
+    if (sf_api_key_fetch(user, key_sid, &k, NULL) != SF_OK)
+        return false;
+    snprintf(secret, secret_cap, "%s", k.secret);
+    snprintf(account_sid, account_cap, "%s", k.account_sid);
+    return true;
+}
+
+/* Checks a token on the fake's clock and, when good, makes it the session's. */
+static sf_jwt_result take_token(ts_session *s, const char *token)
+{
+    sf_fake *fake = s->mgr->host.fake;
+    sf_jwt_claims c;
+    sf_jwt_result r = sf_jwt_verify(token, lookup_key, fake, sf_clock_now(fake) / 1000, &c);
+    if (r != SF_JWT_OK)
+        return r;
+    if (!sf_sid_is(c.service_sid, "IS"))
+        return SF_JWT_MALFORMED; /* a Sync client needs a service grant */
+    snprintf(s->account_sid, sizeof s->account_sid, "%.34s", c.sub);
+    snprintf(s->service_sid, sizeof s->service_sid, "%.34s", c.service_sid);
+    snprintf(s->identity, sizeof s->identity, "%.256s", c.identity);
+    s->exp_ms = c.exp * 1000;
+    s->warned = s->expired = false;
+    s->authed = true;
+    return SF_JWT_OK;
+}
+
+static void refuse_token(ts_session *s, const char *id, sf_jwt_result r)
+{
+    if (r == SF_JWT_EXPIRED)
+        reply_status(s, id, 401, 20104, "Access Token expired or expiration date invalid");
+    else
+        reply_status(s, id, 401, 20101, "Invalid Access Token");
+}
+
+/* ---- JSON payloads ---- */
+
+typedef struct payload {
+    const char *text;
+    size_t len;
+    jsmntok_t tok[MAX_PAYLOAD_TOKENS];
+    int n;
+} payload;
+
+static bool payload_parse(payload *p, const char *text, size_t len)
+{
+    jsmn_parser parser;
+    jsmn_init(&parser);
+    p->text = text;
+    p->len = len;
+    p->n = len ? jsmn_parse(&parser, text, len, p->tok, MAX_PAYLOAD_TOKENS) : 0;
+    return p->n >= 1 && p->tok[0].type == JSMN_OBJECT;
+}
+
+/* Index of the value token after token i (skipping its whole subtree). */
+static int skip(const payload *p, int i)
+{
+    int end = p->tok[i].end;
+    int j = i + 1;
+    while (j < p->n && p->tok[j].start < end)
+        j++;
+    return j;
+}
+
+/* The value of `key` in the object at token `obj`, or -1. */
+static int member(const payload *p, int obj, const char *key)
+{
+    size_t klen = strlen(key);
+    for (int i = obj + 1; i < p->n && p->tok[i].start < p->tok[obj].end;) {
+        const jsmntok_t *k = &p->tok[i];
+        int v = i + 1;
+        if (v >= p->n)
+            return -1;
+        if (k->type == JSMN_STRING && (size_t)(k->end - k->start) == klen &&
+            memcmp(p->text + k->start, key, klen) == 0)
+            return v;
+        i = skip(p, v);
+    }
+    return -1;
+}
+
+/* A string value copied out (no escapes expected in SIDs and names used here). */
+static bool string_value(const payload *p, int v, char *out, size_t cap)
+{
+    if (v < 0 || p->tok[v].type != JSMN_STRING)
+        return false;
+    size_t n = (size_t)(p->tok[v].end - p->tok[v].start);
+    if (n >= cap || memchr(p->text + p->tok[v].start, '\\', n))
+        return false;
+    memcpy(out, p->text + p->tok[v].start, n);
+    out[n] = '\0';
+    return true;
+}
+
+static bool int_value(const payload *p, int v, int64_t *out)
+{
+    char text[32];
+    if (v < 0 || p->tok[v].type != JSMN_PRIMITIVE)
+        return false;
+    size_t n = (size_t)(p->tok[v].end - p->tok[v].start);
+    if (n >= sizeof text)
+        return false;
+    memcpy(text, p->text + p->tok[v].start, n);
+    text[n] = '\0';
+    return sf_http_parse_int(text, out);
+}
+
+/* ---- the Sync client API for streams ---- */
+
+static void descriptor(const ts_session *s, const sf_stream_record *r, sf_http_buf *b)
+{
+    const char *base = s->mgr->base_url;
+    char created[21], updated[21], expires[21];
+    sf_format_iso8601(r->date_created_ms, created);
+    sf_format_iso8601(r->date_updated_ms, updated);
+    sf_format_iso8601(r->date_expires_ms, expires);
+    sf_http_buf_printf(b, "{\"sid\":\"%s\",\"unique_name\":", r->sid);
+    sf_http_buf_json_string_or_null(b, r->has_unique_name ? r->unique_name : NULL);
+    sf_http_buf_printf(b,
+                       ",\"account_sid\":\"%s\",\"service_sid\":\"%s\","
+                       "\"url\":\"%s/v3/Services/%s/Streams/%s\","
+                       "\"links\":{\"messages\":\"%s/v3/Services/%s/Streams/%s/Messages\"},"
+                       "\"date_expires\":",
+                       r->account_sid, r->service_sid, base, r->service_sid, r->sid, base,
+                       r->service_sid, r->sid);
+    if (r->has_date_expires)
+        sf_http_buf_printf(b, "\"%s\"", expires);
+    else
+        sf_http_buf_str(b, "null");
+    sf_http_buf_printf(b, ",\"date_created\":\"%s\",\"date_updated\":\"%s\",\"created_by\":",
+                       created, updated);
+    sf_http_buf_json_string(b, r->created_by);
+    sf_http_buf_str(b, "}");
+}
+
+static void answer_stream(ts_session *s, const char *id, int status, const sf_stream_record *r)
+{
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    descriptor(s, r, &b);
+    reply_http(s, id, status, &b);
+    sf_http_buf_free(&b);
+}
+
+static void bad_request(ts_session *s, const char *id, const char *why)
+{
+    sf_error err = {.status = SF_ERR_INVALID_PARAMETER, .http_status = 400, .code = 20001};
+    snprintf(err.message, sizeof err.message, "Invalid parameter: %s", why);
+    reply_error(s, id, &err);
+}
+
+static void stream_create(ts_session *s, const char *id, const payload *p, bool has_payload)
+{
+    char name[SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1];
+    sf_stream_params sp = {0};
+    if (has_payload) {
+        int v = member(p, 0, "unique_name");
+        if (v >= 0 && p->tok[v].type == JSMN_STRING) {
+            if (!string_value(p, v, name, sizeof name))
+                return bad_request(s, id, "unique_name");
+            sp.unique_name = name;
+        }
+        v = member(p, 0, "ttl");
+        if (v >= 0) {
+            sp.has_ttl = true;
+            if (!int_value(p, v, &sp.ttl))
+                sp.ttl = -1; /* the core answers 54011 */
+        }
+    }
+    sf_stream_record r;
+    sf_error err;
+    if (sf_stream_create(s->mgr->host.fake, s->account_sid, s->service_sid, &sp, &r, &err) !=
+        SF_OK)
+        return reply_error(s, id, &err);
+    answer_stream(s, id, 201, &r);
+}
+
+static void publish(ts_session *s, const char *id, const char *stream, const payload *p,
+                    bool has_payload)
+{
+    int v = has_payload ? member(p, 0, "data") : -1;
+    sf_publish_params mp = {.client_id = s->client_id};
+    if (v >= 0) {
+        mp.data = p->text + p->tok[v].start;
+        mp.data_len = (size_t)(p->tok[v].end - p->tok[v].start);
+        if (p->tok[v].type == JSMN_STRING) { /* keep the quotes: not an object, 54008 */
+            mp.data--;
+            mp.data_len += 2;
+        }
+    }
+    sf_message_record m;
+    sf_error err;
+    if (sf_stream_publish(s->mgr->host.fake, s->account_sid, s->service_sid, stream, &mp, &m,
+                          &err) != SF_OK)
+        return reply_error(s, id, &err);
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    sf_http_buf_printf(&b, "{\"sid\":\"%s\",\"created_by\":", m.sid);
+    sf_http_buf_json_string(&b, s->identity);
+    sf_http_buf_str(&b, "}");
+    reply_http(s, id, 201, &b);
+    sf_http_buf_free(&b);
+}
+
+static void on_event(sf_fake *fake, const sf_event *ev, void *user);
+
+static ts_subscription *find_subscription(ts_session *s, const char *stream_sid)
+{
+    for (size_t i = 0; i < s->sub_count; i++)
+        if (strcmp(s->subs[i].stream_sid, stream_sid) == 0)
+            return &s->subs[i];
+    return NULL;
+}
+
+static void drop_subscription(ts_session *s, ts_subscription *sub)
+{
+    *sub = s->subs[--s->sub_count];
+}
+
+/* Subscribes one stream; false with err set when it cannot be. */
+static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
+{
+    if (find_subscription(s, stream_sid))
+        return true;
+    if (s->sub_count == MAX_SUBSCRIPTIONS) {
+        *err = (sf_error){.http_status = 429, .code = 54009};
+        snprintf(err->message, sizeof err->message, "Too many subscriptions");
+        return false;
+    }
+    if (s->sub_count == s->sub_cap) {
+        size_t cap = s->sub_cap ? s->sub_cap * 2 : 8;
+        ts_subscription *subs = realloc(s->subs, cap * sizeof *subs);
+        if (!subs) {
+            *err = (sf_error){.http_status = 500, .code = 20500};
+            snprintf(err->message, sizeof err->message, "Internal Server Error");
+            return false;
+        }
+        s->subs = subs;
+        s->sub_cap = cap;
+    }
+    sf_subscribe_params sp = {.on_event = on_event, .user = s, .client_id = s->client_id};
+    sf_subscriber_id sid;
+    if (sf_subscribe(s->mgr->host.fake, s->account_sid, s->service_sid, stream_sid, &sp, &sid,
+                     err) != SF_OK)
+        return false;
+    ts_subscription *sub = &s->subs[s->sub_count++];
+    snprintf(sub->stream_sid, sizeof sub->stream_sid, "%s", stream_sid);
+    sub->id = sid;
+    s->generation = sf_fake_generation(s->mgr->host.fake);
+    return true;
+}
+
+static void subscriptions(ts_session *s, const char *id, const payload *p, bool has_payload)
+{
+    int action = has_payload ? member(p, 0, "action") : -1;
+    int requests = has_payload ? member(p, 0, "requests") : -1;
+    int correlation = has_payload ? member(p, 0, "correlation_id") : -1;
+    char what[16];
+    if (!string_value(p, action, what, sizeof what) || requests < 0 ||
+        p->tok[requests].type != JSMN_ARRAY || p->tok[requests].size > 100 ||
+        (strcmp(what, "establish") != 0 && strcmp(what, "cancel") != 0))
+        return bad_request(s, id, "action and requests");
+    bool cancel = strcmp(what, "cancel") == 0;
+
+    sf_http_buf ok, failed, answer;
+    sf_http_buf_init(&ok);
+    sf_http_buf_init(&failed);
+    sf_http_buf_init(&answer);
+    size_t n_ok = 0, n_failed = 0;
+    for (int i = requests + 1, k = 0; k < p->tok[requests].size; k++, i = skip(p, i)) {
+        char stream_sid[SF_SID_SIZE + 1] = "";
+        string_value(p, member(p, i, "object_sid"), stream_sid, sizeof stream_sid);
+        sf_error err;
+        if (cancel) {
+            ts_subscription *sub = find_subscription(s, stream_sid);
+            if (sub) {
+                if (s->generation == sf_fake_generation(s->mgr->host.fake))
+                    sf_unsubscribe(s->mgr->host.fake, sub->id, NULL);
+                drop_subscription(s, sub);
+            }
+        } else if (!establish(s, stream_sid, &err)) {
+            sf_http_buf_printf(&failed,
+                               "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\","
+                               "\"error\":{\"status\":%d,\"code\":%d,\"message\":",
+                               n_failed++ ? "," : "", stream_sid, err.http_status, err.code);
+            sf_http_buf_json_string(&failed, err.message);
+            sf_http_buf_str(&failed, "}}");
+            continue;
+        }
+        sf_http_buf_printf(&ok, "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\"%s}",
+                           n_ok++ ? "," : "", stream_sid,
+                           cancel ? "" : ",\"replay_status\":\"completed\",\"last_event_id\":0");
+    }
+    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100}");
+    reply_http(s, id, 200, &answer);
+
+    /* the correlation id is echoed as sent (a number or a string) */
+    char corr[64] = "null";
+    if (correlation >= 0 && p->tok[correlation].end - p->tok[correlation].start < 60) {
+        int st = p->tok[correlation].start - (p->tok[correlation].type == JSMN_STRING);
+        int en = p->tok[correlation].end + (p->tok[correlation].type == JSMN_STRING);
+        snprintf(corr, sizeof corr, "%.*s", en - st, p->text + st);
+    }
+    sf_http_buf note;
+    if (n_ok) {
+        sf_http_buf_init(&note);
+        sf_http_buf_printf(&note, "{\"event_type\":\"%s\",\"correlation_id\":%s,\"events\":[",
+                           cancel ? "subscription_canceled" : "subscription_established", corr);
+        sf_http_buf_add(&note, ok.data, ok.len);
+        sf_http_buf_str(&note, "]}");
+        notify(s, &note);
+        sf_http_buf_free(&note);
+    }
+    if (n_failed) {
+        sf_http_buf_init(&note);
+        sf_http_buf_printf(&note,
+                           "{\"event_type\":\"subscription_failed\",\"correlation_id\":%s,"
+                           "\"events\":[",
+                           corr);
+        sf_http_buf_add(&note, failed.data, failed.len);
+        sf_http_buf_str(&note, "]}");
+        notify(s, &note);
+        sf_http_buf_free(&note);
+    }
+    sf_http_buf_free(&ok);
+    sf_http_buf_free(&failed);
+    sf_http_buf_free(&answer);
+}
+
+/* Path segments after the scheme and host (which the SDK may send), each decoded. */
+static size_t split_path(const char *path, char segs[6][SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1])
+{
+    const char *p = path;
+    const char *scheme = strstr(p, "://");
+    if (scheme) {
+        p = strchr(scheme + 3, '/');
+        if (!p)
+            return 0;
+    }
+    const char *query = strchr(p, '?');
+    size_t end = query ? (size_t)(query - p) : strlen(p);
+    size_t n = 0;
+    for (size_t i = 1; i <= end && n < 6;) {
+        size_t j = i;
+        while (j < end && p[j] != '/')
+            j++;
+        size_t len;
+        if (j - i > SF_UNIQUE_NAME_CAP * SF_UTF8_MAX * 3 ||
+            !sf_http_percent_decode(p + i, j - i, false, segs[n], &len))
+            return 0;
+        n++;
+        i = j + 1;
+    }
+    return n;
+}
+
+static void message_frame(ts_session *s, const sf_ts_frame *f)
+{
+    static char segs[6][SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1]; /* under the host lock */
+    if (!s->authed)
+        return reply_status(s, f->id, 401, 20101, "Invalid Access Token");
+    payload *p = malloc(sizeof *p);
+    if (!p)
+        return;
+    bool has_payload = payload_parse(p, f->payload, f->payload_len);
+    size_t n = f->has_http_request ? split_path(f->http_path, segs) : 0;
+    const char *m = f->http_method;
+    sf_fake *fake = s->mgr->host.fake;
+    sf_stream_record r;
+    sf_error err;
+    bool v3 = n >= 2 && strcmp(segs[0], "v3") == 0;
+    bool service_path = v3 && n >= 5 && strcmp(segs[1], "Services") == 0 &&
+                        strcmp(segs[3], "Streams") == 0;
+    const char *stream = NULL;
+    if (v3 && n == 3 && strcmp(segs[1], "Streams") == 0)
+        stream = segs[2];
+    else if (service_path && strcmp(segs[2], s->service_sid) == 0)
+        stream = segs[4];
+
+    if (n == 2 && strcmp(segs[0], "v4") == 0 && strcmp(segs[1], "Subscriptions") == 0 &&
+        strcmp(m, "POST") == 0) {
+        subscriptions(s, f->id, p, has_payload);
+    } else if (v3 && n == 2 && strcmp(segs[1], "Streams") == 0 && strcmp(m, "POST") == 0) {
+        stream_create(s, f->id, p, has_payload);
+    } else if (stream && service_path && n == 6 && strcmp(segs[5], "Messages") == 0 &&
+               strcmp(m, "POST") == 0) {
+        publish(s, f->id, stream, p, has_payload);
+    } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "GET") == 0) {
+        if (sf_stream_fetch(fake, s->account_sid, s->service_sid, stream, &r, &err) != SF_OK)
+            reply_error(s, f->id, &err);
+        else
+            answer_stream(s, f->id, 200, &r);
+    } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "POST") == 0) {
+        int v = has_payload ? member(p, 0, "ttl") : -1;
+        sf_stream_params sp = {.has_ttl = v >= 0};
+        if (v >= 0 && !int_value(p, v, &sp.ttl))
+            sp.ttl = -1;
+        if (sf_stream_update(fake, s->account_sid, s->service_sid, stream, &sp, &r, &err) !=
+            SF_OK)
+            reply_error(s, f->id, &err);
+        else
+            answer_stream(s, f->id, 200, &r);
+    } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "DELETE") == 0) {
+        /* the SDK sends a stray body with DELETE: ignored */
+        if (sf_stream_remove(fake, s->account_sid, s->service_sid, stream, &err) != SF_OK) {
+            reply_error(s, f->id, &err);
+        } else {
+            sf_http_buf empty;
+            sf_http_buf_init(&empty);
+            sf_http_buf_str(&empty, "{}");
+            reply_http(s, f->id, 200, &empty);
+            sf_http_buf_free(&empty);
+        }
+    } else {
+        err = (sf_error){.http_status = 404, .code = 20404};
+        snprintf(err.message, sizeof err.message, "The requested resource %.900s was not found",
+                 f->http_path);
+        reply_error(s, f->id, &err);
+    }
+    free(p);
+}
+
+/* ---- core events to notifications ---- */
+
+static void on_event(sf_fake *fake, const sf_event *ev, void *user)
+{
+    (void)fake;
+    ts_session *s = user;
+    sf_http_buf b;
+    sf_http_buf_init(&b);
+    if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED) {
+        if (ev->is_local)
+            return; /* the SDK raises its own event for what it published */
+        sf_http_buf_printf(&b,
+                           "{\"event_type\":\"stream_message_published\","
+                           "\"event_protocol_version\":4,\"event\":{\"stream_sid\":\"%s\","
+                           "\"message_sid\":\"%s\",\"message_data\":",
+                           ev->stream_sid, ev->message_sid);
+        sf_http_buf_add(&b, ev->data, ev->data_len);
+        sf_http_buf_str(&b, "}}");
+    } else {
+        ts_subscription *sub = find_subscription(s, ev->stream_sid);
+        if (sub)
+            drop_subscription(s, sub); /* the core detached it */
+        sf_http_buf_printf(&b,
+                           "{\"event_type\":\"stream_removed\",\"event_protocol_version\":4,"
+                           "\"event\":{\"stream_sid\":\"%s\"}}",
+                           ev->stream_sid);
+    }
+    notify(s, &b);
+    sf_http_buf_free(&b);
+}
+
+/* ---- the WebSocket handler ---- */
+
+static void *ts_open(void *ctx, sf_ws_conn *conn)
+{
+    sf_ts_manager *mgr = ctx;
+    if (!atomic_load_explicit(&mgr->started, memory_order_acquire))
+        return NULL; /* the server runs but its sessions are not wired yet */
+    ts_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->mgr = mgr;
+    s->conn = conn;
+    mgr->host.lock(mgr->host.ctx);
+    s->client_id = UINT64_C(0x7700000000000000) + ++mgr->next_client_id;
+    s->next = mgr->sessions;
+    if (mgr->sessions)
+        mgr->sessions->prev = s;
+    mgr->sessions = s;
+    mgr->host.unlock(mgr->host.ctx);
+    return s;
+}
+
+static void ts_message(void *session, const uint8_t *data, size_t len)
+{
+    ts_session *s = session;
+    sf_ts_frame *f = malloc(sizeof *f);
+    if (!f)
+        return;
+    if (!sf_ts_parse(data, len, f)) {
+        free(f);
+        sf_ws_close(s->conn, 1002); /* protocol error */
+        return;
+    }
+    s->mgr->host.lock(s->mgr->host.ctx);
+    if (strcmp(f->method, "init") == 0 || strcmp(f->method, "update") == 0) {
+        sf_jwt_result r = take_token(s, f->token);
+        if (r == SF_JWT_OK)
+            reply_status(s, f->id, 200, 0, NULL);
+        else
+            refuse_token(s, f->id, r);
+    } else if (strcmp(f->method, "message") == 0) {
+        message_frame(s, f);
+    } else if (strcmp(f->method, "close") == 0) {
+        sf_ws_close(s->conn, 1000);
+    } /* replies (acks) and anything else: nothing to do */
+    s->mgr->host.unlock(s->mgr->host.ctx);
+    free(f);
+}
+
+static void ts_closed(void *session)
+{
+    ts_session *s = session;
+    sf_ts_manager *mgr = s->mgr;
+    mgr->host.lock(mgr->host.ctx);
+    if (s->generation == sf_fake_generation(mgr->host.fake))
+        for (size_t i = 0; i < s->sub_count; i++)
+            sf_unsubscribe(mgr->host.fake, s->subs[i].id, NULL);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        mgr->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    mgr->host.unlock(mgr->host.ctx);
+    free(s->subs);
+    free(s);
+}
+
+/* Announces expiring tokens and ends expired sessions, on the fake's clock. */
+static void *token_watch(void *arg)
+{
+    sf_ts_manager *mgr = arg;
+    struct timespec pause = {0, 20 * 1000000L};
+    for (;;) {
+        mgr->host.lock(mgr->host.ctx);
+        bool stop = mgr->stopping;
+        sf_ms now = stop ? 0 : sf_clock_now(mgr->host.fake);
+        for (ts_session *s = stop ? NULL : mgr->sessions; s; s = s->next) {
+            if (!s->authed || s->expired)
+                continue;
+            if (!s->warned && now >= s->exp_ms - SF_TS_TOKEN_WARNING_MS) {
+                s->warned = true;
+                char header[160];
+                snprintf(header, sizeof header,
+                         "{\"method\":\"client_update\",\"id\":\"TM%020" PRIu64 "\","
+                         "\"client_update_type\":\"token_about_to_expire\"}",
+                         ++mgr->next_notification);
+                send_frame(s, header, "", 0);
+            }
+            if (now >= s->exp_ms) {
+                s->expired = true;
+                s->authed = false;
+                char header[200];
+                snprintf(header, sizeof header,
+                         "{\"method\":\"close\",\"id\":\"TM%020" PRIu64 "\",\"status\":"
+                         "{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"errorCode\":20104}}",
+                         ++mgr->next_notification);
+                send_frame(s, header, "", 0);
+                sf_ws_close(s->conn, 1000);
+            }
+        }
+        mgr->host.unlock(mgr->host.ctx);
+        if (stop)
+            return NULL;
+        nanosleep(&pause, NULL);
+    }
+}
+
+sf_ts_manager *sf_ts_manager_new(void)
+{
+    sf_ts_manager *mgr = calloc(1, sizeof *mgr);
+    if (!mgr)
+        return NULL;
+    mgr->handler = (sf_ws_handler){ts_open, ts_message, ts_closed, mgr};
+    return mgr;
+}
+
+bool sf_ts_manager_start(sf_ts_manager *mgr, const sf_ts_host *host)
+{
+    mgr->host = *host;
+    snprintf(mgr->base_url, sizeof mgr->base_url, "%s", host->base_url);
+    mgr->ticker_started = pthread_create(&mgr->ticker, NULL, token_watch, mgr) == 0;
+    atomic_store_explicit(&mgr->started, mgr->ticker_started, memory_order_release);
+    return mgr->ticker_started;
+}
+
+const sf_ws_handler *sf_ts_handler(sf_ts_manager *mgr) { return &mgr->handler; }
+
+void sf_ts_manager_free(sf_ts_manager *mgr)
+{
+    if (!mgr)
+        return;
+    if (mgr->ticker_started) {
+        mgr->host.lock(mgr->host.ctx);
+        mgr->stopping = true;
+        mgr->host.unlock(mgr->host.ctx);
+        pthread_join(mgr->ticker, NULL);
+    }
+    free(mgr);
+}

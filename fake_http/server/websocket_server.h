@@ -1,0 +1,36 @@
+/* websocket_server.h: the server side of websocket.h, for server.c only. A hub owns every
+ * upgraded connection of one server: sf_ws_upgraded (libmicrohttpd's upgrade callback, with
+ * the hub as its closure) starts a connection's thread; sf_ws_hub_stop closes them all and
+ * waits for their threads. */
+#ifndef SF_WEBSOCKET_SERVER_H
+#define SF_WEBSOCKET_SERVER_H
+
+#include "websocket.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SF_WS_MAX_MESSAGE (1u << 20) /* larger incoming messages: close 1009 */
+#define SF_WS_ACCEPT_LEN 28          /* base64 of a SHA-1 digest */
+
+typedef struct sf_ws_hub sf_ws_hub;
+
+sf_ws_hub *sf_ws_hub_new(const sf_ws_handler *handler);
+/* Sends close 1001 on every open connection, waits until each is closed (closed() ran, the
+ * socket was given back to libmicrohttpd) and its thread joined. New upgrades are refused
+ * from then on. Call before MHD_stop_daemon. */
+void sf_ws_hub_stop(sf_ws_hub *hub);
+/* After MHD_stop_daemon (the upgrade callback may run until then). */
+void sf_ws_hub_free(sf_ws_hub *hub);
+
+/* true when `key` is a valid Sec-WebSocket-Key (base64 of 16 bytes); writes the
+ * Sec-WebSocket-Accept value (SF_WS_ACCEPT_LEN chars + NUL) into `accept`. */
+bool sf_ws_accept_key(const char *key, char accept[SF_WS_ACCEPT_LEN + 1]);
+
+/* An MHD_UpgradeHandler; cls is the sf_ws_hub. */
+void sf_ws_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
+                    const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                    struct MHD_UpgradeResponseHandle *urh);
+
+#endif
