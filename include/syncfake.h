@@ -493,6 +493,8 @@ typedef struct sf_subscribe_params {
     sf_event_fn on_event; /* required */
     void *user;
     uint64_t client_id;   /* 0: none. A publish with the same client_id is "local" to it. */
+    bool skip_local;      /* local publishes are not delivered to it (as Twilio's client SDKs
+                             raise their own event for what they publish) */
 } sf_subscribe_params;
 
 /* Attaches a subscriber to a stream (SID or unique name). It sees only messages published

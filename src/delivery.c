@@ -40,6 +40,7 @@ static sf_ms jitter(const sf_fake *fake, const sf__rule *r, const sf__message *m
 
 typedef struct plan {
     sf__subscriber *sub;
+    bool skip;               /* its own client published it and it asked not to get those */
     bool lost, dropped, duplicate;
     sf__rule *drop_rule, *delay_rule, *duplicate_rule;
     sf_ms delay, duplicate_delay;
@@ -87,6 +88,10 @@ static void plan_duplicate_delay(const sf_fake *fake, sf__rule *r, const sf__mes
 
 static void make_plan(sf_fake *fake, const sf__stream *s, const sf__message *m, plan *p)
 {
+    if (p->sub->skip_local && p->sub->client_id == m->publisher) {
+        p->skip = true;
+        return;
+    }
     if (p->sub->disconnected) {
         p->lost = true;
         return;
@@ -165,7 +170,7 @@ void sf__fanout_now(sf_fake *fake, sf__stream *s, const sf__message *msg)
      * detach are skipped. Detached records keep their next pointer, so the walk continues. */
     sf_subscriber_id last = s->subs_tail ? s->subs_tail->id : 0;
     for (sf__subscriber *sub = s->subs_head; sub && sub->id <= last; sub = sub->next)
-        if (sub->stream)
+        if (sub->stream && !(sub->skip_local && sub->client_id == msg->publisher))
             sf__deliver(fake, sub, msg, false);
 }
 
@@ -229,6 +234,8 @@ static void enqueue(sf_fake *fake, sf__delivery *d, sf__message *msg, sf__subscr
 static void commit_plan(sf_fake *fake, sf__message *msg, plan *p, sf__delivery **spare)
 {
     sf__subscriber *sub = p->sub;
+    if (p->skip)
+        return;
     if (p->lost) {
         sub->stats.lost++;
         return;
@@ -261,6 +268,8 @@ void sf__fanout_journal(sf_fake *fake, const sf__message *msg, void *plans, size
     for (size_t i = 0; i < n; i++) {
         plan *p = &ps[i];
         sf_subscriber_id id = p->sub->id;
+        if (p->skip)
+            continue;
         if (p->lost) {
             sf__journal_fate(fake, SF_JOURNAL_LOST, msg, id, NULL, msg->published, false);
             continue;
@@ -298,7 +307,7 @@ sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plan
         memset(&plans[i], 0, sizeof plans[i]);
         plans[i].sub = sub;
         make_plan(fake, s, msg, &plans[i]);
-        if (!plans[i].lost && !plans[i].dropped)
+        if (!plans[i].skip && !plans[i].lost && !plans[i].dropped)
             needed += plans[i].duplicate ? 2 : 1;
     }
     /* every allocation before any change: deliveries, and heap room for each */

@@ -127,6 +127,7 @@ typedef struct sf__subscriber {
     sf_event_fn fn;
     void *user;
     uint64_t client_id;
+    bool skip_local;         /* its own client's publishes are not delivered */
     bool held, disconnected;
     struct sf__subscriber *prev, *next; /* in stream order; kept as they were on detach */
     struct sf__delivery *parked_head, *parked_tail;

@@ -1426,10 +1426,60 @@ static void test_expiry_callbacks_run_at_their_due_times_in_order(void **state)
     rec_free(rn);
 }
 
+/* skip_local: a subscriber never gets what its own client published (Twilio's client SDKs
+ * raise their own event for those), on the direct path and on the queued one alike; others
+ * still get it, and nothing is journaled for the skipped delivery. */
+static void test_skip_local_subscriber_does_not_get_its_own_publishes(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_stream_record st;
+    sf_fixture_stream(fx, "echo", -1, &st);
+    recorder *own = rec_new(NULL), *other = rec_new(NULL);
+    sf_subscribe_params sp = {.on_event = on_event, .user = own, .client_id = 9,
+                              .skip_local = true};
+    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &own->id, NULL),
+                     SF_OK);
+    sp.user = other;
+    sp.client_id = 0;
+    sp.skip_local = false;
+    assert_int_equal(
+        sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &other->id, NULL), SF_OK);
+    sf_publish_params mine = {.data = "{\"a\":1}", .data_len = 7, .client_id = 9};
+    sf_publish_params theirs = {.data = "{\"b\":2}", .data_len = 7, .client_id = 0};
+    for (int path = 0; path < 2; path++) {
+        if (path == 1) { /* a rule sends every delivery through the queue */
+            sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 5};
+            assert_int_equal(sf_fault_add(fx->fake, &delay, NULL, NULL), SF_OK);
+        }
+        assert_int_equal(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &mine, NULL, NULL), SF_OK);
+        assert_int_equal(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &theirs, NULL, NULL),
+            SF_OK);
+        sf_run_until_idle(fx->fake);
+    }
+    assert_int_equal(own->n, 2);   /* only the other client's two messages */
+    assert_int_equal(other->n, 4); /* all four */
+    sf_subscriber_stats stats;
+    assert_int_equal(sf_subscriber_stats_get(fx->fake, own->id, &stats, NULL), SF_OK);
+    assert_int_equal(stats.delivered, 2);
+    sf_journal_filter f = {.subscriber = own->id, .kinds = 1u << SF_JOURNAL_DELIVERED};
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    int entries = 0;
+    while (sf_journal_next(fx->fake, &f, &cursor, &e))
+        entries++;
+    assert_int_equal(entries, 2);
+    rec_free(own);
+    rec_free(other);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, sf_fixture_setup, teardown)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_skip_local_subscriber_does_not_get_its_own_publishes,
+                                        sf_fixture_setup, sf_fixture_teardown),
         T(test_every_subscriber_gets_every_message_once_in_order_before_publish_returns),
         T(test_later_subscriber_misses_earlier_messages),
         T(test_is_local_only_for_the_publishing_client),

@@ -388,7 +388,8 @@ static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
         s->subs = subs;
         s->sub_cap = cap;
     }
-    sf_subscribe_params sp = {.on_event = on_event, .user = s, .client_id = s->client_id};
+    sf_subscribe_params sp = {
+        .on_event = on_event, .user = s, .client_id = s->client_id, .skip_local = true};
     sf_subscriber_id sid;
     if (sf_subscribe(s->mgr->host.fake, s->account_sid, s->service_sid, stream_sid, &sp, &sid,
                      err) != SF_OK)
@@ -579,8 +580,6 @@ static void on_event(sf_fake *fake, const sf_event *ev, void *user)
     sf_http_buf b;
     sf_http_buf_init(&b);
     if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED) {
-        if (ev->is_local)
-            return; /* the SDK raises its own event for what it published */
         sf_http_buf_printf(&b,
                            "{\"event_type\":\"stream_message_published\","
                            "\"event_protocol_version\":4,\"event\":{\"stream_sid\":\"%s\","
