@@ -8,6 +8,7 @@
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
 #   make tsan       the loopback server test under ThreadSanitizer
+#   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
 #   make clean
@@ -32,7 +33,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench bench-http serve fuzz clients tsan format clean
+.PHONY: all deps demo test coverage bench bench-http serve fuzz clients sdk tsan format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -74,6 +75,9 @@ tsan: deps
 
 clients: deps
 	@tests/clients/run.sh
+
+sdk: all
+	@tests/sdk/run.sh
 
 serve: all
 	'$(BUILD)/syncfake-server' $(SERVE_ARGS)

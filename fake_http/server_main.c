@@ -82,9 +82,47 @@ static int split(char *s, char **parts, int max)
 static void lock_server(void *srv) { sf_server_lock(srv); }
 static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
+typedef struct extras {
+    char **accounts, **keys;
+    int naccounts, nkeys;
+} extras;
+
+/* Adds the extra accounts and API keys of the command line; false (message printed) on error. */
+static bool add_extras(sf_fake *fake, const extras *x)
+{
+    sf_error err;
+    for (int i = 0; i < x->naccounts; i++) {
+        char copy[512], *parts[2];
+        memset(&err, 0, sizeof err);
+        snprintf(copy, sizeof copy, "%s", x->accounts[i]);
+        if (split(copy, parts, 2) != 2 ||
+            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
+                SF_OK) {
+            fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            return false;
+        }
+    }
+    for (int i = 0; i < x->nkeys; i++) {
+        char copy[512], *parts[3];
+        memset(&err, 0, sizeof err);
+        snprintf(copy, sizeof copy, "%s", x->keys[i]);
+        if (split(copy, parts, 3) != 3 ||
+            sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
+                              &err) != SF_OK) {
+            fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
+                    err.message[0] ? err.message : "malformed");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A reset keeps only the default account: the command line's extras come back. */
+static void readd_extras(sf_fake *fake, void *ctx) { add_extras(fake, ctx); }
+
 /* A fake with the options, extra accounts and API keys; NULL (message printed) on error. */
-static sf_fake *make_fake(const sf_options *opts, char **accounts, int naccounts, char **keys,
-                          int nkeys)
+static sf_fake *make_fake(const sf_options *opts, const extras *x)
 {
     sf_fake *fake;
     sf_error err;
@@ -92,31 +130,9 @@ static sf_fake *make_fake(const sf_options *opts, char **accounts, int naccounts
         fprintf(stderr, "syncfake-server: %s\n", err.message);
         return NULL;
     }
-    for (int i = 0; i < naccounts; i++) {
-        char copy[512], *parts[2];
-        memset(&err, 0, sizeof err);
-        snprintf(copy, sizeof copy, "%s", accounts[i]);
-        if (split(copy, parts, 2) != 2 ||
-            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
-                SF_OK) {
-            fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
-                    err.message[0] ? err.message : "malformed");
-            sf_fake_free(fake);
-            return NULL;
-        }
-    }
-    for (int i = 0; i < nkeys; i++) {
-        char copy[512], *parts[3];
-        memset(&err, 0, sizeof err);
-        snprintf(copy, sizeof copy, "%s", keys[i]);
-        if (split(copy, parts, 3) != 3 ||
-            sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
-                              &err) != SF_OK) {
-            fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
-                    err.message[0] ? err.message : "malformed");
-            sf_fake_free(fake);
-            return NULL;
-        }
+    if (!add_extras(fake, x)) {
+        sf_fake_free(fake);
+        return NULL;
     }
     return fake;
 }
@@ -190,6 +206,7 @@ int main(int argc, char **argv)
     sf_fake *fake = NULL;
     sf_server *srv = NULL;
     char url[600];
+    extras extra = {accounts, keys, naccounts, nkeys};
     sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
     if (!twilsock)
         return 1;
@@ -201,7 +218,7 @@ int main(int argc, char **argv)
             opts.base_url = url;
         }
         /* the whole fake is built before the server (and its threads) can touch it */
-        fake = make_fake(&opts, accounts, naccounts, keys, nkeys);
+        fake = make_fake(&opts, &extra);
         if (!fake) {
             sf_ts_manager_free(twilsock);
             return 2;
@@ -210,6 +227,8 @@ int main(int argc, char **argv)
                                 .port = (uint16_t)port,
                                 .fake = fake,
                                 .wall_clock = wall,
+                                .on_reset = readd_extras,
+                                .on_reset_ctx = &extra,
                                 .ws = sf_ts_handler(twilsock)};
         srv = sf_server_start(&cfg);
         if (!srv) {

@@ -44,6 +44,8 @@ struct sf_server {
     sse_stream *streams;
     bool stopping;
     bool wall_clock;
+    void (*on_reset)(sf_fake *fake, void *ctx);
+    void *on_reset_ctx;
     pthread_t ticker;
     bool ticker_started;
     uint16_t port;
@@ -417,6 +419,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     pthread_mutex_lock(&srv->lock);
     sf_http_dispatch(srv->fake, &req, &resp);
     if (resp.fake_was_reset) {
+        if (srv->on_reset)
+            srv->on_reset(srv->fake, srv->on_reset_ctx);
         srv->generation++;
         close_streams(srv);
     }
@@ -491,6 +495,8 @@ sf_server *sf_server_start(const sf_server_config *config)
         return NULL;
     srv->fake = config->fake;
     srv->wall_clock = config->wall_clock;
+    srv->on_reset = config->on_reset;
+    srv->on_reset_ctx = config->on_reset_ctx;
     if (config->ws) {
         srv->ws = sf_ws_hub_new(config->ws);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");

@@ -18,6 +18,10 @@ typedef struct sf_server_config {
     uint16_t port;         /* 0: any free port */
     sf_fake *fake;         /* used only under the server's lock */
     bool wall_clock;       /* run due events every few ms in the background */
+    /* After POST /_syncfake/reset, under the lock: puts back what the fake was started with
+     * beyond its options (extra accounts, API keys). NULL: nothing. */
+    void (*on_reset)(sf_fake *fake, void *ctx);
+    void *on_reset_ctx;
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
     const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
 } sf_server_config;
