@@ -168,6 +168,15 @@ coverage_collect() {
         COV_TESTS_FAILED=1
         [[ ${1:-} == keep-going ]] || exit 1
     fi
+    # The client SDK suite drives the Twilsock session code through real WebSockets: it runs
+    # against this build's server, so that code is measured by the tests that exercise it.
+    STEP="client SDK suite (tests/sdk) against $COV_DIR/syncfake-server"
+    banner "client SDK suite (tests/sdk)"
+    if ! SYNCFAKE_SERVER="$COV_DIR/syncfake-server" tests/sdk/run.sh; then
+        COV_TESTS_FAILED=1
+        FAILED_STEPS+=("client SDK suite (tests/sdk)")
+        [[ ${1:-} == keep-going ]] || exit 1
+    fi
     if [[ -z $(find "$COV_DIR" -name '*.gcda' -print -quit) ]]; then
         echo "coverage: no .gcda files (no test ran any code)"
         return 0
