@@ -7,7 +7,7 @@
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
-#   make tsan       the loopback server test under ThreadSanitizer
+#   make tsan       the loopback server and WebSocket tests under ThreadSanitizer
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
@@ -70,8 +70,9 @@ fuzz: deps
 tsan: deps
 	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DSF_TSAN=ON \
 	    -DCMAKE_BUILD_TYPE=Debug -DSF_BUILD_BENCH=OFF
-	$(CMAKE) --build build-tsan -j$(JOBS) --target test_http_server syncfake-server
+	$(CMAKE) --build build-tsan -j$(JOBS) --target test_http_server test_websocket syncfake-server
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_http_server
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_websocket
 
 clients: deps
 	@tests/clients/run.sh
