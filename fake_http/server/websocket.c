@@ -81,6 +81,8 @@ struct sf_ws_hub {
 
 /* ---- time ---- */
 
+/* Socket deadlines only (how long to wait for a peer's close): transport time, never the
+ * fake's time, which comes from its clock alone. */
 static int64_t now_ms(void)
 {
     struct timespec ts;
