@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # bench/http.sh: measures build/syncfake-server with wrk on loopback: fetching a stream and
 # publishing to it (rate limit lifted), requests/s and p99 latency. Writes build/bench-http.json
-# ({"name","value","unit"} objects) and prints a table. Usage: bench/http.sh [SECONDS]
+# ({"name","value","unit"} objects) and prints a table. Then build/ws_fanout (bench/ws_fanout.c)
+# starts its own server, fans REST publishes out to 1,000 Twilsock WebSocket subscribers and
+# appends ws_fanout_deliveries_per_s, ws_fanout_p99_ms and ws_fanout_p50_ms to the same file
+# (WS_FANOUT_ARGS passes it options, e.g. "--conns 500 --messages 400").
+# Usage: bench/http.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${1:-10}
 SERVER=${SYNCFAKE_SERVER:-build/syncfake-server}
 OUT=build/bench-http.json
+WS_FANOUT=${WS_FANOUT:-$(dirname "$SERVER")/ws_fanout}
 command -v wrk >/dev/null || { echo "bench-http: wrk not found (apt-get install wrk)" >&2; exit 1; }
 [ -x "$SERVER" ] || { echo "bench-http: $SERVER not built (make)" >&2; exit 1; }
+[ -x "$WS_FANOUT" ] || { echo "bench-http: $WS_FANOUT not built (make)" >&2; exit 1; }
 
 log=$(mktemp)
 work=$(mktemp -d)
 "$SERVER" --port 0 --clock manual --limit publish_rate_per_s=0 >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$log" "$work"; }
+stop_server() {
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=
+}
+cleanup() { stop_server; rm -rf "$log" "$work"; }
 trap cleanup EXIT
 for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.05; done
 url=$(awk '/listening on/ {print $4}' "$log")
@@ -57,3 +69,9 @@ run fetch "$url/v1/Services/$service/Streams/$stream"
 run publish "$url/v1/Services/$service/Streams/$stream/Messages" "$work/publish.lua"
 { echo "["; sed '$ s/,$//' "$work/json"; echo "]"; } >"$OUT"
 echo "wrote $OUT"
+
+# WebSocket fan-out: it runs its own server (wall clock), so this one goes first.
+stop_server
+echo
+read -r -a ws_args <<<"${WS_FANOUT_ARGS:-}"
+"$WS_FANOUT" "$SERVER" --out "$OUT" ${ws_args[@]+"${ws_args[@]}"}

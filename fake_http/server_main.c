@@ -3,6 +3,7 @@
 #include "twilsock_session.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,13 @@ int main(int argc, char **argv)
 
     /* The listening address is known before the fake is made only when the port is fixed;
      * with --port 0 the default base URL is set after binding, by a second fake. */
+    /* every WebSocket holds a socket and an eventfd: allow as many files as the system lets us */
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
@@ -250,7 +258,7 @@ int main(int argc, char **argv)
                                    .base_url = sf_fake_options(fake)->base_url};
     if (!sf_ts_manager_start(twilsock, &host_of_sessions)) {
         sf_server_stop(srv);
-        sf_ts_manager_free(twilsock);
+        sf_ts_manager_free(twilsock); /* its thread never started */
         sf_fake_free(fake);
         return 1;
     }
@@ -263,7 +271,8 @@ int main(int argc, char **argv)
 
     int sig;
     sigwait(&stop_signals, &sig);
-    sf_server_stop(srv); /* closes every WebSocket session first */
+    sf_ts_manager_stop(twilsock); /* its thread uses the server's lock */
+    sf_server_stop(srv);          /* closes every WebSocket session */
     sf_ts_manager_free(twilsock);
     sf_fake_free(fake);
     return 0;

@@ -527,7 +527,7 @@ sf_server *sf_server_start(const sf_server_config *config)
         NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
-        NULL, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+        NULL, MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
         MHD_OPTION_END);
     if (!srv->daemon) {
         fprintf(stderr, "syncfake-server: cannot listen on %s:%u\n", config->host,

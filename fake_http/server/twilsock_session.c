@@ -55,7 +55,8 @@ struct sf_ts_manager {
     uint64_t next_client_id;
     uint64_t next_notification;
     pthread_t ticker;
-    bool ticker_started, stopping;
+    bool ticker_started;
+    atomic_bool stopping;    /* read without the host lock: the host may be going away */
     atomic_bool started; /* host set: connections before that are refused */
 };
 
@@ -673,11 +674,10 @@ static void *token_watch(void *arg)
 {
     sf_ts_manager *mgr = arg;
     struct timespec pause = {0, 20 * 1000000L};
-    for (;;) {
+    while (!atomic_load(&mgr->stopping)) {
         mgr->host.lock(mgr->host.ctx);
-        bool stop = mgr->stopping;
-        sf_ms now = stop ? 0 : sf_clock_now(mgr->host.fake);
-        for (ts_session *s = stop ? NULL : mgr->sessions; s; s = s->next) {
+        sf_ms now = sf_clock_now(mgr->host.fake);
+        for (ts_session *s = mgr->sessions; s; s = s->next) {
             if (!s->authed || s->expired)
                 continue;
             if (!s->warned && now >= s->exp_ms - SF_TS_TOKEN_WARNING_MS) {
@@ -702,10 +702,9 @@ static void *token_watch(void *arg)
             }
         }
         mgr->host.unlock(mgr->host.ctx);
-        if (stop)
-            return NULL;
         nanosleep(&pause, NULL);
     }
+    return NULL;
 }
 
 sf_ts_manager *sf_ts_manager_new(void)
@@ -728,15 +727,17 @@ bool sf_ts_manager_start(sf_ts_manager *mgr, const sf_ts_host *host)
 
 const sf_ws_handler *sf_ts_handler(sf_ts_manager *mgr) { return &mgr->handler; }
 
+void sf_ts_manager_stop(sf_ts_manager *mgr)
+{
+    if (!mgr || !mgr->ticker_started)
+        return;
+    atomic_store(&mgr->stopping, true);
+    pthread_join(mgr->ticker, NULL);
+    mgr->ticker_started = false;
+}
+
 void sf_ts_manager_free(sf_ts_manager *mgr)
 {
-    if (!mgr)
-        return;
-    if (mgr->ticker_started) {
-        mgr->host.lock(mgr->host.ctx);
-        mgr->stopping = true;
-        mgr->host.unlock(mgr->host.ctx);
-        pthread_join(mgr->ticker, NULL);
-    }
+    sf_ts_manager_stop(mgr);
     free(mgr);
 }

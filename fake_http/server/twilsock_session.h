@@ -27,7 +27,10 @@ sf_ts_manager *sf_ts_manager_new(void);
 bool sf_ts_manager_start(sf_ts_manager *mgr, const sf_ts_host *host);
 /* The WebSocket handler to give the server. */
 const sf_ws_handler *sf_ts_handler(sf_ts_manager *mgr);
-/* Stops the token thread. Call after the server has stopped (every session closed). */
+/* Stops the token thread: before the server stops (the thread uses the server's lock). */
+void sf_ts_manager_stop(sf_ts_manager *mgr);
+/* Frees the manager (stopping its thread if still running); after the server has stopped,
+ * when every session is closed. */
 void sf_ts_manager_free(sf_ts_manager *mgr);
 
 /* Warning before a token expires (client_update "token_about_to_expire"). */
