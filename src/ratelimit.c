@@ -3,6 +3,8 @@
  * per millisecond: no floating point, no drift. */
 #include "internal.h"
 
+#include <string.h>
+
 #define MILLI 1000u
 
 static uint64_t capacity(const sf_fake *fake)
@@ -45,6 +47,7 @@ void sf__bucket_take(const sf_fake *fake, sf__bucket *b, sf_ms now)
 void sf__bucket_state(const sf_fake *fake, const sf__bucket *b, sf_ms now, sf_rate_state *out)
 {
     uint32_t rate = fake->opts.limits.publish_rate_per_s;
+    memset(out, 0, sizeof *out); /* padding too: records compare with memcmp */
     out->capacity = fake->opts.limits.publish_burst;
     out->limited = rate != 0;
     if (!out->limited) {

@@ -273,6 +273,7 @@ sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid, const char
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
+    memset(out, 0, sizeof *out);
     out->messages_published = s->messages_published;
     out->subscribers = s->sub_count;
     sf__bucket_state(fake, &s->bucket, now, &out->rate);
