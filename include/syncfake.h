@@ -507,7 +507,7 @@ SF_API sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char
 SF_API sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err);
 
 /* Partition: deliveries that fall due while held are parked, in order, until healed; then
- * they are delivered at the heal time (flush true) or discarded (flush false). */
+ * they are delivered when it is healed (flush true) or discarded (flush false). */
 SF_API sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err);
 SF_API sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush,
                                     sf_error *err);
