@@ -107,41 +107,35 @@ bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out)
     return true;
 }
 
-uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
-                     size_t *out_len)
+size_t sf_ts_build_head(const char *header_json, size_t payload_len, char *out, size_t cap)
 {
-    if (!header_json || !out_len || (!payload && payload_len > 0))
-        return NULL;
+    if (!header_json || !out)
+        return 0;
     size_t hlen = strlen(header_json);
     size_t close = hlen;
     while (close > 0 && strchr(" \t\r\n", header_json[close - 1]))
         close--;
     if (close == 0 || header_json[close - 1] != '}')
-        return NULL;
+        return 0;
     close--; /* index of the closing brace */
     size_t before = close;
     while (before > 0 && strchr(" \t\r\n", header_json[before - 1]))
         before--;
     if (before == 0)
-        return NULL;
+        return 0;
     bool empty = header_json[before - 1] == '{';
     char member[48];
     int mlen = snprintf(member, sizeof member, "%s\"payload_size\":%zu", empty ? "" : ",",
                         payload_len);
     if (mlen < 0 || (size_t)mlen >= sizeof member)
-        return NULL;
+        return 0;
     size_t new_hlen = hlen + (size_t)mlen;
     char preamble[48];
     int plen = snprintf(preamble, sizeof preamble, PREAMBLE "%zu\r\n", new_hlen);
-    if (plen < 0 || (size_t)plen >= sizeof preamble)
-        return NULL;
-    if (payload_len > SIZE_MAX - (size_t)plen - new_hlen - 2)
-        return NULL;
-    size_t total = (size_t)plen + new_hlen + 2 + payload_len;
-    uint8_t *buf = malloc(total ? total : 1);
-    if (!buf)
-        return NULL;
-    uint8_t *w = buf;
+    if (plen < 0 || (size_t)plen >= sizeof preamble || cap < (size_t)plen + 2 ||
+        new_hlen > cap - (size_t)plen - 2)
+        return 0;
+    char *w = out;
     memcpy(w, preamble, (size_t)plen);
     w += plen;
     memcpy(w, header_json, before); /* up to the last member, trailing whitespace dropped */
@@ -152,8 +146,28 @@ uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payloa
     w += hlen - before;
     memcpy(w, "\r\n", 2);
     w += 2;
+    return (size_t)(w - out);
+}
+
+uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
+                     size_t *out_len)
+{
+    if (!header_json || !out_len || (!payload && payload_len > 0))
+        return NULL;
+    /* the head is the header's length plus a preamble and a member of under 48 bytes each */
+    size_t cap = strlen(header_json) + 96 + 2;
+    if (payload_len > SIZE_MAX - cap)
+        return NULL;
+    uint8_t *buf = malloc(cap + payload_len);
+    if (!buf)
+        return NULL;
+    size_t head = sf_ts_build_head(header_json, payload_len, (char *)buf, cap);
+    if (!head) {
+        free(buf);
+        return NULL;
+    }
     if (payload_len)
-        memcpy(w, payload, payload_len);
-    *out_len = total;
+        memcpy(buf + head, payload, payload_len);
+    *out_len = head + payload_len;
     return buf;
 }

@@ -40,4 +40,9 @@ bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out);
 uint8_t *sf_ts_build(const char *header_json, const char *payload, size_t payload_len,
                      size_t *out_len);
 
+/* The same frame without its payload: preamble, header (with payload_size) and "\r\n",
+ * written to out. Returns its length, or 0 when header_json does not end with "}" or the
+ * head does not fit in cap bytes. A frame is this head followed by the payload_len bytes. */
+size_t sf_ts_build_head(const char *header_json, size_t payload_len, char *out, size_t cap);
+
 #endif

@@ -178,6 +178,31 @@ static void test_build_exact(void **state)
     assert_null(sf_ts_build("{}", NULL, 3, &n));
 }
 
+/* The head alone: the same bytes as a whole frame's start, written only when they fit. */
+static void test_build_head(void **state)
+{
+    (void)state;
+    const char *header = "{\"id\":\"TM0005\",\"method\":\"close\"}";
+    size_t n;
+    uint8_t *whole = sf_ts_build(header, "abc", 3, &n);
+    assert_non_null(whole);
+    char head[128];
+    size_t len = sf_ts_build_head(header, 3, head, sizeof head);
+    assert_int_equal(len, n - 3);
+    assert_memory_equal(head, whole, len);
+    free(whole);
+    /* exactly enough room, then one byte less */
+    char exact[128];
+    assert_int_equal(sf_ts_build_head(header, 3, exact, len), len);
+    assert_memory_equal(exact, head, len);
+    assert_int_equal(sf_ts_build_head(header, 3, exact, len - 1), 0);
+    assert_int_equal(sf_ts_build_head(header, 3, exact, 3), 0);
+    assert_int_equal(sf_ts_build_head(header, 3, exact, 0), 0);
+    assert_int_equal(sf_ts_build_head("[]", 0, exact, sizeof exact), 0);
+    assert_int_equal(sf_ts_build_head(NULL, 0, exact, sizeof exact), 0);
+    assert_int_equal(sf_ts_build_head(header, 0, NULL, 10), 0);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -431,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_js_reply_update_close),
         cmocka_unit_test(test_empty_payload_forms),
         cmocka_unit_test(test_build_exact),
+        cmocka_unit_test(test_build_head),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_bad_preamble),

@@ -2,8 +2,9 @@
  * behind server.c's upgrade) over real TCP sockets, with a hand-written minimal client: the
  * HTTP upgrade, masked frames out, frames in, every socket operation with a poll() deadline.
  *
- * The test handler echoes every message back with sf_ws_send; "!close" makes it send "bye" and
- * sf_ws_close(1000); a broadcaster thread may sf_ws_send to every open connection.
+ * The test handler echoes every message back with sf_ws_sendv (in three pieces); "!close" makes
+ * it send "bye" and sf_ws_close(1000); "!flood" makes it send 60,000-byte messages until a send
+ * fails; a broadcaster thread may sf_ws_send to every open connection.
  *
  * Covered: the 101 answer and Sec-WebSocket-Accept (RFC 6455's example key); echo of small,
  * 1,000-byte (16-bit length), 70,000-byte (64-bit length), exactly 1 MiB and fragmented
@@ -11,7 +12,8 @@
  * close -> close reply and closed() exactly once; server close after queued messages; bad
  * handshakes -> 400 JSON; a 2 MiB message -> close 1009; sf_server_stop with 5 open
  * WebSockets (close 1001, every closed() ran, promptly); 20 connections opening and closing
- * while another thread sends to them (run it under ThreadSanitizer too). */
+ * while another thread sends to them (run it under ThreadSanitizer too); a peer that lets
+ * more than SF_WS_MAX_OUTBOX bytes pile up gets what fitted, then close 1008. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +47,7 @@
 #define SHORT_TIMEOUT_MS 300
 #define WS_PATH "/v3/wsconnect"
 #define MAX_CONNS 64
+#define FLOOD_LEN 60000 /* a 4-byte frame header: 60,004 bytes a message */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Time                                                                                      */
@@ -80,6 +83,7 @@ static struct {
     session *live[MAX_CONNS];
     int opened, closed, messages;
     atomic_bool double_close; /* closed() twice, or a send accepted after sf_ws_close */
+    atomic_int flood_sent;    /* messages "!flood" got queued; -1 before it ran */
 } H = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void *h_open(void *ctx, sf_ws_conn *conn)
@@ -116,7 +120,24 @@ static void h_message(void *sess, const uint8_t *data, size_t len)
             atomic_store(&H.double_close, true);
         return;
     }
-    sf_ws_send(s->conn, data, len);
+    if (len == 6 && memcmp(data, "!flood", 6) == 0) {
+        /* the handler runs on the connection's I/O thread: nothing leaves until it returns */
+        static uint8_t chunk[FLOOD_LEN];
+        int sent = 0;
+        for (;;) {
+            memset(chunk, (uint8_t)sent, sizeof chunk);
+            if (!sf_ws_send(s->conn, chunk, sizeof chunk))
+                break;
+            sent++;
+        }
+        atomic_store(&H.flood_sent, sent);
+        return;
+    }
+    /* a message in three pieces: the first byte, the middle, the last byte */
+    size_t first = len > 0, last = len > 1;
+    sf_ws_chunk pieces[3] = {
+        {data, first}, {data + first, len - first - last}, {data + len - last, last}};
+    sf_ws_sendv(s->conn, pieces, 3);
 }
 
 static void h_closed(void *sess)
@@ -158,7 +179,7 @@ static bool wait_closed(int n)
     }
 }
 
-/* Waits until every opened connection was closed (closed() runs on the connection's thread,
+/* Waits until every opened connection was closed (closed() runs on the connection's I/O thread,
  * a little after the client saw the close), then reads the counters. */
 static void settled_counts(int *opened, int *closed)
 {
@@ -197,7 +218,9 @@ static int env_setup(void **state)
         free(e);
         return -1;
     }
-    sf_server_config cfg = {.host = "127.0.0.1", .fake = e->fake, .ws = &HANDLER};
+    /* three I/O threads: connections are spread over several, whatever the machine */
+    sf_server_config cfg = {
+        .host = "127.0.0.1", .fake = e->fake, .ws = &HANDLER, .ws_io_threads = 3};
     e->srv = sf_server_start(&cfg);
     if (!e->srv) {
         sf_fake_free(e->fake);
@@ -793,6 +816,42 @@ static void test_too_big(void **state)
     assert_int_equal(o, o0 + 1);
 }
 
+/* A peer that stops reading: the server queues what fits in SF_WS_MAX_OUTBOX, refuses the
+ * next send and closes with 1008 after what was queued, instead of growing without bound. */
+static void test_outbox_limit(void **state)
+{
+    env *e = *state;
+    int o0, c0;
+    settled_counts(&o0, &c0);
+    atomic_store(&H.flood_sent, -1);
+    int fd = ws_open(e->port);
+    assert_true(fd >= 0);
+    assert_true(ws_send_frame(fd, true, 2, "!flood", 6));
+    int64_t end = now_ms() + IO_TIMEOUT_MS;
+    while (atomic_load(&H.flood_sent) < 0 && now_ms() < end)
+        sleep_ms(2);
+    int sent = atomic_load(&H.flood_sent);
+    assert_int_equal(sent, (int)(SF_WS_MAX_OUTBOX / (FLOOD_LEN + 4)));
+    for (int i = 0; i < sent; i++) {
+        ws_frame f = ws_read(fd, IO_TIMEOUT_MS);
+        assert_int_equal(f.opcode, 2);
+        assert_int_equal(f.len, FLOOD_LEN);
+        assert_int_equal(f.data[0], (uint8_t)i);
+        assert_int_equal(f.data[FLOOD_LEN - 1], (uint8_t)i);
+        free(f.data);
+    }
+    ws_frame f = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(f.opcode, 8);
+    assert_int_equal(close_code(&f), 1008);
+    free(f.data);
+    uint8_t code[2] = {1008 >> 8, 1008 & 0xff};
+    assert_true(ws_send_frame(fd, true, 8, code, 2));
+    f = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(f.opcode, -1); /* then EOF */
+    close(fd);
+    assert_true(wait_closed(c0 + 1));
+}
+
 /* A plain GET elsewhere still reaches the dispatcher. */
 static void test_other_paths_untouched(void **state)
 {
@@ -967,6 +1026,7 @@ int main(void)
         cmocka_unit_test(test_server_close),
         cmocka_unit_test(test_bad_handshakes),
         cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_outbox_limit),
         cmocka_unit_test(test_other_paths_untouched),
         cmocka_unit_test(test_churn_with_sender),
     };

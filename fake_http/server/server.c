@@ -498,7 +498,7 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->on_reset = config->on_reset;
     srv->on_reset_ctx = config->on_reset_ctx;
     if (config->ws) {
-        srv->ws = sf_ws_hub_new(config->ws);
+        srv->ws = sf_ws_hub_new(config->ws, config->ws_io_threads);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");
         if (!srv->ws || !srv->ws_path) {
             sf_ws_hub_free(srv->ws);

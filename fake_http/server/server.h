@@ -24,6 +24,7 @@ typedef struct sf_server_config {
     void *on_reset_ctx;
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
     const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
+    unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
 } sf_server_config;
 
 /* Starts listening. NULL on failure (message on stderr). */
@@ -34,7 +35,7 @@ void sf_server_unlock(sf_server *server);
 /* The port actually bound. */
 uint16_t sf_server_port(const sf_server *server);
 /* Stops accepting, ends every event stream, sends close 1001 on every WebSocket and waits
- * for their closed() callbacks and threads, waits for connections, frees the server. Must not
+ * for their closed() callbacks and I/O threads, waits for connections, frees the server. Must not
  * be called with anything held that a WebSocket handler's closed() takes. */
 void sf_server_stop(sf_server *server);
 

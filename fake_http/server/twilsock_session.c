@@ -1,7 +1,7 @@
 /* twilsock_session.c: see twilsock_session.h.
  *
  * Locking: every access to the fake and to session state happens under the host's lock (the
- * server's one mutex). Frames are handled on the connection's thread with the lock held; core
+ * server's one mutex). Frames are handled on the connection's I/O thread with the lock held; core
  * events arrive in callbacks that already run under it. A session is unsubscribed, unlinked
  * and freed under the lock in `closed`, so no callback can meet a freed session. */
 #include "twilsock_session.h"
@@ -54,6 +54,11 @@ struct sf_ts_manager {
     ts_session *sessions;
     uint64_t next_client_id;
     uint64_t next_notification;
+    /* the notification payload of the message being fanned out, built once for every
+     * session (under the host lock); `published_data_at` is where its data starts */
+    sf_http_buf published;
+    char published_stream[SF_SID_SIZE], published_message[SF_SID_SIZE];
+    size_t published_data_at, published_data_len;
     pthread_t ticker;
     bool ticker_started;
     atomic_bool stopping;    /* read without the host lock: the host may be going away */
@@ -64,6 +69,13 @@ struct sf_ts_manager {
 
 static void send_frame(ts_session *s, const char *header, const char *payload, size_t len)
 {
+    char head[1024]; /* every header but a reply to a very long request id fits */
+    size_t head_len = sf_ts_build_head(header, len, head, sizeof head);
+    if (head_len) {
+        sf_ws_chunk frame[2] = {{head, head_len}, {payload, len}};
+        sf_ws_sendv(s->conn, frame, 2);
+        return;
+    }
     size_t n;
     uint8_t *frame = sf_ts_build(header, payload, len, &n);
     if (frame) {
@@ -574,29 +586,50 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
 
 /* ---- core events to notifications ---- */
 
+/* The payload of a published message's notification, the same for every session: built
+ * once per message and reused while the fan-out goes on (a duplicate or a later delivery of
+ * the same message matches too; anything else rebuilds it). */
+static const sf_http_buf *published_payload(sf_ts_manager *mgr, const sf_event *ev)
+{
+    sf_http_buf *b = &mgr->published;
+    if (!b->failed && b->len && mgr->published_data_len == ev->data_len &&
+        strcmp(mgr->published_message, ev->message_sid) == 0 &&
+        strcmp(mgr->published_stream, ev->stream_sid) == 0 &&
+        memcmp(b->data + mgr->published_data_at, ev->data, ev->data_len) == 0)
+        return b;
+    sf_http_buf_free(b);
+    sf_http_buf_init(b);
+    sf_http_buf_printf(b,
+                       "{\"event_type\":\"stream_message_published\","
+                       "\"event_protocol_version\":4,\"event\":{\"stream_sid\":\"%s\","
+                       "\"message_sid\":\"%s\",\"message_data\":",
+                       ev->stream_sid, ev->message_sid);
+    mgr->published_data_at = b->len;
+    mgr->published_data_len = ev->data_len;
+    sf_http_buf_add(b, ev->data, ev->data_len);
+    sf_http_buf_str(b, "}}");
+    snprintf(mgr->published_stream, sizeof mgr->published_stream, "%s", ev->stream_sid);
+    snprintf(mgr->published_message, sizeof mgr->published_message, "%s", ev->message_sid);
+    return b;
+}
+
 static void on_event(sf_fake *fake, const sf_event *ev, void *user)
 {
     (void)fake;
     ts_session *s = user;
+    if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED) {
+        notify(s, published_payload(s->mgr, ev));
+        return;
+    }
+    ts_subscription *sub = find_subscription(s, ev->stream_sid);
+    if (sub)
+        drop_subscription(s, sub); /* the core detached it */
     sf_http_buf b;
     sf_http_buf_init(&b);
-    if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED) {
-        sf_http_buf_printf(&b,
-                           "{\"event_type\":\"stream_message_published\","
-                           "\"event_protocol_version\":4,\"event\":{\"stream_sid\":\"%s\","
-                           "\"message_sid\":\"%s\",\"message_data\":",
-                           ev->stream_sid, ev->message_sid);
-        sf_http_buf_add(&b, ev->data, ev->data_len);
-        sf_http_buf_str(&b, "}}");
-    } else {
-        ts_subscription *sub = find_subscription(s, ev->stream_sid);
-        if (sub)
-            drop_subscription(s, sub); /* the core detached it */
-        sf_http_buf_printf(&b,
-                           "{\"event_type\":\"stream_removed\",\"event_protocol_version\":4,"
-                           "\"event\":{\"stream_sid\":\"%s\"}}",
-                           ev->stream_sid);
-    }
+    sf_http_buf_printf(&b,
+                       "{\"event_type\":\"stream_removed\",\"event_protocol_version\":4,"
+                       "\"event\":{\"stream_sid\":\"%s\"}}",
+                       ev->stream_sid);
     notify(s, &b);
     sf_http_buf_free(&b);
 }
@@ -738,6 +771,9 @@ void sf_ts_manager_stop(sf_ts_manager *mgr)
 
 void sf_ts_manager_free(sf_ts_manager *mgr)
 {
+    if (!mgr)
+        return;
     sf_ts_manager_stop(mgr);
+    sf_http_buf_free(&mgr->published);
     free(mgr);
 }

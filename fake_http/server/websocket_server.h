@@ -1,7 +1,7 @@
 /* websocket_server.h: the server side of websocket.h, for server.c only. A hub owns every
- * upgraded connection of one server: sf_ws_upgraded (libmicrohttpd's upgrade callback, with
- * the hub as its closure) starts a connection's thread; sf_ws_hub_stop closes them all and
- * waits for their threads. */
+ * upgraded connection of one server and its I/O threads: sf_ws_upgraded (libmicrohttpd's
+ * upgrade callback, with the hub as its closure) hands a connection to an I/O thread;
+ * sf_ws_hub_stop closes them all and waits until each has ended. */
 #ifndef SF_WEBSOCKET_SERVER_H
 #define SF_WEBSOCKET_SERVER_H
 
@@ -16,10 +16,14 @@
 
 typedef struct sf_ws_hub sf_ws_hub;
 
-sf_ws_hub *sf_ws_hub_new(const sf_ws_handler *handler);
+#define SF_WS_MAX_IO_THREADS 16
+
+/* Starts `io_threads` I/O threads (0: one per two CPUs, at least 1, at most 4; more than
+ * SF_WS_MAX_IO_THREADS: that many). NULL when they cannot be started. */
+sf_ws_hub *sf_ws_hub_new(const sf_ws_handler *handler, unsigned io_threads);
 /* Sends close 1001 on every open connection, waits until each is closed (closed() ran, the
- * socket was given back to libmicrohttpd) and its thread joined. New upgrades are refused
- * from then on. Call before MHD_stop_daemon. */
+ * socket was given back to libmicrohttpd), then joins the I/O threads. New upgrades are
+ * refused from then on. Call before MHD_stop_daemon. */
 void sf_ws_hub_stop(sf_ws_hub *hub);
 /* After MHD_stop_daemon (the upgrade callback may run until then). */
 void sf_ws_hub_free(sf_ws_hub *hub);
