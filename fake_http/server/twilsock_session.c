@@ -15,6 +15,7 @@
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
+#include <nettle/sha1.h>
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -140,6 +141,42 @@ static void reply_status(ts_session *s, const char *id, int code, int error_code
         sf_http_buf_printf(&h, ",\"errorCode\":%d,\"description\":\"%s\"", error_code,
                            description);
     sf_http_buf_str(&h, "}}");
+    if (!h.failed)
+        send_frame(s, h.data, "", 0);
+    sf_http_buf_free(&h);
+}
+
+/* The answer to a good `init`, as Twilio gives it: the capabilities it confirms (never
+ * telemetry.v1) and, for the data_sync product, an offline storage id (40 hex digits), which
+ * the SDK uses to name its session-storage cache. syncfake's is SHA-1 of the token's account,
+ * service and identity and of the fake's reset generation: stable for one user, different
+ * between users, and new after a reset so that no descriptor cached before it is reused. */
+static void reply_init(ts_session *s, const char *id)
+{
+    struct sha1_ctx sha;
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    char storage_id[2 * SHA1_DIGEST_SIZE + 1];
+    sha1_init(&sha);
+    sha1_update(&sha, strlen(s->account_sid) + 1, (const uint8_t *)s->account_sid);
+    sha1_update(&sha, strlen(s->service_sid) + 1, (const uint8_t *)s->service_sid);
+    sha1_update(&sha, strlen(s->identity) + 1, (const uint8_t *)s->identity);
+    char generation[24];
+    int glen = snprintf(generation, sizeof generation, "%" PRIu64,
+                        sf_fake_generation(s->mgr->host.fake));
+    sha1_update(&sha, (size_t)glen, (const uint8_t *)generation);
+    sha1_digest(&sha, SHA1_DIGEST_SIZE, digest);
+    for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
+        snprintf(storage_id + 2 * i, 3, "%02x", digest[i]);
+
+    sf_http_buf h;
+    sf_http_buf_init(&h);
+    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
+    sf_http_buf_json_string(&h, id);
+    sf_http_buf_printf(&h,
+                       ",\"status\":{\"code\":200,\"status\":\"OK\"},"
+                       "\"capabilities\":[\"client_update\",\"offline_storage\"],"
+                       "\"offline_storage\":{\"data_sync\":{\"storage_id\":\"%s\"}}}",
+                       storage_id);
     if (!h.failed)
         send_frame(s, h.data, "", 0);
     sf_http_buf_free(&h);
@@ -670,8 +707,10 @@ static void ts_message(void *session, const uint8_t *data, size_t len)
     s->mgr->host.lock(s->mgr->host.ctx);
     if (strcmp(f->method, "init") == 0 || strcmp(f->method, "update") == 0) {
         sf_jwt_result r = take_token(s, f->token);
-        if (r == SF_JWT_OK)
-            reply_status(s, f->id, 200, 0, NULL);
+        if (r == SF_JWT_OK && strcmp(f->method, "init") == 0)
+            reply_init(s, f->id); /* init: with the offline storage id */
+        else if (r == SF_JWT_OK)
+            reply_status(s, f->id, 200, 0, NULL); /* update */
         else
             refuse_token(s, f->id, r);
     } else if (strcmp(f->method, "message") == 0) {

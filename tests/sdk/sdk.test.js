@@ -462,6 +462,11 @@ scenario('two SDK clients open one stream: by unique name (creating it) and by S
   const subs = (await journal()).filter((e) => e.kind === 'subscribed' && e.stream_sid === sa.sid);
   const ids = [...new Set(subs.map((e) => e.subscriber_id))];
   assert.equal(ids.length, 2, `two subscribers in the journal: ${JSON.stringify(subs)}`);
+
+  // init was answered with an offline storage id for data_sync, as Twilio does: no warning.
+  assert.ok(logLines.some((l) => /Offline storage for 'data_sync' product: \{"storage_id":"[0-9a-f]{40}"\}/.test(l)),
+    'the SDK took the offline storage id');
+  assert.ok(!logLines.some((l) => l.includes('No offline storage id')), 'no "No offline storage id" warning');
 });
 
 scenario('a stream created over REST: both clients receive REST publishes (sid, data, isLocal false)', async () => {
