@@ -101,13 +101,19 @@ static const char *reason_of(int status)
     }
 }
 
+/* Starts a reply's header: {"method":"reply","id":<the request's id> */
+static void reply_start(sf_http_buf *h, const char *id)
+{
+    sf_http_buf_init(h);
+    sf_http_buf_str(h, "{\"method\":\"reply\",\"id\":");
+    sf_http_buf_json_string(h, id);
+}
+
 /* The answer to a tunnelled request: transport 200, the Sync answer in http_status. */
 static void reply_http(ts_session *s, const char *id, int status, const sf_http_buf *body)
 {
     sf_http_buf h;
-    sf_http_buf_init(&h);
-    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
-    sf_http_buf_json_string(&h, id);
+    reply_start(&h, id);
     sf_http_buf_printf(&h,
                        ",\"payload_type\":\"application/json\",\"status\":{\"code\":200,"
                        "\"status\":\"OK\"},\"http_status\":{\"code\":%d,\"status\":\"%s\"}}",
@@ -133,9 +139,7 @@ static void reply_status(ts_session *s, const char *id, int code, int error_code
                          const char *description)
 {
     sf_http_buf h;
-    sf_http_buf_init(&h);
-    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
-    sf_http_buf_json_string(&h, id);
+    reply_start(&h, id);
     sf_http_buf_printf(&h, ",\"status\":{\"code\":%d,\"status\":\"%s\"", code, reason_of(code));
     if (error_code)
         sf_http_buf_printf(&h, ",\"errorCode\":%d,\"description\":\"%s\"", error_code,
@@ -169,9 +173,7 @@ static void reply_init(ts_session *s, const char *id)
         snprintf(storage_id + 2 * i, 3, "%02x", digest[i]);
 
     sf_http_buf h;
-    sf_http_buf_init(&h);
-    sf_http_buf_str(&h, "{\"method\":\"reply\",\"id\":");
-    sf_http_buf_json_string(&h, id);
+    reply_start(&h, id);
     sf_http_buf_printf(&h,
                        ",\"status\":{\"code\":200,\"status\":\"OK\"},"
                        "\"capabilities\":[\"client_update\",\"offline_storage\"],"
