@@ -706,21 +706,25 @@ static void ts_message(void *session, const uint8_t *data, size_t len)
         sf_ws_close(s->conn, 1002); /* protocol error */
         return;
     }
-    s->mgr->host.lock(s->mgr->host.ctx);
-    if (strcmp(f->method, "init") == 0 || strcmp(f->method, "update") == 0) {
-        sf_jwt_result r = take_token(s, f->token);
-        if (r == SF_JWT_OK && strcmp(f->method, "init") == 0)
-            reply_init(s, f->id); /* init: with the offline storage id */
-        else if (r == SF_JWT_OK)
-            reply_status(s, f->id, 200, 0, NULL); /* update */
-        else
-            refuse_token(s, f->id, r);
-    } else if (strcmp(f->method, "message") == 0) {
-        message_frame(s, f);
-    } else if (strcmp(f->method, "close") == 0) {
+    bool token = strcmp(f->method, "init") == 0 || strcmp(f->method, "update") == 0;
+    if (strcmp(f->method, "close") == 0) {
         sf_ws_close(s->conn, 1000);
-    } /* replies (acks) and anything else: nothing to do */
-    s->mgr->host.unlock(s->mgr->host.ctx);
+    } else if (token || strcmp(f->method, "message") == 0) {
+        s->mgr->host.lock(s->mgr->host.ctx);
+        if (!token) {
+            message_frame(s, f);
+        } else {
+            sf_jwt_result r = take_token(s, f->token);
+            if (r == SF_JWT_OK && strcmp(f->method, "init") == 0)
+                reply_init(s, f->id); /* init: with the offline storage id */
+            else if (r == SF_JWT_OK)
+                reply_status(s, f->id, 200, 0, NULL); /* update */
+            else
+                refuse_token(s, f->id, r);
+        }
+        s->mgr->host.unlock(s->mgr->host.ctx);
+    } /* replies (the client's acks of notifications) and anything else: nothing to do, and
+       * no lock taken, since every notification is acked */
     free(f);
 }
 
