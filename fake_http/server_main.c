@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_EXTRA 32
 
@@ -185,9 +186,7 @@ int main(int argc, char **argv)
         i++;
     }
 
-    /* The listening address is known before the fake is made only when the port is fixed;
-     * with --port 0 the default base URL is set after binding, by a second fake. */
-    /* every WebSocket holds a socket and an eventfd: allow as many files as the system lets us */
+    /* every WebSocket holds a socket: allow as many open files as the system lets us */
     struct rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
         files.rlim_cur = files.rlim_max;
@@ -211,45 +210,39 @@ int main(int argc, char **argv)
         limits.page_size_default = limits.page_size_max;
     opts.limits = limits;
 
-    sf_fake *fake = NULL;
-    sf_server *srv = NULL;
+    /* bound first: the default base URL names the port (any free one with --port 0) */
+    uint16_t bound_port;
+    int listen_fd = sf_server_listen(host, (uint16_t)port, &bound_port);
+    if (listen_fd < 0)
+        return 1;
     char url[600];
+    opts.base_url = base_url;
+    if (!base_url) {
+        snprintf(url, sizeof url, "http://%s:%u", host, (unsigned)bound_port);
+        opts.base_url = url;
+    }
     extras extra = {accounts, keys, naccounts, nkeys};
     sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
-    if (!twilsock)
+    /* the whole fake is built before the server (and its threads) can touch it */
+    sf_fake *fake = twilsock ? make_fake(&opts, &extra) : NULL;
+    if (!fake) {
+        close(listen_fd);
+        sf_ts_manager_free(twilsock);
+        return twilsock ? 2 : 1;
+    }
+    sf_server_config cfg = {.host = host,
+                            .port = bound_port,
+                            .listen_fd = listen_fd,
+                            .fake = fake,
+                            .wall_clock = wall,
+                            .on_reset = readd_extras,
+                            .on_reset_ctx = &extra,
+                            .ws = sf_ts_handler(twilsock)};
+    sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
+    if (!srv) {
+        sf_fake_free(fake);
+        sf_ts_manager_free(twilsock);
         return 1;
-    for (int attempt = 0; attempt < 2 && !srv; attempt++) {
-        /* first pass binds (to learn the port when it is 0), second makes the real fake */
-        opts.base_url = base_url;
-        if (!base_url && port != 0) {
-            snprintf(url, sizeof url, "http://%s:%llu", host, port);
-            opts.base_url = url;
-        }
-        /* the whole fake is built before the server (and its threads) can touch it */
-        fake = make_fake(&opts, &extra);
-        if (!fake) {
-            sf_ts_manager_free(twilsock);
-            return 2;
-        }
-        sf_server_config cfg = {.host = host,
-                                .port = (uint16_t)port,
-                                .fake = fake,
-                                .wall_clock = wall,
-                                .on_reset = readd_extras,
-                                .on_reset_ctx = &extra,
-                                .ws = sf_ts_handler(twilsock)};
-        srv = sf_server_start(&cfg);
-        if (!srv) {
-            sf_fake_free(fake);
-            sf_ts_manager_free(twilsock);
-            return 1;
-        }
-        if (!base_url && port == 0) {
-            port = sf_server_port(srv);
-            sf_server_stop(srv); /* rebind the same port with the right base URL */
-            sf_fake_free(fake);
-            srv = NULL;
-        }
     }
     sf_ts_host host_of_sessions = {.lock = lock_server,
                                    .unlock = unlock_server,

@@ -1511,6 +1511,39 @@ static void *stop_main(void *arg)
     return NULL;
 }
 
+/* A socket bound first (sf_server_listen, port 0): the server serves that very port, which is
+ * never released in between, refuses a second bind of it, and closes it when it stops. */
+static void test_prebound_listener(void **state)
+{
+    (void)state;
+    uint16_t port = 0;
+    int fd = sf_server_listen("127.0.0.1", 0, &port);
+    assert_true(fd > 2);
+    assert_int_not_equal(port, 0);
+    uint16_t again;
+    assert_int_equal(sf_server_listen("127.0.0.1", port, &again), -1); /* in use */
+    assert_int_equal(sf_server_listen("localhost", 0, &again), -1);    /* not an address */
+
+    sf_fake *fake = new_fake();
+    sf_server_config cfg = {.host = "127.0.0.1", .listen_fd = fd, .fake = fake};
+    sf_server *srv = sf_server_start(&cfg);
+    assert_non_null(srv);
+    assert_int_equal(sf_server_port(srv), port);
+    hconn c;
+    assert_true(hc_open(&c, port));
+    hresp r;
+    hc_expect(&c, "GET", "/v1/Services", NULL, NULL, 401, &r); /* it is syncfake answering */
+    hresp_free(&r);
+    hc_close(&c);
+    sf_server_stop(srv);
+    sf_fake_free(fake);
+    /* the port is free again: nothing kept it open */
+    int fd2 = sf_server_listen("127.0.0.1", port, &again);
+    assert_true(fd2 > 2);
+    assert_int_equal(again, port);
+    close(fd2);
+}
+
 static void test_stop_with_open_event_stream(void **state)
 {
     env *e = *state;
@@ -1983,6 +2016,7 @@ int main(void)
                                         env_teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_open_event_stream, env_setup,
                                         env_teardown),
+        cmocka_unit_test(test_prebound_listener),
         cmocka_unit_test(test_binary_sigterm),
         cmocka_unit_test(test_binary_sigint),
         cmocka_unit_test(test_binary_sigterm_with_event_stream),

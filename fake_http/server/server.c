@@ -8,13 +8,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct sse_chunk {
     struct sse_chunk *next;
@@ -488,11 +491,57 @@ static void *tick(void *arg)
     }
 }
 
+int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (!host || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "syncfake-server: --host must be an IPv4 address: %s\n",
+                host ? host : "(none)");
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && fd <= 2) { /* 0 means "none" in sf_server_config: keep clear of stdio */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    int on = 1;
+    socklen_t len = sizeof addr;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, SOMAXCONN) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        fprintf(stderr, "syncfake-server: cannot listen on %s:%u: %s\n", host, (unsigned)port,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *bound_port = ntohs(addr.sin_port);
+    return fd;
+}
+
 sf_server *sf_server_start(const sf_server_config *config)
 {
+    int listen_fd = config->listen_fd;
+    uint16_t port = config->port;
+    if (listen_fd <= 0) {
+        listen_fd = sf_server_listen(config->host, config->port, &port);
+        if (listen_fd < 0)
+            return NULL;
+    } else {
+        struct sockaddr_in addr;
+        socklen_t len = sizeof addr;
+        if (getsockname(listen_fd, (struct sockaddr *)&addr, &len) == 0)
+            port = ntohs(addr.sin_port);
+    }
     sf_server *srv = calloc(1, sizeof *srv);
-    if (!srv)
+    if (!srv) {
+        close(listen_fd);
         return NULL;
+    }
     srv->fake = config->fake;
     srv->wall_clock = config->wall_clock;
     srv->on_reset = config->on_reset;
@@ -504,42 +553,33 @@ sf_server *sf_server_start(const sf_server_config *config)
             sf_ws_hub_free(srv->ws);
             free(srv->ws_path);
             free(srv);
+            close(listen_fd);
             return NULL;
         }
     }
     pthread_mutex_init(&srv->lock, NULL);
 
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(config->port);
-    if (inet_pton(AF_INET, config->host, &addr.sin_addr) != 1) {
-        fprintf(stderr, "syncfake-server: --host must be an IPv4 address: %s\n", config->host);
-        sf_ws_hub_free(srv->ws);
-        free(srv->ws_path);
-        pthread_mutex_destroy(&srv->lock);
-        free(srv);
-        return NULL;
-    }
-    srv->daemon = MHD_start_daemon(
+    /* libmicrohttpd serves, and at its stop closes, a duplicate of the socket: ours is closed
+     * here whatever happens, so a failed start can never close it twice */
+    int mhd_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
+    close(listen_fd);
+    srv->daemon = mhd_fd < 0 ? NULL : MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
             MHD_USE_ERROR_LOG, 0, NULL,
-        NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr,
+        NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)mhd_fd,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
         NULL, MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        fprintf(stderr, "syncfake-server: cannot listen on %s:%u\n", config->host,
-                (unsigned)config->port);
+        fprintf(stderr, "syncfake-server: cannot serve %s:%u\n", config->host, (unsigned)port);
         sf_ws_hub_free(srv->ws);
         free(srv->ws_path);
         pthread_mutex_destroy(&srv->lock);
         free(srv);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : config->port;
+    srv->port = port;
     srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
     return srv;
 }

@@ -16,6 +16,9 @@ typedef struct sf_server sf_server;
 typedef struct sf_server_config {
     const char *host;      /* "127.0.0.1" */
     uint16_t port;         /* 0: any free port */
+    int listen_fd;         /* > 0: serve this socket from sf_server_listen (host and port are
+                              then only named in messages); the server owns it from here on,
+                              also when it fails to start. 0: bind host:port itself */
     sf_fake *fake;         /* used only under the server's lock */
     bool wall_clock;       /* run due events every few ms in the background */
     /* After POST /_syncfake/reset, under the lock: puts back what the fake was started with
@@ -27,7 +30,13 @@ typedef struct sf_server_config {
     unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
 } sf_server_config;
 
-/* Starts listening. NULL on failure (message on stderr). */
+/* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
+ * that must know the port before it makes the fake (whose base URL names it): the port is
+ * bound once, never released and bound again. Returns the socket (> 2) and sets *bound_port,
+ * or -1 (message on stderr). */
+int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port);
+
+/* Starts serving. NULL on failure (message on stderr). */
 sf_server *sf_server_start(const sf_server_config *config);
 /* The lock that guards the fake: hold it for any use of the fake while the server runs. */
 void sf_server_lock(sf_server *server);
