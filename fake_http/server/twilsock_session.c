@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "deadline_heap.h"
 #include "jwt.h"
 #include "twilsock_frame.h"
 
@@ -37,7 +38,7 @@ typedef struct ts_session {
     sf_ts_manager *mgr;
     sf_ws_conn *conn;
     uint64_t client_id;       /* marks this connection's own publishes (not echoed back) */
-    bool authed, warned, expired;
+    bool authed, warned;       /* a live token; its expiry was announced */
     char account_sid[SF_SID_SIZE];
     char service_sid[SF_SID_SIZE];
     char identity[257];
@@ -45,14 +46,17 @@ typedef struct ts_session {
     uint64_t generation;      /* the fake's reset generation of its subscriptions */
     ts_subscription *subs;
     size_t sub_count, sub_cap;
-    struct ts_session *prev, *next;
+    size_t deadline_slot;     /* in mgr->deadlines while its token is live */
 } ts_session;
 
 struct sf_ts_manager {
     sf_ts_host host;
     char base_url[SF_BASE_URL_CAP];
     sf_ws_handler handler;
-    ts_session *sessions;
+    /* sessions with a live token, by when the token watcher next has work for them: the
+     * `client_update` warning, then the expiry */
+    sf_deadline_heap deadlines;
+    size_t session_count;     /* the heap has room for every session */
     uint64_t next_client_id;
     uint64_t next_notification;
     /* the notification payload of the message being fanned out, built once for every
@@ -222,8 +226,10 @@ static sf_jwt_result take_token(ts_session *s, const char *token)
     snprintf(s->service_sid, sizeof s->service_sid, "%.34s", c.service_sid);
     snprintf(s->identity, sizeof s->identity, "%.256s", c.identity);
     s->exp_ms = c.exp * 1000;
-    s->warned = s->expired = false;
+    s->warned = false;
     s->authed = true;
+    sf_deadline_set(&s->mgr->deadlines, s, &s->deadline_slot,
+                    s->exp_ms - SF_TS_TOKEN_WARNING_MS, s->client_id);
     return SF_JWT_OK;
 }
 
@@ -686,12 +692,16 @@ static void *ts_open(void *ctx, sf_ws_conn *conn)
     s->mgr = mgr;
     s->conn = conn;
     mgr->host.lock(mgr->host.ctx);
-    s->client_id = UINT64_C(0x7700000000000000) + ++mgr->next_client_id;
-    s->next = mgr->sessions;
-    if (mgr->sessions)
-        mgr->sessions->prev = s;
-    mgr->sessions = s;
+    bool room = sf_deadline_reserve(&mgr->deadlines, mgr->session_count + 1);
+    if (room) {
+        mgr->session_count++;
+        s->client_id = UINT64_C(0x7700000000000000) + ++mgr->next_client_id;
+    }
     mgr->host.unlock(mgr->host.ctx);
+    if (!room) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -736,18 +746,15 @@ static void ts_closed(void *session)
     if (s->generation == sf_fake_generation(mgr->host.fake))
         for (size_t i = 0; i < s->sub_count; i++)
             sf_unsubscribe(mgr->host.fake, s->subs[i].id, NULL);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        mgr->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    sf_deadline_remove(&mgr->deadlines, &s->deadline_slot);
+    mgr->session_count--;
     mgr->host.unlock(mgr->host.ctx);
     free(s->subs);
     free(s);
 }
 
-/* Announces expiring tokens and ends expired sessions, on the fake's clock. */
+/* Announces expiring tokens and ends expired sessions, on the fake's clock. Only sessions
+ * with something due are visited (the earliest first), never every session. */
 static void *token_watch(void *arg)
 {
     sf_ts_manager *mgr = arg;
@@ -755,10 +762,9 @@ static void *token_watch(void *arg)
     while (!atomic_load(&mgr->stopping)) {
         mgr->host.lock(mgr->host.ctx);
         sf_ms now = sf_clock_now(mgr->host.fake);
-        for (ts_session *s = mgr->sessions; s; s = s->next) {
-            if (!s->authed || s->expired)
-                continue;
-            if (!s->warned && now >= s->exp_ms - SF_TS_TOKEN_WARNING_MS) {
+        for (const sf_deadline *d; (d = sf_deadline_first(&mgr->deadlines)) && d->due <= now;) {
+            ts_session *s = d->item;
+            if (!s->warned) {
                 s->warned = true;
                 char header[160];
                 snprintf(header, sizeof header,
@@ -768,7 +774,6 @@ static void *token_watch(void *arg)
                 send_frame(s, header, "", 0);
             }
             if (now >= s->exp_ms) {
-                s->expired = true;
                 s->authed = false;
                 char header[200];
                 snprintf(header, sizeof header,
@@ -777,6 +782,9 @@ static void *token_watch(void *arg)
                          ++mgr->next_notification);
                 send_frame(s, header, "", 0);
                 sf_ws_close(s->conn, 1000);
+                sf_deadline_remove(&mgr->deadlines, &s->deadline_slot);
+            } else {
+                sf_deadline_set(&mgr->deadlines, s, &s->deadline_slot, s->exp_ms, s->client_id);
             }
         }
         mgr->host.unlock(mgr->host.ctx);
@@ -820,5 +828,6 @@ void sf_ts_manager_free(sf_ts_manager *mgr)
         return;
     sf_ts_manager_stop(mgr);
     sf_http_buf_free(&mgr->published);
+    sf_deadline_free(&mgr->deadlines);
     free(mgr);
 }
