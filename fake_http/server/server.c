@@ -502,7 +502,7 @@ int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
                 host ? host : "(none)");
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); /* 2 threads accept */
     if (fd >= 0 && fd <= 2) { /* 0 means "none" in sf_server_config: keep clear of stdio */
         int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         close(fd);
