@@ -1087,8 +1087,8 @@ int main(int argc, char **argv)
     deadline_ns = now_ns() + (int64_t)opt.timeout_s * 1000000000LL;
     rng_state ^= (uint64_t)now_ns();
 
-    /* every connection is one descriptor here and two in the server (socket, eventfd); the
-     * server inherits the raised limit */
+    /* every connection is one descriptor here and one in the server (its socket), with room
+     * to spare; the server inherits the raised limit */
     struct rlimit rl;
     rlim_t need = (rlim_t)opt.conns * 2 + 256;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
