@@ -7,7 +7,7 @@
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
-#   make tsan       the loopback server and WebSocket tests under ThreadSanitizer
+#   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the official Node and Python Twilio libraries and curl against the server
 #   make format     clang-format -i the C sources
@@ -67,12 +67,18 @@ bench-http: all
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
 
-tsan: deps
+# The server under ThreadSanitizer also serves the client SDK suite and a fan-out to 200
+# WebSockets that ack every notification; both fail if the server reports or does not stop cleanly.
+tsan: all
 	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DSF_TSAN=ON \
 	    -DCMAKE_BUILD_TYPE=Debug -DSF_BUILD_BENCH=OFF
 	$(CMAKE) --build build-tsan -j$(JOBS) --target test_http_server test_websocket syncfake-server
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_http_server
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_websocket
+	TSAN_OPTIONS=halt_on_error=1 SYNCFAKE_SERVER=build-tsan/syncfake-server tests/sdk/run.sh
+	@echo 'tsan: a fan-out for races only: its speed under TSan is no benchmark (MISS rows are expected)'
+	TSAN_OPTIONS=halt_on_error=1 '$(BUILD)/ws_fanout' build-tsan/syncfake-server --conns 200 \
+	    --messages 50 --ack --out build-tsan/ws_fanout.json
 
 clients: deps
 	@tests/clients/run.sh

@@ -95,15 +95,23 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void stop_server(void)
+/* Stops the server with SIGTERM; returns whether it exited by itself with status 0 within
+ * 3 s (a crash, a sanitizer's report or a hang at stop is a failed run). */
+static bool stop_server(void)
 {
     if (server_pid <= 0)
-        return;
+        return true;
     kill(server_pid, SIGTERM);
+    int status = 0;
     for (int i = 0; i < 300; i++) { /* up to 3 s for a clean stop */
-        if (waitpid(server_pid, NULL, WNOHANG) == server_pid) {
+        if (waitpid(server_pid, &status, WNOHANG) == server_pid) {
             server_pid = -1;
-            return;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return true;
+            fprintf(stderr, "ws_fanout: the server ended with %s %d\n",
+                    WIFEXITED(status) ? "status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            return false;
         }
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
@@ -111,6 +119,8 @@ static void stop_server(void)
     kill(server_pid, SIGKILL);
     waitpid(server_pid, NULL, 0);
     server_pid = -1;
+    fprintf(stderr, "ws_fanout: the server did not stop within 3 s of SIGTERM\n");
+    return false;
 }
 
 static void die(const char *fmt, ...)
@@ -1239,7 +1249,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < opt.conns; i++)
         close(conns[i].fd);
     close(pub.fd);
-    stop_server();
+    bool clean_stop = stop_server();
 
     /* ---- report ---- */
     double span_s = (double)(end - first_pub) / 1e9;
@@ -1294,5 +1304,5 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("appended to %s\n", opt.out);
-    return missing || duplicates ? 1 : 0;
+    return missing || duplicates || !clean_stop ? 1 : 0;
 }

@@ -143,7 +143,7 @@ function startServer() {
       if (m && /^auth_token /m.test(out)) {
         clearTimeout(timer);
         const base = m[1].replace(/\/+$/, '');
-        resolve({ proc, base, port: Number(new URL(base).port), out });
+        resolve({ proc, base, port: Number(new URL(base).port), out, stderr: () => err });
       }
     });
     proc.stderr.on('data', (d) => {
@@ -162,16 +162,33 @@ function startServer() {
   });
 }
 
+// Stops the server with SIGTERM. Rejects unless it exits by itself with status 0 and printed no
+// sanitizer report: a crash, a data race or a hang at stop fails the test that ran on it.
 function stopServer() {
   if (!server) return Promise.resolve();
-  const { proc } = server;
+  const { proc, stderr } = server;
   server = null;
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    proc.once('exit', () => {
+  const judge = (code, signal, killed) => {
+    if (killed) return new Error('the server did not stop within 5 s of SIGTERM');
+    if (code !== 0) return new Error(`the server ended with code ${code}, signal ${signal}:\n${stderr()}`);
+    if (/Sanitizer|runtime error/.test(stderr())) return new Error(`the server reported:\n${stderr()}`);
+    return null;
+  };
+  if (proc.exitCode !== null || proc.signalCode !== null) {
+    const e = judge(proc.exitCode, proc.signalCode, false);
+    return e ? Promise.reject(e) : Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    let killed = false;
+    const kill = setTimeout(() => {
+      killed = true;
+      proc.kill('SIGKILL');
+    }, 5000);
+    proc.once('exit', (code, signal) => {
       clearTimeout(kill);
-      resolve();
+      const e = judge(code, signal, killed);
+      if (e) reject(e);
+      else resolve();
     });
     proc.kill('SIGTERM');
   });
