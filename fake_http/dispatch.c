@@ -127,6 +127,15 @@ static bool service_params(const sf_http_ctx *c, sf_service_params *p)
 
 /* ---- services ---- */
 
+/* A parameter refused here, before the fake sees the call: Twilio's error, and the call in the
+ * journal all the same (as the fake journals the calls it refuses itself). */
+static int refuse(sf_http_ctx *c, sf_op op, const char *service_sid, const char *stream_id,
+                  sf_status status)
+{
+    sf_journal_refused(c->fake, op, service_sid, stream_id, status);
+    return sf_http_fail_status(c, status);
+}
+
 static void services_url(const sf_http_ctx *c, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/v1/Services", sf_fake_options(c->fake)->base_url);
@@ -143,7 +152,7 @@ static int service_routes(sf_http_ctx *c)
             sf_page_params pp;
             sf_service_page *page;
             if (!page_params(c, &pp))
-                return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+                return refuse(c, SF_OP_SERVICE_LIST, NULL, NULL, SF_ERR_INVALID_PARAMETER);
             if (sf_service_list(c->fake, c->account_sid, &pp, &page, &err) != SF_OK)
                 return sf_http_fail(c, &err);
             char list_url[SF_BASE_URL_CAP + 32];
@@ -162,7 +171,7 @@ static int service_routes(sf_http_ctx *c)
         }
         if (sf_http_is(c, "POST")) {
             if (!service_params(c, &sp))
-                return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+                return refuse(c, SF_OP_SERVICE_CREATE, NULL, NULL, SF_ERR_INVALID_PARAMETER);
             if (sf_service_create(c->fake, c->account_sid, &sp, &rec, &err) != SF_OK)
                 return sf_http_fail(c, &err);
             sf_http_render_service(&c->body, base, &rec);
@@ -180,7 +189,7 @@ static int service_routes(sf_http_ctx *c)
     }
     if (sf_http_is(c, "POST")) {
         if (!service_params(c, &sp))
-            return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+            return refuse(c, SF_OP_SERVICE_UPDATE, sid, NULL, SF_ERR_INVALID_PARAMETER);
         if (sf_service_update(c->fake, c->account_sid, sid, &sp, &rec, &err) != SF_OK)
             return sf_http_fail(c, &err);
         sf_http_render_service(&c->body, base, &rec);
@@ -211,7 +220,7 @@ static int stream_list_route(sf_http_ctx *c, const char *service_sid)
     sf_page_params pp;
     sf_stream_page *page;
     if (!page_params(c, &pp))
-        return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+        return refuse(c, SF_OP_STREAM_LIST, service_sid, NULL, SF_ERR_INVALID_PARAMETER);
     if (sf_stream_list(c->fake, c->account_sid, service_sid, &pp, &page, &err) != SF_OK)
         return sf_http_fail(c, &err);
     char list_url[SF_BASE_URL_CAP + 96];
@@ -243,7 +252,7 @@ static int stream_routes(sf_http_ctx *c)
             return sf_http_method_not_allowed(c, "GET, POST");
         p.unique_name = param(c, "UniqueName");
         if (!ttl_param(c, &p))
-            return sf_http_fail_status(c, SF_ERR_INVALID_TTL);
+            return refuse(c, SF_OP_STREAM_CREATE, service_sid, NULL, SF_ERR_INVALID_TTL);
         if (sf_stream_create(c->fake, c->account_sid, service_sid, &p, &rec, &err) != SF_OK)
             return sf_http_fail(c, &err);
         sf_http_render_stream(&c->body, base, &rec);
@@ -267,7 +276,7 @@ static int stream_routes(sf_http_ctx *c)
             return sf_http_fail(c, &err);
     } else if (sf_http_is(c, "POST")) {
         if (!ttl_param(c, &p))
-            return sf_http_fail_status(c, SF_ERR_INVALID_TTL);
+            return refuse(c, SF_OP_STREAM_UPDATE, service_sid, id, SF_ERR_INVALID_TTL);
         if (sf_stream_update(c->fake, c->account_sid, service_sid, id, &p, &rec, &err) != SF_OK)
             return sf_http_fail(c, &err);
     } else if (sf_http_is(c, "DELETE")) {

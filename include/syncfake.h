@@ -710,6 +710,14 @@ SF_API size_t sf_journal_render(const sf_fake *fake, const sf_journal_filter *fi
 /* Empties the journal (sequence numbers keep counting). */
 SF_API void sf_journal_clear(sf_fake *fake);
 
+/* Records a call of `op` that an adapter refused before it reached the fake, such as the HTTP
+ * face's parameter errors (`Ttl=abc`): an `api` entry at the fake's time with the HTTP status
+ * and Twilio code of `status` and the service and stream SIDs given (when they are SIDs), so
+ * the journal shows every call. Nothing else happens: no state changes and no injected error
+ * is used up. Does nothing for SF_OK or an op out of range. */
+SF_API void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid,
+                               const char *stream_id, sf_status status);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */
 /* ---------------------------------------------------------------------------------------- */

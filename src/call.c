@@ -71,6 +71,24 @@ static void fill_injected(const sf__call *call, sf_error *err)
         err->more_info[0] = '\0';
 }
 
+void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
+                        sf_status status)
+{
+    if (!fake || (unsigned)op >= SF_OP_COUNT || status == SF_OK)
+        return;
+    sf__begin(fake); /* the entry's time, as for any call */
+    sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_API);
+    if (!e)
+        return;
+    sf__call call = {.op = op};
+    given_sid(&call, 0, service_sid, "IS");
+    given_sid(&call, 1, stream_id, "TO");
+    e->op = (uint8_t)op;
+    e->status = (uint16_t)sf_status_http(status);
+    e->code = sf_status_code(status);
+    sf__journal_packed(e, (const uint8_t(*)[16])call.sids, call.known);
+}
+
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err)
 {
     bool injected = call->inject_before || (call->inject_after && st == SF_OK);

@@ -573,6 +573,58 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     jfake_free(j);
 }
 
+/* What an adapter refused before the fake saw it (sf_journal_refused): one api entry with the
+ * status's HTTP status and code and the SIDs given, and nothing else: no state, no injection
+ * used up. */
+static void test_refused_calls_are_journaled_and_change_nothing(void **state)
+{
+    (void)state;
+    jfake *j = jfake_new_with(SF_TEST_SEED, 1000, NULL);
+    sf_error err;
+    sf_service_record svc;
+    ok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
+    sf_stream_record s;
+    make_stream(j->fake, svc.sid, "kept", -1, &s);
+    sf_error_injection inj = {.op = SF_OP_STREAM_UPDATE, .count = 1, .http_status = 503,
+                              .code = 20503};
+    ok(sf_inject_error(j->fake, &inj, &err), &err);
+    ok(sf_clock_advance(j->fake, 77, &err), &err);
+    size_t before = sf_journal_count(j->fake);
+
+    sf_journal_refused(j->fake, SF_OP_STREAM_UPDATE, svc.sid, s.sid, SF_ERR_INVALID_TTL);
+    sf_journal_refused(j->fake, SF_OP_STREAM_UPDATE, svc.sid, "kept", SF_ERR_INVALID_TTL);
+    sf_journal_refused(j->fake, SF_OP_STREAM_LIST, "not-a-sid", NULL, SF_ERR_INVALID_PARAMETER);
+    /* nothing to record */
+    sf_journal_refused(j->fake, SF_OP_STREAM_UPDATE, svc.sid, s.sid, SF_OK);
+    sf_journal_refused(j->fake, SF_OP_COUNT, svc.sid, s.sid, SF_ERR_INVALID_TTL);
+    sf_journal_refused(NULL, SF_OP_STREAM_UPDATE, svc.sid, s.sid, SF_ERR_INVALID_TTL);
+    assert_int_equal(sf_journal_count(j->fake), before + 3);
+
+    sf_journal_entry e;
+    uint64_t cur = 0;
+    assert_true(find_api(j->fake, SF_OP_STREAM_UPDATE, 400, &e, &cur));
+    assert_int_equal(e.code, 54011);
+    assert_int_equal(e.t_ms, NOW0 + 77);
+    assert_false(e.injected);
+    assert_string_equal(e.service_sid, svc.sid);
+    assert_string_equal(e.stream_sid, s.sid);
+    assert_true(find_api(j->fake, SF_OP_STREAM_UPDATE, 400, &e, &cur));
+    assert_string_equal(e.stream_sid, ""); /* a unique name is not journaled as a SID */
+    cur = 0;
+    assert_true(find_api(j->fake, SF_OP_STREAM_LIST, 400, &e, &cur));
+    assert_int_equal(e.code, 20001);
+    assert_string_equal(e.service_sid, "");
+
+    /* the stream is as it was, and the injected error still waits for a real update */
+    sf_stream_record now;
+    ok(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &now, &err), &err);
+    assert_memory_equal(&now, &s, sizeof now);
+    sf_stream_params up = {.has_ttl = true, .ttl = 60};
+    assert_int_equal(sf_stream_update(j->fake, NULL, svc.sid, s.sid, &up, &now, &err),
+                     SF_ERR_INJECTED);
+    jfake_free(j);
+}
+
 static void test_delivered_entries_name_message_subscriber_and_publish_time(void **state)
 {
     (void)state;
@@ -1139,6 +1191,7 @@ int main(void)
         T(test_different_seed_gives_a_different_journal),
         T(test_reset_fake_repeats_the_journal_of_a_new_one),
         T(test_api_entries_carry_op_status_and_code),
+        T(test_refused_calls_are_journaled_and_change_nothing),
         T(test_delivered_entries_name_message_subscriber_and_publish_time),
         T(test_injected_after_apply_and_duplicate_copies_are_marked),
         T(test_publish_api_entry_precedes_the_fates_of_its_message),
