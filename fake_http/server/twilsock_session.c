@@ -1,9 +1,10 @@
 /* twilsock_session.c: see twilsock_session.h.
  *
  * Locking: every access to the fake and to session state happens under the host's lock (the
- * server's one mutex). Frames are handled on the connection's I/O thread with the lock held; core
- * events arrive in callbacks that already run under it. A session is unsubscribed, unlinked
- * and freed under the lock in `closed`, so no callback can meet a freed session. */
+ * server's one mutex). Frames are handled on the connection's I/O thread, with the lock held
+ * for those that touch the fake; core events arrive in callbacks that already run under it. A
+ * session is unsubscribed and taken out of the token watcher's heap under the lock in
+ * `closed`, then freed, so no callback and no token check can meet a freed session. */
 #include "twilsock_session.h"
 
 #include "buf.h"
