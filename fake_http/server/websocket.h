@@ -52,6 +52,7 @@ typedef struct sf_ws_chunk {
 
 /* sf_ws_send of the concatenation of `count` chunks, without joining them first. */
 bool sf_ws_sendv(sf_ws_conn *conn, const sf_ws_chunk *chunks, size_t count);
+
 /* Sends a close frame with `code` after what is queued, then closes (waiting at most 2 s for
  * the peer's close). Thread-safe; later calls and sends are ignored / fail. */
 void sf_ws_close(sf_ws_conn *conn, uint16_t code);
