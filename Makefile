@@ -9,7 +9,7 @@
 #   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
-#   make clients    the official Node and Python Twilio libraries and curl against the server
+#   make clients    the examples: official Node and Python libraries, the Node SDK, curl
 #   make format     clang-format -i the C sources
 #   make clean
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/clients/run.sh: the official Twilio helper libraries (and curl) against syncfake-server.
 #
-# Runs the three walk-throughs in examples/ -- node/streams.js (twilio-node 6.3.1),
-# python/streams.py (Debian's python3-twilio, run by /usr/bin/python3) and curl.sh -- each
+# Runs the walk-throughs in examples/ -- node/streams.js (twilio-node 6.3.1),
+# node/subscriber.js (the twilio-sync 4.0.1 client SDK over WebSocket), python/streams.py
+# (Debian's python3-twilio, run by /usr/bin/python3) and curl.sh -- each
 # against a fresh `syncfake-server --port 0 --clock manual`, stops that server with SIGTERM and
 # requires it to exit 0. Ends with "N passed, N failed"; exits non-zero if anything failed.
 #
@@ -13,7 +14,7 @@
 # Environment:
 #   SYNCFAKE_SERVER=path   use this syncfake-server instead of building build/syncfake-server
 #   EXAMPLE_TIMEOUT=120    seconds each example may take
-#   CLIENTS="node python curl"   which examples to run
+#   CLIENTS="node node-subscriber python curl"   which examples to run
 #
 # Every wait is bounded: installs, the build, the server's start and stop, each example.
 set -euo pipefail
@@ -22,7 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
 EXAMPLE_TIMEOUT=${EXAMPLE_TIMEOUT:-120}
-CLIENTS=${CLIENTS:-node python curl}
+CLIENTS=${CLIENTS:-node node-subscriber python curl}
 BUILD_DIR=${BUILD_DIR:-build}
 PY=/usr/bin/python3 # Debian's: python3-twilio lives in its dist-packages
 
@@ -41,8 +42,8 @@ trap cleanup EXIT
 
 # ---- 1. tools: install only what is missing ----
 
-wanted() { # is the example $1 selected?
-    [[ " $CLIENTS " == *" $1 "* ]]
+wanted() { # is the example $1 selected? ("node": either Node example)
+    [[ " $CLIENTS " == *" $1 "* ]] || { [ "$1" = node ] && [[ " $CLIENTS " == *" node-subscriber "* ]]; }
 }
 
 missing=()
@@ -71,9 +72,9 @@ if wanted node; then
     if [ "$node_major" -lt 20 ]; then
         say "warning: node $(node --version) is older than twilio 6.3.1 asks for (>= 20)"
     fi
-    have=$(node -p 'try { require("./examples/node/node_modules/twilio/package.json").version } catch (e) { "" }')
-    if [ "$have" != 6.3.1 ]; then
-        say "npm ci in examples/node (twilio 6.3.1)"
+    have=$(node -p 'try { require("./examples/node/node_modules/twilio/package.json").version + " " + require("./examples/node/node_modules/twilio-sync/package.json").version } catch (e) { "" }')
+    if [ "$have" != "6.3.1 4.0.1" ]; then
+        say "npm ci in examples/node (twilio 6.3.1, twilio-sync 4.0.1)"
         (cd examples/node && timeout 600 npm ci --no-audit --no-fund)
     fi
     say "node $(node --version), twilio-node $(node -p 'require("./examples/node/node_modules/twilio/package.json").version')"
@@ -192,9 +193,10 @@ run_example() { # run_example NAME COMMAND...
 for client in $CLIENTS; do
     case $client in
     node) run_example node node examples/node/streams.js ;;
+    node-subscriber) run_example node-subscriber node examples/node/subscriber.js ;;
     python) run_example python "$PY" examples/python/streams.py ;;
     curl) run_example curl bash examples/curl.sh ;;
-    *) die "unknown client '$client' (node, python, curl)" ;;
+    *) die "unknown client '$client' (node, node-subscriber, python, curl)" ;;
     esac
 done
 
