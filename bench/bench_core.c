@@ -25,6 +25,7 @@
  * Exit status: 0 when every measurement ran (a missed target is reported, not fatal); 1 when
  * an API call failed or the output could not be written.
  */
+#include "bench_json.h"
 #include "syncfake.h"
 
 #define JSMN_STATIC
@@ -157,25 +158,15 @@ static int make_parent_dirs(const char *path)
     return 0;
 }
 
+/* Starts build/bench.json afresh (bench_delivery adds to it). */
 static int write_json(const char *path)
 {
-    if (make_parent_dirs(path) != 0)
+    if (make_parent_dirs(path) != 0 || (remove(path) != 0 && errno != ENOENT))
         return -1;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs("[\n", f);
-    for (size_t i = 0; i < nresults; i++) {
-        const result *r = &results[i];
-        fprintf(f, "  {\"name\": \"%s\", \"value\": ", r->name);
-        if (isfinite(r->value))
-            fprintf(f, "%.6g", r->value);
-        else
-            fputs("null", f);
-        fprintf(f, ", \"unit\": \"%s\"}%s\n", r->unit, i + 1 < nresults ? "," : "");
-    }
-    fputs("]\n", f);
-    return fclose(f) == 0 ? 0 : -1;
+    sf_bench_figure figures[sizeof results / sizeof results[0]];
+    for (size_t i = 0; i < nresults; i++)
+        figures[i] = (sf_bench_figure){results[i].name, results[i].unit, results[i].value};
+    return sf_bench_json_append(path, figures, nresults);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -19,6 +19,7 @@
  *   journal_append_ns               per delivery: fan-out time with the journal minus without
  *                                   (journal_capacity 0), over the same 10,000-subscriber publish
  */
+#include "bench_json.h"
 #include "syncfake.h"
 
 #include <stdio.h>
@@ -189,36 +190,10 @@ static void bench_pending(void)
 /* Appends to the array bench_core wrote, or starts one. */
 static int write_json(const char *path)
 {
-    char *old = NULL;
-    long len = 0;
-    FILE *f = fopen(path, "r");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        len = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        old = malloc((size_t)len + 1);
-        if (!old || fread(old, 1, (size_t)len, f) != (size_t)len)
-            len = 0;
-        fclose(f);
-    }
-    while (len > 0 && (old[len - 1] == '\n' || old[len - 1] == ' ' || old[len - 1] == ']'))
-        len--;
-    bool append = len > 1; /* something after "[" */
-    f = fopen(path, "w");
-    if (!f) {
-        free(old);
-        return -1;
-    }
-    if (append)
-        fwrite(old, 1, (size_t)len, f);
-    else
-        fputs("[", f);
+    sf_bench_figure out[sizeof figures / sizeof figures[0]];
     for (size_t i = 0; i < nfigures; i++)
-        fprintf(f, "%s\n  {\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}",
-                append || i ? "," : "", figures[i].name, figures[i].value, figures[i].unit);
-    fputs("\n]\n", f);
-    free(old);
-    return fclose(f);
+        out[i] = (sf_bench_figure){figures[i].name, figures[i].unit, figures[i].value};
+    return sf_bench_json_append(path, out, nfigures);
 }
 
 int main(int argc, char **argv)

@@ -37,6 +37,7 @@
  * aborted with a message after --timeout seconds (default 60), and the server is killed.
  */
 #define _GNU_SOURCE
+#include "bench_json.h"
 #include "twilsock_frame.h"
 
 #include <arpa/inet.h>
@@ -972,49 +973,9 @@ static void pub_readable(void)
 /* Report                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct figure {
-    const char *name, *unit;
-    double value;
-} figure;
-
-static figure figures[3];
+static sf_bench_figure figures[3];
 static char names[3][64];
 static size_t nfigures;
-
-/* Appends to the JSON array in `path`, or starts one (as bench_delivery does). */
-static int write_json(const char *path)
-{
-    char *old = NULL;
-    long len = 0;
-    FILE *f = fopen(path, "r");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        len = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        old = malloc((size_t)len + 1);
-        if (!old || fread(old, 1, (size_t)len, f) != (size_t)len)
-            len = 0;
-        fclose(f);
-    }
-    while (len > 0 && (old[len - 1] == '\n' || old[len - 1] == ' ' || old[len - 1] == ']'))
-        len--;
-    bool append = len > 1; /* something after "[" */
-    f = fopen(path, "w");
-    if (!f) {
-        free(old);
-        return -1;
-    }
-    if (append)
-        fwrite(old, 1, (size_t)len, f);
-    else
-        fputs("[", f);
-    for (size_t i = 0; i < nfigures; i++)
-        fprintf(f, "%s\n  {\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}",
-                append || i ? "," : "", figures[i].name, figures[i].value, figures[i].unit);
-    fputs("\n]\n", f);
-    free(old);
-    return fclose(f);
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -1296,10 +1257,10 @@ int main(int argc, char **argv)
     snprintf(names[0], sizeof names[0], "%s_deliveries_per_s", opt.name);
     snprintf(names[1], sizeof names[1], "%s_p99_ms", opt.name);
     snprintf(names[2], sizeof names[2], "%s_p50_ms", opt.name);
-    figures[nfigures++] = (figure){names[0], "deliveries/s", rate};
-    figures[nfigures++] = (figure){names[1], "ms", p99};
-    figures[nfigures++] = (figure){names[2], "ms", p50};
-    if (write_json(opt.out) != 0) {
+    figures[nfigures++] = (sf_bench_figure){names[0], "deliveries/s", rate};
+    figures[nfigures++] = (sf_bench_figure){names[1], "ms", p99};
+    figures[nfigures++] = (sf_bench_figure){names[2], "ms", p50};
+    if (sf_bench_json_append(opt.out, figures, nfigures) != 0) {
         fprintf(stderr, "ws_fanout: cannot write %s\n", opt.out);
         return 1;
     }
