@@ -156,7 +156,7 @@ bool sf_http_parse_bool(const char *s, bool *out)
     return true;
 }
 
-static int base64_value(char c)
+int sf_http_base64_digit(char c, bool url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -164,9 +164,9 @@ static int base64_value(char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+')
+    if (c == (url ? '-' : '+'))
         return 62;
-    if (c == '/')
+    if (c == (url ? '_' : '/'))
         return 63;
     return -1;
 }
@@ -185,7 +185,7 @@ static bool base64_decode(const char *in, size_t len, char *out, size_t cap, siz
             if (c == '=' && i + 4 == len && k >= 2) {
                 v[k] = 0;
                 pad++;
-            } else if (pad || (v[k] = base64_value(c)) < 0) {
+            } else if (pad || (v[k] = sf_http_base64_digit(c, false)) < 0) {
                 return false;
             }
         }

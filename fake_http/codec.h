@@ -48,4 +48,8 @@ bool sf_http_parse_bool(const char *s, bool *out);
  * each < cap bytes). false when it is not well-formed Basic credentials. */
 bool sf_http_basic_credentials(const char *header, char *user, char *password, size_t cap);
 
+/* The value (0..63) of one base64 digit, or -1: the standard alphabet ('+', '/'), or with
+ * `url` the base64url one ('-', '_') that JWTs use. */
+int sf_http_base64_digit(char c, bool url);
+
 #endif

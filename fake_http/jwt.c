@@ -6,6 +6,7 @@
  * changing its signature input). */
 #include "jwt.h"
 
+#include "codec.h"
 #include "json_field.h"
 
 #include <nettle/hmac.h>
@@ -19,21 +20,6 @@
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
 /* Decodes s[0..len) into out (capacity >= len * 3 / 4 + 1); false when not canonical
  * unpadded base64url. */
 static bool b64url_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
@@ -44,7 +30,7 @@ static bool b64url_decode(const char *s, size_t len, uint8_t *out, size_t *out_l
     unsigned bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64_value(s[i]);
+        int v = sf_http_base64_digit(s[i], true);
         if (v < 0)
             return false;
         acc = (acc << 6) | (uint32_t)v;
