@@ -311,17 +311,23 @@ static int tokens_route(sf_http_ctx *c)
         return bad_param(c, "ServiceSid must be a service SID");
     if (!int_or_absent(c, "Ttl", &ttl) || ttl < 1 || ttl > 86400)
         return bad_param(c, "Ttl is 1..86400 seconds");
+    int64_t iat = sf_clock_now(c->fake) / 1000;
+    /* The clock ends at SF_TIME_MAX_MS: a token that would outlive it expires at its last
+     * second (iat and ttl are bounded, so the sum cannot overflow). */
+    int64_t exp = iat + ttl > SF_TIME_MAX_MS / 1000 ? SF_TIME_MAX_MS / 1000 : iat + ttl;
+    if (exp <= iat)
+        return bad_param(c, "no token can be minted in the clock's last second "
+                            "(it ends at 9999-12-31T23:59:59.999Z)");
     sf_error err;
     sf_api_key_record key;
     if (sf_api_key_create(c->fake, c->account_sid, NULL, &key, &err) != SF_OK)
         return sf_http_fail(c, &err);
-    int64_t iat = sf_clock_now(c->fake) / 1000;
     char token[4096];
-    if (!sf_jwt_mint(key.sid, key.secret, c->account_sid, identity, service, iat, iat + ttl,
-                     token, sizeof token))
+    if (!sf_jwt_mint(key.sid, key.secret, c->account_sid, identity, service, iat, exp, token,
+                     sizeof token))
         return bad_param(c, "Identity too long for a token");
     char expires[21];
-    sf_format_iso8601((iat + ttl) * 1000, expires);
+    sf_format_iso8601(exp * 1000, expires);
     sf_http_buf_printf(&c->body, "{\"token\": \"%s\", \"identity\": ", token);
     sf_http_buf_json_string(&c->body, identity);
     sf_http_buf_printf(&c->body,

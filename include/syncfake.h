@@ -64,6 +64,13 @@ extern "C" {
 
 typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
 
+/* The fake's time range: 1970-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. Every time the
+ * fake holds, reports or renders lies in it, so every date it shows is a valid 4-digit ISO 8601
+ * date. Inputs outside it are refused (SF_ERR_INVALID_ARGUMENT naming the bound); deadlines
+ * computed from a time plus a delay or TTL saturate at SF_TIME_MAX_MS (they never overflow). */
+#define SF_TIME_MIN_MS INT64_C(0)
+#define SF_TIME_MAX_MS INT64_C(253402300799999)
+
 /* ---------------------------------------------------------------------------------------- */
 /* Status and errors: one table, X(name, http status, Twilio code, Twilio message)           */
 /* ---------------------------------------------------------------------------------------- */
@@ -136,7 +143,8 @@ typedef struct sf_limits {
 } sf_limits;
 
 /* Clock callback: returns the current time. It may go backwards; the fake never does (it
- * keeps the latest time it has seen). */
+ * keeps the latest time it has seen). A value outside SF_TIME_MIN_MS..SF_TIME_MAX_MS is
+ * clamped to the nearer bound (the system clock too), so the fake's time stays in range. */
 typedef sf_ms (*sf_clock_fn)(void *user);
 
 typedef enum sf_clock_kind {
@@ -156,7 +164,7 @@ typedef struct sf_allocator {
 typedef struct sf_options {
     uint64_t seed;               /* SIDs, tokens and secrets derive from it; default 1 */
     sf_clock_kind clock;         /* default SF_CLOCK_MANUAL */
-    sf_ms manual_start_ms;       /* default SF_DEFAULT_EPOCH_MS */
+    sf_ms manual_start_ms;       /* default SF_DEFAULT_EPOCH_MS; SF_TIME_MIN_MS..SF_TIME_MAX_MS */
     sf_clock_fn clock_fn;        /* SF_CLOCK_CALLBACK only */
     void *clock_user;
     sf_allocator allocator;      /* zeroed: the C library's */
@@ -182,7 +190,11 @@ typedef struct sf_fake sf_fake;
  * a limit above its *_CAP, malformed account SID), SF_ERR_NOMEM. */
 SF_API sf_status sf_fake_new(const sf_options *opts, sf_fake **out, sf_error *err);
 
-/* Releases the fake and everything it owns. NULL is a no-op. */
+/* Releases the fake and everything it owns. NULL is a no-op. Called inside a subscriber
+ * callback it is deferred, never a use-after-free: no further callback runs, the API call that
+ * ran the callback finishes (with its usual result), and the fake is released when the
+ * outermost API call returns. After sf_fake_free the fake must not be used, not even by the
+ * rest of the callback. */
 SF_API void sf_fake_free(sf_fake *fake);
 
 /* Back to a fresh state with the same options: no services, extra accounts, keys,
@@ -211,7 +223,9 @@ SF_API sf_ms sf_clock_now(sf_fake *fake);
 
 /* Manual clock only: move forward by `delta_ms` (>= 0) or to `now_ms` (>= now), running every
  * event due on the way in (due time, sequence) order; each runs with the clock at its due
- * time. Errors: SF_ERR_CLOCK_NOT_MANUAL, SF_ERR_INVALID_ARGUMENT (negative or backwards). */
+ * time. The clock stays within SF_TIME_MIN_MS..SF_TIME_MAX_MS. Errors: SF_ERR_CLOCK_NOT_MANUAL,
+ * SF_ERR_INVALID_ARGUMENT (negative, backwards, or past SF_TIME_MAX_MS: the message names the
+ * bound). */
 SF_API sf_status sf_clock_advance(sf_fake *fake, sf_ms delta_ms, sf_error *err);
 SF_API sf_status sf_clock_set(sf_fake *fake, sf_ms now_ms, sf_error *err);
 
@@ -486,7 +500,9 @@ typedef struct sf_event {
 /* Called on the fake's thread, from inside the API call (or clock move) that caused the event.
  * It may call the API again (publish, subscribe, unsubscribe, remove...): events those calls
  * cause are queued and run, in (due time, sequence) order, before the outermost call returns.
- * Inside a callback the clock cannot be moved and the fake cannot be reset or freed. */
+ * Inside a callback the clock cannot be moved and the fake cannot be reset
+ * (SF_ERR_INVALID_ARGUMENT); sf_fake_free there is deferred until the outermost call returns
+ * (see sf_fake_free). */
 typedef void (*sf_event_fn)(sf_fake *fake, const sf_event *event, void *user);
 
 typedef struct sf_subscribe_params {

@@ -68,6 +68,7 @@ sf_status sf_account_create(sf_fake *fake, const sf_account_params *params,
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     const char *sid = params ? params->sid : NULL;
     const char *token = params ? params->auth_token : NULL;
@@ -108,6 +109,7 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     sf__account *account;
     sf_status st = sf__resolve_account(fake, account_sid, &account, err);

@@ -76,6 +76,7 @@ void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid, const 
 {
     if (!fake || (unsigned)op >= SF_OP_COUNT || status == SF_OK)
         return;
+    SF__OUTERMOST(fake);
     sf__begin(fake); /* the entry's time, as for any call */
     sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_API);
     if (!e)
@@ -91,6 +92,7 @@ void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid, const 
 
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err)
 {
+    SF__OUTERMOST(fake); /* its callers return its result at once */
     bool injected = call->inject_before || (call->inject_after && st == SF_OK);
     if (injected) {
         st = SF_ERR_INJECTED;

@@ -8,6 +8,7 @@
  * delivery's fate is planned from the rules, allocations are made, and only then is anything
  * committed, so a failed publish changes nothing. */
 #include "internal.h"
+#include "timebound.h"
 
 #include <string.h>
 
@@ -66,7 +67,8 @@ static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, pl
     if (p->dropped)
         return; /* nothing else matters for this delivery */
     if (r->params.delay_ms > 0 || r->params.jitter_ms > 0) {
-        p->delay += r->params.delay_ms + jitter(fake, r, m, id, DRAW_JITTER);
+        /* each rule adds at most 2^41 ms; the sum saturates where every deadline does */
+        p->delay = sf__time_add(p->delay, r->params.delay_ms + jitter(fake, r, m, id, DRAW_JITTER));
         if (!p->delay_rule)
             p->delay_rule = r;
     }
@@ -82,8 +84,9 @@ static void plan_duplicate_delay(const sf_fake *fake, sf__rule *r, const sf__mes
                                  plan *p)
 {
     if (r->params.delay_ms > 0 || r->params.jitter_ms > 0)
-        p->duplicate_delay +=
-            r->params.delay_ms + jitter(fake, r, m, p->sub->id, DRAW_DUPLICATE_JITTER);
+        p->duplicate_delay = sf__time_add(
+            p->duplicate_delay,
+            r->params.delay_ms + jitter(fake, r, m, p->sub->id, DRAW_DUPLICATE_JITTER));
 }
 
 static void make_plan(sf_fake *fake, const sf__stream *s, const sf__message *m, plan *p)
@@ -159,6 +162,8 @@ void sf__deliver(sf_fake *fake, sf__subscriber *sub, const sf__message *msg, boo
                    .is_duplicate = duplicate,
                    .published_ms = msg->published,
                    .delivered_ms = fake->now};
+    if (fake->free_requested)
+        return; /* freed by a callback: nobody is listening any more */
     fake->dispatch_depth++;
     sub->fn(fake, &ev, sub->user);
     fake->dispatch_depth--;
@@ -226,7 +231,7 @@ static void enqueue(sf_fake *fake, sf__delivery *d, sf__message *msg, sf__subscr
     d->timer.kind = SF__TIMER_DELIVERY;
     sub->stats.in_flight++;
     fake->pending_deliveries++;
-    sf__timerq_arm(&fake->timers, &d->timer, msg->published + delay);
+    sf__timerq_arm(&fake->timers, &d->timer, sf__time_add(msg->published, delay));
 }
 
 /* Applies a plan: counters, rule hits, queued deliveries. Its journal entries are written by
@@ -281,10 +286,10 @@ void sf__fanout_journal(sf_fake *fake, const sf__message *msg, void *plans, size
         }
         if (p->delay > 0)
             sf__journal_fate(fake, SF_JOURNAL_DELAYED, msg, id, p->delay_rule,
-                             msg->published + p->delay, false);
+                             sf__time_add(msg->published, p->delay), false);
         if (p->duplicate)
             sf__journal_fate(fake, SF_JOURNAL_DUPLICATED, msg, id, p->duplicate_rule,
-                             msg->published + p->duplicate_delay, true);
+                             sf__time_add(msg->published, p->duplicate_delay), true);
     }
     sf__free(fake, plans);
 }

@@ -50,6 +50,7 @@ size_t sf_run_until_idle(sf_fake *fake)
 {
     if (!fake || fake->opts.clock != SF_CLOCK_MANUAL || fake->dispatch_depth > 0)
         return 0;
+    SF__OUTERMOST(fake);
     size_t ran = 0;
     while (fake->pending_deliveries > 0) {
         const sf__timer *t = sf__timerq_peek(&fake->timers);

@@ -110,6 +110,12 @@ static sf_status check_options(const sf_options *o, sf_error *err)
     if (o->base_url && !valid_base_url(o->base_url))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "base_url must be an http(s) URL shorter than SF_BASE_URL_CAP");
+    if (o->clock == SF_CLOCK_MANUAL &&
+        (o->manual_start_ms < SF_TIME_MIN_MS || o->manual_start_ms > SF_TIME_MAX_MS))
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "manual_start_ms must be within %lld..%lld "
+                               "(1970-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z)",
+                               (long long)SF_TIME_MIN_MS, (long long)SF_TIME_MAX_MS);
     if (o->journal_capacity > ((size_t)1 << 26))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "journal_capacity above 2^26");
     return check_limits(&o->limits, err);
@@ -232,6 +238,11 @@ void sf_fake_free(sf_fake *fake)
 {
     if (!fake)
         return;
+    if (fake->dispatch_depth > 0) {
+        /* the calls that ran this callback still hold pointers into the fake */
+        fake->free_requested = true;
+        return;
+    }
     tear_down(fake, false);
     sf__free(fake, fake->json_tokens);
     sf__free(fake, fake->json_frames);
@@ -239,6 +250,12 @@ void sf_fake_free(sf_fake *fake)
     sf__free(fake, fake->data_out[1]);
     sf_allocator alloc = fake->alloc;
     alloc.free_fn(fake, alloc.user);
+}
+
+void sf__leave(sf_fake **fake)
+{
+    if (*fake && (*fake)->free_requested && (*fake)->dispatch_depth == 0)
+        sf_fake_free(*fake);
 }
 
 sf_status sf_fake_reset(sf_fake *fake, sf_error *err)

@@ -213,6 +213,7 @@ struct sf_fake {
 
     sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */
     unsigned dispatch_depth; /* > 0 while a subscriber callback runs */
+    bool free_requested;     /* sf_fake_free ran inside a callback: freed on the way out */
     size_t pending_deliveries;
 
     sf__subscriber **subs;   /* by id - 1; live for the fake's life */
@@ -242,6 +243,16 @@ void *sf__malloc(sf_fake *fake, size_t size);
 void *sf__realloc(sf_fake *fake, void *ptr, size_t size);
 void sf__free(sf_fake *fake, void *ptr);
 char *sf__strndup(sf_fake *fake, const char *s, size_t len);
+
+/* ---- lifecycle (fake.c) ---- */
+/* sf_fake_free from a callback only marks the fake; it is released when the outermost API call
+ * returns. A public function that can run callbacks (directly or through sf__begin) declares
+ * SF__OUTERMOST(fake) once, after its NULL check: on every return, after the return value is
+ * computed, sf__leave frees a marked fake if no callback is running any more. Only one such
+ * guard may be live per call chain at depth 0 (a guarded function must not return into
+ * another guarded one that then touches the fake). */
+void sf__leave(sf_fake **fake);
+#define SF__OUTERMOST(fake) sf_fake *sf__outermost __attribute__((cleanup(sf__leave))) = (fake)
 
 /* ---- errors (status.c) ---- */
 /* Fills err (may be NULL) for `status`, returns status. */

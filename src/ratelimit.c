@@ -2,6 +2,7 @@
  * Tokens are counted in thousandths so that a refill of R tokens/s is exactly R milli-tokens
  * per millisecond: no floating point, no drift. */
 #include "internal.h"
+#include "timebound.h"
 
 #include <string.h>
 
@@ -59,5 +60,5 @@ void sf__bucket_state(const sf_fake *fake, const sf__bucket *b, sf_ms now, sf_ra
     out->tokens = (uint32_t)(level / MILLI);
     out->next_allowed_ms = now;
     if (level < MILLI)
-        out->next_allowed_ms = now + (sf_ms)((MILLI - level + rate - 1) / rate);
+        out->next_allowed_ms = sf__time_add(now, (sf_ms)((MILLI - level + rate - 1) / rate));
 }

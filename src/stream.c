@@ -1,6 +1,7 @@
 /* stream.c: streams: create, fetch, update (TTL), remove, list, expiry. */
 #include "internal.h"
 #include "text.h"
+#include "timebound.h"
 
 #include <string.h>
 
@@ -34,13 +35,9 @@ static sf_status check_ttl(const sf_fake *fake, int64_t ttl, sf_error *err)
     return SF_OK;
 }
 
-/* now + ttl seconds, saturating below SF__NEVER (which means "never"): a callback clock near
- * the end of time must not overflow nor turn a deadline into "never". */
-static sf_ms deadline(sf_ms now, int64_t ttl)
-{
-    int64_t span = ttl * 1000;
-    return now > SF__NEVER - 1 - span ? SF__NEVER - 1 : now + span;
-}
+/* now + ttl seconds, saturating at SF_TIME_MAX_MS (ttl <= 100 years: ttl * 1000 fits), so a
+ * deadline is always a date the clock can reach, and never SF__NEVER. */
+static sf_ms deadline(sf_ms now, int64_t ttl) { return sf__time_add(now, ttl * 1000); }
 
 static void to_record(const sf__stream *s, sf_stream_record *out)
 {
@@ -198,9 +195,7 @@ void sf__stream_expire(sf_fake *fake, sf__stream *s)
         sf_ms lag = sf__expiry_lag(fake, s);
         if (lag > 0 && sf__timerq_reserve(fake, &fake->timers)) {
             s->lagging = true;
-            sf_ms until = s->date_expires > SF__NEVER - 1 - lag ? SF__NEVER - 1
-                                                                 : s->date_expires + lag;
-            sf__timerq_arm(&fake->timers, &s->expiry, until);
+            sf__timerq_arm(&fake->timers, &s->expiry, sf__time_add(s->date_expires, lag));
             return;
         }
     }
@@ -268,6 +263,7 @@ sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid, const char
 {
     if (!fake || !out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
+    SF__OUTERMOST(fake);
     sf_ms now = sf__begin(fake);
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);

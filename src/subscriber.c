@@ -40,6 +40,7 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     if (!fake || !params || !params->on_event)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s",
                                !fake ? "fake is NULL" : "on_event callback is required");
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
@@ -134,6 +135,7 @@ sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err)
     sf_status st = lookup(fake, id, &sub, err);
     if (st != SF_OK)
         return st;
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     if (sub->stream) {
         const char *service_sid = sub->stream->service->sid;
@@ -154,6 +156,8 @@ static void tell_removed(sf_fake *fake, sf__subscriber *sub)
                    .stream_sid = sub->stream_sid,
                    .delivered_ms = fake->now,
                    .reason = sub->notice_reason};
+    if (fake->free_requested)
+        return; /* freed by a callback: nobody is listening any more */
     fake->dispatch_depth++;
     sub->fn(fake, &ev, sub->user);
     fake->dispatch_depth--;
@@ -190,6 +194,7 @@ sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err)
     sf_status st = lookup(fake, id, &sub, err);
     if (st != SF_OK)
         return st;
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     if (!sub->held) {
         if (sub->stream && !impaired(sub))
@@ -207,6 +212,7 @@ sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_
     sf_status st = lookup(fake, id, &sub, err);
     if (st != SF_OK)
         return st;
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     if (sub->held) {
         sub->held = false;
@@ -239,6 +245,7 @@ static sf_status set_connected(sf_fake *fake, sf_subscriber_id id, bool connecte
     sf_status st = lookup(fake, id, &sub, err);
     if (st != SF_OK)
         return st;
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     if (sub->disconnected == connected) {
         bool was = impaired(sub);
@@ -274,6 +281,7 @@ sf_status sf_subscriber_stats_get(sf_fake *fake, sf_subscriber_id id, sf_subscri
         return st;
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
+    SF__OUTERMOST(fake);
     sf__begin(fake);
     *out = sub->stats;
     out->attached = sub->stream != NULL;

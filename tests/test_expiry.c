@@ -653,14 +653,15 @@ static void test_callback_clock_never_goes_backwards(void **state)
 static void test_callback_clock_near_end_of_time_does_not_overflow_deadline(void **state)
 {
     (void)state;
-    sf_ms t = INT64_MAX - 500;
+    sf_ms t = SF_TIME_MAX_MS - 500;
     void *st = NULL;
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record s, r;
     sf_error err;
     assert_int_equal(create(fx, fx->service_sid, "end", 31536000, &s), SF_OK);
-    /* the deadline cannot be represented: it must not wrap into the past */
-    assert_true(!s.has_date_expires || s.date_expires_ms >= t);
+    /* the deadline is past the fake's range: it saturates at its end, never wraps */
+    assert_true(s.has_date_expires);
+    assert_int_equal(s.date_expires_ms, SF_TIME_MAX_MS);
     assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "end", &r, &err), SF_OK);
     assert_int_equal(sf_fixture_teardown(&st), 0);
 }
@@ -858,9 +859,11 @@ static void test_clock_advance_negative_or_overflowing_fails(void **state)
     assert_int_equal(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
-    /* up to the very end is allowed */
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MAX - NOW0, &err), SF_OK);
-    assert_int_equal(sf_clock_now(fx->fake), INT64_MAX);
+    /* up to the end of the fake's range is allowed */
+    assert_int_equal(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0 + 1, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0, &err), SF_OK);
+    assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS);
     assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);
 }
 

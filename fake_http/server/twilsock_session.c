@@ -226,7 +226,9 @@ static sf_jwt_result take_token(ts_session *s, const char *token)
     snprintf(s->account_sid, sizeof s->account_sid, "%.34s", c.sub);
     snprintf(s->service_sid, sizeof s->service_sid, "%.34s", c.service_sid);
     snprintf(s->identity, sizeof s->identity, "%.256s", c.identity);
-    s->exp_ms = c.exp * 1000;
+    /* exp is the signer's choice (any int64 above now): one past the clock's end would
+     * overflow here, so such a token expires when the clock does */
+    s->exp_ms = c.exp > SF_TIME_MAX_MS / 1000 ? SF_TIME_MAX_MS : c.exp * 1000;
     s->warned = false;
     s->authed = true;
     sf_deadline_set(&s->mgr->deadlines, s, &s->deadline_slot,
