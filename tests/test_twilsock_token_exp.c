@@ -1,0 +1,223 @@
+/* test_twilsock_token_exp.c: a Twilsock session's token expiry stays within the fake's time
+ * range. A token is signed by a real API key of the fake with an `exp` (seconds) whose value
+ * in milliseconds does not fit in int64 (the session computed exp * 1000: a signed overflow
+ * that UBSan aborts on, and a wrapped, past deadline otherwise). Over a loopback server and a
+ * minimal WebSocket client: `init` is accepted (200); nothing is announced while the clock is
+ * far from the end; the `token_about_to_expire` warning comes once the clock is within
+ * SF_TS_TOKEN_WARNING_MS of SF_TIME_MAX_MS, and the session is closed (410, TOKEN_EXPIRED)
+ * when the clock reaches SF_TIME_MAX_MS: the token expires with the clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "jwt.h"
+#include "server.h"
+#include "twilsock_frame.h"
+#include "twilsock_session.h"
+
+#define KEY_SID "SK00000000000000000000000000000001"
+#define KEY_SECRET "key-secret"
+#define TIMEOUT_MS 5000
+#define QUIET_MS 300
+
+typedef struct env {
+    sf_fake *fake;
+    sf_ts_manager *mgr;
+    sf_server *srv;
+    char service_sid[SF_SID_SIZE];
+    int fd;
+} env;
+
+static void lock_server(void *srv) { sf_server_lock(srv); }
+static void unlock_server(void *srv) { sf_server_unlock(srv); }
+
+static int env_setup(void **state)
+{
+    env *e = calloc(1, sizeof *e);
+    sf_error err;
+    sf_service_record svc;
+    sf_api_key_params kp = {.sid = KEY_SID, .secret = KEY_SECRET};
+    if (!e || sf_fake_new(NULL, &e->fake, &err) != SF_OK ||
+        sf_api_key_create(e->fake, NULL, &kp, NULL, &err) != SF_OK ||
+        sf_service_create(e->fake, NULL, NULL, &svc, &err) != SF_OK)
+        return -1;
+    memcpy(e->service_sid, svc.sid, SF_SID_SIZE);
+    e->fd = -1;
+    e->mgr = sf_ts_manager_new();
+    sf_server_config cfg = {
+        .host = "127.0.0.1", .fake = e->fake, .ws = sf_ts_handler(e->mgr), .ws_io_threads = 1};
+    e->srv = e->mgr ? sf_server_start(&cfg) : NULL;
+    if (!e->srv)
+        return -1;
+    sf_ts_host host = {.lock = lock_server,
+                       .unlock = unlock_server,
+                       .ctx = e->srv,
+                       .fake = e->fake,
+                       .base_url = sf_fake_options(e->fake)->base_url};
+    if (!sf_ts_manager_start(e->mgr, &host))
+        return -1;
+    *state = e;
+    return 0;
+}
+
+static int env_teardown(void **state)
+{
+    env *e = *state;
+    if (e->fd >= 0)
+        close(e->fd);
+    sf_ts_manager_stop(e->mgr);
+    sf_server_stop(e->srv);
+    sf_ts_manager_free(e->mgr);
+    sf_fake_free(e->fake);
+    free(e);
+    return 0;
+}
+
+/* ---- a minimal WebSocket client ---- */
+
+static bool wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, timeout_ms) == 1;
+}
+
+static bool read_exact(int fd, void *buf, size_t n, int timeout_ms)
+{
+    for (size_t got = 0; got < n;) {
+        if (!wait_readable(fd, timeout_ms))
+            return false;
+        ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static int ws_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *req = "GET /v3/wsconnect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    char head[2048];
+    size_t n = 0;
+    while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
+        assert_true(n < sizeof head - 1);
+        assert_true(read_exact(fd, head + n, 1, TIMEOUT_MS));
+        n++;
+    }
+    head[n] = '\0';
+    assert_non_null(strstr(head, " 101 "));
+    return fd;
+}
+
+static void ws_send_text(int fd, const uint8_t *data, size_t len)
+{
+    uint8_t hdr[8] = {0x81, 0x80 | 126, (uint8_t)(len >> 8), (uint8_t)len, 1, 2, 3, 4};
+    assert_true(len >= 126 && len <= 0xffff);
+    uint8_t *frame = malloc(sizeof hdr + len);
+    assert_non_null(frame);
+    memcpy(frame, hdr, sizeof hdr);
+    for (size_t i = 0; i < len; i++)
+        frame[sizeof hdr + i] = data[i] ^ hdr[4 + i % 4];
+    assert_int_equal(send(fd, frame, sizeof hdr + len, 0), (ssize_t)(sizeof hdr + len));
+    free(frame);
+}
+
+/* The next frame's opcode and payload (NUL-terminated, truncated to cap); -1 on timeout. */
+static int ws_read(int fd, char *out, size_t cap, int timeout_ms)
+{
+    uint8_t h[2];
+    if (!read_exact(fd, h, 2, timeout_ms))
+        return -1;
+    uint64_t len = h[1] & 0x7f;
+    uint8_t ext[8];
+    if (len == 126 || len == 127) {
+        size_t n = len == 126 ? 2 : 8;
+        assert_true(read_exact(fd, ext, n, TIMEOUT_MS));
+        len = 0;
+        for (size_t i = 0; i < n; i++)
+            len = len << 8 | ext[i];
+    }
+    assert_true(len < cap);
+    assert_true(read_exact(fd, out, (size_t)len, TIMEOUT_MS));
+    out[len] = '\0';
+    return h[0] & 0x0f;
+}
+
+static void set_clock(env *e, sf_ms t)
+{
+    sf_error err;
+    sf_server_lock(e->srv);
+    sf_status st = sf_clock_set(e->fake, t, &err);
+    sf_server_unlock(e->srv);
+    assert_int_equal(st, SF_OK);
+}
+
+static void test_exp_past_the_range_expires_with_the_clock(void **state)
+{
+    env *e = *state;
+    /* exp * 1000 exceeds INT64_MAX */
+    const int64_t exp = INT64_MAX / 1000 + 1;
+    char token[2048], header[2300];
+    sf_server_lock(e->srv);
+    int64_t iat = sf_clock_now(e->fake) / 1000;
+    const char *account = sf_fake_account_sid(e->fake);
+    size_t tlen = sf_jwt_mint(KEY_SID, KEY_SECRET, account, "alice", e->service_sid, iat, exp,
+                              token, sizeof token);
+    sf_server_unlock(e->srv);
+    assert_true(tlen > 0);
+    snprintf(header, sizeof header, "{\"method\":\"init\",\"id\":\"RQ1\",\"token\":\"%s\"}", token);
+    size_t flen;
+    uint8_t *frame = sf_ts_build(header, "", 0, &flen);
+    assert_non_null(frame);
+
+    e->fd = ws_connect(sf_server_port(e->srv));
+    ws_send_text(e->fd, frame, flen);
+    free(frame);
+    char in[4096];
+    assert_true(ws_read(e->fd, in, sizeof in, TIMEOUT_MS) >= 0);
+    assert_non_null(strstr(in, "\"id\":\"RQ1\""));
+    assert_non_null(strstr(in, "\"status\":{\"code\":200"));
+    /* far from the end: no warning, no close */
+    assert_int_equal(ws_read(e->fd, in, sizeof in, QUIET_MS), -1);
+    set_clock(e, SF_TIME_MAX_MS - SF_TS_TOKEN_WARNING_MS - 1000);
+    assert_int_equal(ws_read(e->fd, in, sizeof in, QUIET_MS), -1);
+    set_clock(e, SF_TIME_MAX_MS - SF_TS_TOKEN_WARNING_MS);
+    assert_true(ws_read(e->fd, in, sizeof in, TIMEOUT_MS) >= 0);
+    assert_non_null(strstr(in, "token_about_to_expire"));
+    set_clock(e, SF_TIME_MAX_MS - 1);
+    assert_int_equal(ws_read(e->fd, in, sizeof in, QUIET_MS), -1);
+    set_clock(e, SF_TIME_MAX_MS);
+    assert_true(ws_read(e->fd, in, sizeof in, TIMEOUT_MS) >= 0);
+    assert_non_null(strstr(in, "TOKEN_EXPIRED"));
+    assert_int_equal(ws_read(e->fd, in, sizeof in, TIMEOUT_MS), 8); /* WebSocket close */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_exp_past_the_range_expires_with_the_clock,
+                                        env_setup, env_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
