@@ -252,7 +252,8 @@ char *sf__strndup(sf_fake *fake, const char *s, size_t len);
  * guard may be live per call chain at depth 0 (a guarded function must not return into
  * another guarded one that then touches the fake). */
 void sf__leave(sf_fake **fake);
-#define SF__OUTERMOST(fake) sf_fake *sf__outermost __attribute__((cleanup(sf__leave))) = (fake)
+#define SF__OUTERMOST(fake)                                                                    \
+    sf_fake *sf__outermost __attribute__((cleanup(sf__leave), unused)) = (fake)
 
 /* ---- errors (status.c) ---- */
 /* Fills err (may be NULL) for `status`, returns status. */
