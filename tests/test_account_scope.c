@@ -120,6 +120,18 @@ static void test_entries_know_their_account(void **state)
              "\"injected\":false,\"service_sid\":\"%s\"", w.svc[0]);
     assert_null(strstr(only_b, a_create));
     free(only_b);
+
+    /* a call naming an unknown account is no account's; a refused call is its caller's */
+    size_t before = sf_journal_count(w.fake);
+    sf_service_fetch(w.fake, "AC0123456789abcdef0123456789abcdef", w.svc[0], NULL, NULL);
+    sf_journal_refused_as(w.fake, B_SID, SF_OP_STREAM_LIST, w.svc[1], NULL,
+                          SF_ERR_INVALID_PAGE_SIZE);
+    cursor = before;
+    assert_true(sf_journal_next(w.fake, NULL, &cursor, &e));
+    assert_string_equal(e.account_sid, "");
+    assert_true(sf_journal_next(w.fake, NULL, &cursor, &e));
+    assert_string_equal(e.account_sid, B_SID);
+    assert_int_equal(e.status, 400);
     sf_fake_free(w.fake);
 }
 
@@ -188,6 +200,11 @@ static void test_account_reset_clears_one_account(void **state)
         sf_error_injection inj = {.op = SF_OP_STREAM_CREATE, .count = 5, .http_status = 500,
                                   .code = 20500, .account_sid = B_SID};
         assert_int_equal(sf_inject_error(x->fake, &inj, &err), SF_OK);
+        sf_error_injection any = {.op = SF_OP_SERVICE_UPDATE, .count = 1, .http_status = 500};
+        assert_int_equal(sf_inject_error(x->fake, &any, &err), SF_OK);
+        sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = x->sub[1],
+                                .duplicate_rate = 0.5, .account_sid = B_SID};
+        assert_int_equal(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
         assert_int_equal(publish(x, 0), SF_OK);
         assert_int_equal(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
     }
@@ -213,6 +230,8 @@ static void test_account_reset_clears_one_account(void **state)
     sf_fault_info info[4];
     assert_int_equal(sf_fault_list(w.fake, info, 4), 1); /* the every-account rule stays */
     assert_string_equal(info[0].account_sid, "");
+    assert_int_equal(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err),
+                     SF_ERR_INJECTED); /* and so does the every-account injection */
     sf_service_record svc;
     assert_int_equal(sf_service_create(w.fake, B_SID, NULL, &svc, &err), SF_OK);
     assert_int_equal(sf_stream_create(w.fake, B_SID, svc.sid, NULL, NULL, &err), SF_OK);
