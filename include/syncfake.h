@@ -203,7 +203,8 @@ SF_API sf_status sf_fake_reset(sf_fake *fake, sf_error *err);
  * starts over: the clock, SID counters (the next SIDs minted are the ones that would have
  * been minted without the reset), journal seq, subscriber ids and rule ids keep counting,
  * and the generation does not change. Rules and injections made for every account
- * (account_sid NULL) stay. Allocates nothing. Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or
+ * (account_sid NULL) stay. Cannot fail for lack of memory (when the event queue cannot grow,
+ * the `removed` events are delivered at once). Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or
  * inside a callback), SF_ERR_NOT_FOUND (no such account). */
 SF_API sf_status sf_account_reset(sf_fake *fake, const char *account_sid, sf_error *err);
 
