@@ -1,6 +1,9 @@
 /* control.c: syncfake's own routes under /_syncfake/ (not Twilio's): the clock, reset, the
  * journal, fault rules, injected errors, subscriber scripting and server-sent events. Same
- * credentials as the API; form-encoded requests, JSON responses, Twilio-style errors. */
+ * credentials as the API; form-encoded requests, JSON responses, Twilio-style errors.
+ * Account model: the fake's default account (or the request's admin credential) has
+ * fake-wide powers; any other account sees and affects only its own rules, injections,
+ * subscribers and journal entries, and may not move the clock or reset the whole fake. */
 #include "dispatch.h"
 #include "jwt.h"
 #include "render.h"
@@ -48,6 +51,20 @@ static bool double_or_absent(const sf_http_ctx *c, const char *name, double *out
     return true;
 }
 
+/* ---- who may do what ---- */
+
+/* The fake's own default account, or the admin credential: fake-wide powers. */
+static bool fake_wide(const sf_http_ctx *c)
+{
+    return c->admin || strcmp(c->account_sid, sf_fake_account_sid(c->fake)) == 0;
+}
+
+/* What a caller's rules, injections and journal reads are limited to: NULL, nothing. */
+static const char *own_account(const sf_http_ctx *c)
+{
+    return fake_wide(c) ? NULL : c->account_sid;
+}
+
 /* Shortest text that reads back as the same double, so 0.3 prints as 0.3. */
 static void put_double(sf_http_buf *b, double d)
 {
@@ -67,6 +84,8 @@ static int clock_route(sf_http_ctx *c)
     const sf_options *o = sf_fake_options(c->fake);
     sf_error err;
     if (sf_http_is(c, "POST")) {
+        if (!fake_wide(c)) /* the clock is everyone's: only the primary account moves it */
+            return sf_http_fail_status(c, SF_ERR_FORBIDDEN);
         int64_t advance = 0, now = 0;
         bool has_advance = param(c, "AdvanceMs") != NULL, has_now = param(c, "NowMs") != NULL;
         if (!int_or_absent(c, "AdvanceMs", &advance) || !int_or_absent(c, "NowMs", &now))
@@ -118,17 +137,25 @@ static void render_fault(sf_http_buf *b, const sf_fault_info *f)
                        f->drop_next_left, f->hits);
 }
 
-static bool find_fault(sf_fake *fake, sf_fault_id id, sf_fault_info *out)
+/* Whether the caller may see a rule: its own, or any for a fake-wide caller. */
+static bool fault_visible(const sf_http_ctx *c, const sf_fault_info *f)
 {
-    size_t n = sf_fault_list(fake, NULL, 0);
+    const char *own = own_account(c);
+    return !own || strcmp(f->account_sid, own) == 0;
+}
+
+static bool find_fault(const sf_http_ctx *c, sf_fault_id id, sf_fault_info *out)
+{
+    size_t n = sf_fault_list(c->fake, NULL, 0);
     sf_fault_info *all = calloc(n ? n : 1, sizeof *all);
     bool found = false;
     if (all) {
-        sf_fault_list(fake, all, n);
+        sf_fault_list(c->fake, all, n);
         for (size_t i = 0; i < n && !found; i++)
-            if (all[i].id == id) {
+            if (all[i].id == id && fault_visible(c, &all[i])) {
                 *out = all[i];
                 out->params.stream_sid = out->stream_sid;
+                out->params.account_sid = out->account_sid[0] ? out->account_sid : NULL;
                 found = true;
             }
     }
@@ -164,12 +191,13 @@ static int fault_create(sf_http_ctx *c)
         !int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 || drop_next > UINT32_MAX)
         return bad_param(c, "DelayMs, JitterMs, ExpiryLagMs and DropNext are integers");
     p.drop_next = (uint32_t)drop_next;
+    p.account_sid = own_account(c); /* another account's subscriber is then "unknown" */
     sf_error err;
     sf_fault_id id;
     if (sf_fault_add(c->fake, &p, &id, &err) != SF_OK)
         return sf_http_fail(c, &err); /* 400/20001 "Invalid parameter: <why>" */
     sf_fault_info info;
-    if (!find_fault(c->fake, id, &info))
+    if (!find_fault(c, id, &info))
         return sf_http_fail_status(c, SF_ERR_NOMEM);
     render_fault(&c->body, &info);
     return sf_http_json(c, 201);
@@ -182,8 +210,8 @@ static int faults_route(sf_http_ctx *c)
         if (!sf_http_parse_int(c->segments[2], &id) || id <= 0 || id > UINT32_MAX)
             return sf_http_not_found(c);
         sf_fault_info info;
-        if (!find_fault(c->fake, (sf_fault_id)id, &info))
-            return sf_http_not_found(c);
+        if (!find_fault(c, (sf_fault_id)id, &info))
+            return sf_http_not_found(c); /* another account's rule too */
         if (sf_http_is(c, "GET")) {
             render_fault(&c->body, &info);
             return sf_http_json(c, 200);
@@ -203,9 +231,13 @@ static int faults_route(sf_http_ctx *c)
         return sf_http_fail_status(c, SF_ERR_NOMEM);
     sf_fault_list(c->fake, all, n);
     sf_http_buf_str(&c->body, "{\"faults\": [");
+    bool first = true;
     for (size_t i = 0; i < n; i++) {
-        if (i)
+        if (!fault_visible(c, &all[i]))
+            continue;
+        if (!first)
             sf_http_buf_str(&c->body, ", ");
+        first = false;
         render_fault(&c->body, &all[i]);
     }
     sf_http_buf_str(&c->body, "]}");
@@ -237,6 +269,7 @@ static int errors_route(sf_http_ctx *c)
     inj.code = (int)code;
     inj.message = param(c, "Message");
     inj.after_apply = after;
+    inj.account_sid = own_account(c); /* only the caller's own calls fail */
     sf_error err;
     if (sf_inject_error(c->fake, &inj, &err) != SF_OK)
         return sf_http_fail(c, &err); /* 400/20001 "Invalid parameter: <why>" */
@@ -258,8 +291,10 @@ static int subscriber_route(sf_http_ctx *c)
         return sf_http_not_found(c);
     sf_subscriber_stats st;
     sf_error err;
-    if (sf_subscriber_stats_get(c->fake, (sf_subscriber_id)id, &st, &err) != SF_OK)
-        return sf_http_not_found(c);
+    const char *own = own_account(c);
+    if (sf_subscriber_stats_get(c->fake, (sf_subscriber_id)id, &st, &err) != SF_OK ||
+        (own && strcmp(st.account_sid, own) != 0))
+        return sf_http_not_found(c); /* another account's subscriber: as if there were none */
     if (sf_http_is(c, "POST")) {
         const char *action = param(c, "Action");
         sf_status r;
@@ -389,6 +424,55 @@ char *sf_http_sse_format(const sf_event *ev, size_t *len)
     return b.data;
 }
 
+/* ---- reset and the journal ---- */
+
+/* The fake-wide caller resets the whole fake; any other account only its own things. */
+static int reset_route(sf_http_ctx *c)
+{
+    if (!sf_http_is(c, "POST"))
+        return sf_http_method_not_allowed(c, "POST");
+    sf_error err;
+    bool whole = fake_wide(c);
+    sf_status st =
+        whole ? sf_fake_reset(c->fake, &err) : sf_account_reset(c->fake, c->account_sid, &err);
+    if (st != SF_OK)
+        return sf_http_fail(c, &err);
+    c->resp->fake_was_reset = whole;
+    return sf_http_no_content(c);
+}
+
+/* One page of the journal: at most `limit` lines (JOURNAL_PAGE_MAX at most, each under 1 KB),
+ * so an answer's size is bounded whatever the journal holds. The next page starts after the
+ * seq of the last line; a page shorter than `limit` is the last one. */
+#define JOURNAL_PAGE_DEFAULT 1000
+#define JOURNAL_PAGE_MAX 10000
+#define JOURNAL_LINE_MAX 1024
+
+static int journal_route(sf_http_ctx *c)
+{
+    if (!sf_http_is(c, "GET"))
+        return sf_http_method_not_allowed(c, "GET");
+    int64_t since = 0, limit = JOURNAL_PAGE_DEFAULT;
+    if (!int_or_absent(c, "since", &since) || since < 0)
+        return bad_param(c, "since is a journal seq (an integer >= 0)");
+    if (!int_or_absent(c, "limit", &limit) || limit < 1 || limit > JOURNAL_PAGE_MAX)
+        return bad_param(c, "limit is an integer within 1..10000");
+    sf_journal_filter filter = {.account_sid = own_account(c)};
+    uint64_t cursor = sf_journal_cursor_after(c->fake, (uint64_t)since);
+    sf_journal_entry e;
+    char line[JOURNAL_LINE_MAX];
+    for (int64_t n = 0; n < limit && sf_journal_next(c->fake, &filter, &cursor, &e); n++) {
+        size_t len = sf_journal_entry_json(&e, line, sizeof line);
+        if (len >= sizeof line) /* cannot happen: every field has a bounded width */
+            return sf_http_fail_status(c, SF_ERR_NOMEM);
+        sf_http_buf_add(&c->body, line, len);
+        sf_http_buf_add(&c->body, "\n", 1);
+    }
+    c->resp->status = 200;
+    c->resp->content_type = "application/x-ndjson";
+    return 200;
+}
+
 /* ---- routing ---- */
 
 int sf_http_control(sf_http_ctx *c)
@@ -399,29 +483,10 @@ int sf_http_control(sf_http_ctx *c)
         return sf_http_not_found(c);
     if (n == 2 && strcmp(s[1], "clock") == 0)
         return clock_route(c);
-    if (n == 2 && strcmp(s[1], "reset") == 0) {
-        if (!sf_http_is(c, "POST"))
-            return sf_http_method_not_allowed(c, "POST");
-        sf_error err;
-        if (sf_fake_reset(c->fake, &err) != SF_OK)
-            return sf_http_fail(c, &err);
-        c->resp->fake_was_reset = true;
-        return sf_http_no_content(c);
-    }
-    if (n == 2 && strcmp(s[1], "journal") == 0) {
-        if (!sf_http_is(c, "GET"))
-            return sf_http_method_not_allowed(c, "GET");
-        size_t need = sf_journal_render(c->fake, NULL, NULL, 0);
-        char *text = malloc(need + 1);
-        if (!text)
-            return sf_http_fail_status(c, SF_ERR_NOMEM);
-        sf_journal_render(c->fake, NULL, text, need + 1);
-        sf_http_buf_add(&c->body, text, need);
-        free(text);
-        c->resp->status = 200;
-        c->resp->content_type = "application/x-ndjson";
-        return 200;
-    }
+    if (n == 2 && strcmp(s[1], "reset") == 0)
+        return reset_route(c);
+    if (n == 2 && strcmp(s[1], "journal") == 0)
+        return journal_route(c);
     if ((n == 2 || n == 3) && strcmp(s[1], "faults") == 0)
         return faults_route(c);
     if (n == 2 && strcmp(s[1], "errors") == 0)

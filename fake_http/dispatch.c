@@ -132,7 +132,7 @@ static bool service_params(const sf_http_ctx *c, sf_service_params *p)
 static int refuse(sf_http_ctx *c, sf_op op, const char *service_sid, const char *stream_id,
                   sf_status status)
 {
-    sf_journal_refused(c->fake, op, service_sid, stream_id, status);
+    sf_journal_refused_as(c->fake, c->account_sid, op, service_sid, stream_id, status);
     return sf_http_fail_status(c, status);
 }
 
@@ -342,11 +342,35 @@ static bool form_body(const sf_http_request *req)
     return !type || strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
 }
 
+/* Compares without stopping at the first difference (as the core does for secrets). */
+static bool same_text(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    for (size_t i = 0; i < la && i < lb; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+/* The admin credential acts as the fake's default account, with its fake-wide powers. */
+static bool is_admin(sf_http_ctx *c, const char *user, const char *password)
+{
+    const sf_http_request *r = c->req;
+    if (!r->admin_sid || !r->admin_token || !same_text(user, r->admin_sid) ||
+        !same_text(password, r->admin_token))
+        return false;
+    snprintf(c->account_sid, sizeof c->account_sid, "%s", sf_fake_account_sid(c->fake));
+    c->admin = true;
+    return true;
+}
+
 static int authenticate(sf_http_ctx *c)
 {
     char user[512], password[512];
     sf_error err;
-    if (!sf_http_basic_credentials(header(c->req, "Authorization"), user, password, sizeof user) ||
+    if (!sf_http_basic_credentials(header(c->req, "Authorization"), user, password, sizeof user))
+        return sf_http_fail_status(c, SF_ERR_AUTHENTICATE);
+    if (!is_admin(c, user, password) &&
         sf_authenticate(c->fake, user, password, c->account_sid, &err) != SF_OK)
         return sf_http_fail_status(c, SF_ERR_AUTHENTICATE);
     return 0;
@@ -380,6 +404,8 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
         ok = !query || sf_http_form_parse(query + 1, strlen(query + 1), &c->params);
     if (!ok)
         return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+    if (c->admin && strcmp(c->segments[0], "_syncfake") != 0)
+        return sf_http_fail_status(c, SF_ERR_AUTHENTICATE); /* it is for the control API only */
     if (strcmp(c->segments[0], "v1") == 0)
         return v1_routes(c);
     if (strcmp(c->segments[0], "_syncfake") == 0)

@@ -13,6 +13,7 @@ typedef struct sf_http_ctx {
     const sf_http_request *req;
     sf_http_response *resp;
     char account_sid[SF_SID_SIZE];
+    bool admin;                    /* authenticated with the request's admin credential */
     const char *method;
     const char *path;              /* raw path, still encoded, NUL-terminated copy */
     char *segments[SF_HTTP_MAX_SEGMENTS]; /* each decoded on its own */

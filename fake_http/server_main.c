@@ -23,6 +23,8 @@ static void usage(FILE *out)
             "  --auth-token TOKEN       its auth token (default: minted from the seed)\n"
             "  --account AC...:TOKEN    an extra account (repeatable)\n"
             "  --api-key SK...:SECRET:AC...  an API key of an account (repeatable)\n"
+            "  --admin USER:TOKEN       Basic credentials for the control API's fake-wide\n"
+            "                           powers (clock, full reset, every account's journal)\n"
             "  --base-url URL           base of url/links/paging URLs (default http://HOST:PORT)\n"
             "  --limit NAME=VALUE       override a limit (repeatable): max_data_bytes,\n"
             "                           publish_rate_per_s (0 lifts it), publish_burst,\n"
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
     bool default_page_size_given = false;
     char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
     int naccounts = 0, nkeys = 0;
+    char *admin_parts[2] = {NULL, NULL};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -175,6 +178,8 @@ int main(int argc, char **argv)
             accounts[naccounts++] = argv[i + 1];
         } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
             keys[nkeys++] = argv[i + 1];
+        } else if (strcmp(a, "--admin") == 0 && v && split(argv[i + 1], admin_parts, 2) == 2 &&
+                   admin_parts[0][0] && admin_parts[1][0]) {
         } else {
             takes = false;
         }
@@ -237,7 +242,9 @@ int main(int argc, char **argv)
                             .wall_clock = wall,
                             .on_reset = readd_extras,
                             .on_reset_ctx = &extra,
-                            .ws = sf_ts_handler(twilsock)};
+                            .ws = sf_ts_handler(twilsock),
+                            .admin_sid = admin_parts[0],
+                            .admin_token = admin_parts[1]};
     sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
     if (!srv) {
         sf_fake_free(fake);

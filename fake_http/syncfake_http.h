@@ -35,6 +35,12 @@ typedef struct sf_http_request {
     const char *body;              /* may be NULL when body_len is 0 */
     size_t body_len;
     const sf_http_events_hook *events; /* NULL: the events endpoint answers 404 */
+    /* Basic credentials (user, password) with the fake-wide powers of the control API under
+     * /_syncfake/ (clock moves, a full reset, every account's journal, rules and
+     * subscribers), as the fake's own default account has them; refused (401) elsewhere.
+     * NULL: none. A server passes its --admin credential here. */
+    const char *admin_sid;
+    const char *admin_token;
 } sf_http_request;
 
 typedef struct sf_http_response {

@@ -98,7 +98,9 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
     X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
     X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                  \
-    X(ERR_INJECTED, 500, 20500, "Injected failure")
+    X(ERR_INJECTED, 500, 20500, "Injected failure")                                           \
+    /* 403: the control API refuses a fake-wide operation to an account (Twilio's 20403) */   \
+    X(ERR_FORBIDDEN, 403, 20403, "Forbidden")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,
@@ -202,6 +204,21 @@ SF_API void sf_fake_free(sf_fake *fake);
  * fake repeats a new one byte for byte. Allocates nothing, so it cannot fail for lack of
  * memory. Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or called inside a callback). */
 SF_API sf_status sf_fake_reset(sf_fake *fake, sf_error *err);
+
+/* Back to a fresh state for one account only (NULL: the default account), so that parallel
+ * test workers can share one fake, one account each: its services and streams go (their
+ * subscribers get a `removed` event, reason deleted, before this returns), deliveries in
+ * flight to its subscribers are cancelled, its subscribers are forgotten (their stats keep
+ * counts but lose account_sid, and no account's control API finds them), and its fault
+ * rules, error injections and journal entries are removed. The account itself, its auth
+ * token and its API keys stay. Nothing of other accounts changes, and nothing fake-wide
+ * starts over: the clock, SID counters (the next SIDs minted are the ones that would have
+ * been minted without the reset), journal seq, subscriber ids and rule ids keep counting,
+ * and the generation does not change. Rules and injections made for every account
+ * (account_sid NULL) stay. Cannot fail for lack of memory (when the event queue cannot grow,
+ * the `removed` events are delivered at once). Errors: SF_ERR_INVALID_ARGUMENT (NULL fake, or
+ * inside a callback), SF_ERR_NOT_FOUND (no such account). */
+SF_API sf_status sf_account_reset(sf_fake *fake, const char *account_sid, sf_error *err);
 
 /* Starts at 0 and grows by one at every sf_fake_reset: subscriber ids of an older generation
  * mean nothing any more. */
@@ -541,6 +558,8 @@ typedef struct sf_subscriber_stats {
     uint64_t lost;        /* lost to a disconnect, a detach or a discarded hold */
     uint64_t in_flight;   /* queued (delayed) deliveries */
     uint64_t parked;      /* held deliveries waiting for a heal */
+    char account_sid[SF_SID_SIZE]; /* its stream's account; "" once sf_account_reset of that
+                                      account forgot it */
 } sf_subscriber_stats;
 
 SF_API sf_status sf_subscriber_stats_get(sf_fake *fake, sf_subscriber_id id,
@@ -591,6 +610,10 @@ typedef struct sf_fault_params {
     uint32_t drop_next;          /* drop the next N deliveries in scope */
     sf_ms expiry_lag_ms;         /* fake/stream scope: streams vanish this long after their
                                     date_expires (Twilio can be minutes late) */
+    const char *account_sid;     /* NULL: the rule acts on every account. Else it acts only
+                                    on that account's streams and subscribers (a subscriber
+                                    scope needs one of its subscribers), and goes with
+                                    sf_account_reset of that account */
 } sf_fault_params;
 
 typedef struct sf_fault_info {
@@ -599,10 +622,13 @@ typedef struct sf_fault_info {
     char stream_sid[SF_SID_SIZE];
     uint32_t drop_next_left;
     uint64_t hits;               /* deliveries (or expiries) this rule changed */
+    char account_sid[SF_SID_SIZE]; /* "" for a rule of every account; params.account_sid
+                                      points here (or is NULL) */
 } sf_fault_info;
 
 /* Errors: SF_ERR_INVALID_ARGUMENT (rates outside 0..1, negative times, missing target, a
- * subscriber scope with expiry lag), NOMEM. Rule ids start at 1 and are never reused. */
+ * subscriber scope with expiry lag, an unknown account_sid or a subscriber of another
+ * account, both reported as "unknown"), NOMEM. Rule ids start at 1 and are never reused. */
 SF_API sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id *out,
                               sf_error *err);
 /* Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
@@ -645,6 +671,10 @@ typedef struct sf_error_injection {
     int code;           /* Twilio code, >= 0 */
     const char *message;/* NULL: "Injected failure" */
     bool after_apply;
+    const char *account_sid; /* NULL: any call of `op`. Else only calls made as that account
+                                (a call's NULL account_sid is the default account); it goes
+                                with sf_account_reset of that account. Errors: unknown
+                                account: SF_ERR_INVALID_ARGUMENT */
 } sf_error_injection;
 
 SF_API sf_status sf_inject_error(sf_fake *fake, const sf_error_injection *inj, sf_error *err);
@@ -694,6 +724,9 @@ typedef struct sf_journal_entry {
     sf_ms until_ms;                /* delayed/duplicated: when it will arrive;
                                       delivered: when it was published */
     bool duplicate;                /* delivery fates of a duplicate copy */
+    char account_sid[SF_SID_SIZE]; /* whose entry: the calling account (api), the stream's
+                                      account (the rest); "" for a call naming an unknown
+                                      account. Not part of the JSON form. */
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -701,6 +734,7 @@ typedef struct sf_journal_filter {
     const char *stream_sid;
     sf_subscriber_id subscriber;
     uint32_t kinds;
+    const char *account_sid;   /* only that account's entries (see sf_journal_entry) */
 } sf_journal_filter;
 
 /* Entries held (at most options.journal_capacity) and entries overwritten so far. */
@@ -710,6 +744,11 @@ SF_API uint64_t sf_journal_overwritten(const sf_fake *fake);
 /* Iterates the held entries oldest first. Start with *cursor = 0; returns false at the end. */
 SF_API bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter,
                             uint64_t *cursor, sf_journal_entry *out);
+
+/* The cursor for sf_journal_next that starts at the first held entry whose seq is greater
+ * than `seq` (0: the oldest held entry), for reading the journal page by page: pass the seq
+ * of the last entry read. O(log n). */
+SF_API uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq);
 
 /* One entry as one JSON object (no newline), keys in a fixed order:
  * seq, t_ms, kind, op, status, code, injected, service_sid, stream_sid, message_sid,
@@ -733,6 +772,11 @@ SF_API void sf_journal_clear(sf_fake *fake);
  * is used up. Does nothing for SF_OK or an op out of range. */
 SF_API void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid,
                                const char *stream_id, sf_status status);
+/* The same for a call made as `account_sid` (NULL: the default account), so that the entry
+ * is that account's (sf_journal_filter.account_sid). */
+SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op op,
+                                  const char *service_sid, const char *stream_id,
+                                  sf_status status);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */

@@ -38,10 +38,17 @@ static void given_sid(sf__call *call, int which, const char *id, const char *pre
         call->known |= flag;
 }
 
-bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
-                    sf__call *call)
+/* The account a call is made as (NULL account_sid: the default one); NULL when unknown. */
+static sf__account *caller(sf_fake *fake, const char *account_sid)
+{
+    return account_sid ? sf__find_account(fake, account_sid) : fake->default_account;
+}
+
+bool sf__call_begin(sf_fake *fake, sf_op op, const char *account_sid, const char *service_sid,
+                    const char *stream_id, sf__call *call)
 {
     call->op = op;
+    call->account = caller(fake, account_sid);
     call->inject_before = call->inject_after = false;
     call->given_service = service_sid;
     call->given_stream = stream_id;
@@ -74,6 +81,12 @@ static void fill_injected(const sf__call *call, sf_error *err)
 void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
                         sf_status status)
 {
+    sf_journal_refused_as(fake, NULL, op, service_sid, stream_id, status);
+}
+
+void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op op,
+                           const char *service_sid, const char *stream_id, sf_status status)
+{
     if (!fake || (unsigned)op >= SF_OP_COUNT || status == SF_OK)
         return;
     SF__OUTERMOST(fake);
@@ -85,6 +98,7 @@ void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid, const 
     given_sid(&call, 0, service_sid, "IS");
     given_sid(&call, 1, stream_id, "TO");
     e->op = (uint8_t)op;
+    e->account = caller(fake, account_sid);
     e->status = (uint16_t)sf_status_http(status);
     e->code = sf_status_code(status);
     sf__journal_packed(e, (const uint8_t(*)[16])call.sids, call.known);
@@ -103,6 +117,7 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
     sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_API);
     if (e) {
         e->op = (uint8_t)call->op;
+        e->account = call->account;
         e->status = (uint16_t)(injected ? call->inject_http
                                : st == SF_OK ? ops[call->op].http
                                              : sf_status_http(st));

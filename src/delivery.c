@@ -49,7 +49,8 @@ typedef struct plan {
 
 static bool applies(const sf__rule *r, const sf__stream *s)
 {
-    return r->params.scope != SF_SCOPE_STREAM || strcmp(r->stream_sid, s->sid) == 0;
+    return sf__rule_account_ok(r, s->service->account) &&
+           (r->params.scope != SF_SCOPE_STREAM || strcmp(r->stream_sid, s->sid) == 0);
 }
 
 static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, plan *p)

@@ -42,10 +42,24 @@ static void drop_from(sf__rule **arr, size_t *count, const sf__rule *r)
 
 static bool rate_ok(double r) { return r >= 0.0 && r <= 1.0; } /* false for NaN too */
 
+/* The account a rule or injection is limited to: *out NULL for every account. */
+static sf_status limit_account(sf_fake *fake, const char *account_sid, sf__account **out,
+                               sf_error *err)
+{
+    *out = account_sid ? sf__find_account(fake, account_sid) : NULL;
+    if (account_sid && !*out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown account %.64s",
+                               account_sid);
+    return SF_OK;
+}
+
 static sf_status check(sf_fake *fake, const sf_fault_params *p, sf__subscriber **sub,
-                       sf_error *err)
+                       sf__account **account, sf_error *err)
 {
     *sub = NULL;
+    sf_status st = limit_account(fake, p->account_sid, account, err);
+    if (st != SF_OK)
+        return st;
     if (!rate_ok(p->drop_rate) || !rate_ok(p->duplicate_rate))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "rates must be within 0..1");
     if (p->delay_ms < 0 || p->jitter_ms < 0 || p->expiry_lag_ms < 0 ||
@@ -63,6 +77,8 @@ static sf_status check(sf_fake *fake, const sf_fault_params *p, sf__subscriber *
         return SF_OK;
     case SF_SCOPE_SUBSCRIBER:
         *sub = sf__subscriber_get(fake, p->subscriber);
+        if (*sub && *account && (*sub)->account != *account)
+            *sub = NULL; /* another account's subscriber: as if there were none */
         if (!*sub)
             return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown subscriber %llu",
                                    (unsigned long long)p->subscriber);
@@ -81,7 +97,8 @@ sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
                                fake ? "params" : "fake");
     sf__subscriber *sub;
-    sf_status st = check(fake, params, &sub, err);
+    sf__account *account;
+    sf_status st = check(fake, params, &sub, &account, err);
     if (st != SF_OK)
         return st;
     sf__rule *r = sf__malloc(fake, sizeof *r);
@@ -94,6 +111,8 @@ sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id
         memcpy(r->stream_sid, params->stream_sid, SF_SID_SIZE);
     r->params.stream_sid = params->scope == SF_SCOPE_STREAM ? r->stream_sid : NULL;
     r->drop_next_left = params->drop_next;
+    r->account = account;
+    r->params.account_sid = account ? account->sid : NULL;
 
     sf__rule ***scoped = sub ? &sub->rules : &fake->shared_rules;
     size_t *scoped_count = sub ? &sub->rule_count : &fake->shared_count;
@@ -111,6 +130,19 @@ sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id
         *out = r->id;
     sf__ok(err);
     return SF_OK;
+}
+
+/* Drops rule r from every array that holds it and frees it. */
+static void rule_free(sf_fake *fake, sf__rule *r)
+{
+    drop_from(fake->rules, &fake->rule_count, r);
+    if (r->params.scope == SF_SCOPE_SUBSCRIBER) {
+        sf__subscriber *sub = sf__subscriber_get(fake, r->params.subscriber);
+        drop_from(sub->rules, &sub->rule_count, r);
+    } else {
+        drop_from(fake->shared_rules, &fake->shared_count, r);
+    }
+    sf__free(fake, r);
 }
 
 static sf__rule *find_rule(sf_fake *fake, sf_fault_id id)
@@ -134,14 +166,7 @@ sf_status sf_fault_remove(sf_fake *fake, sf_fault_id id, sf_error *err)
     sf__rule *r = find_rule(fake, id);
     if (!r)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown rule %u", id);
-    drop_from(fake->rules, &fake->rule_count, r);
-    if (r->params.scope == SF_SCOPE_SUBSCRIBER) {
-        sf__subscriber *sub = sf__subscriber_get(fake, r->params.subscriber);
-        drop_from(sub->rules, &sub->rule_count, r);
-    } else {
-        drop_from(fake->shared_rules, &fake->shared_count, r);
-    }
-    sf__free(fake, r);
+    rule_free(fake, r);
     sf__ok(err);
     return SF_OK;
 }
@@ -159,6 +184,9 @@ size_t sf_fault_list(sf_fake *fake, sf_fault_info *out, size_t cap)
         out[i].params.stream_sid = r->params.scope == SF_SCOPE_STREAM ? out[i].stream_sid : NULL;
         out[i].drop_next_left = r->drop_next_left;
         out[i].hits = r->hits;
+        if (r->account)
+            memcpy(out[i].account_sid, r->account->sid, SF_SID_SIZE);
+        out[i].params.account_sid = r->account ? out[i].account_sid : NULL;
     }
     return fake->rule_count;
 }
@@ -168,7 +196,8 @@ sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s)
     sf__rule *longest = NULL;
     for (size_t i = 0; i < fake->shared_count; i++) {
         sf__rule *r = fake->shared_rules[i];
-        if (r->params.expiry_lag_ms <= (longest ? longest->params.expiry_lag_ms : 0))
+        if (r->params.expiry_lag_ms <= (longest ? longest->params.expiry_lag_ms : 0) ||
+            !sf__rule_account_ok(r, s->service->account))
             continue;
         if (r->params.scope == SF_SCOPE_FAKE || strcmp(r->stream_sid, s->sid) == 0)
             longest = r;
@@ -201,10 +230,16 @@ sf_status sf_inject_error(sf_fake *fake, const sf_error_injection *inj, sf_error
         inj->http_status > 599 || inj->code < 0)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "needs a known op, count >= 1, status 400..599, code >= 0");
+    sf__account *account;
+    sf_status st = limit_account(fake, inj->account_sid, &account, err);
+    if (st != SF_OK)
+        return st;
     sf__injection *n = sf__malloc(fake, sizeof *n);
     if (!n)
         return sf__fail(err, SF_ERR_NOMEM);
     n->inj = *inj;
+    n->account = account;
+    n->inj.account_sid = account ? account->sid : NULL;
     snprintf(n->message, sizeof n->message, "%s", inj->message ? inj->message : "Injected failure");
     n->inj.message = n->message;
     n->next = NULL;
@@ -231,7 +266,11 @@ void sf_inject_clear(sf_fake *fake)
 
 bool sf__injection_take(sf_fake *fake, sf_op op, sf__call *call)
 {
-    sf__injection *n = fake->injections[op];
+    /* the oldest injection of op that this call's account may take */
+    sf__injection **link = &fake->injections[op];
+    while (*link && (*link)->account && (*link)->account != call->account)
+        link = &(*link)->next;
+    sf__injection *n = *link;
     if (!n)
         return false;
     call->inject_before = !n->inj.after_apply;
@@ -240,8 +279,27 @@ bool sf__injection_take(sf_fake *fake, sf_op op, sf__call *call)
     call->inject_code = n->inj.code;
     memcpy(call->inject_message, n->message, sizeof call->inject_message);
     if (--n->inj.count == 0) {
-        fake->injections[op] = n->next;
+        *link = n->next;
         sf__free(fake, n);
     }
     return true;
+}
+
+void sf__faults_forget_account(sf_fake *fake, const sf__account *a)
+{
+    for (size_t i = fake->rule_count; i-- > 0;)
+        if (fake->rules[i]->account == a)
+            rule_free(fake, fake->rules[i]);
+    for (unsigned op = 0; op < SF_OP_COUNT; op++) {
+        sf__injection **link = &fake->injections[op];
+        while (*link) {
+            sf__injection *n = *link;
+            if (n->account == a) {
+                *link = n->next;
+                sf__free(fake, n);
+            } else {
+                link = &n->next;
+            }
+        }
+    }
 }

@@ -137,6 +137,7 @@ typedef struct sf__subscriber {
     sf__rule **rules;        /* subscriber-scope rules, in id order */
     size_t rule_count, rule_cap;
     sf_subscriber_stats stats;
+    sf__account *account;    /* its stream's account; NULL once that account was reset */
 } sf__subscriber;
 
 typedef struct sf__delivery {
@@ -154,11 +155,13 @@ struct sf__rule {
     uint32_t drop_next_left;
     uint32_t pending_drops;  /* planned by a publish not yet committed */
     uint64_t hits;
+    sf__account *account;    /* only this account's streams and subscribers; NULL: all */
 };
 
 typedef struct sf__injection {
     sf_error_injection inj;
     char message[SF_ERROR_MESSAGE_SIZE];
+    sf__account *account;    /* only calls made as this account; NULL: every call */
     struct sf__injection *next;
 } sf__injection;
 
@@ -174,6 +177,9 @@ typedef struct sf__jentry {
     uint8_t kind, op;
     uint8_t flags;
     uint8_t sids[3][16];     /* service, stream, message */
+    /* whose entry it is; NULL: no account's (a call naming an unknown account). Accounts
+     * live until a full reset, which also empties the journal, so this never dangles. */
+    const sf__account *account;
 } sf__jentry;
 
 enum {
@@ -324,6 +330,7 @@ void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify);
 /* ---- API calls (call.c): one clock sample, error injection, the journal ---- */
 typedef struct sf__call {
     sf_op op;
+    sf__account *account;    /* the calling account; NULL when it does not exist */
     sf_ms now;
     bool inject_before, inject_after;
     int inject_http, inject_code;
@@ -340,8 +347,8 @@ typedef struct sf__call {
 } sf__call;
 /* Starts a call: samples the clock once, runs what fell due (not inside a callback), takes
  * the next injected error of `op`. Returns false when the call must fail at once. */
-bool sf__call_begin(sf_fake *fake, sf_op op, const char *service_sid, const char *stream_id,
-                    sf__call *call);
+bool sf__call_begin(sf_fake *fake, sf_op op, const char *account_sid, const char *service_sid,
+                    const char *stream_id, sf__call *call);
 static inline void sf__call_service(sf__call *call, const uint8_t packed[16]);
 static inline void sf__call_stream(sf__call *call, const struct sf__stream *s);
 /* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
@@ -363,6 +370,8 @@ void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
 /* A delivery fate of `msg` to subscriber `sub`. */
 void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *msg,
                       sf_subscriber_id sub, const sf__rule *rule, sf_ms until, bool duplicate);
+/* Removes the entries of one account, keeping the others' order and seq (account_reset.c). */
+void sf__journal_forget_account(sf_fake *fake, const sf__account *a);
 
 /* ---- subscribers (subscriber.c) ---- */
 sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id);
@@ -399,6 +408,13 @@ void sf__faults_release(sf_fake *fake);
 sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s);
 /* Takes the next injection of `op` into call; false when there is none. */
 bool sf__injection_take(sf_fake *fake, sf_op op, sf__call *call);
+/* Removes the rules and injections that belong to one account. */
+void sf__faults_forget_account(sf_fake *fake, const sf__account *a);
+/* Whether a rule may act on a stream of account `a`. */
+static inline bool sf__rule_account_ok(const sf__rule *r, const sf__account *a)
+{
+    return !r->account || r->account == a;
+}
 
 /* ---- accounts (account.c) ---- */
 void sf__account_destroy(sf_fake *fake, sf__account *a);

@@ -140,6 +140,8 @@ void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *ms
     if (duplicate)
         e->flags |= SF__J_DUPLICATE;
     e->subscriber = sub;
+    const sf__subscriber *who = sf__subscriber_get(fake, sub);
+    e->account = who ? who->account : NULL;
     e->rule = rule ? rule->id : 0;
     e->until = until;
 }
@@ -178,6 +180,8 @@ static void expand(const sf__jentry *in, sf_journal_entry *out)
     out->subscriber = in->subscriber;
     out->rule = in->rule;
     out->until_ms = in->until;
+    if (in->account)
+        memcpy(out->account_sid, in->account->sid, SF_SID_SIZE);
 }
 
 static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
@@ -189,6 +193,8 @@ static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
     if (f->subscriber && f->subscriber != e->subscriber)
         return false;
     if (f->stream_sid && strcmp(f->stream_sid, e->stream_sid) != 0)
+        return false;
+    if (f->account_sid && strcmp(f->account_sid, e->account_sid) != 0)
         return false;
     return true;
 }
@@ -206,6 +212,35 @@ bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter, uint6
             return true;
     }
     return false;
+}
+
+uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq)
+{
+    if (!fake)
+        return 0;
+    const sf__journal *j = &fake->journal;
+    /* seqs only grow along the ring, so binary search the first one above `seq` */
+    size_t lo = 0, hi = j->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (j->ring[(j->head + mid) % j->cap].seq <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void sf__journal_forget_account(sf_fake *fake, const sf__account *a)
+{
+    sf__journal *j = &fake->journal;
+    size_t kept = 0;
+    for (size_t i = 0; i < j->count; i++) {
+        const sf__jentry *e = &j->ring[(j->head + i) % j->cap];
+        if (e->account != a)
+            j->ring[(j->head + kept++) % j->cap] = *e; /* kept <= i: never overwrites unread */
+    }
+    j->count = kept;
 }
 
 /* Appends to a bounded buffer, counting what would have been written. */

@@ -92,7 +92,8 @@ sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     sf__call call;
     sf_status st = SF_OK;
-    if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, service_sid, stream_id, &call))
+    if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id,
+                       &call))
         st = publish(fake, &call, account_sid, service_sid, stream_id, params, out, err);
     return sf__call_end(fake, &call, st, err);
 }

@@ -239,7 +239,7 @@ void sf_service_page_free(sf_fake *fake, sf_service_page *page)
             return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
         sf__call call;                                                                         \
         sf_status st = SF_OK;                                                                  \
-        if (sf__call_begin(fake, op, service_sid, NULL, &call))                                \
+        if (sf__call_begin(fake, op, account_sid, service_sid, NULL, &call))                       \
             st = inner;                                                                        \
         return sf__call_end(fake, &call, st, err);                                             \
     } while (0)

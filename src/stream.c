@@ -204,6 +204,7 @@ void sf__stream_expire(sf_fake *fake, sf__stream *s)
         memcpy(e->sids[0], s->service->packed, 16);
         memcpy(e->sids[1], s->packed, 16);
         e->flags |= SF__J_HAS_SERVICE | SF__J_HAS_STREAM;
+        e->account = s->service->account;
     }
     sf__stream_destroy(fake, s, true, SF_REMOVED_EXPIRED);
 }
@@ -297,7 +298,7 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
             return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
         sf__call call;                                                                         \
         sf_status st = SF_OK;                                                                  \
-        if (sf__call_begin(fake, op, service_sid, stream_id, &call))                           \
+        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))                  \
             st = inner;                                                                        \
         return sf__call_end(fake, &call, st, err);                                             \
     } while (0)

@@ -30,6 +30,7 @@ static void journal_sub(sf_fake *fake, sf_journal_kind kind, const sf__subscribe
     if (!e)
         return;
     e->subscriber = sub->id;
+    e->account = sub->account;
     sf__journal_sids(e, service_sid, sub->stream_sid, NULL);
 }
 
@@ -62,6 +63,7 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     memset(sub, 0, sizeof *sub);
     sub->id = fake->sub_count + 1;
     sub->stream = s;
+    sub->account = s->service->account;
     memcpy(sub->stream_sid, s->sid, SF_SID_SIZE);
     sub->fn = params->on_event;
     sub->user = params->user;
@@ -285,6 +287,10 @@ sf_status sf_subscriber_stats_get(sf_fake *fake, sf_subscriber_id id, sf_subscri
     sf__begin(fake);
     *out = sub->stats;
     out->attached = sub->stream != NULL;
+    if (sub->account)
+        memcpy(out->account_sid, sub->account->sid, SF_SID_SIZE);
+    else
+        out->account_sid[0] = '\0';
     sf__ok(err);
     return SF_OK;
 }

@@ -712,15 +712,38 @@ static long long subscribe(env *e, hconn *c, sse_reader *s, const char *stream)
     return id;
 }
 
-/* Lines of the journal (GET /_syncfake/journal), malloc'd text. */
+/* Lines of the whole journal (GET /_syncfake/journal, page after page), malloc'd text. */
 static char *journal(env *e, hconn *c)
 {
-    hresp r;
-    hc_expect(c, "GET", "/_syncfake/journal", e->auth, NULL, 200, &r);
-    assert_string_equal(r.content_type, "application/x-ndjson");
-    char *text = r.body;
-    r.body = NULL;
-    hresp_free(&r);
+    enum { PAGE = 10000 };
+    char *text = calloc(1, 1);
+    size_t len = 0;
+    unsigned long long since = 0;
+    for (bool more = true; more;) {
+        char target[96];
+        snprintf(target, sizeof target, "/_syncfake/journal?since=%llu&limit=%d", since, PAGE);
+        hresp r;
+        hc_expect(c, "GET", target, e->auth, NULL, 200, &r);
+        assert_string_equal(r.content_type, "application/x-ndjson");
+        size_t n = strlen(r.body), lines = 0;
+        const char *last = NULL;
+        for (const char *p = r.body; *p; p++)
+            if (*p == '\n') {
+                lines++;
+                if (p[1])
+                    last = p + 1;
+            }
+        if (lines && !last)
+            last = r.body;
+        more = lines == PAGE; /* a short page is the last one */
+        if (more)
+            assert_int_equal(sscanf(last, "{\"seq\":%llu", &since), 1);
+        text = realloc(text, len + n + 1);
+        assert_non_null(text);
+        memcpy(text + len, r.body, n + 1);
+        len += n;
+        hresp_free(&r);
+    }
     return text;
 }
 
@@ -778,7 +801,8 @@ static char *same_answer(hconn *c, twin *t, const char *method, const char *targ
         headers[nh++] = (sf_http_header){"Authorization", auth};
     if (form)
         headers[nh++] = (sf_http_header){"Content-Type", "application/x-www-form-urlencoded"};
-    sf_http_request req = {method, target, headers, nh, form, form ? strlen(form) : 0, NULL};
+    sf_http_request req = {method, target, headers, nh, form, form ? strlen(form) : 0,
+                           NULL,   NULL,   NULL};
     sf_http_response want;
     sf_http_dispatch(t->fake, &req, &want);
 

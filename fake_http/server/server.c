@@ -49,6 +49,7 @@ struct sf_server {
     bool wall_clock;
     void (*on_reset)(sf_fake *fake, void *ctx);
     void *on_reset_ctx;
+    const char *admin_sid, *admin_token; /* the config's, borrowed */
     pthread_t ticker;
     bool ticker_started;
     uint16_t port;
@@ -417,7 +418,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sse_stream *stream = sse_new(srv);
     sf_http_events_hook hook = {sse_on_event, stream};
     sf_http_request req = {method,   target.text, headers.items, headers.count,
-                           rs->body, rs->len,     stream ? &hook : NULL};
+                           rs->body, rs->len,     stream ? &hook : NULL,
+                           srv->admin_sid, srv->admin_token};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
     sf_http_dispatch(srv->fake, &req, &resp);
@@ -546,6 +548,8 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->wall_clock = config->wall_clock;
     srv->on_reset = config->on_reset;
     srv->on_reset_ctx = config->on_reset_ctx;
+    srv->admin_sid = config->admin_sid;
+    srv->admin_token = config->admin_token;
     if (config->ws) {
         srv->ws = sf_ws_hub_new(config->ws, config->ws_io_threads);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");

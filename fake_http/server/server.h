@@ -28,6 +28,10 @@ typedef struct sf_server_config {
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
     const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
     unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
+    /* Basic credentials with the control API's fake-wide powers (sf_http_request.admin_sid);
+     * NULL: none. Borrowed: must outlive the server. */
+    const char *admin_sid;
+    const char *admin_token;
 } sf_server_config;
 
 /* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
