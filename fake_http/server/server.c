@@ -420,6 +420,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                            rs->body, rs->len,     stream ? &hook : NULL};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
+    if (srv->stopping) { /* no new work: a stream opened now would stay suspended at the stop */
+        pthread_mutex_unlock(&srv->lock);
+        free(target.text);
+        if (stream) {
+            pthread_mutex_destroy(&stream->lock);
+            free(stream);
+        }
+        return queue_simple(srv, conn, 503,
+                            "{\"code\": 20503, \"message\": \"Service unavailable: the server "
+                            "is stopping\", \"more_info\": "
+                            "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+    }
     sf_http_dispatch(srv->fake, &req, &resp);
     if (resp.fake_was_reset) {
         if (srv->on_reset)
