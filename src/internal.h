@@ -173,6 +173,7 @@ typedef struct sf__jentry {
     uint16_t status;
     uint8_t kind, op;
     uint8_t flags;
+    uint8_t reason;          /* unsubscribed: an sf_unsubscribe_reason */
     uint8_t sids[3][16];     /* service, stream, message */
 } sf__jentry;
 
