@@ -28,7 +28,15 @@ typedef struct sf_server_config {
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
     const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
     unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
+    size_t sse_queue_max;  /* bytes of events waiting for one event-stream client before it
+                              is cut off (journal: unsubscribed, reason queue_full); 0: 16 MiB */
+    unsigned max_connections;    /* served at once (see conn_limits.h); 0: 1024 */
+    unsigned request_timeout_ms; /* to deliver a whole request once waiting; 0: 10000 */
 } sf_server_config;
+
+/* A connection answering a request (not an event stream or WebSocket) that makes no progress
+ * for this long is closed. */
+#define SF_SERVER_IDLE_TIMEOUT_S 30u
 
 /* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
  * that must know the port before it makes the fake (whose base URL names it): the port is
