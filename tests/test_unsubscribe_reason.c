@@ -13,13 +13,15 @@
 
 #include "fixture.h"
 
-static void on_event(sf_fake *fake, const sf_event *ev, void *user) {
+static void on_event(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake;
     (void)ev;
     (void)user;
 }
 
-static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream) {
+static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
+{
     sf_subscribe_params p = {.on_event = on_event};
     sf_subscriber_id id = 0;
     sf_error err;
@@ -28,7 +30,8 @@ static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream) {
 }
 
 /* The last `unsubscribed` entry of the journal as JSON. */
-static void last_unsubscribed(sf_fixture *fx, char *json, size_t cap) {
+static void last_unsubscribed(sf_fixture *fx, char *json, size_t cap)
+{
     sf_journal_filter f = {.kinds = 1u << SF_JOURNAL_UNSUBSCRIBED};
     uint64_t cursor = 0;
     sf_journal_entry e, last;
@@ -41,7 +44,8 @@ static void last_unsubscribed(sf_fixture *fx, char *json, size_t cap) {
     assert_true(sf_journal_entry_json(&last, json, cap) < cap);
 }
 
-static void test_queue_full_reason_in_journal(void **state) {
+static void test_queue_full_reason_in_journal(void **state)
+{
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
     sf_subscriber_id id = subscribe(fx, "s");
@@ -57,7 +61,8 @@ static void test_queue_full_reason_in_journal(void **state) {
     assert_int_equal(sf_journal_count(fx->fake), count);
 }
 
-static void test_plain_unsubscribe_has_no_reason(void **state) {
+static void test_plain_unsubscribe_has_no_reason(void **state)
+{
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
     sf_subscriber_id id = subscribe(fx, "s");
@@ -73,7 +78,8 @@ static void test_plain_unsubscribe_has_no_reason(void **state) {
     assert_int_equal(e.reason, SF_UNSUBSCRIBE_REQUESTED);
 }
 
-static void test_bad_reason_and_names(void **state) {
+static void test_bad_reason_and_names(void **state)
+{
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
     sf_subscriber_id id = subscribe(fx, "s");
@@ -92,7 +98,8 @@ static void test_bad_reason_and_names(void **state) {
     assert_null(sf_unsubscribe_reason_name((sf_unsubscribe_reason)99));
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_queue_full_reason_in_journal, sf_fixture_setup,
                                         sf_fixture_teardown),

@@ -24,19 +24,22 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t lb_now_ms(void) {
+int64_t lb_now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void lb_sleep_ms(long ms) {
+void lb_sleep_ms(long ms)
+{
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
 
-long lb_raise_fd_limit(void) {
+long lb_raise_fd_limit(void)
+{
     struct rlimit r;
     if (getrlimit(RLIMIT_NOFILE, &r) != 0)
         return -1;
@@ -49,7 +52,8 @@ long lb_raise_fd_limit(void) {
 }
 
 /* 1: ready, 0: timeout, -1: error. */
-static int wait_fd(int fd, short events, int64_t deadline) {
+static int wait_fd(int fd, short events, int64_t deadline)
+{
     for (;;) {
         int64_t left = deadline - lb_now_ms();
         if (left <= 0)
@@ -65,7 +69,8 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     }
 }
 
-static bool server_binary(char *out, size_t cap) {
+static bool server_binary(char *out, size_t cap)
+{
     const char *env_bin = getenv("SF_SERVER_BIN");
     if (env_bin && access(env_bin, X_OK) == 0) {
         snprintf(out, cap, "%s", env_bin);
@@ -84,7 +89,8 @@ static bool server_binary(char *out, size_t cap) {
     return w > 0 && (size_t)w < cap && access(out, X_OK) == 0;
 }
 
-static bool child_line(lb_server *s, char *out, size_t cap, int64_t deadline) {
+static bool child_line(lb_server *s, char *out, size_t cap, int64_t deadline)
+{
     size_t n = 0;
     for (;;) {
         if (wait_fd(s->out, POLLIN, deadline) != 1)
@@ -101,7 +107,8 @@ static bool child_line(lb_server *s, char *out, size_t cap, int64_t deadline) {
     }
 }
 
-static void base64(const char *in, char *out) {
+static void base64(const char *in, char *out)
+{
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t n = strlen(in), o = 0;
     for (size_t i = 0; i < n; i += 3) {
@@ -116,7 +123,8 @@ static void base64(const char *in, char *out) {
     out[o] = '\0';
 }
 
-static void spawn(lb_server *s, const char *bin, const char *const *extra) {
+static void spawn(lb_server *s, const char *bin, const char *const *extra)
+{
     const char *argv[40] = {bin, "--port", "0", "--clock", "manual", "--seed", "5"};
     size_t argc = 7;
     for (size_t i = 0; extra && extra[i] && argc < 39; i++)
@@ -145,7 +153,8 @@ static void spawn(lb_server *s, const char *bin, const char *const *extra) {
     s->out = fds[0];
 }
 
-void lb_start(lb_server *s, const char *const *extra) {
+void lb_start(lb_server *s, const char *const *extra)
+{
     char bin[PATH_MAX];
     if (!server_binary(bin, sizeof bin)) {
         print_message("    syncfake-server not built next to the test: skipped\n");
@@ -175,7 +184,8 @@ void lb_start(lb_server *s, const char *const *extra) {
     snprintf(s->auth, sizeof s->auth, "Authorization: Basic %s", enc);
 }
 
-int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms) {
+int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms)
+{
     int64_t start = lb_now_ms();
     assert_int_equal(kill(s->pid, sig), 0);
     int status = -1;
@@ -198,7 +208,8 @@ int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms) {
     return status;
 }
 
-void lb_stop(lb_server *s) {
+void lb_stop(lb_server *s)
+{
     int status = lb_signal_wait(s, SIGTERM, LB_IO_TIMEOUT_MS, NULL);
     if (status == -1)
         fail_msg("syncfake-server did not exit within %d ms of SIGTERM", LB_IO_TIMEOUT_MS);
@@ -207,7 +218,8 @@ void lb_stop(lb_server *s) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static long status_kb(pid_t pid, const char *field) {
+static long status_kb(pid_t pid, const char *field)
+{
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
@@ -222,15 +234,18 @@ static long status_kb(pid_t pid, const char *field) {
     return kb;
 }
 
-long lb_peak_rss_kb(pid_t pid) {
+long lb_peak_rss_kb(pid_t pid)
+{
     return status_kb(pid, "VmHWM:");
 }
 
-long lb_rss_kb(pid_t pid) {
+long lb_rss_kb(pid_t pid)
+{
     return status_kb(pid, "VmRSS:");
 }
 
-int lb_connect(uint16_t port) {
+int lb_connect(uint16_t port)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -246,7 +261,8 @@ int lb_connect(uint16_t port) {
     return fd;
 }
 
-bool lb_send_all(int fd, const void *data, size_t n, int timeout_ms) {
+bool lb_send_all(int fd, const void *data, size_t n, int timeout_ms)
+{
     int64_t deadline = lb_now_ms() + timeout_ms;
     const char *p = data;
     while (n > 0) {
@@ -263,12 +279,14 @@ bool lb_send_all(int fd, const void *data, size_t n, int timeout_ms) {
     return true;
 }
 
-bool lb_send_str(int fd, const char *text, int timeout_ms) {
+bool lb_send_str(int fd, const char *text, int timeout_ms)
+{
     return lb_send_all(fd, text, strlen(text), timeout_ms);
 }
 
 /* Reads more into buf[*len..cap-1); 1: got bytes, 0: EOF, -1: timeout or error. */
-static int fill(int fd, char *buf, size_t cap, size_t *len, int64_t deadline) {
+static int fill(int fd, char *buf, size_t cap, size_t *len, int64_t deadline)
+{
     if (*len + 1 >= cap)
         return -1;
     if (wait_fd(fd, POLLIN, deadline) != 1)
@@ -284,7 +302,8 @@ static int fill(int fd, char *buf, size_t cap, size_t *len, int64_t deadline) {
 }
 
 /* Whether buf[0..len) holds a complete chunked body starting at body. */
-static bool chunked_done(const char *body, const char *end) {
+static bool chunked_done(const char *body, const char *end)
+{
     const char *p = body;
     for (;;) {
         const char *eol = strstr(p, "\r\n");
@@ -299,7 +318,8 @@ static bool chunked_done(const char *body, const char *end) {
     }
 }
 
-static bool complete(const char *buf, size_t len) {
+static bool complete(const char *buf, size_t len)
+{
     const char *head_end = strstr(buf, "\r\n\r\n");
     if (!head_end)
         return false;
@@ -312,7 +332,8 @@ static bool complete(const char *buf, size_t len) {
     return false; /* until EOF */
 }
 
-ssize_t lb_read_response(int fd, char *buf, size_t cap, int timeout_ms) {
+ssize_t lb_read_response(int fd, char *buf, size_t cap, int timeout_ms)
+{
     int64_t deadline = lb_now_ms() + timeout_ms;
     size_t len = 0;
     buf[0] = '\0';
@@ -326,7 +347,8 @@ ssize_t lb_read_response(int fd, char *buf, size_t cap, int timeout_ms) {
     return (ssize_t)len;
 }
 
-ssize_t lb_read_until_close(int fd, char *buf, size_t cap, int timeout_ms) {
+ssize_t lb_read_until_close(int fd, char *buf, size_t cap, int timeout_ms)
+{
     int64_t deadline = lb_now_ms() + timeout_ms;
     size_t len = 0;
     buf[0] = '\0';
@@ -335,7 +357,8 @@ ssize_t lb_read_until_close(int fd, char *buf, size_t cap, int timeout_ms) {
     return (ssize_t)len;
 }
 
-bool lb_wait_closed(int fd, int timeout_ms) {
+bool lb_wait_closed(int fd, int timeout_ms)
+{
     int64_t deadline = lb_now_ms() + timeout_ms;
     char scratch[4096];
     for (;;) {
@@ -349,19 +372,22 @@ bool lb_wait_closed(int fd, int timeout_ms) {
     }
 }
 
-int lb_status(const char *response) {
+int lb_status(const char *response)
+{
     int status;
     if (!response || sscanf(response, "HTTP/1.%*d %d", &status) != 1)
         return -1;
     return status;
 }
 
-const char *lb_body(const char *response) {
+const char *lb_body(const char *response)
+{
     const char *p = response ? strstr(response, "\r\n\r\n") : NULL;
     return p ? p + 4 : "";
 }
 
-bool lb_header(const char *response, const char *name, char *out, size_t cap) {
+bool lb_header(const char *response, const char *name, char *out, size_t cap)
+{
     size_t n = strlen(name);
     const char *end = strstr(response, "\r\n\r\n");
     for (const char *p = strstr(response, "\r\n"); p && (!end || p < end);
@@ -383,7 +409,8 @@ bool lb_header(const char *response, const char *name, char *out, size_t cap) {
 }
 
 int lb_request(const lb_server *s, const char *method, const char *target, const char *body,
-               char *resp, size_t cap) {
+               char *resp, size_t cap)
+{
     char local[8192];
     if (!resp) {
         resp = local;
@@ -407,7 +434,8 @@ int lb_request(const lb_server *s, const char *method, const char *target, const
     return status;
 }
 
-bool lb_json_str(const char *json, const char *key, char *out, size_t cap) {
+bool lb_json_str(const char *json, const char *key, char *out, size_t cap)
+{
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\": \"", key);
     const char *p = strstr(json, pat);
@@ -428,7 +456,8 @@ bool lb_json_str(const char *json, const char *key, char *out, size_t cap) {
     return true;
 }
 
-void lb_make_stream(const lb_server *s, char *service, char *stream) {
+void lb_make_stream(const lb_server *s, char *service, char *stream)
+{
     char resp[8192], target[128];
     assert_int_equal(lb_request(s, "POST", "/v1/Services", "", resp, sizeof resp), 201);
     assert_true(lb_json_str(lb_body(resp), "sid", service, 64));
