@@ -42,6 +42,8 @@ long lb_rss_kb(pid_t pid);
 
 /* A connected, blocking TCP socket to 127.0.0.1:port, or -1. */
 int lb_connect(uint16_t port);
+/* The same with SO_RCVBUF set to rcvbuf bytes (> 0) before connecting. */
+int lb_connect_rcvbuf(uint16_t port, int rcvbuf);
 bool lb_send_all(int fd, const void *data, size_t n, int timeout_ms);
 bool lb_send_str(int fd, const char *text, int timeout_ms);
 /* Reads one HTTP response (head, then Content-Length bytes or a chunked body, or until EOF)
