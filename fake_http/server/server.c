@@ -128,6 +128,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
     MHD_add_response_header(resp, "Date", r->date);
     if (r->allow[0])
         MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->status == 401) /* as Twilio: the scheme it wants */
+        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -147,6 +149,41 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     sf_format_http_date(sf_clock_now(srv->fake), r.date); /* the fake's clock, as always */
     pthread_mutex_unlock(&srv->lock);
     return queue(conn, &r);
+}
+
+typedef struct length_headers {
+    const char *first;
+    bool conflict;
+} length_headers;
+
+static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    length_headers *l = cls;
+    if (strcasecmp(key, "Content-Length") != 0)
+        return MHD_YES;
+    if (l->first && strcmp(l->first, value ? value : "") != 0)
+        l->conflict = true;
+    if (!l->first)
+        l->first = value ? value : "";
+    return MHD_YES;
+}
+
+/* Request shapes the transport refuses (400) before reading a body: two different
+ * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. */
+static const char *malformed_request(struct MHD_Connection *conn, const char *version)
+{
+    length_headers l = {NULL, false};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &l);
+    if (l.conflict)
+        return "{\"code\": 20001, \"message\": \"Conflicting Content-Length headers\", "
+               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+    if (strcmp(version, "HTTP/1.1") == 0 &&
+        !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))
+        return "{\"code\": 20001, \"message\": \"Missing Host header\", "
+               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+    return NULL;
 }
 
 /* A Twilio-shaped refusal after which the connection is closed. */
@@ -222,7 +259,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
     sf_server *srv = cls;
     request_state *rs = *con_cls;
     if (!rs) {
@@ -235,6 +271,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                           "{\"code\": 20503, \"message\": \"Service unavailable: too many "
                           "connections\", \"more_info\": "
                           "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+        const char *malformed = malformed_request(conn, version);
+        if (malformed)
+            return refuse(srv, conn, 400, malformed);
         return MHD_YES;
     }
     if (*upload_size) {
