@@ -29,7 +29,14 @@ static void usage(FILE *out)
             "  --limit NAME=VALUE       override a limit (repeatable): max_data_bytes,\n"
             "                           publish_rate_per_s (0 lifts it), publish_burst,\n"
             "                           unique_name_max, ttl_max_s, page_size_default,\n"
-            "                           page_size_max, friendly_name_max, webhook_url_max\n");
+            "                           page_size_max, friendly_name_max, webhook_url_max\n"
+            "  --sse-queue-max BYTES    events waiting for one event-stream client before it is\n"
+            "                           cut off (default 16777216)\n"
+            "  --max-connections N      connections served at once; past it the connection\n"
+            "                           waiting longest for its request is cut, else 503\n"
+            "                           (default 1024)\n"
+            "  --request-timeout-ms N   time a connection has to send a whole request once it\n"
+            "                           waits for one (default 10000)\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -152,6 +159,7 @@ int main(int argc, char **argv)
     char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
     int naccounts = 0, nkeys = 0;
     char *admin_parts[2] = {NULL, NULL};
+    unsigned long long sse_queue_max = 0, max_connections = 0, request_timeout_ms = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -174,6 +182,12 @@ int main(int argc, char **argv)
             base_url = v;
         } else if (strcmp(a, "--limit") == 0 && v && set_limit(&limits, v)) {
             default_page_size_given |= strncmp(v, "page_size_default=", 18) == 0;
+        } else if (strcmp(a, "--sse-queue-max") == 0 && parse_u64(v, SIZE_MAX, &sse_queue_max) &&
+                   sse_queue_max > 0) {
+        } else if (strcmp(a, "--max-connections") == 0 &&
+                   parse_u64(v, 1000000, &max_connections) && max_connections > 0) {
+        } else if (strcmp(a, "--request-timeout-ms") == 0 &&
+                   parse_u64(v, 3600000, &request_timeout_ms) && request_timeout_ms > 0) {
         } else if (strcmp(a, "--account") == 0 && v && naccounts < MAX_EXTRA) {
             accounts[naccounts++] = argv[i + 1];
         } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
@@ -244,7 +258,10 @@ int main(int argc, char **argv)
                             .on_reset_ctx = &extra,
                             .ws = sf_ts_handler(twilsock),
                             .admin_sid = admin_parts[0],
-                            .admin_token = admin_parts[1]};
+                            .admin_token = admin_parts[1],
+                            .sse_queue_max = (size_t)sse_queue_max,
+                            .max_connections = (unsigned)max_connections,
+                            .request_timeout_ms = (unsigned)request_timeout_ms};
     sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
     if (!srv) {
         sf_fake_free(fake);

@@ -539,6 +539,19 @@ SF_API sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char
  * Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
 SF_API sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err);
 
+/* Why an adapter detached a subscriber; its `unsubscribed` journal entry names it. */
+typedef enum sf_unsubscribe_reason {
+    SF_UNSUBSCRIBE_REQUESTED = 0, /* the client asked or went away: no reason in the journal */
+    SF_UNSUBSCRIBE_QUEUE_FULL,    /* "queue_full": the client stopped reading, and the events
+                                     waiting for it passed the adapter's queue cap */
+} sf_unsubscribe_reason;
+
+/* sf_unsubscribe, with the reason recorded in the journal entry (JSON key "reason"). */
+SF_API sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id,
+                                        sf_unsubscribe_reason reason, sf_error *err);
+/* "queue_full"; NULL for SF_UNSUBSCRIBE_REQUESTED and out of range. */
+SF_API const char *sf_unsubscribe_reason_name(sf_unsubscribe_reason reason);
+
 /* Partition: deliveries that fall due while held are parked, in order, until healed; then
  * they are delivered when it is healed (flush true) or discarded (flush false). */
 SF_API sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err);
@@ -727,6 +740,7 @@ typedef struct sf_journal_entry {
     char account_sid[SF_SID_SIZE]; /* whose entry: the calling account (api), the stream's
                                       account (the rest); "" for a call naming an unknown
                                       account. Not part of the JSON form. */
+    sf_unsubscribe_reason reason;  /* unsubscribed: why (key "reason" unless REQUESTED) */
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -752,7 +766,7 @@ SF_API uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq);
 
 /* One entry as one JSON object (no newline), keys in a fixed order:
  * seq, t_ms, kind, op, status, code, injected, service_sid, stream_sid, message_sid,
- * subscriber_id, rule, until_ms, duplicate (keys that do not apply are left out).
+ * subscriber_id, rule, until_ms, duplicate, reason (keys that do not apply are left out).
  * snprintf semantics: returns the length it needs. */
 SF_API size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap);
 

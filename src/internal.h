@@ -176,6 +176,7 @@ typedef struct sf__jentry {
     uint16_t status;
     uint8_t kind, op;
     uint8_t flags;
+    uint8_t reason;          /* unsubscribed: an sf_unsubscribe_reason */
     uint8_t sids[3][16];     /* service, stream, message */
     /* whose entry it is; NULL: no account's (a call naming an unknown account). Accounts
      * live until a full reset, which also empties the journal, so this never dangles. */

@@ -182,6 +182,7 @@ static void expand(const sf__jentry *in, sf_journal_entry *out)
     out->until_ms = in->until;
     if (in->account)
         memcpy(out->account_sid, in->account->sid, SF_SID_SIZE);
+    out->reason = (sf_unsubscribe_reason)in->reason;
 }
 
 static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
@@ -291,6 +292,9 @@ static void entry_json(const sf_journal_entry *e, out_buf *o)
         put(o, ",\"until_ms\":%" PRId64, e->until_ms);
     if (e->kind != SF_JOURNAL_API && e->message_sid[0])
         put(o, ",\"duplicate\":%s", e->duplicate ? "true" : "false");
+    const char *reason = sf_unsubscribe_reason_name(e->reason);
+    if (e->kind == SF_JOURNAL_UNSUBSCRIBED && reason)
+        put(o, ",\"reason\":\"%s\"", reason);
     put(o, "}");
 }
 

@@ -23,15 +23,16 @@ static sf_status lookup(sf_fake *fake, sf_subscriber_id id, sf__subscriber **out
     return SF_OK;
 }
 
-static void journal_sub(sf_fake *fake, sf_journal_kind kind, const sf__subscriber *sub,
-                        const char *service_sid)
+static sf__jentry *journal_sub(sf_fake *fake, sf_journal_kind kind, const sf__subscriber *sub,
+                               const char *service_sid)
 {
     sf__jentry *e = sf__journal_append(fake, kind);
     if (!e)
-        return;
+        return NULL;
     e->subscriber = sub->id;
     e->account = sub->account;
     sf__journal_sids(e, service_sid, sub->stream_sid, NULL);
+    return e;
 }
 
 sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *service_sid,
@@ -133,19 +134,34 @@ static void detach(sf_fake *fake, sf__subscriber *sub)
 
 sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err)
 {
+    return sf_unsubscribe_because(fake, id, SF_UNSUBSCRIBE_REQUESTED, err);
+}
+
+sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id,
+                                 sf_unsubscribe_reason reason, sf_error *err)
+{
     sf__subscriber *sub;
     sf_status st = lookup(fake, id, &sub, err);
     if (st != SF_OK)
         return st;
+    if (!sf_unsubscribe_reason_name(reason) && reason != SF_UNSUBSCRIBE_REQUESTED)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown reason %d", (int)reason);
     SF__OUTERMOST(fake);
     sf__begin(fake);
     if (sub->stream) {
         const char *service_sid = sub->stream->service->sid;
-        journal_sub(fake, SF_JOURNAL_UNSUBSCRIBED, sub, service_sid);
+        sf__jentry *e = journal_sub(fake, SF_JOURNAL_UNSUBSCRIBED, sub, service_sid);
+        if (e)
+            e->reason = (uint8_t)reason;
         detach(fake, sub);
     }
     sf__ok(err);
     return SF_OK;
+}
+
+const char *sf_unsubscribe_reason_name(sf_unsubscribe_reason reason)
+{
+    return reason == SF_UNSUBSCRIBE_QUEUE_FULL ? "queue_full" : NULL;
 }
 
 /* Tells a detached subscriber its stream is gone. */

@@ -1,9 +1,10 @@
 /* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
  * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
- * libmicrohttpd runs an epoll loop on a small thread pool. An event-stream connection has its
- * own queue, guarded by its own mutex; when the queue is empty the connection is suspended
- * (it costs no thread and no polling) and the next event resumes it. */
+ * libmicrohttpd runs an epoll loop on a small thread pool. Event-stream connections live in
+ * sse.c. */
 #include "server.h"
+#include "conn_limits.h"
+#include "sse.h"
 #include "websocket_server.h"
 
 #include <arpa/inet.h>
@@ -19,38 +20,19 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct sse_chunk {
-    struct sse_chunk *next;
-    size_t len, sent;
-    char text[];
-} sse_chunk;
-
-/* One server-sent-event connection: a subscriber of the fake. */
-typedef struct sse_stream {
-    sf_server *server;
-    pthread_mutex_t lock;
-    struct MHD_Connection *conn;
-    bool suspended;           /* waiting for an event: resume it to send */
-    sse_chunk *head, *tail;
-    bool finished;            /* a `removed` event was queued: end after it */
-    bool closed;              /* server stopping or fake reset: end now */
-    sf_subscriber_id subscriber;
-    uint64_t generation;      /* the fake's reset generation it subscribed in */
-    struct sse_stream *prev, *next; /* server->streams */
-} sse_stream;
-
 struct sf_server {
     struct MHD_Daemon *daemon;
     sf_fake *fake;
-    pthread_mutex_t lock;     /* the fake, streams list, generation */
-    uint64_t generation;      /* bumped by every reset: old subscriber ids are void */
-    sse_stream *streams;
+    pthread_mutex_t lock;     /* the fake and the event streams */
+    sf_sse_list streams;
+    sf_conn_table *conns;     /* the connection cap and request deadline */
     bool stopping;
     bool wall_clock;
     void (*on_reset)(sf_fake *fake, void *ctx);
     void *on_reset_ctx;
     const char *admin_sid, *admin_token; /* the config's, borrowed */
     pthread_t ticker;
+    pthread_cond_t tick_wake; /* signalled (under lock) when stopping */
     bool ticker_started;
     uint16_t port;
     sf_ws_hub *ws;            /* NULL: no WebSocket endpoint */
@@ -63,117 +45,6 @@ typedef struct request_state {
     size_t len, cap;
     bool too_large;
 } request_state;
-
-/* ---- event streams ---- */
-
-/* Lets a suspended stream run again. Caller holds s->lock. */
-static void wake(sse_stream *s)
-{
-    if (s->suspended) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
-    }
-}
-
-static void sse_push(sse_stream *s, char *text, size_t len, bool last)
-{
-    sse_chunk *c = malloc(sizeof *c + len);
-    if (!c)
-        return;
-    c->next = NULL;
-    c->len = len;
-    c->sent = 0;
-    memcpy(c->text, text, len);
-    pthread_mutex_lock(&s->lock);
-    if (s->tail)
-        s->tail->next = c;
-    else
-        s->head = c;
-    s->tail = c;
-    if (last)
-        s->finished = true;
-    wake(s);
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* Called by the fake (under the server lock) for this connection's subscriber. */
-static void sse_on_event(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake;
-    size_t len;
-    char *text = sf_http_sse_format(ev, &len);
-    if (!text)
-        return;
-    sse_push(user, text, len, ev->kind == SF_EVENT_REMOVED);
-    free(text);
-}
-
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    sse_stream *s = cls;
-    pthread_mutex_lock(&s->lock);
-    ssize_t n = 0;
-    while (s->head && (size_t)n < max) {
-        sse_chunk *c = s->head;
-        size_t take = c->len - c->sent;
-        if (take > max - (size_t)n)
-            take = max - (size_t)n;
-        memcpy(buf + n, c->text + c->sent, take);
-        c->sent += take;
-        n += (ssize_t)take;
-        if (c->sent == c->len) {
-            s->head = c->next;
-            if (!s->head)
-                s->tail = NULL;
-            free(c);
-        }
-    }
-    if (n == 0 && (s->closed || s->finished)) {
-        pthread_mutex_unlock(&s->lock);
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    if (n == 0) { /* nothing to send: park the connection until sse_push wakes it */
-        s->suspended = true;
-        MHD_suspend_connection(s->conn);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return n;
-}
-
-static void sse_free(void *cls)
-{
-    sse_stream *s = cls;
-    sf_server *srv = s->server;
-    pthread_mutex_lock(&srv->lock);
-    if (s->generation == srv->generation)
-        sf_unsubscribe(srv->fake, s->subscriber, NULL);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        srv->streams = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    pthread_mutex_unlock(&srv->lock);
-    while (s->head) {
-        sse_chunk *c = s->head;
-        s->head = c->next;
-        free(c);
-    }
-    pthread_mutex_destroy(&s->lock);
-    free(s);
-}
-
-/* Ends every stream (server stopping, or the fake was reset). Caller holds srv->lock. */
-static void close_streams(sf_server *srv)
-{
-    for (sse_stream *s = srv->streams; s; s = s->next) {
-        pthread_mutex_lock(&s->lock);
-        s->closed = true;
-        wake(s);
-        pthread_mutex_unlock(&s->lock);
-    }
-}
 
 /* ---- requests ---- */
 
@@ -258,6 +129,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
     MHD_add_response_header(resp, "Date", r->date);
     if (r->allow[0])
         MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->status == 401) /* as Twilio: the scheme it wants */
+        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -279,32 +152,59 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     return queue(conn, &r);
 }
 
-static enum MHD_Result start_event_stream(sf_server *srv, struct MHD_Connection *conn,
-                                          sse_stream *s, const sf_http_response *r)
+typedef struct length_headers {
+    const char *first;
+    bool conflict;
+} length_headers;
+
+static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
-                                                                  sse_read, s, sse_free);
-    if (!resp) {
-        sse_free(s);
-        return MHD_NO;
-    }
-    (void)srv;
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "Date", r->date);
-    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    (void)kind;
+    length_headers *l = cls;
+    if (strcasecmp(key, "Content-Length") != 0)
+        return MHD_YES;
+    if (l->first && strcmp(l->first, value ? value : "") != 0)
+        l->conflict = true;
+    if (!l->first)
+        l->first = value ? value : "";
+    return MHD_YES;
 }
 
-static sse_stream *sse_new(sf_server *srv)
+/* Request shapes the transport refuses (400) before reading a body: two different
+ * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. */
+static const char *malformed_request(struct MHD_Connection *conn, const char *version)
 {
-    sse_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->server = srv;
-    pthread_mutex_init(&s->lock, NULL);
-    return s;
+    length_headers l = {NULL, false};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &l);
+    if (l.conflict)
+        return "{\"code\": 20001, \"message\": \"Conflicting Content-Length headers\", "
+               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+    if (strcmp(version, "HTTP/1.1") == 0 &&
+        !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))
+        return "{\"code\": 20001, \"message\": \"Missing Host header\", "
+               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+    return NULL;
+}
+
+/* A Twilio-shaped refusal after which the connection is closed. */
+static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, int status,
+                              const char *json)
+{
+    char date[30];
+    pthread_mutex_lock(&srv->lock);
+    sf_format_http_date(sf_clock_now(srv->fake), date);
+    pthread_mutex_unlock(&srv->lock);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Date", date);
+    MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 /* ---- WebSocket upgrade ---- */
@@ -360,7 +260,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
     sf_server *srv = cls;
     request_state *rs = *con_cls;
     if (!rs) {
@@ -368,6 +267,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (!rs)
             return MHD_NO;
         *con_cls = rs;
+        if (!sf_conn_admitted(srv->conns, conn))
+            return refuse(srv, conn, 503,
+                          "{\"code\": 20503, \"message\": \"Service unavailable: too many "
+                          "connections\", \"more_info\": "
+                          "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+        const char *malformed = malformed_request(conn, version);
+        if (malformed)
+            return refuse(srv, conn, 400, malformed);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -390,6 +297,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_size = 0;
         return MHD_YES;
     }
+    sf_conn_received(srv->conns, conn); /* the whole request is in: no deadline now */
     if (rs->too_large)
         return queue_simple(srv, conn, 413,
                             "{\"code\": 54006, \"message\": \"Request entity too large\", "
@@ -415,42 +323,41 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (target.len == path_len + 1)
         target.text[path_len] = '\0'; /* no query */
 
-    sse_stream *stream = sse_new(srv);
-    sf_http_events_hook hook = {sse_on_event, stream};
+    sf_sse_stream *stream = sf_sse_new(&srv->streams);
+    sf_http_events_hook hook = stream ? sf_sse_hook(stream) : (sf_http_events_hook){0};
     sf_http_request req = {method,   target.text, headers.items, headers.count,
                            rs->body, rs->len,     stream ? &hook : NULL,
                            srv->admin_sid, srv->admin_token};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
+    if (srv->stopping) { /* no new work: a stream opened now would stay suspended at the stop */
+        pthread_mutex_unlock(&srv->lock);
+        free(target.text);
+        sf_sse_discard(stream);
+        return refuse(srv, conn, 503,
+                      "{\"code\": 20503, \"message\": \"Service unavailable: the server "
+                      "is stopping\", \"more_info\": "
+                      "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+    }
     sf_http_dispatch(srv->fake, &req, &resp);
     if (resp.fake_was_reset) {
         if (srv->on_reset)
             srv->on_reset(srv->fake, srv->on_reset_ctx);
-        srv->generation++;
-        close_streams(srv);
+        srv->streams.generation++;
+        sf_sse_close_all(&srv->streams);
     }
-    if (resp.event_stream) {
-        stream->conn = conn;
-        stream->subscriber = resp.subscriber;
-        stream->generation = srv->generation;
-        stream->next = srv->streams;
-        if (srv->streams)
-            srv->streams->prev = stream;
-        srv->streams = stream;
-        /* the first event ("subscribed") goes out before anything the fake sends later */
-        sse_push(stream, resp.body, resp.body_len, false);
-    }
+    if (resp.event_stream)
+        sf_sse_attach(stream, conn, resp.subscriber, resp.body, resp.body_len);
     pthread_mutex_unlock(&srv->lock);
     free(target.text);
 
     enum MHD_Result ret;
     if (resp.event_stream) {
-        ret = start_event_stream(srv, conn, stream, &resp);
+        ret = sf_sse_respond(stream, conn, resp.date);
+        /* long-lived: only its queue cap ends a stream whose client stops reading */
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
     } else {
-        if (stream) {
-            pthread_mutex_destroy(&stream->lock);
-            free(stream);
-        }
+        sf_sse_discard(stream);
         ret = resp.status ? queue(conn, &resp) : MHD_NO;
     }
     sf_http_response_free(&resp);
@@ -460,9 +367,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
-    (void)conn;
+    sf_server *srv = cls;
     (void)code;
+    sf_conn_answered(srv->conns, conn); /* kept alive: the next request has a deadline */
     request_state *rs = *con_cls;
     if (rs) {
         free(rs->body);
@@ -471,26 +378,57 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* Sleeps 20 ms, or less when the server stops (a stop waits for this thread). */
+static void pause_tick(sf_server *srv)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += 20 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&srv->lock);
+    while (!srv->stopping &&
+           pthread_cond_timedwait(&srv->tick_wake, &srv->lock, &until) != ETIMEDOUT) {
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
 /* Keeps time moving in the background: with the wall clock, TTLs expire and delayed
  * deliveries arrive without a request; and every few seconds each event stream gets a comment
  * line, so a client that went away is noticed (a suspended connection sees no disconnect). */
 static void *tick(void *arg)
 {
     sf_server *srv = arg;
-    struct timespec pause = {0, 20 * 1000000L};
     for (unsigned n = 1;; n++) {
         pthread_mutex_lock(&srv->lock);
         bool stop = srv->stopping;
         if (!stop && srv->wall_clock)
             sf_run_due(srv->fake);
         if (!stop && n % 500 == 0) /* every 10 s */
-            for (sse_stream *s = srv->streams; s; s = s->next)
-                sse_push(s, ": keepalive\n\n", 13, false);
+            sf_sse_keepalive_all(&srv->streams);
         pthread_mutex_unlock(&srv->lock);
         if (stop)
             return NULL;
-        nanosleep(&pause, NULL);
+        sf_conn_reap(srv->conns, sf_conn_now_ms()); /* requests past their deadline */
+        pause_tick(srv);
     }
+}
+
+/* libmicrohttpd's own limits sit above ours: room for the connections admitted past the cap
+ * (they get a 503) and those cut but not yet closed; past it, it drops connections silently. */
+static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
+{
+    unsigned max = sf_conn_table_max(srv->conns);
+    return MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)mhd_fd, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
@@ -562,23 +500,30 @@ sf_server *sf_server_start(const sf_server_config *config)
         }
     }
     pthread_mutex_init(&srv->lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->tick_wake, &monotonic);
+    pthread_condattr_destroy(&monotonic);
+    srv->streams = (sf_sse_list){.lock = &srv->lock,
+                                 .fake = config->fake,
+                                 .queue_max = config->sse_queue_max ? config->sse_queue_max
+                                                                    : SF_SSE_QUEUE_MAX_DEFAULT};
 
     /* libmicrohttpd serves, and at its stop closes, a duplicate of the socket: ours is closed
      * here whatever happens, so a failed start can never close it twice */
     int mhd_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
     close(listen_fd);
-    srv->daemon = mhd_fd < 0 ? NULL : MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
-            MHD_USE_ERROR_LOG, 0, NULL,
-        NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
-        (MHD_socket)mhd_fd,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
-        NULL, MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-        MHD_OPTION_END);
+    srv->conns = sf_conn_table_new(config->max_connections, config->request_timeout_ms);
+    srv->daemon = mhd_fd < 0 || !srv->conns ? NULL : start_daemon(srv, mhd_fd);
     if (!srv->daemon) {
         fprintf(stderr, "syncfake-server: cannot serve %s:%u\n", config->host, (unsigned)port);
+        if (mhd_fd >= 0 && !srv->conns)
+            close(mhd_fd);
+        sf_conn_table_free(srv->conns);
         sf_ws_hub_free(srv->ws);
         free(srv->ws_path);
+        pthread_cond_destroy(&srv->tick_wake);
         pthread_mutex_destroy(&srv->lock);
         free(srv);
         return NULL;
@@ -600,15 +545,18 @@ void sf_server_stop(sf_server *srv)
         return;
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
-    close_streams(srv);
+    pthread_cond_signal(&srv->tick_wake);
+    sf_sse_close_all(&srv->streams);
     pthread_mutex_unlock(&srv->lock);
     if (srv->ticker_started)
         pthread_join(srv->ticker, NULL);
     /* libmicrohttpd wants every upgraded socket given back before it stops */
     sf_ws_hub_stop(srv->ws);
     MHD_stop_daemon(srv->daemon);
+    sf_conn_table_free(srv->conns);
     sf_ws_hub_free(srv->ws);
     free(srv->ws_path);
+    pthread_cond_destroy(&srv->tick_wake);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

@@ -32,7 +32,15 @@ typedef struct sf_server_config {
      * NULL: none. Borrowed: must outlive the server. */
     const char *admin_sid;
     const char *admin_token;
+    size_t sse_queue_max;  /* bytes of events waiting for one event-stream client before it
+                              is cut off (journal: unsubscribed, reason queue_full); 0: 16 MiB */
+    unsigned max_connections;    /* served at once (see conn_limits.h); 0: 1024 */
+    unsigned request_timeout_ms; /* to deliver a whole request once waiting; 0: 10000 */
 } sf_server_config;
+
+/* A connection answering a request (not an event stream or WebSocket) that makes no progress
+ * for this long is closed. */
+#define SF_SERVER_IDLE_TIMEOUT_S 30u
 
 /* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
  * that must know the port before it makes the fake (whose base URL names it): the port is
@@ -47,8 +55,10 @@ void sf_server_lock(sf_server *server);
 void sf_server_unlock(sf_server *server);
 /* The port actually bound. */
 uint16_t sf_server_port(const sf_server *server);
-/* Stops accepting, ends every event stream, sends close 1001 on every WebSocket and waits
- * for their closed() callbacks and I/O threads, waits for connections, frees the server.
+/* Answers new requests 503 from here on (a stream opened during the stop would stay
+ * suspended, and libmicrohttpd aborts on that), ends every event stream, sends close 1001 on
+ * every WebSocket and waits for their closed() callbacks and I/O threads, waits for
+ * connections, frees the server.
  * Must not be called with anything held that a WebSocket handler's closed() takes. */
 void sf_server_stop(sf_server *server);
 
