@@ -13,6 +13,10 @@
 #define SF_TS_MAX_HEADER_TOKENS 4096 /* jsmn token budget of one header; more is refused */
 #define SF_TS_MAX_ID 1024    /* bytes of a request id (UTF-8); a longer one is refused */
 #define SF_TS_MAX_TOKEN 8191 /* bytes of an access token; a longer one reads as bad_token */
+/* Nesting of a `message` frame's JSON payload (the tunnelled request body, whose "data" is
+ * the user's): deeper is read as malformed JSON. jsmn's cost grows with the square of the
+ * depth; this keeps a payload's parse linear. */
+#define SF_TS_MAX_PAYLOAD_DEPTH 64
 
 /* The header fields syncfake reads. Absent strings are "" (and has_* false). */
 typedef struct sf_ts_frame {

@@ -7,7 +7,8 @@
  * generous liveness bound: the old quadratic parse took over a second per header); an
  * `init` whose token is longer than SF_TS_MAX_TOKEN gets its 401 reply, and the connection
  * stays usable; request ids of 128 and SF_TS_MAX_ID bytes are echoed in the `init` reply
- * (200 with a good token, 401 with a bad one), one byte more is a protocol error. */
+ * (200 with a good token, 401 with a bad one), one byte more is a protocol error; after
+ * `init`, a request body nested deeper than SF_TS_MAX_PAYLOAD_DEPTH is malformed JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +39,7 @@ typedef struct env {
     sf_ts_manager *mgr;
     uint16_t port;
     char token[2048]; /* a good token for "alice" */
+    char service_sid[SF_SID_SIZE];
 } env;
 
 static void lock_server(void *srv)
@@ -69,7 +71,11 @@ static bool make_fake(env *e)
         return false;
     const char *account = sf_fake_account_sid(e->fake);
     int64_t now_s = sf_clock_now(e->fake) / 1000;
-    return sf_service_create(e->fake, NULL, NULL, &svc, &err) == SF_OK &&
+    sf_stream_record stream;
+    sf_stream_params sp = {.unique_name = "deep"};
+    bool ok = sf_service_create(e->fake, NULL, NULL, &svc, &err) == SF_OK;
+    memcpy(e->service_sid, svc.sid, SF_SID_SIZE);
+    return ok && sf_stream_create(e->fake, NULL, svc.sid, &sp, &stream, &err) == SF_OK &&
            sf_api_key_create(e->fake, account, NULL, &key, &err) == SF_OK &&
            sf_jwt_mint(key.sid, key.secret, account, "alice", svc.sid, now_s, now_s + 3600,
                        e->token, sizeof e->token) > 0;
@@ -133,6 +139,22 @@ static void send_init(int fd, const char *id, const char *token)
     free(h);
 }
 
+/* A tunnelled request with a JSON body. */
+static void send_message(int fd, const char *id, const char *method, const char *path,
+                         const char *body)
+{
+    char h[512];
+    snprintf(h, sizeof h,
+             "{\"method\":\"message\",\"id\":\"%s\",\"payload_type\":\"application/json\","
+             "\"http_request\":{\"method\":\"%s\",\"path\":\"%s\"}}",
+             id, method, path);
+    size_t n;
+    uint8_t *f = sf_ts_build(h, body, strlen(body), &n);
+    assert_non_null(f);
+    assert_true(sf_wsc_send(fd, true, 2, f, n));
+    free(f);
+}
+
 static sf_ts_frame reply; /* 10 KB: not on the stack */
 
 /* Reads the reply to request `id` and checks its status code. */
@@ -147,6 +169,20 @@ static void expect_reply(int fd, const char *id, int status)
     assert_string_equal(reply.id, id);
     char want[48];
     snprintf(want, sizeof want, "\"status\":{\"code\":%d,", status);
+    if (!strstr((const char *)f.data, want))
+        fail_msg("no %s in %s", want, (const char *)f.data);
+    free(f.data);
+}
+
+/* Reads the reply to tunnelled request `id` and checks the Sync answer's status. */
+static void expect_http_status(int fd, const char *id, int status)
+{
+    sf_wsc_frame f = sf_wsc_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(f.opcode, 2);
+    assert_true(sf_ts_parse(f.data, f.len, &reply));
+    assert_string_equal(reply.id, id);
+    char want[48];
+    snprintf(want, sizeof want, "\"http_status\":{\"code\":%d,", status);
     if (!strstr((const char *)f.data, want))
         fail_msg("no %s in %s", want, (const char *)f.data);
     free(f.data);
@@ -259,12 +295,55 @@ static void test_long_ids(void **state)
     free(id);
 }
 
+/* {"data": {"a": {"a": ... {}}}}: data is an object (as Sync wants) d deep, the payload
+ * d + 1 */
+static char *nested_data(size_t d)
+{
+    char *b = malloc(6 * d + 16);
+    assert_non_null(b);
+    size_t o = (size_t)sprintf(b, "{\"data\":");
+    for (size_t i = 1; i < d; i++)
+        o += (size_t)sprintf(b + o, "{\"a\":");
+    strcpy(b + o, "{}");
+    o += 2;
+    memset(b + o, '}', d);
+    strcpy(b + o + d, "");
+    return b;
+}
+
+/* After init, a payload nested beyond SF_TS_MAX_PAYLOAD_DEPTH is read as malformed JSON
+ * (the publish has no data: 400) instead of going through jsmn, whose cost is quadratic in
+ * the depth (600 deep fits in 4 KiB of data); one level less is published. */
+static void test_deep_payload_after_init(void **state)
+{
+    env *e = *state;
+    int fd = sf_wsc_open(e->port, WS_PATH);
+    assert_true(fd >= 0);
+    send_init(fd, "TM-init", e->token);
+    expect_reply(fd, "TM-init", 200);
+    char path[128];
+    snprintf(path, sizeof path, "/v3/Services/%s/Streams/deep/Messages", e->service_sid);
+    char *ok = nested_data(SF_TS_MAX_PAYLOAD_DEPTH - 1);
+    send_message(fd, "TM-ok", "POST", path, ok);
+    expect_http_status(fd, "TM-ok", 201);
+    free(ok);
+    size_t depths[] = {SF_TS_MAX_PAYLOAD_DEPTH, 600};
+    for (size_t i = 0; i < 2; i++) {
+        char *deep = nested_data(depths[i]);
+        send_message(fd, "TM-deep", "POST", path, deep);
+        expect_http_status(fd, "TM-deep", 400);
+        free(deep);
+    }
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_nested_header_before_init, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_long_token_init, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_long_ids, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_deep_payload_after_init, env_setup, env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
