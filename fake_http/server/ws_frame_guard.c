@@ -1,11 +1,11 @@
 /* ws_frame_guard.c: see ws_frame_guard.h. */
 #include "ws_frame_guard.h"
 
-/* Header bytes a frame needs, known once its first two bytes are in. */
-static size_t header_size(const uint8_t head[2])
+/* Bytes of the extended length that follow the first two header bytes. */
+static size_t ext_size(const uint8_t head[2])
 {
     size_t len7 = head[1] & 0x7f;
-    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((head[1] & 0x80) ? 4 : 0);
+    return len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
 }
 
 /* The rules wslay's frame reader enforces by failing: a control frame fits in one frame of
@@ -17,22 +17,34 @@ static bool first_bytes_ok(const uint8_t head[2])
     return !control || (fin && (head[1] & 0x7f) <= 125);
 }
 
-/* The payload length of a complete header, or false when its form is not the shortest. */
+/* The payload length once the length bytes are in, or false when its form is not the
+ * shortest (or the 64-bit form has its top bit set). */
 static bool payload_length(const uint8_t *head, uint64_t *len)
 {
-    size_t len7 = head[1] & 0x7f;
-    if (len7 < 126) {
-        *len = len7;
+    size_t ext = ext_size(head);
+    if (ext == 0) {
+        *len = head[1] & 0x7f;
         return true;
     }
-    size_t n = len7 == 126 ? 2 : 8;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < ext; i++)
         v = v << 8 | head[2 + i];
     *len = v;
-    if (n == 2)
+    if (ext == 2)
         return v >= 126;
     return v >= 65536 && (v >> 63) == 0;
+}
+
+/* The header byte just added decided the header is bad: checked the moment wslay could
+ * (the first two bytes, then the length), never later, so wslay never reads it whole. */
+static bool header_bad(sf_ws_guard *g)
+{
+    if (g->head_len == 2 && !first_bytes_ok(g->head))
+        return true;
+    if (g->head_len < 2 || g->head_len != 2 + ext_size(g->head))
+        return false;
+    uint64_t len;
+    return !payload_length(g->head, &len);
 }
 
 size_t sf_ws_guard_feed(sf_ws_guard *g, const uint8_t *data, size_t len)
@@ -52,19 +64,15 @@ size_t sf_ws_guard_feed(sf_ws_guard *g, const uint8_t *data, size_t len)
         if (g->head_len == 0)
             header_start = i;
         g->head[g->head_len++] = data[i++];
-        if (g->head_len < 2)
-            continue;
-        if (g->head_len == 2 && !first_bytes_ok(g->head)) {
+        if (header_bad(g)) {
             g->bad = true;
             return header_start;
         }
-        if (g->head_len < header_size(g->head))
-            continue;
-        if (!payload_length(g->head, &g->payload_left)) {
-            g->bad = true;
-            return header_start;
+        size_t mask = (g->head_len >= 2 && (g->head[1] & 0x80)) ? 4 : 0;
+        if (g->head_len >= 2 && g->head_len == 2 + ext_size(g->head) + mask) {
+            payload_length(g->head, &g->payload_left);
+            g->head_len = 0;
         }
-        g->head_len = 0;
     }
     return len;
 }

@@ -21,8 +21,9 @@ typedef struct sf_ws_guard {
 
 /* Feeds the next len bytes of the client's stream. Returns how many of them may go on to
  * wslay: len when every header in them is fine, else the bytes before the bad header's first
- * byte in this piece (0 when it began in an earlier one), and the guard is then bad. Once
- * bad, returns 0. A zeroed sf_ws_guard is a stream's start. */
+ * byte in this piece (0 when it began in an earlier one), and the guard is then bad. The
+ * byte that shows a header is bad (its second, or the last of its length) never goes on, so
+ * wslay never fails on it. Once bad, returns 0. A zeroed sf_ws_guard is a stream's start. */
 size_t sf_ws_guard_feed(sf_ws_guard *g, const uint8_t *data, size_t len);
 
 #endif
