@@ -761,6 +761,44 @@ static void test_bad_control_frames(void **state)
     free(big);
 }
 
+/* The same when the frames come in the upgrade request's packet (bytes libmicrohttpd read
+ * past the request, which wslay reads first). */
+static void test_bad_frame_with_request(void **state)
+{
+    env *e = *state;
+    int o0, c0;
+    settled_counts(&o0, &c0);
+    int fd = tcp_connect(e->port);
+    assert_true(fd >= 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET " WS_PATH " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n");
+    uint8_t big[130] = {0};
+    size_t n1, n2;
+    uint8_t *good = frame(true, 2, "early", 5, &n1);
+    uint8_t *bad = frame(true, 9, big, sizeof big, &n2);
+    assert_non_null(good);
+    assert_non_null(bad);
+    uint8_t all[1024];
+    memcpy(all, req, (size_t)n);
+    memcpy(all + n, good, n1);
+    memcpy(all + n + n1, bad, n2);
+    free(good);
+    free(bad);
+    assert_true(send_all(fd, all, (size_t)n + n1 + n2, IO_TIMEOUT_MS));
+    char head[2048];
+    assert_true(read_head(fd, head, sizeof head));
+    assert_memory_equal(head, "HTTP/1.1 101", 12);
+    ws_frame r = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(r.opcode, 2);
+    assert_int_equal(r.len, 5);
+    free(r.data);
+    expect_close(fd, 1002);
+    assert_true(wait_closed(c0 + 1));
+}
+
 static void test_client_close(void **state)
 {
     env *e = *state;
@@ -1089,6 +1127,7 @@ int main(void)
         cmocka_unit_test(test_fragmented_with_ping),
         cmocka_unit_test(test_ping_pong),
         cmocka_unit_test(test_bad_control_frames),
+        cmocka_unit_test(test_bad_frame_with_request),
         cmocka_unit_test(test_client_close),
         cmocka_unit_test(test_client_vanishes),
         cmocka_unit_test(test_server_close),
