@@ -6,7 +6,8 @@
 #   make bench      build and run every $(BUILD)/bench_* program
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
-#   make fuzz       libFuzzer over the HTTP dispatcher for FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer: HTTP dispatcher, Twilsock session, WebSocket framing (FUZZ_SECONDS
+#                   in all, default 60, split between them)
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the examples: official Node and Python libraries, the Node SDK, curl

@@ -1,6 +1,8 @@
 /* json_field.c: see json_field.h. */
 #include "json_field.h"
 
+#include "json_depth.h"
+
 #include "syncfake.h"
 
 #define JSMN_STATIC
@@ -18,6 +20,8 @@ bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max
     doc->ntok = 0;
     if (!text || len < 2 || len > SF_DATA_CAP || max_tokens < 1)
         return false;
+    if (!sf_json_depth_within(text, len, SF_JSON_FIELD_MAX_DEPTH))
+        return false; /* before jsmn, which is quadratic in the depth */
     /* strict grammar, UTF-8 and control characters: the core's checker */
     char *compact = malloc(len + 1);
     if (!compact)

@@ -26,7 +26,8 @@ typedef struct sf_jf_doc {
 #define SF_JF_DUPLICATE (-2)
 
 /* Parses text[0..len): one strict JSON object with at most max_tokens tokens. Token 0 is
- * the object. false when malformed, over budget or out of memory (doc then needs no free). */
+ * the object. false when malformed, nested deeper than SF_JSON_FIELD_MAX_DEPTH
+ * (json_depth.h), over budget or out of memory (doc then needs no free). */
 bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens);
 void sf_jf_free(sf_jf_doc *doc);
 

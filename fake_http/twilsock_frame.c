@@ -31,6 +31,22 @@ static bool get_string(const sf_jf_doc *doc, int obj, const char *key, char *out
     return sf_jf_string(doc, v, out, cap);
 }
 
+/* The token as get_string reads it, except that a string that cannot be one is not a
+ * malformed frame: the session answers it like any invalid token (twilsock_frame.h). */
+static bool get_token(const sf_jf_doc *doc, sf_ts_frame *out)
+{
+    int v = sf_jf_member(doc, 0, "token");
+    if (v == SF_JF_ABSENT)
+        return true;
+    if (v < 0 || sf_jf_kind_of(doc, v) != SF_JF_STRING)
+        return false;
+    if (!sf_jf_string(doc, v, out->token, sizeof out->token)) {
+        out->token[0] = '\0';
+        out->bad_token = true;
+    }
+    return true;
+}
+
 static bool read_header(const char *text, size_t len, sf_ts_frame *out, int64_t *payload_size)
 {
     sf_jf_doc doc;
@@ -40,7 +56,7 @@ static bool read_header(const char *text, size_t len, sf_ts_frame *out, int64_t 
               get_string(&doc, 0, "id", out->id, sizeof out->id, NULL) &&
               get_string(&doc, 0, "payload_type", out->payload_type, sizeof out->payload_type,
                          NULL) &&
-              get_string(&doc, 0, "token", out->token, sizeof out->token, NULL);
+              get_token(&doc, out);
     *payload_size = 0;
     if (ok) {
         int v = sf_jf_member(&doc, 0, "payload_size");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_depth.h"
 #include "twilsock_frame.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -370,7 +371,7 @@ static void test_oversize_fields(void **state)
         size_t cap;
         bool nested;
     } fields[] = {
-        {"token", sizeof frame.token, false},     {"method", sizeof frame.method, false},
+        {"method", sizeof frame.method, false},
         {"id", sizeof frame.id, false},           {"payload_type", sizeof frame.payload_type, false},
         {"path", sizeof frame.http_path, true},   {"host", sizeof frame.http_host, true},
         {"method", sizeof frame.http_method, true},
@@ -387,6 +388,28 @@ static void test_oversize_fields(void **state)
                 fail_msg("%s of %zu bytes: %s", fields[f].name, len, ok ? "accepted" : "refused");
         }
     }
+    /* an id of SF_TS_MAX_ID bytes is echoed whole (the SDK's are 34; a client may send 128) */
+    assert_int_equal(sizeof frame.id, SF_TS_MAX_ID + 1);
+    /* a token too long to be one is read as "" and flagged, not a malformed frame: the
+     * session answers it with a 401 reply (tests/test_twilsock_limits.c) */
+    assert_int_equal(sizeof frame.token, SF_TS_MAX_TOKEN + 1);
+    for (size_t len = SF_TS_MAX_TOKEN; len <= SF_TS_MAX_TOKEN + 1024; len += 1) {
+        size_t o = (size_t)sprintf(big, "{\"method\":\"init\",\"id\":\"TM1\",\"token\":\"");
+        memset(big + o, 't', len);
+        strcpy(big + o + len, "\"}");
+        assert_true(parse_made(big, "", ""));
+        assert_string_equal(frame.method, "init");
+        assert_string_equal(frame.id, "TM1");
+        assert_int_equal(frame.bad_token, len > SF_TS_MAX_TOKEN);
+        assert_int_equal(strlen(frame.token), len > SF_TS_MAX_TOKEN ? 0 : len);
+        if (len == SF_TS_MAX_TOKEN + 2)
+            len = SF_TS_MAX_TOKEN + 1023; /* and one much longer */
+    }
+    assert_true(parse_made("{\"method\":\"init\",\"token\":\"a\\u0000b\"}", "", ""));
+    assert_true(frame.bad_token); /* an escaped NUL cannot be in a token either */
+    assert_string_equal(frame.token, "");
+    assert_refused("{\"method\":\"init\",\"token\":7}", "", ""); /* not a string */
+    assert_refused("{\"token\":\"a\",\"token\":\"b\"}", "", "");
     /* an escape that grows past the limit: 2047 bytes + a 2-byte UTF-8 character */
     size_t o = (size_t)sprintf(big, "{\"http_request\":{\"path\":\"");
     memset(big + o, 'p', sizeof frame.http_path - 2);
@@ -403,6 +426,41 @@ static void test_oversize_fields(void **state)
     strcpy(big + SF_TS_MAX_HEADER - 1, "\"}");
     assert_refused(big, "", "");
     free(big);
+}
+
+/* Nesting beyond SF_JSON_FIELD_MAX_DEPTH is refused before any tokenizer runs: jsmn's
+ * cost grows with the square of the depth. Brackets inside strings do not count. */
+static void test_nesting_depth(void **state)
+{
+    (void)state;
+    char *h = malloc(SF_TS_MAX_HEADER + 64);
+    assert_non_null(h);
+    for (size_t depth = SF_JSON_FIELD_MAX_DEPTH - 1; depth <= SF_JSON_FIELD_MAX_DEPTH; depth++) {
+        /* {"a": [ ... [ ] ... ]} is depth + 1 deep with the object */
+        size_t o = (size_t)sprintf(h, "{\"method\":\"init\",\"a\":");
+        memset(h + o, '[', depth);
+        memset(h + o + depth, ']', depth);
+        strcpy(h + o + 2 * depth, "}");
+        if (parse_made(h, "", "") != (depth + 1 <= SF_JSON_FIELD_MAX_DEPTH))
+            fail_msg("depth %zu", depth + 1);
+    }
+    /* the report's header: 64 KB of nested arrays */
+    size_t o = (size_t)sprintf(h, "{\"a\":");
+    size_t n = (SF_TS_MAX_HEADER - o - 1) / 2;
+    memset(h + o, '[', n);
+    memset(h + o + n, ']', n);
+    strcpy(h + o + 2 * n, "}");
+    assert_refused(h, "", "");
+    /* unbalanced too deep: refused the same way */
+    h[o + n] = '\0';
+    assert_refused(h, "", "");
+    /* brackets and escaped quotes inside strings are text */
+    o = (size_t)sprintf(h, "{\"method\":\"init\",\"id\":\"\\\"");
+    memset(h + o, '[', 100);
+    strcpy(h + o + 100, "\"}");
+    assert_true(parse_made(h, "", ""));
+    assert_int_equal(strlen(frame.id), 101);
+    free(h);
 }
 
 static void test_token_budget(void **state)
@@ -464,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_field_types),
         cmocka_unit_test(test_payload_size),
         cmocka_unit_test(test_oversize_fields),
+        cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_token_budget),
         cmocka_unit_test(test_frame_limit),
     };

@@ -13,7 +13,9 @@
  * handshakes -> 400 JSON; a 2 MiB message -> close 1009; sf_server_stop with 5 open
  * WebSockets (close 1001, every closed() ran, promptly); 20 connections opening and closing
  * while another thread sends to them (run it under ThreadSanitizer too); a peer that lets
- * more than SF_WS_MAX_OUTBOX bytes pile up gets what fitted, then close 1008. */
+ * more than SF_WS_MAX_OUTBOX bytes pile up gets what fitted, then close 1008; a ping or pong
+ * over 125 bytes, a fragmented control frame or a length not in its shortest form gets close
+ * 1002 after the answer to what came before it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -694,6 +696,109 @@ static void test_ping_pong(void **state)
     ws_close_handshake(fd, 1000);
 }
 
+/* Expects close `code` from the server, then its EOF (it shut its side down). */
+static void expect_close(int fd, uint16_t code)
+{
+    ws_frame f = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(f.opcode, 8);
+    assert_int_equal(close_code(&f), code);
+    free(f.data);
+    f = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(f.opcode, -1);
+    close(fd);
+}
+
+/* Frame headers wslay's reader fails on: each gets close 1002 (RFC 6455 5.5, 7.4.1), after
+ * the answer to what came before it in the same write, and closed() runs once. */
+static void test_bad_control_frames(void **state)
+{
+    env *e = *state;
+    uint8_t *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'p', 70000);
+    for (int kind = 0; kind < 6; kind++) {
+        int o0, c0;
+        settled_counts(&o0, &c0);
+        int fd = ws_open(e->port);
+        assert_true(fd >= 0);
+        size_t n1, n2;
+        uint8_t *good = frame(true, 2, "before", 6, &n1);
+        uint8_t *bad = NULL;
+        switch (kind) {
+        case 0: bad = frame(true, 9, big, 126, &n2); break;   /* ping over 125 bytes */
+        case 1: bad = frame(false, 9, big, 5, &n2); break;    /* fragmented ping */
+        case 2: bad = frame(true, 10, big, 200, &n2); break;  /* pong over 125 bytes */
+        case 3: bad = frame(false, 8, big, 2, &n2); break;    /* fragmented close */
+        case 4:                                               /* 16-bit length under 126 */
+            bad = frame(true, 2, big, 130, &n2);
+            bad[2] = 0;
+            bad[3] = 5;
+            n2 = 4 + 4 + 5;
+            break;
+        default:                                              /* 64-bit length under 65536 */
+            bad = frame(true, 2, big, 70000, &n2);
+            memset(bad + 2, 0, 7);
+            bad[9] = 5;
+            n2 = 10 + 4 + 5;
+            break;
+        }
+        assert_non_null(good);
+        assert_non_null(bad);
+        uint8_t both[512];
+        assert_true(n1 + n2 <= sizeof both);
+        memcpy(both, good, n1);
+        memcpy(both + n1, bad, n2);
+        free(good);
+        free(bad);
+        assert_true(send_all(fd, both, n1 + n2, IO_TIMEOUT_MS)); /* one write: one read */
+        ws_frame f = ws_read(fd, IO_TIMEOUT_MS);
+        assert_int_equal(f.opcode, 2);
+        assert_int_equal(f.len, 6);
+        free(f.data);
+        expect_close(fd, 1002);
+        assert_true(wait_closed(c0 + 1));
+    }
+    free(big);
+}
+
+/* The same when the frames come in the upgrade request's packet (bytes libmicrohttpd read
+ * past the request, which wslay reads first). */
+static void test_bad_frame_with_request(void **state)
+{
+    env *e = *state;
+    int o0, c0;
+    settled_counts(&o0, &c0);
+    int fd = tcp_connect(e->port);
+    assert_true(fd >= 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET " WS_PATH " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n");
+    uint8_t big[130] = {0};
+    size_t n1, n2;
+    uint8_t *good = frame(true, 2, "early", 5, &n1);
+    uint8_t *bad = frame(true, 9, big, sizeof big, &n2);
+    assert_non_null(good);
+    assert_non_null(bad);
+    uint8_t all[1024];
+    memcpy(all, req, (size_t)n);
+    memcpy(all + n, good, n1);
+    memcpy(all + n + n1, bad, n2);
+    free(good);
+    free(bad);
+    assert_true(send_all(fd, all, (size_t)n + n1 + n2, IO_TIMEOUT_MS));
+    char head[2048];
+    assert_true(read_head(fd, head, sizeof head));
+    assert_memory_equal(head, "HTTP/1.1 101", 12);
+    ws_frame r = ws_read(fd, IO_TIMEOUT_MS);
+    assert_int_equal(r.opcode, 2);
+    assert_int_equal(r.len, 5);
+    free(r.data);
+    expect_close(fd, 1002);
+    assert_true(wait_closed(c0 + 1));
+}
+
 static void test_client_close(void **state)
 {
     env *e = *state;
@@ -1021,6 +1126,8 @@ int main(void)
         cmocka_unit_test(test_echo_sizes),
         cmocka_unit_test(test_fragmented_with_ping),
         cmocka_unit_test(test_ping_pong),
+        cmocka_unit_test(test_bad_control_frames),
+        cmocka_unit_test(test_bad_frame_with_request),
         cmocka_unit_test(test_client_close),
         cmocka_unit_test(test_client_vanishes),
         cmocka_unit_test(test_server_close),

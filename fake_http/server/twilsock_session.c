@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "deadline_heap.h"
+#include "json_depth.h"
 #include "jwt.h"
 #include "twilsock_frame.h"
 
@@ -259,7 +260,8 @@ static bool payload_parse(payload *p, const char *text, size_t len)
     jsmn_init(&parser);
     p->text = text;
     p->len = len;
-    p->n = len ? jsmn_parse(&parser, text, len, p->tok, MAX_PAYLOAD_TOKENS) : 0;
+    bool shallow = sf_json_depth_within(text, len, SF_TS_MAX_PAYLOAD_DEPTH); /* see the cap */
+    p->n = len && shallow ? jsmn_parse(&parser, text, len, p->tok, MAX_PAYLOAD_TOKENS) : 0;
     return p->n >= 1 && p->tok[0].type == JSMN_OBJECT;
 }
 

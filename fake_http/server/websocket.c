@@ -28,6 +28,8 @@
  * module is held while a handler callback runs. */
 #include "websocket_server.h"
 
+#include "ws_frame_guard.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/base64.h>
@@ -47,6 +49,7 @@
 #define CLOSE_WAIT_MS 2000    /* after a close is requested/sent: until the socket goes */
 #define STOP_WAIT_MS 250      /* the same while the server stops */
 #define GOING_AWAY 1001
+#define PROTOCOL_ERROR 1002
 #define POLICY_VIOLATION 1008
 #define EVENTS_PER_WAIT 256
 #define OUTBOX_KEEP (64u * 1024) /* an emptied outbox larger than this is given back */
@@ -79,6 +82,7 @@ struct sf_ws_conn {
     byte_buf wire;               /* taken from `out`, being written: always goes first */
     wslay_event_context_ptr ws;
     void *session;
+    sf_ws_guard guard;           /* the client's frame headers, before wslay reads them */
     uint8_t *extra;              /* bytes libmicrohttpd read past the request */
     size_t extra_len, extra_off;
     bool started;                /* open() was called */
@@ -364,25 +368,40 @@ void sf_ws_close(sf_ws_conn *conn, uint16_t code)
 
 /* ---- wslay callbacks (the I/O thread) ---- */
 
+/* What of n received bytes wslay may read: those before a header it would fail on. */
+static ssize_t guarded(wslay_event_context_ptr ctx, sf_ws_conn *c, const uint8_t *buf, size_t n)
+{
+    size_t ok = sf_ws_guard_feed(&c->guard, buf, n);
+    if (ok > 0)
+        return (ssize_t)ok;
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK); /* wslay stops; read_side closes */
+    return -1;
+}
+
 static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *user)
 {
     (void)flags;
     sf_ws_conn *c = user;
+    if (c->guard.bad) { /* nothing after a bad header reaches wslay: see refuse_bad_frame */
+        c->extra_off = c->extra_len;
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
     if (c->extra_off < c->extra_len) {
         size_t n = c->extra_len - c->extra_off;
         if (n > len)
             n = len;
         memcpy(buf, c->extra + c->extra_off, n);
         c->extra_off += n;
-        return (ssize_t)n;
+        return guarded(ctx, c, buf, n);
     }
     ssize_t n;
     do
         n = recv(c->fd, buf, len, 0);
     while (n < 0 && errno == EINTR);
     if (n > 0)
-        return n;
+        return guarded(ctx, c, buf, (size_t)n);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
     else
@@ -513,6 +532,18 @@ static void watch(sf_ws_conn *c, bool want_in, bool want_out)
         c->failed = true;
 }
 
+/* A header the guard stopped: reading ends and close 1002 goes after what is queued, the
+ * way wslay answers the protocol errors it reports itself. */
+static void refuse_bad_frame(sf_ws_conn *c)
+{
+    if (!c->guard.bad || !wslay_event_want_read(c->ws))
+        return;
+    wslay_event_shutdown_read(c->ws);
+    pthread_mutex_lock(&c->lock);
+    request_close_locked(c, PROTOCOL_ERROR);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Reads what arrived: frames through wslay, or discarded bytes once half-closed. */
 static void read_side(sf_ws_conn *c)
 {
@@ -531,6 +562,7 @@ static void read_side(sf_ws_conn *c)
     }
     if (wslay_event_want_read(c->ws) && wslay_event_recv(c->ws) != 0)
         c->failed = true; /* EOF or a socket error */
+    refuse_bad_frame(c);
 }
 
 /* Moves the connection on: our close frame, wslay's frames, the outbox, then whether it is
@@ -539,9 +571,11 @@ static void advance(sf_ws_conn *c)
 {
     io_loop *l = c->loop;
     /* bytes libmicrohttpd read past the request: wslay reads them before the socket */
-    while (!c->failed && c->extra_off < c->extra_len && wslay_event_want_read(c->ws))
+    while (!c->failed && c->extra_off < c->extra_len && wslay_event_want_read(c->ws)) {
         if (wslay_event_recv(c->ws) != 0)
             c->failed = true;
+        refuse_bad_frame(c);
+    }
 
     pthread_mutex_lock(&c->lock);
     bool asked = c->close_requested;
