@@ -25,6 +25,17 @@ void sf_http_render_error(sf_http_buf *b, const sf_error *err)
     sf_http_buf_printf(b, ", \"status\": %d}", err->http_status);
 }
 
+void sf_http_render_status(sf_http_buf *b, sf_status status)
+{
+    sf_error err = {.status = status,
+                    .http_status = sf_status_http(status),
+                    .code = sf_status_code(status)};
+    snprintf(err.message, sizeof err.message, "%s", sf_status_message(status));
+    snprintf(err.more_info, sizeof err.more_info, "https://www.twilio.com/docs/errors/%d",
+             err.code);
+    sf_http_render_error(b, &err);
+}
+
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
 {
     sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);

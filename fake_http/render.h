@@ -7,6 +7,8 @@
 #include "syncfake.h"
 
 void sf_http_render_error(sf_http_buf *b, const sf_error *err);
+/* Twilio's error body for a row of SF_STATUS_MAP, with the row's own message. */
+void sf_http_render_status(sf_http_buf *b, sf_status status);
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r);
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r);
 void sf_http_render_message(sf_http_buf *b, const sf_message_record *m);

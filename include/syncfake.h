@@ -68,7 +68,11 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
 /* Status and errors: one table, X(name, http status, Twilio code, Twilio message)           */
 /* ---------------------------------------------------------------------------------------- */
 
-/* The 404 message is a format: its %s is the requested path without "/v1". */
+/* The 404 message is a format: its %s is the requested path without "/v1".
+ * Rows after ERR_INJECTED are never returned by the core's calls; they are the other errors
+ * the wire can show: the client API's (Twilsock, /v3/...: stream and unique name not found,
+ * token refusals, the session's token expiry) and the HTTP server's own (malformed requests,
+ * the WebSocket handshake, body, URI and header limits). */
 #define SF_STATUS_MAP(X)                                                                      \
     X(OK, 200, 0, "OK")                                                                       \
     X(ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter")                                  \
@@ -91,7 +95,18 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
     X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
     X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                  \
-    X(ERR_INJECTED, 500, 20500, "Injected failure")
+    X(ERR_INJECTED, 500, 20500, "Injected failure")                                           \
+    X(ERR_STREAM_NOT_FOUND, 404, 54250, "Stream not found")                                   \
+    X(ERR_UNIQUE_NAME_NOT_FOUND, 404, 54300, "Unique name not found")                         \
+    X(ERR_TOKEN_INVALID, 401, 20101, "Invalid Access Token")                                  \
+    X(ERR_TOKEN_EXPIRED, 401, 20104, "Access Token expired or expiration date invalid")       \
+    X(ERR_SESSION_TOKEN_EXPIRED, 410, 51207, "Token expired")                                 \
+    X(ERR_TOO_MANY_SUBSCRIPTIONS, 429, 54009, "Too many subscriptions")                       \
+    X(ERR_BAD_REQUEST, 400, 20001, "Bad request")                                             \
+    X(ERR_WEBSOCKET_HANDSHAKE, 400, 20001, "Invalid WebSocket handshake")                     \
+    X(ERR_REQUEST_TOO_LARGE, 413, 54006, "Request entity too large")                          \
+    X(ERR_URI_TOO_LONG, 414, 20001, "Request-URI too long")                                   \
+    X(ERR_HEADERS_TOO_LARGE, 431, 20001, "Request header fields too large")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,
