@@ -90,7 +90,9 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_INVALID_FRIENDLY_NAME, 400, 54053, "Invalid friendly name")                         \
     X(ERR_DATA_MISSING, 400, 54251, "Invalid Message Stream Message data")                                 \
     X(ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists")                       \
-    X(ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name")                             \
+    X(ERR_INVALID_UNIQUE_NAME, 400, 54302,                                                    \
+      "Invalid unique name. Expected a string with length 1-320 not matching the SID "       \
+      "pattern [A-Z]{2}[a-f0-9]{32}")                                                         \
     X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                               \
     X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
     X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
