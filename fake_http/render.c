@@ -2,6 +2,8 @@
 #include "render.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 static void date_or_null(sf_http_buf *b, bool has, sf_ms t)
 {
@@ -25,14 +27,24 @@ void sf_http_render_error(sf_http_buf *b, const sf_error *err)
     sf_http_buf_printf(b, ", \"status\": %d}", err->http_status);
 }
 
+void sf_http_status_error(sf_status status, const char *detail, sf_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->status = status;
+    err->http_status = sf_status_http(status);
+    err->code = sf_status_code(status);
+    if (detail)
+        snprintf(err->message, sizeof err->message, "%s: %s", sf_status_message(status), detail);
+    else
+        snprintf(err->message, sizeof err->message, "%s", sf_status_message(status));
+    snprintf(err->more_info, sizeof err->more_info, "https://www.twilio.com/docs/errors/%d",
+             err->code);
+}
+
 void sf_http_render_status(sf_http_buf *b, sf_status status)
 {
-    sf_error err = {.status = status,
-                    .http_status = sf_status_http(status),
-                    .code = sf_status_code(status)};
-    snprintf(err.message, sizeof err.message, "%s", sf_status_message(status));
-    snprintf(err.more_info, sizeof err.more_info, "https://www.twilio.com/docs/errors/%d",
-             err.code);
+    sf_error err;
+    sf_http_status_error(status, NULL, &err);
     sf_http_render_error(b, &err);
 }
 
