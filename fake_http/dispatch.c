@@ -1,6 +1,7 @@
 /* dispatch.c: request parsing, authentication and the routes of Twilio's Sync v1 API for
  * services, streams and messages. */
 #include "dispatch.h"
+#include "client_config.h"
 #include "render.h"
 
 #include <stdio.h>
@@ -365,6 +366,8 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
         return sf_http_fail_status(c, SF_ERR_DATA_TOO_LARGE);
     if (!req->body && req->body_len)
         return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+    if (strcmp(c->path, "/v3/Configuration") == 0) /* the client API's: a token, not Basic */
+        return sf_http_client_configuration(c, header(req, "X-Twilio-Token"));
     int st = authenticate(c);
     if (st)
         return st;
