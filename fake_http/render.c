@@ -41,6 +41,15 @@ void sf_http_status_error(sf_status status, const char *detail, sf_error *err)
              err->code);
 }
 
+void sf_http_not_found_error(const char *path, sf_error *err)
+{
+    sf_http_status_error(SF_ERR_NOT_FOUND, NULL, err);
+    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
+    const char *hole = strstr(format, "%s"); /* the table's message is a format */
+    snprintf(err->message, sizeof err->message, "%.*s%.900s%s", (int)(hole - format), format,
+             path, hole + 2);
+}
+
 void sf_http_render_status(sf_http_buf *b, sf_status status)
 {
     sf_error err;

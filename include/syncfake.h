@@ -741,6 +741,9 @@ SF_API void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid,
 
 /* true when `s` is ^<prefix>[0-9a-fA-F]{32}$ (prefix: "TO", "IS", ...). */
 SF_API bool sf_sid_is(const char *s, const char *prefix);
+/* Whether s matches Twilio's SID pattern [A-Z]{2}[a-f0-9]{32} (any prefix): a path segment
+ * of this shape addresses by SID, any other by unique name. */
+SF_API bool sf_sid_pattern(const char *s);
 
 /* Strict RFC 8259 check that text[0..len) is one JSON object; on success writes its compact
  * form (insignificant whitespace removed, key order kept) to out (capacity out_cap >= len+1)

@@ -71,6 +71,8 @@ bool sf__sid_shaped(const char *s, size_t len)
     return true;
 }
 
+bool sf_sid_pattern(const char *s) { return s && sf__sid_shaped(s, strnlen(s, SF_SID_LEN + 1)); }
+
 bool sf__valid_secret(const char *s)
 {
     size_t n = strnlen(s, SF_SECRET_CAP);
