@@ -7,8 +7,7 @@
 #include <string.h>
 
 static bool lookup_key(void *user, const char *key_sid, char *secret, size_t secret_cap,
-                       char *account_sid, size_t account_cap)
-{
+                       char *account_sid, size_t account_cap) {
     sf_api_key_record k;
     if (sf_api_key_fetch(user, key_sid, &k, NULL) != SF_OK)
         return false;
@@ -17,10 +16,9 @@ static bool lookup_key(void *user, const char *key_sid, char *secret, size_t sec
     return true;
 }
 
-sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *claims)
-{
-    sf_jwt_result r = sf_jwt_verify(token ? token : "", lookup_key, fake,
-                                    sf_clock_now(fake) / 1000, claims);
+sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *claims) {
+    sf_jwt_result r =
+        sf_jwt_verify(token ? token : "", lookup_key, fake, sf_clock_now(fake) / 1000, claims);
     if (r == SF_JWT_EXPIRED)
         return SF_ERR_TOKEN_EXPIRED;
     if (r != SF_JWT_OK || !sf_sid_is(claims->service_sid, "IS"))
@@ -28,8 +26,7 @@ sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *c
     return SF_OK;
 }
 
-void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *service_sid)
-{
+void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *service_sid) {
     /* the Kotlin SDK derives the stream, document, map and list URLs from list_items (its
      * first three path segments: v3/Services/IS...), so every templated link is per service */
     const char *svc = service_sid;
@@ -56,15 +53,13 @@ void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *
                        base, base, svc, base, svc, base);
 }
 
-int sf_http_client_configuration(sf_http_ctx *c, const char *token)
-{
+int sf_http_client_configuration(sf_http_ctx *c, const char *token) {
     if (!sf_http_is(c, "GET"))
         return sf_http_method_not_allowed(c, "GET");
     sf_jwt_claims claims;
     sf_status st = sf_http_check_token(c->fake, token, &claims);
     if (st != SF_OK)
         return sf_http_fail_status(c, st);
-    sf_http_render_configuration(&c->body, sf_fake_options(c->fake)->base_url,
-                                 claims.service_sid);
+    sf_http_render_configuration(&c->body, sf_fake_options(c->fake)->base_url, claims.service_sid);
     return sf_http_json(c, 200);
 }

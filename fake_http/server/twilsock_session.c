@@ -11,6 +11,7 @@
 #include "client_config.h"
 #include "codec.h"
 #include "deadline_heap.h"
+#include "json_field.h"
 #include "jwt.h"
 #include "render.h"
 #include "twilsock_frame.h"
@@ -338,17 +339,14 @@ static int member(const payload *p, int obj, const char *key)
     return -1;
 }
 
-/* A string value copied out (no escapes expected in SIDs and names used here). */
+/* A string value unescaped to UTF-8 by the one JSON string reader (json_field.c), so that a
+ * unique name reads the same here as over REST. Its tokens are jsmn's, built alike. */
 static bool string_value(const payload *p, int v, char *out, size_t cap)
 {
     if (v < 0 || p->tok[v].type != JSMN_STRING)
         return false;
-    size_t n = (size_t)(p->tok[v].end - p->tok[v].start);
-    if (n >= cap || memchr(p->text + p->tok[v].start, '\\', n))
-        return false;
-    memcpy(out, p->text + p->tok[v].start, n);
-    out[n] = '\0';
-    return true;
+    sf_jf_doc doc = {.text = p->text, .tokens = (void *)p->tok, .ntok = p->n};
+    return sf_jf_string(&doc, v, out, cap);
 }
 
 static bool int_value(const payload *p, int v, int64_t *out)
@@ -551,7 +549,9 @@ static void subscriptions(ts_session *s, const char *id, const payload *p, bool 
                            n_ok++ ? "," : "", stream_sid,
                            cancel ? "" : ",\"replay_status\":\"completed\",\"last_event_id\":0");
     }
-    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100}");
+    /* max_batch_size: the Kotlin SDK requires it (SubscriptionManager.kt SubscriptionResponse)
+     * and sends batches of at most that many; 100 is what one request here may carry */
+    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
     reply_http(s, id, 200, &answer);
 
     /* the correlation id is echoed as sent (a number or a string) */
