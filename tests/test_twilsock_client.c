@@ -508,6 +508,52 @@ static void token_expiry_closes_with_410_51207(void **state) {
     close(fd);
 }
 
+/* ---- the server's own refusals: Twilio's error body, from the status table ---- */
+
+/* Sends a raw HTTP request and returns the response (malloc'd, NUL-terminated). */
+static char *http_raw(uint16_t port, const char *request) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    size_t len = strlen(request);
+    assert_int_equal(write(fd, request, len), (ssize_t)len);
+    size_t cap = 65536, n = 0;
+    char *out = malloc(cap);
+    while (n < cap - 1 && wait_readable(fd)) {
+        ssize_t r = read(fd, out + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = '\0';
+    close(fd);
+    return out;
+}
+
+static void server_refusals_are_twilio_errors(void **state) {
+    env *e = *state;
+    char *r =
+        http_raw(e->port, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_true(strncmp(r, "HTTP/1.1 400", 12) == 0);
+    expect_contains(r, "{\"code\": 20001, \"message\": \"Invalid WebSocket handshake\", "
+                       "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                       "\"status\": 400}");
+    free(r);
+    char *req = malloc(16384);
+    size_t n = (size_t)sprintf(req, "GET /v1/Services HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 130; i++)
+        n += (size_t)sprintf(req + n, "X-Extra-%d: %d\r\n", i, i);
+    sprintf(req + n, "Connection: close\r\n\r\n");
+    r = http_raw(e->port, req);
+    free(req);
+    assert_true(strncmp(r, "HTTP/1.1 431", 12) == 0);
+    expect_contains(r, "{\"code\": 20001, \"message\": \"Request header fields too large\", "
+                       "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                       "\"status\": 431}");
+    free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(kotlin_startup_sequence, setup, teardown),
@@ -517,6 +563,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(refused_tokens_are_upper_case_unauthorized, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(token_expiry_closes_with_410_51207, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_refusals_are_twilio_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
