@@ -393,6 +393,10 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state) {
          "{\"status\":404,\"code\":54300,\"message\":\"Unique name not found\"}"},
         {"/v3/Streams/to00000000000000000000000000000000",
          "{\"status\":404,\"code\":54300,\"message\":\"Unique name not found\"}"},
+        /* no such route (documents are not served): REST's 20404 naming what was asked */
+        {"/v3/Documents/ET00000000000000000000000000000000",
+         "{\"status\":404,\"code\":20404,\"message\":\"The requested resource "
+         "/v3/Documents/ET00000000000000000000000000000000 was not found\"}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         kotlin_request(fd, "RQ00000000000000000000000000000010", "GET", cases[i].path, "");

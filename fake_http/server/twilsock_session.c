@@ -143,20 +143,18 @@ static void reply_error(ts_session *s, const char *id, const sf_error *err)
     sf_http_buf_free(&b);
 }
 
-/* Twilsock's own status strings (upper case, unlike the tunnelled HTTP answer's reasons):
- * Twilio's Kotlin SDK tests, TwilsockTransportTest.kt (UNAUTHORIZED), ConnectedTwilsockTest.kt
- * (TOKEN_EXPIRED) and fakeMessages.kt (TOO_MANY_REQUESTS). */
+/* Twilsock's own status strings (upper case, unlike the tunnelled HTTP answer's reasons), for
+ * the codes this session sends. Twilio's Kotlin SDK tests show them: TwilsockTransportTest.kt
+ * (401 UNAUTHORIZED), ConnectedTwilsockTest.kt (410 TOKEN_EXPIRED); also 429
+ * TOO_MANY_REQUESTS and 406 NOT_ACCEPTABLE_MESSAGE (fakeMessages.kt, TwilsockTransportTest.kt),
+ * which the fake never sends. */
 static const char *twilsock_status_of(int code)
 {
-    switch (code) {
-    case 200: return "OK";
-    case 400: return "BAD_REQUEST";
-    case 401: return "UNAUTHORIZED";
-    case 406: return "NOT_ACCEPTABLE_MESSAGE";
-    case 410: return "TOKEN_EXPIRED";
-    case 429: return "TOO_MANY_REQUESTS";
-    default: return code < 400 ? "OK" : "ERROR";
-    }
+    if (code == 401)
+        return "UNAUTHORIZED";
+    if (code == 410)
+        return "TOKEN_EXPIRED";
+    return "OK"; /* 200 */
 }
 
 /* A Twilsock status object for a row of the status table (SF_OK: a bare 200 "OK"), fields in
