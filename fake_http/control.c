@@ -23,12 +23,7 @@ static const char *param(const sf_http_ctx *c, const char *name)
 static int bad_param(sf_http_ctx *c, const char *what)
 {
     sf_error err;
-    memset(&err, 0, sizeof err);
-    err.status = SF_ERR_INVALID_PARAMETER;
-    err.http_status = 400;
-    err.code = 20001;
-    snprintf(err.message, sizeof err.message, "Invalid parameter: %s", what);
-    snprintf(err.more_info, sizeof err.more_info, "https://www.twilio.com/docs/errors/20001");
+    sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
     return sf_http_fail(c, &err);
 }
 

@@ -1,6 +1,7 @@
 /* dispatch.c: request parsing, authentication and the routes of Twilio's Sync v1 API for
  * services, streams and messages. */
 #include "dispatch.h"
+#include "client_config.h"
 #include "render.h"
 
 #include <stdio.h>
@@ -38,21 +39,10 @@ int sf_http_fail(sf_http_ctx *c, const sf_error *err)
     return sf_http_json(c, err->http_status);
 }
 
-static void standard_error(sf_error *err, sf_status status, const char *message)
-{
-    memset(err, 0, sizeof *err);
-    err->status = status;
-    err->http_status = sf_status_http(status);
-    err->code = sf_status_code(status);
-    snprintf(err->message, sizeof err->message, "%s", message ? message : sf_status_message(status));
-    snprintf(err->more_info, sizeof err->more_info, "https://www.twilio.com/docs/errors/%d",
-             err->code);
-}
-
 int sf_http_fail_status(sf_http_ctx *c, sf_status status)
 {
     sf_error err;
-    standard_error(&err, status, NULL);
+    sf_http_status_error(status, NULL, &err);
     return sf_http_fail(c, &err);
 }
 
@@ -61,13 +51,21 @@ int sf_http_not_found(sf_http_ctx *c)
     const char *path = c->path;
     if (strncmp(path, "/v1/", 4) == 0)
         path += 3;
-    /* written here rather than through sf_error, whose message buffer is bounded */
+    /* the table's message is a format with the path in its %s; written here rather than
+     * through sf_error, whose message buffer is bounded */
+    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
+    const char *hole = strstr(format, "%s");
+    int code = sf_status_code(SF_ERR_NOT_FOUND);
     c->body.len = 0;
-    sf_http_buf_str(&c->body, "{\"code\": 20404, \"message\": \"The requested resource ");
+    sf_http_buf_printf(&c->body, "{\"code\": %d, \"message\": \"", code);
+    sf_http_buf_add(&c->body, format, (size_t)(hole - format)); /* plain text */
     sf_http_buf_json_chars(&c->body, path);
-    sf_http_buf_str(&c->body, " was not found\", \"more_info\": "
-                              "\"https://www.twilio.com/docs/errors/20404\", \"status\": 404}");
-    return sf_http_json(c, 404);
+    sf_http_buf_json_chars(&c->body, hole + 2);
+    sf_http_buf_printf(&c->body,
+                       "\", \"more_info\": \"https://www.twilio.com/docs/errors/%d\", "
+                       "\"status\": %d}",
+                       code, sf_status_http(SF_ERR_NOT_FOUND));
+    return sf_http_json(c, sf_status_http(SF_ERR_NOT_FOUND));
 }
 
 int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)
@@ -392,6 +390,8 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
         return sf_http_fail_status(c, SF_ERR_DATA_TOO_LARGE);
     if (!req->body && req->body_len)
         return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+    if (strcmp(c->path, "/v3/Configuration") == 0) /* the client API's: a token, not Basic */
+        return sf_http_client_configuration(c, header(req, "X-Twilio-Token"));
     int st = authenticate(c);
     if (st)
         return st;

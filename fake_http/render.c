@@ -2,6 +2,8 @@
 #include "render.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 static void date_or_null(sf_http_buf *b, bool has, sf_ms t)
 {
@@ -23,6 +25,36 @@ void sf_http_render_error(sf_http_buf *b, const sf_error *err)
     sf_http_buf_str(b, ", \"more_info\": ");
     sf_http_buf_json_string(b, err->more_info);
     sf_http_buf_printf(b, ", \"status\": %d}", err->http_status);
+}
+
+void sf_http_status_error(sf_status status, const char *detail, sf_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->status = status;
+    err->http_status = sf_status_http(status);
+    err->code = sf_status_code(status);
+    if (detail)
+        snprintf(err->message, sizeof err->message, "%s: %s", sf_status_message(status), detail);
+    else
+        snprintf(err->message, sizeof err->message, "%s", sf_status_message(status));
+    snprintf(err->more_info, sizeof err->more_info, "https://www.twilio.com/docs/errors/%d",
+             err->code);
+}
+
+void sf_http_not_found_error(const char *path, sf_error *err)
+{
+    sf_http_status_error(SF_ERR_NOT_FOUND, NULL, err);
+    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
+    const char *hole = strstr(format, "%s"); /* the table's message is a format */
+    snprintf(err->message, sizeof err->message, "%.*s%.900s%s", (int)(hole - format), format,
+             path, hole + 2);
+}
+
+void sf_http_render_status(sf_http_buf *b, sf_status status)
+{
+    sf_error err;
+    sf_http_status_error(status, NULL, &err);
+    sf_http_render_error(b, &err);
 }
 
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)

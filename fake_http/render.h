@@ -7,6 +7,13 @@
 #include "syncfake.h"
 
 void sf_http_render_error(sf_http_buf *b, const sf_error *err);
+/* The error of a row of SF_STATUS_MAP: its HTTP status, code, more_info and message, the
+ * message followed by ": detail" when detail is not NULL. */
+void sf_http_status_error(sf_status status, const char *detail, sf_error *err);
+/* SF_ERR_NOT_FOUND's error with the path in its message (cut to fit the message buffer). */
+void sf_http_not_found_error(const char *path, sf_error *err);
+/* Twilio's error body for a row of SF_STATUS_MAP, with the row's own message. */
+void sf_http_render_status(sf_http_buf *b, sf_status status);
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r);
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r);
 void sf_http_render_message(sf_http_buf *b, const sf_message_record *m);

@@ -3,8 +3,9 @@
  * What the JS client (twilsock 1.0.2, Parser.createPacket) sends: "TWILSOCK V3.0 <n>\r\n",
  * the header as JSON.stringify writes it with "payload_size" always set (last), then "\r\n"
  * and the payload, the "\r\n" included also when the payload is empty. The parser accepts the
- * bare header (no trailing "\r\n") when payload_size is 0, and nothing else: any byte after
- * the header that is not "\r\n" + exactly payload_size bytes is refused. */
+ * bare header (no trailing "\r\n") when payload_size is 0, and one "\r\n" after a non-empty
+ * payload (the Kotlin SDK sends it), and nothing else: any byte after the header that is not
+ * "\r\n" + exactly payload_size bytes (+ that "\r\n") is refused. */
 #include "twilsock_frame.h"
 
 #include "json_field.h"
@@ -114,7 +115,13 @@ bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out)
         rest -= 2;
     }
     int64_t payload_size;
-    if (!read_header(header, header_len, out, &payload_size) || (uint64_t)payload_size != rest) {
+    bool ok = read_header(header, header_len, out, &payload_size);
+    /* the Kotlin and iOS SDKs (TwilsockMessage.kt encode()) end a non-empty payload with
+     * "\r\n", which payload_size does not count */
+    if (ok && payload_size > 0 && rest == (uint64_t)payload_size + 2 &&
+        memcmp(data + len - 2, "\r\n", 2) == 0)
+        rest -= 2;
+    if (!ok || (uint64_t)payload_size != rest) {
         memset(out, 0, sizeof *out);
         return false;
     }

@@ -40,10 +40,10 @@ typedef struct sf_ts_frame {
 /* Parses one frame (a whole WebSocket message). false when malformed: bad preamble, header
  * length (decimal, no leading zero, <= SF_TS_MAX_HEADER) or JSON (one strict JSON object),
  * payload_size (an integer >= 0; absent means 0) not matching the bytes after the "\r\n" that
- * follows the header (with payload_size 0 that "\r\n" may be absent; the JS client sends it),
- * a field too long (but see bad_token), of the wrong type or given twice, or a header nested
- * deeper than SF_JSON_FIELD_MAX_DEPTH (json_depth.h). On false *out is zeroed. Linear in
- * len. */
+ * follows the header (with payload_size 0 that "\r\n" may be absent; the JS client sends it;
+ * a non-empty payload may be followed by one "\r\n", as the Kotlin SDK sends it), a field
+ * too long (but see bad_token), of the wrong type or given twice, or a header nested deeper
+ * than SF_JSON_FIELD_MAX_DEPTH (json_depth.h). On false *out is zeroed. Linear in len. */
 bool sf_ts_parse(const uint8_t *data, size_t len, sf_ts_frame *out);
 
 /* Builds a frame from a header JSON object text (without payload_size: it is added as the

@@ -75,7 +75,11 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
 /* Status and errors: one table, X(name, http status, Twilio code, Twilio message)           */
 /* ---------------------------------------------------------------------------------------- */
 
-/* The 404 message is a format: its %s is the requested path without "/v1". */
+/* The 404 message is a format: its %s is the requested path without "/v1".
+ * Rows after ERR_INJECTED are never returned by the core's calls; they are the other errors
+ * the wire can show: the client API's (Twilsock, /v3/...: stream and unique name not found,
+ * token refusals, the session's token expiry) and the HTTP server's own (malformed requests,
+ * the WebSocket handshake, body, URI and header limits). */
 #define SF_STATUS_MAP(X)                                                                      \
     X(OK, 200, 0, "OK")                                                                       \
     X(ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter")                                  \
@@ -93,12 +97,25 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_INVALID_FRIENDLY_NAME, 400, 54053, "Invalid friendly name")                         \
     X(ERR_DATA_MISSING, 400, 54251, "Invalid Message Stream Message data")                                 \
     X(ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists")                       \
-    X(ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name")                             \
+    X(ERR_INVALID_UNIQUE_NAME, 400, 54302,                                                    \
+      "Invalid unique name. Expected a string with length 1-320 not matching the SID "       \
+      "pattern [A-Z]{2}[a-f0-9]{32}")                                                         \
     X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                               \
     X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
     X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
     X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                  \
     X(ERR_INJECTED, 500, 20500, "Injected failure")                                           \
+    X(ERR_STREAM_NOT_FOUND, 404, 54250, "Stream not found")                                   \
+    X(ERR_UNIQUE_NAME_NOT_FOUND, 404, 54300, "Unique name not found")                         \
+    X(ERR_TOKEN_INVALID, 401, 20101, "Invalid Access Token")                                  \
+    X(ERR_TOKEN_EXPIRED, 401, 20104, "Access Token expired or expiration date invalid")       \
+    X(ERR_SESSION_TOKEN_EXPIRED, 410, 51207, "Token expired")                                 \
+    X(ERR_TOO_MANY_SUBSCRIPTIONS, 429, 54009, "Too many subscriptions")                       \
+    X(ERR_BAD_REQUEST, 400, 20001, "Bad request")                                             \
+    X(ERR_WEBSOCKET_HANDSHAKE, 400, 20001, "Invalid WebSocket handshake")                     \
+    X(ERR_REQUEST_TOO_LARGE, 413, 54006, "Request entity too large")                          \
+    X(ERR_URI_TOO_LONG, 414, 20001, "Request-URI too long")                                   \
+    X(ERR_HEADERS_TOO_LARGE, 431, 20001, "Request header fields too large")                   \
     /* 403: the control API refuses a fake-wide operation to an account (Twilio's 20403) */   \
     X(ERR_FORBIDDEN, 403, 20403, "Forbidden")
 
@@ -798,6 +815,9 @@ SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op 
 
 /* true when `s` is ^<prefix>[0-9a-fA-F]{32}$ (prefix: "TO", "IS", ...). */
 SF_API bool sf_sid_is(const char *s, const char *prefix);
+/* Whether s matches Twilio's SID pattern [A-Z]{2}[a-f0-9]{32} (any prefix): a path segment
+ * of this shape addresses by SID, any other by unique name. */
+SF_API bool sf_sid_pattern(const char *s);
 
 /* Strict RFC 8259 check that text[0..len) is one JSON object; on success writes its compact
  * form (insignificant whitespace removed, key order kept) to out (capacity out_cap >= len+1)

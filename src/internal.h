@@ -448,6 +448,9 @@ size_t sf__json_token_budget(size_t max_len);
 
 /* ---- checks ---- */
 bool sf__valid_secret(const char *s);
+/* Twilio's SID pattern [A-Z]{2}[a-f0-9]{32} (any prefix): what a path segment is read as a
+ * SID by, and what a unique name may not be. */
+bool sf__sid_shaped(const char *s, size_t len);
 
 static inline void sf__call_service(sf__call *call, const uint8_t packed[16])
 {

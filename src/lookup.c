@@ -41,8 +41,9 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
     sf__account *account = account_sid ? sf__find_account(fake, account_sid)
                                        : fake->default_account;
     sf__stream *s = NULL;
-    if (sf_sid_is(stream_id, "TO")) {
-        /* by SID: one lookup, then check it is this account's service's stream */
+    if (sf__sid_shaped(stream_id, strnlen(stream_id, SF_SID_LEN + 1))) {
+        /* by SID (a unique name never has its shape): one lookup, then check it is this
+         * account's service's stream */
         s = sf__find_stream_sid(fake, stream_id);
         if (s && (!account || s->service->account != account || s->service->dying ||
                   strncmp(s->service->sid, service_sid, SF_SID_SIZE) != 0))

@@ -61,6 +61,18 @@ bool sf_sid_is(const char *s, const char *prefix)
     return s[SF_SID_LEN] == '\0';
 }
 
+bool sf__sid_shaped(const char *s, size_t len)
+{
+    if (len != SF_SID_LEN || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+        return false;
+    for (size_t i = 2; i < SF_SID_LEN; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+bool sf_sid_pattern(const char *s) { return s && sf__sid_shaped(s, strnlen(s, SF_SID_LEN + 1)); }
+
 bool sf__valid_secret(const char *s)
 {
     size_t n = strnlen(s, SF_SECRET_CAP);

@@ -5,25 +5,13 @@
 
 #include <string.h>
 
-/* A name shaped like any SID would be read as a SID in a path, so it is refused. */
-static bool sid_shaped(const char *s, size_t len)
-{
-    if (len != SF_SID_LEN)
-        return false;
-    char prefix[3] = {s[0], s[1], '\0'};
-    if (!((prefix[0] | 0x20) >= 'a' && (prefix[0] | 0x20) <= 'z' && (prefix[1] | 0x20) >= 'a' &&
-          (prefix[1] | 0x20) <= 'z'))
-        return false;
-    return sf_sid_is(s, prefix);
-}
-
 static sf_status check_name(const sf_fake *fake, const char *name, size_t *len, sf_error *err)
 {
     size_t chars;
     if (!sf__text_chars(name, fake->opts.limits.unique_name_max, &chars) || chars == 0)
         return sf__fail(err, SF_ERR_INVALID_UNIQUE_NAME);
     *len = strlen(name);
-    if (sid_shaped(name, *len))
+    if (sf__sid_shaped(name, *len)) /* it would be read as a SID in a path */
         return sf__fail(err, SF_ERR_INVALID_UNIQUE_NAME);
     return SF_OK;
 }

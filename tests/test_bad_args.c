@@ -822,7 +822,7 @@ static void test_unique_name_of_100_kb_is_invalid_unique_name(void **state)
     assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
                      SF_ERR_INVALID_UNIQUE_NAME);
     assert_error(&err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302);
-    assert_string_equal(err.message, "Invalid unique name");
+    assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
     /* looking it up is a plain 404 */
     assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &rec, &err),
                      SF_ERR_NOT_FOUND);
@@ -841,8 +841,7 @@ static void test_unique_name_bounds_and_shape(void **state)
     static const char *const refused[] = {
         "",
         "TO0123456789abcdef0123456789abcdef", /* a stream SID */
-        "TO0123456789ABCDEF0123456789ABCDEF", /* one with uppercase hex */
-        "xy0123456789abcdef0123456789abcdef", /* anything SID-shaped */
+        "XY0123456789abcdef0123456789abcdef", /* anything of Twilio's SID pattern */
         "bad\xff" "utf8",
         "over\xc0\xaflong",
         "control\x01" "char",
@@ -867,15 +866,25 @@ static void test_unique_name_bounds_and_shape(void **state)
                      SF_ERR_INVALID_UNIQUE_NAME);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
 
-    /* SID-like but not SID-shaped: too long, too short, no letter prefix */
-    const char *accepted[] = {longest, wide, "TO0123456789abcdef0123456789abcdef0",
+    /* SID-like but not of Twilio's pattern [A-Z]{2}[a-f0-9]{32}: too long, too short, no
+     * letter prefix, a lower-case prefix, upper-case hex */
+    const char *accepted[] = {longest,
+                              wide,
+                              "TO0123456789abcdef0123456789abcdef0",
                               "TO0123456789abcdef0123456789abcde",
-                              "120123456789abcdef0123456789abcdef"};
+                              "120123456789abcdef0123456789abcdef",
+                              "to0123456789abcdef0123456789abcdef",
+                              "TO0123456789ABCDEF0123456789ABCDEF"};
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
         p.unique_name = accepted[i];
         assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
                          SF_OK);
         assert_string_equal(rec.unique_name, accepted[i]);
+        /* and the name addresses it (it is never read as a SID) */
+        sf_stream_record got;
+        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err),
+                         SF_OK);
+        assert_string_equal(got.sid, rec.sid);
         assert_int_equal(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
     }
     /* the same name again */

@@ -101,6 +101,18 @@ static void spec_rows_have_twilios_codes_and_messages(void **state)
         {SF_ERR_INVALID_PARAMETER, 400, 20001, "Invalid parameter"},
         {SF_ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter"},
         {SF_ERR_NOMEM, 500, 20500, NULL},
+        /* the client API's (Twilio's Kotlin and iOS SDK tests) and the server's own */
+        {SF_ERR_INVALID_UNIQUE_NAME, 400, 54302,
+         "Invalid unique name. Expected a string with length 1-320 not matching the SID "
+         "pattern [A-Z]{2}[a-f0-9]{32}"},
+        {SF_ERR_STREAM_NOT_FOUND, 404, 54250, "Stream not found"},
+        {SF_ERR_UNIQUE_NAME_NOT_FOUND, 404, 54300, "Unique name not found"},
+        {SF_ERR_TOKEN_INVALID, 401, 20101, "Invalid Access Token"},
+        {SF_ERR_TOKEN_EXPIRED, 401, 20104, "Access Token expired or expiration date invalid"},
+        {SF_ERR_SESSION_TOKEN_EXPIRED, 410, 51207, "Token expired"},
+        {SF_ERR_REQUEST_TOO_LARGE, 413, 54006, "Request entity too large"},
+        {SF_ERR_URI_TOO_LONG, 414, 20001, NULL},
+        {SF_ERR_HEADERS_TOO_LARGE, 431, 20001, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_int_equal(sf_status_http(rows[i].st), rows[i].http);

@@ -361,6 +361,24 @@ static void test_payload_size(void **state)
     assert_refused("{\"payload_size\":1,\"payload_size\":1}", "\r\n", "a");
 }
 
+/* The Kotlin SDK (TwilsockMessage.kt encode()) ends a non-empty payload with "\r\n" that
+ * payload_size does not count: accepted, and not part of the payload; nothing else is. */
+static void test_kotlin_payload_terminator(void **state)
+{
+    (void)state;
+    char *s = make("{\"method\":\"message\",\"payload_size\":3}", "\r\n", "abc\r\n");
+    assert_true(parse_str(s)); /* frame.payload points into s */
+    assert_int_equal(frame.payload_len, 3);
+    assert_memory_equal(frame.payload, "abc", 3);
+    free(s);
+    assert_true(parse_made("{\"payload_size\":2}", "\r\n", "\r\n\r\n")); /* payload "\r\n" */
+    assert_int_equal(frame.payload_len, 2);
+    assert_refused("{\"payload_size\":3}", "\r\n", "abc\n\r");
+    assert_refused("{\"payload_size\":3}", "\r\n", "abc\r\n\r\n");
+    assert_refused("{\"payload_size\":3}", "\r\n", "abcde");
+    assert_refused("{\"payload_size\":0}", "\r\n", "\r\n");
+}
+
 static void test_oversize_fields(void **state)
 {
     (void)state;
@@ -521,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_header_not_object),
         cmocka_unit_test(test_field_types),
         cmocka_unit_test(test_payload_size),
+        cmocka_unit_test(test_kotlin_payload_terminator),
         cmocka_unit_test(test_oversize_fields),
         cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_token_budget),

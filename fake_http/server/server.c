@@ -5,6 +5,7 @@
 #include "server.h"
 #include "conn_limits.h"
 #include "sse.h"
+#include "render.h"
 #include "websocket_server.h"
 
 #include <arpa/inet.h>
@@ -152,6 +153,18 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     return queue(conn, &r);
 }
 
+/* The server's own refusals, with their Twilio error body from the status table. */
+static enum MHD_Result queue_status(sf_server *srv, struct MHD_Connection *conn, sf_status st)
+{
+    sf_http_buf body;
+    sf_http_buf_init(&body);
+    sf_http_render_status(&body, st);
+    enum MHD_Result ret =
+        body.failed ? MHD_NO : queue_simple(srv, conn, sf_status_http(st), body.data);
+    sf_http_buf_free(&body);
+    return ret;
+}
+
 typedef struct length_headers {
     const char *first;
     bool conflict;
@@ -242,10 +255,7 @@ static enum MHD_Result upgrade(sf_server *srv, struct MHD_Connection *conn, cons
     if (strcmp(method, "GET") != 0 || !up || strcasecmp(up, "websocket") != 0 ||
         !has_token(connection, "upgrade") || !version || strcmp(version, "13") != 0 ||
         !sf_ws_accept_key(key, accept))
-        return queue_simple(srv, conn, 400,
-                            "{\"code\": 20001, \"message\": \"Invalid WebSocket handshake\", "
-                            "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
-                            "\"status\": 400}");
+        return queue_status(srv, conn, SF_ERR_WEBSOCKET_HANDSHAKE);
     struct MHD_Response *resp = MHD_create_response_for_upgrade(sf_ws_upgraded, srv->ws);
     if (!resp)
         return MHD_NO;
@@ -299,20 +309,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     sf_conn_received(srv->conns, conn); /* the whole request is in: no deadline now */
     if (rs->too_large)
-        return queue_simple(srv, conn, 413,
-                            "{\"code\": 54006, \"message\": \"Request entity too large\", "
-                            "\"more_info\": \"https://www.twilio.com/docs/errors/54006\", "
-                            "\"status\": 413}");
+        return queue_status(srv, conn, SF_ERR_REQUEST_TOO_LARGE);
     if (srv->ws && strcmp(url, srv->ws_path) == 0)
         return upgrade(srv, conn, method);
 
     header_list headers = {.count = 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
     if (headers.overflow)
-        return queue_simple(srv, conn, 431,
-                            "{\"code\": 20001, \"message\": \"Too many header fields\", "
-                            "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
-                            "\"status\": 431}");
+        return queue_status(srv, conn, SF_ERR_HEADERS_TOO_LARGE);
     query_builder target = {0};
     query_add(&target, url);
     size_t path_len = target.len;

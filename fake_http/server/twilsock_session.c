@@ -8,10 +8,13 @@
 #include "twilsock_session.h"
 
 #include "buf.h"
+#include "client_config.h"
 #include "codec.h"
 #include "deadline_heap.h"
 #include "json_depth.h"
+#include "json_field.h"
 #include "jwt.h"
+#include "render.h"
 #include "twilsock_frame.h"
 
 #define JSMN_STATIC
@@ -141,16 +144,60 @@ static void reply_error(ts_session *s, const char *id, const sf_error *err)
     sf_http_buf_free(&b);
 }
 
-static void reply_status(ts_session *s, const char *id, int code, int error_code,
-                         const char *description)
+/* Twilsock's own status strings (upper case, unlike the tunnelled HTTP answer's reasons), for
+ * the codes this session sends. Twilio's Kotlin SDK tests show them: TwilsockTransportTest.kt
+ * (401 UNAUTHORIZED), ConnectedTwilsockTest.kt (410 TOKEN_EXPIRED); also 429
+ * TOO_MANY_REQUESTS and 406 NOT_ACCEPTABLE_MESSAGE (fakeMessages.kt, TwilsockTransportTest.kt),
+ * which the fake never sends. */
+static const char *twilsock_status_of(int code)
+{
+    if (code == 401)
+        return "UNAUTHORIZED";
+    if (code == 410)
+        return "TOKEN_EXPIRED";
+    return "OK"; /* 200 */
+}
+
+/* A Twilsock status object for a row of the status table (SF_OK: a bare 200 "OK"), fields in
+ * Twilio's order: code, status, description, errorCode. */
+static void status_object(sf_http_buf *h, sf_status st)
+{
+    int code = sf_status_http(st);
+    sf_http_buf_printf(h, "\"status\":{\"code\":%d,\"status\":\"%s\"", code,
+                       twilsock_status_of(code));
+    if (st != SF_OK) {
+        sf_http_buf_str(h, ",\"description\":");
+        sf_http_buf_json_string(h, sf_status_message(st));
+        sf_http_buf_printf(h, ",\"errorCode\":%d", sf_status_code(st));
+    }
+    sf_http_buf_str(h, "}");
+}
+
+/* The client API's own not-found, not REST v1's 20404 naming a /Services/... path: 404/54250
+ * "Stream not found" for a SID, 404/54300 "Unique name not found" for a name (Twilio's
+ * Kotlin SDK StreamTest.kt openNonExistingStream, iOS TwilioSyncStreamTests.swift testRemove). */
+static void client_api_error(const char *stream_id, sf_error *err)
+{
+    if (err->status == SF_ERR_NOT_FOUND)
+        sf_http_status_error(sf_sid_pattern(stream_id) ? SF_ERR_STREAM_NOT_FOUND
+                                                       : SF_ERR_UNIQUE_NAME_NOT_FOUND,
+                             NULL, err);
+}
+
+static void reply_stream_error(ts_session *s, const char *id, const char *stream_id,
+                               sf_error *err)
+{
+    client_api_error(stream_id, err);
+    reply_error(s, id, err);
+}
+
+static void reply_status(ts_session *s, const char *id, sf_status st)
 {
     sf_http_buf h;
     reply_start(&h, id);
-    sf_http_buf_printf(&h, ",\"status\":{\"code\":%d,\"status\":\"%s\"", code, reason_of(code));
-    if (error_code)
-        sf_http_buf_printf(&h, ",\"errorCode\":%d,\"description\":\"%s\"", error_code,
-                           description);
-    sf_http_buf_str(&h, "}}");
+    sf_http_buf_str(&h, ",");
+    status_object(&h, st);
+    sf_http_buf_str(&h, "}");
     if (!h.failed)
         send_frame(s, h.data, "", 0);
     sf_http_buf_free(&h);
@@ -182,9 +229,14 @@ static void reply_init(ts_session *s, const char *id)
     reply_start(&h, id);
     sf_http_buf_printf(&h,
                        ",\"status\":{\"code\":200,\"status\":\"OK\"},"
-                       "\"capabilities\":[\"client_update\",\"offline_storage\"],"
-                       "\"offline_storage\":{\"data_sync\":{\"storage_id\":\"%s\"}}}",
-                       storage_id);
+                       "\"capabilities\":[\"client_update\",\"offline_storage\","
+                       "\"account_descriptor\"],"
+                       "\"offline_storage\":{\"data_sync\":{\"storage_id\":\"%s\"}},"
+                       "\"account_descriptor\":{\"account_sid\":\"%s\","
+                       "\"instance_sids\":{\"data_sync\":\"%s\"},\"identity\":",
+                       storage_id, s->account_sid, s->service_sid);
+    sf_http_buf_json_string(&h, s->identity);
+    sf_http_buf_str(&h, "}}");
     if (!h.failed)
         send_frame(s, h.data, "", 0);
     sf_http_buf_free(&h);
@@ -239,10 +291,7 @@ static sf_jwt_result take_token(ts_session *s, const char *token)
 
 static void refuse_token(ts_session *s, const char *id, sf_jwt_result r)
 {
-    if (r == SF_JWT_EXPIRED)
-        reply_status(s, id, 401, 20104, "Access Token expired or expiration date invalid");
-    else
-        reply_status(s, id, 401, 20101, "Invalid Access Token");
+    reply_status(s, id, r == SF_JWT_EXPIRED ? SF_ERR_TOKEN_EXPIRED : SF_ERR_TOKEN_INVALID);
 }
 
 /* ---- JSON payloads ---- */
@@ -292,17 +341,14 @@ static int member(const payload *p, int obj, const char *key)
     return -1;
 }
 
-/* A string value copied out (no escapes expected in SIDs and names used here). */
+/* A string value unescaped to UTF-8 by the one JSON string reader (json_field.c), so that a
+ * unique name reads the same here as over REST. Its tokens are jsmn's, built alike. */
 static bool string_value(const payload *p, int v, char *out, size_t cap)
 {
     if (v < 0 || p->tok[v].type != JSMN_STRING)
         return false;
-    size_t n = (size_t)(p->tok[v].end - p->tok[v].start);
-    if (n >= cap || memchr(p->text + p->tok[v].start, '\\', n))
-        return false;
-    memcpy(out, p->text + p->tok[v].start, n);
-    out[n] = '\0';
-    return true;
+    sf_jf_doc doc = {.text = p->text, .tokens = (void *)p->tok, .ntok = p->n};
+    return sf_jf_string(&doc, v, out, cap);
 }
 
 static bool int_value(const payload *p, int v, int64_t *out)
@@ -357,8 +403,8 @@ static void answer_stream(ts_session *s, const char *id, int status, const sf_st
 
 static void bad_request(ts_session *s, const char *id, const char *why)
 {
-    sf_error err = {.status = SF_ERR_INVALID_PARAMETER, .http_status = 400, .code = 20001};
-    snprintf(err.message, sizeof err.message, "Invalid parameter: %s", why);
+    sf_error err;
+    sf_http_status_error(SF_ERR_INVALID_PARAMETER, why, &err);
     reply_error(s, id, &err);
 }
 
@@ -405,7 +451,7 @@ static void publish(ts_session *s, const char *id, const char *stream, const pay
     sf_error err;
     if (sf_stream_publish(s->mgr->host.fake, s->account_sid, s->service_sid, stream, &mp, &m,
                           &err) != SF_OK)
-        return reply_error(s, id, &err);
+        return reply_stream_error(s, id, stream, &err);
     sf_http_buf b;
     sf_http_buf_init(&b);
     sf_http_buf_printf(&b, "{\"sid\":\"%s\",\"created_by\":", m.sid);
@@ -436,16 +482,14 @@ static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
     if (find_subscription(s, stream_sid))
         return true;
     if (s->sub_count == MAX_SUBSCRIPTIONS) {
-        *err = (sf_error){.http_status = 429, .code = 54009};
-        snprintf(err->message, sizeof err->message, "Too many subscriptions");
+        sf_http_status_error(SF_ERR_TOO_MANY_SUBSCRIPTIONS, NULL, err);
         return false;
     }
     if (s->sub_count == s->sub_cap) {
         size_t cap = s->sub_cap ? s->sub_cap * 2 : 8;
         ts_subscription *subs = realloc(s->subs, cap * sizeof *subs);
         if (!subs) {
-            *err = (sf_error){.http_status = 500, .code = 20500};
-            snprintf(err->message, sizeof err->message, "Internal Server Error");
+            sf_http_status_error(SF_ERR_NOMEM, NULL, err);
             return false;
         }
         s->subs = subs;
@@ -455,8 +499,10 @@ static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
         .on_event = on_event, .user = s, .client_id = s->client_id, .skip_local = true};
     sf_subscriber_id sid;
     if (sf_subscribe(s->mgr->host.fake, s->account_sid, s->service_sid, stream_sid, &sp, &sid,
-                     err) != SF_OK)
+                     err) != SF_OK) {
+        client_api_error(stream_sid, err);
         return false;
+    }
     ts_subscription *sub = &s->subs[s->sub_count++];
     snprintf(sub->stream_sid, sizeof sub->stream_sid, "%s", stream_sid);
     sub->id = sid;
@@ -505,7 +551,9 @@ static void subscriptions(ts_session *s, const char *id, const payload *p, bool 
                            n_ok++ ? "," : "", stream_sid,
                            cancel ? "" : ",\"replay_status\":\"completed\",\"last_event_id\":0");
     }
-    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100}");
+    /* max_batch_size: the Kotlin SDK requires it (SubscriptionManager.kt SubscriptionResponse)
+     * and sends batches of at most that many; 100 is what one request here may carry */
+    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
     reply_http(s, id, 200, &answer);
 
     /* the correlation id is echoed as sent (a number or a string) */
@@ -572,7 +620,7 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
 {
     static char segs[6][SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1]; /* under the host lock */
     if (!s->authed)
-        return reply_status(s, f->id, 401, 20101, "Invalid Access Token");
+        return reply_status(s, f->id, SF_ERR_TOKEN_INVALID);
     payload *p = malloc(sizeof *p);
     if (!p)
         return;
@@ -594,6 +642,12 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
     if (n == 2 && strcmp(segs[0], "v4") == 0 && strcmp(segs[1], "Subscriptions") == 0 &&
         strcmp(m, "POST") == 0) {
         subscriptions(s, f->id, p, has_payload);
+    } else if (v3 && n == 2 && strcmp(segs[1], "Configuration") == 0 && strcmp(m, "GET") == 0) {
+        sf_http_buf b; /* what the Kotlin and iOS SDKs fetch first, for their links */
+        sf_http_buf_init(&b);
+        sf_http_render_configuration(&b, s->mgr->base_url, s->service_sid);
+        reply_http(s, f->id, 200, &b);
+        sf_http_buf_free(&b);
     } else if (v3 && n == 2 && strcmp(segs[1], "Streams") == 0 && strcmp(m, "POST") == 0) {
         stream_create(s, f->id, p, has_payload);
     } else if (stream && service_path && n == 6 && strcmp(segs[5], "Messages") == 0 &&
@@ -601,7 +655,7 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
         publish(s, f->id, stream, p, has_payload);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "GET") == 0) {
         if (sf_stream_fetch(fake, s->account_sid, s->service_sid, stream, &r, &err) != SF_OK)
-            reply_error(s, f->id, &err);
+            reply_stream_error(s, f->id, stream, &err);
         else
             answer_stream(s, f->id, 200, &r);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "POST") == 0) {
@@ -611,13 +665,13 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
             sp.ttl = -1;
         if (sf_stream_update(fake, s->account_sid, s->service_sid, stream, &sp, &r, &err) !=
             SF_OK)
-            reply_error(s, f->id, &err);
+            reply_stream_error(s, f->id, stream, &err);
         else
             answer_stream(s, f->id, 200, &r);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "DELETE") == 0) {
         /* the SDK sends a stray body with DELETE: ignored */
         if (sf_stream_remove(fake, s->account_sid, s->service_sid, stream, &err) != SF_OK) {
-            reply_error(s, f->id, &err);
+            reply_stream_error(s, f->id, stream, &err);
         } else {
             sf_http_buf empty;
             sf_http_buf_init(&empty);
@@ -626,9 +680,7 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
             sf_http_buf_free(&empty);
         }
     } else {
-        err = (sf_error){.http_status = 404, .code = 20404};
-        snprintf(err.message, sizeof err.message, "The requested resource %.900s was not found",
-                 f->http_path);
+        sf_http_not_found_error(f->http_path, &err); /* no such route: the path asked for */
         reply_error(s, f->id, &err);
     }
     free(p);
@@ -733,7 +785,7 @@ static void ts_message(void *session, const uint8_t *data, size_t len)
             if (r == SF_JWT_OK && strcmp(f->method, "init") == 0)
                 reply_init(s, f->id); /* init: with the offline storage id */
             else if (r == SF_JWT_OK)
-                reply_status(s, f->id, 200, 0, NULL); /* update */
+                reply_status(s, f->id, SF_OK); /* update */
             else
                 refuse_token(s, f->id, r);
         }
@@ -780,12 +832,15 @@ static void *token_watch(void *arg)
             }
             if (now >= s->exp_ms) {
                 s->authed = false;
-                char header[200];
-                snprintf(header, sizeof header,
-                         "{\"method\":\"close\",\"id\":\"TM%020" PRIu64 "\",\"status\":"
-                         "{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"errorCode\":20104}}",
-                         ++mgr->next_notification);
-                send_frame(s, header, "", 0);
+                sf_http_buf h; /* close 410 TOKEN_EXPIRED 51207 "Token expired" */
+                sf_http_buf_init(&h);
+                sf_http_buf_printf(&h, "{\"method\":\"close\",\"id\":\"TM%020" PRIu64 "\",",
+                                   ++mgr->next_notification);
+                status_object(&h, SF_ERR_SESSION_TOKEN_EXPIRED);
+                sf_http_buf_str(&h, "}");
+                if (!h.failed)
+                    send_frame(s, h.data, "", 0);
+                sf_http_buf_free(&h);
                 sf_ws_close(s->conn, 1000);
                 sf_deadline_remove(&mgr->deadlines, &s->deadline_slot);
             } else {

@@ -81,6 +81,7 @@ function frameText(data) {
   return s.length > 1500 ? s.slice(0, 1500) + `... (${s.length} chars)` : s;
 }
 
+const framesIn = []; // every frame the SDK clients received, for assertions on the wire
 const realSend = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data, ...rest) {
   note(`${socketName(this)} >> ${frameText(data)}`);
@@ -89,6 +90,7 @@ WebSocket.prototype.send = function (data, ...rest) {
 const realEmit = WebSocket.prototype.emit;
 WebSocket.prototype.emit = function (event, ...args) {
   if (event === 'message') {
+    framesIn.push({ who: socketName(this), text: frameText(args[0]) });
     note(`${socketName(this)} << ${args[1] === false ? '[TEXT frame] ' : ''}${frameText(args[0])}`);
   } else if (event === 'open') {
     note(`${socketName(this)} open ${this.url}`);
@@ -747,4 +749,112 @@ scenario('POST /_syncfake/reset keeps the --api-key: its tokens still connect af
   assert.equal(A.client.connectionState, 'connected', `after reset: ${JSON.stringify(A.events.errors)}`);
   const sa = await openStream(A, 'after-reset', 'A');
   await established(sa, 'A');
+});
+
+// ---- the client API's own vocabulary (not REST v1's) ----
+
+// Frames received since `from` (an index into framesIn) whose text matches `re`.
+function framesSince(from, re) {
+  return framesIn.slice(from).filter((f) => re.test(f.text)).map((f) => f.text);
+}
+
+scenario('client API not found: 404/54250 "Stream not found" by SID, 404/54300 "Unique name not found" by name', async () => {
+  const A = newClient('A', await mint({ serviceSid: ctx.serviceSid }));
+  const made = (await restCreateStream(ctx.serviceSid, {}));
+  await ok('DELETE', `/v1/Services/${ctx.serviceSid}/Streams/${made.sid}`);
+  const cases = [
+    [made.sid, 54250, 'Stream not found'],
+    ['TO' + '0'.repeat(32), 54250, 'Stream not found'],
+    ['TO111', 54300, 'Unique name not found'],
+    ['no-such-stream', 54300, 'Unique name not found'],
+  ];
+  for (const [id, code, message] of cases) {
+    let caught = null;
+    try {
+      await within(A.client.stream({ id, mode: 'open_existing' }), WAIT_MS, `A: open_existing ${id}`);
+    } catch (e) {
+      caught = e;
+    }
+    assert.ok(caught, `open_existing ${id} resolved`);
+    // (twilio-sync 4.0.1's SyncError adds " (status: S, code: C)" to the server's message)
+    assert.deepEqual([caught.status, caught.code, caught.message], [404, code, `${message} (status: 404, code: ${code})`],
+      `open_existing ${id}`);
+  }
+  const wire = framesSince(0, /\/Services\/IS[0-9a-f]{32}\/Streams.* was not found/);
+  assert.deepEqual(wire, [], 'no REST v1 not-found body on the client API');
+});
+
+scenario('54302 over the SDK: Twilio\'s message; names outside [A-Z]{2}[a-f0-9]{32} are names', async () => {
+  const A = newClient('A', await mint({ serviceSid: ctx.serviceSid }));
+  const first = await openStream(A, 'a-first', 'A');
+  let caught = null;
+  try {
+    await within(A.client.stream({ id: first.sid.replace(/^TO/, 'XY'), mode: 'create_new' }), WAIT_MS, 'A: create XY...');
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught, 'a SID-shaped unique name was accepted');
+  assert.deepEqual([caught.status, caught.code, caught.message], [400, 54302,
+    'Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}' +
+    ' (status: 400, code: 54302)']);
+  for (const name of ['to' + '0123456789abcdef'.repeat(2), 'TO' + '0123456789ABCDEF'.repeat(2)]) {
+    const s = await openStream(A, name, 'A');
+    assert.equal(s.uniqueName, name);
+    const byRest = (await ok('GET', `/v1/Services/${ctx.serviceSid}/Streams/${name}`)).json;
+    assert.equal(byRest.sid, s.sid, `REST finds ${name} by name`);
+  }
+});
+
+scenario('a bad token\'s init reply: status UNAUTHORIZED, description, errorCode 20101', async () => {
+  const from = framesIn.length;
+  const good = await mint({ serviceSid: ctx.serviceSid });
+  const [h, p, sig] = good.split('.');
+  await refusedClient('tampered', `${h}.${p}.${sig[10] === 'A' ? sig.slice(0, 10) + 'B' + sig.slice(11) : sig.slice(0, 10) + 'A' + sig.slice(11)}`);
+  const replies = framesSince(from, /"method":"reply"/);
+  assert.ok(replies.some((t) => t.includes('"status":{"code":401,"status":"UNAUTHORIZED","description":"Invalid Access Token","errorCode":20101}')),
+    `init reply: ${JSON.stringify(replies)}`);
+});
+
+scenario('token expiry on the fake clock: close 410 TOKEN_EXPIRED, errorCode 51207, "Token expired"', async () => {
+  const A = newClient('A', await mint({ serviceSid: ctx.serviceSid, ttl: 600 }));
+  const sa = await openStream(A, 'expiring', 'A');
+  await established(sa, 'A');
+  const from = framesIn.length;
+  await advanceClock(600 * 1000);
+  await until(() => A.events.tokenExpired, 'A: tokenExpired');
+  const closes = framesSince(from, /"method":"close"/);
+  assert.equal(closes.length, 1, JSON.stringify(closes));
+  assert.ok(closes[0].includes('"status":{"code":410,"status":"TOKEN_EXPIRED","description":"Token expired","errorCode":51207}'), closes[0]);
+});
+
+scenario('GET /v3/Configuration over the SDK\'s Twilsock and over plain HTTP (X-Twilio-Token)', async () => {
+  const token = await mint({ serviceSid: ctx.serviceSid });
+  const A = newClient('A', token);
+  await openStream(A, 'warm-up', 'A'); // connected
+  const url = `http://127.0.0.1:${server.port}/v3/Configuration`;
+  const r = await within(A.client.services.twilsock.get(url, {}), WAIT_MS, 'A: GET /v3/Configuration');
+  assert.equal(r.status.code, 200, JSON.stringify(r));
+  const body = typeof r.body === 'string' ? JSON.parse(r.body) : r.body;
+  const base = server.base;
+  assert.equal(body.links.subscriptions, `${base}/v4/Subscriptions`);
+  assert.equal(body.links.streams, `${base}/v3/Streams`);
+  assert.equal(body.links.list_items, `${base}/v3/Services/${ctx.serviceSid}/Lists/{listId}/Items`);
+  assert.equal(body.links.stream_messages, `${base}/v3/Services/${ctx.serviceSid}/Streams/{streamId}/Messages`);
+  for (const k of ['maps', 'map_items', 'map_item', 'lists', 'list_item', 'documents', 'insights_items']) {
+    assert.equal(typeof body.links[k], 'string', k);
+  }
+  const plain = await fetch(url, { headers: { 'X-Twilio-Token': token } });
+  assert.equal(plain.status, 200);
+  assert.deepEqual(await plain.json(), body, 'both faces give the same links');
+  const refused = await fetch(url, { headers: { 'X-Twilio-Token': token + 'x' } });
+  assert.deepEqual([refused.status, (await refused.json()).code], [401, 20101]);
+});
+
+scenario('a unique name with JSON escapes (" and \\) reads the same over the SDK as over REST', async () => {
+  const A = newClient('A', await mint({ serviceSid: ctx.serviceSid }));
+  const name = 'say "hi" \\ there';
+  const s = await openStream(A, name, 'A');
+  assert.equal(s.uniqueName, name);
+  const byRest = (await ok('GET', `/v1/Services/${ctx.serviceSid}/Streams/${encodeURIComponent(name)}`)).json;
+  assert.deepEqual([byRest.sid, byRest.unique_name], [s.sid, name]);
 });

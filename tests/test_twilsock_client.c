@@ -1,0 +1,573 @@
+/* test_twilsock_client.c: the client API over Twilsock, spoken as Twilio's SDKs speak it, on
+ * a real server socket: the Kotlin (Android) SDK's start-up replayed byte for byte as its
+ * source writes it (init, GET /v3/Configuration, the first stream open and subscription),
+ * and the client API's own vocabulary: 404/54250 and 404/54300 (also in subscription_failed),
+ * Twilio's 54302 message, upper-case Twilsock statuses, close 410/51207 on token expiry, and
+ * unique names with JSON escapes.
+ *
+ * Where the Kotlin bytes come from (twilio/twilio-sync-sdk):
+ *   sdk/twilsock/.../client/TwilsockMessage.kt encode(): "TWILSOCK V3.0 <n>\r\n<header>\r\n"
+ *     then the payload and "\r\n" only when there is a payload; header keys method, id, then
+ *     payload_size/payload_type only with a payload, then the message's own headers.
+ *   .../client/Twilsock.kt createInitRequest(): capabilities ["client_update",
+ *     "account_descriptor"], token, metadata (registrations empty for Sync: omitted).
+ *   .../client/TwilsockProtocol.kt: upstream "message" headers active_grant "data_sync" and
+ *     http_request {host, path, method, params, headers} with multi-valued headers.
+ *   .../commands/BaseCommand.kt generateHeaders(): Twilio-Request-Id, Content-Type.
+ *   sdk/sync/.../subscriptions/SubscriptionManager.kt: POST {event_protocol_version,
+ *     action, correlation_id, requests:[{object_sid, object_type}]}, no HTTP headers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jwt.h"
+#include "server.h"
+#include "syncfake.h"
+#include "twilsock_session.h"
+
+#define BASE "https://cds.us1.twilio.com"
+#define WAIT_MS 5000
+
+typedef struct env {
+    sf_fake *fake;
+    sf_server *srv;
+    sf_ts_manager *ts;
+    uint16_t port;
+    char service[SF_SID_SIZE];
+    char account[SF_SID_SIZE];
+    char token[4096];
+    sf_api_key_record key;
+} env;
+
+static void lock_server(void *ctx) {
+    sf_server_lock(ctx);
+}
+static void unlock_server(void *ctx) {
+    sf_server_unlock(ctx);
+}
+
+static void mint(env *e, int64_t iat, int64_t ttl, char *out, size_t cap) {
+    assert_true(sf_jwt_mint(e->key.sid, e->key.secret, e->account, "alice", e->service, iat,
+                            iat + ttl, out, cap) > 0);
+}
+
+static int setup(void **state) {
+    env *e = calloc(1, sizeof *e);
+    sf_options opts;
+    sf_options_init(&opts);
+    opts.seed = 1;
+    opts.clock = SF_CLOCK_MANUAL;
+    opts.base_url = BASE;
+    sf_error err;
+    if (!e || sf_fake_new(&opts, &e->fake, &err) != SF_OK)
+        return -1;
+    snprintf(e->account, sizeof e->account, "%s", sf_fake_account_sid(e->fake));
+    sf_service_record svc;
+    if (sf_api_key_create(e->fake, e->account, NULL, &e->key, &err) != SF_OK ||
+        sf_service_create(e->fake, NULL, NULL, &svc, &err) != SF_OK)
+        return -1;
+    snprintf(e->service, sizeof e->service, "%s", svc.sid);
+    mint(e, SF_DEFAULT_EPOCH_MS / 1000, 600, e->token, sizeof e->token);
+    e->ts = sf_ts_manager_new();
+    int fd = sf_server_listen("127.0.0.1", 0, &e->port);
+    sf_server_config cfg = {.host = "127.0.0.1",
+                            .port = e->port,
+                            .listen_fd = fd,
+                            .fake = e->fake,
+                            .ws = sf_ts_handler(e->ts)};
+    e->srv = fd > 0 ? sf_server_start(&cfg) : NULL;
+    if (!e->srv)
+        return -1;
+    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, BASE};
+    if (!sf_ts_manager_start(e->ts, &host))
+        return -1;
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state) {
+    env *e = *state;
+    sf_ts_manager_stop(e->ts);
+    sf_server_stop(e->srv);
+    sf_ts_manager_free(e->ts);
+    sf_fake_free(e->fake);
+    free(e);
+    return 0;
+}
+
+/* ---- a minimal WebSocket client ---- */
+
+static bool wait_readable(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, WAIT_MS) == 1;
+}
+
+static bool read_exact(int fd, void *buf, size_t n) {
+    for (size_t got = 0; got < n;) {
+        if (!wait_readable(fd))
+            return false;
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static int ws_connect(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char *req = "GET /v3/wsconnect HTTP/1.1\r\nHost: tsock.us1.twilio.com\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    char head[1024];
+    size_t n = 0;
+    while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
+        assert_true(n < sizeof head - 1 && read_exact(fd, head + n, 1));
+        n++;
+    }
+    head[n] = '\0';
+    assert_true(strncmp(head, "HTTP/1.1 101", 12) == 0);
+    return fd;
+}
+
+/* Sends one masked binary WebSocket message (mask key 0: the bytes go as they are). */
+static void ws_send(int fd, const char *data, size_t len) {
+    uint8_t h[14] = {0x82};
+    size_t hl = 2;
+    if (len < 126) {
+        h[1] = (uint8_t)(0x80 | len);
+    } else if (len < 65536) {
+        h[1] = 0x80 | 126;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+        hl = 4;
+    } else {
+        fail_msg("message too long for this client");
+    }
+    memset(h + hl, 0, 4); /* the mask */
+    hl += 4;
+    assert_int_equal(write(fd, h, hl), (ssize_t)hl);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+}
+
+/* The next data message (pings skipped), NUL-terminated, malloc'd; NULL on close or time-out. */
+static char *ws_read(int fd) {
+    for (;;) {
+        uint8_t h[2];
+        if (!read_exact(fd, h, 2))
+            return NULL;
+        uint64_t len = h[1] & 0x7f;
+        if (len >= 126) {
+            uint8_t x[8];
+            size_t k = len == 126 ? 2 : 8;
+            if (!read_exact(fd, x, k))
+                return NULL;
+            len = 0;
+            for (size_t i = 0; i < k; i++)
+                len = len << 8 | x[i];
+        }
+        char *buf = malloc(len + 1);
+        if (!read_exact(fd, buf, len)) {
+            free(buf);
+            return NULL;
+        }
+        buf[len] = '\0';
+        int opcode = h[0] & 0x0f;
+        if (opcode == 1 || opcode == 2)
+            return buf;
+        free(buf);
+        if (opcode == 8)
+            return NULL;
+    }
+}
+
+/* Sends a Twilsock message as the Kotlin SDK encodes it (TwilsockMessage.kt encode()). */
+static void ts_send(int fd, const char *header, const char *payload) {
+    size_t cap = strlen(header) + strlen(payload) + 64;
+    char *msg = malloc(cap);
+    int n = snprintf(msg, cap, "TWILSOCK V3.0 %zu\r\n%s\r\n%s%s", strlen(header), header, payload,
+                     *payload ? "\r\n" : "");
+    ws_send(fd, msg, (size_t)n);
+    free(msg);
+}
+
+/* The next Twilsock message whose header has `method`, other methods skipped. */
+static char *ts_next(int fd, const char *method) {
+    char want[48];
+    snprintf(want, sizeof want, "{\"method\":\"%s\"", method);
+    for (char *m; (m = ws_read(fd));) {
+        if (getenv("TS_DEBUG"))
+            fprintf(stderr, "<< %s\n", m);
+        char *header = strstr(m, "\r\n");
+        if (header && strncmp(header + 2, want, strlen(want)) == 0)
+            return m;
+        free(m);
+    }
+    fail_msg("no %s message", method);
+    return NULL;
+}
+
+static void expect_contains(const char *text, const char *part) {
+    if (!strstr(text, part))
+        fail_msg("expected %s\nin %s", part, text);
+}
+
+static void expect_lacks(const char *text, const char *part) {
+    if (strstr(text, part))
+        fail_msg("did not expect %s\nin %s", part, text);
+}
+
+static void kotlin_init(int fd, const char *token) {
+    char header[4608];
+    snprintf(header, sizeof header,
+             "{\"method\":\"init\",\"id\":\"RQ5d1a0e5cc0d04b0c8e2a56b1f3a5f5c1\","
+             "\"capabilities\":[\"client_update\",\"account_descriptor\"],\"token\":\"%s\","
+             "\"metadata\":{\"os\":\"Android\",\"osv\":\"14\",\"osa\":\"aarch64\","
+             "\"dev\":\"sdk_gphone64_arm64\",\"devv\":\"Google\",\"devt\":\"mobile\","
+             "\"app\":\"com.example.syncapp\",\"appv\":\"1.0\",\"type\":\"sync\","
+             "\"sdk\":\"Android\",\"sdkv\":\"4.0.0\"}}",
+             token);
+    ts_send(fd, header, "");
+}
+
+/* An upstream request as the Kotlin SDK sends it through Twilsock. */
+static void kotlin_request(int fd, const char *id, const char *method, const char *path,
+                           const char *payload) {
+    char header[2048];
+    if (*payload) /* SubscriptionManager.kt: no HTTP headers, so payload_type application/json */
+        snprintf(header, sizeof header,
+                 "{\"method\":\"message\",\"id\":\"%s\",\"payload_size\":%zu,"
+                 "\"payload_type\":\"application/json\",\"active_grant\":\"data_sync\","
+                 "\"http_request\":{\"host\":\"cds.us1.twilio.com\",\"path\":\"%s\","
+                 "\"method\":\"%s\",\"params\":{},\"headers\":{}}}",
+                 id, strlen(payload), path, method);
+    else
+        snprintf(header, sizeof header,
+                 "{\"method\":\"message\",\"id\":\"%s\",\"active_grant\":\"data_sync\","
+                 "\"http_request\":{\"host\":\"cds.us1.twilio.com\",\"path\":\"%s\","
+                 "\"method\":\"%s\",\"params\":{},\"headers\":{\"Twilio-Request-Id\":"
+                 "[\"RQ0f3c2b1a09e84d7c6b5a493827161504\"],\"Content-Type\":"
+                 "[\"application/json; charset=utf-8\"]}}}",
+                 id, path, method);
+    ts_send(fd, header, payload);
+}
+
+/* The payload of a reply (after the header's "\r\n"). */
+static const char *payload_of(const char *msg) {
+    const char *h = strstr(msg, "\r\n");
+    const char *p = h ? strstr(h + 2, "\r\n") : NULL;
+    return p ? p + 2 : "";
+}
+
+static int connected(env *e) {
+    int fd = ws_connect(e->port);
+    kotlin_init(fd, e->token);
+    char *r = ts_next(fd, "reply");
+    expect_contains(r, "\"status\":{\"code\":200,\"status\":\"OK\"}");
+    free(r);
+    return fd;
+}
+
+static void make_stream(env *e, const char *name, sf_stream_record *out) {
+    sf_stream_params p = {.unique_name = name};
+    sf_server_lock(e->srv);
+    sf_status st = sf_stream_create(e->fake, NULL, e->service, &p, out, NULL);
+    sf_server_unlock(e->srv);
+    assert_int_equal(st, SF_OK);
+}
+
+/* ---- the Kotlin SDK's start-up ---- */
+
+static void kotlin_startup_sequence(void **state) {
+    env *e = *state;
+    sf_stream_record made;
+    make_stream(e, "kotlin-first", &made);
+    int fd = ws_connect(e->port);
+
+    /* init: the account descriptor the SDK waits for (SyncClientFactory.kt
+     * requestAccountDescriptor) */
+    kotlin_init(fd, e->token);
+    char *r = ts_next(fd, "reply");
+    char want[512];
+    expect_contains(r, "\"id\":\"RQ5d1a0e5cc0d04b0c8e2a56b1f3a5f5c1\"");
+    expect_contains(r, "\"status\":{\"code\":200,\"status\":\"OK\"}");
+    snprintf(want, sizeof want,
+             "\"account_descriptor\":{\"account_sid\":\"%s\",\"instance_sids\":{\"data_sync\":"
+             "\"%s\"},\"identity\":\"alice\"}",
+             e->account, e->service);
+    expect_contains(r, want);
+    free(r);
+
+    /* GET /v3/Configuration: the whole reply, byte for byte */
+    kotlin_request(fd, "RQ00000000000000000000000000000001", "GET", "/v3/Configuration", "");
+    r = ts_next(fd, "reply");
+    char links[4096];
+    const char *s = e->service;
+    int n = snprintf(
+        links, sizeof links,
+        "{\"links\":{\"subscriptions\":\"" BASE "/v4/Subscriptions\","
+        "\"documents\":\"" BASE "/v3/Documents\","
+        "\"document\":\"" BASE "/v3/Services/%s/Documents/{documentId}\","
+        "\"maps\":\"" BASE "/v3/Maps\",\"map\":\"" BASE "/v3/Services/%s/Maps/{mapId}\","
+        "\"map_items\":\"" BASE "/v3/Services/%s/Maps/{mapId}/Items\","
+        "\"map_item\":\"" BASE "/v3/Services/%s/Maps/{mapId}/Items/{itemId}\","
+        "\"lists\":\"" BASE "/v3/Lists\",\"list\":\"" BASE "/v3/Services/%s/Lists/{listId}\","
+        "\"list_items\":\"" BASE "/v3/Services/%s/Lists/{listId}/Items\","
+        "\"list_item\":\"" BASE "/v3/Services/%s/Lists/{listId}/Items/{itemId}\","
+        "\"streams\":\"" BASE "/v3/Streams\","
+        "\"stream\":\"" BASE "/v3/Services/%s/Streams/{streamId}\","
+        "\"stream_messages\":\"" BASE "/v3/Services/%s/Streams/{streamId}/Messages\","
+        "\"insights_items\":\"" BASE "/v3/Insights/{indexName}/Items\"}}",
+        s, s, s, s, s, s, s, s, s);
+    char whole[6144];
+    char header[400];
+    int hn = snprintf(header, sizeof header,
+                      "{\"method\":\"reply\",\"id\":\"RQ00000000000000000000000000000001\","
+                      "\"payload_type\":\"application/json\",\"status\":{\"code\":200,"
+                      "\"status\":\"OK\"},\"http_status\":{\"code\":200,\"status\":\"OK\"},"
+                      "\"payload_size\":%d}",
+                      n);
+    snprintf(whole, sizeof whole, "TWILSOCK V3.0 %d\r\n%s\r\n%s", hn, header, links);
+    assert_string_equal(r, whole);
+    free(r);
+
+    /* the first stream open: GET of the stream link (derived from list_items) */
+    char path[256];
+    snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s", e->service, made.sid);
+    kotlin_request(fd, "RQ00000000000000000000000000000002", "GET", path, "");
+    r = ts_next(fd, "reply");
+    expect_contains(r, "\"http_status\":{\"code\":200,\"status\":\"OK\"}");
+    snprintf(want, sizeof want, "{\"sid\":\"%s\",\"unique_name\":\"kotlin-first\"", made.sid);
+    expect_contains(payload_of(r), want);
+    free(r);
+
+    /* and its subscription: the reply carries max_batch_size (SubscriptionResponse) */
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"event_protocol_version\":4,\"action\":\"establish\",\"correlation_id\":1,"
+             "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\"}]}",
+             made.sid);
+    kotlin_request(fd, "RQ00000000000000000000000000000003", "POST", "/v4/Subscriptions", body);
+    r = ts_next(fd, "reply");
+    assert_string_equal(payload_of(r), "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
+    free(r);
+    r = ts_next(fd, "notification");
+    snprintf(want, sizeof want,
+             "{\"event_type\":\"subscription_established\",\"correlation_id\":1,\"events\":"
+             "[{\"object_sid\":\"%s\",\"object_type\":\"stream\"",
+             made.sid);
+    expect_contains(payload_of(r), want);
+    free(r);
+    close(fd);
+}
+
+/* ---- not found, the client API's way ---- */
+
+static void not_found_is_54250_by_sid_and_54300_by_name(void **state) {
+    env *e = *state;
+    int fd = connected(e);
+    static const struct {
+        const char *path, *body;
+    } cases[] = {
+        {"/v3/Streams/TO00000000000000000000000000000000",
+         "{\"status\":404,\"code\":54250,\"message\":\"Stream not found\"}"},
+        {"/v3/Streams/TO111",
+         "{\"status\":404,\"code\":54300,\"message\":\"Unique name not found\"}"},
+        {"/v3/Streams/to00000000000000000000000000000000",
+         "{\"status\":404,\"code\":54300,\"message\":\"Unique name not found\"}"},
+        /* no such route (documents are not served): REST's 20404 naming what was asked */
+        {"/v3/Documents/ET00000000000000000000000000000000",
+         "{\"status\":404,\"code\":20404,\"message\":\"The requested resource "
+         "/v3/Documents/ET00000000000000000000000000000000 was not found\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        kotlin_request(fd, "RQ00000000000000000000000000000010", "GET", cases[i].path, "");
+        char *r = ts_next(fd, "reply");
+        expect_contains(r, "\"http_status\":{\"code\":404,\"status\":\"Not Found\"}");
+        assert_string_equal(payload_of(r), cases[i].body);
+        free(r);
+    }
+    /* publishing to a removed stream, and removing it again: by SID */
+    sf_stream_record gone;
+    make_stream(e, "short-lived", &gone);
+    sf_server_lock(e->srv);
+    assert_int_equal(sf_stream_remove(e->fake, NULL, e->service, gone.sid, NULL), SF_OK);
+    sf_server_unlock(e->srv);
+    char path[256];
+    snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s/Messages", e->service, gone.sid);
+    kotlin_request(fd, "RQ00000000000000000000000000000011", "POST", path, "{\"data\":{}}");
+    char *r = ts_next(fd, "reply");
+    assert_string_equal(payload_of(r),
+                        "{\"status\":404,\"code\":54250,\"message\":\"Stream not found\"}");
+    free(r);
+
+    /* subscription_failed: the same body, never a /Services/... path */
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"event_protocol_version\":4,\"action\":\"establish\",\"correlation_id\":7,"
+             "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\"}]}",
+             gone.sid);
+    kotlin_request(fd, "RQ00000000000000000000000000000012", "POST", "/v4/Subscriptions", body);
+    free(ts_next(fd, "reply"));
+    r = ts_next(fd, "notification");
+    char want[256];
+    snprintf(want, sizeof want,
+             "{\"event_type\":\"subscription_failed\",\"correlation_id\":7,\"events\":[{"
+             "\"object_sid\":\"%s\",\"object_type\":\"stream\",\"error\":{\"status\":404,"
+             "\"code\":54250,\"message\":\"Stream not found\"}}]}",
+             gone.sid);
+    assert_string_equal(payload_of(r), want);
+    expect_lacks(r, "/Services/");
+    free(r);
+    close(fd);
+}
+
+/* ---- unique names: Twilio's 54302, its SID pattern, JSON escapes ---- */
+
+static void unique_names_over_twilsock(void **state) {
+    env *e = *state;
+    int fd = connected(e);
+    kotlin_request(fd, "RQ00000000000000000000000000000020", "POST", "/v3/Streams",
+                   "{\"unique_name\":\"XY0123456789abcdef0123456789abcdef\"}");
+    char *r = ts_next(fd, "reply");
+    assert_string_equal(
+        payload_of(r), "{\"status\":400,\"code\":54302,\"message\":\"Invalid unique name. Expected "
+                       "a string with length 1-320 not matching the SID pattern "
+                       "[A-Z]{2}[a-f0-9]{32}\"}");
+    free(r);
+    static const char *const names[][2] = {
+        /* as sent in JSON, as stored */
+        {"TO0123456789ABCDEF0123456789ABCDEF", "TO0123456789ABCDEF0123456789ABCDEF"},
+        {"to0123456789abcdef0123456789abcdef", "to0123456789abcdef0123456789abcdef"},
+        {"say \\\"hi\\\" \\\\ \\u00e9", "say \"hi\" \\ \xc3\xa9"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"unique_name\":\"%s\"}", names[i][0]);
+        kotlin_request(fd, "RQ00000000000000000000000000000021", "POST", "/v3/Streams", body);
+        r = ts_next(fd, "reply");
+        expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
+        free(r);
+        sf_stream_record got;
+        sf_server_lock(e->srv);
+        sf_status st = sf_stream_fetch(e->fake, NULL, e->service, names[i][1], &got, NULL);
+        sf_server_unlock(e->srv);
+        if (st != SF_OK)
+            fail_msg("name #%zu is not the stream's name", i);
+    }
+    close(fd);
+}
+
+/* ---- Twilsock statuses ---- */
+
+static void refused_tokens_are_upper_case_unauthorized(void **state) {
+    env *e = *state;
+    char expired[4096];
+    mint(e, SF_DEFAULT_EPOCH_MS / 1000 - 7200, 3600, expired, sizeof expired);
+    static const char *const wants[] = {
+        "\"status\":{\"code\":401,\"status\":\"UNAUTHORIZED\",\"description\":\"Invalid Access "
+        "Token\",\"errorCode\":20101}",
+        "\"status\":{\"code\":401,\"status\":\"UNAUTHORIZED\",\"description\":\"Access Token "
+        "expired or expiration date invalid\",\"errorCode\":20104}",
+    };
+    const char *tokens[] = {"invalid_test_token", expired};
+    for (int i = 0; i < 2; i++) {
+        int fd = ws_connect(e->port);
+        kotlin_init(fd, tokens[i]);
+        char *r = ts_next(fd, "reply");
+        expect_contains(r, wants[i]);
+        free(r);
+        close(fd);
+    }
+}
+
+static void token_expiry_closes_with_410_51207(void **state) {
+    env *e = *state;
+    int fd = connected(e);
+    sf_server_lock(e->srv);
+    assert_int_equal(sf_clock_advance(e->fake, 600 * 1000, NULL), SF_OK);
+    sf_server_unlock(e->srv);
+    char *r = ts_next(fd, "close");
+    expect_contains(r, "\"status\":{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"description\":"
+                       "\"Token expired\",\"errorCode\":51207}");
+    free(r);
+    close(fd);
+}
+
+/* ---- the server's own refusals: Twilio's error body, from the status table ---- */
+
+/* Sends a raw HTTP request and returns the response (malloc'd, NUL-terminated). */
+static char *http_raw(uint16_t port, const char *request) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    size_t len = strlen(request);
+    assert_int_equal(write(fd, request, len), (ssize_t)len);
+    size_t cap = 65536, n = 0;
+    char *out = malloc(cap);
+    while (n < cap - 1 && wait_readable(fd)) {
+        ssize_t r = read(fd, out + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = '\0';
+    close(fd);
+    return out;
+}
+
+static void server_refusals_are_twilio_errors(void **state) {
+    env *e = *state;
+    char *r =
+        http_raw(e->port, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_true(strncmp(r, "HTTP/1.1 400", 12) == 0);
+    expect_contains(r, "{\"code\": 20001, \"message\": \"Invalid WebSocket handshake\", "
+                       "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                       "\"status\": 400}");
+    free(r);
+    char *req = malloc(16384);
+    size_t n = (size_t)sprintf(req, "GET /v1/Services HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 130; i++)
+        n += (size_t)sprintf(req + n, "X-Extra-%d: %d\r\n", i, i);
+    sprintf(req + n, "Connection: close\r\n\r\n");
+    r = http_raw(e->port, req);
+    free(req);
+    assert_true(strncmp(r, "HTTP/1.1 431", 12) == 0);
+    expect_contains(r, "{\"code\": 20001, \"message\": \"Request header fields too large\", "
+                       "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
+                       "\"status\": 431}");
+    free(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(kotlin_startup_sequence, setup, teardown),
+        cmocka_unit_test_setup_teardown(not_found_is_54250_by_sid_and_54300_by_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unique_names_over_twilsock, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_tokens_are_upper_case_unauthorized, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(token_expiry_closes_with_410_51207, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_refusals_are_twilio_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
