@@ -746,7 +746,7 @@ int main(int argc, char **argv)
 
     static const char *const server_args[] = {"--clock", "wall", "--limit",
                                               "publish_rate_per_s=0", NULL};
-    lb_start_server(opt.server, server_args);
+    lb_start_server(NULL, opt.server, server_args);
 
     /* service, stream, token */
     char *body;

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
 #include <netinet/in.h>
@@ -21,23 +22,33 @@
 #include <unistd.h>
 
 lb_server lb_srv = {.pid = -1};
+const char *lb_server_stderr;
 
 static const char *program = "loopback";
 static unsigned timeout_s;
 static int64_t deadline_ns;
 
-int64_t lb_now_ns(void) {
+int64_t lb_now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-bool lb_stop_server(void) {
+static unsigned stop_wait_ms = 3000;
+
+void lb_set_stop_wait_ms(unsigned ms)
+{
+    stop_wait_ms = ms;
+}
+
+bool lb_stop_server(void)
+{
     if (lb_srv.pid <= 0)
         return true;
     kill(lb_srv.pid, SIGTERM);
     int status = 0;
-    for (int i = 0; i < 300; i++) { /* up to 3 s for a clean stop */
+    for (unsigned i = 0; i < stop_wait_ms / 10; i++) {
         if (waitpid(lb_srv.pid, &status, WNOHANG) == lb_srv.pid) {
             lb_srv.pid = -1;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -53,11 +64,12 @@ bool lb_stop_server(void) {
     kill(lb_srv.pid, SIGKILL);
     waitpid(lb_srv.pid, NULL, 0);
     lb_srv.pid = -1;
-    fprintf(stderr, "%s: the server did not stop within 3 s of SIGTERM\n", program);
+    fprintf(stderr, "%s: the server did not stop within %u ms of SIGTERM\n", program, stop_wait_ms);
     return false;
 }
 
-void lb_die(const char *fmt, ...) {
+void lb_die(const char *fmt, ...)
+{
     va_list ap;
     fflush(stdout);
     va_start(ap, fmt);
@@ -69,17 +81,20 @@ void lb_die(const char *fmt, ...) {
     exit(1);
 }
 
-void lb_check_deadline(const char *phase) {
+void lb_check_deadline(const char *phase)
+{
     if (lb_now_ns() > deadline_ns)
         lb_die("timed out after %u s while %s", timeout_s, phase);
 }
 
-int64_t lb_deadline_ns(void) {
+int64_t lb_deadline_ns(void)
+{
     return deadline_ns;
 }
 
 /* The last resort if something blocks where it should not. */
-static void on_alarm(int sig) {
+static void on_alarm(int sig)
+{
     (void)sig;
     static const char msg[] = "hard timeout, killing the server\n";
     ssize_t n = write(2, msg, sizeof msg - 1);
@@ -89,7 +104,8 @@ static void on_alarm(int sig) {
     _exit(1);
 }
 
-void lb_init(const char *name, unsigned seconds) {
+void lb_init(const char *name, unsigned seconds)
+{
     program = name;
     timeout_s = seconds;
     signal(SIGPIPE, SIG_IGN);
@@ -100,13 +116,15 @@ void lb_init(const char *name, unsigned seconds) {
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
-void lb_seed(uint64_t seed) {
+void lb_seed(uint64_t seed)
+{
     rng_state ^= seed;
     if (!rng_state)
         rng_state = 1;
 }
 
-uint32_t lb_rnd32(void) {
+uint32_t lb_rnd32(void)
+{
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
@@ -114,7 +132,8 @@ uint32_t lb_rnd32(void) {
 }
 
 /* Reads the banner (it ends with the "seed N" line) from fd into lb_srv. */
-static void read_banner(int fd, const char *server) {
+static void read_banner(int fd, const char *server)
+{
     char banner[4096];
     size_t len = 0;
     int64_t end = lb_now_ns() + 10 * 1000000000LL;
@@ -147,9 +166,15 @@ static void read_banner(int fd, const char *server) {
     lb_srv.port = (uint16_t)port;
 }
 
-void lb_start_server(const char *server, const char *const *extra) {
-    const char *args[32] = {server, "--port", "0"};
-    size_t n = 3;
+void lb_start_server(const char *const *wrapper, const char *server, const char *const *extra)
+{
+    const char *args[48];
+    size_t n = 0;
+    for (; wrapper && *wrapper && n < 16; wrapper++)
+        args[n++] = *wrapper;
+    args[n++] = server;
+    args[n++] = "--port";
+    args[n++] = "0";
     for (; extra && *extra; extra++)
         if (n < sizeof args / sizeof *args - 1)
             args[n++] = *extra;
@@ -163,10 +188,16 @@ void lb_start_server(const char *server, const char *const *extra) {
     if (lb_srv.pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the driver */
         dup2(p[1], 1);
+        int log =
+            lb_server_stderr ? open(lb_server_stderr, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
+        if (log >= 0) {
+            dup2(log, 2);
+            close(log);
+        }
         close(p[0]);
         close(p[1]);
-        execv(server, (char *const *)args);
-        fprintf(stderr, "%s: cannot run %s: %s\n", program, server, strerror(errno));
+        execvp(args[0], (char *const *)args);
+        fprintf(stderr, "%s: cannot run %s: %s\n", program, args[0], strerror(errno));
         _exit(127);
     }
     close(p[1]);
@@ -180,7 +211,8 @@ void lb_start_server(const char *server, const char *const *extra) {
     snprintf(lb_srv.basic, sizeof lb_srv.basic, "Basic %s", b64);
 }
 
-double lb_proc_cpu_s(pid_t pid, int *threads) {
+double lb_proc_cpu_s(pid_t pid, int *threads)
+{
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
@@ -203,7 +235,8 @@ double lb_proc_cpu_s(pid_t pid, int *threads) {
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-int lb_tcp_socket(bool nonblocking) {
+int lb_tcp_socket(bool nonblocking)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
     if (fd < 0)
         lb_die("socket: %s (raise the open files limit)", strerror(errno));
@@ -212,13 +245,15 @@ int lb_tcp_socket(bool nonblocking) {
     return fd;
 }
 
-bool lb_tcp_connect(int fd) {
+bool lb_tcp_connect(int fd)
+{
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(lb_srv.port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return connect(fd, (struct sockaddr *)&a, sizeof a) == 0 || errno == EINPROGRESS;
 }
 
-void lb_send_all(int fd, const void *data, size_t len, const char *what) {
+void lb_send_all(int fd, const void *data, size_t len, const char *what)
+{
     const char *p = data;
     while (len) {
         lb_check_deadline(what);
@@ -236,7 +271,8 @@ void lb_send_all(int fd, const void *data, size_t len, const char *what) {
 }
 
 /* Everything the server sends until it closes; malloc'd, NUL-ended. */
-static char *read_to_close(int fd, const char *what) {
+static char *read_to_close(int fd, const char *what)
+{
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
     if (!buf)
@@ -261,7 +297,8 @@ static char *read_to_close(int fd, const char *what) {
     return buf;
 }
 
-int lb_rest(const char *method, const char *path, const char *form, char **body) {
+int lb_rest(const char *method, const char *path, const char *form, char **body)
+{
     int fd = lb_tcp_socket(false);
     if (!lb_tcp_connect(fd))
         lb_die("connect to the server: %s", strerror(errno));
@@ -288,7 +325,8 @@ int lb_rest(const char *method, const char *path, const char *form, char **body)
     return status;
 }
 
-bool lb_json_str(const char *json, const char *key, char *out, size_t cap) {
+bool lb_json_str(const char *json, const char *key, char *out, size_t cap)
+{
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\"", key);
     const char *p = strstr(json, pat);
@@ -311,7 +349,8 @@ bool lb_json_str(const char *json, const char *key, char *out, size_t cap) {
     return true;
 }
 
-void lb_ws_key(char key[25], char accept[29]) {
+void lb_ws_key(char key[25], char accept[29])
+{
     uint8_t raw[16];
     for (int i = 0; i < 16; i += 4) {
         uint32_t r = lb_rnd32();
@@ -330,7 +369,8 @@ void lb_ws_key(char key[25], char accept[29]) {
     accept[28] = '\0';
 }
 
-size_t lb_ws_upgrade_request(const char *path, const char *key, char *out, size_t cap) {
+size_t lb_ws_upgrade_request(const char *path, const char *key, char *out, size_t cap)
+{
     int n = snprintf(out, cap,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -341,7 +381,8 @@ size_t lb_ws_upgrade_request(const char *path, const char *key, char *out, size_
     return (size_t)n;
 }
 
-size_t lb_ws_frame_head(int opcode, size_t len, uint8_t h[14], uint8_t mask[4]) {
+size_t lb_ws_frame_head(int opcode, size_t len, uint8_t h[14], uint8_t mask[4])
+{
     size_t hl = 0;
     h[hl++] = (uint8_t)(0x80 | opcode);
     if (len < 126) {

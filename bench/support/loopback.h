@@ -34,12 +34,18 @@ int64_t lb_deadline_ns(void); /* when lb_check_deadline starts failing (lb_now_n
 void lb_seed(uint64_t seed);
 uint32_t lb_rnd32(void);
 
-/* Starts `server --port 0 <extra...>` (extra NULL-terminated), reads its banner and fills
- * lb_srv. The child dies with this process. */
-void lb_start_server(const char *server, const char *const *extra);
+/* Starts `[wrapper...] server --port 0 <extra...>` (wrapper and extra NULL-terminated or
+ * NULL; wrapper[0] is looked up in PATH, e.g. valgrind), reads its banner and fills lb_srv.
+ * The child dies with this process. */
+void lb_start_server(const char *const *wrapper, const char *server, const char *const *extra);
 
-/* SIGTERM; whether it exited with status 0 by itself within 3 s (else it is killed). */
+/* When set before lb_start_server: the server's stderr goes to this file (truncated). */
+extern const char *lb_server_stderr;
+
+/* SIGTERM; whether it exited with status 0 by itself within the stop wait (3 s unless
+ * lb_set_stop_wait_ms says otherwise; else it is killed). */
 bool lb_stop_server(void);
+void lb_set_stop_wait_ms(unsigned ms);
 
 /* utime + stime of a process in seconds (-1 if unreadable), and its thread count. */
 double lb_proc_cpu_s(pid_t pid, int *threads);
