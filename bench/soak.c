@@ -29,15 +29,19 @@
  * a definite or indirect leak at exit makes the server's status, and so the run, fail.
  */
 #define _GNU_SOURCE
+#include "heap_count.h"
 #include "loopback.h"
 #include "twilsock_frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,11 +54,11 @@
 #define REST_IN_CAP (1024 * 1024)
 
 static struct {
-    const char *server, *server_log;
+    const char *server, *server_log, *heap_lib;
     unsigned seconds, rate, pool, threshold_kb;
     bool valgrind;
     uint64_t seed;
-} opt = {NULL, NULL, 600, 200, 8, 1024, false, 1};
+} opt = {NULL, NULL, NULL, 600, 200, 8, 1024, false, 1};
 
 static struct {
     uint64_t cycles, requests, sse_opened, ws_opened, pool_reopened, events, notifications;
@@ -498,9 +502,12 @@ typedef struct sample {
     double t_s;
     uint64_t cycles, requests;
     long rss_kb, anon_kb, hwm_kb;
+    long heap_kb, blocks; /* the live heap (--heap-count); -1 unknown */
 } sample;
 
 static sample samples[SAMPLES + 1];
+static const sf_heap_counts *heap; /* the server's, with --heap-count */
+static const char *unlink_at_exit; /* its file */
 static size_t nsamples;
 
 /* A "Name:   N kB" line of /proc/PID/status; -1 if missing. */
@@ -521,26 +528,40 @@ static void take_sample(double t_s)
     fclose(f);
     text[n] = '\0';
     sample *s = &samples[nsamples++];
-    *s = (sample){t_s,
-                  count.cycles,
-                  count.requests,
-                  status_kb(text, "\nVmRSS:"),
-                  status_kb(text, "\nRssAnon:"),
-                  status_kb(text, "\nVmHWM:")};
-    printf("  %7.1f %9" PRIu64 " %10" PRIu64 " %10ld %10ld %10ld\n", s->t_s, s->cycles, s->requests,
-           s->rss_kb, s->anon_kb, s->hwm_kb);
+    *s = (sample){.t_s = t_s,
+                  .cycles = count.cycles,
+                  .requests = count.requests,
+                  .rss_kb = status_kb(text, "\nVmRSS:"),
+                  .anon_kb = status_kb(text, "\nRssAnon:"),
+                  .hwm_kb = status_kb(text, "\nVmHWM:"),
+                  .heap_kb = -1,
+                  .blocks = -1};
+    if (heap && heap->magic == SF_HEAP_COUNT_MAGIC) {
+        s->heap_kb = (long)(__atomic_load_n(&heap->live_bytes, __ATOMIC_RELAXED) / 1024);
+        s->blocks = (long)__atomic_load_n(&heap->live_blocks, __ATOMIC_RELAXED);
+    }
+    printf("  %7.1f %9" PRIu64 " %10" PRIu64 " %10ld %10ld %10ld %10ld %10ld\n", s->t_s, s->cycles,
+           s->requests, s->rss_kb, s->anon_kb, s->hwm_kb, s->heap_kb, s->blocks);
     fflush(stdout);
 }
 
-/* Growth from the half-time sample to the largest later one; whether within the threshold. */
+/* From the half-time sample to the largest later value of a field (kB). */
+static long second_half_growth(size_t field_offset)
+{
+    const char *mid = (const char *)&samples[nsamples / 2];
+    long base = *(const long *)(mid + field_offset), peak = base;
+    for (size_t i = nsamples / 2; i < nsamples; i++) {
+        long v = *(const long *)((const char *)&samples[i] + field_offset);
+        peak = v > peak ? v : peak;
+    }
+    return peak - base;
+}
+
+/* Whether RSS grew by at most the threshold in the second half; says why when not. */
 static bool verdict(void)
 {
     const sample *mid = &samples[nsamples / 2], *last = &samples[nsamples - 1];
-    long peak = mid->rss_kb;
-    for (size_t i = nsamples / 2; i < nsamples; i++)
-        if (samples[i].rss_kb > peak)
-            peak = samples[i].rss_kb;
-    long growth = peak - mid->rss_kb;
+    long growth = second_half_growth(offsetof(sample, rss_kb));
     printf("\nsoak: %" PRIu64 " cycles, %" PRIu64 " requests, %" PRIu64
            " event streams and %" PRIu64 " WebSockets opened (%" PRIu64
            " pool connections ended by the server), %" PRIu64 " events and %" PRIu64
@@ -550,12 +571,24 @@ static bool verdict(void)
     printf("soak: RSS %ld kB at start, %ld kB at half time (%.0f s), %ld kB at the end; "
            "second half growth %ld kB (threshold %u kB)\n",
            samples[0].rss_kb, mid->rss_kb, mid->t_s, last->rss_kb, growth, opt.threshold_kb);
+    if (mid->heap_kb >= 0)
+        printf("soak: live heap %ld kB at half time, %ld kB at the end; second half growth "
+               "%ld kB\n",
+               mid->heap_kb, last->heap_kb, second_half_growth(offsetof(sample, heap_kb)));
     if (mid->requests < 65536)
         printf("soak: only %" PRIu64 " requests by half time: the journal (65,536 entries) may "
                "still have been filling; run longer\n",
                mid->requests);
     bool ok = growth <= (long)opt.threshold_kb;
-    printf("soak: %s\n", ok ? "PLATEAU" : "NO PLATEAU (RSS still growing in the second half)");
+    if (ok)
+        printf("soak: PLATEAU\n");
+    else if (mid->heap_kb < 0)
+        printf("soak: NO PLATEAU (RSS still growing in the second half)\n");
+    else
+        printf("soak: NO PLATEAU: %s\n",
+               second_half_growth(offsetof(sample, heap_kb)) > (long)opt.threshold_kb
+                   ? "the live heap grows too (a leak or an unbounded structure)"
+                   : "the live heap is flat (the allocator keeps what was freed)");
     return ok;
 }
 
@@ -566,7 +599,8 @@ static bool verdict(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: soak [SERVER] [--minutes N | --seconds N] [--rate CYCLES_PER_S] "
-                    "[--pool N] [--threshold-kb N] [--valgrind] [--seed N] [--server-log FILE]\n");
+                    "[--pool N] [--threshold-kb N] [--valgrind] [--seed N] [--server-log FILE] "
+                    "[--heap-count LIB]\n");
     exit(2);
 }
 
@@ -597,6 +631,8 @@ static void parse_args(int argc, char **argv)
             opt.seed = parse_uint(v, 1, UINT32_MAX);
         else if (strcmp(a, "--server-log") == 0 && v && ++i)
             opt.server_log = v;
+        else if (strcmp(a, "--heap-count") == 0 && v && ++i)
+            opt.heap_lib = v;
         else if (strcmp(a, "--valgrind") == 0)
             opt.valgrind = true;
         else if (a[0] != '-' && !opt.server)
@@ -608,6 +644,29 @@ static void parse_args(int argc, char **argv)
         opt.server = getenv("SYNCFAKE_SERVER");
     if (!opt.server || !*opt.server)
         opt.server = "build/syncfake-server";
+}
+
+/* The server gets the counting library and a file for its counts, which we map. */
+static void map_heap_counts(void)
+{
+    static char path[64];
+    if (opt.valgrind)
+        lb_die("--heap-count and --valgrind do not mix (both replace malloc)");
+    if (access(opt.heap_lib, R_OK) != 0)
+        lb_die("%s: not readable (build it: make)", opt.heap_lib);
+    snprintf(path, sizeof path, "/tmp/sf-soak-heap.%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    void *page = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, 4096) == 0)
+        page = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    if (page == MAP_FAILED)
+        lb_die("cannot map %s: %s", path, strerror(errno));
+    unlink_at_exit = path;
+    heap = page;
+    setenv(SF_HEAP_COUNT_ENV, path, 1);
+    setenv("LD_PRELOAD", opt.heap_lib, 1);
 }
 
 static void start(void)
@@ -624,7 +683,10 @@ static void start(void)
     if (opt.valgrind)
         lb_set_stop_wait_ms(120000); /* the leak check runs at exit */
     lb_server_stderr = opt.server_log;
+    if (opt.heap_lib)
+        map_heap_counts();
     lb_start_server(opt.valgrind ? valgrind : NULL, opt.server, args);
+    unsetenv("LD_PRELOAD"); /* only the server is counted */
     lb_seed(opt.seed);
     char body[8192], path[128];
     api("POST", "/v1/Services", "FriendlyName=soak", 201, body, sizeof body);
@@ -653,8 +715,8 @@ int main(int argc, char **argv)
            (int)lb_srv.pid, (unsigned)lb_srv.port, opt.seconds, opt.rate,
            opt.rate ? "" : " (unpaced)", opt.pool, opt.pool,
            opt.valgrind ? ", under valgrind" : "");
-    printf("\n  %7s %9s %10s %10s %10s %10s\n", "t_s", "cycles", "requests", "VmRSS_kB",
-           "RssAnon_kB", "VmHWM_kB");
+    printf("\n  %7s %9s %10s %10s %10s %10s %10s %10s\n", "t_s", "cycles", "requests", "VmRSS_kB",
+           "RssAnon_kB", "VmHWM_kB", "heap_kB", "blocks");
     int64_t t0 = lb_now_ns(), end = t0 + (int64_t)opt.seconds * 1000000000LL;
     int64_t every = (end - t0) / SAMPLES, next_sample = t0;
     for (;;) {
@@ -684,6 +746,8 @@ int main(int argc, char **argv)
     if (rest.fd >= 0)
         close(rest.fd);
     bool clean = lb_stop_server();
+    if (unlink_at_exit)
+        unlink(unlink_at_exit);
     if (!clean)
         printf("soak: the server did not stop cleanly%s%s%s\n",
                opt.valgrind ? " (under valgrind: a leak or an error)" : "",
