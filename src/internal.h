@@ -137,7 +137,12 @@ typedef struct sf__subscriber {
     sf__rule **rules;        /* subscriber-scope rules, in id order */
     size_t rule_count, rule_cap;
     sf_subscriber_stats stats;
+    bool released;           /* sf_unsubscribe was called: queued to be forgotten */
+    struct sf__subscriber *retired_next; /* fake->retired queue */
 } sf__subscriber;
+
+/* Unsubscribed records kept readable (stats, journal ids) before the oldest is freed. */
+#define SF__RETAINED_SUBSCRIBERS 1024
 
 typedef struct sf__delivery {
     sf__timer timer;
@@ -215,8 +220,11 @@ struct sf_fake {
     unsigned dispatch_depth; /* > 0 while a subscriber callback runs */
     size_t pending_deliveries;
 
-    sf__subscriber **subs;   /* by id - 1; live for the fake's life */
+    sf__subscriber **subs;   /* the records kept, in id order (ids only grow) */
     size_t sub_count, sub_cap;
+    sf_subscriber_id last_sub_id;
+    sf__subscriber *retired_head, *retired_tail; /* unsubscribed, oldest first */
+    size_t retired_count;
 
     sf__rule **rules;        /* every rule, by id order */
     size_t rule_count, rule_cap;
