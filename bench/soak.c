@@ -2,7 +2,7 @@
  * soak.c: N minutes of mixed churn against build/syncfake-server, with its RSS over time.
  *
  *   soak [SERVER] [--minutes N | --seconds N] [--rate CYCLES_PER_S] [--pool N]
- *        [--threshold-kb N] [--valgrind] [--seed N] [--server-log FILE]
+ *        [--threshold-kb N] [--valgrind] [--seed N] [--server-log FILE] [--heap-count LIB]
  *
  * The program starts the server (`--port 0 --clock manual --limit publish_rate_per_s=0`) and
  * runs cycles until the time is up. One cycle, on one keep-alive REST connection:
@@ -24,7 +24,10 @@
  * table. The run plateaus when RSS grows by at most --threshold-kb (default 1024) from the
  * sample at half time to the largest later sample; otherwise the exit status is 1. The first
  * half absorbs the expected growth: the journal (a ring of 65,536 entries of 88 bytes, grown
- * by doubling) fills within the first 65,536 journaled calls, and the allocator settles.
+ * by doubling) fills within the first 65,536 journaled calls, the 1,024 retained
+ * unsubscribed subscriber records fill, and the allocator settles. --heap-count LIB preloads
+ * bench/preload/heap_count.c's library into the server and adds its live heap to the table:
+ * growing with RSS, a leak or an unbounded structure; flat, the allocator.
  * --valgrind runs the server under valgrind's leak checker instead (RSS is then valgrind's):
  * a definite or indirect leak at exit makes the server's status, and so the run, fail.
  */
