@@ -6,6 +6,8 @@
 #   make bench      build and run every $(BUILD)/bench_* program
 #   make serve      build and run the loopback server (SERVE_ARGS='--clock manual ...')
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
+#   make soak       SOAK_MINUTES (default 10) of mixed REST/SSE/WebSocket churn with clock
+#                   moves; the server's RSS and live heap over time; fails unless RSS plateaus
 #   make fuzz       libFuzzer: HTTP dispatcher, Twilsock session, WebSocket framing (FUZZ_SECONDS
 #                   in all, default 60, split between them)
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
@@ -22,6 +24,8 @@ HTML ?= coverage/html
 COVERAGE_MIN ?= 95
 FUZZ_SECONDS ?= 60
 BENCH_SECONDS ?= 10
+SOAK_MINUTES ?= 10
+SOAK_ARGS ?=
 JOBS ?= 2
 CMAKE ?= cmake
 CLANG_FORMAT ?= clang-format
@@ -34,7 +38,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench bench-http serve fuzz clients sdk tsan format clean
+.PHONY: all deps demo test coverage bench bench-http soak serve fuzz clients sdk tsan format clean
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -64,6 +68,11 @@ bench: all
 
 bench-http: all
 	@bench/http.sh $(BENCH_SECONDS)
+
+# The server's stderr (libmicrohttpd's notes on clients that hang up mid-stream) goes to a log.
+soak: all
+	'$(BUILD)/soak' '$(BUILD)/syncfake-server' --minutes $(SOAK_MINUTES) \
+	    --heap-count '$(BUILD)/libsf_heap_count.so' --server-log '$(BUILD)/soak-server.log' $(SOAK_ARGS)
 
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)

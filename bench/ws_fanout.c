@@ -38,30 +38,21 @@
  */
 #define _GNU_SOURCE
 #include "bench_json.h"
+#include "loopback.h"
 #include "twilsock_frame.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <nettle/base64.h>
-#include <nettle/sha1.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,298 +77,12 @@ static struct {
     const char *name; /* prefix of the figures' names */
 } opt = {NULL, "build/bench-http.json", 1000, 200, 0, false, 60, "ws_fanout"};
 
-static pid_t server_pid = -1;
-static int64_t deadline_ns;
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Stops the server with SIGTERM; returns whether it exited by itself with status 0 within
- * 3 s (a crash, a sanitizer's report or a hang at stop is a failed run). */
-static bool stop_server(void)
-{
-    if (server_pid <= 0)
-        return true;
-    kill(server_pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 300; i++) { /* up to 3 s for a clean stop */
-        if (waitpid(server_pid, &status, WNOHANG) == server_pid) {
-            server_pid = -1;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return true;
-            fprintf(stderr, "ws_fanout: the server ended with %s %d\n",
-                    WIFEXITED(status) ? "status" : "signal",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-            return false;
-        }
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    kill(server_pid, SIGKILL);
-    waitpid(server_pid, NULL, 0);
-    server_pid = -1;
-    fprintf(stderr, "ws_fanout: the server did not stop within 3 s of SIGTERM\n");
-    return false;
-}
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    va_start(ap, fmt);
-    fputs("ws_fanout: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    stop_server();
-    exit(1);
-}
-
-static void check_deadline(const char *phase)
-{
-    if (now_ns() > deadline_ns)
-        die("timed out after %u s while %s", opt.timeout_s, phase);
-}
-
-/* The last resort if something blocks where it should not. */
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "ws_fanout: hard timeout, killing the server\n";
-    ssize_t n = write(2, msg, sizeof msg - 1);
-    (void)n;
-    if (server_pid > 0)
-        kill(server_pid, SIGKILL);
-    _exit(1);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-static uint32_t rnd32(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* The server process                                                                        */
-/* ---------------------------------------------------------------------------------------- */
-
-static struct {
-    uint16_t port;
-    char account_sid[64], auth_token[128];
-    char basic[320]; /* "Basic base64(sid:token)" */
-} srv;
-
-static void start_server(void)
-{
-    int p[2];
-    if (pipe(p) != 0)
-        die("pipe: %s", strerror(errno));
-    server_pid = fork();
-    if (server_pid < 0)
-        die("fork: %s", strerror(errno));
-    if (server_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark */
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        char *args[] = {(char *)opt.server, "--port", "0", "--clock", "wall",
-                        "--limit", "publish_rate_per_s=0", NULL};
-        execv(opt.server, args);
-        fprintf(stderr, "ws_fanout: cannot run %s: %s\n", opt.server, strerror(errno));
-        _exit(127);
-    }
-    close(p[1]);
-    /* the banner ends with the "seed N" line */
-    char banner[4096];
-    size_t len = 0;
-    int64_t end = now_ns() + 10 * 1000000000LL;
-    bool done = false;
-    while (!done) {
-        int left = (int)((end - now_ns()) / 1000000);
-        if (left <= 0)
-            die("no banner from %s within 10 s", opt.server);
-        struct pollfd pf = {p[0], POLLIN, 0};
-        if (poll(&pf, 1, left) <= 0)
-            continue;
-        ssize_t n = read(p[0], banner + len, sizeof banner - 1 - len);
-        if (n <= 0)
-            die("%s exited before its banner (is it built? make)", opt.server);
-        len += (size_t)n;
-        banner[len] = '\0';
-        done = strstr(banner, "\nseed ") && banner[len - 1] == '\n';
-        if (len == sizeof banner - 1)
-            die("banner too long");
-    }
-    /* the pipe stays open (the server prints nothing more); the kernel closes it at exit */
-    const char *l = strstr(banner, "listening on http://");
-    const char *colon = l ? strchr(l + strlen("listening on http://"), ':') : NULL;
-    const char *a = strstr(banner, "\naccount_sid ");
-    const char *t = strstr(banner, "\nauth_token ");
-    unsigned port = 0;
-    if (!colon || sscanf(colon + 1, "%u", &port) != 1 || port == 0 || port > 65535 || !a || !t ||
-        sscanf(a + 1, "account_sid %63s", srv.account_sid) != 1 ||
-        sscanf(t + 1, "auth_token %127s", srv.auth_token) != 1)
-        die("unexpected banner:\n%s", banner);
-    srv.port = (uint16_t)port;
-    char creds[200];
-    int n = snprintf(creds, sizeof creds, "%s:%s", srv.account_sid, srv.auth_token);
-    char b64[BASE64_ENCODE_RAW_LENGTH(200) + 1];
-    base64_encode_raw(b64, (size_t)n, (const uint8_t *)creds);
-    b64[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
-    snprintf(srv.basic, sizeof srv.basic, "Basic %s", b64);
-}
-
-/* utime + stime of a process, in seconds, from /proc. */
-static double proc_cpu_s(pid_t pid, int *threads)
-{
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* after the command name */
-    if (!p)
-        return -1;
-    unsigned long ut = 0, st = 0;
-    long nthreads = 0;
-    /* fields after ")": 3 state ... 14 utime 15 stime ... 20 num_threads */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %ld",
-               &ut, &st, &nthreads) != 3)
-        return -1;
-    if (threads)
-        *threads = (int)nthreads;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static double self_cpu_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec * 1e-6;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Sockets and blocking REST calls (setup only)                                              */
-/* ---------------------------------------------------------------------------------------- */
-
-static int tcp_socket(bool nonblocking)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
-    if (fd < 0)
-        die("socket: %s (raise the open files limit)", strerror(errno));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
-static bool tcp_connect(int fd)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(srv.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return connect(fd, (struct sockaddr *)&a, sizeof a) == 0 || errno == EINPROGRESS;
-}
-
-static void send_all_blocking(int fd, const char *data, size_t len, const char *what)
-{
-    while (len) {
-        check_deadline(what);
-        struct pollfd pf = {fd, POLLOUT, 0};
-        if (poll(&pf, 1, 100) <= 0)
-            continue;
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n < 0 && errno != EINTR && errno != EAGAIN)
-            die("%s: send: %s", what, strerror(errno));
-        if (n > 0) {
-            data += n;
-            len -= (size_t)n;
-        }
-    }
-}
-
-/* One request on a fresh connection ("Connection: close"); returns the status, *body is
- * malloc'd (NUL-ended). */
-static int rest(const char *method, const char *path, const char *form, char **body)
-{
-    int fd = tcp_socket(false);
-    if (!tcp_connect(fd))
-        die("connect to the server: %s", strerror(errno));
-    char req[16384];
-    size_t flen = form ? strlen(form) : 0;
-    int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: %s\r\n"
-                     "Connection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                     "Content-Length: %zu\r\n\r\n%s",
-                     method, path, (unsigned)srv.port, srv.basic, flen, form ? form : "");
-    if (n <= 0 || (size_t)n >= sizeof req)
-        die("request too long");
-    send_all_blocking(fd, req, (size_t)n, path);
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        die("out of memory");
-    for (;;) {
-        check_deadline(path);
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, 100) <= 0)
-            continue;
-        if (len + 1 == cap && !(buf = realloc(buf, cap *= 2)))
-            die("out of memory");
-        ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            die("%s %s: recv: %s", method, path, strerror(errno));
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = '\0';
-    int status = 0;
-    char *sep = strstr(buf, "\r\n\r\n");
-    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || !sep)
-        die("%s %s: malformed answer", method, path);
-    *body = strdup(sep + 4);
-    free(buf);
-    if (!*body)
-        die("out of memory");
-    return status;
-}
-
-/* The string value of "key" in a JSON text (first occurrence; no escapes expected). */
-static bool json_str(const char *json, const char *key, char *out, size_t cap)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return false;
-    p += strlen(pat);
-    while (*p == ' ')
-        p++;
-    if (*p++ != ':')
-        return false;
-    while (*p == ' ')
-        p++;
-    if (*p++ != '"')
-        return false;
-    const char *e = strchr(p, '"');
-    if (!e || (size_t)(e - p) >= cap)
-        return false;
-    memcpy(out, p, (size_t)(e - p));
-    out[e - p] = '\0';
-    return true;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -421,7 +126,7 @@ static void ep_mod(conn *c, bool want_out)
         return;
     struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.u32 = c->idx};
     if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-        die("epoll_ctl: %s", strerror(errno));
+        lb_die("epoll_ctl: %s", strerror(errno));
     c->want_out = want_out;
 }
 
@@ -434,7 +139,7 @@ static void conn_flush(conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n < 0)
-            die("connection %u: send: %s", c->idx, strerror(errno));
+            lb_die("connection %u: send: %s", c->idx, strerror(errno));
         memmove(c->out, c->out + n, c->out_len - (size_t)n);
         c->out_len -= (size_t)n;
     }
@@ -449,7 +154,7 @@ static void conn_queue(conn *c, const void *data, size_t len)
             cap *= 2;
         uint8_t *o = realloc(c->out, cap);
         if (!o)
-            die("out of memory");
+            lb_die("out of memory");
         c->out = o;
         c->out_cap = cap;
     }
@@ -460,25 +165,8 @@ static void conn_queue(conn *c, const void *data, size_t len)
 /* One masked client frame (FIN set). */
 static void ws_send(conn *c, int opcode, const uint8_t *data, size_t len)
 {
-    uint8_t h[14];
-    size_t hl = 0;
-    h[hl++] = (uint8_t)(0x80 | opcode);
-    if (len < 126) {
-        h[hl++] = (uint8_t)(0x80 | len);
-    } else if (len < 65536) {
-        h[hl++] = 0x80 | 126;
-        h[hl++] = (uint8_t)(len >> 8);
-        h[hl++] = (uint8_t)len;
-    } else {
-        h[hl++] = 0x80 | 127;
-        for (int i = 7; i >= 0; i--)
-            h[hl++] = (uint8_t)((uint64_t)len >> (8 * i));
-    }
-    uint32_t key = rnd32();
-    uint8_t mask[4] = {(uint8_t)key, (uint8_t)(key >> 8), (uint8_t)(key >> 16),
-                       (uint8_t)(key >> 24)};
-    memcpy(h + hl, mask, 4);
-    hl += 4;
+    uint8_t h[14], mask[4];
+    size_t hl = lb_ws_frame_head(opcode, len, h, mask);
     conn_queue(c, h, hl);
     size_t at = c->out_len;
     conn_queue(c, data, len);
@@ -491,7 +179,7 @@ static void ts_send(conn *c, const char *header, const char *payload)
     size_t n;
     uint8_t *frame = sf_ts_build(header, payload, strlen(payload), &n);
     if (!frame)
-        die("sf_ts_build failed");
+        lb_die("sf_ts_build failed");
     ws_send(c, 2, frame, n);
     free(frame);
     conn_flush(c);
@@ -526,46 +214,26 @@ static void conn_open(unsigned i)
 {
     conn *c = &conns[i];
     c->idx = i;
-    c->fd = tcp_socket(true);
-    if (!tcp_connect(c->fd))
-        die("connection %u: connect: %s", i, strerror(errno));
+    c->fd = lb_tcp_socket(true);
+    if (!lb_tcp_connect(c->fd))
+        lb_die("connection %u: connect: %s", i, strerror(errno));
     c->state = ST_CONNECTING;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = i};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-        die("epoll_ctl: %s", strerror(errno));
+        lb_die("epoll_ctl: %s", strerror(errno));
     c->want_out = true;
     c->in_cap = 16384;
     c->in = malloc(c->in_cap);
     if (!c->in)
-        die("out of memory");
+        lb_die("out of memory");
 }
 
 static void send_upgrade(conn *c)
 {
-    uint8_t raw[16];
-    for (int i = 0; i < 16; i += 4) {
-        uint32_t r = rnd32();
-        memcpy(raw + i, &r, 4);
-    }
-    char key[BASE64_ENCODE_RAW_LENGTH(16) + 1];
-    base64_encode_raw(key, 16, raw);
-    key[BASE64_ENCODE_RAW_LENGTH(16)] = '\0';
-    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    struct sha1_ctx sha;
-    uint8_t digest[SHA1_DIGEST_SIZE];
-    sha1_init(&sha);
-    sha1_update(&sha, strlen(key), (const uint8_t *)key);
-    sha1_update(&sha, sizeof guid - 1, (const uint8_t *)guid);
-    sha1_digest(&sha, sizeof digest, digest);
-    base64_encode_raw(c->accept, sizeof digest, digest);
-    c->accept[28] = '\0';
-    char req[512];
-    int n = snprintf(req, sizeof req,
-                     "GET " WS_PATH " HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     (unsigned)srv.port, key);
-    conn_queue(c, req, (size_t)n);
+    char key[25], req[512];
+    lb_ws_key(key, c->accept);
+    size_t n = lb_ws_upgrade_request(WS_PATH, key, req, sizeof req);
+    conn_queue(c, req, n);
     c->state = ST_HANDSHAKE;
     conn_flush(c);
 }
@@ -627,7 +295,7 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
     const char *hdr, *payload;
     size_t hlen, plen;
     if (!ts_split(m, len, &hdr, &hlen, &payload, &plen))
-        die("connection %u: malformed Twilsock frame: %.*s", c->idx, (int)(len < 300 ? len : 300),
+        lb_die("connection %u: malformed Twilsock frame: %.*s", c->idx, (int)(len < 300 ? len : 300),
             (const char *)m);
     bool notification = memmem(hdr, hlen, "\"method\":\"notification\"", 23) != NULL;
     if (c->state == ST_READY && notification &&
@@ -637,32 +305,32 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
         /* setup frames: parsed strictly, as the SDK's would be */
         sf_ts_frame *f = malloc(sizeof *f);
         if (!f || !sf_ts_parse(m, len, f))
-            die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
+            lb_die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
                 (int)(len < 300 ? len : 300), (const char *)m);
         bool ok200 = memmem(hdr, hlen, "\"status\":{\"code\":200", 20) != NULL;
         if (c->state == ST_INIT && strcmp(f->method, "reply") == 0) {
             if (!ok200)
-                die("connection %u: init refused: %.*s", c->idx, (int)hlen, hdr);
+                lb_die("connection %u: init refused: %.*s", c->idx, (int)hlen, hdr);
             c->state = ST_SUBSCRIBING;
             send_subscribe(c);
         } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "reply") == 0) {
             if (!ok200 || !memmem(hdr, hlen, "\"http_status\":{\"code\":200", 25))
-                die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)hlen, hdr,
+                lb_die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)hlen, hdr,
                     (int)plen, payload);
             c->sub_replied = true;
         } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "notification") == 0) {
             if (memmem(payload, plen, "\"subscription_failed\"", 21))
-                die("connection %u: %.*s", c->idx, (int)plen, payload);
+                lb_die("connection %u: %.*s", c->idx, (int)plen, payload);
             if (memmem(payload, plen, "\"subscription_established\"", 26) &&
                 memmem(payload, plen, stream_sid, strlen(stream_sid))) {
                 if (!c->sub_replied)
-                    die("connection %u: established before the request's reply", c->idx);
+                    lb_die("connection %u: established before the request's reply", c->idx);
                 c->state = ST_READY;
                 ready_count++;
                 setting_up--;
             }
         } else {
-            die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)hlen,
+            lb_die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)hlen,
                 hdr);
         }
         free(f);
@@ -682,7 +350,7 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
             size_t n;
             uint8_t *frame = sf_ts_build(ack, "", 0, &n);
             if (!frame)
-                die("sf_ts_build failed");
+                lb_die("sf_ts_build failed");
             ws_send(c, 2, frame, n);
             free(frame);
             conn_flush(c);
@@ -702,7 +370,7 @@ static size_t parse_frames(conn *c, int64_t t)
         bool fin = b[0] & 0x80;
         int opcode = b[0] & 0x0f;
         if (b[1] & 0x80)
-            die("connection %u: masked frame from the server", c->idx);
+            lb_die("connection %u: masked frame from the server", c->idx);
         uint64_t len = b[1] & 0x7f;
         size_t hl = 2;
         if (len == 126) {
@@ -719,12 +387,12 @@ static size_t parse_frames(conn *c, int64_t t)
             hl = 10;
         }
         if (len > IN_MAX)
-            die("connection %u: frame of %" PRIu64 " bytes", c->idx, len);
+            lb_die("connection %u: frame of %" PRIu64 " bytes", c->idx, len);
         if (avail < hl + len) {
             if (hl + len > c->in_cap) { /* make room for the whole frame */
                 uint8_t *in = realloc(c->in, hl + len);
                 if (!in)
-                    die("out of memory");
+                    lb_die("out of memory");
                 c->in = in;
                 c->in_cap = hl + len;
             }
@@ -739,18 +407,18 @@ static size_t parse_frames(conn *c, int64_t t)
         } else if (opcode == 10) {
         } else if (opcode == 8) {
             unsigned code = len >= 2 ? (unsigned)data[0] << 8 | data[1] : 0;
-            die("connection %u: the server closed the WebSocket (code %u)", c->idx, code);
+            lb_die("connection %u: the server closed the WebSocket (code %u)", c->idx, code);
         } else if (opcode == 1) {
-            die("connection %u: text frame from the server (the SDK needs binary)", c->idx);
+            lb_die("connection %u: text frame from the server (the SDK needs binary)", c->idx);
         } else if (opcode == 2 || opcode == 0) {
             if (opcode == 2 && fin && !c->frag) {
                 on_message(c, data, (size_t)len, t);
             } else { /* fragments */
                 if ((opcode == 0) != (c->frag != NULL))
-                    die("connection %u: bad fragment sequence", c->idx);
+                    lb_die("connection %u: bad fragment sequence", c->idx);
                 uint8_t *f = realloc(c->frag, c->frag_len + len + 1);
                 if (!f)
-                    die("out of memory");
+                    lb_die("out of memory");
                 memcpy(f + c->frag_len, data, (size_t)len);
                 c->frag = f;
                 c->frag_len += (size_t)len;
@@ -762,7 +430,7 @@ static size_t parse_frames(conn *c, int64_t t)
                 }
             }
         } else {
-            die("connection %u: unknown opcode %d", c->idx, opcode);
+            lb_die("connection %u: unknown opcode %d", c->idx, opcode);
         }
     }
     return off;
@@ -775,20 +443,20 @@ static void conn_readable(conn *c)
             size_t cap = c->in_cap * 2;
             uint8_t *in = realloc(c->in, cap);
             if (!in)
-                die("out of memory");
+                lb_die("out of memory");
             c->in = in;
             c->in_cap = cap;
         }
         ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        int64_t t = now_ns();
+        int64_t t = lb_now_ns();
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n < 0)
-            die("connection %u: recv: %s", c->idx, strerror(errno));
+            lb_die("connection %u: recv: %s", c->idx, strerror(errno));
         if (n == 0)
-            die("connection %u: the server closed the socket (%u of %u connections ready)",
+            lb_die("connection %u: the server closed the socket (%u of %u connections ready)",
                 c->idx, ready_count, opt.conns);
         c->in_len += (size_t)n;
         bool full = c->in_len == c->in_cap;
@@ -796,18 +464,18 @@ static void conn_readable(conn *c)
             uint8_t *sep = memmem(c->in, c->in_len, "\r\n\r\n", 4);
             if (!sep) {
                 if (c->in_len > 8192)
-                    die("connection %u: oversized handshake answer", c->idx);
+                    lb_die("connection %u: oversized handshake answer", c->idx);
                 continue;
             }
             *sep = '\0';
             char *acc = strcasestr((char *)c->in, "\r\nSec-WebSocket-Accept:");
             if (strncmp((char *)c->in, "HTTP/1.1 101", 12) != 0 || !acc)
-                die("connection %u: upgrade refused: %s", c->idx, (char *)c->in);
+                lb_die("connection %u: upgrade refused: %s", c->idx, (char *)c->in);
             acc += strlen("\r\nSec-WebSocket-Accept:");
             while (*acc == ' ')
                 acc++;
             if (strncmp(acc, c->accept, 28) != 0)
-                die("connection %u: wrong Sec-WebSocket-Accept", c->idx);
+                lb_die("connection %u: wrong Sec-WebSocket-Accept", c->idx);
             size_t used = (size_t)(sep + 4 - c->in);
             memmove(c->in, c->in + used, c->in_len - used);
             c->in_len -= used;
@@ -831,7 +499,7 @@ static void conn_event(conn *c, uint32_t events)
         socklen_t l = sizeof err;
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
         if (err)
-            die("connection %u: connect: %s", c->idx, strerror(err));
+            lb_die("connection %u: connect: %s", c->idx, strerror(err));
         send_upgrade(c);
         return;
     }
@@ -866,14 +534,14 @@ static void pub_connect(void)
         epoll_ctl(ep, EPOLL_CTL_DEL, pub.fd, NULL);
         close(pub.fd);
     }
-    pub.fd = tcp_socket(false);
-    if (!tcp_connect(pub.fd))
-        die("publisher: connect: %s", strerror(errno));
+    pub.fd = lb_tcp_socket(false);
+    if (!lb_tcp_connect(pub.fd))
+        lb_die("publisher: connect: %s", strerror(errno));
     int fl = fcntl(pub.fd, F_GETFL);
     fcntl(pub.fd, F_SETFL, fl | O_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PUB_TAG};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, pub.fd, &ev) != 0)
-        die("epoll_ctl: %s", strerror(errno));
+        lb_die("epoll_ctl: %s", strerror(errno));
     pub.in_len = 0;
 }
 
@@ -889,7 +557,7 @@ static void pub_flush(void)
             return;
         }
         if (n < 0)
-            die("publisher: send: %s", strerror(errno));
+            lb_die("publisher: send: %s", strerror(errno));
         pub.out_off += (size_t)n;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PUB_TAG};
@@ -899,7 +567,7 @@ static void pub_flush(void)
 static void pub_send(void)
 {
     unsigned seq = pub.seq++;
-    int64_t t = now_ns();
+    int64_t t = lb_now_ns();
     /* Data={"seq":N,"sent_us":T,"text":"fan-out"} form-encoded */
     char form[256];
     int fl = snprintf(form, sizeof form,
@@ -911,7 +579,7 @@ static void pub_send(void)
         "POST /v1/Services/%s/Streams/%s/Messages HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
         "Authorization: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         "Content-Length: %d\r\n\r\n%s",
-        service_sid, stream_sid, (unsigned)srv.port, srv.basic, fl, form);
+        service_sid, stream_sid, (unsigned)lb_srv.port, lb_srv.basic, fl, form);
     pub.out_off = 0;
     pub_start[seq] = t;
     pub.busy = true;
@@ -928,13 +596,13 @@ static void pub_readable(void)
             break;
         if (n <= 0) {
             if (pub.busy)
-                die("publisher: connection lost during publish %u", pub.seq - 1);
+                lb_die("publisher: connection lost during publish %u", pub.seq - 1);
             pub_connect(); /* the server ended an idle keep-alive connection */
             return;
         }
         pub.in_len += (size_t)n;
         if (pub.in_len == sizeof pub.in - 1)
-            die("publisher: oversized answer");
+            lb_die("publisher: oversized answer");
     }
     pub.in[pub.in_len] = '\0';
     char *sep = strstr(pub.in, "\r\n\r\n");
@@ -944,20 +612,20 @@ static void pub_readable(void)
     sscanf(pub.in, "HTTP/1.%*d %d", &status);
     char *cl = strcasestr(pub.in, "\r\nContent-Length:");
     if (!cl || cl > sep)
-        die("publisher: answer without Content-Length");
+        lb_die("publisher: answer without Content-Length");
     size_t body = strtoul(cl + 17, NULL, 10);
     size_t total = (size_t)(sep + 4 - pub.in) + body;
     if (pub.in_len < total)
         return;
     if (!pub.busy)
-        die("publisher: unexpected answer");
+        lb_die("publisher: unexpected answer");
     unsigned seq = pub.seq - 1;
     if (status != 201)
-        die("publisher: publish %u answered %d: %.*s", seq, status, (int)body, sep + 4);
+        lb_die("publisher: publish %u answered %d: %.*s", seq, status, (int)body, sep + 4);
     bool closing = strcasestr(pub.in, "\r\nConnection: close") != NULL;
     memmove(pub.in, pub.in + total, pub.in_len - total);
     pub.in_len -= total;
-    pub_end[seq] = now_ns();
+    pub_end[seq] = lb_now_ns();
     double ms = (double)(pub_end[seq] - pub_start[seq]) / 1e6;
     pub.ms[seq] = ms;
     pub.total_ms += ms;
@@ -1045,18 +713,15 @@ int main(int argc, char **argv)
         else
             usage();
     }
+    lb_init("ws_fanout", opt.timeout_s);
     if (!opt.server)
         opt.server = getenv("SYNCFAKE_SERVER");
     if (!opt.server || !*opt.server)
         opt.server = "build/syncfake-server";
     if (access(opt.server, X_OK) != 0)
-        die("%s is not an executable (build it: make)", opt.server);
+        lb_die("%s is not an executable (build it: make)", opt.server);
 
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
-    alarm(opt.timeout_s + 15); /* behind the deadline checks, in case something blocks */
-    deadline_ns = now_ns() + (int64_t)opt.timeout_s * 1000000000LL;
-    rng_state ^= (uint64_t)now_ns();
+    lb_seed((uint64_t)lb_now_ns());
 
     /* every connection is one descriptor here and one in the server (its socket), with room
      * to spare; the server inherits the raised limit */
@@ -1065,7 +730,7 @@ int main(int argc, char **argv)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
-            die("open files limit %llu, need %llu (ulimit -n)", (unsigned long long)rl.rlim_cur,
+            lb_die("open files limit %llu, need %llu (ulimit -n)", (unsigned long long)rl.rlim_cur,
                 (unsigned long long)need);
     }
 
@@ -1077,44 +742,46 @@ int main(int argc, char **argv)
     pub_end = calloc(opt.messages, sizeof *pub_end);
     pub.ms = calloc(opt.messages, sizeof *pub.ms);
     if (!conns || !seen || !lat_ms || !pub_start || !pub_end || !pub.ms)
-        die("out of memory");
+        lb_die("out of memory");
 
-    start_server();
+    static const char *const server_args[] = {"--clock", "wall", "--limit",
+                                              "publish_rate_per_s=0", NULL};
+    lb_start_server(NULL, opt.server, server_args);
 
     /* service, stream, token */
     char *body;
-    int st = rest("POST", "/v1/Services", "FriendlyName=ws-fanout", &body);
-    if (st != 201 || !json_str(body, "sid", service_sid, sizeof service_sid))
-        die("creating a service: %d %s", st, body);
+    int st = lb_rest("POST", "/v1/Services", "FriendlyName=ws-fanout", &body);
+    if (st != 201 || !lb_json_str(body, "sid", service_sid, sizeof service_sid))
+        lb_die("creating a service: %d %s", st, body);
     free(body);
     char path[256];
     snprintf(path, sizeof path, "/v1/Services/%s/Streams", service_sid);
-    st = rest("POST", path, "UniqueName=ws-fanout", &body);
-    if (st != 201 || !json_str(body, "sid", stream_sid, sizeof stream_sid))
-        die("creating a stream: %d %s", st, body);
+    st = lb_rest("POST", path, "UniqueName=ws-fanout", &body);
+    if (st != 201 || !lb_json_str(body, "sid", stream_sid, sizeof stream_sid))
+        lb_die("creating a stream: %d %s", st, body);
     free(body);
     char form[256];
     snprintf(form, sizeof form, "Identity=ws-fanout&ServiceSid=%s&Ttl=3600", service_sid);
-    st = rest("POST", "/_syncfake/tokens", form, &body);
-    if (st != 201 || !json_str(body, "token", token, sizeof token))
-        die("minting a token: %d %s", st, body);
+    st = lb_rest("POST", "/_syncfake/tokens", form, &body);
+    if (st != 201 || !lb_json_str(body, "token", token, sizeof token))
+        lb_die("minting a token: %d %s", st, body);
     free(body);
 
     printf("ws_fanout: %s on port %u, %u WebSocket connections, %u messages%s%s\n", opt.server,
-           (unsigned)srv.port, opt.conns, opt.messages, opt.rate > 0 ? ", paced" : ", back to back",
+           (unsigned)lb_srv.port, opt.conns, opt.messages, opt.rate > 0 ? ", paced" : ", back to back",
            opt.ack ? ", acks on" : "");
     fflush(stdout);
 
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
-        die("epoll_create1: %s", strerror(errno));
+        lb_die("epoll_create1: %s", strerror(errno));
     /* the publisher connects first: it must not find the server full of WebSockets */
     pub_connect();
 
     /* ---- connections and subscriptions ---- */
     enum { MAXEV = 512 };
     struct epoll_event evs[MAXEV];
-    int64_t t_setup = now_ns();
+    int64_t t_setup = lb_now_ns();
     unsigned next = 0, ready_before = 0;
     int64_t progress_ns = t_setup;
     while (ready_count < opt.conns) {
@@ -1124,20 +791,20 @@ int main(int argc, char **argv)
         }
         int n = epoll_wait(ep, evs, MAXEV, 100);
         if (n < 0 && errno != EINTR)
-            die("epoll_wait: %s", strerror(errno));
+            lb_die("epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u32 == PUB_TAG)
                 pub_readable();
             else
                 conn_event(&conns[evs[i].data.u32], evs[i].events);
         }
-        int64_t t = now_ns();
+        int64_t t = lb_now_ns();
         if (ready_count != ready_before) {
             ready_before = ready_count;
             progress_ns = t;
         }
         bool stalled = t - progress_ns > SETUP_STALL_MS * 1000000LL;
-        if (t > deadline_ns || stalled) {
+        if (t > lb_deadline_ns() || stalled) {
             unsigned by_state[5] = {0};
             for (unsigned i = 0; i < next; i++)
                 by_state[conns[i].state]++;
@@ -1156,21 +823,21 @@ int main(int argc, char **argv)
                         "fake_http/server/server.c) counts upgraded WebSockets too. Try "
                         "--conns %u\n",
                         ready_count + 1, ready_count, ready_count);
-            die("giving up");
+            lb_die("giving up");
         }
     }
-    double setup_s = (double)(now_ns() - t_setup) / 1e9;
+    double setup_s = (double)(lb_now_ns() - t_setup) / 1e9;
     int threads = 0;
-    double srv_cpu0 = proc_cpu_s(server_pid, &threads), self_cpu0 = self_cpu_s();
+    double srv_cpu0 = lb_proc_cpu_s(lb_srv.pid, &threads), self_cpu0 = self_cpu_s();
     printf("ws_fanout: %u connections subscribed in %.2f s (server: %d threads)\n", opt.conns,
            setup_s, threads);
     fflush(stdout);
 
     /* ---- publish and receive ---- */
-    int64_t first_pub = now_ns();
+    int64_t first_pub = lb_now_ns();
     int64_t drain_until = INT64_MAX;
     while (deliveries < total) {
-        int64_t t = now_ns();
+        int64_t t = lb_now_ns();
         int timeout = 100;
         if (!pub.busy && pub.seq < opt.messages) {
             int64_t due = opt.rate > 0 ? first_pub + (int64_t)(pub.seq * 1e9 / opt.rate) : t;
@@ -1181,36 +848,36 @@ int main(int argc, char **argv)
         }
         int n = epoll_wait(ep, evs, MAXEV, timeout);
         if (n < 0 && errno != EINTR)
-            die("epoll_wait: %s", strerror(errno));
+            lb_die("epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u32 == PUB_TAG)
                 pub_readable();
             else
                 conn_event(&conns[evs[i].data.u32], evs[i].events);
         }
-        t = now_ns();
+        t = lb_now_ns();
         if (pub.answered == opt.messages && drain_until == INT64_MAX)
             drain_until = t + DRAIN_AFTER_LAST_MS * 1000000LL;
-        if (t > drain_until || t > deadline_ns) {
+        if (t > drain_until || t > lb_deadline_ns()) {
             fflush(stdout);
             fprintf(stderr, "ws_fanout: %s: %" PRIu64 " of %zu deliveries\n",
-                    t > deadline_ns ? "overall timeout" : "10 s after the last publish",
+                    t > lb_deadline_ns() ? "overall timeout" : "10 s after the last publish",
                     deliveries, total);
             if (pub.answered < opt.messages)
-                die("timed out after %u s: %u of %u publishes answered", opt.timeout_s,
+                lb_die("timed out after %u s: %u of %u publishes answered", opt.timeout_s,
                     pub.answered, opt.messages);
             break;
         }
     }
-    int64_t end = deliveries ? last_delivery_ns : now_ns();
-    double srv_cpu = proc_cpu_s(server_pid, &threads) - srv_cpu0;
+    int64_t end = deliveries ? last_delivery_ns : lb_now_ns();
+    double srv_cpu = lb_proc_cpu_s(lb_srv.pid, &threads) - srv_cpu0;
     double self_cpu = self_cpu_s() - self_cpu0;
 
     /* ---- close everything ---- */
     for (unsigned i = 0; i < opt.conns; i++)
         close(conns[i].fd);
     close(pub.fd);
-    bool clean_stop = stop_server();
+    bool clean_stop = lb_stop_server();
 
     /* ---- report ---- */
     double span_s = (double)(end - first_pub) / 1e9;

@@ -326,8 +326,32 @@ static int subscriber_route(sf_http_ctx *c)
 
 /* ---- access tokens for client SDKs ---- */
 
+/* The API key that signs an account's tokens: one per account (a new key per token would
+ * keep every key for the fake's life: memory growing with each mint). Its SID is the
+ * account's digits, each complemented (AC..01 -> SK..fe), so it is found again without
+ * state and never equals the account's own digits; the first mint creates it. A SID taken
+ * by another account's key (or digits that are not lowercase hex) falls back to a new key. */
+static sf_status token_key(sf_fake *fake, const char *account_sid, sf_api_key_record *key,
+                           sf_error *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    char sid[SF_SID_SIZE] = "SK";
+    for (size_t i = 2; i < SF_SID_LEN; i++) {
+        const char *d = account_sid[i] ? strchr(hex, account_sid[i]) : NULL;
+        if (!d)
+            return sf_api_key_create(fake, account_sid, NULL, key, err);
+        sid[i] = hex[15 - (d - hex)];
+    }
+    sid[SF_SID_LEN] = '\0';
+    if (sf_api_key_fetch(fake, sid, key, err) == SF_OK)
+        return strcmp(key->account_sid, account_sid) == 0
+                   ? SF_OK
+                   : sf_api_key_create(fake, account_sid, NULL, key, err);
+    return sf_api_key_create(fake, account_sid, &(sf_api_key_params){sid, NULL}, key, err);
+}
+
 /* POST /_syncfake/tokens Identity, ServiceSid, Ttl: a token as the helper libraries mint
- * them, signed with a new API key of the calling account, on the fake's clock. */
+ * them, signed with the calling account's token key (token_key), on the fake's clock. */
 static int tokens_route(sf_http_ctx *c)
 {
     if (!sf_http_is(c, "POST"))
@@ -350,7 +374,7 @@ static int tokens_route(sf_http_ctx *c)
                             "(it ends at 9999-12-31T23:59:59.999Z)");
     sf_error err;
     sf_api_key_record key;
-    if (sf_api_key_create(c->fake, c->account_sid, NULL, &key, &err) != SF_OK)
+    if (token_key(c->fake, c->account_sid, &key, &err) != SF_OK)
         return sf_http_fail(c, &err);
     char token[4096];
     if (!sf_jwt_mint(key.sid, key.secret, c->account_sid, identity, service, iat, exp, token,

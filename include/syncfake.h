@@ -553,7 +553,9 @@ SF_API sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char
                               const char *stream_id, const sf_subscribe_params *params,
                               sf_subscriber_id *out, sf_error *err);
 /* Detaches; deliveries still in flight to it are lost. Detaching twice is not an error.
- * Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
+ * The record stays readable (stats) while it is among the last 1,024 unsubscribed; after
+ * that it is freed and its id is unknown (ids are never reused). One that a subscriber-scope
+ * rule names is kept for the fake's life. Errors: SF_ERR_INVALID_ARGUMENT (unknown id). */
 SF_API sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err);
 
 /* Why an adapter detached a subscriber; its `unsubscribed` journal entry names it. */

@@ -138,7 +138,12 @@ typedef struct sf__subscriber {
     size_t rule_count, rule_cap;
     sf_subscriber_stats stats;
     sf__account *account;    /* its stream's account; NULL once that account was reset */
+    bool released;           /* sf_unsubscribe was called: queued to be forgotten */
+    struct sf__subscriber *retired_next; /* fake->retired queue */
 } sf__subscriber;
+
+/* Unsubscribed records kept readable (stats, journal ids) before the oldest is freed. */
+#define SF__RETAINED_SUBSCRIBERS 1024
 
 typedef struct sf__delivery {
     sf__timer timer;
@@ -223,8 +228,11 @@ struct sf_fake {
     bool free_requested;     /* sf_fake_free ran inside a callback: freed on the way out */
     size_t pending_deliveries;
 
-    sf__subscriber **subs;   /* by id - 1; live for the fake's life */
+    sf__subscriber **subs;   /* the records kept, in id order (ids only grow) */
     size_t sub_count, sub_cap;
+    sf_subscriber_id last_sub_id;
+    sf__subscriber *retired_head, *retired_tail; /* unsubscribed, oldest first */
+    size_t retired_count;
 
     sf__rule **rules;        /* every rule, by id order */
     size_t rule_count, rule_cap;

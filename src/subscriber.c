@@ -1,15 +1,76 @@
 /* subscriber.c: attaching and detaching subscribers, and the scripted states that a test can
- * put one in (held, disconnected). Subscriber records live until the fake is freed or reset,
- * so ids stay valid for inspection after a detach and iteration never meets freed memory. */
+ * put one in (held, disconnected). A detached record stays readable (its stats, by id) and
+ * keeps its links, so iteration never meets freed memory. Records outlive their detach until
+ * the fake is freed or reset, except unsubscribed ones: the last SF__RETAINED_SUBSCRIBERS are
+ * kept, older ones are freed (their ids become unknown), so that a long-running fake with
+ * subscribers coming and going holds bounded memory. */
 #include "internal.h"
 
 #include <string.h>
 
+/* The index of the first kept record with an id >= id (binary search: subs is in id order). */
+static size_t index_of(const sf_fake *fake, sf_subscriber_id id)
+{
+    size_t lo = 0, hi = fake->sub_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fake->subs[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id)
 {
-    if (id == 0 || id > fake->sub_count)
-        return NULL;
-    return fake->subs[id - 1];
+    size_t i = index_of(fake, id);
+    return i < fake->sub_count && fake->subs[i]->id == id ? fake->subs[i] : NULL;
+}
+
+/* Nothing points at it any more: no delivery in flight, no queued notice, no rule. */
+static bool forgettable(const sf__subscriber *sub)
+{
+    return !sub->stream && sub->stats.in_flight == 0 && sub->notice.slot == SF__TIMER_IDLE &&
+           sub->rule_count == 0 && !sub->parked_head;
+}
+
+/* Frees the oldest unsubscribed records beyond the retained number. Only outside callbacks:
+ * then no walk over a stream's subscribers is under way. One still referenced waits at the
+ * head of the queue until it no longer is (its deliveries fall due, its notice is sent); one
+ * that rules name leaves the queue and is kept (rules live until removed). */
+static void forget_retired(sf_fake *fake)
+{
+    while (fake->dispatch_depth == 0 && fake->retired_count > SF__RETAINED_SUBSCRIBERS) {
+        sf__subscriber *old = fake->retired_head;
+        bool named = old->rule_count > 0;
+        if (!named && !forgettable(old))
+            return;
+        fake->retired_head = old->retired_next;
+        if (!fake->retired_head)
+            fake->retired_tail = NULL;
+        fake->retired_count--;
+        if (named)
+            continue;
+        size_t i = index_of(fake, old->id);
+        memmove(&fake->subs[i], &fake->subs[i + 1], (fake->sub_count - i - 1) * sizeof *fake->subs);
+        fake->sub_count--;
+        sf__free(fake, old->rules);
+        sf__free(fake, old);
+    }
+}
+
+static void retire(sf_fake *fake, sf__subscriber *sub)
+{
+    sub->released = true;
+    sub->retired_next = NULL;
+    if (fake->retired_tail)
+        fake->retired_tail->retired_next = sub;
+    else
+        fake->retired_head = sub;
+    fake->retired_tail = sub;
+    fake->retired_count++;
+    forget_retired(fake);
 }
 
 static sf_status lookup(sf_fake *fake, sf_subscriber_id id, sf__subscriber **out, sf_error *err)
@@ -62,7 +123,7 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
         fake->sub_cap = cap;
     }
     memset(sub, 0, sizeof *sub);
-    sub->id = fake->sub_count + 1;
+    sub->id = ++fake->last_sub_id;
     sub->stream = s;
     sub->account = s->service->account;
     memcpy(sub->stream_sid, s->sid, SF_SID_SIZE);
@@ -155,6 +216,10 @@ sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id,
             e->reason = (uint8_t)reason;
         detach(fake, sub);
     }
+    if (!sub->released)
+        retire(fake, sub); /* may free sub */
+    else
+        forget_retired(fake); /* a head that was still referenced may be free now */
     sf__ok(err);
     return SF_OK;
 }
@@ -320,4 +385,7 @@ void sf__subscribers_release(sf_fake *fake)
     sf__free(fake, fake->subs);
     fake->subs = NULL;
     fake->sub_count = fake->sub_cap = 0;
+    fake->last_sub_id = 0;
+    fake->retired_head = fake->retired_tail = NULL;
+    fake->retired_count = 0;
 }
