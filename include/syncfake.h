@@ -40,6 +40,19 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------- */
+/* Version (semantic versioning; CMakeLists.txt and the .pc files read it from here)        */
+/* ---------------------------------------------------------------------------------------- */
+
+#define SF_VERSION_MAJOR 0
+#define SF_VERSION_MINOR 1
+#define SF_VERSION_PATCH 0
+#define SF_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked ("MAJOR.MINOR.PATCH"): compare it with
+ * SF_VERSION_STRING to catch a header/library mismatch (e.g. a stale shared library). */
+SF_API const char *sf_version(void);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Sizes                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
