@@ -14,6 +14,7 @@
 #   make install    libraries, headers, CMake package, .pc files and the server into $(PREFIX)
 #                   (PREFIX=/usr/local; SHARED=ON for shared libraries; DESTDIR is honoured)
 #   make consumers  tests/consumers: a small app built against syncfake four ways
+#   make helpers    the Node and Python test-runner helpers (clients/) against the server
 #   make clean
 
 BUILD ?= build
@@ -40,7 +41,7 @@ FORMAT_DIRS = include src tests bench examples
 MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps demo test coverage bench bench-http serve fuzz clients sdk tsan format clean \
-        install consumers
+        install consumers helpers
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -112,6 +113,9 @@ install: deps
 
 consumers: deps
 	@tests/consumers/run.sh
+
+helpers: all
+	@SYNCFAKE_SERVER='$(abspath $(BUILD))/syncfake-server' tests/helpers/run.sh
 
 clean:
 	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)' build-fuzz build-tsan \
