@@ -5,15 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-sf_status chat_room_touch(const chat_config *cfg, const char *room, sf_error *err)
-{
+sf_status chat_room_touch(const chat_config *cfg, const char *room, sf_error *err) {
     sf_stream_params ttl = {.has_ttl = true, .ttl = cfg->room_ttl_s};
     sf_stream_record stream;
     return sf_stream_update(cfg->sync, NULL, cfg->service_sid, room, &ttl, &stream, err);
 }
 
-sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err)
-{
+sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err) {
     sf_stream_params params = {.unique_name = room, .has_ttl = true, .ttl = cfg->room_ttl_s};
     sf_stream_record stream;
     sf_status st = sf_stream_create(cfg->sync, NULL, cfg->service_sid, &params, &stream, err);
@@ -22,8 +20,7 @@ sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err
     return st;
 }
 
-static bool text_ok(const char *text)
-{
+static bool text_ok(const char *text) {
     size_t n = 0;
     for (; text[n]; n++)
         if (text[n] < 0x20 || text[n] > 0x7e || text[n] == '"' || text[n] == '\\')
@@ -32,8 +29,7 @@ static bool text_ok(const char *text)
 }
 
 sf_status chat_post(const chat_config *cfg, const char *room, uint64_t seq, const char *text,
-                    unsigned *attempts, sf_error *err)
-{
+                    unsigned *attempts, sf_error *err) {
     if (attempts)
         *attempts = 0;
     if (!text || !text_ok(text) || cfg->max_attempts < 1)
@@ -46,8 +42,8 @@ sf_status chat_post(const chat_config *cfg, const char *room, uint64_t seq, cons
     for (unsigned attempt = 1;; attempt++) {
         if (attempts)
             *attempts = attempt;
-        sf_status st = sf_stream_publish(cfg->sync, NULL, cfg->service_sid, room, &message,
-                                         &published, err);
+        sf_status st =
+            sf_stream_publish(cfg->sync, NULL, cfg->service_sid, room, &message, &published, err);
         /* Only a 429 says for sure that nothing was published; anything else is final. */
         if (st != SF_ERR_RATE_LIMITED || attempt == cfg->max_attempts)
             return st;
@@ -57,12 +53,11 @@ sf_status chat_post(const chat_config *cfg, const char *room, uint64_t seq, cons
 }
 
 sf_status chat_rooms_walk(const chat_config *cfg, uint32_t page_size, chat_room_fn visit,
-                          void *user, sf_error *err)
-{
+                          void *user, sf_error *err) {
     char token[SF_PAGE_TOKEN_SIZE] = "";
     for (;;) {
-        sf_page_params params = {.has_page_size = true, .page_size = page_size,
-                                 .page_token = token[0] ? token : NULL};
+        sf_page_params params = {
+            .has_page_size = true, .page_size = page_size, .page_token = token[0] ? token : NULL};
         sf_stream_page *page;
         sf_status st = sf_stream_list(cfg->sync, NULL, cfg->service_sid, &params, &page, err);
         if (st != SF_OK)
@@ -80,8 +75,7 @@ sf_status chat_rooms_walk(const chat_config *cfg, uint32_t page_size, chat_room_
 
 /* ---- receiving ---- */
 
-void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user)
-{
+void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user) {
     memset(inbox, 0, sizeof *inbox);
     inbox->on_message = on_message;
     inbox->user = user;
@@ -89,8 +83,7 @@ void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user)
 }
 
 /* Hands over held messages from next_seq on, up to the first gap. */
-static void release_in_order(chat_inbox *inbox)
-{
+static void release_in_order(chat_inbox *inbox) {
     for (;;) {
         size_t slot = inbox->next_seq % CHAT_WINDOW;
         if (!inbox->held[slot])
@@ -102,17 +95,15 @@ static void release_in_order(chat_inbox *inbox)
 }
 
 /* Skips next_seq (counted lost) and hands over what then follows in order. */
-static void skip_one(chat_inbox *inbox)
-{
+static void skip_one(chat_inbox *inbox) {
     inbox->lost++;
     inbox->next_seq++;
     release_in_order(inbox);
 }
 
-static void accept(chat_inbox *inbox, uint64_t seq, const char *text)
-{
-    if (seq < inbox->next_seq || (seq - inbox->next_seq < CHAT_WINDOW &&
-                                  inbox->held[seq % CHAT_WINDOW])) {
+static void accept(chat_inbox *inbox, uint64_t seq, const char *text) {
+    if (seq < inbox->next_seq ||
+        (seq - inbox->next_seq < CHAT_WINDOW && inbox->held[seq % CHAT_WINDOW])) {
         inbox->duplicates++;
         return;
     }
@@ -129,8 +120,7 @@ static void accept(chat_inbox *inbox, uint64_t seq, const char *text)
     release_in_order(inbox);
 }
 
-void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user)
-{
+void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user) {
     (void)sync;
     chat_inbox *inbox = user;
     if (event->kind != SF_EVENT_MESSAGE_PUBLISHED)
@@ -139,8 +129,8 @@ void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user)
     uint64_t seq;
     char text[CHAT_TEXT_MAX + 1];
     int used = 0;
-    if (sscanf(event->data, "{\"seq\":%" SCNu64 ",\"text\":\"%200[^\"]\"}%n", &seq, text,
-               &used) != 2 ||
+    if (sscanf(event->data, "{\"seq\":%" SCNu64 ",\"text\":\"%200[^\"]\"}%n", &seq, text, &used) !=
+            2 ||
         (size_t)used != event->data_len || seq == 0) {
         inbox->malformed++;
         return;
@@ -148,8 +138,7 @@ void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user)
     accept(inbox, seq, text);
 }
 
-void chat_inbox_flush(chat_inbox *inbox)
-{
+void chat_inbox_flush(chat_inbox *inbox) {
     uint64_t last = 0;
     for (uint64_t s = inbox->next_seq; s < inbox->next_seq + CHAT_WINDOW; s++)
         if (inbox->held[s % CHAT_WINDOW])

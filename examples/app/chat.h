@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 typedef struct chat_config {
-    sf_fake *sync;              /* the Sync backend (the fake, in tests) */
+    sf_fake *sync; /* the Sync backend (the fake, in tests) */
     const char *service_sid;
-    int64_t room_ttl_s;         /* an idle room expires this long after its last touch */
-    unsigned max_attempts;      /* publishes tried before giving up on 429 (>= 1) */
-    sf_ms backoff_initial_ms;   /* the first wait after a 429; doubles, up to backoff_max_ms */
+    int64_t room_ttl_s;       /* an idle room expires this long after its last touch */
+    unsigned max_attempts;    /* publishes tried before giving up on 429 (>= 1) */
+    sf_ms backoff_initial_ms; /* the first wait after a 429; doubles, up to backoff_max_ms */
     sf_ms backoff_max_ms;
     void (*sleep_ms)(void *user, sf_ms ms); /* how the app waits (tests move the fake clock) */
     void *sleep_user;
@@ -43,7 +43,7 @@ sf_status chat_rooms_walk(const chat_config *cfg, uint32_t page_size, chat_room_
 
 /* ---- receiving ---- */
 
-#define CHAT_WINDOW 32   /* messages held while waiting for an earlier one */
+#define CHAT_WINDOW 32 /* messages held while waiting for an earlier one */
 #define CHAT_TEXT_MAX 200
 
 typedef void (*chat_message_fn)(void *user, uint64_t seq, const char *text);
@@ -51,12 +51,12 @@ typedef void (*chat_message_fn)(void *user, uint64_t seq, const char *text);
 typedef struct chat_inbox {
     chat_message_fn on_message; /* gets messages in seq order, each once */
     void *user;
-    uint64_t next_seq;          /* the next seq to hand over (starts at 1) */
-    bool held[CHAT_WINDOW];     /* slot seq % CHAT_WINDOW holds a message ahead of next_seq */
+    uint64_t next_seq;      /* the next seq to hand over (starts at 1) */
+    bool held[CHAT_WINDOW]; /* slot seq % CHAT_WINDOW holds a message ahead of next_seq */
     char text[CHAT_WINDOW][CHAT_TEXT_MAX + 1];
-    uint64_t duplicates;        /* copies ignored */
-    uint64_t lost;              /* seqs given up on (chat_inbox_flush, or window overflow) */
-    uint64_t malformed;         /* deliveries that were not a chat message */
+    uint64_t duplicates; /* copies ignored */
+    uint64_t lost;       /* seqs given up on (chat_inbox_flush, or window overflow) */
+    uint64_t malformed;  /* deliveries that were not a chat message */
 } chat_inbox;
 
 void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user);

@@ -12,20 +12,18 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #ifdef ROOM_TEST_HTTP
 /* Standard base64 (RFC 4648) for the Basic credentials. */
-static void base64(const char *in, char *out)
-{
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static void base64(const char *in, char *out) {
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t len = strlen(in), o = 0;
     for (size_t i = 0; i < len; i += 3) {
         unsigned v = (unsigned char)in[i] << 16;
@@ -42,8 +40,7 @@ static void base64(const char *in, char *out)
 }
 
 /* GET /v1/Services/{service}/Streams/{room} as the fake's own account: the status. */
-static int http_get_room(sf_fake *sync, const char *service_sid, const char *room)
-{
+static int http_get_room(sf_fake *sync, const char *service_sid, const char *room) {
     char credentials[256], encoded[400], authorization[420], target[256];
     snprintf(credentials, sizeof credentials, "%s:%s", sf_fake_account_sid(sync),
              sf_fake_auth_token(sync));
@@ -51,8 +48,8 @@ static int http_get_room(sf_fake *sync, const char *service_sid, const char *roo
     snprintf(authorization, sizeof authorization, "Basic %s", encoded);
     snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s", service_sid, room);
     sf_http_header headers[] = {{"Authorization", authorization}};
-    sf_http_request req = {.method = "GET", .target = target, .headers = headers,
-                           .header_count = 1};
+    sf_http_request req = {
+        .method = "GET", .target = target, .headers = headers, .header_count = 1};
     sf_http_response resp;
     int status = sf_http_dispatch(sync, &req, &resp);
     if (status == 200)
@@ -63,8 +60,7 @@ static int http_get_room(sf_fake *sync, const char *service_sid, const char *roo
 }
 #endif
 
-int main(void)
-{
+int main(void) {
     CHECK(strcmp(sf_version(), SF_VERSION_STRING) == 0);
 
     sf_options opts;
