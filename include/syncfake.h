@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * syncfake.h: a deterministic, in-process fake of Twilio Sync Message Streams.
  *

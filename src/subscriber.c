@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscriber.c: attaching and detaching subscribers, and the scripted states that a test can
  * put one in (held, disconnected). Subscriber records live until the fake is freed or reset,
  * so ids stay valid for inspection after a detach and iteration never meets freed memory. */

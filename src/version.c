@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.c: the version of the library that is linked, as opposed to the header's macros. */
 #include "internal.h"
 

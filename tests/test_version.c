@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_version.c: the version macros agree with each other and with the linked library. */
 #include <setjmp.h>
 #include <stdarg.h>

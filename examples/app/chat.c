@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chat.c: see chat.h. */
 #include "chat.h"
 

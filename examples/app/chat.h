@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chat.h: a reference "app under test": chat rooms on Twilio Sync Message Streams.
  *
  * Each room is a stream named after the room, with a TTL so idle rooms go away; posting to a

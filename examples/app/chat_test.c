@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chat_test.c: the chat app against syncfake. Each test names the Sync behaviour it pins. */
 #include <setjmp.h>
 #include <stdarg.h>

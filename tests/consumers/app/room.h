@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* room.h: the consumers' small "app under test": a chat room is a Sync Message Stream whose
  * unique name is the room's name and whose TTL makes an idle room go away. */
 #ifndef ROOM_H

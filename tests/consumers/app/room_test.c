@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* room_test.c: the consumers' test of the room app against syncfake. With ROOM_TEST_HTTP it
  * also reads the room back through syncfake::http (Twilio's REST routes, in process). */
 #include "room.h"
