@@ -14,6 +14,10 @@
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the examples: official Node and Python libraries, the Node SDK, curl
 #   make format     clang-format -i the C sources
+#   make install    libraries, headers, CMake package, .pc files and the server into $(PREFIX)
+#                   (PREFIX=/usr/local; SHARED=ON for shared libraries; DESTDIR is honoured)
+#   make consumers  tests/consumers: a small app built against syncfake four ways
+#   make helpers    the Node and Python test-runner helpers (clients/) against the server
 #   make clean
 
 BUILD ?= build
@@ -29,6 +33,9 @@ SOAK_ARGS ?=
 JOBS ?= 2
 CMAKE ?= cmake
 CLANG_FORMAT ?= clang-format
+PREFIX ?= /usr/local
+SHARED ?= OFF
+INSTALL_BUILD ?= build-install
 
 TEST_ENV = ASAN_DIR='$(ASAN)' VALGRIND_DIR='$(VALGRIND_BUILD)' COV_DIR='$(COV)' \
            HTML_DIR='$(HTML)' COVERAGE_MIN='$(COVERAGE_MIN)' JOBS='$(JOBS)'
@@ -38,7 +45,8 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench bench-http soak serve fuzz clients sdk tsan format clean
+.PHONY: all deps demo test coverage bench bench-http soak serve fuzz clients sdk tsan format clean \
+        install consumers helpers
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -105,5 +113,20 @@ format:
 	if [ -n "$$files" ]; then $(CLANG_FORMAT) -i $$files && echo "formatted $$(echo "$$files" | wc -l) files"; \
 	else echo "nothing to format"; fi
 
+# Its own build tree: only what is installed, configured for $(PREFIX).
+install: deps
+	$(CMAKE) -S . -B '$(INSTALL_BUILD)' --log-level=WARNING -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_INSTALL_PREFIX='$(PREFIX)' -DBUILD_SHARED_LIBS='$(SHARED)' \
+	    -DSF_BUILD_TESTS=OFF -DSF_BUILD_BENCH=OFF -DSF_BUILD_EXAMPLES=OFF
+	$(CMAKE) --build '$(INSTALL_BUILD)' -j$(JOBS)
+	$(CMAKE) --install '$(INSTALL_BUILD)'
+
+consumers: deps
+	@tests/consumers/run.sh
+
+helpers: all
+	@SYNCFAKE_SERVER='$(abspath $(BUILD))/syncfake-server' tests/helpers/run.sh
+
 clean:
-	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)' build-fuzz build-tsan
+	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)' build-fuzz build-tsan \
+	    '$(INSTALL_BUILD)'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_core.c: throughput, memory and scaling figures of the core model.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_delivery.c: fan-out, fault planning, the event queue and the journal.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ws_fanout.c: Twilsock fan-out of build/syncfake-server, end to end over loopback.
  *

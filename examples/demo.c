@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * demo.c: a narrated walk through syncfake's C API, for a person learning how Twilio Sync
  * Message Streams behave. Everything runs on the fake's manual clock, so the output is the

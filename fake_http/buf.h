@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.h: a growable byte buffer for response bodies, with JSON helpers. A failed allocation
  * sets `failed` and later appends do nothing, so writers check once at the end. */
 #ifndef SF_HTTP_BUF_H

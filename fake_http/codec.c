@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.c: see codec.h. */
 #include "codec.h"
 

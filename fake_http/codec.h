@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codec.h: the wire encodings the HTTP face reads: percent-encoding, form bodies and query
  * strings, HTTP Basic credentials, decimal integers. Strict: malformed input is refused. */
 #ifndef SF_HTTP_CODEC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control.c: syncfake's own routes under /_syncfake/ (not Twilio's): the clock, reset, the
  * journal, fault rules, injected errors, subscriber scripting and server-sent events. Same
  * credentials as the API; form-encoded requests, JSON responses, Twilio-style errors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.c: request parsing, authentication and the routes of Twilio's Sync v1 API for
  * services, streams and messages. */
 #include "dispatch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.h: what the route handlers of the HTTP face share. */
 #ifndef SF_HTTP_DISPATCH_H
 #define SF_HTTP_DISPATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_field.h: reading a few fields out of a small JSON object (private to fake_http; used by
  * twilsock_frame.c and jwt.c). The text is first checked against strict RFC 8259 with
  * sf_json_compact_object, then tokenized with jsmn under a token budget; members are looked

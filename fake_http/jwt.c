@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt.c: Twilio access tokens (jwt.h): HS256 JWTs, HMAC-SHA256 from nettle.
  *
  * base64url is done here rather than with nettle's base64url_* so that decoding is strict:

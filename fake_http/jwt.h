@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt.h: Twilio access tokens: HS256 JSON Web Tokens as the helper libraries' AccessToken
  * mints them (header cty "twilio-fpa;v=1"; payload jti, iss = API key SID, sub = account SID,
  * iat, exp, optional nbf, grants {identity, data_sync {service_sid}}), signed with the API

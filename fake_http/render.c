@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render.c: see render.h. */
 #include "render.h"
 

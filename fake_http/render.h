@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* render.h: Twilio's JSON for resources, pages and errors (field order of the OpenAPI
  * description; Twilio's ", " and ": " separators). */
 #ifndef SF_HTTP_RENDER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: syncfake-server's command line. See --help. */
 #include "server.h"
 #include "twilsock_session.h"

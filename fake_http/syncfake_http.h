@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * syncfake_http.h: the HTTP face of syncfake. Twilio Sync's wire contract (paths, form
  * parameters, JSON bodies, status codes, error bodies, paging meta) as a pure function

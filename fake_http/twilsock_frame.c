@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* twilsock_frame.c: Twilsock V3.0 frames (twilsock_frame.h).
  *
  * What the JS client (twilsock 1.0.2, Parser.createPacket) sends: "TWILSOCK V3.0 <n>\r\n",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* twilsock_frame.h: Twilsock V3.0 frames, the protocol Twilio's client SDKs speak inside one
  * WebSocket: "TWILSOCK V3.0 <header length>\r\n<header JSON>\r\n<payload>", where the header's
  * payload_size gives the payload's length. Parsing is strict and bounded. */

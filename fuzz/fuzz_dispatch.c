@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_dispatch.c: libFuzzer target over the HTTP face and the decoders under it.
  *
  * Input is a request in the golden-case format (tests/http_cases/ NN.request files, which are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * syncfake.h: a deterministic, in-process fake of Twilio Sync Message Streams.
  *
@@ -38,6 +39,19 @@ extern "C" {
 #else
 #define SF_API
 #endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Version (semantic versioning; CMakeLists.txt and the .pc files read it from here)        */
+/* ---------------------------------------------------------------------------------------- */
+
+#define SF_VERSION_MAJOR 0
+#define SF_VERSION_MINOR 1
+#define SF_VERSION_PATCH 0
+#define SF_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked ("MAJOR.MINOR.PATCH"): compare it with
+ * SF_VERSION_STRING to catch a header/library mismatch (e.g. a stale shared library). */
+SF_API const char *sf_version(void);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Sizes                                                                                    */

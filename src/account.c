@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* account.c: accounts, API keys and HTTP Basic credentials. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* call.c: what every API call does around its own work: one clock sample, injected errors,
  * one journal entry, and running what the call made due before it returns. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.c: the only place that reads a real clock. Each API call samples time once through
  * sf__begin and passes that "now" down, so a call never sees time move under it. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* delivery.c: fan-out of a published message and the fate of each delivery.
  *
  * Two paths with one meaning. Every publish conceptually queues one delivery per attached

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* events.c: runs the fake's event queue in (due time, sequence) order. */
 #include "internal.h"
 

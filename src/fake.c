@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake.c: options, lifecycle and reset of a fake. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault.c: fault rules (drop, delay/jitter, duplicate, drop-next, expiry lag) and injected
  * API errors. Rules are only stored and looked up here; delivery.c applies them. */
 #include "internal.h"

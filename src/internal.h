@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h: the service model's data structures, shared by the files of src/ only. */
 #ifndef SF_INTERNAL_H
 #define SF_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* journal.c: a bounded ring of what happened (API calls and delivery fates), readable from C
  * and as JSON Lines with a fixed key order. The ring grows by doubling up to its capacity;
  * when growing fails it overwrites the oldest entry, so journaling never fails a call. */

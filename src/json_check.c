@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_check.c: strict RFC 8259 validation of a JSON object and its compact re-emit.
  *
  * jsmn tokenizes (strict mode, parent links) into a token array sized once per fake. jsmn

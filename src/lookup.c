@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lookup.c: finding accounts, services and streams the way Twilio answers: anything not
  * visible to the calling account is 404/20404 naming the requested path. */
 #include "internal.h"

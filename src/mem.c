@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem.c: every byte the fake owns goes through its allocator. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* order_index.c: slot array + Fenwick tree + threaded list (see order_index.h for why). */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* order_index.h: an ordered index of intrusive nodes keyed by a creation sequence number.
  *
  * Why: paging walks records in creation order from an opaque cursor, and expiry removes

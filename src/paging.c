@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* paging.c: page selection and opaque page tokens.
  * A token is a cursor: a direction and the creation key of the record it continues from,
  * sealed with a keyed hash of the list it belongs to. Creation keys never repeat, so records

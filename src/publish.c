@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* publish.c: publishing a message to a stream. */
 #include "internal.h"
 

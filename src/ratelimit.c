@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ratelimit.c: the per-stream publish token bucket, on the fake's clock.
  * Tokens are counted in thousandths so that a refill of R tokens/s is exactly R milli-tokens
  * per millisecond: no floating point, no drift. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rng.c: the fake's only source of randomness. SplitMix64's finaliser (Steele, Lea, Flood
  * 2014) as a keyed hash: every random value is a pure function of (seed, what it decides), so
  * the same seed means the same thing on every platform and compiler. */

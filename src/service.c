@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* service.c: Sync services: create, fetch, update, remove, list. */
 #include "internal.h"
 #include "text.h"

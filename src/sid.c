@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sid.c: deterministic SIDs: prefix + 32 lowercase hex digits from (seed, kind, counter). */
 #include "internal.h"
 

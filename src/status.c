@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* status.c: the status table and Twilio error bodies. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.c: streams: create, fetch, update (TTL), remove, list, expiry. */
 #include "internal.h"
 #include "text.h"

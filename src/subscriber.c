@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscriber.c: attaching and detaching subscribers, and the scripted states that a test can
  * put one in (held, disconnected). A detached record stays readable (its stats, by id) and
  * keeps its links, so iteration never meets freed memory. Records outlive their detach until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tables.c: every uthash operation of the fake, so that uthash's allocations go through the
  * fake's allocator and a failed allocation is reported instead of aborting the process. */
 #include "syncfake.h"

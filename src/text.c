@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.c: checks on caller-supplied text (UTF-8, URLs). */
 #include "internal.h"
 #include "text.h"

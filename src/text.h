@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.h: checks on caller-supplied text. */
 #ifndef SF_TEXT_H
 #define SF_TEXT_H

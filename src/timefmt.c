@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timefmt.c: UTC calendar formatting without the C library's locale or time zone. */
 #include "internal.h"
 

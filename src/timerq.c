@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timerq.c: binary min-heap of intrusive timers, ordered by (due, seq). */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timerq.h: the fake's event queue, a binary min-heap of intrusive timers ordered by
  * (due time, sequence). The sequence is taken when a timer is armed, so ties run in the order
  * they were scheduled. Each timer knows its heap slot, so cancelling is O(log n). The heap

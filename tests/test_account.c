@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_account.c: accounts, API keys, HTTP Basic credentials and isolation between accounts. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_alloc_failure.c: every endpoint that allocates, with its Nth allocation failed for
  * N = 1, 2, 3, ... (counted from the start of the call) until the call gets through without
  * meeting the failure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_bad_args.c: hostile and careless callers. NULL handles, NULL outputs, NULL ids,
  * oversized strings, out-of-range enums and options, malformed SIDs, tokens and credentials.
  * Every rejected call must answer with its documented status and Twilio body, must not crash

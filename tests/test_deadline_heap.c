@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_deadline_heap.c: the min-heap behind the Twilsock token deadlines
  * (fake_http/server/deadline_heap.c): order by (due, tie), moves and removals anywhere, slot
  * numbers kept right, and 20,000 seeded random operations checked against a plain array. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_delivery_alloc_failure.c: the delivery and fault surfaces with their Nth allocation
  * failed, for N = 1, 2, 3, ... until the call gets through without meeting the failure:
  * sf_subscribe, sf_fault_add (each scope), sf_inject_error, and sf_stream_publish on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_determinism.c: the same seed and the same calls give the same bytes; another seed gives
  * other SIDs; reset repeats a new fake; SIDs of one kind do not depend on other kinds. Also the
  * fake's lifecycle and options, which the repeatability rests on. */

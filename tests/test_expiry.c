@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_expiry.c: stream TTL expiry, the event queue and the fake's clock. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_faults.c: delivery fault rules (drop, drop-next, delay/jitter, duplicate, expiry lag),
  * the scripted subscriber states (hold/heal, disconnect/reconnect), the rule table
  * (add/remove/list, parameter checks) and the determinism of every random fate.

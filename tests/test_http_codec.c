@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http_codec.c: the wire encodings of the HTTP face (fake_http/codec.h): percent
  * decoding and encoding, form bodies, integers, booleans, HTTP Basic credentials; and the
  * server-sent event framing (sf_http_sse_format). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http_golden.c: golden HTTP exchanges for the in-process dispatcher (sf_http_dispatch).
  *
  * Every directory under tests/http_cases/ is one case, run on one fresh fake: its exchanges

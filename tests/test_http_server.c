@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http_server.c: the loopback server (fake_http/server/server.c and the syncfake-server
  * binary) over real TCP sockets. A small hand-written HTTP/1.1 client lives here: keep-alive,
  * Basic auth, Content-Length and chunked bodies, and an incremental server-sent-event reader.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_injection.c: scripted REST failures (sf_inject_error).
  *
  * Before apply, an injected call must fail with exactly the Twilio body that was asked for and

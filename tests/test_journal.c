@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_journal.c: the JSON Lines journal: determinism (same seed and calls, same bytes),
  * line shape and key order, API and delivery entries, filters, the bounded ring, clearing,
  * and snprintf-style rendering that never overflows. */

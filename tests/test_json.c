@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_json.c: sf_json_compact_object: strict RFC 8259 object check and compact re-emit. */
 #include <setjmp.h>
 #include <stdarg.h>

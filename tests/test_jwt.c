@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_jwt.c: Twilio access tokens (fake_http/jwt.h): mint -> verify, a token minted by the
  * official helper library (twilio-node 6.3.1's AccessToken + SyncGrant), signatures, keys and
  * accounts, exp/nbf, and malformed tokens. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_paging.c: listing streams page by page: sizes, order, links, opaque cursor tokens that
  * survive concurrent creation, removal and expiry, and the order index underneath. */
 #include <setjmp.h>

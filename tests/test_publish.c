@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_publish.c: publishing messages: addressing, data checks, compact echo, rate limit. */
 #include <setjmp.h>
 #include <stdarg.h>

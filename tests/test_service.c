@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_service.c: Sync services: create, fetch, update, remove, list, parameter validation. */
 #include <setjmp.h>
 #include <stdarg.h>

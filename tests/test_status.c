@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_status.c: the status table, Twilio error bodies, time formatting and SID shapes. */
 #include <setjmp.h>
 #include <stdarg.h>

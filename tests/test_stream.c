@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stream.c: stream create / fetch / update / remove, record fields, names and limits. */
 #include <setjmp.h>
 #include <stdarg.h>

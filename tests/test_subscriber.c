@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_subscriber.c: subscribers and fault-free delivery: exactly once, in publish order,
  * before the publish returns; local flags; detaching by unsubscribe, remove, expiry and
  * service removal; statistics; and callbacks that call the API again (re-entrancy). */

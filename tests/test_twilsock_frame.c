@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_twilsock_frame.c: Twilsock V3.0 frames (fake_http/twilsock_frame.h): build -> parse
  * round trips, frames byte for byte as the JS client (twilsock 1.0.2, Parser.createPacket)
  * sends them, and malformed frames. */

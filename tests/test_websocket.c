@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_websocket.c: WebSocket connections of the loopback server (fake_http/server/websocket.c
  * behind server.c's upgrade) over real TCP sockets, with a hand-written minimal client: the
  * HTTP upgrade, masked frames out, frames in, every socket operation with a poll() deadline.

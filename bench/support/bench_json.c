@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_json.c: see bench_json.h. */
 #include "bench_json.h"
 

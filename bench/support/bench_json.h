@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_json.h: the benchmarks' figures file, a JSON array of {"name","value","unit"}
  * objects (build/bench.json, build/bench-http.json), which several programs add to. */
 #ifndef SF_BENCH_JSON_H

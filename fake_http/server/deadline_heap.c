@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadline_heap.c: see deadline_heap.h. */
 #include "deadline_heap.h"
 

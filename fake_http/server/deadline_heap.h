@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadline_heap.h: a binary min-heap of items by (due time, tie-breaker), for background work
  * that must find what is due without scanning everything that is not (token expiry of the
  * Twilsock sessions). Each item keeps its own slot number, so it can be moved or removed in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
  * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
  * libmicrohttpd runs an epoll loop on a small thread pool. Event-stream connections live in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.h: syncfake-server, a libmicrohttpd adapter over the in-process dispatcher. It adds
  * no behaviour: it moves bytes between sockets and sf_http_dispatch, serialises access to the
  * one fake, turns events-endpoint connections into server-sent-event streams, and (with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* twilsock_session.c: see twilsock_session.h.
  *
  * Locking: every access to the fake and to session state happens under the host's lock (the

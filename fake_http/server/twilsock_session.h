@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* twilsock_session.h: Twilio's client SDK over a WebSocket: Twilsock V3.0 frames carrying an
  * access token (init/update), tunnelled Sync client API requests for streams (v3 Streams and
  * v4 Subscriptions) and notifications. Every Twilsock subscription is a core subscriber, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* websocket.c: see websocket.h and websocket_server.h.
  *
  * I/O: a few threads (sf_ws_hub_new), each running one epoll set (level-triggered) over the

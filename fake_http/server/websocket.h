@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* websocket.h: WebSocket connections on the server's port (RFC 6455, via libmicrohttpd's
  * connection upgrade and wslay's framing). Binary messages only go out; pings are answered;
  * every upgraded socket is closed exactly once. A handler turns messages into a protocol

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* websocket_server.h: the server side of websocket.h, for server.c only. A hub owns every
  * upgraded connection of one server and its I/O threads: sf_ws_upgraded (libmicrohttpd's
  * upgrade callback, with the hub as its closure) hands a connection to an I/O thread;

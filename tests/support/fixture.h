@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fixture.h: shared helpers for the cmocka suites: a fake with a fixed seed, a manual clock
  * and one service; and an allocator that can be told to fail its Nth allocation. */
 #ifndef SF_TEST_FIXTURE_H
