@@ -1,4 +1,6 @@
 /* main.c: syncfake-server's command line. See --help. */
+#include "cors.h"
+#include "instance_id.h"
 #include "server.h"
 #include "twilsock_session.h"
 
@@ -27,7 +29,14 @@ static void usage(FILE *out)
             "  --limit NAME=VALUE       override a limit (repeatable): max_data_bytes,\n"
             "                           publish_rate_per_s (0 lifts it), publish_burst,\n"
             "                           unique_name_max, ttl_max_s, page_size_default,\n"
-            "                           page_size_max, friendly_name_max, webhook_url_max\n");
+            "                           page_size_max, friendly_name_max, webhook_url_max\n"
+            "  --instance-id ID         this run's id, in the Twilsock offline storage id and\n"
+            "                           GET /_syncfake/clock (default: random at start); 1-64\n"
+            "                           of A-Z a-z 0-9 . _ -, for reproducible transcripts\n"
+            "  --cors-origin ORIGIN     pages of ORIGIN may call /_syncfake/* (repeatable, at\n"
+            "                           most 16): http[s]://HOST, http[s]://HOST:PORT or\n"
+            "                           http[s]://HOST:* (any port); none: no page may.\n"
+            "                           Default: http://127.0.0.1:* and http://localhost:*\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -79,6 +88,17 @@ static int split(char *s, char **parts, int max)
             parts[n++] = p + 1;
         }
     return n;
+}
+
+/* --cors-origin ORIGIN: the first one replaces the default list; "none" adds no origin. */
+static bool add_cors_origin(sf_cors *cors, bool *given, const char *origin)
+{
+    if (!origin)
+        return false;
+    if (!*given)
+        cors->count = 0;
+    *given = true;
+    return strcmp(origin, "none") == 0 || sf_cors_add(cors, origin);
 }
 
 static void lock_server(void *srv) { sf_server_lock(srv); }
@@ -149,6 +169,10 @@ int main(int argc, char **argv)
     bool default_page_size_given = false;
     char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
     int naccounts = 0, nkeys = 0;
+    char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
+    static sf_cors cors; /* static: large, and it outlives the server */
+    bool cors_given = false;
+    sf_cors_default(&cors);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -175,6 +199,9 @@ int main(int argc, char **argv)
             accounts[naccounts++] = argv[i + 1];
         } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
             keys[nkeys++] = argv[i + 1];
+        } else if (strcmp(a, "--instance-id") == 0 && sf_instance_id_valid(v)) {
+            snprintf(instance_id, sizeof instance_id, "%s", v);
+        } else if (strcmp(a, "--cors-origin") == 0 && add_cors_origin(&cors, &cors_given, v)) {
         } else {
             takes = false;
         }
@@ -184,6 +211,12 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+
+    if (!instance_id[0] && !sf_instance_id_new(instance_id)) {
+        fprintf(stderr, "syncfake-server: no random bytes for an instance id: give one with "
+                        "--instance-id\n");
+        return 1;
     }
 
     /* every WebSocket holds a socket: allow as many open files as the system lets us */
@@ -237,7 +270,9 @@ int main(int argc, char **argv)
                             .wall_clock = wall,
                             .on_reset = readd_extras,
                             .on_reset_ctx = &extra,
-                            .ws = sf_ts_handler(twilsock)};
+                            .ws = sf_ts_handler(twilsock),
+                            .instance_id = instance_id,
+                            .cors = &cors};
     sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
     if (!srv) {
         sf_fake_free(fake);
@@ -248,7 +283,8 @@ int main(int argc, char **argv)
                                    .unlock = unlock_server,
                                    .ctx = srv,
                                    .fake = fake,
-                                   .base_url = sf_fake_options(fake)->base_url};
+                                   .base_url = sf_fake_options(fake)->base_url,
+                                   .instance_id = instance_id};
     if (!sf_ts_manager_start(twilsock, &host_of_sessions)) {
         sf_server_stop(srv);
         sf_ts_manager_free(twilsock); /* its thread never started */
@@ -260,6 +296,7 @@ int main(int argc, char **argv)
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
            sf_fake_account_sid(fake), sf_fake_auth_token(fake), sf_fake_options(fake)->base_url,
            wall ? "wall" : "manual", seed);
+    printf("instance_id %s\n", instance_id);
     fflush(stdout);
 
     int sig;

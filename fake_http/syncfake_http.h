@@ -35,6 +35,8 @@ typedef struct sf_http_request {
     const char *body;              /* may be NULL when body_len is 0 */
     size_t body_len;
     const sf_http_events_hook *events; /* NULL: the events endpoint answers 404 */
+    const char *instance_id;       /* the serving process's id, shown by GET /_syncfake/clock
+                                      (JSON-escaped); NULL in process: not shown */
 } sf_http_request;
 
 typedef struct sf_http_response {

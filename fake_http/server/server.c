@@ -4,6 +4,7 @@
  * own queue, guarded by its own mutex; when the queue is empty the connection is suspended
  * (it costs no thread and no polling) and the next event resumes it. */
 #include "server.h"
+#include "cors.h"
 #include "websocket_server.h"
 
 #include <arpa/inet.h>
@@ -54,6 +55,8 @@ struct sf_server {
     uint16_t port;
     sf_ws_hub *ws;            /* NULL: no WebSocket endpoint */
     char *ws_path;
+    const char *instance_id;  /* config->instance_id */
+    const sf_cors *cors;      /* config->cors */
 };
 
 /* A request being received: libmicrohttpd hands the body over in pieces. */
@@ -246,7 +249,9 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s); /* each path segment and form field is decoded by the dispatcher */
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response *r)
+/* cors_origin: the page's origin when the control API answers one (cors.c), else NULL. */
+static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response *r,
+                             const char *cors_origin)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         r->body_len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
@@ -257,6 +262,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
     MHD_add_response_header(resp, "Date", r->date);
     if (r->allow[0])
         MHD_add_response_header(resp, "Allow", r->allow);
+    sf_cors_headers(resp, cors_origin, false);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -275,11 +281,37 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     pthread_mutex_lock(&srv->lock);
     sf_format_http_date(sf_clock_now(srv->fake), r.date); /* the fake's clock, as always */
     pthread_mutex_unlock(&srv->lock);
-    return queue(conn, &r);
+    return queue(conn, &r, NULL);
+}
+
+/* A preflight of the control API (cors.c), answered without credentials: 204 and the CORS
+ * headers for an allowed origin, 403 for any other. */
+static enum MHD_Result answer_preflight(sf_server *srv, struct MHD_Connection *conn,
+                                        const char *allowed)
+{
+    if (!allowed)
+        return queue_simple(srv, conn, 403,
+                            "{\"code\": 20403, \"message\": \"Origin not allowed: start "
+                            "syncfake-server with --cors-origin ORIGIN\", \"more_info\": "
+                            "\"https://www.twilio.com/docs/errors/20403\", \"status\": 403}");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    char date[30];
+    pthread_mutex_lock(&srv->lock);
+    sf_format_http_date(sf_clock_now(srv->fake), date); /* the fake's clock, as always */
+    pthread_mutex_unlock(&srv->lock);
+    MHD_add_response_header(resp, "Date", date);
+    sf_cors_headers(resp, allowed, true);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 static enum MHD_Result start_event_stream(sf_server *srv, struct MHD_Connection *conn,
-                                          sse_stream *s, const sf_http_response *r)
+                                          sse_stream *s, const sf_http_response *r,
+                                          const char *cors_origin)
 {
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
                                                                   sse_read, s, sse_free);
@@ -291,6 +323,7 @@ static enum MHD_Result start_event_stream(sf_server *srv, struct MHD_Connection 
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "Date", r->date);
+    sf_cors_headers(resp, cors_origin, false);
     enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -394,6 +427,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                             "{\"code\": 54006, \"message\": \"Request entity too large\", "
                             "\"more_info\": \"https://www.twilio.com/docs/errors/54006\", "
                             "\"status\": 413}");
+    const char *cors_origin; /* a page's origin the control API answers (cors.c), or NULL */
+    if (sf_cors_classify(srv->cors, conn, url, method, &cors_origin) == SF_CORS_PREFLIGHT)
+        return answer_preflight(srv, conn, cors_origin);
     if (srv->ws && strcmp(url, srv->ws_path) == 0)
         return upgrade(srv, conn, method);
 
@@ -417,7 +453,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sse_stream *stream = sse_new(srv);
     sf_http_events_hook hook = {sse_on_event, stream};
     sf_http_request req = {method,   target.text, headers.items, headers.count,
-                           rs->body, rs->len,     stream ? &hook : NULL};
+                           rs->body, rs->len,     stream ? &hook : NULL, srv->instance_id};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
     sf_http_dispatch(srv->fake, &req, &resp);
@@ -443,13 +479,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     enum MHD_Result ret;
     if (resp.event_stream) {
-        ret = start_event_stream(srv, conn, stream, &resp);
+        ret = start_event_stream(srv, conn, stream, &resp, cors_origin);
     } else {
         if (stream) {
             pthread_mutex_destroy(&stream->lock);
             free(stream);
         }
-        ret = resp.status ? queue(conn, &resp) : MHD_NO;
+        ret = resp.status ? queue(conn, &resp, cors_origin) : MHD_NO;
     }
     sf_http_response_free(&resp);
     return ret;
@@ -546,6 +582,8 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->wall_clock = config->wall_clock;
     srv->on_reset = config->on_reset;
     srv->on_reset_ctx = config->on_reset_ctx;
+    srv->instance_id = config->instance_id;
+    srv->cors = config->cors;
     if (config->ws) {
         srv->ws = sf_ws_hub_new(config->ws, config->ws_io_threads);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");

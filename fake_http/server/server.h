@@ -28,6 +28,10 @@ typedef struct sf_server_config {
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
     const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
     unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
+    const char *instance_id; /* shown by GET /_syncfake/clock; NULL: not shown. Must outlive
+                                the server */
+    const struct sf_cors *cors; /* origins whose pages may call the control API (cors.h);
+                                   NULL: no CORS. Must outlive the server */
 } sf_server_config;
 
 /* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
