@@ -10,6 +10,7 @@
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the examples: official Node and Python libraries, the Node SDK, curl
+#   make browser    the SDK's browser bundle in headless Chromium (tests/browser, examples/browser)
 #   make format     clang-format -i the C sources
 #   make clean
 
@@ -33,7 +34,7 @@ FORMAT_DIRS = include src tests bench examples
 # Keep the make that cmake --build runs from printing Entering/Leaving directory.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps demo test coverage bench bench-http serve fuzz clients sdk tsan format clean
+.PHONY: all deps demo test coverage bench bench-http serve fuzz clients sdk tsan format clean browser
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -85,6 +86,9 @@ clients: deps
 
 sdk: all
 	@tests/sdk/run.sh
+
+browser: all
+	@tests/browser/run.sh
 
 serve: all
 	'$(BUILD)/syncfake-server' $(SERVE_ARGS)
