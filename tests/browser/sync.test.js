@@ -46,7 +46,14 @@ async function load(page) {
   await page.evaluate((c) => window.sf.configure(c), { fake: srv.base, auth: srv.auth, serviceSid });
 }
 
-const inTab = (name, fn, arg) => tabs[name].evaluate(fn, arg);
+// Runs fn(arg) in a tab; fails after 2 x WAIT_MS (an SDK promise may never settle).
+function inTab(name, fn, arg) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: no answer within ${2 * h.WAIT_MS} ms`)), 2 * h.WAIT_MS);
+  });
+  return Promise.race([tabs[name].evaluate(fn, arg), limit]).finally(() => clearTimeout(timer));
+}
 const seen = (name, stream) => inTab(name, (s) => window.sf.seen(s), stream);
 const restPublish = (stream, data) =>
   h.call(srv, 'POST', `/v1/Services/${serviceSid}/Streams/${stream}/Messages`, { Data: JSON.stringify(data) });
