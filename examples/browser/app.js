@@ -20,5 +20,6 @@ window.addEventListener('DOMContentLoaded', async () => {
     document.getElementById('feed').append(li);
   });
   stream.on('removed', () => { status.textContent = 'stream removed'; });
+  status.textContent = client.connectionState;
   document.body.dataset.ready = 'true';
 });

@@ -21,19 +21,26 @@ test('the feed lists REST publishes, misses what a fault drops, and shows TTL ex
     h.watchConsole(page, errors, 'feed');
     await page.goto(`${site.origin}/?${new URLSearchParams({ sync: srv.base, token, stream: 'news' })}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: h.WAIT_MS });
-    await page.waitForFunction(() => document.getElementById('status').textContent === 'connected');
+    assert.equal(await page.textContent('#status'), 'connected');
 
     const publish = (data) => h.call(srv, 'POST', `/v1/Services/${service}/Streams/news/Messages`, { Data: JSON.stringify(data) });
-    await publish({ text: 'hello' });
-    await page.waitForFunction(() => document.querySelectorAll('#feed li').length === 1);
+    // the SDK resolves stream() before its subscription is established: publish until one arrives
+    const items = () => page.$$eval('#feed li', (li) => li.map((x) => x.textContent));
+    await h.until(async () => {
+      await publish({ text: 'hello' });
+      await new Promise((r) => setTimeout(r, 300));
+      return (await items()).length > 0;
+    }, 'the first message in the feed');
+    const before = (await items()).length;
     // drop everything on this stream, publish, lift the rule, publish again
     const rule = await h.call(srv, 'POST', '/_syncfake/faults', { Scope: 'stream', Target: stream.sid, DropRate: '1' });
     await publish({ text: 'lost' });
     await h.call(srv, 'DELETE', `/_syncfake/faults/${rule.id}`);
     await publish({ text: 'again' });
-    await page.waitForFunction(() => document.querySelectorAll('#feed li').length === 2);
-    assert.deepEqual(await page.$$eval('#feed li', (li) => li.map((x) => x.textContent)),
-      ['{"text":"hello"}', '{"text":"again"}']);
+    await h.until(async () => (await items()).length > before, 'the message after the rule');
+    const all = await items();
+    assert.deepEqual(all.slice(before), ['{"text":"again"}'], 'the dropped message never arrived');
+    assert.ok(all.slice(0, before).every((t) => t === '{"text":"hello"}'));
     // the stream's TTL runs out on the fake clock
     await h.call(srv, 'POST', '/_syncfake/clock', { AdvanceMs: '61000' });
     await page.waitForFunction(() => document.getElementById('status').textContent === 'stream removed');
