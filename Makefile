@@ -13,6 +13,7 @@
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the examples: official Node and Python libraries, the Node SDK, curl
+#   make browser    the SDK's browser bundle in headless Chromium (tests/browser, examples/browser)
 #   make format     clang-format -i the C sources
 #   make install    libraries, headers, CMake package, .pc files and the server into $(PREFIX)
 #                   (PREFIX=/usr/local; SHARED=ON for shared libraries; DESTDIR is honoured)
@@ -46,7 +47,7 @@ FORMAT_DIRS = include src tests bench examples
 MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps demo test coverage bench bench-http soak serve fuzz clients sdk tsan format clean \
-        install consumers helpers
+        install consumers helpers browser
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -103,6 +104,9 @@ clients: deps
 
 sdk: all
 	@tests/sdk/run.sh
+
+browser: all
+	@tests/browser/run.sh
 
 serve: all
 	'$(BUILD)/syncfake-server' $(SERVE_ARGS)

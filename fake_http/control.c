@@ -98,8 +98,14 @@ static int clock_route(sf_http_ctx *c)
     sf_ms t = sf_clock_now(c->fake);
     char iso[21];
     sf_format_iso8601(t, iso);
-    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"}",
+    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"",
                        iso, t, o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
+    if (c->req->instance_id) { /* which server run this is: never part of the fake's state */
+        sf_http_buf_str(&c->body, ", \"instance_id\": \"");
+        sf_http_buf_json_chars(&c->body, c->req->instance_id);
+        sf_http_buf_str(&c->body, "\"");
+    }
+    sf_http_buf_str(&c->body, "}");
     return sf_http_json(c, 200);
 }
 

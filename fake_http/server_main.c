@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: syncfake-server's command line. See --help. */
+#include "cors.h"
+#include "instance_id.h"
 #include "server.h"
 #include "twilsock_session.h"
 
@@ -37,7 +39,14 @@ static void usage(FILE *out)
             "                           waiting longest for its request is cut, else 503\n"
             "                           (default 1024)\n"
             "  --request-timeout-ms N   time a connection has to send a whole request once it\n"
-            "                           waits for one (default 10000)\n");
+            "                           waits for one (default 10000)\n"
+            "  --instance-id ID         this run's id, in the Twilsock offline storage id and\n"
+            "                           GET /_syncfake/clock (default: random at start); 1-64\n"
+            "                           of A-Z a-z 0-9 . _ -, for reproducible transcripts\n"
+            "  --cors-origin ORIGIN     pages of ORIGIN may call /_syncfake/* (repeatable, at\n"
+            "                           most 16): http[s]://HOST, http[s]://HOST:PORT or\n"
+            "                           http[s]://HOST:* (any port); none: no page may.\n"
+            "                           Default: http://127.0.0.1:* and http://localhost:*\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -89,6 +98,17 @@ static int split(char *s, char **parts, int max)
             parts[n++] = p + 1;
         }
     return n;
+}
+
+/* --cors-origin ORIGIN: the first one replaces the default list; "none" adds no origin. */
+static bool add_cors_origin(sf_cors *cors, bool *given, const char *origin)
+{
+    if (!origin)
+        return false;
+    if (!*given)
+        cors->count = 0;
+    *given = true;
+    return strcmp(origin, "none") == 0 || sf_cors_add(cors, origin);
 }
 
 static void lock_server(void *srv) { sf_server_lock(srv); }
@@ -161,6 +181,10 @@ int main(int argc, char **argv)
     int naccounts = 0, nkeys = 0;
     char *admin_parts[2] = {NULL, NULL};
     unsigned long long sse_queue_max = 0, max_connections = 0, request_timeout_ms = 0;
+    char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
+    static sf_cors cors; /* static: large, and it outlives the server */
+    bool cors_given = false;
+    sf_cors_default(&cors);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -195,6 +219,9 @@ int main(int argc, char **argv)
             keys[nkeys++] = argv[i + 1];
         } else if (strcmp(a, "--admin") == 0 && v && split(argv[i + 1], admin_parts, 2) == 2 &&
                    admin_parts[0][0] && admin_parts[1][0]) {
+        } else if (strcmp(a, "--instance-id") == 0 && sf_instance_id_valid(v)) {
+            snprintf(instance_id, sizeof instance_id, "%s", v);
+        } else if (strcmp(a, "--cors-origin") == 0 && add_cors_origin(&cors, &cors_given, v)) {
         } else {
             takes = false;
         }
@@ -204,6 +231,12 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+
+    if (!instance_id[0] && !sf_instance_id_new(instance_id)) {
+        fprintf(stderr, "syncfake-server: no random bytes for an instance id: give one with "
+                        "--instance-id\n");
+        return 1;
     }
 
     /* every WebSocket holds a socket: allow as many open files as the system lets us */
@@ -262,7 +295,9 @@ int main(int argc, char **argv)
                             .admin_token = admin_parts[1],
                             .sse_queue_max = (size_t)sse_queue_max,
                             .max_connections = (unsigned)max_connections,
-                            .request_timeout_ms = (unsigned)request_timeout_ms};
+                            .request_timeout_ms = (unsigned)request_timeout_ms,
+                            .instance_id = instance_id,
+                            .cors = &cors};
     sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
     if (!srv) {
         sf_fake_free(fake);
@@ -273,7 +308,8 @@ int main(int argc, char **argv)
                                    .unlock = unlock_server,
                                    .ctx = srv,
                                    .fake = fake,
-                                   .base_url = sf_fake_options(fake)->base_url};
+                                   .base_url = sf_fake_options(fake)->base_url,
+                                   .instance_id = instance_id};
     if (!sf_ts_manager_start(twilsock, &host_of_sessions)) {
         sf_server_stop(srv);
         sf_ts_manager_free(twilsock); /* its thread never started */
@@ -285,6 +321,7 @@ int main(int argc, char **argv)
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
            sf_fake_account_sid(fake), sf_fake_auth_token(fake), sf_fake_options(fake)->base_url,
            wall ? "wall" : "manual", seed);
+    printf("instance_id %s\n", instance_id);
     fflush(stdout);
 
     int sig;

@@ -42,6 +42,8 @@ typedef struct sf_http_request {
      * NULL: none. A server passes its --admin credential here. */
     const char *admin_sid;
     const char *admin_token;
+    const char *instance_id;       /* the serving process's id, shown by GET /_syncfake/clock
+                                      (JSON-escaped); NULL in process: not shown */
 } sf_http_request;
 
 typedef struct sf_http_response {

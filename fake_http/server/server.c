@@ -7,6 +7,7 @@
 #include "conn_limits.h"
 #include "sse.h"
 #include "render.h"
+#include "cors.h"
 #include "websocket_server.h"
 
 #include <arpa/inet.h>
@@ -39,6 +40,8 @@ struct sf_server {
     uint16_t port;
     sf_ws_hub *ws;            /* NULL: no WebSocket endpoint */
     char *ws_path;
+    const char *instance_id;  /* config->instance_id */
+    const sf_cors *cors;      /* config->cors */
 };
 
 /* A request being received: libmicrohttpd hands the body over in pieces. */
@@ -120,7 +123,9 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s); /* each path segment and form field is decoded by the dispatcher */
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response *r)
+/* cors_origin: the page's origin when the control API answers one (cors.c), else NULL. */
+static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response *r,
+                             const char *cors_origin)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         r->body_len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
@@ -133,6 +138,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->status == 401) /* as Twilio: the scheme it wants */
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+    sf_cors_headers(resp, cors_origin, false);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -151,7 +157,32 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     pthread_mutex_lock(&srv->lock);
     sf_format_http_date(sf_clock_now(srv->fake), r.date); /* the fake's clock, as always */
     pthread_mutex_unlock(&srv->lock);
-    return queue(conn, &r);
+    return queue(conn, &r, NULL);
+}
+
+/* A preflight of the control API (cors.c), answered without credentials: 204 and the CORS
+ * headers for an allowed origin, 403 for any other. */
+static enum MHD_Result answer_preflight(sf_server *srv, struct MHD_Connection *conn,
+                                        const char *allowed)
+{
+    if (!allowed)
+        return queue_simple(srv, conn, 403,
+                            "{\"code\": 20403, \"message\": \"Origin not allowed: start "
+                            "syncfake-server with --cors-origin ORIGIN\", \"more_info\": "
+                            "\"https://www.twilio.com/docs/errors/20403\", \"status\": 403}");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    char date[30];
+    pthread_mutex_lock(&srv->lock);
+    sf_format_http_date(sf_clock_now(srv->fake), date); /* the fake's clock, as always */
+    pthread_mutex_unlock(&srv->lock);
+    MHD_add_response_header(resp, "Date", date);
+    sf_cors_headers(resp, allowed, true);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 /* The server's own refusals, with their Twilio error body from the status table. */
@@ -311,6 +342,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sf_conn_received(srv->conns, conn); /* the whole request is in: no deadline now */
     if (rs->too_large)
         return queue_status(srv, conn, SF_ERR_REQUEST_TOO_LARGE);
+    const char *cors_origin; /* a page's origin the control API answers (cors.c), or NULL */
+    if (sf_cors_classify(srv->cors, conn, url, method, &cors_origin) == SF_CORS_PREFLIGHT)
+        return answer_preflight(srv, conn, cors_origin);
     if (srv->ws && strcmp(url, srv->ws_path) == 0)
         return upgrade(srv, conn, method);
 
@@ -332,7 +366,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sf_http_events_hook hook = stream ? sf_sse_hook(stream) : (sf_http_events_hook){0};
     sf_http_request req = {method,   target.text, headers.items, headers.count,
                            rs->body, rs->len,     stream ? &hook : NULL,
-                           srv->admin_sid, srv->admin_token};
+                           srv->admin_sid, srv->admin_token, srv->instance_id};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
     if (srv->stopping) { /* no new work: a stream opened now would stay suspended at the stop */
@@ -358,12 +392,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     enum MHD_Result ret;
     if (resp.event_stream) {
-        ret = sf_sse_respond(stream, conn, resp.date);
+        ret = sf_sse_respond(stream, conn, resp.date, cors_origin);
         /* long-lived: only its queue cap ends a stream whose client stops reading */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
     } else {
         sf_sse_discard(stream);
-        ret = resp.status ? queue(conn, &resp) : MHD_NO;
+        ret = resp.status ? queue(conn, &resp, cors_origin) : MHD_NO;
     }
     sf_http_response_free(&resp);
     return ret;
@@ -493,6 +527,8 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->on_reset_ctx = config->on_reset_ctx;
     srv->admin_sid = config->admin_sid;
     srv->admin_token = config->admin_token;
+    srv->instance_id = config->instance_id;
+    srv->cors = config->cors;
     if (config->ws) {
         srv->ws = sf_ws_hub_new(config->ws, config->ws_io_threads);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");

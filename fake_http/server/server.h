@@ -37,6 +37,10 @@ typedef struct sf_server_config {
                               is cut off (journal: unsubscribed, reason queue_full); 0: 16 MiB */
     unsigned max_connections;    /* served at once (see conn_limits.h); 0: 1024 */
     unsigned request_timeout_ms; /* to deliver a whole request once waiting; 0: 10000 */
+    const char *instance_id; /* shown by GET /_syncfake/clock; NULL: not shown. Must outlive
+                                the server */
+    const struct sf_cors *cors; /* origins whose pages may call the control API (cors.h);
+                                   NULL: no CORS. Must outlive the server */
 } sf_server_config;
 
 /* A connection answering a request (not an event stream or WebSocket) that makes no progress

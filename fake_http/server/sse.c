@@ -1,5 +1,6 @@
 /* sse.c: see sse.h. */
 #include "sse.h"
+#include "cors.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -218,7 +219,8 @@ void sf_sse_attach(sf_sse_stream *s, struct MHD_Connection *conn, sf_subscriber_
     push(s, first, first_len, false);
 }
 
-enum MHD_Result sf_sse_respond(sf_sse_stream *s, struct MHD_Connection *conn, const char *date)
+enum MHD_Result sf_sse_respond(sf_sse_stream *s, struct MHD_Connection *conn, const char *date,
+                               const char *cors_origin)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_events, s, free_stream);
@@ -229,6 +231,7 @@ enum MHD_Result sf_sse_respond(sf_sse_stream *s, struct MHD_Connection *conn, co
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "Date", date);
+    sf_cors_headers(resp, cors_origin, false);
     enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
     MHD_destroy_response(resp);
     return ret;

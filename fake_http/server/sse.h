@@ -36,9 +36,11 @@ void sf_sse_discard(sf_sse_stream *s);
 /* Locked. Joins the list as the connection of `subscriber` and queues its first event. */
 void sf_sse_attach(sf_sse_stream *s, struct MHD_Connection *conn, sf_subscriber_id subscriber,
                    const char *first, size_t first_len);
-/* Not locked. Queues the 200 answer that streams the events; the response owns the stream
- * (freed, and its subscriber detached, when the connection ends). */
-enum MHD_Result sf_sse_respond(sf_sse_stream *s, struct MHD_Connection *conn, const char *date);
+/* Not locked. Queues the 200 answer that streams the events, with CORS headers for
+ * cors_origin (NULL: none); the response owns the stream (freed, and its subscriber
+ * detached, when the connection ends). */
+enum MHD_Result sf_sse_respond(sf_sse_stream *s, struct MHD_Connection *conn, const char *date,
+                               const char *cors_origin);
 /* Locked. Ends every stream (the server is stopping, or the fake was reset). */
 void sf_sse_close_all(sf_sse_list *list);
 /* Locked. A comment line on every stream, so a client that went away is noticed. */

@@ -207,8 +207,9 @@ static void reply_status(ts_session *s, const char *id, sf_status st)
 /* The answer to a good `init`, as Twilio gives it: the capabilities it confirms (never
  * telemetry.v1) and, for the data_sync product, an offline storage id (40 hex digits), which
  * the SDK uses to name its session-storage cache. syncfake's is SHA-1 of the token's account,
- * service and identity and of the fake's reset generation: stable for one user, different
- * between users, and new after a reset so that no descriptor cached before it is reused. */
+ * service and identity, of the server's instance id and of the fake's reset generation: stable
+ * for one user, different between users, and new after a reset or a restart of the server so
+ * that no descriptor cached before it is reused. */
 static void reply_init(ts_session *s, const char *id)
 {
     struct sha1_ctx sha;
@@ -218,6 +219,8 @@ static void reply_init(ts_session *s, const char *id)
     sha1_update(&sha, strlen(s->account_sid) + 1, (const uint8_t *)s->account_sid);
     sha1_update(&sha, strlen(s->service_sid) + 1, (const uint8_t *)s->service_sid);
     sha1_update(&sha, strlen(s->identity) + 1, (const uint8_t *)s->identity);
+    const char *instance = s->mgr->host.instance_id ? s->mgr->host.instance_id : "";
+    sha1_update(&sha, strlen(instance) + 1, (const uint8_t *)instance);
     char generation[24];
     int glen = snprintf(generation, sizeof generation, "%" PRIu64,
                         sf_fake_generation(s->mgr->host.fake));
