@@ -48,7 +48,7 @@ void ts_fixture_start(ts_fixture *fx)
     if (!fx->mgr || sf_fake_new(&opts, &fx->fake, NULL) != SF_OK)
         abort();
     populate(fx);
-    sf_ts_host host = {lock_host, unlock_host, fx, fx->fake, opts.base_url};
+    sf_ts_host host = {lock_host, unlock_host, fx, fx->fake, opts.base_url, NULL};
     if (!sf_ts_manager_start(fx->mgr, &host))
         abort();
 }

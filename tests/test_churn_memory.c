@@ -40,7 +40,8 @@ static void mint(sf_fixture *fx, char key_sid[SF_SID_SIZE])
     snprintf(body, sizeof body, "Identity=alice&ServiceSid=%s", fx->service_sid);
     sf_http_header headers[] = {{"Authorization", auth},
                                 {"Content-Type", "application/x-www-form-urlencoded"}};
-    sf_http_request req = {"POST", "/_syncfake/tokens", headers, 2, body, strlen(body), NULL};
+    sf_http_request req = {.method = "POST", .target = "/_syncfake/tokens", .headers = headers,
+                           .header_count = 2, .body = body, .body_len = strlen(body)};
     sf_http_response resp;
     assert_int_equal(sf_http_dispatch(fx->fake, &req, &resp), 201);
     const char *k = strstr(resp.body, "\"api_key_sid\": \"");

@@ -91,7 +91,7 @@ static int setup(void **state) {
     e->srv = fd > 0 ? sf_server_start(&cfg) : NULL;
     if (!e->srv)
         return -1;
-    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, BASE};
+    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, BASE, NULL};
     if (!sf_ts_manager_start(e->ts, &host))
         return -1;
     *state = e;

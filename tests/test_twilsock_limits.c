@@ -91,7 +91,7 @@ static int env_setup(void **state)
     e->srv = sf_server_start(&cfg);
     if (!e->srv)
         goto fail;
-    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, "http://127.0.0.1"};
+    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, "http://127.0.0.1", NULL};
     if (!sf_ts_manager_start(e->mgr, &host)) {
         sf_server_stop(e->srv);
         goto fail;
