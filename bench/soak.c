@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * soak.c: N minutes of mixed churn against build/syncfake-server, with its RSS over time.
  *

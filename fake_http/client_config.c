@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client_config.c: see client_config.h. */
 #include "client_config.h"
 

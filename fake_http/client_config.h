@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client_config.h: what the client API (the SDKs' /v3/...) shares between its two faces, the
  * Twilsock session and plain HTTP: access-token checks and GET /v3/Configuration. */
 #ifndef SF_HTTP_CLIENT_CONFIG_H

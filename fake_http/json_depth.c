@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_depth.c: see json_depth.h. */
 #include "json_depth.h"
 

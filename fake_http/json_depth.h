@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_depth.h: how deeply JSON text nests, found in one pass before a tokenizer sees it.
  * jsmn closes a container by walking up from the last token to the first still-open one, so
  * text nested n deep costs it O(n^2) (32,000 nested arrays in a 64 KB Twilsock header took

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_twilsock.c: libFuzzer target over the Twilsock session (twilsock_session.c) without
  * sockets: this file is the WebSocket layer (sf_ws_send, sf_ws_sendv, sf_ws_close) the
  * session is linked against, and calls the session's handler as websocket.c would.

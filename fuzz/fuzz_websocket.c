@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_websocket.c: libFuzzer target over the WebSocket framing path from the wire up: the
  * input is what a client writes after the upgrade, read by websocket.c's I/O thread (frame
  * guard, wslay, close handshake) over one end of a socketpair and handed to the Twilsock

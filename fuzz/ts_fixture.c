@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ts_fixture.c: see ts_fixture.h. */
 #include "ts_fixture.h"
 

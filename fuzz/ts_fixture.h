@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ts_fixture.h: what the Twilsock fuzz targets share: a fake (manual clock) with one service,
  * one API key, a stream named "fz" and a good token for identity "fuzz", and a Twilsock
  * manager wired to it with a plain mutex as the host lock. */

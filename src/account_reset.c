@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* account_reset.c: sf_account_reset, a reset of one account's things (services, streams,
  * subscribers, deliveries in flight, rules, injections, journal entries) that leaves the
  * other accounts and everything fake-wide (clock, counters, ids) as they were. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timebound.h: arithmetic on the fake's times. Every time the fake holds lies in
  * SF_TIME_MIN_MS..SF_TIME_MAX_MS; a deadline computed from a time and a (non-negative) span
  * saturates at SF_TIME_MAX_MS instead of overflowing, so it stays a date the fake can reach

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_account_scope.c: what belongs to an account (fault rules, error injections,
  * subscribers, journal entries) and sf_account_reset, which clears one account's things and
  * leaves every other account, and everything fake-wide, as it was.

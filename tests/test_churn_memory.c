@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_churn_memory.c: what a long-running fake does over and over (mint tokens, subscribe and
  * unsubscribe) holds no more memory after a thousand rounds than after the first ones (for
  * subscribers: once the retained unsubscribed records are there). Counted with the fixture's

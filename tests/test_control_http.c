@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_control_http.c: the control API over the in-process dispatcher, where the golden cases
  * cannot reach: a full journal read page by page (each answer bounded, every entry exactly
  * once, byte-identical for the same calls), the admin credential, and what an account's reset

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cors.c: CORS for the control API (fake_http/server/cors.c behind server.c) over real
  * TCP sockets, so that a page on another origin can call the control API.
  *

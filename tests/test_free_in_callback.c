@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_free_in_callback.c: sf_fake_free called inside a subscriber callback is deferred: no
  * further callback runs, the call that ran the callback returns its usual result, and the fake
  * (every block of it) is released when the outermost API call returns. Each test frees from

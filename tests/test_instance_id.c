@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_instance_id.c: the id of one server run (fake_http/server/instance_id.c) and where the
  * HTTP face shows it. The id comes from the kernel's randomness, not from the fake: two ids
  * differ, each is 32 hex digits; --instance-id values are checked (1..64 of A-Z a-z 0-9 . _ -).

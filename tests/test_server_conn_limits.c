@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_server_conn_limits.c: idle sockets cannot lock clients out of syncfake-server.
  * - FLOOD idle TCP connections (no bytes; more than libmicrohttpd's old limit of 4,000), then a
  *   real request on a new connection: answered, because the longest-waiting idle connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_server_http_edges.c: request shapes the server transport refuses itself, as Twilio-shaped
  * JSON 400 with the connection closed: two different Content-Length headers (a request-smuggling
  * shape) and HTTP/1.1 without Host; and a 401 carries WWW-Authenticate: Basic. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_server_shutdown.c: SIGTERM/SIGINT while event-stream clients connect and disconnect.
  * 16 threads open GET .../Events, read a little, close after ~50 ms and start over; after
  * ~1 s the server gets a signal. It must exit 0 (libmicrohttpd aborts the process when it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sse_queue_cap.c: event-stream clients that stop reading cannot grow the server without
  * bound. Five clients subscribe, read their first event and stop reading; MESSAGES messages of
  * 4 KB are published. Each client's queue passes the cap (--sse-queue-max 1 MiB here), so its

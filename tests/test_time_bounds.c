@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_time_bounds.c: the fake's time range, SF_TIME_MIN_MS..SF_TIME_MAX_MS
  * (1970-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_twilsock_client.c: the client API over Twilsock, spoken as Twilio's SDKs speak it, on
  * a real server socket: the Kotlin (Android) SDK's start-up replayed byte for byte as its
  * source writes it (init, GET /v3/Configuration, the first stream open and subscription),

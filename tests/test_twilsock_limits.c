@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_twilsock_limits.c: the Twilsock session's limits over real WebSockets (the loopback
  * server with twilsock_session.c's handler and one I/O thread, so that every connection
  * shares it: the case where one connection's work could hold up the others).

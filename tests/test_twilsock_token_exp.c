@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_twilsock_token_exp.c: a Twilsock session's token expiry stays within the fake's time
  * range. A token is signed by a real API key of the fake with an `exp` (seconds) whose value
  * in milliseconds does not fit in int64 (the session computed exp * 1000: a signed overflow

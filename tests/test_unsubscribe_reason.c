@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unsubscribe_reason.c: sf_unsubscribe_because records why an adapter detached a
  * subscriber in its `unsubscribed` journal entry ("reason"), and plain sf_unsubscribe adds no
  * key (journals stay as they were). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ws_frame_guard.c: the frame-header guard in front of wslay
  * (fake_http/server/ws_frame_guard.h): good streams pass whole however they are split; a bad
  * header stops the stream at its first byte, or, when it arrives over several pieces, before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_count.c: an LD_PRELOAD library that counts the live heap of the process it is loaded
  * into (see heap_count.h), so that a soak can tell a leak (live heap growing) from the
  * allocator (RSS growing over a flat live heap: fragmentation, arenas, memory not returned).

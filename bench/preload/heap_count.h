@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_count.h: the counters that bench/preload/heap_count.c (an LD_PRELOAD library) keeps
  * for the process it is loaded into, in the first bytes of the file named by the environment
  * variable SF_HEAP_COUNT_FILE, which it maps shared: another process (the soak driver) maps

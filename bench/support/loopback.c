@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopback.c: see loopback.h. */
 #define _GNU_SOURCE
 #include "loopback.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopback.h: what the end-to-end programs (ws_fanout, soak) share to drive a
  * build/syncfake-server child over loopback: starting and stopping it, failing with its
  * cleanup, blocking REST calls, and the client side of WebSocket (handshake, masked frames). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn_limits.c: see conn_limits.h. Connections waiting for a request sit in one list in the
  * order they began waiting, so both the deadline check and the eviction look at its head
  * only. A connection is cut with shutdown(): libmicrohttpd then sees the end of the stream and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn_limits.h: how many connections syncfake-server holds, and how long a connection may
  * take to send a request. Without these, a few thousand idle sockets (or sockets trickling a
  * header byte now and then) fill libmicrohttpd's table and lock every client out.

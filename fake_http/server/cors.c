@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.c: see cors.h. */
 #include "cors.h"
 

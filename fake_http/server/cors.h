@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.h: CORS for syncfake's control API (/_syncfake/...), so that test code running in a
  * browser page on another origin (component tests, browser-mode test runners) can mint tokens,
  * move the clock, add faults and read the journal. Only the control API: REST v1 (/v1/...) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* instance_id.c: see instance_id.h. */
 #include "instance_id.h"
 

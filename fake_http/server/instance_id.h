@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* instance_id.h: the id of one run of syncfake-server. Chosen at start from the kernel's
  * randomness (never from the fake, whose state stays a function of its seed), it tells one
  * server run from the next: the Twilsock `init` reply mixes it into the offline storage id, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse.c: see sse.h. */
 #include "sse.h"
 #include "cors.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse.h: the server-sent-event connections of syncfake-server. Each is a subscriber of the
  * fake with its own queue of event text, guarded by its own mutex; when the queue is empty the
  * connection is suspended (it costs no thread and no polling) and the next event resumes it.

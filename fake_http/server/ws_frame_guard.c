@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws_frame_guard.c: see ws_frame_guard.h. */
 #include "ws_frame_guard.h"
 

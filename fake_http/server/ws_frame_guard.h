@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws_frame_guard.h: the frame headers a WebSocket client sends, checked before wslay reads
  * them. wslay's frame reader fails on a control frame (close, ping, pong) with more than 125
  * bytes of payload or without FIN, and on a length not in its shortest form, with an error

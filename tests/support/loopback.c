@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopback.c: see loopback.h. */
 #include <setjmp.h>
 #include <stdarg.h>

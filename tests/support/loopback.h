@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loopback.h: helpers for tests that run the syncfake-server binary as a child process and
  * talk to it over raw loopback sockets (shutdown under load, connection and queue caps, HTTP
  * edge cases). Every socket operation has a deadline, so a broken server fails a test instead

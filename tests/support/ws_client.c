@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws_client.c: see ws_client.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "ws_client.h"

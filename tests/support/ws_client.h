@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ws_client.h: a minimal blocking WebSocket client for loopback tests: the upgrade, masked
  * frames out, frames in, every socket operation under a poll() deadline. */
 #ifndef SF_TEST_WS_CLIENT_H
