@@ -30,14 +30,16 @@ typedef struct tl_entry {
 
 /* ---- one line ---- */
 
-static bool token_is(const char *js, const jsmntok_t *t, const char *s) {
+static bool token_is(const char *js, const jsmntok_t *t, const char *s)
+{
     size_t n = strlen(s);
     return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n &&
            memcmp(js + t->start, s, n) == 0;
 }
 
 /* A string value without escapes (the journal's strings have none), else "". */
-static void take_string(const char *js, const jsmntok_t *t, char *out, size_t cap) {
+static void take_string(const char *js, const jsmntok_t *t, char *out, size_t cap)
+{
     size_t n = (size_t)(t->end - t->start);
     out[0] = '\0';
     if (t->type == JSMN_STRING && n < cap && !memchr(js + t->start, '\\', n)) {
@@ -46,7 +48,8 @@ static void take_string(const char *js, const jsmntok_t *t, char *out, size_t ca
     }
 }
 
-static bool take_int(const char *js, const jsmntok_t *t, int64_t *out) {
+static bool take_int(const char *js, const jsmntok_t *t, int64_t *out)
+{
     char num[24];
     size_t n = (size_t)(t->end - t->start);
     if (t->type != JSMN_PRIMITIVE || n == 0 || n >= sizeof num)
@@ -62,7 +65,8 @@ static bool take_int(const char *js, const jsmntok_t *t, int64_t *out) {
     return true;
 }
 
-static void take_member(const char *js, const jsmntok_t *key, const jsmntok_t *v, tl_entry *e) {
+static void take_member(const char *js, const jsmntok_t *key, const jsmntok_t *v, tl_entry *e)
+{
     int64_t n;
     /* times outside the fake's range are no times: differences of two stay in range */
     if (token_is(js, key, "t_ms") && take_int(js, v, &n))
@@ -90,7 +94,8 @@ static void take_member(const char *js, const jsmntok_t *key, const jsmntok_t *v
 }
 
 /* Parses compact JSON text (checked strict already) into e, with `tokens` of room `cap`. */
-static bool parse_entry(const char *js, size_t len, jsmntok_t *tokens, size_t cap, tl_entry *e) {
+static bool parse_entry(const char *js, size_t len, jsmntok_t *tokens, size_t cap, tl_entry *e)
+{
     jsmn_parser p;
     jsmn_init(&p);
     int n = jsmn_parse(&p, js, len, tokens, (unsigned)cap);
@@ -109,7 +114,8 @@ static bool parse_entry(const char *js, size_t len, jsmntok_t *tokens, size_t ca
 
 /* ---- the model ---- */
 
-static int lane_of(sf_tl_model *m, const tl_entry *e) {
+static int lane_of(sf_tl_model *m, const tl_entry *e)
+{
     for (int i = 0; i < m->lane_count; i++)
         if (m->lanes[i].subscriber == e->subscriber)
             return i;
@@ -124,7 +130,8 @@ static int lane_of(sf_tl_model *m, const tl_entry *e) {
 }
 
 /* Messages by SID: linear from the newest (fates follow their publish closely). */
-static int message_of(sf_tl_model *m, const tl_entry *e) {
+static int message_of(sf_tl_model *m, const tl_entry *e)
+{
     for (int i = m->message_count - 1; i >= 0; i--)
         if (strcmp(m->messages[i].sid, e->message) == 0)
             return i;
@@ -139,7 +146,8 @@ static int message_of(sf_tl_model *m, const tl_entry *e) {
 }
 
 /* The column for (t, message) in the current block of time t, or a new one; -1 when full. */
-static int column_of(sf_tl_model *m, sf_ms t, int message) {
+static int column_of(sf_tl_model *m, sf_ms t, int message)
+{
     for (int i = m->column_count - 1; i >= 0 && m->columns[i].t == t; i--)
         if (m->columns[i].message == message && (message >= 0 || i == m->column_count - 1))
             return i;
@@ -151,7 +159,8 @@ static int column_of(sf_tl_model *m, sf_ms t, int message) {
 
 /* Appends a mark whose tooltip is `what`, a newline and the journal line (cut to fit). */
 static void add_mark(sf_tl_model *m, sf_tl_mark_kind kind, int col, int lane, int message,
-                     const char *what, const char *line, size_t line_len) {
+                     const char *what, const char *line, size_t line_len)
+{
     if (col < 0 || m->mark_count == SF_TL_MAX_MARKS) {
         m->cut++;
         return;
@@ -194,7 +203,8 @@ static const struct {
 };
 
 /* A delivery fate: a mark on the subscriber's lane in the message's column. */
-static bool add_fate(sf_tl_model *m, const tl_entry *e, const char *line, size_t len) {
+static bool add_fate(sf_tl_model *m, const tl_entry *e, const char *line, size_t len)
+{
     size_t f = 0;
     while (f < sizeof fates / sizeof fates[0] && strcmp(fates[f].kind, e->kind) != 0)
         f++;
@@ -225,7 +235,8 @@ static bool add_fate(sf_tl_model *m, const tl_entry *e, const char *line, size_t
 }
 
 /* subscribed, unsubscribed, removed: marks that start or end a lane. */
-static bool add_lane_event(sf_tl_model *m, const tl_entry *e, const char *line, size_t len) {
+static bool add_lane_event(sf_tl_model *m, const tl_entry *e, const char *line, size_t len)
+{
     sf_tl_mark_kind kind;
     if (strcmp(e->kind, "subscribed") == 0)
         kind = SF_TL_SUBSCRIBED;
@@ -264,7 +275,8 @@ static bool add_lane_event(sf_tl_model *m, const tl_entry *e, const char *line, 
 }
 
 /* A publish (a successful message.create) or a stream's expiry. */
-static bool add_stream_event(sf_tl_model *m, const tl_entry *e, const char *line, size_t len) {
+static bool add_stream_event(sf_tl_model *m, const tl_entry *e, const char *line, size_t len)
+{
     char what[160];
     if (strcmp(e->kind, "api") == 0 && strcmp(e->op, "message.create") == 0 && e->status >= 200 &&
         e->status < 300 && e->message[0]) {
@@ -292,7 +304,8 @@ static bool add_stream_event(sf_tl_model *m, const tl_entry *e, const char *line
 }
 
 /* Messages published on a lane's stream before it joined: missed, not lost. */
-static void add_missed(sf_tl_model *m) {
+static void add_missed(sf_tl_model *m)
+{
     for (int l = 0; l < m->lane_count; l++) {
         const sf_tl_lane *lane = &m->lanes[l];
         for (int i = 0; lane->joined_seen && i < m->message_count; i++) {
@@ -308,8 +321,8 @@ static void add_missed(sf_tl_model *m) {
     }
 }
 
-static void add_line(sf_tl_model *m, const char *text, size_t len, char *compact,
-                     jsmntok_t *tokens) {
+static void add_line(sf_tl_model *m, const char *text, size_t len, char *compact, jsmntok_t *tokens)
+{
     size_t clen;
     tl_entry e;
     m->lines++;
@@ -324,7 +337,8 @@ static void add_line(sf_tl_model *m, const char *text, size_t len, char *compact
         m->other++;
 }
 
-bool sf__tl_build(sf_tl_model *m, const char *journal, size_t len) {
+bool sf__tl_build(sf_tl_model *m, const char *journal, size_t len)
+{
     memset(m, 0, sizeof *m);
     m->messages = calloc(SF_TL_MAX_MESSAGES, sizeof *m->messages);
     m->columns = calloc(SF_TL_MAX_COLUMNS, sizeof *m->columns);
@@ -349,7 +363,8 @@ bool sf__tl_build(sf_tl_model *m, const char *journal, size_t len) {
     return ok && !m->failed;
 }
 
-void sf__tl_release(sf_tl_model *m) {
+void sf__tl_release(sf_tl_model *m)
+{
     for (int i = 0; m->marks && i < m->mark_count; i++)
         free(m->marks[i].title);
     free(m->marks);

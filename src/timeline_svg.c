@@ -24,7 +24,8 @@ typedef struct out {
     bool failed;
 } out;
 
-static void put_raw(out *o, const char *s, size_t n) {
+static void put_raw(out *o, const char *s, size_t n)
+{
     if (o->failed)
         return;
     if (o->len + n + 1 > o->cap) {
@@ -45,7 +46,8 @@ static void put_raw(out *o, const char *s, size_t n) {
 }
 
 static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(out *o, const char *fmt, ...) {
+static void put(out *o, const char *fmt, ...)
+{
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
@@ -56,7 +58,8 @@ static void put(out *o, const char *fmt, ...) {
 
 /* Text as XML character data: markup characters escaped, control characters and invalid
  * UTF-8 replaced, so any input gives well-formed XML. */
-static void put_text(out *o, const char *s) {
+static void put_text(out *o, const char *s)
+{
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
@@ -83,15 +86,18 @@ static void put_text(out *o, const char *s) {
     }
 }
 
-static int col_x(int col) {
+static int col_x(int col)
+{
     return LEFT + col * COLW + COLW / 2;
 }
-static int row_y(int lane) {
+static int row_y(int lane)
+{
     return TOP + 24 + (lane + 1) * ROWH;
 } /* lane -1: publishes */
 
 /* The shape of a mark centred at (x, y). */
-static void put_shape(out *o, sf_tl_mark_kind k, int x, int y) {
+static void put_shape(out *o, sf_tl_mark_kind k, int x, int y)
+{
     switch (k) {
     case SF_TL_PUBLISHED:
         put(o, "<circle cx=\"%d\" cy=\"%d\" r=\"7\" fill=\"#1f77b4\"/>", x, y);
@@ -141,7 +147,8 @@ static void put_shape(out *o, sf_tl_mark_kind k, int x, int y) {
 
 /* Marks that share a cell (a held copy delivered at the heal, a duplicate and its copies)
  * are spread across it, in journal order, so that none hides another. */
-static int spread(const sf_tl_model *m, int i) {
+static int spread(const sf_tl_model *m, int i)
+{
     int before = 0, all = 0;
     for (int j = 0; j < m->mark_count; j++)
         if (m->marks[j].col == m->marks[i].col && m->marks[j].lane == m->marks[i].lane) {
@@ -152,7 +159,8 @@ static int spread(const sf_tl_model *m, int i) {
     return dx < -12 ? -12 : dx > 12 ? 12 : dx;
 }
 
-static void put_mark(out *o, const sf_tl_model *m, int i) {
+static void put_mark(out *o, const sf_tl_model *m, int i)
+{
     const sf_tl_mark *mark = &m->marks[i];
     put_raw(o, "<g><title>", 10);
     put_text(o, mark->title);
@@ -161,7 +169,8 @@ static void put_mark(out *o, const sf_tl_model *m, int i) {
     put_raw(o, "</g>\n", 5);
 }
 
-static void put_header(out *o, const sf_tl_model *m, int width, int height) {
+static void put_header(out *o, const sf_tl_model *m, int width, int height)
+{
     put(o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
         "viewBox=\"0 0 %d %d\" font-family=\"monospace\" font-size=\"11\">\n",
@@ -182,7 +191,8 @@ static void put_header(out *o, const sf_tl_model *m, int width, int height) {
 
 /* One block of columns per distinct fake time, labelled with the time since the first one
  * (when there is room); the axis is ordered, not to scale. */
-static void put_axis(out *o, const sf_tl_model *m, int bottom) {
+static void put_axis(out *o, const sf_tl_model *m, int bottom)
+{
     put(o, "<text x=\"8\" y=\"%d\">fake time (ms since the first entry; not to scale)</text>\n",
         TOP - 18);
     int last_label = -100;
@@ -200,7 +210,8 @@ static void put_axis(out *o, const sf_tl_model *m, int bottom) {
     }
 }
 
-static void put_lanes(out *o, const sf_tl_model *m, int right) {
+static void put_lanes(out *o, const sf_tl_model *m, int right)
+{
     put(o, "<text x=\"8\" y=\"%d\">published</text>\n", row_y(-1) + 4);
     for (int i = 0; i < m->lane_count; i++) {
         const sf_tl_lane *l = &m->lanes[i];
@@ -225,7 +236,8 @@ static void put_lanes(out *o, const sf_tl_model *m, int right) {
 }
 
 /* A dashed line from where a copy was put off (delayed, duplicated, held) to where it came. */
-static void put_links(out *o, const sf_tl_model *m) {
+static void put_links(out *o, const sf_tl_model *m)
+{
     for (int i = 0; i < m->mark_count; i++) {
         const sf_tl_mark *to = &m->marks[i];
         if (to->kind != SF_TL_DELIVERED && to->kind != SF_TL_DUP_DELIVERED &&
@@ -247,7 +259,8 @@ static void put_links(out *o, const sf_tl_model *m) {
     }
 }
 
-static void put_legend(out *o, int y) {
+static void put_legend(out *o, int y)
+{
     static const struct {
         sf_tl_mark_kind kind;
         const char *text;
@@ -275,7 +288,8 @@ static void put_legend(out *o, int y) {
     }
 }
 
-char *sf__tl_draw(const sf_tl_model *m, size_t *out_len) {
+char *sf__tl_draw(const sf_tl_model *m, size_t *out_len)
+{
     out o = {0};
     int right = col_x(m->column_count > 0 ? m->column_count - 1 : 0) + COLW;
     int width = right + 20 < 1040 ? 1040 : right + 20;
@@ -298,7 +312,8 @@ char *sf__tl_draw(const sf_tl_model *m, size_t *out_len) {
     return o.data;
 }
 
-char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len) {
+char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len)
+{
     sf_tl_model m;
     char *svg = NULL;
     if (sf__tl_build(&m, journal, len))
@@ -307,6 +322,7 @@ char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len) {
     return svg;
 }
 
-void sf_timeline_free(char *svg) {
+void sf_timeline_free(char *svg)
+{
     free(svg);
 }

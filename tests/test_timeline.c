@@ -17,7 +17,8 @@
 
 #include "syncfake.h"
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -43,7 +44,8 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static char *case_path(const char *name, const char *ext) {
+static char *case_path(const char *name, const char *ext)
+{
     const char *src = __FILE__;
     const char *slash = strrchr(src, '/');
     int dir_len = slash ? (int)(slash - src) : 1;
@@ -54,7 +56,8 @@ static char *case_path(const char *name, const char *ext) {
     return path;
 }
 
-static void golden(const char *name) {
+static void golden(const char *name)
+{
     char *in_path = case_path(name, ".jsonl"), *out_path = case_path(name, ".svg");
     size_t in_len = 0, want_len = 0, got_len = 0;
     char *journal = read_file(in_path, &in_len);
@@ -82,35 +85,41 @@ static void golden(const char *name) {
 }
 
 /* Every fate the fake journals, from a run of the C API. */
-static void test_golden_lesson(void **state) {
+static void test_golden_lesson(void **state)
+{
     (void)state;
     golden("lesson");
 }
 
 /* Keys and kinds the journal may grow (ISO time, message data, warnings), CRLF endings. */
-static void test_golden_extra_keys(void **state) {
+static void test_golden_extra_keys(void **state)
+{
     (void)state;
     golden("extra-keys");
 }
 
 /* Lines that are not journal entries, markup in strings, invalid UTF-8, a 70 KB line. */
-static void test_golden_garbage(void **state) {
+static void test_golden_garbage(void **state)
+{
     (void)state;
     golden("garbage");
 }
 
-static void test_golden_empty(void **state) {
+static void test_golden_empty(void **state)
+{
     (void)state;
     golden("empty");
 }
 
-static void ignore(sf_fake *fake, const sf_event *ev, void *user) {
+static void ignore(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake, (void)ev, (void)user;
 }
 
 /* A fake with `subs` subscribers on one stream, `messages` published, a drop rule on the
  * first subscriber; returns its journal as text. */
-static char *journal_of(int subs, int messages, size_t *len) {
+static char *journal_of(int subs, int messages, size_t *len)
+{
     sf_options o;
     sf_options_init(&o);
     o.limits.publish_rate_per_s = 0;
@@ -140,7 +149,8 @@ static char *journal_of(int subs, int messages, size_t *len) {
 }
 
 /* The journal straight from sf_journal_render; drawn twice, the same bytes. */
-static void test_same_journal_same_bytes(void **state) {
+static void test_same_journal_same_bytes(void **state)
+{
     (void)state;
     size_t len, a_len, b_len;
     char *journal = journal_of(2, 3, &len);
@@ -160,7 +170,8 @@ static void test_same_journal_same_bytes(void **state) {
 }
 
 /* 100 subscribers and 1,500 messages: past every cap. The picture stays bounded and says so. */
-static void test_caps(void **state) {
+static void test_caps(void **state)
+{
     (void)state;
     size_t len, svg_len;
     char *journal = journal_of(100, 1500, &len);
@@ -175,7 +186,8 @@ static void test_caps(void **state) {
     free(journal);
 }
 
-static void test_no_journal(void **state) {
+static void test_no_journal(void **state)
+{
     (void)state;
     size_t len = 0;
     char *svg = sf_timeline_svg(NULL, 0, &len);
@@ -189,7 +201,8 @@ static void test_no_journal(void **state) {
     sf_timeline_free(NULL);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_lesson),
         cmocka_unit_test(test_golden_extra_keys),

@@ -12,7 +12,8 @@
 /* Journals larger than this are refused rather than read into memory. */
 #define INPUT_MAX ((size_t)256 * 1024 * 1024)
 
-static char *read_all(FILE *in, size_t *len) {
+static char *read_all(FILE *in, size_t *len)
+{
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -38,7 +39,8 @@ static char *read_all(FILE *in, size_t *len) {
     return buf;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 2 || (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))) {
         fprintf(stderr, "usage: syncfake-timeline [journal.jsonl|-] > timeline.svg\n"
                         "Draws a syncfake journal (JSON Lines) as an SVG delivery timeline.\n");
