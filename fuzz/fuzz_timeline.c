@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_timeline.c: libFuzzer target over the journal-line parser and the timeline renderer
- * (sf_timeline_svg). Input is a journal in JSON Lines (the .jsonl files of tests/timeline_cases are the
- * seed corpus). Anything goes: the target checks that nothing crashes, leaks or reads out of
+ * (sf_timeline_svg). Input is a journal in JSON Lines (the .jsonl files of tests/timeline_cases are
+ * the seed corpus). Anything goes: the target checks that nothing crashes, leaks or reads out of
  * bounds, that the picture is a complete SVG document of the length reported, and that the
  * same input draws the same bytes twice. */
 #include "syncfake.h"
