@@ -76,7 +76,7 @@ static size_t edit_distance(const char *a, const char *b) {
 
 /* The known name nearest to `name`: the same letters in another case, else one within a
  * third of its length (at least 1, at most 2 edits); first in table order on a tie. */
-static const char *nearest(const char *name, const char *const *known) {
+const char *sf_http_nearest_name(const char *name, const char *const *known) {
     if (strlen(name) > NAME_SHOWN_MAX)
         return NULL;
     const char *best = NULL;
@@ -101,7 +101,7 @@ static bool is_known(const char *name, const char *const *known) {
 }
 
 /* The name as shown in a message: printable ASCII, cut at NAME_SHOWN_MAX. */
-static void shown(const char *name, char out[NAME_SHOWN_MAX + 4]) {
+void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE]) {
     size_t i = 0;
     for (; name[i] && i < NAME_SHOWN_MAX; i++) {
         unsigned char ch = (unsigned char)name[i];
@@ -145,9 +145,9 @@ static void list_names(const char *const *known, char *out, size_t cap) {
 }
 
 static int warn_unknown(sf_http_ctx *c, sf_op op, const char *name, const char *const *known) {
-    char text[2 * SF_WARNING_SIZE], name_text[NAME_SHOWN_MAX + 4], names[200];
-    const char *near = nearest(name, known);
-    shown(name, name_text);
+    char text[2 * SF_WARNING_SIZE], name_text[SF_HTTP_NAME_SHOWN_SIZE], names[200];
+    const char *near = sf_http_nearest_name(name, known);
+    sf_http_shown_name(name, name_text);
     if (near && strcasecmp(near, name) == 0) {
         snprintf(text, sizeof text,
                  "Parameter %s has the wrong letter case (did you mean %s?); Twilio ignores it",
@@ -190,8 +190,8 @@ static bool body_warning(sf_http_ctx *c, sf_op op, int *status) {
     bool json = req->body && looks_like_json(req->body, req->body_len);
     if (!sf_http_is(c, "POST") || (form && !json) || req->body_len == 0)
         return false;
-    char text[SF_WARNING_SIZE], type_text[NAME_SHOWN_MAX + 4];
-    shown(form ? "application/x-www-form-urlencoded" : type, type_text);
+    char text[SF_WARNING_SIZE], type_text[SF_HTTP_NAME_SHOWN_SIZE];
+    sf_http_shown_name(form ? "application/x-www-form-urlencoded" : type, type_text);
     const char *hint = op == SF_OP_MESSAGE_CREATE ? "send Data=<the JSON text> as a form field"
                                                   : "send name=value pairs as a form";
     snprintf(text, sizeof text,

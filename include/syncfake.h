@@ -643,6 +643,17 @@ typedef struct sf_stream_stats {
     sf_rate_state rate;
 } sf_stream_stats;
 
+/* The SID of the account's stream named by SID or unique name (stream_id), in `service_sid`,
+ * or (NULL) in whichever of the account's services has it; with every_account, in any
+ * account's (for a caller with fake-wide powers). No API call is made (nothing is journaled
+ * or injected). For adapters that take a stream without its service, such as a stream fault
+ * rule's target. Errors: SF_ERR_NOT_FOUND (no such stream of the account),
+ * SF_ERR_CONFLICT (service_sid NULL and the unique name is in several services),
+ * SF_ERR_INVALID_ARGUMENT (NULL fake, stream_id or sid_out). */
+SF_API sf_status sf_stream_lookup(sf_fake *fake, const char *account_sid, bool every_account,
+                                  const char *service_sid, const char *stream_id,
+                                  char sid_out[SF_SID_SIZE], sf_error *err);
+
 /* Errors: 404. */
 SF_API sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid,
                                      const char *service_sid, const char *stream_id,
