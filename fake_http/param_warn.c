@@ -191,7 +191,7 @@ static bool body_warning(sf_http_ctx *c, sf_op op, int *status) {
     if (!sf_http_is(c, "POST") || (form && !json) || req->body_len == 0)
         return false;
     char text[SF_WARNING_SIZE], type_text[SF_HTTP_NAME_SHOWN_SIZE];
-    sf_http_shown_name(form ? "application/x-www-form-urlencoded" : type, type_text);
+    sf_http_shown_name(type ? type : "none", type_text);
     const char *hint = op == SF_OP_MESSAGE_CREATE ? "send Data=<the JSON text> as a form field"
                                                   : "send name=value pairs as a form";
     snprintf(text, sizeof text,
