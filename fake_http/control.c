@@ -6,6 +6,7 @@
  * fake-wide powers; any other account sees and affects only its own rules, injections,
  * subscribers and journal entries, and may not move the clock or reset the whole fake. */
 #include "control_state.h"
+#include "control_params.h"
 #include "dispatch.h"
 #include "jwt.h"
 #include "render.h"
@@ -166,34 +167,59 @@ static bool find_fault(const sf_http_ctx *c, sf_fault_id id, sf_fault_info *out)
     return found;
 }
 
+/* The numbers of a rule, each refused by name with its allowed range. */
+static int fault_numbers(sf_http_ctx *c, sf_fault_params *p)
+{
+    if (!double_or_absent(c, "DropRate", &p->drop_rate) || p->drop_rate < 0 || p->drop_rate > 1)
+        return bad_param(c, "DropRate must be a number within 0..1");
+    if (!double_or_absent(c, "DuplicateRate", &p->duplicate_rate) || p->duplicate_rate < 0 ||
+        p->duplicate_rate > 1)
+        return bad_param(c, "DuplicateRate must be a number within 0..1");
+    static const char *const times[] = {"DelayMs", "JitterMs", "ExpiryLagMs"};
+    sf_ms *fields[] = {&p->delay_ms, &p->jitter_ms, &p->expiry_lag_ms};
+    char what[96];
+    for (size_t i = 0; i < 3; i++) {
+        if (!int_or_absent(c, times[i], fields[i]) || *fields[i] < 0 ||
+            *fields[i] > INT64_C(1) << 40) {
+            snprintf(what, sizeof what, "%s must be an integer within 0..2^40 (ms)", times[i]);
+            return bad_param(c, what);
+        }
+    }
+    int64_t drop_next = 0;
+    if (!int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 || drop_next > UINT32_MAX)
+        return bad_param(c, "DropNext must be an integer within 0..4294967295");
+    p->drop_next = (uint32_t)drop_next;
+    return 0;
+}
+
 static int fault_create(sf_http_ctx *c)
 {
     sf_fault_params p = {0};
     const char *scope = param(c, "Scope");
     const char *target = param(c, "Target");
-    int64_t drop_next = 0;
+    char stream[SF_SID_SIZE];
     if (!scope || strcmp(scope, "fake") == 0) {
         p.scope = SF_SCOPE_FAKE;
     } else if (strcmp(scope, "stream") == 0) {
-        p.scope = SF_SCOPE_STREAM;
-        p.stream_sid = target;
+        p.scope = SF_SCOPE_STREAM; /* Target: a SID or unique name, as on every route */
+        int refused = sf_http_control_stream_target(c, target, param(c, "ServiceSid"),
+                                                    fake_wide(c), stream);
+        if (refused)
+            return refused;
+        p.stream_sid = stream;
     } else if (strcmp(scope, "subscriber") == 0) {
         int64_t id;
         p.scope = SF_SCOPE_SUBSCRIBER;
         if (!target || !sf_http_parse_int(target, &id) || id <= 0)
-            return bad_param(c, "Target must be a subscriber id");
+            return bad_param(c, "Target must be a subscriber id (an integer >= 1) with "
+                                "Scope=subscriber");
         p.subscriber = (sf_subscriber_id)id;
     } else {
         return bad_param(c, "Scope must be fake, stream or subscriber");
     }
-    if (!double_or_absent(c, "DropRate", &p.drop_rate) ||
-        !double_or_absent(c, "DuplicateRate", &p.duplicate_rate))
-        return bad_param(c, "DropRate and DuplicateRate are numbers");
-    if (!int_or_absent(c, "DelayMs", &p.delay_ms) || !int_or_absent(c, "JitterMs", &p.jitter_ms) ||
-        !int_or_absent(c, "ExpiryLagMs", &p.expiry_lag_ms) ||
-        !int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 || drop_next > UINT32_MAX)
-        return bad_param(c, "DelayMs, JitterMs, ExpiryLagMs and DropNext are integers");
-    p.drop_next = (uint32_t)drop_next;
+    int refused = fault_numbers(c, &p);
+    if (refused)
+        return refused;
     p.account_sid = own_account(c); /* another account's subscriber is then "unknown" */
     sf_error err;
     sf_fault_id id;
@@ -259,8 +285,12 @@ static int errors_route(sf_http_ctx *c)
     int64_t count = 1, status = 500, code = 20500;
     bool after = false;
     const char *after_text = param(c, "AfterApply");
-    if (!op || !sf_op_parse(op, &inj.op))
-        return bad_param(c, "Operation must name an operation such as stream.create");
+    if (!op || !sf_op_parse(op, &inj.op)) {
+        char what[400];
+        int n = snprintf(what, sizeof what, "Operation must be one of ");
+        sf_http_operation_names(what + n, sizeof what - (size_t)n);
+        return bad_param(c, what);
+    }
     if (!int_or_absent(c, "Count", &count) || !int_or_absent(c, "Status", &status) ||
         !int_or_absent(c, "Code", &code) || count < 1 || count > UINT32_MAX || code < 0 ||
         code > INT32_MAX || status < 400 || status > 599)
@@ -513,6 +543,9 @@ int sf_http_control(sf_http_ctx *c)
     size_t n = c->segment_count;
     if (n < 2)
         return sf_http_not_found(c);
+    int refused = sf_http_control_check_params(c); /* unknown parameters: 400 */
+    if (refused)
+        return refused;
     if (n == 2 && strcmp(s[1], "clock") == 0)
         return clock_route(c);
     if (n == 2 && sf_http_control_state_owns(s[1])) /* state, subscribers, timeline.svg */

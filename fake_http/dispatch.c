@@ -3,6 +3,7 @@
  * services, streams and messages. */
 #include "dispatch.h"
 #include "client_config.h"
+#include "param_warn.h"
 #include "render.h"
 
 #include <stdio.h>
@@ -82,12 +83,19 @@ static const char *param(const sf_http_ctx *c, const char *name)
     return sf_http_form_get(&c->params, name);
 }
 
+/* Records which parameter was malformed (its 20001 names it); returns false. */
+static bool malformed(const sf_http_ctx *c, const char *name)
+{
+    ((sf_http_ctx *)c)->bad_param = name;
+    return false;
+}
+
 /* An integer parameter: absent (has = false), or parsed; false when malformed. */
 static bool int_param(const sf_http_ctx *c, const char *name, bool *has, int64_t *out)
 {
     const char *v = param(c, name);
     *has = v != NULL;
-    return !v || sf_http_parse_int(v, out);
+    return !v || sf_http_parse_int(v, out) || malformed(c, name);
 }
 
 static bool bool_param(const sf_http_ctx *c, const char *name, sf_opt_bool *out)
@@ -98,7 +106,7 @@ static bool bool_param(const sf_http_ctx *c, const char *name, sf_opt_bool *out)
     if (!v)
         return true;
     if (!sf_http_parse_bool(v, &b))
-        return false;
+        return malformed(c, name);
     *out = b ? SF_BOOL_TRUE : SF_BOOL_FALSE;
     return true;
 }
@@ -132,7 +140,11 @@ static int refuse(sf_http_ctx *c, sf_op op, const char *service_sid, const char 
                   sf_status status)
 {
     sf_journal_refused_as(c->fake, c->account_sid, op, service_sid, stream_id, status);
-    return sf_http_fail_status(c, status);
+    if (status != SF_ERR_INVALID_PARAMETER || !c->bad_param)
+        return sf_http_fail_status(c, status);
+    sf_error err; /* "Invalid parameter: PageSize", as Twilio names the one it refused */
+    sf_http_status_error(status, c->bad_param, &err);
+    return sf_http_fail(c, &err);
 }
 
 static void services_url(const sf_http_ctx *c, char *out, size_t cap)
@@ -293,13 +305,19 @@ static int v1_routes(sf_http_ctx *c)
 {
     char **s = c->segments;
     size_t n = c->segment_count;
-    if (n >= 2 && strcmp(s[1], "Services") == 0) {
-        if (n <= 3)
-            return service_routes(c);
-        if (strcmp(s[3], "Streams") == 0 &&
-            (n == 4 || n == 5 || (n == 6 && strcmp(s[5], "Messages") == 0)))
-            return stream_routes(c);
+    sf_op op;
+    bool service = n >= 2 && n <= 3 && strcmp(s[1], "Services") == 0;
+    bool stream = n >= 4 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&
+                  (n == 4 || n == 5 || (n == 6 && strcmp(s[5], "Messages") == 0));
+    if ((service || stream) && sf_http_route_op(c, &op)) {
+        int refused = sf_http_warn_params(c, op); /* strict mode: a 400 */
+        if (refused)
+            return refused;
     }
+    if (service)
+        return service_routes(c);
+    if (stream)
+        return stream_routes(c);
     return sf_http_not_found(c);
 }
 

@@ -21,6 +21,7 @@ typedef struct sf_http_ctx {
     size_t segment_count;
     sf_http_form params;           /* query for GET/DELETE, body for POST */
     sf_http_buf body;
+    const char *bad_param;         /* the parameter a parse refused, named in its 20001 */
 } sf_http_ctx;
 
 /* Finishes the response with a Twilio error body. Returns the status. */

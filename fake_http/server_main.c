@@ -46,7 +46,11 @@ static void usage(FILE *out)
             "  --cors-origin ORIGIN     pages of ORIGIN may call /_syncfake/* (repeatable, at\n"
             "                           most 16): http[s]://HOST, http[s]://HOST:PORT or\n"
             "                           http[s]://HOST:* (any port); none: no page may.\n"
-            "                           Default: http://127.0.0.1:* and http://localhost:*\n");
+            "                           Default: http://127.0.0.1:* and http://localhost:*\n"
+            "  --strict                 refuse (400/20001, naming the parameter) what Twilio\n"
+            "                           would silently ignore and syncfake only warns about\n"
+            "                           (Syncfake-Warning header): unknown or wrongly cased\n"
+            "                           parameters, a JSON body (default: warn only)\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -182,6 +186,7 @@ int main(int argc, char **argv)
     char *admin_parts[2] = {NULL, NULL};
     unsigned long long sse_queue_max = 0, max_connections = 0, request_timeout_ms = 0;
     char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
+    bool strict = false;
     static sf_cors cors; /* static: large, and it outlives the server */
     bool cors_given = false;
     sf_cors_default(&cors);
@@ -190,6 +195,10 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
+        if (strcmp(a, "--strict") == 0) { /* a switch: it takes no value */
+            strict = true;
+            continue;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -255,6 +264,7 @@ int main(int argc, char **argv)
     sf_options opts;
     sf_options_init(&opts);
     opts.seed = seed;
+    opts.strict_params = strict;
     opts.clock = wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
     opts.account_sid = account_sid;
     opts.auth_token = auth_token;

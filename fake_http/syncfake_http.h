@@ -46,6 +46,8 @@ typedef struct sf_http_request {
                                       (JSON-escaped); NULL in process: not shown */
 } sf_http_request;
 
+#define SF_HTTP_WARNING_CAP 1024
+
 typedef struct sf_http_response {
     int status;
     const char *content_type;      /* static; NULL for 204 */
@@ -56,6 +58,10 @@ typedef struct sf_http_response {
     bool event_stream;             /* text/event-stream: the connection is now a subscriber */
     sf_subscriber_id subscriber;   /* which one (detach it when the connection closes) */
     bool fake_was_reset;           /* POST /_syncfake/reset ran: subscriber ids start over */
+    /* "Syncfake-Warning" when not "": what Twilio would silently ignore in the request (an
+     * unknown or wrongly cased parameter, a JSON body), warnings joined by " | ", ending in
+     * " | ..." when more did not fit (the journal has each). Never changes the answer. */
+    char warning[SF_HTTP_WARNING_CAP];
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */

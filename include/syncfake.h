@@ -160,6 +160,21 @@ SF_API int sf_status_code(sf_status status);
 /* Options                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
+/* A warning: something Twilio accepts and silently ignores, which is almost always a mistake
+ * (a misspelt or wrongly cased REST parameter, a JSON body instead of a form; from C, a value
+ * set without its has_* flag, a unique_name given to sf_stream_update). The answer does not
+ * change; the fake says so in the journal (kind `warning`), through sf_options.on_warning and,
+ * on the wire, in a `Syncfake-Warning` response header. Every pointer is borrowed for the
+ * duration of the callback. */
+#define SF_WARNING_SIZE 320 /* message bytes kept, NUL included; longer ones are cut */
+typedef struct sf_warning {
+    int op;                 /* the sf_op of the call warned about */
+    const char *param;      /* the parameter as given ("Tll"; C: the field, "ttl") */
+    const char *suggestion; /* the nearest known parameter ("Ttl"), or NULL */
+    const char *message;    /* "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it" */
+} sf_warning;
+typedef void (*sf_warning_fn)(const sf_warning *warning, void *user);
+
 /* Every limit of the behaviour contract, with Twilio's values as defaults. */
 typedef struct sf_limits {
     size_t max_data_bytes;            /* 4096: publish Data size, bytes as sent (413/54006) */
@@ -206,6 +221,15 @@ typedef struct sf_options {
     const char *base_url;        /* NULL: SF_DEFAULT_BASE_URL; no trailing slash */
     size_t journal_capacity;     /* entries kept (a ring); default 65536; 0 keeps none */
     sf_limits limits;
+    /* Warnings (see "Warnings" below): called once per warning, on the fake's thread, from
+     * inside the call warned about; it must not call the fake. NULL: none (the journal still
+     * gets each as a `warning` entry). */
+    sf_warning_fn on_warning;
+    void *warning_user;
+    /* true: every warning is refused instead, 400/20001 "Invalid parameter: <warning>
+     * (strict mode)", and the call changes nothing. Default false: warned and done as
+     * Twilio does. The HTTP face (and syncfake-server --strict) follows it too. */
+    bool strict_params;
 } sf_options;
 
 /* Fills `opts` with the defaults above. */
@@ -479,7 +503,9 @@ SF_API void sf_stream_page_free(sf_fake *fake, sf_stream_page *page);
 
 typedef struct sf_publish_params {
     const char *data;   /* JSON object text, as sent; NULL: 400/54251 */
-    size_t data_len;    /* bytes of `data` (it need not be NUL-terminated) */
+    size_t data_len;    /* bytes of `data` (it need not be NUL-terminated). 0 with data not
+                           NULL means strlen(data): `data` must then be NUL-terminated (so
+                           {.data = "{}"} publishes "{}", and "" is 400/54008 as on the wire) */
     uint64_t client_id; /* 0: none; subscribers with this client_id see it as local */
 } sf_publish_params;
 
@@ -629,6 +655,17 @@ typedef struct sf_stream_stats {
     sf_rate_state rate;
 } sf_stream_stats;
 
+/* The SID of the account's stream named by SID or unique name (stream_id), in `service_sid`,
+ * or (NULL) in whichever of the account's services has it; with every_account, in any
+ * account's (for a caller with fake-wide powers). No API call is made (nothing is journaled
+ * or injected). For adapters that take a stream without its service, such as a stream fault
+ * rule's target. Errors: SF_ERR_NOT_FOUND (no such stream of the account),
+ * SF_ERR_CONFLICT (service_sid NULL and the unique name is in several services),
+ * SF_ERR_INVALID_ARGUMENT (NULL fake, stream_id or sid_out). */
+SF_API sf_status sf_stream_lookup(sf_fake *fake, const char *account_sid, bool every_account,
+                                  const char *service_sid, const char *stream_id,
+                                  char sid_out[SF_SID_SIZE], sf_error *err);
+
 /* Errors: 404. */
 SF_API sf_status sf_stream_stats_get(sf_fake *fake, const char *account_sid,
                                      const char *service_sid, const char *stream_id,
@@ -755,7 +792,8 @@ SF_API void sf_inject_clear(sf_fake *fake);
     X(LOST, "lost")                                                                           \
     X(DISCARDED, "discarded")                                                                 \
     X(EXPIRED, "expired")                                                                     \
-    X(REMOVED, "removed")
+    X(REMOVED, "removed")                                                                     \
+    X(WARNING, "warning")
 
 typedef enum sf_journal_kind {
 #define SF__JOURNAL_ENUM(name, wire) SF_JOURNAL_##name,
@@ -786,6 +824,9 @@ typedef struct sf_journal_entry {
                                       account (the rest); "" for a call naming an unknown
                                       account. Not part of the JSON form. */
     sf_unsubscribe_reason reason;  /* unsubscribed: why (key "reason" unless REQUESTED) */
+    /* warning: the text (sf_warning.message; key "warning"). The text of the latest 256
+     * warnings is kept; an older entry reads "(text no longer kept)". op is the call's. */
+    char warning[SF_WARNING_SIZE];
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -811,7 +852,8 @@ SF_API uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq);
 
 /* One entry as one JSON object (no newline), keys in a fixed order:
  * seq, t_ms, kind, op, status, code, injected, service_sid, stream_sid, message_sid,
- * subscriber_id, rule, until_ms, duplicate, reason (keys that do not apply are left out).
+ * subscriber_id, rule, until_ms, duplicate, reason, warning (keys that do not apply are left
+ * out; a warning entry has op, the SIDs it names and warning).
  * snprintf semantics: returns the length it needs. */
 SF_API size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap);
 
@@ -836,6 +878,18 @@ SF_API void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid,
 SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op op,
                                   const char *service_sid, const char *stream_id,
                                   sf_status status);
+
+/* Reports a warning for a call of `op` made as `account_sid` (NULL: the default account), as
+ * an adapter does for what only it can see (the HTTP face: unknown form parameters, a JSON
+ * body): a `warning` journal entry at the fake's time naming the service and stream given
+ * (when they are SIDs), then sf_options.on_warning. `message` is kept up to SF_WARNING_SIZE-1
+ * bytes, each byte outside printable ASCII shown as '?'. Returns SF_OK, or with
+ * strict_params SF_ERR_INVALID_PARAMETER (400/20001, "Invalid parameter: <message> (strict
+ * mode)" in err): the adapter then refuses the call. SF_ERR_INVALID_ARGUMENT: NULL fake or
+ * message, op out of range. */
+SF_API sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op,
+                         const char *service_sid, const char *stream_id, const char *param,
+                         const char *suggestion, const char *message, sf_error *err);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */

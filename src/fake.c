@@ -245,6 +245,7 @@ void sf_fake_free(sf_fake *fake)
         return;
     }
     tear_down(fake, false);
+    sf__notes_release(fake);
     sf__free(fake, fake->json_tokens);
     sf__free(fake, fake->json_frames);
     sf__free(fake, fake->data_out[0]);

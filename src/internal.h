@@ -185,6 +185,7 @@ typedef struct sf__jentry {
     uint8_t flags;
     uint8_t reason;          /* unsubscribed: an sf_unsubscribe_reason */
     uint8_t sids[3][16];     /* service, stream, message */
+    uint64_t note;           /* warning: the id of its text in sf_fake.notes (warn.c) */
     /* whose entry it is; NULL: no account's (a call naming an unknown account). Accounts
      * live until a full reset, which also empties the journal, so this never dangles. */
     const sf__account *account;
@@ -245,6 +246,8 @@ struct sf_fake {
     sf__injection *injections[SF_OP_COUNT];
 
     sf__journal journal;
+    struct sf__note *notes;  /* the text of the latest SF__NOTE_SLOTS warnings (warn.c) */
+    uint64_t notes_written;  /* a warning's id is its number, from 1 */
     sf__delivery *free_deliveries;
 
     /* Scratch for publish: JSON tokens and the compacted data handed back as borrowed. */
@@ -365,6 +368,27 @@ static inline void sf__call_stream(sf__call *call, const struct sf__stream *s);
 /* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
  * runs what the call made due now, such as deliveries. Returns the call's final status. */
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err);
+
+/* ---- warnings (warn.c) ---- */
+/* A warning's text, kept apart from the journal ring so that entries stay small. */
+#define SF__NOTE_SLOTS 256
+typedef struct sf__note {
+    uint64_t id; /* 0: empty slot */
+    char text[SF_WARNING_SIZE];
+} sf__note;
+/* The text of warning `id`, or NULL once a newer warning took its slot. */
+const char *sf__note_text(const sf_fake *fake, uint64_t id);
+void sf__notes_release(sf_fake *fake);
+/* The C API's own warnings: a value set without its has_* flag (ignored), a unique name
+ * given to an update. SF_OK, or in strict mode the refusal (err filled). */
+sf_status sf__warn_page_params(sf_fake *fake, sf_op op, const char *account_sid,
+                               const char *service_sid, const sf_page_params *p, sf_error *err);
+sf_status sf__warn_stream_params(sf_fake *fake, sf_op op, const char *account_sid,
+                                 const char *service_sid, const char *stream_id,
+                                 const sf_stream_params *p, sf_error *err);
+sf_status sf__warn_service_params(sf_fake *fake, sf_op op, const char *account_sid,
+                                  const char *service_sid, const sf_service_params *p,
+                                  sf_error *err);
 
 /* ---- journal (journal.c) ---- */
 /* Packed SIDs (flags say which) onto an entry. */

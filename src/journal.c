@@ -161,7 +161,13 @@ void sf_journal_clear(sf_fake *fake)
     fake->journal.head = fake->journal.count = 0;
 }
 
-static void expand(const sf__jentry *in, sf_journal_entry *out)
+static void expand_warning(const sf_fake *fake, const sf__jentry *in, sf_journal_entry *out)
+{
+    const char *text = sf__note_text(fake, in->note);
+    snprintf(out->warning, sizeof out->warning, "%s", text ? text : "(text no longer kept)");
+}
+
+static void expand(const sf_fake *fake, const sf__jentry *in, sf_journal_entry *out)
 {
     memset(out, 0, sizeof *out);
     out->seq = in->seq;
@@ -184,6 +190,8 @@ static void expand(const sf__jentry *in, sf_journal_entry *out)
     if (in->account)
         memcpy(out->account_sid, in->account->sid, SF_SID_SIZE);
     out->reason = (sf_unsubscribe_reason)in->reason;
+    if (in->kind == SF_JOURNAL_WARNING)
+        expand_warning(fake, in, out);
 }
 
 static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
@@ -208,7 +216,7 @@ bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter, uint6
         return false;
     const sf__journal *j = &fake->journal;
     while (*cursor < j->count) {
-        expand(&j->ring[(j->head + *cursor) % j->cap], out);
+        expand(fake, &j->ring[(j->head + *cursor) % j->cap], out);
         (*cursor)++;
         if (matches(filter, out))
             return true;
@@ -264,6 +272,22 @@ static void put(out_buf *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
+/* The warning text as a JSON string: printable ASCII (warn.c), so only '"' and '\\' need
+ * escaping. At most SF_WARNING_SIZE * 2 bytes: a journal line stays under 1 KB. */
+static void put_warning(out_buf *o, const char *text)
+{
+    char escaped[SF_WARNING_SIZE * 2];
+    size_t n = 0;
+    for (size_t i = 0; text[i] && i < SF_WARNING_SIZE - 1; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == '"' || ch == '\\')
+            escaped[n++] = '\\';
+        escaped[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    escaped[n] = '\0';
+    put(o, ",\"warning\":\"%s\"", escaped);
+}
+
 static bool has_until(sf_journal_kind k)
 {
     return k == SF_JOURNAL_DELIVERED || k == SF_JOURNAL_DELAYED || k == SF_JOURNAL_DUPLICATED;
@@ -274,6 +298,10 @@ static void entry_json(const sf_journal_entry *e, out_buf *o)
     const char *kind = sf_journal_kind_name(e->kind);
     put(o, "{\"seq\":%" PRIu64 ",\"t_ms\":%" PRId64 ",\"kind\":\"%s\"", e->seq, e->t_ms,
         kind ? kind : "unknown");
+    if (e->kind == SF_JOURNAL_WARNING) {
+        const char *op = sf_op_name(e->op);
+        put(o, ",\"op\":\"%s\"", op ? op : "unknown");
+    }
     if (e->kind == SF_JOURNAL_API) {
         const char *op = sf_op_name(e->op);
         put(o, ",\"op\":\"%s\",\"status\":%d,\"code\":%d,\"injected\":%s", op ? op : "unknown",
@@ -296,6 +324,8 @@ static void entry_json(const sf_journal_entry *e, out_buf *o)
     const char *reason = sf_unsubscribe_reason_name(e->reason);
     if (e->kind == SF_JOURNAL_UNSUBSCRIBED && reason)
         put(o, ",\"reason\":\"%s\"", reason);
+    if (e->kind == SF_JOURNAL_WARNING)
+        put_warning(o, e->warning);
     put(o, "}");
 }
 

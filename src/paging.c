@@ -68,7 +68,7 @@ sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t
         size = (size_t)p->page_size;
     }
     if (p->has_page && p->page < 0)
-        return sf__fail(err, SF_ERR_INVALID_PARAMETER);
+        return sf__fail_detail(err, SF_ERR_INVALID_PARAMETER, "Page");
 
     sf__order_node *first = NULL, *last = NULL;
     size_t count = 0;

@@ -34,12 +34,15 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     sf__call_stream(call, s);
     if (!params || !params->data)
         return sf__fail(err, SF_ERR_DATA_MISSING);
-    if (params->data_len > fake->opts.limits.max_data_bytes)
+    /* 0 means NUL-terminated (syncfake.h): a data_len left unset still publishes the text */
+    size_t max = fake->opts.limits.max_data_bytes;
+    size_t given_len = params->data_len ? params->data_len : strnlen(params->data, max + 1);
+    if (given_len > max)
         return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
     char *data = fake->data_out[fake->dispatch_depth > 0];
     size_t data_len;
     st = sf__json_compact_with(fake->json_tokens, fake->json_frames, fake->json_token_cap,
-                               params->data, params->data_len, data, &data_len);
+                               params->data, given_len, data, &data_len);
     if (st != SF_OK)
         return sf__fail(err, st);
     if (!sf__bucket_allows(fake, &s->bucket, call->now))

@@ -14,15 +14,20 @@ static sf_status check_params(const sf_fake *fake, const sf_service_params *p, s
         return sf__fail(err, SF_ERR_INVALID_FRIENDLY_NAME);
     if (p->webhook_url && !sf__valid_http_url(p->webhook_url, l->webhook_url_max))
         return sf__fail(err, SF_ERR_INVALID_WEBHOOK_URL);
-    if ((unsigned)p->reachability_webhooks_enabled > SF_BOOL_TRUE ||
-        (unsigned)p->acl_enabled > SF_BOOL_TRUE ||
-        (unsigned)p->reachability_debouncing_enabled > SF_BOOL_TRUE ||
-        (unsigned)p->webhooks_from_rest_enabled > SF_BOOL_TRUE)
-        return sf__fail(err, SF_ERR_INVALID_PARAMETER);
+    /* 20001 names the parameter, as Twilio words it ("Invalid parameter: <Name>") */
+    const sf_opt_bool flags[] = {p->reachability_webhooks_enabled, p->acl_enabled,
+                                 p->reachability_debouncing_enabled,
+                                 p->webhooks_from_rest_enabled};
+    static const char *const flag_names[] = {"ReachabilityWebhooksEnabled", "AclEnabled",
+                                             "ReachabilityDebouncingEnabled",
+                                             "WebhooksFromRestEnabled"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if ((unsigned)flags[i] > SF_BOOL_TRUE)
+            return sf__fail_detail(err, SF_ERR_INVALID_PARAMETER, "%s", flag_names[i]);
     if (p->has_reachability_debouncing_window &&
         (p->reachability_debouncing_window < l->debouncing_window_min_ms ||
          p->reachability_debouncing_window > l->debouncing_window_max_ms))
-        return sf__fail(err, SF_ERR_INVALID_PARAMETER);
+        return sf__fail_detail(err, SF_ERR_INVALID_PARAMETER, "ReachabilityDebouncingWindow");
     return SF_OK;
 }
 
@@ -97,7 +102,9 @@ static sf_status service_create(sf_fake *fake, sf__call *call, const char *accou
     sf_ms now = call->now;
     const sf_service_params *p = params ? params : &none;
     sf__account *account;
-    sf_status st = sf__resolve_account(fake, account_sid, &account, err);
+    sf_status st = sf__warn_service_params(fake, call->op, account_sid, NULL, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_account(fake, account_sid, &account, err);
     if (st == SF_OK)
         st = check_params(fake, p, err);
     if (st != SF_OK)
@@ -152,7 +159,9 @@ static sf_status service_update(sf_fake *fake, sf__call *call, const char *accou
     sf_ms now = call->now;
     const sf_service_params *p = params ? params : &none;
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
+    sf_status st = sf__warn_service_params(fake, call->op, account_sid, service_sid, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
     if (st == SF_OK)
         st = check_params(fake, p, err);
     if (st != SF_OK)
@@ -201,7 +210,9 @@ static sf_status service_list(sf_fake *fake, const char *account_sid,
                               const sf_page_params *params, sf_service_page **out, sf_error *err)
 {
     sf__account *account;
-    sf_status st = sf__resolve_account(fake, account_sid, &account, err);
+    sf_status st = sf__warn_page_params(fake, SF_OP_SERVICE_LIST, account_sid, NULL, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_account(fake, account_sid, &account, err);
     if (st != SF_OK)
         return st;
     sf__page_plan plan;

@@ -55,7 +55,10 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     const sf_stream_params *p = params ? params : &none;
     sf__service *svc;
     size_t name_len = 0;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
+    sf_status st =
+        sf__warn_stream_params(fake, call->op, account_sid, service_sid, NULL, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st == SF_OK && p->unique_name)
         st = check_name(fake, p->unique_name, &name_len, err);
     if (st == SF_OK && p->has_ttl)
@@ -139,7 +142,11 @@ static sf_status stream_update(sf_fake *fake, sf__call *call, const char *accoun
 {
     sf_ms now = call->now;
     sf__stream *s;
-    sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
+    sf_status st =
+        sf__warn_stream_params(fake, call->op, account_sid, service_sid, stream_id, params, err);
+    if (st != SF_OK)
+        return st;
+    st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
     if (st != SF_OK)
         return st;
     sf__call_stream(call, s);
@@ -217,7 +224,11 @@ static sf_status stream_list(sf_fake *fake, const char *account_sid, const char 
                              const sf_page_params *params, sf_stream_page **out, sf_error *err)
 {
     sf__service *svc;
-    sf_status st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
+    sf_status st =
+        sf__warn_page_params(fake, SF_OP_STREAM_LIST, account_sid, service_sid, params, err);
+    if (st != SF_OK)
+        return st;
+    st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st != SF_OK)
         return st;
     sf__page_plan plan;

@@ -1220,7 +1220,11 @@ static void test_invalid_opt_bool_is_invalid_parameter(void **state)
             assert_int_equal(sf_service_create(fx->fake, NULL, &p, &rec, &err),
                              SF_ERR_INVALID_PARAMETER);
             assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
-            assert_string_equal(err.message, "Invalid parameter");
+            static const char *const named[] = {
+                "Invalid parameter: ReachabilityWebhooksEnabled", "Invalid parameter: AclEnabled",
+                "Invalid parameter: ReachabilityDebouncingEnabled",
+                "Invalid parameter: WebhooksFromRestEnabled"};
+            assert_string_equal(err.message, named[field]); /* 20001 names the parameter */
             memset(&err, 0, sizeof err);
             assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
                              SF_ERR_INVALID_PARAMETER);

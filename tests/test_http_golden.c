@@ -6,8 +6,8 @@
  *
  *   NN.request   "METHOD TARGET", then "Name: value" header lines, a blank line, the body.
  *   NN.response  the status code, then the headers to check, a blank line, the exact body.
- *                Content-Type and Allow are always checked: a header that is not listed must
- *                be absent (no content type / empty Allow). A Date line, when given, is
+ *                Content-Type, Allow and Syncfake-Warning are always checked: a header that
+ *                is not listed must be absent (no content type / empty Allow / no warning). A Date line, when given, is
  *                checked too; every response must carry the RFC 7231 date of the fake clock
  *                anyway.
  *   NN.clock     (optional) ms to advance the manual clock before the exchange.
@@ -299,6 +299,8 @@ static void write_response(const char *path, const sf_http_response *r)
         fprintf(f, "Content-Type: %s\n", r->content_type);
     if (r->allow[0])
         fprintf(f, "Allow: %s\n", r->allow);
+    if (r->warning[0])
+        fprintf(f, "Syncfake-Warning: %s\n", r->warning);
     fputc('\n', f);
     if (r->body_len)
         fwrite(r->body, 1, r->body_len, f);
@@ -555,13 +557,15 @@ static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem,
                 resp.status);
         ok = false;
     }
-    const char *exp_type = NULL, *exp_allow = NULL;
+    const char *exp_type = NULL, *exp_allow = NULL, *exp_warning = NULL;
     for (size_t i = 0; i < exp.header_count; i++) {
         const char *name = exp.headers[i].name;
         if (strcasecmp(name, "Content-Type") == 0) {
             exp_type = exp.headers[i].value;
         } else if (strcasecmp(name, "Allow") == 0) {
             exp_allow = exp.headers[i].value;
+        } else if (strcasecmp(name, "Syncfake-Warning") == 0) {
+            exp_warning = exp.headers[i].value;
         } else if (strcasecmp(name, "Date") == 0) {
             ok &= check_header(gc->name, stem, "Date", exp.headers[i].value, resp.date);
         } else {
@@ -571,6 +575,7 @@ static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem,
     }
     ok &= check_header(gc->name, stem, "Content-Type", exp_type, resp.content_type);
     ok &= check_header(gc->name, stem, "Allow", exp_allow, resp.allow);
+    ok &= check_header(gc->name, stem, "Syncfake-Warning", exp_warning, resp.warning);
     const char *got_body = resp.body ? resp.body : "";
     if (exp.body_len != resp.body_len || memcmp(exp.body, got_body, exp.body_len) != 0) {
         fprintf(stderr, "    %s/%s: %s %s\n", gc->name, stem, r.method, r.target);

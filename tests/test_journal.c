@@ -110,7 +110,7 @@ static sf_status publish(sf_fake *fake, const char *svc, const char *stream, con
 static void make_stream(sf_fake *fake, const char *svc, const char *name, long long ttl,
                         sf_stream_record *out)
 {
-    sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl};
+    sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl >= 0 ? ttl : 0};
     sf_error err;
     ok(sf_stream_create(fake, NULL, svc, &p, out, &err), &err);
 }
