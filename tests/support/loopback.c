@@ -475,3 +475,38 @@ void lb_make_stream(const lb_server *s, char *service, char *stream)
     assert_int_equal(lb_request(s, "POST", target, "", resp, sizeof resp), 201);
     assert_true(lb_json_str(lb_body(resp), "sid", stream, 64));
 }
+
+int lb_run_server(const char *const *args, char *out, size_t cap)
+{
+    char bin[PATH_MAX];
+    if (!server_binary(bin, sizeof bin))
+        skip();
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[64] = {bin};
+        int n = 1;
+        for (; args && args[n - 1] && n < 63; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        dup2(pipe_fds[1], 1);
+        dup2(pipe_fds[1], 2);
+        close(pipe_fds[0]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+    size_t len = 0;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(pipe_fds[0], chunk, sizeof chunk)) > 0) /* to EOF: the child never blocks */
+        for (ssize_t i = 0; i < n && len < cap - 1; i++)
+            out[len++] = chunk[i];
+    out[len] = '\0';
+    close(pipe_fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -69,5 +69,9 @@ int lb_request(const lb_server *s, const char *method, const char *target, const
 bool lb_json_str(const char *json, const char *key, char *out, size_t cap);
 /* Creates a service and a stream; their SIDs into service[64] and stream[64]. */
 void lb_make_stream(const lb_server *s, char *service, char *stream);
+/* Runs syncfake-server with `args` (NULL-terminated) until it exits; its stdout and stderr
+ * into out (NUL-terminated, cut at cap - 1). Returns its exit status (-1: killed). Skips the
+ * test when the binary is not built. */
+int lb_run_server(const char *const *args, char *out, size_t cap);
 
 #endif
