@@ -557,12 +557,12 @@ static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
     return MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
             MHD_USE_ERROR_LOG,
-        0, NULL, NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
+        0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_message, srv, /* first */
+        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)mhd_fd, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
-        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_message, srv, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)

@@ -125,7 +125,7 @@ static void base64(const char *in, char *out)
     out[o] = '\0';
 }
 
-static void spawn(lb_server *s, const char *bin, const char *const *extra)
+static void spawn(lb_server *s, const char *bin, const char *const *extra, int err_fd)
 {
     const char *argv[40] = {bin, "--port", "0", "--clock", "manual", "--seed", "5"};
     size_t argc = 7;
@@ -140,6 +140,8 @@ static void spawn(lb_server *s, const char *bin, const char *const *extra)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no server behind */
         dup2(fds[1], STDOUT_FILENO);
+        if (err_fd >= 0)
+            dup2(err_fd, STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
         signal(SIGINT, SIG_DFL);
@@ -156,14 +158,16 @@ static void spawn(lb_server *s, const char *bin, const char *const *extra)
     s->out = fds[0];
 }
 
-void lb_start(lb_server *s, const char *const *extra)
+void lb_start(lb_server *s, const char *const *extra) { lb_start_err(s, extra, -1); }
+
+void lb_start_err(lb_server *s, const char *const *extra, int err_fd)
 {
     char bin[PATH_MAX];
     if (!server_binary(bin, sizeof bin)) {
         print_message("    syncfake-server not built next to the test: skipped\n");
         skip();
     }
-    spawn(s, bin, extra);
+    spawn(s, bin, extra, err_fd);
     char line[512];
     unsigned port = 0;
     int64_t deadline = lb_now_ms() + 3 * LB_IO_TIMEOUT_MS; /* sanitizers start slowly */

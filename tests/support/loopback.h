@@ -32,6 +32,8 @@ long lb_raise_fd_limit(void);
  * --port 0 --clock manual --seed 5 and `extra` (NULL-terminated, may be NULL), and reads its
  * start-up lines. Skips the test when the binary is not built. */
 void lb_start(lb_server *s, const char *const *extra);
+/* The same with the child's stderr on err_fd (-1: this process's stderr). */
+void lb_start_err(lb_server *s, const char *const *extra, int err_fd);
 /* Sends `sig` and waits up to timeout_ms; returns the wait status (-1: killed after the
  * timeout) and the time from the signal to the exit in *elapsed_ms. */
 int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms);
