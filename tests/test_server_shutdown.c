@@ -143,7 +143,7 @@ static void test_signal_under_sse_churn(void **state)
     print_message("    stop time: median %lld ms, max %lld ms over %d runs\n", (long long)median,
                   (long long)max, n);
     int64_t checked = one_run(n + 1, SIGTERM, SHUTDOWN_MAX_MS); /* with the leak scan */
-    print_message("    with LeakSanitizer's exit scan: %lld ms\n", (long long)checked);
+    print_message("    leak-checked run: %lld ms\n", (long long)checked);
 }
 
 int main(void)
