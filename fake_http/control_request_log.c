@@ -9,14 +9,16 @@
 #include <string.h>
 #include <strings.h>
 
-static int bad_enabled(sf_http_ctx *c, const char *what) {
+static int bad_enabled(sf_http_ctx *c, const char *what)
+{
     sf_error err;
     sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
     return sf_http_fail(c, &err);
 }
 
 /* POST's one parameter, Enabled: true or false; anything else is 400 naming it. */
-static int set_enabled(sf_http_ctx *c) {
+static int set_enabled(sf_http_ctx *c)
+{
     if (!c->admin && strcmp(c->account_sid, sf_fake_account_sid(c->fake)) != 0)
         return sf_http_fail_status(c, SF_ERR_FORBIDDEN); /* the log is the whole server's */
     const char *v = NULL;
@@ -33,7 +35,8 @@ static int set_enabled(sf_http_ctx *c) {
     return on ? SF_HTTP_REQUEST_LOG_ON : SF_HTTP_REQUEST_LOG_OFF;
 }
 
-int sf_http_control_request_log(sf_http_ctx *c) {
+int sf_http_control_request_log(sf_http_ctx *c)
+{
     if (!sf_http_is(c, "GET") && !sf_http_is(c, "POST"))
         return sf_http_method_not_allowed(c, "GET, POST");
     if (c->req->request_log == SF_HTTP_REQUEST_LOG_NONE)

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *authorization(const sf_http_request *req) {
+static const char *authorization(const sf_http_request *req)
+{
     for (size_t i = 0; req->headers && i < req->header_count; i++)
         if (req->headers[i].name && strcasecmp(req->headers[i].name, "Authorization") == 0)
             return req->headers[i].value;
@@ -17,7 +18,8 @@ static const char *authorization(const sf_http_request *req) {
 /* Whose request it is: the account its Basic credentials authenticate as (the admin
  * credential: the default account), else the account SID it names with a wrong token (so the
  * owner sees the failed attempt), else none (""). */
-static void account_of(sf_fake *fake, const sf_http_request *req, char out[SF_SID_SIZE]) {
+static void account_of(sf_fake *fake, const sf_http_request *req, char out[SF_SID_SIZE])
+{
     char user[512], password[512];
     out[0] = '\0';
     if (!sf_http_basic_credentials(authorization(req), user, password, sizeof user))
@@ -34,7 +36,8 @@ static void account_of(sf_fake *fake, const sf_http_request *req, char out[SF_SI
 }
 
 void sf_http_journal_refused(sf_fake *fake, const sf_http_request *req, sf_status status,
-                             sf_refusal reason) {
+                             sf_refusal reason)
+{
     if (!fake || !req)
         return;
     char account[SF_SID_SIZE];
@@ -42,7 +45,8 @@ void sf_http_journal_refused(sf_fake *fake, const sf_http_request *req, sf_statu
     sf_journal_request_refused(fake, account[0] ? account : NULL, req->method, status, reason);
 }
 
-int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason) {
+int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason)
+{
     if (c->account_sid[0]) /* authenticated already */
         sf_journal_request_refused(c->fake, c->account_sid, c->method, status, reason);
     else

@@ -8,7 +8,8 @@
 
 static const char *const unemulated[] = {"Documents", "Lists", "Maps"};
 
-bool sf_http_unemulated(const sf_http_ctx *c) {
+bool sf_http_unemulated(const sf_http_ctx *c)
+{
     if (c->segment_count < 4 || strcmp(c->segments[0], "v1") != 0 ||
         strcmp(c->segments[1], "Services") != 0)
         return false;
@@ -18,7 +19,8 @@ bool sf_http_unemulated(const sf_http_ctx *c) {
     return false;
 }
 
-int sf_http_unemulated_not_found(sf_http_ctx *c) {
+int sf_http_unemulated_not_found(sf_http_ctx *c)
+{
     return sf_http_not_found_note(
         c, ": syncfake emulates Message Streams only (Documents, Lists and Maps are not "
            "emulated)");

@@ -17,23 +17,27 @@ static const char *const methods[] = {"OTHER", "GET",   "POST", "DELETE",
                                       "PUT",   "PATCH", "HEAD", "OPTIONS"};
 #define METHOD_COUNT (sizeof methods / sizeof methods[0])
 
-const char *sf_refusal_name(sf_refusal reason) {
+const char *sf_refusal_name(sf_refusal reason)
+{
     return (unsigned)reason < SF_REFUSAL_COUNT ? refusal_names[reason] : NULL;
 }
 
-static uint8_t method_number(const char *method) {
+static uint8_t method_number(const char *method)
+{
     for (uint8_t i = 1; method && i < METHOD_COUNT; i++)
         if (strcmp(method, methods[i]) == 0)
             return i;
     return 0;
 }
 
-const char *sf__journal_method_name(uint8_t number) {
+const char *sf__journal_method_name(uint8_t number)
+{
     return methods[number < METHOD_COUNT ? number : 0];
 }
 
 void sf_journal_request_refused(sf_fake *fake, const char *account_sid, const char *method,
-                                sf_status status, sf_refusal reason) {
+                                sf_status status, sf_refusal reason)
+{
     if (!fake || status == SF_OK || (unsigned)reason >= SF_REFUSAL_COUNT)
         return;
     SF__OUTERMOST(fake);

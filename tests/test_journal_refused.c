@@ -19,7 +19,8 @@
 #define B_SID "AC00000000000000000000000000000002"
 #define AUTH_B "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMjpvdGhlci10b2tlbg=="
 
-static sf_fake *new_fake(void) {
+static sf_fake *new_fake(void)
+{
     sf_options o;
     sf_options_init(&o);
     o.account_sid = A_SID;
@@ -32,12 +33,14 @@ static sf_fake *new_fake(void) {
 }
 
 /* The JSON of the journal's entries of `account` (NULL: all), one per line. */
-static void render(sf_fake *fake, const char *account, char *out, size_t cap) {
+static void render(sf_fake *fake, const char *account, char *out, size_t cap)
+{
     sf_journal_filter f = {.account_sid = account};
     assert_true(sf_journal_render(fake, &f, out, cap) < cap);
 }
 
-static void test_kind_is_appended_last(void **state) {
+static void test_kind_is_appended_last(void **state)
+{
     (void)state;
     assert_int_equal(SF_JOURNAL_REFUSED, SF_JOURNAL_KIND_COUNT - 1);
     assert_string_equal(sf_journal_kind_name(SF_JOURNAL_REFUSED), "refused");
@@ -45,7 +48,8 @@ static void test_kind_is_appended_last(void **state) {
     assert_null(sf_refusal_name(SF_REFUSAL_COUNT));
 }
 
-static void test_entry_json_and_account(void **state) {
+static void test_entry_json_and_account(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake();
     assert_int_equal(sf_clock_advance(fake, 1234, NULL), SF_OK);
@@ -85,7 +89,8 @@ static void test_entry_json_and_account(void **state) {
 }
 
 /* A hand-made entry cannot break the JSON: an odd method is written as OTHER. */
-static void test_method_is_written_safely(void **state) {
+static void test_method_is_written_safely(void **state)
+{
     (void)state;
     sf_journal_entry e;
     memset(&e, 0, sizeof e);
@@ -107,7 +112,8 @@ static void test_method_is_written_safely(void **state) {
 }
 
 static int send(sf_fake *fake, const char *method, const char *target, const char *auth,
-                size_t body_len) {
+                size_t body_len)
+{
     sf_http_header h[1] = {{"Authorization", auth}};
     char *body = calloc(1, body_len + 1);
     assert_non_null(body);
@@ -125,7 +131,8 @@ static int send(sf_fake *fake, const char *method, const char *target, const cha
 }
 
 /* The HTTP face's refusals before routing, and the account each is scoped to. */
-static void test_http_refusals(void **state) {
+static void test_http_refusals(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake();
     assert_int_equal(send(fake, "POST", "/v1/Services", AUTH_B, SF_HTTP_MAX_BODY + 1), 413);
@@ -149,7 +156,8 @@ static void test_http_refusals(void **state) {
     sf_fake_free(fake);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_is_appended_last),
         cmocka_unit_test(test_entry_json_and_account),

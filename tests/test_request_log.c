@@ -24,7 +24,8 @@
 #define OTHER_ACCOUNT "AC00000000000000000000000000000002:other"
 #define OTHER_AUTH "Authorization: Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMjpvdGhlcg=="
 
-static char *read_file(const char *path) {
+static char *read_file(const char *path)
+{
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     static char text[65536];
@@ -36,7 +37,8 @@ static char *read_file(const char *path) {
 
 /* Whether `log` has a line that starts with `head` and then is "<digits>us" and the end of
  * the line or `tail`. */
-static bool has_line(const char *log, const char *head, const char *tail) {
+static bool has_line(const char *log, const char *head, const char *tail)
+{
     for (const char *p = log; (p = strstr(p, head)) != NULL; p++) {
         if (p != log && p[-1] != '\n')
             continue;
@@ -53,7 +55,8 @@ static bool has_line(const char *log, const char *head, const char *tail) {
     return false;
 }
 
-static int raw(const lb_server *s, const char *request, char *resp, size_t cap) {
+static int raw(const lb_server *s, const char *request, char *resp, size_t cap)
+{
     int fd = lb_connect(s->port);
     assert_true(fd >= 0);
     assert_true(lb_send_str(fd, request, LB_IO_TIMEOUT_MS));
@@ -62,7 +65,8 @@ static int raw(const lb_server *s, const char *request, char *resp, size_t cap) 
     return n > 0 ? lb_status(resp) : -1;
 }
 
-static void test_log_lines_and_the_switch(void **state) {
+static void test_log_lines_and_the_switch(void **state)
+{
     (void)state;
     char path[] = "/tmp/sf_request_log_XXXXXX";
     int fd = mkstemp(path);
@@ -112,7 +116,8 @@ static void test_log_lines_and_the_switch(void **state) {
     unlink(path);
 }
 
-static void test_quiet_by_default(void **state) {
+static void test_quiet_by_default(void **state)
+{
     (void)state;
     FILE *err = tmpfile();
     assert_non_null(err);
@@ -133,7 +138,8 @@ static void test_quiet_by_default(void **state) {
 }
 
 /* The Syncfake-Warning header of an answer and the code of its body make the line. */
-static void test_line_carries_code_and_warning(void **state) {
+static void test_line_carries_code_and_warning(void **state)
+{
     (void)state;
     char path[] = "/tmp/sf_request_log_XXXXXX";
     int fd = mkstemp(path);
@@ -166,7 +172,8 @@ static void test_line_carries_code_and_warning(void **state) {
 
 /* Requests refused by the server before the dispatcher are journaled with their reason, as
  * the entry of the account their credentials name. */
-static void test_server_refusals_are_journaled(void **state) {
+static void test_server_refusals_are_journaled(void **state)
+{
     (void)state;
     lb_server s;
     lb_start(&s, (const char *const[]){"--account", OTHER_ACCOUNT, NULL});
@@ -207,7 +214,8 @@ static void test_server_refusals_are_journaled(void **state) {
     lb_stop(&s);
 }
 
-int main(void) {
+int main(void)
+{
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_lines_and_the_switch),

@@ -17,7 +17,8 @@
 #define OUT_CAP 16384
 
 /* Runs the server with one bad option; asserts exit 2, the expected text and no usage. */
-static void refused(const char *const *args, const char *expect1, const char *expect2) {
+static void refused(const char *const *args, const char *expect1, const char *expect2)
+{
     char out[OUT_CAP];
     int status = lb_run_server(args, out, sizeof out);
     print_message("    %s", out);
@@ -29,7 +30,8 @@ static void refused(const char *const *args, const char *expect1, const char *ex
     assert_null(strstr(out, "bad or incomplete option"));
 }
 
-static void test_port_not_a_number(void **state) {
+static void test_port_not_a_number(void **state)
+{
     (void)state;
     refused((const char *const[]){"--port", "abc", NULL}, "--port \"abc\" is not allowed",
             "allowed: an integer 0..65535");
@@ -37,13 +39,15 @@ static void test_port_not_a_number(void **state) {
     refused((const char *const[]){"--port", NULL}, "--port needs a value", "0..65535");
 }
 
-static void test_clock_typo(void **state) {
+static void test_clock_typo(void **state)
+{
     (void)state;
     refused((const char *const[]){"--clock", "manaul", NULL}, "unknown clock \"manaul\"",
             "(did you mean manual?); allowed: wall (the server's default) or manual");
 }
 
-static void test_limit_unknown_and_bad_value(void **state) {
+static void test_limit_unknown_and_bad_value(void **state)
+{
     (void)state;
     refused((const char *const[]){"--limit", "bogus=1", NULL}, "unknown limit \"bogus\"",
             "allowed: max_data_bytes, publish_rate_per_s, publish_burst, unique_name_max, "
@@ -55,7 +59,8 @@ static void test_limit_unknown_and_bad_value(void **state) {
     refused((const char *const[]){"--limit", "page_size_max", NULL}, "allowed: NAME=VALUE", NULL);
 }
 
-static void test_unknown_option_and_other_values(void **state) {
+static void test_unknown_option_and_other_values(void **state)
+{
     (void)state;
     refused((const char *const[]){"--prot", "1", NULL}, "unknown option \"--prot\"",
             "(did you mean --port?)");
@@ -68,7 +73,8 @@ static void test_unknown_option_and_other_values(void **state) {
 }
 
 /* A good value still works: the explanation is only for refusals. */
-static void test_limit_still_applies(void **state) {
+static void test_limit_still_applies(void **state)
+{
     (void)state;
     lb_server s;
     lb_start(&s, (const char *const[]){"--limit", "page_size_max=7", NULL});
@@ -80,7 +86,8 @@ static void test_limit_still_applies(void **state) {
     lb_stop(&s);
 }
 
-static void test_help_shows_every_default(void **state) {
+static void test_help_shows_every_default(void **state)
+{
     (void)state;
     char out[OUT_CAP];
     assert_int_equal(lb_run_server((const char *const[]){"--help", NULL}, out, sizeof out), 0);
@@ -114,7 +121,8 @@ static void test_help_shows_every_default(void **state) {
             fail_msg("--help lacks \"%s\"", expected[i]);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_port_not_a_number),
         cmocka_unit_test(test_clock_typo),

@@ -33,14 +33,16 @@
 #define WS_CLIENTS 50
 #define SHUTDOWN_BUDGET_MS 200
 
-static int runs(void) {
+static int runs(void)
+{
     const char *v = getenv("SF_SHUTDOWN_RUNS");
     int n = v ? atoi(v) : RUNS;
     return n >= 1 ? n : RUNS;
 }
 
 /* Opens an event stream and reads its head; the socket. */
-static int open_stream(const lb_server *s, const char *service, const char *stream) {
+static int open_stream(const lb_server *s, const char *service, const char *stream)
+{
     char request[1024], buf[4096];
     snprintf(request, sizeof request,
              "GET /_syncfake/Services/%s/Streams/%s/Events HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
@@ -57,7 +59,8 @@ static int open_stream(const lb_server *s, const char *service, const char *stre
 }
 
 /* Everything the server wrote to stderr (a temporary file) until it exited. */
-static void read_rest(FILE *err, char *out, size_t cap) {
+static void read_rest(FILE *err, char *out, size_t cap)
+{
     rewind(err);
     size_t n = fread(out, 1, cap - 1, err);
     out[n] = '\0';
@@ -65,7 +68,8 @@ static void read_rest(FILE *err, char *out, size_t cap) {
 }
 
 /* SIGTERM with the clients open: the exit status and the stop time; fds are closed after. */
-static int64_t stop_with_clients(const char *const *extra, char *output, size_t cap) {
+static int64_t stop_with_clients(const char *const *extra, char *output, size_t cap)
+{
     lb_server s;
     FILE *err = tmpfile();
     assert_non_null(err);
@@ -99,7 +103,8 @@ static int64_t stop_with_clients(const char *const *extra, char *output, size_t 
     return elapsed;
 }
 
-static void test_sigterm_with_100_open_clients_is_quick_and_quiet(void **state) {
+static void test_sigterm_with_100_open_clients_is_quick_and_quiet(void **state)
+{
     (void)state;
     lb_raise_fd_limit();
     const char *asan = getenv("ASAN_OPTIONS");
@@ -132,7 +137,8 @@ static void test_sigterm_with_100_open_clients_is_quick_and_quiet(void **state) 
 }
 
 /* The quiet is a choice, not lost output: asked for, libmicrohttpd's messages do appear. */
-static void test_libmicrohttpd_messages_when_asked(void **state) {
+static void test_libmicrohttpd_messages_when_asked(void **state)
+{
     (void)state;
     lb_raise_fd_limit();
     char output[16384];
@@ -141,7 +147,8 @@ static void test_libmicrohttpd_messages_when_asked(void **state) {
     assert_non_null(strstr(output, "syncfake-server: libmicrohttpd: "));
 }
 
-int main(void) {
+int main(void)
+{
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigterm_with_100_open_clients_is_quick_and_quiet),

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-bool sf_request_log_open(sf_request_log *log, const char *path, bool on) {
+bool sf_request_log_open(sf_request_log *log, const char *path, bool on)
+{
     memset(log, 0, sizeof *log);
     log->out = stderr;
     if (path) {
@@ -23,7 +24,8 @@ bool sf_request_log_open(sf_request_log *log, const char *path, bool on) {
     return true;
 }
 
-void sf_request_log_close(sf_request_log *log) {
+void sf_request_log_close(sf_request_log *log)
+{
     if (!log || !log->out)
         return;
     if (log->owns_out)
@@ -32,17 +34,14 @@ void sf_request_log_close(sf_request_log *log) {
     pthread_mutex_destroy(&log->lock);
 }
 
-void sf_request_log_set(sf_request_log *log, bool on) {
-    atomic_store(&log->on, on);
-}
+void sf_request_log_set(sf_request_log *log, bool on) { atomic_store(&log->on, on); }
 
-bool sf_request_log_is_on(sf_request_log *log) {
-    return atomic_load(&log->on);
-}
+bool sf_request_log_is_on(sf_request_log *log) { return atomic_load(&log->on); }
 
 /* Copies at most max characters of text for a log line (cap > max): control bytes become '?',
  * so a line stays one line, and a cut text ends "...". */
-static void printable(char *out, size_t cap, const char *in, size_t max) {
+static void printable(char *out, size_t cap, const char *in, size_t max)
+{
     size_t limit = max < cap - 1 ? max : cap - 1;
     size_t n = 0;
     for (; in && in[n] && n < limit; n++) {
@@ -54,14 +53,16 @@ static void printable(char *out, size_t cap, const char *in, size_t max) {
         memcpy(out + n - 3, "...", 3);
 }
 
-void sf_request_note_response(sf_request_note *note, unsigned status, struct MHD_Response *resp) {
+void sf_request_note_response(sf_request_note *note, unsigned status, struct MHD_Response *resp)
+{
     note->queued = true;
     note->status = status;
     const char *warning = resp ? MHD_get_response_header(resp, "Syncfake-Warning") : NULL;
     printable(note->warning, sizeof note->warning, warning, SF_REQUEST_LOG_WARNING_MAX);
 }
 
-void sf_request_note_body(sf_request_note *note, const char *body, size_t len) {
+void sf_request_note_body(sf_request_note *note, const char *body, size_t len)
+{
     static const char key[] = "{\"code\": ";
     if (!body || len <= sizeof key - 1 || memcmp(body, key, sizeof key - 1) != 0)
         return;
@@ -76,7 +77,8 @@ void sf_request_note_body(sf_request_note *note, const char *body, size_t len) {
 }
 
 void sf_request_log_line(sf_request_log *log, const char *method, const char *path,
-                         const sf_request_note *note, uint64_t micros) {
+                         const sf_request_note *note, uint64_t micros)
+{
     if (!log || !log->out || !sf_request_log_is_on(log) || !note->queued)
         return;
     char m[16], p[SF_REQUEST_LOG_PATH_MAX + 1], code[16];
@@ -93,7 +95,8 @@ void sf_request_log_line(sf_request_log *log, const char *method, const char *pa
     pthread_mutex_unlock(&log->lock);
 }
 
-uint64_t sf_request_log_now_us(void) {
+uint64_t sf_request_log_now_us(void)
+{
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;

@@ -17,8 +17,10 @@ typedef struct limit_row {
     const char *note;    /* after the default in --help, or "" */
 } limit_row;
 
-#define LIMIT_ROW(field, note)                                                                     \
-    { #field, offsetof(sf_limits, field), sizeof(((sf_limits *)0)->field), note }
+/* clang-format off */
+#define LIMIT_ROW(field, note) \
+    {#field, offsetof(sf_limits, field), sizeof(((sf_limits *)0)->field), note}
+/* clang-format on */
 static const limit_row limit_rows[] = {
     LIMIT_ROW(max_data_bytes, "bytes of a message's Data"),
     LIMIT_ROW(publish_rate_per_s, "publishes per second per stream; 0 lifts it"),
@@ -33,7 +35,8 @@ static const limit_row limit_rows[] = {
 #undef LIMIT_ROW
 #define LIMIT_COUNT (sizeof limit_rows / sizeof limit_rows[0])
 
-static unsigned long long limit_get(const sf_limits *l, const limit_row *row) {
+static unsigned long long limit_get(const sf_limits *l, const limit_row *row)
+{
     const char *p = (const char *)l + row->offset;
     if (row->size == sizeof(uint32_t)) {
         uint32_t v;
@@ -45,7 +48,8 @@ static unsigned long long limit_get(const sf_limits *l, const limit_row *row) {
     return v;
 }
 
-static void limit_put(sf_limits *l, const limit_row *row, unsigned long long v) {
+static void limit_put(sf_limits *l, const limit_row *row, unsigned long long v)
+{
     char *p = (char *)l + row->offset;
     if (row->size == sizeof(uint32_t)) {
         uint32_t x = (uint32_t)v;
@@ -58,7 +62,8 @@ static void limit_put(sf_limits *l, const limit_row *row, unsigned long long v) 
 
 _Static_assert(sizeof(size_t) == 8 && sizeof(int64_t) == 8, "limit fields are 4 or 8 bytes");
 
-static const limit_row *find_limit(const char *name, size_t len) {
+static const limit_row *find_limit(const char *name, size_t len)
+{
     for (size_t i = 0; i < LIMIT_COUNT; i++)
         if (strlen(limit_rows[i].name) == len && strncmp(limit_rows[i].name, name, len) == 0)
             return &limit_rows[i];
@@ -66,7 +71,8 @@ static const limit_row *find_limit(const char *name, size_t len) {
 }
 
 /* A decimal integer 0..UINT32_MAX, nothing else (no sign, no spaces). */
-static bool limit_value(const char *s, unsigned long long *out) {
+static bool limit_value(const char *s, unsigned long long *out)
+{
     if (!*s)
         return false;
     for (const char *p = s; *p; p++)
@@ -80,7 +86,8 @@ static bool limit_value(const char *s, unsigned long long *out) {
     return true;
 }
 
-bool sf_flags_set_limit(sf_limits *limits, const char *arg) {
+bool sf_flags_set_limit(sf_limits *limits, const char *arg)
+{
     const char *eq = arg ? strchr(arg, '=') : NULL;
     unsigned long long v;
     if (!eq)
@@ -92,7 +99,8 @@ bool sf_flags_set_limit(sf_limits *limits, const char *arg) {
     return true;
 }
 
-void sf_flags_print_limits(FILE *out) {
+void sf_flags_print_limits(FILE *out)
+{
     sf_limits defaults;
     sf_limits_init(&defaults);
     for (size_t i = 0; i < LIMIT_COUNT; i++)
@@ -131,7 +139,8 @@ static const flag_row flag_rows[] = {
 #define FLAG_COUNT (sizeof flag_rows / sizeof flag_rows[0])
 
 /* Edit distance of two short strings, for "did you mean"; longer ones count as far apart. */
-static size_t distance(const char *a, const char *b) {
+static size_t distance(const char *a, const char *b)
+{
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
         return SIZE_MAX;
@@ -156,7 +165,8 @@ static size_t distance(const char *a, const char *b) {
 }
 
 /* " (did you mean X?)" when one of `names` is within two edits of `given`, else "". */
-static void suggest(FILE *out, const char *given, const char *const *names, size_t count) {
+static void suggest(FILE *out, const char *given, const char *const *names, size_t count)
+{
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < count; i++) {
@@ -170,14 +180,16 @@ static void suggest(FILE *out, const char *given, const char *const *names, size
         fprintf(out, " (did you mean %s?)", best);
 }
 
-static const flag_row *find_flag(const char *name) {
+static const flag_row *find_flag(const char *name)
+{
     for (size_t i = 0; i < FLAG_COUNT; i++)
         if (strcmp(flag_rows[i].name, name) == 0)
             return &flag_rows[i];
     return NULL;
 }
 
-static void explain_limit(FILE *out, const char *value) {
+static void explain_limit(FILE *out, const char *value)
+{
     const char *eq = strchr(value, '=');
     if (!eq) {
         fprintf(out, "syncfake-server: --limit \"%s\": allowed: NAME=VALUE\n", value);
@@ -204,7 +216,8 @@ static void explain_limit(FILE *out, const char *value) {
             value, eq + 1);
 }
 
-static void explain_unknown(FILE *out, const char *option) {
+static void explain_unknown(FILE *out, const char *option)
+{
     const char *names[FLAG_COUNT + 1];
     for (size_t i = 0; i < FLAG_COUNT; i++)
         names[i] = flag_rows[i].name;
@@ -214,7 +227,8 @@ static void explain_unknown(FILE *out, const char *option) {
     fprintf(out, "\n");
 }
 
-void sf_flags_explain(FILE *out, const char *option, const char *value) {
+void sf_flags_explain(FILE *out, const char *option, const char *value)
+{
     const flag_row *flag = find_flag(option);
     if (!flag) {
         explain_unknown(out, option);
