@@ -72,6 +72,21 @@ static void test_unknown_option_and_other_values(void **state)
             "http[s]://HOST");
 }
 
+static void test_missing_values_and_log_file(void **state)
+{
+    (void)state;
+    refused((const char *const[]){"--clock", NULL}, "--clock needs a value: wall or manual", NULL);
+    refused((const char *const[]){"--limit",
+                                  "a_limit_name_far_longer_than_any_limit_there_is_"
+                                  "or_will_be_here=1",
+                                  NULL},
+            "unknown limit \"a_limit_name_far_longer", "allowed: max_data_bytes");
+    refused((const char *const[]){"--log-requests=", NULL}, "unknown option \"--log-requests=\"",
+            "(did you mean --log-requests?)");
+    refused((const char *const[]){"--log-requests=/nonexistent-dir/requests.log", NULL},
+            "--log-requests=/nonexistent-dir/requests.log: No such file or directory", NULL);
+}
+
 /* A good value still works: the explanation is only for refusals. */
 static void test_limit_still_applies(void **state)
 {
@@ -128,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_clock_typo),
         cmocka_unit_test(test_limit_unknown_and_bad_value),
         cmocka_unit_test(test_unknown_option_and_other_values),
+        cmocka_unit_test(test_missing_values_and_log_file),
         cmocka_unit_test(test_limit_still_applies),
         cmocka_unit_test(test_help_shows_every_default),
     };
