@@ -31,8 +31,8 @@ int sf_http_fail_status(sf_http_ctx *c, sf_status status);
 int sf_http_not_found(sf_http_ctx *c);
 /* The same with `note` (plain text, JSON-escaped here) after the message. */
 int sf_http_not_found_note(sf_http_ctx *c, const char *note);
-/* Whether the path is one of Sync's resources syncfake does not emulate (unemulated.c), and
- * the 404 for it, whose message says so. */
+/* Whether a /v1/Services/{IS}/... path is one of Sync's resources syncfake does not emulate
+ * (unemulated.c), and the 404 for it, whose message says so. */
 bool sf_http_unemulated(const sf_http_ctx *c);
 int sf_http_unemulated_not_found(sf_http_ctx *c);
 /* 405 with an Allow header. */

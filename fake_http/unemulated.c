@@ -10,10 +10,8 @@ static const char *const unemulated[] = {"Documents", "Lists", "Maps"};
 
 bool sf_http_unemulated(const sf_http_ctx *c)
 {
-    if (c->segment_count < 4 || strcmp(c->segments[0], "v1") != 0 ||
-        strcmp(c->segments[1], "Services") != 0)
-        return false;
-    for (size_t i = 0; i < sizeof unemulated / sizeof unemulated[0]; i++)
+    /* v1_routes asks only about /v1/Services/{IS}/{collection}/... */
+    for (size_t i = 0; c->segment_count >= 4 && i < sizeof unemulated / sizeof unemulated[0]; i++)
         if (strcmp(c->segments[3], unemulated[i]) == 0)
             return true;
     return false;

@@ -156,6 +156,45 @@ static void test_http_refusals(void **state)
     sf_fake_free(fake);
 }
 
+/* The --admin credential is for the control API: on /v1 it is refused, as the default
+ * account's entry; a wrong admin password is an unauthenticated request of no account. In
+ * process, the request-log switch does not exist. */
+static void test_admin_refusals_and_no_request_log(void **state)
+{
+    (void)state;
+    sf_fake *fake = new_fake();
+    sf_http_header h[1] = {{"Authorization", "Basic YWRtaW46cm9vdC10b2tlbg=="}}; /* admin */
+    sf_http_request req = {.method = "GET",
+                           .target = "/v1/Services",
+                           .headers = h,
+                           .header_count = 1,
+                           .admin_sid = "admin",
+                           .admin_token = "root-token"};
+    sf_http_response resp;
+    assert_int_equal(sf_http_dispatch(fake, &req, &resp), 401);
+    sf_http_response_free(&resp);
+    req.admin_token = "other-root-token";
+    assert_int_equal(sf_http_dispatch(fake, &req, &resp), 401);
+    sf_http_response_free(&resp);
+    req.admin_token = "root-token";
+    req.target = "/_syncfake/request-log";
+    assert_int_equal(sf_http_dispatch(fake, &req, &resp), 404);
+    assert_non_null(strstr(resp.body, "only syncfake-server has a request log"));
+    sf_http_response_free(&resp);
+    char own[4096];
+    render(fake, A_SID, own, sizeof own);
+    assert_non_null(strstr(own, "\"seq\":1,"));
+    assert_non_null(strstr(own, "\"reason\":\"admin_outside_control\"}"));
+    assert_null(strstr(own, "\"seq\":2,")); /* no account's: only fake-wide readers see it */
+    char all[4096];
+    render(fake, NULL, all, sizeof all);
+    assert_non_null(strstr(all, "\"seq\":2,"));
+    sf_http_journal_refused(NULL, &req, SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);
+    sf_http_journal_refused(fake, NULL, SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);
+    assert_int_equal(sf_journal_count(fake), 2); /* the 404 is no refusal; NULLs add nothing */
+    sf_fake_free(fake);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_entry_json_and_account),
         cmocka_unit_test(test_method_is_written_safely),
         cmocka_unit_test(test_http_refusals),
+        cmocka_unit_test(test_admin_refusals_and_no_request_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

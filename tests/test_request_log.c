@@ -90,6 +90,12 @@ static void test_log_lines_and_the_switch(void **state)
         lb_request(&s, "POST", "/_syncfake/request-log", "Enabled=maybe", resp, sizeof resp), 400);
     assert_non_null(strstr(lb_body(resp), "Enabled must be true or false"));
     assert_int_equal(
+        lb_request(&s, "POST", "/_syncfake/request-log", "Enabled=true&Level=2", resp, sizeof resp),
+        400);
+    assert_non_null(strstr(lb_body(resp), "request-log takes only Enabled"));
+    assert_int_equal(lb_request(&s, "DELETE", "/_syncfake/request-log", NULL, resp, sizeof resp),
+                     405);
+    assert_int_equal(
         lb_request(&s, "POST", "/_syncfake/request-log", "Enabled=false", resp, sizeof resp), 200);
     assert_string_equal(lb_body(resp), "{\"enabled\": false}");
     assert_int_equal(lb_request(&s, "GET", "/v1/Services/ISwhileoff", NULL, resp, sizeof resp),
