@@ -554,6 +554,8 @@ int sf_http_control(sf_http_ctx *c)
         return reset_route(c);
     if (n == 2 && strcmp(s[1], "journal") == 0)
         return journal_route(c);
+    if (n == 2 && strcmp(s[1], "request-log") == 0)
+        return sf_http_control_request_log(c);
     if ((n == 2 || n == 3) && strcmp(s[1], "faults") == 0)
         return faults_route(c);
     if (n == 2 && strcmp(s[1], "errors") == 0)

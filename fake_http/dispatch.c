@@ -48,7 +48,9 @@ int sf_http_fail_status(sf_http_ctx *c, sf_status status)
     return sf_http_fail(c, &err);
 }
 
-int sf_http_not_found(sf_http_ctx *c)
+int sf_http_not_found(sf_http_ctx *c) { return sf_http_not_found_note(c, ""); }
+
+int sf_http_not_found_note(sf_http_ctx *c, const char *note)
 {
     const char *path = c->path;
     if (strncmp(path, "/v1/", 4) == 0)
@@ -63,6 +65,7 @@ int sf_http_not_found(sf_http_ctx *c)
     sf_http_buf_add(&c->body, format, (size_t)(hole - format)); /* plain text */
     sf_http_buf_json_chars(&c->body, path);
     sf_http_buf_json_chars(&c->body, hole + 2);
+    sf_http_buf_json_chars(&c->body, note);
     sf_http_buf_printf(&c->body,
                        "\", \"more_info\": \"https://www.twilio.com/docs/errors/%d\", "
                        "\"status\": %d}",
@@ -73,7 +76,7 @@ int sf_http_not_found(sf_http_ctx *c)
 int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)
 {
     snprintf(c->resp->allow, sizeof c->resp->allow, "%s", allow);
-    return sf_http_fail_status(c, SF_ERR_METHOD_NOT_ALLOWED);
+    return sf_http_refuse(c, SF_ERR_METHOD_NOT_ALLOWED, SF_REFUSAL_METHOD_NOT_ALLOWED);
 }
 
 /* ---- parameters ---- */
@@ -316,6 +319,8 @@ static int v1_routes(sf_http_ctx *c)
     }
     if (service)
         return service_routes(c);
+    if (n >= 4 && strcmp(s[1], "Services") == 0 && sf_http_unemulated(c))
+        return sf_http_unemulated_not_found(c);
     if (stream)
         return stream_routes(c);
     return sf_http_not_found(c);
@@ -386,10 +391,10 @@ static int authenticate(sf_http_ctx *c)
     char user[512], password[512];
     sf_error err;
     if (!sf_http_basic_credentials(header(c->req, "Authorization"), user, password, sizeof user))
-        return sf_http_fail_status(c, SF_ERR_AUTHENTICATE);
+        return sf_http_refuse(c, SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);
     if (!is_admin(c, user, password) &&
         sf_authenticate(c->fake, user, password, c->account_sid, &err) != SF_OK)
-        return sf_http_fail_status(c, SF_ERR_AUTHENTICATE);
+        return sf_http_refuse(c, SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);
     return 0;
 }
 
@@ -398,7 +403,7 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
     const sf_http_request *req = c->req;
     if (!req->target || req->target[0] != '/' || strlen(req->target) > SF_HTTP_MAX_TARGET) {
         c->path = "/";
-        return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+        return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_TARGET);
     }
     const char *query = strchr(req->target, '?');
     size_t path_len = query ? (size_t)(query - req->target) : strlen(req->target);
@@ -406,25 +411,25 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
     path_copy[path_len] = '\0';
     c->path = path_copy;
     if (req->body_len > SF_HTTP_MAX_BODY)
-        return sf_http_fail_status(c, SF_ERR_DATA_TOO_LARGE);
+        return sf_http_refuse(c, SF_ERR_DATA_TOO_LARGE, SF_REFUSAL_BODY_TOO_LARGE);
     if (!req->body && req->body_len)
-        return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+        return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
     if (strcmp(c->path, "/v3/Configuration") == 0) /* the client API's: a token, not Basic */
         return sf_http_client_configuration(c, header(req, "X-Twilio-Token"));
     int st = authenticate(c);
     if (st)
         return st;
     if (!split_path(c, segment_storage))
-        return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
+        return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_PATH);
     bool ok;
     if (sf_http_is(c, "POST"))
         ok = !form_body(req) || sf_http_form_parse(req->body, req->body_len, &c->params);
     else
         ok = !query || sf_http_form_parse(query + 1, strlen(query + 1), &c->params);
     if (!ok)
-        return sf_http_fail_status(c, SF_ERR_INVALID_PARAMETER);
-    if (c->admin && strcmp(c->segments[0], "_syncfake") != 0)
-        return sf_http_fail_status(c, SF_ERR_AUTHENTICATE); /* it is for the control API only */
+        return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
+    if (c->admin && strcmp(c->segments[0], "_syncfake") != 0) /* for the control API only */
+        return sf_http_refuse(c, SF_ERR_AUTHENTICATE, SF_REFUSAL_ADMIN_OUTSIDE_CONTROL);
     if (strcmp(c->segments[0], "v1") == 0)
         return v1_routes(c);
     if (strcmp(c->segments[0], "_syncfake") == 0)

@@ -30,6 +30,12 @@ int sf_http_fail(sf_http_ctx *c, const sf_error *err);
 int sf_http_fail_status(sf_http_ctx *c, sf_status status);
 /* 404 naming the requested path (without "/v1"). */
 int sf_http_not_found(sf_http_ctx *c);
+/* The same with `note` (plain text, JSON-escaped here) after the message. */
+int sf_http_not_found_note(sf_http_ctx *c, const char *note);
+/* Whether a /v1/Services/{IS}/... path is one of Sync's resources syncfake does not emulate
+ * (unemulated.c), and the 404 for it, whose message says so. */
+bool sf_http_unemulated(const sf_http_ctx *c);
+int sf_http_unemulated_not_found(sf_http_ctx *c);
 /* 405 with an Allow header. */
 int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow);
 /* Finishes a JSON response of the body built so far. */
@@ -37,7 +43,12 @@ int sf_http_json(sf_http_ctx *c, int status);
 int sf_http_no_content(sf_http_ctx *c);
 bool sf_http_is(const sf_http_ctx *c, const char *method);
 
+/* A request refused before it reached an operation: a `refused` journal entry (refused.c)
+ * and the status's Twilio error. Returns the status. */
+int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason);
 /* Routes under /_syncfake/ (control.c). */
 int sf_http_control(sf_http_ctx *c);
+/* GET/POST /_syncfake/request-log (control_request_log.c). */
+int sf_http_control_request_log(sf_http_ctx *c);
 
 #endif

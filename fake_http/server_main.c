@@ -3,6 +3,8 @@
 #include "cors.h"
 #include "instance_id.h"
 #include "server.h"
+#include "server_flags.h"
+#include "request_log.h"
 #include "twilsock_session.h"
 
 #include <signal.h>
@@ -22,17 +24,21 @@ static void usage(FILE *out)
             "  --port N                 port (default 8787; 0 picks a free one)\n"
             "  --seed N                 seed of SIDs, tokens and fault draws (default 1)\n"
             "  --clock wall|manual      wall: real time; manual: moved by POST /_syncfake/clock\n"
+            "                           (default wall; the C library's sf_options default is\n"
+            "                           manual)\n"
             "  --account-sid AC...      the default account (default: minted from the seed)\n"
             "  --auth-token TOKEN       its auth token (default: minted from the seed)\n"
-            "  --account AC...:TOKEN    an extra account (repeatable)\n"
-            "  --api-key SK...:SECRET:AC...  an API key of an account (repeatable)\n"
+            "  --account AC...:TOKEN    an extra account (repeatable, at most 32; default none)\n"
+            "  --api-key SK...:SECRET:AC...  an API key of an account (repeatable, at most 32;\n"
+            "                           default none)\n"
             "  --admin USER:TOKEN       Basic credentials for the control API's fake-wide\n"
             "                           powers (clock, full reset, every account's journal)\n"
+            "                           (default none: the default account has them)\n"
             "  --base-url URL           base of url/links/paging URLs (default http://HOST:PORT)\n"
-            "  --limit NAME=VALUE       override a limit (repeatable): max_data_bytes,\n"
-            "                           publish_rate_per_s (0 lifts it), publish_burst,\n"
-            "                           unique_name_max, ttl_max_s, page_size_default,\n"
-            "                           page_size_max, friendly_name_max, webhook_url_max\n"
+            "  --limit NAME=VALUE       override a limit (repeatable); NAME, its default, what it\n"
+            "                           bounds:\n");
+    sf_flags_print_limits(out);
+    fprintf(out,
             "  --sse-queue-max BYTES    events waiting for one event-stream client before it is\n"
             "                           cut off (default 16777216)\n"
             "  --max-connections N      connections served at once; past it the connection\n"
@@ -50,7 +56,14 @@ static void usage(FILE *out)
             "  --strict                 refuse (400/20001, naming the parameter) what Twilio\n"
             "                           would silently ignore and syncfake only warns about\n"
             "                           (Syncfake-Warning header): unknown or wrongly cased\n"
-            "                           parameters, a JSON body (default: warn only)\n");
+            "                           parameters, a JSON body (default: warn only)\n"
+            "  --log-requests[=FILE]    one line per request (method, path, status, Twilio\n"
+            "                           code, microseconds, Syncfake-Warning) to stderr or\n"
+            "                           FILE; POST /_syncfake/request-log Enabled=true|false\n"
+            "                           turns it on and off (default: off)\n"
+            "  --log-libmicrohttpd      libmicrohttpd's own messages, such as a client that\n"
+            "                           left mid-answer, to stderr (default: off)\n"
+            "  --help, -h               this text\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -63,32 +76,6 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
         return false;
     *out = v;
     return true;
-}
-
-/* --limit NAME=VALUE onto the options' limits. */
-static bool set_limit(sf_limits *l, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    unsigned long long v;
-    if (!eq || !parse_u64(eq + 1, UINT32_MAX, &v))
-        return false;
-    size_t n = (size_t)(eq - arg);
-#define LIMIT(field)                                                                           \
-    if (n == strlen(#field) && strncmp(arg, #field, n) == 0) {                                 \
-        l->field = (__typeof__(l->field))v;                                                    \
-        return true;                                                                           \
-    }
-    LIMIT(max_data_bytes)
-    LIMIT(publish_rate_per_s)
-    LIMIT(publish_burst)
-    LIMIT(unique_name_max)
-    LIMIT(ttl_max_s)
-    LIMIT(page_size_default)
-    LIMIT(page_size_max)
-    LIMIT(friendly_name_max)
-    LIMIT(webhook_url_max)
-#undef LIMIT
-    return false;
 }
 
 /* Splits "a:b" or "a:b:c" in place. */
@@ -190,6 +177,8 @@ int main(int argc, char **argv)
     static sf_cors cors; /* static: large, and it outlives the server */
     bool cors_given = false;
     sf_cors_default(&cors);
+    const char *log_path = NULL;
+    bool log_on = false, mhd_log = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -202,6 +191,14 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--log-requests") == 0 ||
+                   (strncmp(a, "--log-requests=", 15) == 0 && a[15])) {
+            log_on = true;
+            log_path = a[14] ? a + 15 : NULL;
+            continue; /* takes no separate value */
+        } else if (strcmp(a, "--log-libmicrohttpd") == 0) {
+            mhd_log = true;
+            continue;
         } else if (strcmp(a, "--host") == 0 && v) {
             host = v;
         } else if (strcmp(a, "--port") == 0 && parse_u64(v, 65535, &port)) {
@@ -214,7 +211,7 @@ int main(int argc, char **argv)
             auth_token = v;
         } else if (strcmp(a, "--base-url") == 0 && v) {
             base_url = v;
-        } else if (strcmp(a, "--limit") == 0 && v && set_limit(&limits, v)) {
+        } else if (strcmp(a, "--limit") == 0 && v && sf_flags_set_limit(&limits, v)) {
             default_page_size_given |= strncmp(v, "page_size_default=", 18) == 0;
         } else if (strcmp(a, "--sse-queue-max") == 0 && parse_u64(v, SIZE_MAX, &sse_queue_max) &&
                    sse_queue_max > 0) {
@@ -235,8 +232,7 @@ int main(int argc, char **argv)
             takes = false;
         }
         if (!takes) {
-            fprintf(stderr, "syncfake-server: bad or incomplete option: %s\n", a);
-            usage(stderr);
+            sf_flags_explain(stderr, a, v);
             return 2;
         }
         i++;
@@ -284,6 +280,11 @@ int main(int argc, char **argv)
         snprintf(url, sizeof url, "http://%s:%u", host, (unsigned)bound_port);
         opts.base_url = url;
     }
+    static sf_request_log request_log; /* static: it outlives the server */
+    if (!sf_request_log_open(&request_log, log_path, log_on)) {
+        close(listen_fd);
+        return 2;
+    }
     extras extra = {accounts, keys, naccounts, nkeys};
     sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
     /* the whole fake is built before the server (and its threads) can touch it */
@@ -307,7 +308,9 @@ int main(int argc, char **argv)
                             .max_connections = (unsigned)max_connections,
                             .request_timeout_ms = (unsigned)request_timeout_ms,
                             .instance_id = instance_id,
-                            .cors = &cors};
+                            .cors = &cors,
+                            .request_log = &request_log,
+                            .mhd_log = mhd_log};
     sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
     if (!srv) {
         sf_fake_free(fake);
@@ -340,5 +343,6 @@ int main(int argc, char **argv)
     sf_server_stop(srv);          /* closes every WebSocket session */
     sf_ts_manager_free(twilsock);
     sf_fake_free(fake);
+    sf_request_log_close(&request_log);
     return 0;
 }

@@ -28,6 +28,10 @@ typedef struct sf_http_events_hook {
     void *user;
 } sf_http_events_hook;
 
+/* A server's request log as the control API sees and sets it (GET/POST
+ * /_syncfake/request-log): NONE in process, where there is no log. */
+enum { SF_HTTP_REQUEST_LOG_NONE = 0, SF_HTTP_REQUEST_LOG_ON = 1, SF_HTTP_REQUEST_LOG_OFF = 2 };
+
 typedef struct sf_http_request {
     const char *method;            /* "GET", "POST", "DELETE", ... */
     const char *target;            /* path and optional "?query", still percent-encoded */
@@ -44,6 +48,7 @@ typedef struct sf_http_request {
     const char *admin_token;
     const char *instance_id;       /* the serving process's id, shown by GET /_syncfake/clock
                                       (JSON-escaped); NULL in process: not shown */
+    int request_log;               /* SF_HTTP_REQUEST_LOG_*: the serving process's log */
 } sf_http_request;
 
 #define SF_HTTP_WARNING_CAP 1024
@@ -62,6 +67,8 @@ typedef struct sf_http_response {
      * unknown or wrongly cased parameter, a JSON body), warnings joined by " | ", ending in
      * " | ..." when more did not fit (the journal has each). Never changes the answer. */
     char warning[SF_HTTP_WARNING_CAP];
+    int request_log_set;           /* SF_HTTP_REQUEST_LOG_ON/OFF: POST /_syncfake/request-log
+                                      asks the server to turn its log on/off; NONE: leave it */
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */
@@ -73,6 +80,13 @@ typedef struct sf_http_response {
 SF_API int sf_http_dispatch(sf_fake *fake, const sf_http_request *req, sf_http_response *resp);
 
 SF_API void sf_http_response_free(sf_http_response *resp);
+
+/* Journals a request that a server refused before it reached sf_http_dispatch (a body over
+ * the cap, too many headers, a malformed request or WebSocket handshake): a `refused` entry
+ * (sf_journal_request_refused) with req's method, of the account its Basic credentials
+ * authenticate as or name. Only method, headers and the admin credential of req are read. */
+SF_API void sf_http_journal_refused(sf_fake *fake, const sf_http_request *req, sf_status status,
+                                    sf_refusal reason);
 
 /* One server-sent event for a subscriber event ("event: NAME\ndata: JSON\n\n"), malloc'd,
  * NUL-terminated; NULL when out of memory. */

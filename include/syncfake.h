@@ -793,7 +793,8 @@ SF_API void sf_inject_clear(sf_fake *fake);
     X(DISCARDED, "discarded")                                                                 \
     X(EXPIRED, "expired")                                                                     \
     X(REMOVED, "removed")                                                                     \
-    X(WARNING, "warning")
+    X(WARNING, "warning")                                                                     \
+    X(REFUSED, "refused")
 
 typedef enum sf_journal_kind {
 #define SF__JOURNAL_ENUM(name, wire) SF_JOURNAL_##name,
@@ -803,6 +804,30 @@ typedef enum sf_journal_kind {
 } sf_journal_kind;
 
 SF_API const char *sf_journal_kind_name(sf_journal_kind kind); /* "delivered" */
+
+/* Why an HTTP request was refused before it reached a route's operation (journal kind
+ * `refused`, key "reason"): X(name, wire name). */
+#define SF_REFUSAL_MAP(X)                                                                     \
+    X(NONE, "none")                                                                           \
+    X(BAD_TARGET, "bad_target")                /* not "/...", or longer than the cap */        \
+    X(BODY_TOO_LARGE, "body_too_large")        /* 413 */                                       \
+    X(HEADERS_TOO_LARGE, "headers_too_large")  /* 431 */                                       \
+    X(MALFORMED_REQUEST, "malformed_request")  /* two Content-Lengths, HTTP/1.1 without Host */ \
+    X(UNAUTHENTICATED, "unauthenticated")      /* 401: no, malformed or wrong credentials */   \
+    X(BAD_PATH, "bad_path")                    /* a path segment that does not percent-decode */ \
+    X(BAD_FORM, "bad_form")                    /* a form body or query that does not parse */  \
+    X(ADMIN_OUTSIDE_CONTROL, "admin_outside_control") /* --admin credential on /v1 */          \
+    X(METHOD_NOT_ALLOWED, "method_not_allowed") /* 405 */                                      \
+    X(BAD_WEBSOCKET_HANDSHAKE, "bad_websocket_handshake")
+
+typedef enum sf_refusal {
+#define SF__REFUSAL_ENUM(name, wire) SF_REFUSAL_##name,
+    SF_REFUSAL_MAP(SF__REFUSAL_ENUM)
+#undef SF__REFUSAL_ENUM
+    SF_REFUSAL_COUNT
+} sf_refusal;
+
+SF_API const char *sf_refusal_name(sf_refusal reason); /* "bad_form"; NULL when out of range */
 
 typedef struct sf_journal_entry {
     uint64_t seq;              /* 1, 2, ... for the fake's life (reset starts over) */
@@ -827,6 +852,9 @@ typedef struct sf_journal_entry {
     /* warning: the text (sf_warning.message; key "warning"). The text of the latest 256
      * warnings is kept; an older entry reads "(text no longer kept)". op is the call's. */
     char warning[SF_WARNING_SIZE];
+    sf_refusal refusal;            /* refused: why (key "reason") */
+    char method[8];                /* refused: the request's method ("GET", ...; "OTHER" for
+                                      one not listed in sf_journal_request_refused) */
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -851,9 +879,10 @@ SF_API bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter
 SF_API uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq);
 
 /* One entry as one JSON object (no newline), keys in a fixed order:
- * seq, t_ms, kind, op, status, code, injected, service_sid, stream_sid, message_sid,
- * subscriber_id, rule, until_ms, duplicate, reason, warning (keys that do not apply are left
- * out; a warning entry has op, the SIDs it names and warning).
+ * seq, t_ms, time, kind, op, method, status, code, injected, service_sid, stream_sid,
+ * message_sid, subscriber_id, rule, until_ms, duplicate, reason, warning (keys that do not
+ * apply are left out; a warning entry has op, the SIDs it names and warning). "time" is t_ms as UTC ISO 8601 with milliseconds ("2015-07-30T20:00:00.000Z"),
+ * for people; t_ms stays the number to compute with.
  * snprintf semantics: returns the length it needs. */
 SF_API size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap);
 
@@ -890,6 +919,16 @@ SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op 
 SF_API sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op,
                          const char *service_sid, const char *stream_id, const char *param,
                          const char *suggestion, const char *message, sf_error *err);
+
+/* Records an HTTP request refused before it reached a route's operation (a malformed form
+ * body, a body over the cap, missing or wrong credentials, a method the resource does not
+ * take, ...): a `refused` entry at the fake's time with the request's method (GET, POST,
+ * DELETE, PUT, PATCH, HEAD or OPTIONS; "OTHER" for any other), the HTTP status and Twilio code
+ * of `status` and `reason`. It is the entry of account_sid when that is an account of the
+ * fake, else of no account (only fake-wide journal readers see it). Nothing else happens. Does
+ * nothing for SF_OK or a reason out of range. */
+SF_API void sf_journal_request_refused(sf_fake *fake, const char *account_sid,
+                                       const char *method, sf_status status, sf_refusal reason);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */

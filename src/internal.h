@@ -398,6 +398,10 @@ void sf__journal_release(sf_fake *fake, sf__journal *j);
 /* A new entry at the fake's now with seq and kind set, the rest zeroed; NULL when the
  * journal keeps nothing. */
 sf__jentry *sf__journal_append(sf_fake *fake, sf_journal_kind kind);
+/* A `refused` entry's method from its op byte ("GET", ..., "OTHER"). */
+const char *sf__journal_method_name(uint8_t number);
+/* t as "2015-07-30T20:00:00.123Z" (sf_format_iso8601 with milliseconds). */
+void sf__format_iso8601_ms(sf_ms t, char buf[25]);
 /* Packs the 32 lowercase hex digits of a SID; false (and zeroes) when it is not one. */
 bool sf__sid_pack(const char *sid, uint8_t out[16]);
 void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,

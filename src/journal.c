@@ -189,7 +189,13 @@ static void expand(const sf_fake *fake, const sf__jentry *in, sf_journal_entry *
     out->until_ms = in->until;
     if (in->account)
         memcpy(out->account_sid, in->account->sid, SF_SID_SIZE);
-    out->reason = (sf_unsubscribe_reason)in->reason;
+    if (out->kind == SF_JOURNAL_REFUSED) { /* its op and reason bytes hold its own fields */
+        out->op = 0;
+        out->refusal = (sf_refusal)in->reason;
+        snprintf(out->method, sizeof out->method, "%s", sf__journal_method_name(in->op));
+    } else {
+        out->reason = (sf_unsubscribe_reason)in->reason;
+    }
     if (in->kind == SF_JOURNAL_WARNING)
         expand_warning(fake, in, out);
 }
@@ -293,11 +299,30 @@ static bool has_until(sf_journal_kind k)
     return k == SF_JOURNAL_DELIVERED || k == SF_JOURNAL_DELAYED || k == SF_JOURNAL_DUPLICATED;
 }
 
+/* A refused entry's method as written: only capitals (it is printed unescaped). */
+static const char *method_text(const sf_journal_entry *e)
+{
+    size_t n = strnlen(e->method, sizeof e->method);
+    if (n == 0 || n == sizeof e->method)
+        return "OTHER";
+    for (size_t i = 0; i < n; i++)
+        if (e->method[i] < 'A' || e->method[i] > 'Z')
+            return "OTHER";
+    return e->method;
+}
+
 static void entry_json(const sf_journal_entry *e, out_buf *o)
 {
     const char *kind = sf_journal_kind_name(e->kind);
-    put(o, "{\"seq\":%" PRIu64 ",\"t_ms\":%" PRId64 ",\"kind\":\"%s\"", e->seq, e->t_ms,
-        kind ? kind : "unknown");
+    char time[25];
+    sf__format_iso8601_ms(e->t_ms, time);
+    put(o, "{\"seq\":%" PRIu64 ",\"t_ms\":%" PRId64 ",\"time\":\"%s\",\"kind\":\"%s\"", e->seq,
+        e->t_ms, time, kind ? kind : "unknown");
+    if (e->kind == SF_JOURNAL_REFUSED) {
+        const char *reason = sf_refusal_name(e->refusal);
+        put(o, ",\"method\":\"%s\",\"status\":%d,\"code\":%d,\"reason\":\"%s\"", method_text(e),
+            e->status, e->code, reason ? reason : "unknown");
+    }
     if (e->kind == SF_JOURNAL_WARNING) {
         const char *op = sf_op_name(e->op);
         put(o, ",\"op\":\"%s\"", op ? op : "unknown");

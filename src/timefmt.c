@@ -100,3 +100,17 @@ void sf_format_http_date(sf_ms t, char buf[30])
     p = text(p, " GMT");
     *p = '\0';
 }
+
+void sf__format_iso8601_ms(sf_ms t, char buf[25])
+{
+    char whole[21];
+    sf_format_iso8601(t, whole);
+    int64_t ms = t % 1000;
+    if (ms < 0)
+        ms += 1000; /* floor, as split() does for the seconds */
+    memcpy(buf, whole, 19); /* up to the seconds, without the 'Z' */
+    buf[19] = '.';
+    digits(buf + 20, (unsigned)ms, 3);
+    buf[23] = 'Z';
+    buf[24] = '\0';
+}

@@ -803,7 +803,7 @@ static char *same_answer(hconn *c, twin *t, const char *method, const char *targ
     if (form)
         headers[nh++] = (sf_http_header){"Content-Type", "application/x-www-form-urlencoded"};
     sf_http_request req = {method, target, headers, nh, form, form ? strlen(form) : 0,
-                           NULL,   NULL,   NULL,   NULL};
+                           NULL,   NULL,   NULL,   NULL, SF_HTTP_REQUEST_LOG_NONE};
     sf_http_response want;
     sf_http_dispatch(t->fake, &req, &want);
 

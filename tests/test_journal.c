@@ -196,13 +196,14 @@ static char *write_all(const sf_fake *fake, const sf_journal_filter *filter, siz
 /* ---------------------------------------------------------------------------------------- */
 
 enum {
-    K_SEQ, K_T_MS, K_KIND, K_OP, K_STATUS, K_CODE, K_INJECTED, K_SERVICE_SID, K_STREAM_SID,
-    K_MESSAGE_SID, K_SUBSCRIBER_ID, K_RULE, K_UNTIL_MS, K_DUPLICATE, K_COUNT
+    K_SEQ, K_T_MS, K_TIME, K_KIND, K_OP, K_METHOD, K_STATUS, K_CODE, K_INJECTED, K_SERVICE_SID,
+    K_STREAM_SID, K_MESSAGE_SID, K_SUBSCRIBER_ID, K_RULE, K_UNTIL_MS, K_DUPLICATE, K_REASON,
+    K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "seq", "t_ms", "kind", "op", "status", "code", "injected", "service_sid", "stream_sid",
-    "message_sid", "subscriber_id", "rule", "until_ms", "duplicate"};
+    "seq", "t_ms", "time", "kind", "op", "method", "status", "code", "injected", "service_sid",
+    "stream_sid", "message_sid", "subscriber_id", "rule", "until_ms", "duplicate", "reason"};
 
 typedef struct parsed_line {
     bool has[K_COUNT];
@@ -241,22 +242,24 @@ static void parse_line(const char *line, size_t len, parsed_line *out)
             fail_msg("unknown key %.*s: %.*s", (int)(p - k - 1), k, (int)len, line);
         if (idx <= last)
             fail_msg("key %s out of order: %.*s", key_names[idx], (int)len, line);
-        if (nkeys < 3 && idx != nkeys)
-            fail_msg("line must start with seq, t_ms, kind: %.*s", (int)len, line);
+        if (nkeys < 4 && idx != nkeys)
+            fail_msg("line must start with seq, t_ms, time, kind: %.*s", (int)len, line);
         last = idx;
         nkeys++;
         out->has[idx] = true;
         if (p == end || *p++ != ':')
             fail_msg("expected ':' after %s: %.*s", key_names[idx], (int)len, line);
         switch (idx) {
-        case K_KIND: case K_OP: case K_SERVICE_SID: case K_STREAM_SID: case K_MESSAGE_SID: {
+        case K_KIND: case K_OP: case K_METHOD: case K_SERVICE_SID: case K_STREAM_SID:
+        case K_MESSAGE_SID: case K_TIME: case K_REASON: {
             if (p == end || *p++ != '"')
                 fail_msg("%s must be a string: %.*s", key_names[idx], (int)len, line);
             const char *v = p;
             while (p < end && *p != '"') {
                 char c = *p;
                 if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '.'))
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      (idx == K_TIME && (c == '-' || c == ':'))))
                     fail_msg("unexpected character in %s: %.*s", key_names[idx], (int)len,
                              line);
                 p++;
@@ -301,6 +304,13 @@ static void parse_line(const char *line, size_t len, parsed_line *out)
     }
     if (p != end)
         fail_msg("trailing bytes after the object: %.*s", (int)len, line);
+    /* time is t_ms, written out */
+    char iso[21], want_time[32];
+    sf_format_iso8601(out->num[K_T_MS], iso);
+    snprintf(want_time, sizeof want_time, "%.19s.%03lldZ", iso, out->num[K_T_MS] % 1000);
+    if (strcmp(out->str[K_TIME], want_time) != 0)
+        fail_msg("time %s is not t_ms %lld (%s): %.*s", out->str[K_TIME], out->num[K_T_MS],
+                 want_time, (int)len, line);
     /* the SIDs are SIDs of the right kind */
     if (out->has[K_SERVICE_SID] && !sf_sid_is(out->str[K_SERVICE_SID], "IS"))
         fail_msg("bad service_sid: %.*s", (int)len, line);
@@ -345,10 +355,11 @@ static size_t check_lines(const char *text, size_t len, uint64_t first_seq,
             fail_msg("unknown kind: %.*s", (int)(nl - p), p);
         if (kinds)
             kinds[kind]++;
-        bool api = kind == SF_JOURNAL_API;
+        bool api = kind == SF_JOURNAL_API, refused = kind == SF_JOURNAL_REFUSED;
         assert_int_equal(pl.has[K_OP], api);
-        assert_int_equal(pl.has[K_STATUS], api);
-        assert_int_equal(pl.has[K_CODE], api);
+        assert_int_equal(pl.has[K_METHOD], refused);
+        assert_int_equal(pl.has[K_STATUS], api || refused);
+        assert_int_equal(pl.has[K_CODE], api || refused);
         assert_int_equal(pl.has[K_INJECTED], api);
         if (api) {
             sf_op op;
@@ -530,7 +541,8 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     assert_true(n < sizeof line);
     char want[512];
     snprintf(want, sizeof want,
-             "{\"seq\":%llu,\"t_ms\":%lld,\"kind\":\"api\",\"op\":\"stream.create\","
+             "{\"seq\":%llu,\"t_ms\":%lld,\"time\":\"2015-07-30T20:00:01.234Z\","
+             "\"kind\":\"api\",\"op\":\"stream.create\","
              "\"status\":201,\"code\":0,\"injected\":false,\"service_sid\":\"%s\","
              "\"stream_sid\":\"%s\"}",
              (unsigned long long)e.seq, (long long)(NOW0 + 1234), svc.sid, s.sid);
@@ -660,7 +672,8 @@ static void test_delivered_entries_name_message_subscriber_and_publish_time(void
         char line[512], expect[512];
         sf_journal_entry_json(&e, line, sizeof line);
         snprintf(expect, sizeof expect,
-                 "{\"seq\":%llu,\"t_ms\":%lld,\"kind\":\"delivered\",\"service_sid\":\"%s\","
+                 "{\"seq\":%llu,\"t_ms\":%lld,\"time\":\"2015-07-30T20:00:00.077Z\","
+                 "\"kind\":\"delivered\",\"service_sid\":\"%s\","
                  "\"stream_sid\":\"%s\",\"message_sid\":\"%s\",\"subscriber_id\":%llu,"
                  "\"until_ms\":%lld,\"duplicate\":false}",
                  (unsigned long long)e.seq, (long long)(NOW0 + 77), svc.sid, s.sid, m.sid,

@@ -3,9 +3,12 @@
  * 16 threads open GET .../Events, read a little, close after ~50 ms and start over; after
  * ~1 s the server gets a signal. It must exit 0 (libmicrohttpd aborts the process when it is
  * stopped with a suspended connection) in every one of RUNS runs, alternating SIGTERM and
- * SIGINT. The stop (signal to exit) must take at most SHUTDOWN_BUDGET_MS in the median run and
- * at most SHUTDOWN_MAX_MS in every run: on a shared 2-core machine a single run is sometimes
- * descheduled for longer than the budget, which says nothing about the server.
+ * SIGINT, and the stop (signal to exit) must take at most SHUTDOWN_BUDGET_MS in every run.
+ *
+ * Those runs start the server with LeakSanitizer off: in a sanitizer build its leak scan at
+ * exit adds 100-170 ms on this machine, which is the instrument, not the server. One more run
+ * keeps it on, so the stop under churn is still checked for leaks (exit status 0), with the
+ * looser bound SHUTDOWN_MAX_MS.
  *
  * SF_SHUTDOWN_RUNS overrides RUNS (>= 1). */
 #include <setjmp.h>
@@ -72,7 +75,7 @@ static int runs(void)
 }
 
 /* Returns the stop time in ms. */
-static int64_t one_run(int run, int sig)
+static int64_t one_run(int run, int sig, int64_t max_ms)
 {
     lb_server s;
     lb_start(&s, NULL);
@@ -103,9 +106,9 @@ static int64_t one_run(int run, int sig)
     if (WIFSIGNALED(status))
         fail_msg("run %d: syncfake-server died of signal %d", run, WTERMSIG(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    if (elapsed > SHUTDOWN_MAX_MS)
-        fail_msg("run %d: exit took %lld ms (at most %d ms)", run, (long long)elapsed,
-                 SHUTDOWN_MAX_MS);
+    if (elapsed > max_ms)
+        fail_msg("run %d: exit took %lld ms (at most %lld ms)", run, (long long)elapsed,
+                 (long long)max_ms);
     return elapsed;
 }
 
@@ -121,15 +124,26 @@ static void test_signal_under_sse_churn(void **state)
     int n = runs();
     int64_t *times = calloc((size_t)n, sizeof *times);
     assert_non_null(times);
+    const char *asan = getenv("ASAN_OPTIONS");
+    char *saved = asan ? strdup(asan) : NULL;
+    char options[1024];
+    snprintf(options, sizeof options, "%s%sdetect_leaks=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", options, 1); /* for the child: see the top of the file */
     for (int run = 1; run <= n; run++)
-        times[run - 1] = one_run(run, run % 2 ? SIGTERM : SIGINT);
+        times[run - 1] = one_run(run, run % 2 ? SIGTERM : SIGINT, SHUTDOWN_BUDGET_MS);
+    if (saved)
+        setenv("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv("ASAN_OPTIONS");
+    free(saved);
     qsort(times, (size_t)n, sizeof *times, cmp_i64);
     int64_t median = times[n / 2], max = times[n - 1];
     free(times);
     print_message("    stop time: median %lld ms, max %lld ms over %d runs\n", (long long)median,
                   (long long)max, n);
-    if (median > SHUTDOWN_BUDGET_MS)
-        fail_msg("median stop time %lld ms (budget %d ms)", (long long)median, SHUTDOWN_BUDGET_MS);
+    int64_t checked = one_run(n + 1, SIGTERM, SHUTDOWN_MAX_MS); /* with the leak scan */
+    print_message("    leak-checked run: %lld ms\n", (long long)checked);
 }
 
 int main(void)

@@ -9,12 +9,14 @@
 #include "render.h"
 #include "cors.h"
 #include "websocket_server.h"
+#include "request_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,8 @@ struct sf_server {
     char *ws_path;
     const char *instance_id;  /* config->instance_id */
     const sf_cors *cors;      /* config->cors */
+    sf_request_log *request_log; /* config->request_log */
+    bool mhd_log;             /* config->mhd_log */
 };
 
 /* A request being received: libmicrohttpd hands the body over in pieces. */
@@ -49,7 +53,23 @@ typedef struct request_state {
     char *body;
     size_t len, cap;
     bool too_large;
+    uint64_t started_us;      /* when its head was read, for the request log */
 } request_state;
+
+/* The answer being queued by this thread's request, for the request log (see handle). */
+static _Thread_local sf_request_note *current_note;
+
+static void note_queued(unsigned status, struct MHD_Response *resp)
+{
+    if (current_note)
+        sf_request_note_response(current_note, status, resp);
+}
+
+static void note_body(const char *body, size_t len)
+{
+    if (current_note)
+        sf_request_note_body(current_note, body, len);
+}
 
 /* ---- requests ---- */
 
@@ -141,6 +161,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
     if (r->status == 401) /* as Twilio: the scheme it wants */
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     sf_cors_headers(resp, cors_origin, false);
+    note_queued((unsigned)r->status, resp);
+    note_body(r->body, r->body_len);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -182,6 +204,7 @@ static enum MHD_Result answer_preflight(sf_server *srv, struct MHD_Connection *c
     pthread_mutex_unlock(&srv->lock);
     MHD_add_response_header(resp, "Date", date);
     sf_cors_headers(resp, allowed, true);
+    note_queued(MHD_HTTP_NO_CONTENT, resp);
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -249,9 +272,29 @@ static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, int s
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Date", date);
     MHD_add_response_header(resp, "Connection", "close");
+    note_queued((unsigned)status, resp);
+    note_body(json, strlen(json));
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* Journals a request the server refuses before the dispatcher sees it (refused.c), as the
+ * account its credentials name. */
+static void journal_refused(sf_server *srv, struct MHD_Connection *conn, const char *method,
+                            sf_status status, sf_refusal reason)
+{
+    header_list headers = {.count = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
+    sf_http_request req = {.method = method,
+                           .headers = headers.items,
+                           .header_count = headers.count,
+                           .admin_sid = srv->admin_sid,
+                           .admin_token = srv->admin_token};
+    pthread_mutex_lock(&srv->lock);
+    if (!srv->stopping)
+        sf_http_journal_refused(srv->fake, &req, status, reason);
+    pthread_mutex_unlock(&srv->lock);
 }
 
 /* ---- WebSocket upgrade ---- */
@@ -288,21 +331,25 @@ static enum MHD_Result upgrade(sf_server *srv, struct MHD_Connection *conn, cons
     char accept[SF_WS_ACCEPT_LEN + 1];
     if (strcmp(method, "GET") != 0 || !up || strcasecmp(up, "websocket") != 0 ||
         !has_token(connection, "upgrade") || !version || strcmp(version, "13") != 0 ||
-        !sf_ws_accept_key(key, accept))
+        !sf_ws_accept_key(key, accept)) {
+        journal_refused(srv, conn, method, SF_ERR_WEBSOCKET_HANDSHAKE,
+                        SF_REFUSAL_BAD_WEBSOCKET_HANDSHAKE);
         return queue_status(srv, conn, SF_ERR_WEBSOCKET_HANDSHAKE);
+    }
     struct MHD_Response *resp = MHD_create_response_for_upgrade(sf_ws_upgraded, srv->ws);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Upgrade", "websocket"); /* MHD adds Connection: Upgrade */
     MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+    note_queued(MHD_HTTP_SWITCHING_PROTOCOLS, resp);
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload,
-                              size_t *upload_size, void **con_cls)
+static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload,
+                             size_t *upload_size, void **con_cls)
 {
     sf_server *srv = cls;
     request_state *rs = *con_cls;
@@ -317,8 +364,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                           "connections\", \"more_info\": "
                           "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
         const char *malformed = malformed_request(conn, version);
-        if (malformed)
+        if (malformed) {
+            journal_refused(srv, conn, method, SF_ERR_INVALID_PARAMETER,
+                            SF_REFUSAL_MALFORMED_REQUEST);
             return refuse(srv, conn, 400, malformed);
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -342,8 +392,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     sf_conn_received(srv->conns, conn); /* the whole request is in: no deadline now */
-    if (rs->too_large)
+    if (rs->too_large) {
+        journal_refused(srv, conn, method, SF_ERR_REQUEST_TOO_LARGE,
+                        SF_REFUSAL_BODY_TOO_LARGE);
         return queue_status(srv, conn, SF_ERR_REQUEST_TOO_LARGE);
+    }
     const char *cors_origin; /* a page's origin the control API answers (cors.c), or NULL */
     if (sf_cors_classify(srv->cors, conn, url, method, &cors_origin) == SF_CORS_PREFLIGHT)
         return answer_preflight(srv, conn, cors_origin);
@@ -352,8 +405,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     header_list headers = {.count = 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &headers);
-    if (headers.overflow)
+    if (headers.overflow) {
+        journal_refused(srv, conn, method, SF_ERR_HEADERS_TOO_LARGE,
+                        SF_REFUSAL_HEADERS_TOO_LARGE);
         return queue_status(srv, conn, SF_ERR_HEADERS_TOO_LARGE);
+    }
     query_builder target = {0};
     query_add(&target, url);
     size_t path_len = target.len;
@@ -368,7 +424,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     sf_http_events_hook hook = stream ? sf_sse_hook(stream) : (sf_http_events_hook){0};
     sf_http_request req = {method,   target.text, headers.items, headers.count,
                            rs->body, rs->len,     stream ? &hook : NULL,
-                           srv->admin_sid, srv->admin_token, srv->instance_id};
+                           srv->admin_sid, srv->admin_token, srv->instance_id,
+                           !srv->request_log                        ? SF_HTTP_REQUEST_LOG_NONE
+                           : sf_request_log_is_on(srv->request_log) ? SF_HTTP_REQUEST_LOG_ON
+                                                                    : SF_HTTP_REQUEST_LOG_OFF};
     sf_http_response resp;
     pthread_mutex_lock(&srv->lock);
     if (srv->stopping) { /* no new work: a stream opened now would stay suspended at the stop */
@@ -381,6 +440,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                       "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
     }
     sf_http_dispatch(srv->fake, &req, &resp);
+    if (resp.request_log_set != SF_HTTP_REQUEST_LOG_NONE && srv->request_log)
+        sf_request_log_set(srv->request_log, resp.request_log_set == SF_HTTP_REQUEST_LOG_ON);
     if (resp.fake_was_reset) {
         if (srv->on_reset)
             srv->on_reset(srv->fake, srv->on_reset_ctx);
@@ -394,6 +455,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
     enum MHD_Result ret;
     if (resp.event_stream) {
+        note_queued(200, NULL);
         ret = sf_sse_respond(stream, conn, resp.date, cors_origin);
         /* long-lived: only its queue cap ends a stream whose client stops reading */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
@@ -402,6 +464,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         ret = resp.status ? queue(conn, &resp, cors_origin) : MHD_NO;
     }
     sf_http_response_free(&resp);
+    return ret;
+}
+
+/* Serves a request's pieces (serve) and writes its request-log line once it is answered. */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    sf_server *srv = cls;
+    bool first = *con_cls == NULL;
+    uint64_t now = sf_request_log_now_us();
+    sf_request_note note = {.queued = false};
+    current_note = &note;
+    enum MHD_Result ret = serve(cls, conn, url, method, version, upload, upload_size, con_cls);
+    current_note = NULL;
+    request_state *rs = *con_cls;
+    if (rs && first)
+        rs->started_us = now;
+    if (note.queued && srv->request_log)
+        sf_request_log_line(srv->request_log, method, url, &note,
+                            rs ? sf_request_log_now_us() - rs->started_us : 0);
     return ret;
 }
 
@@ -457,6 +540,17 @@ static void *tick(void *arg)
     }
 }
 
+/* libmicrohttpd's own messages (such as "Failed to send the footers" when an event-stream
+ * client leaves) say nothing about the fake: written only when asked for (config->mhd_log). */
+static void mhd_message(void *cls, const char *format, va_list args)
+{
+    const sf_server *srv = cls;
+    if (!srv->mhd_log)
+        return;
+    fputs("syncfake-server: libmicrohttpd: ", stderr);
+    vfprintf(stderr, format, args);
+}
+
 /* libmicrohttpd's own limits sit above ours: room for the connections admitted past the cap
  * (they get a 503) and those cut but not yet closed; past it, it drops connections silently. */
 static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
@@ -465,7 +559,8 @@ static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
     return MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
             MHD_USE_ERROR_LOG,
-        0, NULL, NULL, handle, srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
+        0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_message, srv, /* first */
+        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)mhd_fd, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
@@ -531,6 +626,8 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->admin_token = config->admin_token;
     srv->instance_id = config->instance_id;
     srv->cors = config->cors;
+    srv->request_log = config->request_log;
+    srv->mhd_log = config->mhd_log;
     if (config->ws) {
         srv->ws = sf_ws_hub_new(config->ws, config->ws_io_threads);
         srv->ws_path = strdup(config->ws_path ? config->ws_path : "/v3/wsconnect");

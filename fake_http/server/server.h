@@ -41,6 +41,10 @@ typedef struct sf_server_config {
                                 the server */
     const struct sf_cors *cors; /* origins whose pages may call the control API (cors.h);
                                    NULL: no CORS. Must outlive the server */
+    struct sf_request_log *request_log; /* the request log (request_log.h), on or off, which
+                                   POST /_syncfake/request-log turns on and off; NULL: none.
+                                   Must outlive the server */
+    bool mhd_log;          /* write libmicrohttpd's own messages to stderr (default: quiet) */
 } sf_server_config;
 
 /* A connection answering a request (not an event stream or WebSocket) that makes no progress

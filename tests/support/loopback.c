@@ -125,7 +125,7 @@ static void base64(const char *in, char *out)
     out[o] = '\0';
 }
 
-static void spawn(lb_server *s, const char *bin, const char *const *extra)
+static void spawn(lb_server *s, const char *bin, const char *const *extra, int err_fd)
 {
     const char *argv[40] = {bin, "--port", "0", "--clock", "manual", "--seed", "5"};
     size_t argc = 7;
@@ -140,6 +140,8 @@ static void spawn(lb_server *s, const char *bin, const char *const *extra)
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no server behind */
         dup2(fds[1], STDOUT_FILENO);
+        if (err_fd >= 0)
+            dup2(err_fd, STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
         signal(SIGINT, SIG_DFL);
@@ -156,14 +158,16 @@ static void spawn(lb_server *s, const char *bin, const char *const *extra)
     s->out = fds[0];
 }
 
-void lb_start(lb_server *s, const char *const *extra)
+void lb_start(lb_server *s, const char *const *extra) { lb_start_err(s, extra, -1); }
+
+void lb_start_err(lb_server *s, const char *const *extra, int err_fd)
 {
     char bin[PATH_MAX];
     if (!server_binary(bin, sizeof bin)) {
         print_message("    syncfake-server not built next to the test: skipped\n");
         skip();
     }
-    spawn(s, bin, extra);
+    spawn(s, bin, extra, err_fd);
     char line[512];
     unsigned port = 0;
     int64_t deadline = lb_now_ms() + 3 * LB_IO_TIMEOUT_MS; /* sanitizers start slowly */
@@ -474,4 +478,39 @@ void lb_make_stream(const lb_server *s, char *service, char *stream)
     snprintf(target, sizeof target, "/v1/Services/%s/Streams", service);
     assert_int_equal(lb_request(s, "POST", target, "", resp, sizeof resp), 201);
     assert_true(lb_json_str(lb_body(resp), "sid", stream, 64));
+}
+
+int lb_run_server(const char *const *args, char *out, size_t cap)
+{
+    char bin[PATH_MAX];
+    if (!server_binary(bin, sizeof bin))
+        skip();
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[64] = {bin};
+        int n = 1;
+        for (; args && args[n - 1] && n < 63; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        dup2(pipe_fds[1], 1);
+        dup2(pipe_fds[1], 2);
+        close(pipe_fds[0]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+    size_t len = 0;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(pipe_fds[0], chunk, sizeof chunk)) > 0) /* to EOF: the child never blocks */
+        for (ssize_t i = 0; i < n && len < cap - 1; i++)
+            out[len++] = chunk[i];
+    out[len] = '\0';
+    close(pipe_fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

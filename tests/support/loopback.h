@@ -32,6 +32,8 @@ long lb_raise_fd_limit(void);
  * --port 0 --clock manual --seed 5 and `extra` (NULL-terminated, may be NULL), and reads its
  * start-up lines. Skips the test when the binary is not built. */
 void lb_start(lb_server *s, const char *const *extra);
+/* The same with the child's stderr on err_fd (-1: this process's stderr). */
+void lb_start_err(lb_server *s, const char *const *extra, int err_fd);
 /* Sends `sig` and waits up to timeout_ms; returns the wait status (-1: killed after the
  * timeout) and the time from the signal to the exit in *elapsed_ms. */
 int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms);
@@ -69,5 +71,9 @@ int lb_request(const lb_server *s, const char *method, const char *target, const
 bool lb_json_str(const char *json, const char *key, char *out, size_t cap);
 /* Creates a service and a stream; their SIDs into service[64] and stream[64]. */
 void lb_make_stream(const lb_server *s, char *service, char *stream);
+/* Runs syncfake-server with `args` (NULL-terminated) until it exits; its stdout and stderr
+ * into out (NUL-terminated, cut at cap - 1). Returns its exit status (-1: killed). Skips the
+ * test when the binary is not built. */
+int lb_run_server(const char *const *args, char *out, size_t cap);
 
 #endif
