@@ -3,6 +3,7 @@
  * and as JSON Lines with a fixed key order. The ring grows by doubling up to its capacity;
  * when growing fails it overwrites the oldest entry, so journaling never fails a call. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -184,6 +185,7 @@ static void expand(const sf__jentry *in, sf_journal_entry *out)
     if (in->account)
         memcpy(out->account_sid, in->account->sid, SF_SID_SIZE);
     out->reason = (sf_unsubscribe_reason)in->reason;
+    out->call = in->kind == SF_JOURNAL_CALL ? sf__call_name(in->op) : NULL;
 }
 
 static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
@@ -274,6 +276,8 @@ static void entry_json(const sf_journal_entry *e, out_buf *o)
     const char *kind = sf_journal_kind_name(e->kind);
     put(o, "{\"seq\":%" PRIu64 ",\"t_ms\":%" PRId64 ",\"kind\":\"%s\"", e->seq, e->t_ms,
         kind ? kind : "unknown");
+    if (e->kind == SF_JOURNAL_CALL && e->call)
+        put(o, ",\"call\":\"%s\"", e->call);
     if (e->kind == SF_JOURNAL_API) {
         const char *op = sf_op_name(e->op);
         put(o, ",\"op\":\"%s\",\"status\":%d,\"code\":%d,\"injected\":%s", op ? op : "unknown",
