@@ -7,30 +7,30 @@
 #include "internal.h"
 
 /* The recorded calls that are not REST operations, journaled as kind `call`. */
-#define SF__CALL_MAP(X)                                                                        \
-    X(RECORD_START, "record.start")                                                            \
-    X(CLOCK_SET, "clock.set")                                                                  \
-    X(CLOCK_SAMPLE, "clock.sample")                                                            \
-    X(RUN_UNTIL_IDLE, "run.until_idle")                                                        \
-    X(FAULT_ADD, "fault.add")                                                                  \
-    X(FAULT_REMOVE, "fault.remove")                                                            \
-    X(INJECT_ERROR, "inject.error")                                                            \
-    X(INJECT_CLEAR, "inject.clear")                                                            \
-    X(SUBSCRIBE, "subscribe")                                                                  \
-    X(UNSUBSCRIBE, "unsubscribe")                                                              \
-    X(HOLD, "subscriber.hold")                                                                 \
-    X(HEAL, "subscriber.heal")                                                                 \
-    X(DISCONNECT, "subscriber.disconnect")                                                     \
-    X(RECONNECT, "subscriber.reconnect")                                                       \
-    X(ACCOUNT_CREATE, "account.create")                                                        \
-    X(API_KEY_CREATE, "api_key.create")                                                        \
+#define SF__CALL_MAP(X)                                                                            \
+    X(RECORD_START, "record.start")                                                                \
+    X(CLOCK_SET, "clock.set")                                                                      \
+    X(CLOCK_SAMPLE, "clock.sample")                                                                \
+    X(RUN_UNTIL_IDLE, "run.until_idle")                                                            \
+    X(FAULT_ADD, "fault.add")                                                                      \
+    X(FAULT_REMOVE, "fault.remove")                                                                \
+    X(INJECT_ERROR, "inject.error")                                                                \
+    X(INJECT_CLEAR, "inject.clear")                                                                \
+    X(SUBSCRIBE, "subscribe")                                                                      \
+    X(UNSUBSCRIBE, "unsubscribe")                                                                  \
+    X(HOLD, "subscriber.hold")                                                                     \
+    X(HEAL, "subscriber.heal")                                                                     \
+    X(DISCONNECT, "subscriber.disconnect")                                                         \
+    X(RECONNECT, "subscriber.reconnect")                                                           \
+    X(ACCOUNT_CREATE, "account.create")                                                            \
+    X(API_KEY_CREATE, "api_key.create")                                                            \
     X(ACCOUNT_RESET, "account.reset")
 
 typedef enum sf__call_kind {
 #define SF__CALL_ENUM(name, wire) SF__CALL_##name,
     SF__CALL_MAP(SF__CALL_ENUM)
 #undef SF__CALL_ENUM
-    SF__CALL_COUNT
+        SF__CALL_COUNT
 } sf__call_kind;
 
 const char *sf__call_name(unsigned kind); /* NULL when out of range */
@@ -41,8 +41,8 @@ typedef struct sf__pbuf {
     sf_fake *fake;
     char *data;
     size_t len, cap, max;
-    bool failed;     /* no memory, or past max */
-    bool first;      /* no key written yet in the current object */
+    bool failed; /* no memory, or past max */
+    bool first;  /* no key written yet in the current object */
 } sf__pbuf;
 
 void sf__pb_init(sf__pbuf *pb, sf_fake *fake);
@@ -64,7 +64,7 @@ void sf__pb_str(sf__pbuf *pb, const char *key, const char *s);
 typedef struct sf__rec {
     sf_fake *fake;
     sf__call_kind kind;
-    sf__pbuf pb;      /* pb.data NULL: not recording */
+    sf__pbuf pb; /* pb.data NULL: not recording */
 } sf__rec;
 
 bool sf__recording(const sf_fake *fake);
@@ -73,7 +73,7 @@ bool sf__rec_open(sf_fake *fake, sf__call_kind kind, sf__rec *rec);
 void sf__rec_end(sf__rec *rec);
 /* Declare after SF__OUTERMOST (cleanups run in reverse order: the entry is journaled before
  * a deferred sf_fake_free can run). */
-#define SF__RECORDED(expr)                                                                     \
+#define SF__RECORDED(expr)                                                                         \
     sf__rec sf__recorded __attribute__((cleanup(sf__rec_end), unused)) = (expr)
 
 /* Constructors, one per recorded call (journal_params_calls.c). */
@@ -87,8 +87,7 @@ sf__rec sf__rec_subscribe(sf_fake *fake, const char *account_sid, const char *se
 sf__rec sf__rec_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_unsubscribe_reason reason);
 sf__rec sf__rec_heal(sf_fake *fake, sf_subscriber_id id, bool flush);
 sf__rec sf__rec_account_create(sf_fake *fake, const sf_account_params *p);
-sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid,
-                               const sf_api_key_params *p);
+sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid, const sf_api_key_params *p);
 sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid);
 
 /* The clock moved (non-manual clocks) to `now` and events are due: a clock.sample entry. */
@@ -98,8 +97,8 @@ void sf__rec_start(sf_fake *fake);
 /* Attaches an API call's parameters to its `api` entry (sf__call_end). */
 void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call);
 /* The same for sf_journal_refused_as. */
-void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid,
-                     const char *service_sid, const char *stream_id, sf_status status);
+void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid, const char *service_sid,
+                     const char *stream_id, sf_status status);
 
 /* The store (journal_params.c). */
 void sf__params_attach(sf_fake *fake, sf__jentry *e, sf__pbuf *pb);

@@ -5,16 +5,14 @@
 
 #include <string.h>
 
-static void opt_bool(sf__pbuf *pb, const char *key, sf_opt_bool v)
-{
+static void opt_bool(sf__pbuf *pb, const char *key, sf_opt_bool v) {
     if (v == SF_BOOL_FALSE || v == SF_BOOL_TRUE)
         sf__pb_bool(pb, key, v == SF_BOOL_TRUE);
     else if (v != SF_BOOL_UNSET)
         sf__pb_i64(pb, key, (int64_t)v); /* out of range: kept as given */
 }
 
-static void service_params(sf__pbuf *pb, const sf_service_params *p)
-{
+static void service_params(sf__pbuf *pb, const sf_service_params *p) {
     sf__pb_str(pb, "friendly_name", p->friendly_name);
     sf__pb_str(pb, "webhook_url", p->webhook_url);
     opt_bool(pb, "reachability_webhooks_enabled", p->reachability_webhooks_enabled);
@@ -25,15 +23,13 @@ static void service_params(sf__pbuf *pb, const sf_service_params *p)
         sf__pb_i64(pb, "reachability_debouncing_window", p->reachability_debouncing_window);
 }
 
-static void stream_params(sf__pbuf *pb, const sf_stream_params *p)
-{
+static void stream_params(sf__pbuf *pb, const sf_stream_params *p) {
     sf__pb_str(pb, "unique_name", p->unique_name);
     if (p->has_ttl)
         sf__pb_i64(pb, "ttl", p->ttl);
 }
 
-static void page_params(sf__pbuf *pb, const sf_page_params *p)
-{
+static void page_params(sf__pbuf *pb, const sf_page_params *p) {
     if (p->has_page_size)
         sf__pb_i64(pb, "page_size", p->page_size);
     if (p->has_page)
@@ -42,18 +38,16 @@ static void page_params(sf__pbuf *pb, const sf_page_params *p)
 }
 
 /* Data longer than the limit is refused whatever it holds (413): its length is enough. */
-static void publish_params(sf_fake *fake, sf__pbuf *pb, const sf_publish_params *p)
-{
+static void publish_params(sf_fake *fake, sf__pbuf *pb, const sf_publish_params *p) {
     sf__pb_bytes(pb, "data", p->data, p->data_len, fake->opts.limits.max_data_bytes);
     if (p->client_id)
         sf__pb_u64(pb, "client_id", p->client_id);
 }
 
-static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params)
-{
+static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params) {
     if (!params) {
-        if (op != SF_OP_SERVICE_FETCH && op != SF_OP_SERVICE_REMOVE &&
-            op != SF_OP_STREAM_FETCH && op != SF_OP_STREAM_REMOVE)
+        if (op != SF_OP_SERVICE_FETCH && op != SF_OP_SERVICE_REMOVE && op != SF_OP_STREAM_FETCH &&
+            op != SF_OP_STREAM_REMOVE)
             sf__pb_bool(pb, "no_params", true);
         return;
     }
@@ -79,8 +73,7 @@ static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params)
 }
 
 static void open_api(sf_fake *fake, sf__pbuf *pb, const char *account, const char *service,
-                     const char *stream)
-{
+                     const char *stream) {
     sf__pb_init(pb, fake);
     sf__pb_raw(pb, "{", 1);
     if (fake->dispatch_depth > 0)
@@ -90,8 +83,7 @@ static void open_api(sf_fake *fake, sf__pbuf *pb, const char *account, const cha
     sf__pb_str(pb, "stream", stream);
 }
 
-void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call)
-{
+void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call) {
     if (!e || !sf__recording(fake))
         return;
     sf__pbuf pb;
@@ -101,9 +93,8 @@ void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call)
     sf__params_attach(fake, e, &pb);
 }
 
-void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid,
-                     const char *service_sid, const char *stream_id, sf_status status)
-{
+void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid, const char *service_sid,
+                     const char *stream_id, sf_status status) {
     if (!e || !sf__recording(fake))
         return;
     sf__pbuf pb;
@@ -116,8 +107,7 @@ void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid,
     sf__params_attach(fake, e, &pb);
 }
 
-static void limits_object(sf__pbuf *pb, const sf_limits *l)
-{
+static void limits_object(sf__pbuf *pb, const sf_limits *l) {
     sf__pb_key(pb, "limits");
     sf__pb_raw(pb, "{", 1);
     pb->first = true;
@@ -135,19 +125,37 @@ static void limits_object(sf__pbuf *pb, const sf_limits *l)
     sf__pb_raw(pb, "}", 1);
 }
 
+/* Whether the fake is as sf_fake_new made it (or sf_fake_reset left it): only then can a
+ * replay start from a new fake. */
+static bool is_fresh(const sf_fake *fake) {
+    for (unsigned op = 0; op < SF_OP_COUNT; op++)
+        if (fake->injections[op])
+            return false;
+    return fake->next_seq == fake->fresh_next_seq &&
+           memcmp(fake->sid_counter, fake->fresh_sid_counter, sizeof fake->sid_counter) == 0 &&
+           fake->next_rule_id == 1 && fake->last_sub_id == 0 && !fake->api_keys &&
+           HASH_COUNT(fake->accounts) == 1 && fake->journal.next_seq == 1 &&
+           fake->timers.count == 0;
+}
+
 /* Credentials only when they were given: minted ones come from the seed again, and giving
  * them would change the SID counters. */
-void sf__rec_start(sf_fake *fake)
-{
+void sf__rec_start(sf_fake *fake) {
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_RECORD_START, &rec))
         return;
     sf__pbuf *pb = &rec.pb;
     const sf_options *o = &fake->opts;
     sf__pb_u64(pb, "seed", o->seed);
-    sf__pb_i64(pb, "clock", (int64_t)o->clock);
+    /* a system or callback clock replays the same way, from the recorded times */
+    sf__pb_key(pb, "clock");
+    if (o->clock == SF_CLOCK_MANUAL)
+        sf__pb_raw(pb, "\"manual\"", 8);
+    else
+        sf__pb_raw(pb, "\"external\"", 10);
     sf__pb_i64(pb, "manual_start_ms", o->manual_start_ms);
     sf__pb_i64(pb, "now_ms", fake->now);
+    sf__pb_bool(pb, "fresh", is_fresh(fake));
     if (fake->account_sid_copy[0])
         sf__pb_str(pb, "account_sid", fake->account_sid_copy);
     if (fake->auth_token_copy[0])

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/* test_replay.c: a journal recorded with parameters replays with zero divergence (manual and
+ * external clocks: faults, subscribers, clock moves, publishes, errors, injections), and a
+ * changed rule or an edited line is reported at the exact first entry that differs; what
+ * cannot be replayed is a clean error. Also the syncfake-replay command on a file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "syncfake.h"
+#include "syncfake_replay.h"
+
+static sf_fake *fake;
+static char *text;
+static sf_replay_report rep;
+static int callbacks;
+
+static int teardown(void **state) {
+    (void)state;
+    sf_fake_free(fake);
+    fake = NULL;
+    free(text);
+    text = NULL;
+    sf_replay_report_free(&rep);
+    return 0;
+}
+
+static void count_event(sf_fake *f, const sf_event *ev, void *user) {
+    (void)f, (void)ev, (void)user;
+    callbacks++;
+}
+
+static sf_ms ext_now;
+static sf_ms ext_clock(void *user) {
+    (void)user;
+    return ext_now;
+}
+
+static void new_fake(bool external, uint32_t burst) {
+    sf_options o;
+    sf_options_init(&o);
+    o.seed = 7;
+    o.journal_params = true;
+    o.limits.publish_burst = burst;
+    if (external) {
+        o.clock = SF_CLOCK_CALLBACK;
+        o.clock_fn = ext_clock;
+        ext_now = 1700000000000;
+    }
+    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+}
+
+static void publish(const char *svc, const char *stream, const char *data) {
+    sf_publish_params p = {.data = data, .data_len = strlen(data)};
+    sf_message_record m;
+    sf_stream_publish(fake, NULL, svc, stream, &p, &m, NULL);
+}
+
+/* Moves time: the manual clock by a call, the external one by its reading. */
+static void advance(bool external, sf_ms ms) {
+    if (external) {
+        ext_now += ms;
+        sf_run_due(fake);
+    } else {
+        assert_int_equal(sf_clock_advance(fake, ms, NULL), SF_OK);
+    }
+}
+
+/* Faults, subscribers (held, disconnected, unsubscribed), clock moves, publishes, errors. */
+static void scenario(bool external) {
+    sf_service_record svc;
+    sf_stream_record st, st2;
+    sf_service_params sp = {.friendly_name = "replayed"};
+    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
+    sf_stream_params tp = {.unique_name = "feed", .has_ttl = true, .ttl = 30};
+    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
+    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st2, NULL), SF_OK);
+    assert_int_not_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st2, NULL), SF_OK);
+    sf_subscribe_params sub = {.on_event = count_event, .client_id = 3};
+    sf_subscriber_id a, b, c;
+    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, "feed", &sub, &a, NULL), SF_OK);
+    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &b, NULL), SF_OK);
+    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st2.sid, &sub, &c, NULL), SF_OK);
+    sf_fault_params drop = {.scope = SF_SCOPE_STREAM, .stream_sid = st.sid, .drop_rate = 0.5};
+    sf_fault_params late = {.scope = SF_SCOPE_SUBSCRIBER,
+                            .subscriber = b,
+                            .delay_ms = 250,
+                            .jitter_ms = 100,
+                            .duplicate_rate = 0.7};
+    sf_fault_id rule;
+    assert_int_equal(sf_fault_add(fake, &drop, &rule, NULL), SF_OK);
+    assert_int_equal(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
+    sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE,
+                              .count = 1,
+                              .http_status = 503,
+                              .code = 20503,
+                              .after_apply = true};
+    assert_int_equal(sf_inject_error(fake, &inj, NULL), SF_OK);
+    char data[64];
+    for (int i = 0; i < 12; i++) {
+        snprintf(data, sizeof data, "{\"i\": %d, \"s\": \"caf\xc3\xa9\"}", i);
+        publish(svc.sid, i % 3 ? "feed" : st2.sid, data);
+        if (i == 4)
+            sf_subscriber_hold(fake, a, NULL);
+        if (i == 7)
+            sf_subscriber_heal(fake, a, true, NULL);
+        if (i == 8)
+            sf_subscriber_disconnect(fake, c, NULL);
+        advance(external, 40);
+    }
+    publish(svc.sid, "feed", "{not json");
+    publish(svc.sid, "nope", "{}");
+    sf_subscriber_reconnect(fake, c, NULL);
+    sf_fault_remove(fake, rule, NULL);
+    sf_unsubscribe(fake, b, NULL);
+    sf_stream_page *page = NULL;
+    sf_page_params pp = {.has_page_size = true, .page_size = 1};
+    sf_stream_list(fake, NULL, svc.sid, &pp, &page, NULL);
+    sf_stream_page_free(fake, page);
+    advance(external, 31000); /* the TTL of "feed" runs out */
+    sf_stream_fetch(fake, NULL, svc.sid, "feed", &st, NULL);
+}
+
+static char *journal_data(void) {
+    size_t n = sf_journal_render_data(fake, NULL, NULL, 0);
+    char *buf = malloc(n + 1);
+    assert_non_null(buf);
+    assert_int_equal(sf_journal_render_data(fake, NULL, buf, n + 1), n);
+    return buf;
+}
+
+static size_t count_lines(const char *s) {
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void replays_identically(bool external) {
+    new_fake(external, 300);
+    scenario(external);
+    text = journal_data();
+    if (getenv("SF_REPLAY_DUMP")) /* for a human reading a failure */
+        fputs(text, stderr);
+    assert_non_null(strstr(text, "\"kind\":\"dropped\""));
+    assert_non_null(strstr(text, "\"kind\":\"duplicated\""));
+    assert_non_null(strstr(text, "\"injected\":true"));
+    assert_non_null(strstr(text, "\"kind\":\"expired\""));
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_false(rep.diverged);
+    assert_int_equal(rep.compared, count_lines(text));
+    assert_true(rep.calls > 30);
+}
+
+static void manual_clock_replays(void **state) {
+    (void)state;
+    replays_identically(false);
+}
+
+static void external_clock_replays(void **state) {
+    (void)state;
+    replays_identically(true);
+    assert_non_null(strstr(text, "\"call\":\"clock.sample\""));
+}
+
+/* The line of the first entry that contains `needle`; its seq in *seq. */
+static const char *first_line_with(const char *s, const char *needle, size_t *len,
+                                   unsigned long long *seq) {
+    const char *hit = strstr(s, needle);
+    assert_non_null(hit);
+    const char *start = hit;
+    while (start > s && start[-1] != '\n')
+        start--;
+    *len = (size_t)(strchr(hit, '\n') - start);
+    assert_int_equal(sscanf(start, "{\"seq\":%llu", seq), 1);
+    return start;
+}
+
+/* Editing the drop rule's rate to 0: the first dropped delivery is now delivered. */
+static void edited_rule_diverges_at_first_drop(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    scenario(false);
+    text = journal_data();
+    char *rate = strstr(text, "\"drop_rate\":0.5");
+    assert_non_null(rate);
+    memcpy(rate, "\"drop_rate\":0  ", 15); /* same length; still a valid number */
+    size_t len;
+    unsigned long long seq;
+    const char *dropped = first_line_with(text, "\"kind\":\"dropped\"", &len, &seq);
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_true(rep.diverged);
+    assert_int_equal(rep.seq, seq);
+    assert_int_equal(strlen(rep.expected), len);
+    assert_memory_equal(rep.expected, dropped, len);
+    assert_null(strstr(rep.got, "\"kind\":\"dropped\""));
+    assert_int_equal(rep.compared, seq - 1);
+}
+
+/* A different rule in force (a burst of 2 and 1 publish/s instead of 300 and 30/s): the
+ * third publish on one stream, accepted when recorded, is refused 429 by the replay. */
+static void changed_limit_diverges_at_rate_limit(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    scenario(false);
+    text = journal_data();
+    char *burst = strstr(text, "\"publish_burst\":300");
+    assert_non_null(burst);
+    memcpy(burst, "\"publish_burst\":  2", 19);
+    char *rate = strstr(text, "\"publish_rate_per_s\":30");
+    assert_non_null(rate);
+    memcpy(rate, "\"publish_rate_per_s\": 1", 23);
+    /* "feed" takes publishes i = 1, 2, 4, 5: the third of them is i = 4, the 5th publish */
+    const char *p = text;
+    size_t len = 0;
+    unsigned long long seq = 0;
+    for (int i = 0; i < 5; i++) {
+        p = first_line_with(p, "\"op\":\"message.create\"", &len, &seq) + len;
+    }
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_true(rep.diverged);
+    assert_int_equal(rep.seq, seq);
+    assert_non_null(strstr(rep.expected, "\"status\":201"));
+    assert_non_null(strstr(rep.got, "\"status\":429,\"code\":54009"));
+}
+
+/* A line the replay does not make: reported with an empty "got". */
+static void missing_and_extra_lines_diverge(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    scenario(false);
+    text = journal_data();
+    size_t n = strlen(text);
+    const char *extra = "{\"seq\":999999,\"t_ms\":1,\"kind\":\"expired\"}\n";
+    char *longer = malloc(n + strlen(extra) + 1);
+    assert_non_null(longer);
+    memcpy(longer, text, n);
+    strcpy(longer + n, extra);
+    free(text);
+    text = longer;
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_true(rep.diverged);
+    assert_int_equal(rep.seq, 999999);
+    assert_string_equal(rep.got, "");
+    assert_int_equal(rep.compared, count_lines(text) - 1);
+}
+
+static void expect_refused(const char *journal, const char *why) {
+    sf_error err;
+    assert_int_equal(sf_replay(journal, strlen(journal), &rep, &err), SF_ERR_INVALID_ARGUMENT);
+    if (!strstr(err.message, why))
+        fail_msg("message \"%s\" lacks \"%s\"", err.message, why);
+    assert_false(rep.diverged);
+}
+
+/* Without parameters, without its start, with a nested call, with dropped parameters. */
+static void unreplayable_journals_are_errors(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    scenario(false);
+    size_t n = sf_journal_render(fake, NULL, NULL, 0);
+    text = malloc(n + 1);
+    assert_non_null(text);
+    sf_journal_render(fake, NULL, text, n + 1);
+    expect_refused(text, "no parameters");
+    free(text);
+    text = journal_data();
+    expect_refused(strchr(text, '\n') + 1, "record.start entry with seq 1");
+    expect_refused("", "empty");
+    expect_refused("{\"seq\":1}\n", "first line");
+    expect_refused("{\"seq\":1,\"t_ms\":0,\"kind\":\"call\",\"call\":\"record.start\","
+                   "\"params\":{\"seed\":1}}",
+                   "malformed");
+    char *rate = strstr(text, "\"drop_rate\":0.5");
+    memcpy(rate, "\"drop_rate\":\"x\"", 15);
+    expect_refused(text, "malformed or missing parameters");
+}
+
+static void nested(sf_fake *f, const sf_event *ev, void *user) {
+    (void)user;
+    sf_fault_params p = {.scope = SF_SCOPE_FAKE};
+    if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED)
+        sf_fault_add(f, &p, NULL, NULL);
+}
+
+static void nested_run(size_t params_bytes) {
+    sf_options o;
+    sf_options_init(&o);
+    o.journal_params = true;
+    o.journal_params_bytes = params_bytes;
+    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    sf_service_record svc;
+    sf_stream_record st;
+    sf_service_create(fake, NULL, NULL, &svc, NULL);
+    sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL);
+    sf_subscribe_params sub = {.on_event = nested};
+    sf_subscriber_id id;
+    sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &id, NULL);
+    publish(svc.sid, st.sid, "{}");
+    text = journal_data();
+    assert_non_null(strstr(text, "\"nested\":true"));
+}
+
+static void nested_calls_are_errors(void **state) {
+    (void)state;
+    nested_run(0);
+    assert_null(strstr(text, "\"params_dropped\":true"));
+    expect_refused(text, "inside a subscriber callback");
+}
+
+/* A cap of 800 bytes keeps the last few records: the oldest entries say they lost theirs. */
+static void dropped_params_are_errors(void **state) {
+    (void)state;
+    nested_run(800);
+    assert_non_null(strstr(text, "\"params_dropped\":true"));
+    assert_true(sf_journal_params_dropped(fake) > 0);
+    expect_refused(text, "dropped");
+}
+
+/* The command: exit 0 for the recorded journal, 1 and the seq for an edited one. */
+static void command_line(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    scenario(false);
+    FILE *f = fopen("replay-journal.jsonl", "w");
+    assert_non_null(f);
+    assert_int_equal(sf_journal_write_data(fake, NULL, f, NULL), SF_OK);
+    fclose(f);
+    int rc = system("./syncfake-replay replay-journal.jsonl > replay-out.txt");
+    assert_true(WIFEXITED(rc));
+    assert_int_equal(WEXITSTATUS(rc), 0);
+    text = journal_data();
+    char *rate = strstr(text, "\"drop_rate\":0.5");
+    memcpy(rate, "\"drop_rate\":0  ", 15);
+    size_t len;
+    unsigned long long seq;
+    first_line_with(text, "\"kind\":\"dropped\"", &len, &seq);
+    f = fopen("replay-journal.jsonl", "w");
+    fputs(text, f);
+    fclose(f);
+    rc = system("./syncfake-replay replay-journal.jsonl > replay-out.txt");
+    assert_int_equal(WEXITSTATUS(rc), 1);
+    char out[256] = "", want[64];
+    f = fopen("replay-out.txt", "r");
+    assert_non_null(fgets(out, sizeof out, f));
+    fclose(f);
+    snprintf(want, sizeof want, "diverged at seq %llu ", seq);
+    assert_memory_equal(out, want, strlen(want));
+    rc = system("./syncfake-replay /nonexistent 2> /dev/null");
+    assert_int_equal(WEXITSTATUS(rc), 2);
+    remove("replay-journal.jsonl");
+    remove("replay-out.txt");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(manual_clock_replays, teardown),
+        cmocka_unit_test_teardown(external_clock_replays, teardown),
+        cmocka_unit_test_teardown(edited_rule_diverges_at_first_drop, teardown),
+        cmocka_unit_test_teardown(changed_limit_diverges_at_rate_limit, teardown),
+        cmocka_unit_test_teardown(missing_and_extra_lines_diverge, teardown),
+        cmocka_unit_test_teardown(unreplayable_journals_are_errors, teardown),
+        cmocka_unit_test_teardown(nested_calls_are_errors, teardown),
+        cmocka_unit_test_teardown(dropped_params_are_errors, teardown),
+        cmocka_unit_test_teardown(command_line, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
