@@ -46,7 +46,10 @@ static void usage(FILE *out)
             "  --cors-origin ORIGIN     pages of ORIGIN may call /_syncfake/* (repeatable, at\n"
             "                           most 16): http[s]://HOST, http[s]://HOST:PORT or\n"
             "                           http[s]://HOST:* (any port); none: no page may.\n"
-            "                           Default: http://127.0.0.1:* and http://localhost:*\n");
+            "                           Default: http://127.0.0.1:* and http://localhost:*\n"
+            "  --record-calls           record every call's parameters in the journal, for\n"
+            "                           syncfake-replay (default off; also POST\n"
+            "                           /_syncfake/journal/record Enabled=true)\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -184,12 +187,17 @@ int main(int argc, char **argv)
     char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
     static sf_cors cors; /* static: large, and it outlives the server */
     bool cors_given = false;
+    bool record_calls = false;
     sf_cors_default(&cors);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
+        if (strcmp(a, "--record-calls") == 0) { /* a flag: takes no value */
+            record_calls = true;
+            continue;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -262,6 +270,7 @@ int main(int argc, char **argv)
     if (limits.page_size_default > limits.page_size_max && !default_page_size_given)
         limits.page_size_default = limits.page_size_max;
     opts.limits = limits;
+    opts.journal_params = record_calls;
 
     /* bound first: the default base URL names the port (any free one with --port 0) */
     uint16_t bound_port;
