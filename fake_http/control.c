@@ -527,6 +527,8 @@ int sf_http_control(sf_http_ctx *c)
         return errors_route(c);
     if (n == 2 && strcmp(s[1], "tokens") == 0)
         return tokens_route(c);
+    if (n == 2 && strcmp(s[1], "snapshot") == 0)
+        return sf_http_control_snapshot(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&

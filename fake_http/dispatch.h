@@ -38,5 +38,7 @@ bool sf_http_is(const sf_http_ctx *c, const char *method);
 
 /* Routes under /_syncfake/ (control.c). */
 int sf_http_control(sf_http_ctx *c);
+/* GET/PUT /_syncfake/snapshot (control_snapshot.c). */
+int sf_http_control_snapshot(sf_http_ctx *c);
 
 #endif
