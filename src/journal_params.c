@@ -154,6 +154,19 @@ sf_status sf__params_start(sf_fake *fake) {
     return SF_OK;
 }
 
+sf_status sf__params_continue(sf_fake *fake) {
+    if (fake->params)
+        return SF_OK;
+    fake->params = sf__malloc(fake, sizeof *fake->params);
+    if (!fake->params)
+        return SF_ERR_NOMEM;
+    memset(fake->params, 0, sizeof *fake->params);
+    size_t max = fake->opts.journal_params_bytes;
+    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+    fake->opts.journal_params = true;
+    return SF_OK;
+}
+
 sf_status sf_journal_record_calls(sf_fake *fake, bool on, sf_error *err) {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");

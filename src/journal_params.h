@@ -105,5 +105,8 @@ void sf__params_attach(sf_fake *fake, sf__jentry *e, sf__pbuf *pb);
 void sf__params_release(sf_fake *fake);
 /* Called by sf_fake_new/sf_fake_reset: recording per the options, record.start journaled. */
 sf_status sf__params_start(sf_fake *fake);
+/* Recording on without a record.start entry: a replay that continues a recorded journal
+ * from a snapshot (whose options do not hold the switch). */
+sf_status sf__params_continue(sf_fake *fake);
 
 #endif

@@ -3,6 +3,7 @@
  * call in order, the other compares every entry the replay journals with the next recorded
  * line, byte for byte, right after the call that made it. */
 #include "replay.h"
+#include "syncfake_snapshot.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,9 +20,10 @@ typedef struct replay {
     sf__rline line; /* the line being executed */
     sf__rline seen; /* a compared line, for its seq */
     sf_fake *fake;
-    bool external;     /* the recording's clock was not manual */
-    sf_ms clock;       /* what the external clock reads */
-    uint64_t last_seq; /* replay entries compared up to this seq */
+    bool external;      /* the recording's clock was not manual */
+    sf_ms clock;        /* what the external clock reads */
+    uint64_t last_seq;  /* replay entries compared up to this seq */
+    bool from_snapshot; /* started from a snapshot (sf_replay_snapshot) */
     sf_replay_report *report;
 } replay;
 
@@ -196,7 +198,7 @@ static sf_status start(replay *r, sf_error *err) {
 }
 
 /* Whether line l is a call to re-execute; an error when it cannot be. */
-static sf_status executable(const sf__rline *l, bool *run, sf_error *err) {
+static sf_status executable(const sf__rline *l, bool from_snapshot, bool *run, sf_error *err) {
     unsigned long long seq = (unsigned long long)l->seq;
     *run = l->kind == SF_JOURNAL_API || l->kind == SF_JOURNAL_CALL;
     if (!*run)
@@ -213,9 +215,15 @@ static sf_status executable(const sf__rline *l, bool *run, sf_error *err) {
                       "seq %llu: a call made inside a subscriber callback cannot be "
                       "replayed",
                       seq);
-    if (l->kind == SF_JOURNAL_CALL && l->call == SF__CALL_RECORD_START)
+    if (l->kind == SF_JOURNAL_CALL && l->call == SF__CALL_RECORD_START && !from_snapshot)
         return refuse(err, "seq %llu: recording started again here", seq);
     return SF_OK;
+}
+
+/* A restored fake's recording turned on (syncfake-server --load --record-calls). */
+static void restart_recording(sf_fake *fake) {
+    sf_journal_record_calls(fake, false, NULL);
+    sf_journal_record_calls(fake, true, NULL);
 }
 
 static sf_status run_lines(replay *r, sf_error *err) {
@@ -229,7 +237,7 @@ static sf_status run_lines(replay *r, sf_error *err) {
         if (n > SF_REPLAY_LINE_MAX || !sf__rline_parse(text, n, l, why))
             return refuse(err, "line after seq %llu: %s", (unsigned long long)r->last_seq,
                           n > SF_REPLAY_LINE_MAX ? "longer than SF_REPLAY_LINE_MAX" : why);
-        if ((st = executable(l, &run, err)) != SF_OK || !run)
+        if ((st = executable(l, r->from_snapshot, &run, err)) != SF_OK || !run)
             continue;
         int64_t now = l->t_ms;
         if (l->kind == SF_JOURNAL_CALL && l->call == SF__CALL_CLOCK_SAMPLE &&
@@ -237,7 +245,9 @@ static sf_status run_lines(replay *r, sf_error *err) {
             return refuse(err, "seq %llu: malformed clock.sample", (unsigned long long)l->seq);
         if (r->external)
             r->clock = now;
-        if (!sf__replay_exec(r->fake, l, why))
+        if (l->kind == SF_JOURNAL_CALL && l->call == SF__CALL_RECORD_START)
+            restart_recording(r->fake);
+        else if (!sf__replay_exec(r->fake, l, why))
             return refuse(err, "seq %llu: %s", (unsigned long long)l->seq, why);
         r->report->calls++;
         st = compare_new(r);
@@ -266,6 +276,64 @@ sf_status sf_replay(const char *journal, size_t len, sf_replay_report *report, s
         sf__fail(err, st);
     else if (st == SF_OK)
         sf__ok(err);
+    sf_fake_free(r->fake);
+    free(r);
+    return st;
+}
+
+/* Skips the recorded lines before the snapshot's journal position (both cursors). */
+static sf_status skip_history(replay *r, sf_error *err) {
+    uint64_t next = r->fake->journal.next_seq;
+    const char *text;
+    size_t n, before = 0;
+    char why[160];
+    for (;;) {
+        before = r->exec.pos;
+        if (!next_line(&r->exec, &text, &n))
+            break;
+        if (!sf__rline_parse(text, n, &r->line, why))
+            return refuse(err, "line after seq %llu: %s", (unsigned long long)r->last_seq, why);
+        if (r->line.seq >= next) {
+            if (r->line.seq != next)
+                return refuse(err,
+                              "the journal jumps from seq %llu to %llu: it does not "
+                              "continue the snapshot",
+                              (unsigned long long)next - 1, (unsigned long long)r->line.seq);
+            break;
+        }
+    }
+    r->exec.pos = r->cmp.pos = before;
+    r->last_seq = next - 1;
+    return SF_OK;
+}
+
+sf_status sf_replay_snapshot(const char *snapshot, size_t snapshot_len, bool external_clock,
+                             const char *journal, size_t len, sf_replay_report *report,
+                             sf_error *err) {
+    if (!report)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "report is NULL");
+    memset(report, 0, sizeof *report);
+    if (!journal || !snapshot)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "journal or snapshot is NULL");
+    replay *r = calloc(1, sizeof *r);
+    if (!r)
+        return sf__fail(err, SF_ERR_NOMEM);
+    r->exec = r->cmp = (cursor){journal, len, 0};
+    r->report = report;
+    r->from_snapshot = true;
+    r->external = external_clock;
+    sf_options o;
+    sf_options_init(&o);
+    o.clock = external_clock ? SF_CLOCK_CALLBACK : SF_CLOCK_MANUAL;
+    o.clock_fn = read_clock;
+    o.clock_user = &r->clock;
+    sf_status st = sf_fake_from_snapshot_buffer(&o, snapshot, snapshot_len, &r->fake, err);
+    if (st == SF_OK && (st = sf__params_continue(r->fake)) != SF_OK)
+        sf__fail(err, st);
+    if (st == SF_OK && (st = skip_history(r, err)) == SF_OK && (st = run_lines(r, err)) == SF_OK)
+        sf__ok(err);
+    else if (st == SF_ERR_NOMEM)
+        sf__fail(err, st);
     sf_fake_free(r->fake);
     free(r);
     return st;

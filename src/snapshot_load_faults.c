@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* snapshot_load_faults.c: a restore's fault rules, error injections and journal, each
  * checked as sf_fault_add and sf_inject_error check them. */
+#include "journal_params.h"
 #include "snapshot_internal.h"
 
 #include <math.h>
@@ -150,7 +151,8 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
     e->code = (int32_t)code;
     e->account = a;
     if (e->seq <= prev_seq || e->seq >= c->fake->journal.next_seq ||
-        e->kind >= SF_JOURNAL_KIND_COUNT || e->op >= SF_OP_COUNT || e->flags > 31 ||
+        e->kind >= SF_JOURNAL_KIND_COUNT || /* a `call` entry's op is its call kind */
+        e->op >= (e->kind == SF_JOURNAL_CALL ? SF__CALL_COUNT : SF_OP_COUNT) || e->flags > 63 ||
         e->reason > SF_UNSUBSCRIBE_QUEUE_FULL)
         return sf__sr_fail(r, "corrupt: journal entry %llu", (unsigned long long)e->seq);
     return true;

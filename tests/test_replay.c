@@ -16,14 +16,21 @@
 
 #include "syncfake.h"
 #include "syncfake_replay.h"
+#include "syncfake_snapshot.h"
 
 static sf_fake *fake;
 static char *text;
 static sf_replay_report rep;
 static int callbacks;
 
+static char *snap;
+static size_t snap_len;
+
 static int teardown(void **state) {
     (void)state;
+    if (snap)
+        sf_snapshot_buffer_free(fake, snap);
+    snap = NULL;
     sf_fake_free(fake);
     fake = NULL;
     free(text);
@@ -324,6 +331,76 @@ static void dropped_params_are_errors(void **state) {
     expect_refused(text, "dropped");
 }
 
+/* A (service, stream, subscribers, a delay rule, publishes), the snapshot, then B. */
+static unsigned long long record_with_snapshot(bool external) {
+    new_fake(external, 300);
+    sf_service_record svc;
+    sf_stream_record st;
+    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    sf_subscribe_params sub = {.on_event = count_event};
+    sf_subscriber_id a;
+    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &a, NULL), SF_OK);
+    sf_fault_params late = {
+        .scope = SF_SCOPE_FAKE, .delay_ms = 100, .jitter_ms = 300, .drop_rate = 0.2};
+    assert_int_equal(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
+    for (int i = 0; i < 4; i++)
+        publish(svc.sid, st.sid, "{\"a\": [1, 2]}");
+    assert_int_equal(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
+    unsigned long long next = sf_journal_count(fake) + 1; /* nothing cleared or overwritten */
+    for (int i = 0; i < 6; i++) {
+        publish(svc.sid, st.sid, "{\"b\": true}");
+        advance(external, 90);
+    }
+    sf_unsubscribe(fake, a, NULL);
+    advance(external, 1000);
+    text = journal_data();
+    return next;
+}
+
+static void snapshot_start_replays(bool external) {
+    unsigned long long next = record_with_snapshot(external);
+    assert_int_equal(sf_replay_snapshot(snap, snap_len, external, text, strlen(text), &rep, NULL),
+                     SF_OK);
+    assert_false(rep.diverged);
+    assert_int_equal(rep.compared, count_lines(text) - (next - 1));
+    assert_true(rep.calls >= 8);
+}
+
+static void snapshot_manual_replays(void **state) {
+    (void)state;
+    snapshot_start_replays(false);
+}
+
+static void snapshot_external_replays(void **state) {
+    (void)state;
+    snapshot_start_replays(true);
+}
+
+/* The first line after the snapshot missing: refused; an edited publish: its entry. */
+static void snapshot_journal_mismatch(void **state) {
+    (void)state;
+    unsigned long long next = record_with_snapshot(false);
+    char needle[32];
+    snprintf(needle, sizeof needle, "{\"seq\":%llu,", next);
+    char *line = strstr(text, needle);
+    assert_non_null(line);
+    char *edit = strstr(line, "{\\\"b\\\": true}");
+    assert_non_null(edit);
+    memcpy(edit, "{\\\"b\\\": tru }", 13); /* now invalid JSON: 400 instead of 201 */
+    sf_error err;
+    if (sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err) != SF_OK)
+        fail_msg("%s", err.message);
+    assert_true(rep.diverged);
+    assert_int_equal(rep.seq, next); /* B starts with that publish */
+    assert_non_null(strstr(rep.got, "\"status\":400,\"code\":54008"));
+    sf_replay_report_free(&rep);
+    memmove(line, strchr(line, '\n') + 1, strlen(strchr(line, '\n') + 1) + 1);
+    assert_int_equal(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.message, "does not continue the snapshot"));
+}
+
 /* The command: exit 0 for the recorded journal, 1 and the seq for an edited one. */
 static void command_line(void **state) {
     (void)state;
@@ -359,6 +436,39 @@ static void command_line(void **state) {
     remove("replay-out.txt");
 }
 
+static int run_command(const char *args) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "./syncfake-replay %s > replay-snap-out.txt 2>&1", args);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc));
+    return WEXITSTATUS(rc);
+}
+
+static void write_file(const char *path, const char *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+/* The command from a snapshot: manual and external clocks. */
+static void command_line_snapshot(void **state) {
+    for (int external = 0; external < 2; external++) {
+        record_with_snapshot(external);
+        write_file("replay-snap.bin", snap, snap_len);
+        write_file("replay-snap.jsonl", text, strlen(text));
+        assert_int_equal(run_command(external ? "--snapshot replay-snap.bin --clock external "
+                                                "replay-snap.jsonl"
+                                              : "--snapshot replay-snap.bin replay-snap.jsonl"),
+                         0);
+        assert_int_equal(run_command("--snapshot replay-snap.bin"), 2); /* no journal */
+        teardown(state);
+    }
+    remove("replay-snap.bin");
+    remove("replay-snap.jsonl");
+    remove("replay-snap-out.txt");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(manual_clock_replays, teardown),
@@ -369,7 +479,11 @@ int main(void) {
         cmocka_unit_test_teardown(unreplayable_journals_are_errors, teardown),
         cmocka_unit_test_teardown(nested_calls_are_errors, teardown),
         cmocka_unit_test_teardown(dropped_params_are_errors, teardown),
+        cmocka_unit_test_teardown(snapshot_manual_replays, teardown),
+        cmocka_unit_test_teardown(snapshot_external_replays, teardown),
+        cmocka_unit_test_teardown(snapshot_journal_mismatch, teardown),
         cmocka_unit_test_teardown(command_line, teardown),
+        cmocka_unit_test_teardown(command_line_snapshot, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
