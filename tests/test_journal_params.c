@@ -52,6 +52,8 @@ static void some_calls(void) {
     sf_service_record svc;
     sf_stream_record st;
     sf_message_record m;
+    memset(&svc, 0, sizeof svc); /* a call that fails (no memory) fills in nothing */
+    memset(&st, 0, sizeof st);
     sf_service_create(fake, NULL, NULL, &svc, NULL);
     sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL);
     sf_publish_params p = {.data = "{}", .data_len = 2};
