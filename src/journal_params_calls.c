@@ -125,10 +125,7 @@ sf__rec sf__rec_subscribe(sf_fake *fake, const char *account_sid, const char *se
     sf__pb_str(pb, "account", account_sid);
     sf__pb_str(pb, "service", service_sid);
     sf__pb_str(pb, "stream", stream_id);
-    if (!p || !p->on_event) {
-        sf__pb_bool(pb, "no_callback", true); /* refused: replayed as such */
-        return rec;
-    }
+    /* sf_subscribe refuses a missing callback before it records anything */
     sf__pb_u64(pb, "client_id", p->client_id);
     sf__pb_bool(pb, "skip_local", p->skip_local);
     return rec;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* replay.c: sf_replay. Two cursors walk the recorded lines: one re-executes each recorded
  * call in order, the other compares every entry the replay journals with the next recorded
- * line, byte for byte, right after the call that made it. */
+ * line, byte for byte, once every call has run. */
 #include "replay.h"
 #include "syncfake_snapshot.h"
 
@@ -24,6 +24,7 @@ typedef struct replay {
     sf_ms clock;        /* what the external clock reads */
     uint64_t last_seq;  /* replay entries compared up to this seq */
     bool from_snapshot; /* started from a snapshot (sf_replay_snapshot) */
+    uint64_t exec_seq;  /* the seq of the last line the exec cursor read */
     sf_replay_report *report;
 } replay;
 
@@ -187,6 +188,7 @@ static sf_status start(replay *r, sf_error *err) {
                       "seq %llu: a journal replays from its record.start entry with seq "
                       "1 (recorded from a new or reset fake, never cleared or overwritten)",
                       (unsigned long long)l->seq);
+    r->exec_seq = 1;
     sf__rargs a = {.ok = true};
     sf_options o;
     sf_status st = options_from(r, l, &a, &o)
@@ -226,18 +228,29 @@ static void restart_recording(sf_fake *fake) {
     sf_journal_record_calls(fake, true, NULL);
 }
 
+/* Re-executes every recorded call, then compares the replay's journal with the recorded one
+ * as they stand at the end: an entry that sf_account_reset removed is then gone from both. */
 static sf_status run_lines(replay *r, sf_error *err) {
     const char *text;
     size_t n;
     char why[160];
-    sf_status st = compare_new(r);
-    while (st == SF_OK && !r->report->diverged && next_line(&r->exec, &text, &n)) {
+    uint64_t seen = r->exec_seq; /* the last line read */
+    while (next_line(&r->exec, &text, &n)) {
         sf__rline *l = &r->line;
         bool run;
+        sf_status st;
         if (n > SF_REPLAY_LINE_MAX || !sf__rline_parse(text, n, l, why))
-            return refuse(err, "line after seq %llu: %s", (unsigned long long)r->last_seq,
+            return refuse(err, "line after seq %llu: %s", (unsigned long long)seen,
                           n > SF_REPLAY_LINE_MAX ? "longer than SF_REPLAY_LINE_MAX" : why);
-        if ((st = executable(l, r->from_snapshot, &run, err)) != SF_OK || !run)
+        if (l->seq != seen + 1) /* what was there may have been a call */
+            return refuse(err,
+                          "seq %llu follows seq %llu: entries are missing (removed by "
+                          "sf_account_reset or sf_journal_clear, or read by an account)",
+                          (unsigned long long)l->seq, (unsigned long long)seen);
+        seen = l->seq;
+        if ((st = executable(l, r->from_snapshot, &run, err)) != SF_OK)
+            return st;
+        if (!run)
             continue;
         int64_t now = l->t_ms;
         if (l->kind == SF_JOURNAL_CALL && l->call == SF__CALL_CLOCK_SAMPLE &&
@@ -250,8 +263,8 @@ static sf_status run_lines(replay *r, sf_error *err) {
         else if (!sf__replay_exec(r->fake, l, why))
             return refuse(err, "seq %llu: %s", (unsigned long long)l->seq, why);
         r->report->calls++;
-        st = compare_new(r);
     }
+    sf_status st = compare_new(r);
     const char *rest;
     if (st == SF_OK && !r->report->diverged && next_line(&r->cmp, &rest, &n))
         st = diverge(r, sf__rline_parse(rest, n, &r->seen, why) ? r->seen.seq : 0, rest, n, "", 0);
@@ -303,7 +316,7 @@ static sf_status skip_history(replay *r, sf_error *err) {
         }
     }
     r->exec.pos = r->cmp.pos = before;
-    r->last_seq = next - 1;
+    r->last_seq = r->exec_seq = next - 1;
     return SF_OK;
 }
 

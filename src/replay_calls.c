@@ -63,10 +63,8 @@ static bool subscribe(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     const char *account = sf__rarg_name(a, l, "account");
     const char *service = sf__rarg_name(a, l, "service");
     const char *stream = sf__rarg_name(a, l, "stream");
-    if (sf__rarg_flag(l, "no_callback"))
-        p.on_event = NULL;
-    else if (!sf__rline_u64(l, l->params, "client_id", &p.client_id) ||
-             !sf__rline_bool(l, l->params, "skip_local", &p.skip_local))
+    if (!sf__rline_u64(l, l->params, "client_id", &p.client_id) ||
+        !sf__rline_bool(l, l->params, "skip_local", &p.skip_local))
         return false;
     if (a->ok)
         sf_subscribe(fake, account, service, stream, &p, &id, NULL);

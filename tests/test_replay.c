@@ -245,7 +245,9 @@ static void missing_and_extra_lines_diverge(void **state) {
     scenario(false);
     text = journal_data();
     size_t n = strlen(text);
-    const char *extra = "{\"seq\":999999,\"t_ms\":1,\"kind\":\"expired\"}\n";
+    char extra[96];
+    unsigned long long last = count_lines(text);
+    snprintf(extra, sizeof extra, "{\"seq\":%llu,\"t_ms\":1,\"kind\":\"expired\"}\n", last + 1);
     char *longer = malloc(n + strlen(extra) + 1);
     assert_non_null(longer);
     memcpy(longer, text, n);
@@ -254,7 +256,7 @@ static void missing_and_extra_lines_diverge(void **state) {
     text = longer;
     assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_true(rep.diverged);
-    assert_int_equal(rep.seq, 999999);
+    assert_int_equal(rep.seq, last + 1);
     assert_string_equal(rep.got, "");
     assert_int_equal(rep.compared, count_lines(text) - 1);
 }
@@ -436,6 +438,152 @@ static void command_line(void **state) {
     remove("replay-out.txt");
 }
 
+/* The calls the scenario does not make: service and stream updates, lists, removal,
+ * accounts and keys, account reset, injections cleared, run-until-idle, adapter refusals. */
+static void other_calls(void) {
+    new_fake(false, 300);
+    sf_service_record svc, svc2;
+    sf_stream_record st;
+    sf_service_params sp = {.friendly_name = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/",
+                            .webhooks_from_rest_enabled = SF_BOOL_FALSE};
+    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
+    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc2, NULL), SF_OK);
+    sf_service_params up = {.acl_enabled = (sf_opt_bool)7}; /* out of range: kept as given */
+    sf_service_update(fake, NULL, svc.sid, &up, &svc, NULL);
+    sf_service_update(fake, NULL, svc.sid, NULL, &svc, NULL);
+    sf_service_fetch(fake, NULL, svc.sid, &svc, NULL);
+    sf_service_page *sp_page = NULL;
+    sf_page_params pp = {.has_page = true, .page = 0, .page_token = "bogus"};
+    sf_service_list(fake, NULL, &pp, &sp_page, NULL);
+    sf_service_page_free(fake, sp_page);
+    sf_service_list(fake, NULL, NULL, &sp_page, NULL);
+    sf_service_page_free(fake, sp_page);
+    sf_service_remove(fake, NULL, svc2.sid, NULL);
+    sf_stream_params tp = {.unique_name = "s", .has_ttl = true, .ttl = 10};
+    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
+    sf_stream_update(fake, NULL, svc.sid, "s", &tp, &st, NULL);
+    sf_stream_update(fake, NULL, svc.sid, "s", NULL, &st, NULL);
+    sf_stream_page *page = NULL;
+    sf_stream_list(fake, NULL, svc.sid, NULL, &page, NULL);
+    sf_stream_page_free(fake, page);
+    sf_publish_params pub = {.data = "{}", .data_len = 2};
+    sf_message_record m;
+    sf_stream_publish(fake, NULL, svc.sid, "s", NULL, &m, NULL);
+    sf_subscribe_params sub = {.on_event = count_event};
+    sf_subscriber_id id;
+    sf_subscribe(fake, NULL, svc.sid, "s", &sub, &id, NULL);
+    sf_fault_params late = {.delay_ms = 500};
+    sf_fault_add(fake, &late, NULL, NULL);
+    sf_stream_publish(fake, NULL, svc.sid, "s", &pub, &m, NULL);
+    sf_subscriber_hold(fake, id, NULL);
+    sf_run_until_idle(fake);
+    sf_subscriber_heal(fake, id, false, NULL);
+    sf_stream_remove(fake, NULL, svc.sid, "s", NULL);
+    sf_error_injection inj = {.op = SF_OP_STREAM_CREATE, .count = 1, .http_status = 500};
+    sf_inject_error(fake, &inj, NULL);
+    sf_inject_error(fake, NULL, NULL);
+    sf_inject_clear(fake);
+    sf_account_record acc;
+    sf_api_key_record key;
+    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    sf_api_key_params kp = {.secret = "key-secret"};
+    assert_int_equal(sf_api_key_create(fake, acc.sid, &kp, &key, NULL), SF_OK);
+    sf_account_reset(fake, acc.sid, NULL);
+    sf_journal_refused(fake, SF_OP_STREAM_FETCH, svc.sid, "nope", SF_ERR_NOT_FOUND);
+    text = journal_data();
+    if (getenv("SF_REPLAY_DUMP"))
+        fputs(text, stderr);
+}
+
+static void other_calls_replay(void **state) {
+    (void)state;
+    other_calls();
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    if (rep.diverged)
+        fail_msg("seq %llu\n%s\n%s", (unsigned long long)rep.seq, rep.expected, rep.got);
+    assert_int_equal(rep.compared, count_lines(text));
+}
+
+/* sf_account_reset removes that account's entries, calls included: refused, not guessed. */
+static void removed_entries_are_refused(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    sf_account_record acc;
+    sf_service_record svc;
+    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    sf_service_create(fake, acc.sid, NULL, &svc, NULL);
+    sf_service_create(fake, NULL, NULL, &svc, NULL);
+    assert_int_equal(sf_account_reset(fake, acc.sid, NULL), SF_OK);
+    text = journal_data();
+    expect_refused(text, "seq 4 follows seq 2: entries are missing");
+}
+
+/* A line written by hand (escapes the recorder never writes, upper-case hex) replays the
+ * same bytes: the entries it makes are the recorded ones. */
+static void hand_written_escapes_replay(void **state) {
+    (void)state;
+    other_calls();
+    const char *was = "\"friendly_name\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/\"";
+    const char *now = "\"friendly_name\":\"\\u00e9\\u20AC\\ud83d\\ude00\\/\"";
+    char *at = strstr(text, was);
+    assert_non_null(at);
+    size_t n = strlen(text), wl = strlen(was), nl = strlen(now);
+    char *edited = malloc(n - wl + nl + 1);
+    assert_non_null(edited);
+    memcpy(edited, text, (size_t)(at - text));
+    memcpy(edited + (at - text), now, nl);
+    strcpy(edited + (at - text) + nl, at + wl);
+    free(text);
+    text = edited;
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_false(rep.diverged);
+}
+
+/* Edits that make a line unreadable: each is refused, naming the line. */
+static void malformed_values_are_refused(void **state) {
+    (void)state;
+    static const char *const edits[][2] = {
+        {"\"acl_enabled\":7", "\"acl_enabled\":x"},
+        {"\"page\":0", "\"page\":\"0\""},
+        {"\"page_token\":\"bogus\"", "\"page_token\":1234567"},
+        {"\"ttl\":10", "\"ttl\":1e1"},
+        {"\"delay_ms\":500", "\"delay_ms\":5.0"},
+        {"\"count\":1", "\"count\":-1"},
+        {"\"flush\":false", "\"flush\":0"},
+        {"\"data\":\"{}\"", "\"data_hex\":\"7\""},
+        {"\"kind\":\"api\",\"op\":\"stream.list\"", "\"kind\":\"api\",\"op\":\"stream.nope\""},
+        {"\"call\":\"inject.clear\"", "\"call\":\"inject.cleared\""},
+        {"\"refused\":\"SF_ERR_NOT_FOUND\"", "\"refused\":\"SF_ERR_NOPE\""},
+        {"\"call\":\"account.create\",\"params\":{}",
+         "\"call\":\"account.create\",\"params\":{\"sid\":7}"},
+        {"\"secret\":\"key-secret\"", "\"secret\":\"\\ud800\""},
+        {"\"call\":\"run.until_idle\"", "\"call\":\"record.start\""},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        other_calls();
+        char *at = strstr(text, edits[i][0]);
+        if (!at)
+            fail_msg("edit %zu: \"%s\" not in the journal", i, edits[i][0]);
+        size_t n = strlen(text), ol = strlen(edits[i][0]), nl = strlen(edits[i][1]);
+        char *edited = malloc(n - ol + nl + 1);
+        assert_non_null(edited);
+        memcpy(edited, text, (size_t)(at - text));
+        memcpy(edited + (at - text), edits[i][1], nl);
+        strcpy(edited + (at - text) + nl, at + ol);
+        sf_error err;
+        sf_status st = sf_replay(edited, strlen(edited), &rep, &err);
+        free(edited);
+        if (st != SF_ERR_INVALID_ARGUMENT)
+            fail_msg("edit %zu (%s): status %d, diverged %d", i, edits[i][1], st, rep.diverged);
+        teardown(state);
+    }
+    assert_int_equal(sf_replay("x", 1, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_replay(NULL, 0, &rep, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_replay_snapshot(NULL, 0, false, "", 0, &rep, NULL),
+                     SF_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sf_replay_snapshot("x", 1, false, "", 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+}
+
 static int run_command(const char *args) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "./syncfake-replay %s > replay-snap-out.txt 2>&1", args);
@@ -482,6 +630,10 @@ int main(void) {
         cmocka_unit_test_teardown(snapshot_manual_replays, teardown),
         cmocka_unit_test_teardown(snapshot_external_replays, teardown),
         cmocka_unit_test_teardown(snapshot_journal_mismatch, teardown),
+        cmocka_unit_test_teardown(other_calls_replay, teardown),
+        cmocka_unit_test_teardown(hand_written_escapes_replay, teardown),
+        cmocka_unit_test_teardown(removed_entries_are_refused, teardown),
+        cmocka_unit_test_teardown(malformed_values_are_refused, teardown),
         cmocka_unit_test_teardown(command_line, teardown),
         cmocka_unit_test_teardown(command_line_snapshot, teardown),
     };
