@@ -205,6 +205,7 @@ static void reset_and_late_start(void **state) {
     make(false, 0);
     some_calls();
     assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK);
+    assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK); /* on already */
     assert_true(sf_journal_recording(fake));
     some_calls();
     text = render_data();

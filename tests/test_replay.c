@@ -504,6 +504,34 @@ static void other_calls_replay(void **state) {
     assert_int_equal(rep.compared, count_lines(text));
 }
 
+/* Recording turned on after the snapshot was taken (syncfake-server --load --record-calls):
+ * its record.start is the first line after the snapshot, and the rest replays. Credentials
+ * given in the options are recorded and used. */
+static void snapshot_then_recording_starts(void **state) {
+    (void)state;
+    sf_options o;
+    sf_options_init(&o);
+    o.account_sid = "AC0123456789abcdef0123456789abcdef";
+    o.auth_token = "given-token";
+    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    sf_service_record svc;
+    sf_stream_record st;
+    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_int_equal(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
+    assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK);
+    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    publish(svc.sid, st.sid, "{}");
+    text = journal_data();
+    assert_non_null(strstr(text, "\"auth_token\":\"given-token\""));
+    assert_int_equal(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, NULL),
+                     SF_OK);
+    assert_false(rep.diverged);
+    assert_int_equal(rep.compared, 3); /* record.start, stream.create, message.create */
+    sf_replay_report_free(&rep);
+    /* the same journal from a new fake: its record.start is not seq 1 of a fresh fake */
+    expect_refused(text, "no parameters");
+}
+
 /* sf_account_reset removes that account's entries, calls included: refused, not guessed. */
 static void removed_entries_are_refused(void **state) {
     (void)state;
@@ -633,6 +661,7 @@ int main(void) {
         cmocka_unit_test_teardown(other_calls_replay, teardown),
         cmocka_unit_test_teardown(hand_written_escapes_replay, teardown),
         cmocka_unit_test_teardown(removed_entries_are_refused, teardown),
+        cmocka_unit_test_teardown(snapshot_then_recording_starts, teardown),
         cmocka_unit_test_teardown(malformed_values_are_refused, teardown),
         cmocka_unit_test_teardown(command_line, teardown),
         cmocka_unit_test_teardown(command_line_snapshot, teardown),
