@@ -8,6 +8,7 @@
 #include "control_state.h"
 #include "control_params.h"
 #include "dispatch.h"
+#include "control_record.h"
 #include "jwt.h"
 #include "render.h"
 
@@ -516,11 +517,16 @@ static int journal_route(sf_http_ctx *c)
         return bad_param(c, "since is a journal seq (an integer >= 0)");
     if (!int_or_absent(c, "limit", &limit) || limit < 1 || limit > JOURNAL_PAGE_MAX)
         return bad_param(c, "limit is an integer within 1..10000");
+    int64_t data = 0;
+    if (!int_or_absent(c, "data", &data) || data < 0 || data > 1)
+        return bad_param(c, "data is 0 or 1");
     sf_journal_filter filter = {.account_sid = own_account(c)};
     int refused = sf_http_journal_filters(c, &filter); /* ?kind=&stream=&subscriber= */
     if (refused)
         return refused;
     uint64_t cursor = sf_journal_cursor_after(c->fake, (uint64_t)since);
+    if (data) /* with the recorded parameters (control_record.c) */
+        return sf_http_journal_data_page(c, &filter, cursor, limit);
     sf_journal_entry e;
     char line[JOURNAL_LINE_MAX];
     for (int64_t n = 0; n < limit && sf_journal_next(c->fake, &filter, &cursor, &e); n++) {
@@ -556,12 +562,16 @@ int sf_http_control(sf_http_ctx *c)
         return journal_route(c);
     if (n == 2 && strcmp(s[1], "request-log") == 0)
         return sf_http_control_request_log(c);
+    if (n == 3 && strcmp(s[1], "journal") == 0 && strcmp(s[2], "record") == 0)
+        return sf_http_journal_record_route(c, fake_wide(c));
     if ((n == 2 || n == 3) && strcmp(s[1], "faults") == 0)
         return faults_route(c);
     if (n == 2 && strcmp(s[1], "errors") == 0)
         return errors_route(c);
     if (n == 2 && strcmp(s[1], "tokens") == 0)
         return tokens_route(c);
+    if (n == 2 && strcmp(s[1], "snapshot") == 0)
+        return sf_http_control_snapshot(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&

@@ -50,5 +50,7 @@ int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason);
 int sf_http_control(sf_http_ctx *c);
 /* GET/POST /_syncfake/request-log (control_request_log.c). */
 int sf_http_control_request_log(sf_http_ctx *c);
+/* GET/PUT /_syncfake/snapshot (control_snapshot.c). */
+int sf_http_control_snapshot(sf_http_ctx *c);
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: syncfake-server's command line. See --help. */
+#include "syncfake_snapshot.h"
+
 #include "cors.h"
 #include "instance_id.h"
 #include "server.h"
@@ -63,7 +65,14 @@ static void usage(FILE *out)
             "                           turns it on and off (default: off)\n"
             "  --log-libmicrohttpd      libmicrohttpd's own messages, such as a client that\n"
             "                           left mid-answer, to stderr (default: off)\n"
-            "  --help, -h               this text\n");
+            "  --help, -h               this text\n"
+            "  --load FILE              start from a snapshot (sf_snapshot_save, GET\n"
+            "                           /_syncfake/snapshot): its state, seed, limits, base URL\n"
+            "                           and accounts; --clock still chooses the clock\n"
+            "  --save-on-exit FILE      on SIGINT/SIGTERM, save the state to FILE\n"
+            "  --record-calls           record every call's parameters in the journal, for\n"
+            "                           syncfake-replay (default off; also POST\n"
+            "                           /_syncfake/journal/record Enabled=true)\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -118,7 +127,10 @@ static bool add_extras(sf_fake *fake, const extras *x)
         char copy[512], *parts[2];
         memset(&err, 0, sizeof err);
         snprintf(copy, sizeof copy, "%s", x->accounts[i]);
-        if (split(copy, parts, 2) != 2 ||
+        int n = split(copy, parts, 2);
+        if (n == 2 && sf_authenticate(fake, parts[0], parts[1], NULL, NULL) == SF_OK)
+            continue; /* a loaded or restored snapshot has it already */
+        if (n != 2 ||
             sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
                 SF_OK) {
             fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
@@ -129,6 +141,10 @@ static bool add_extras(sf_fake *fake, const extras *x)
     for (int i = 0; i < x->nkeys; i++) {
         char copy[512], *parts[3];
         memset(&err, 0, sizeof err);
+        snprintf(copy, sizeof copy, "%s", x->keys[i]);
+        sf_api_key_record have;
+        if (split(copy, parts, 3) == 3 && sf_api_key_fetch(fake, parts[0], &have, NULL) == SF_OK)
+            continue; /* a loaded or restored snapshot has it already */
         snprintf(copy, sizeof copy, "%s", x->keys[i]);
         if (split(copy, parts, 3) != 3 ||
             sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
@@ -145,11 +161,13 @@ static bool add_extras(sf_fake *fake, const extras *x)
 static void readd_extras(sf_fake *fake, void *ctx) { add_extras(fake, ctx); }
 
 /* A fake with the options, extra accounts and API keys; NULL (message printed) on error. */
-static sf_fake *make_fake(const sf_options *opts, const extras *x)
+static sf_fake *make_fake(const sf_options *opts, const extras *x, const char *load)
 {
     sf_fake *fake;
     sf_error err;
-    if (sf_fake_new(opts, &fake, &err) != SF_OK) {
+    sf_status st = load ? sf_fake_from_snapshot_file(opts, load, &fake, &err)
+                        : sf_fake_new(opts, &fake, &err);
+    if (st != SF_OK) {
         fprintf(stderr, "syncfake-server: %s\n", err.message);
         return NULL;
     }
@@ -174,8 +192,10 @@ int main(int argc, char **argv)
     unsigned long long sse_queue_max = 0, max_connections = 0, request_timeout_ms = 0;
     char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
     bool strict = false;
+    const char *load_path = NULL, *save_path = NULL;
     static sf_cors cors; /* static: large, and it outlives the server */
     bool cors_given = false;
+    bool record_calls = false;
     sf_cors_default(&cors);
     const char *log_path = NULL;
     bool log_on = false, mhd_log = false;
@@ -186,6 +206,10 @@ int main(int argc, char **argv)
         bool takes = true;
         if (strcmp(a, "--strict") == 0) { /* a switch: it takes no value */
             strict = true;
+            continue;
+        }
+        if (strcmp(a, "--record-calls") == 0) { /* a flag: takes no value */
+            record_calls = true;
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -228,6 +252,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--instance-id") == 0 && sf_instance_id_valid(v)) {
             snprintf(instance_id, sizeof instance_id, "%s", v);
         } else if (strcmp(a, "--cors-origin") == 0 && add_cors_origin(&cors, &cors_given, v)) {
+        } else if (strcmp(a, "--load") == 0 && v) {
+            load_path = v;
+        } else if (strcmp(a, "--save-on-exit") == 0 && v) {
+            save_path = v;
         } else {
             takes = false;
         }
@@ -268,6 +296,7 @@ int main(int argc, char **argv)
     if (limits.page_size_default > limits.page_size_max && !default_page_size_given)
         limits.page_size_default = limits.page_size_max;
     opts.limits = limits;
+    opts.journal_params = record_calls;
 
     /* bound first: the default base URL names the port (any free one with --port 0) */
     uint16_t bound_port;
@@ -288,7 +317,9 @@ int main(int argc, char **argv)
     extras extra = {accounts, keys, naccounts, nkeys};
     sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
     /* the whole fake is built before the server (and its threads) can touch it */
-    sf_fake *fake = twilsock ? make_fake(&opts, &extra) : NULL;
+    sf_fake *fake = twilsock ? make_fake(&opts, &extra, load_path) : NULL;
+    if (fake && record_calls && load_path) /* a snapshot's options do not say it */
+        sf_journal_record_calls(fake, true, NULL);
     if (!fake) {
         close(listen_fd);
         sf_ts_manager_free(twilsock);
@@ -333,7 +364,7 @@ int main(int argc, char **argv)
     printf("syncfake-server listening on http://%s:%u\n", host, (unsigned)sf_server_port(srv));
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
            sf_fake_account_sid(fake), sf_fake_auth_token(fake), sf_fake_options(fake)->base_url,
-           wall ? "wall" : "manual", seed);
+           wall ? "wall" : "manual", (unsigned long long)sf_fake_options(fake)->seed);
     printf("instance_id %s\n", instance_id);
     fflush(stdout);
 
@@ -342,7 +373,13 @@ int main(int argc, char **argv)
     sf_ts_manager_stop(twilsock); /* its thread uses the server's lock */
     sf_server_stop(srv);          /* closes every WebSocket session */
     sf_ts_manager_free(twilsock);
+    sf_error err;
+    int rc = 0;
+    if (save_path && sf_snapshot_save_file(fake, save_path, &err) != SF_OK) {
+        fprintf(stderr, "syncfake-server: --save-on-exit: %s\n", err.message);
+        rc = 1;
+    }
     sf_fake_free(fake);
     sf_request_log_close(&request_log);
-    return 0;
+    return rc;
 }

@@ -230,6 +230,10 @@ typedef struct sf_options {
      * (strict mode)", and the call changes nothing. Default false: warned and done as
      * Twilio does. The HTTP face (and syncfake-server --strict) follows it too. */
     bool strict_params;
+    bool journal_params;         /* record every call's parameters in the journal (replay);
+                                    default false (see "Recorded calls" below) */
+    size_t journal_params_bytes; /* cap on the recorded parameters' bytes; 0: the default,
+                                    SF_JOURNAL_PARAMS_BYTES_DEFAULT */
 } sf_options;
 
 /* Fills `opts` with the defaults above. */
@@ -794,7 +798,8 @@ SF_API void sf_inject_clear(sf_fake *fake);
     X(EXPIRED, "expired")                                                                     \
     X(REMOVED, "removed")                                                                     \
     X(WARNING, "warning")                                                                     \
-    X(REFUSED, "refused")
+    X(REFUSED, "refused")                                                                     \
+    X(CALL, "call")
 
 typedef enum sf_journal_kind {
 #define SF__JOURNAL_ENUM(name, wire) SF_JOURNAL_##name,
@@ -855,6 +860,8 @@ typedef struct sf_journal_entry {
     sf_refusal refusal;            /* refused: why (key "reason") */
     char method[8];                /* refused: the request's method ("GET", ...; "OTHER" for
                                       one not listed in sf_journal_request_refused) */
+    const char *call;              /* call (recorded calls only): its name, "clock.set";
+                                      NULL for other kinds */
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -1033,6 +1040,52 @@ SF_API size_t sf_inspect_injections(const sf_fake *fake, size_t skip, sf_injecti
  * memory. Needs no fake: the journal may come from a file of another run. */
 SF_API char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len);
 SF_API void sf_timeline_free(char *svg);
+
+/* Recorded calls: the journal as a reproducible case (syncfake_replay.h replays it)         */
+/* ---------------------------------------------------------------------------------------- */
+
+/* With options.journal_params (or sf_journal_record_calls) every call that can change what
+ * the fake answers is recorded with its parameters, so that the journal can be re-executed:
+ *   - `api` entries (the REST operations and sf_journal_refused*) keep their parameters;
+ *   - a `call` entry (key "call" names it) is journaled at the END of each other call:
+ *     record.start (the options, when recording starts: sf_fake_new, sf_fake_reset or
+ *     sf_journal_record_calls), clock.set (sf_clock_set and sf_clock_advance),
+ *     clock.sample (a callback or system clock's reading that ran due events), run.until_idle,
+ *     fault.add, fault.remove, inject.error, inject.clear, subscribe, unsubscribe,
+ *     subscriber.hold/heal/disconnect/reconnect, account.create, api_key.create,
+ *     account.reset.
+ * Reads that change nothing (fetches of stats, lists of rules) are not recorded. The
+ * parameters are kept beside the journal, at most journal_params_bytes in all (default
+ * 8 MiB): when a new record does not fit, the oldest records go, and their entries say
+ * "params_dropped":true. A parameter string longer than SF_JOURNAL_PARAM_STRING_MAX bytes
+ * (or message data longer than limits.max_data_bytes) is recorded as its length only: the
+ * call's answer depends only on that length. Off by default: recording costs an allocation
+ * and a formatting pass per call. */
+#define SF_JOURNAL_PARAMS_BYTES_DEFAULT ((size_t)8 * 1024 * 1024)
+#define SF_JOURNAL_PARAM_STRING_MAX 8192
+
+/* Turns recording on (a record.start entry is journaled at once) or off. Not inside a
+ * callback. Errors: SF_ERR_INVALID_ARGUMENT, SF_ERR_NOMEM. */
+SF_API sf_status sf_journal_record_calls(sf_fake *fake, bool on, sf_error *err);
+SF_API bool sf_journal_recording(const sf_fake *fake);
+/* Recorded parameters dropped so far (the byte cap, or no memory). */
+SF_API uint64_t sf_journal_params_dropped(const sf_fake *fake);
+
+/* The recorded parameters of the entry `seq` as one JSON object, keys in a fixed order
+ * (README "Recorded calls"); snprintf semantics. Returns 0 (and writes "") when the entry
+ * has none. */
+SF_API size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf,
+                                      size_t cap);
+/* sf_journal_entry_json plus the entry's parameters: `"params":{...}` as the last key, or
+ * `"params_dropped":true` when they were recorded but dropped. This is the `?data=1` form of
+ * GET /_syncfake/journal. snprintf semantics. */
+SF_API size_t sf_journal_entry_json_data(const sf_fake *fake, const sf_journal_entry *entry,
+                                         char *buf, size_t cap);
+/* sf_journal_render / sf_journal_write in that form. */
+SF_API size_t sf_journal_render_data(const sf_fake *fake, const sf_journal_filter *filter,
+                                     char *buf, size_t cap);
+SF_API sf_status sf_journal_write_data(const sf_fake *fake, const sf_journal_filter *filter,
+                                       FILE *out, sf_error *err);
 
 #ifdef __cplusplus
 }

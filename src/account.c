@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* account.c: accounts, API keys and HTTP Basic credentials. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <string.h>
 
@@ -70,6 +71,7 @@ sf_status sf_account_create(sf_fake *fake, const sf_account_params *params,
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_account_create(fake, params));
     sf__begin(fake);
     const char *sid = params ? params->sid : NULL;
     const char *token = params ? params->auth_token : NULL;
@@ -111,6 +113,7 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_api_key_create(fake, account_sid, params));
     sf__begin(fake);
     sf__account *account;
     sf_status st = sf__resolve_account(fake, account_sid, &account, err);

@@ -3,6 +3,7 @@
  * subscribers, deliveries in flight, rules, injections, journal entries) that leaves the
  * other accounts and everything fake-wide (clock, counters, ids) as they were. */
 #include "internal.h"
+#include "journal_params.h"
 
 /* Cancels the queued deliveries to subscribers of `a` without a fate: the reset forgets
  * them as it forgets the subscribers. Collected first, as cancelling reorders the heap. */
@@ -45,6 +46,7 @@ sf_status sf_account_reset(sf_fake *fake, const char *account_sid, sf_error *err
     if (fake->dispatch_depth > 0)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "an account cannot be reset inside a subscriber callback");
+    SF__RECORDED(sf__rec_account_reset(fake, account_sid));
     sf__account *a;
     sf_status st = sf__resolve_account(fake, account_sid, &a, err);
     if (st != SF_OK)

@@ -2,6 +2,7 @@
 /* call.c: what every API call does around its own work: one clock sample, injected errors,
  * one journal entry, and running what the call made due before it returns. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,7 @@ bool sf__call_begin(sf_fake *fake, sf_op op, const char *account_sid, const char
     call->inject_before = call->inject_after = false;
     call->given_service = service_sid;
     call->given_stream = stream_id;
+    call->given_account = account_sid;
     call->known = 0;
     call->fanout_stream = NULL;
     call->queued_msg = NULL;
@@ -103,6 +105,7 @@ void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op op,
     e->status = (uint16_t)sf_status_http(status);
     e->code = sf_status_code(status);
     sf__journal_packed(e, (const uint8_t(*)[16])call.sids, call.known);
+    sf__rec_refused(fake, e, account_sid, service_sid, stream_id, status);
 }
 
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err)
@@ -128,6 +131,7 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
         given_sid(call, 0, call->given_service, "IS");
         given_sid(call, 1, call->given_stream, "TO");
         sf__journal_packed(e, (const uint8_t(*)[16])call->sids, call->known);
+        sf__rec_api(fake, e, call);
     }
     if (call->queued_msg) {
         sf__fanout_journal(fake, call->queued_msg, call->plans, call->plan_count);

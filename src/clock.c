@@ -2,6 +2,7 @@
 /* clock.c: the only place that reads a real clock. Each API call samples time once through
  * sf__begin and passes that "now" down, so a call never sees time move under it. */
 #include "internal.h"
+#include "journal_params.h"
 #include "timebound.h"
 
 #include <time.h>
@@ -21,7 +22,11 @@ static sf_ms sample(sf_fake *fake)
     else if (fake->opts.clock == SF_CLOCK_CALLBACK)
         t = fake->opts.clock_fn(fake->opts.clock_user);
     t = sf__time_clamp(t); /* a callback outside the range pins the clock at its bound */
-    return t > fake->now ? t : fake->now; /* the fake's time never goes backwards */
+    t = t > fake->now ? t : fake->now; /* the fake's time never goes backwards */
+    sf_ms due;
+    if (t > fake->now && fake->params && sf_next_event_time(fake, &due) && due <= t)
+        sf__rec_clock_sample(fake, t); /* a replay runs what this reading makes due */
+    return t;
 }
 
 sf_ms sf__begin(sf_fake *fake)
@@ -53,6 +58,7 @@ sf_status sf_clock_set(sf_fake *fake, sf_ms now_ms, sf_error *err)
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_clock_set(fake, now_ms));
     if (fake->opts.clock != SF_CLOCK_MANUAL)
         return sf__fail_detail(err, SF_ERR_CLOCK_NOT_MANUAL,
                                "the clock can only be moved in manual mode");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* events.c: runs the fake's event queue in (due time, sequence) order. */
 #include "internal.h"
+#include "journal_params.h"
 
 static void dispatch(sf_fake *fake, sf__timer *t)
 {
@@ -52,6 +53,7 @@ size_t sf_run_until_idle(sf_fake *fake)
     if (!fake || fake->opts.clock != SF_CLOCK_MANUAL || fake->dispatch_depth > 0)
         return 0;
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_plain(fake, SF__CALL_RUN_UNTIL_IDLE));
     size_t ran = 0;
     while (fake->pending_deliveries > 0) {
         const sf__timer *t = sf__timerq_peek(&fake->timers);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fake.c: options, lifecycle and reset of a fake. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -223,6 +224,8 @@ sf_status sf_fake_new(const sf_options *opts, sf_fake **out, sf_error *err)
         st = start_fresh(fake, err);
     else
         sf__fail(err, st);
+    if (st == SF_OK && (st = sf__params_start(fake)) != SF_OK)
+        sf__fail(err, st);
     if (st != SF_OK) {
         sf_fake_free(fake);
         return st;
@@ -246,6 +249,7 @@ void sf_fake_free(sf_fake *fake)
     }
     tear_down(fake, false);
     sf__notes_release(fake);
+    sf__params_release(fake);
     sf__free(fake, fake->json_tokens);
     sf__free(fake, fake->json_frames);
     sf__free(fake, fake->data_out[0]);
@@ -274,6 +278,7 @@ sf_status sf_fake_reset(sf_fake *fake, sf_error *err)
     fake->generation++;
     fake->next_seq = fake->fresh_next_seq;
     memcpy(fake->sid_counter, fake->fresh_sid_counter, sizeof fake->sid_counter);
+    sf__params_start(fake); /* the store exists already: this allocates no more than an entry */
     sf__ok(err);
     return SF_OK;
 }

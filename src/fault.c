@@ -2,6 +2,7 @@
 /* fault.c: fault rules (drop, delay/jitter, duplicate, drop-next, expiry lag) and injected
  * API errors. Rules are only stored and looked up here; delivery.c applies them. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -94,9 +95,11 @@ static sf_status check(sf_fake *fake, const sf_fault_params *p, sf__subscriber *
 sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id *out,
                        sf_error *err)
 {
-    if (!fake || !params)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
-                               fake ? "params" : "fake");
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    SF__RECORDED(sf__rec_fault_add(fake, params));
+    if (!params)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "params is NULL");
     sf__subscriber *sub;
     sf__account *account;
     sf_status st = check(fake, params, &sub, &account, err);
@@ -164,6 +167,7 @@ sf_status sf_fault_remove(sf_fake *fake, sf_fault_id id, sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    SF__RECORDED(sf__rec_id(fake, SF__CALL_FAULT_REMOVE, id));
     sf__rule *r = find_rule(fake, id);
     if (!r)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown rule %u", id);
@@ -209,6 +213,8 @@ sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s)
     return longest->params.expiry_lag_ms;
 }
 
+static void clear_injections(sf_fake *fake);
+
 void sf__faults_release(sf_fake *fake)
 {
     for (size_t i = 0; i < fake->rule_count; i++)
@@ -218,15 +224,18 @@ void sf__faults_release(sf_fake *fake)
     fake->rules = fake->shared_rules = NULL;
     fake->rule_count = fake->rule_cap = fake->shared_count = fake->shared_cap = 0;
     fake->next_rule_id = 1;
-    sf_inject_clear(fake);
+    clear_injections(fake);
 }
 
 /* ---- injected API errors ---- */
 
 sf_status sf_inject_error(sf_fake *fake, const sf_error_injection *inj, sf_error *err)
 {
-    if (!fake || !inj)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "inj" : "fake");
+    if (!fake)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
+    SF__RECORDED(sf__rec_inject(fake, inj));
+    if (!inj)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "inj is NULL");
     if ((unsigned)inj->op >= SF_OP_COUNT || inj->count < 1 || inj->http_status < 400 ||
         inj->http_status > 599 || inj->code < 0)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
@@ -256,6 +265,13 @@ void sf_inject_clear(sf_fake *fake)
 {
     if (!fake)
         return;
+    SF__RECORDED(sf__rec_plain(fake, SF__CALL_INJECT_CLEAR));
+    clear_injections(fake);
+}
+
+/* Also part of every teardown, which is not a call to record. */
+static void clear_injections(sf_fake *fake)
+{
     for (unsigned op = 0; op < SF_OP_COUNT; op++) {
         while (fake->injections[op]) {
             sf__injection *n = fake->injections[op];

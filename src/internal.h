@@ -196,7 +196,8 @@ enum {
     SF__J_DUPLICATE = 2,
     SF__J_HAS_SERVICE = 4,
     SF__J_HAS_STREAM = 8,
-    SF__J_HAS_MESSAGE = 16
+    SF__J_HAS_MESSAGE = 16,
+    SF__J_HAS_PARAMS = 32    /* parameters were recorded for it (journal_params.c) */
 };
 
 typedef struct sf__journal {
@@ -256,6 +257,8 @@ struct sf_fake {
     size_t json_token_cap;
     char *data_out[2];       /* [0] for top-level calls, [1] for calls from callbacks */
     size_t data_out_cap;
+
+    struct sf__params *params; /* recorded call parameters; NULL: not recording */
 };
 
 /* ---- memory (mem.c) ---- */
@@ -358,6 +361,8 @@ typedef struct sf__call {
     sf__message *queued_msg;   /* queued publish: its fates are journaled after the call */
     void *plans;
     size_t plan_count;
+    const char *given_account; /* for recorded parameters (journal_params.c) */
+    const void *rec_params;    /* the op's params struct (service, stream, page, publish) */
 } sf__call;
 /* Starts a call: samples the clock once, runs what fell due (not inside a callback), takes
  * the next injected error of `op`. Returns false when the call must fail at once. */

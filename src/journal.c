@@ -3,6 +3,7 @@
  * and as JSON Lines with a fixed key order. The ring grows by doubling up to its capacity;
  * when growing fails it overwrites the oldest entry, so journaling never fails a call. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -198,6 +199,7 @@ static void expand(const sf_fake *fake, const sf__jentry *in, sf_journal_entry *
     }
     if (in->kind == SF_JOURNAL_WARNING)
         expand_warning(fake, in, out);
+    out->call = in->kind == SF_JOURNAL_CALL ? sf__call_name(in->op) : NULL;
 }
 
 static bool matches(const sf_journal_filter *f, const sf_journal_entry *e)
@@ -327,6 +329,8 @@ static void entry_json(const sf_journal_entry *e, out_buf *o)
         const char *op = sf_op_name(e->op);
         put(o, ",\"op\":\"%s\"", op ? op : "unknown");
     }
+    if (e->kind == SF_JOURNAL_CALL && e->call)
+        put(o, ",\"call\":\"%s\"", e->call);
     if (e->kind == SF_JOURNAL_API) {
         const char *op = sf_op_name(e->op);
         put(o, ",\"op\":\"%s\",\"status\":%d,\"code\":%d,\"injected\":%s", op ? op : "unknown",

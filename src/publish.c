@@ -95,6 +95,7 @@ sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     sf__call call;
+    call.rec_params = params; /* for the recorded parameters */
     sf_status st = SF_OK;
     if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id,
                        &call))

@@ -245,11 +245,12 @@ void sf_service_page_free(sf_fake *fake, sf_service_page *page)
 
 /* ---- the public calls: sf__call around each ---- */
 
-#define CALL(op, service_sid, inner)                                                           \
+#define CALL(op, service_sid, rec, inner)                                                           \
     do {                                                                                       \
         if (!fake)                                                                             \
             return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
         sf__call call;                                                                         \
+        call.rec_params = rec; /* for the recorded parameters */                               \
         sf_status st = SF_OK;                                                                  \
         if (sf__call_begin(fake, op, account_sid, service_sid, NULL, &call))                       \
             st = inner;                                                                        \
@@ -260,13 +261,13 @@ sf_status sf_service_create(sf_fake *fake, const char *account_sid,
                             const sf_service_params *params, sf_service_record *out,
                             sf_error *err)
 {
-    CALL(SF_OP_SERVICE_CREATE, NULL, service_create(fake, &call, account_sid, params, out, err));
+    CALL(SF_OP_SERVICE_CREATE, NULL, params, service_create(fake, &call, account_sid, params, out, err));
 }
 
 sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
                            sf_service_record *out, sf_error *err)
 {
-    CALL(SF_OP_SERVICE_FETCH, service_sid,
+    CALL(SF_OP_SERVICE_FETCH, service_sid, NULL,
          service_fetch(fake, account_sid, service_sid, out, err));
 }
 
@@ -274,14 +275,14 @@ sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *
                             const sf_service_params *params, sf_service_record *out,
                             sf_error *err)
 {
-    CALL(SF_OP_SERVICE_UPDATE, service_sid,
+    CALL(SF_OP_SERVICE_UPDATE, service_sid, params,
          service_update(fake, &call, account_sid, service_sid, params, out, err));
 }
 
 sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
                             sf_error *err)
 {
-    CALL(SF_OP_SERVICE_REMOVE, service_sid, service_remove(fake, account_sid, service_sid, err));
+    CALL(SF_OP_SERVICE_REMOVE, service_sid, NULL, service_remove(fake, account_sid, service_sid, err));
 }
 
 sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
@@ -290,7 +291,7 @@ sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    CALL(SF_OP_SERVICE_LIST, NULL, service_list(fake, account_sid, params, out, err));
+    CALL(SF_OP_SERVICE_LIST, NULL, params, service_list(fake, account_sid, params, out, err));
 }
 
 void sf__service_record_of(const sf__service *svc, sf_service_record *out) { to_record(svc, out); }

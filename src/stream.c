@@ -292,11 +292,12 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
 
 /* ---- the public calls: sf__call around each ---- */
 
-#define CALL(op, service_sid, stream_id, inner)                                                \
+#define CALL(op, service_sid, stream_id, rec, inner)                                                \
     do {                                                                                       \
         if (!fake)                                                                             \
             return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
         sf__call call;                                                                         \
+        call.rec_params = rec; /* for the recorded parameters */                               \
         sf_status st = SF_OK;                                                                  \
         if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))                  \
             st = inner;                                                                        \
@@ -306,14 +307,14 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
 sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const sf_stream_params *params, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_CREATE, service_sid, NULL,
+    CALL(SF_OP_STREAM_CREATE, service_sid, NULL, params,
          stream_create(fake, &call, account_sid, service_sid, params, out, err));
 }
 
 sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
                           const char *stream_id, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_FETCH, service_sid, stream_id,
+    CALL(SF_OP_STREAM_FETCH, service_sid, stream_id, NULL,
          stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
 }
 
@@ -321,14 +322,14 @@ sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *s
                            const char *stream_id, const sf_stream_params *params,
                            sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_UPDATE, service_sid, stream_id,
+    CALL(SF_OP_STREAM_UPDATE, service_sid, stream_id, params,
          stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
 }
 
 sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const char *stream_id, sf_error *err)
 {
-    CALL(SF_OP_STREAM_REMOVE, service_sid, stream_id,
+    CALL(SF_OP_STREAM_REMOVE, service_sid, stream_id, NULL,
          stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
 }
 
@@ -338,7 +339,7 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    CALL(SF_OP_STREAM_LIST, service_sid, NULL,
+    CALL(SF_OP_STREAM_LIST, service_sid, NULL, params,
          stream_list(fake, account_sid, service_sid, params, out, err));
 }
 

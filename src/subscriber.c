@@ -6,6 +6,7 @@
  * kept, older ones are freed (their ids become unknown), so that a long-running fake with
  * subscribers coming and going holds bounded memory. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <string.h>
 
@@ -105,6 +106,7 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s",
                                !fake ? "fake is NULL" : "on_event callback is required");
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_subscribe(fake, account_sid, service_sid, stream_id, params));
     sf__begin(fake);
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
@@ -210,6 +212,7 @@ sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id,
     if (!sf_unsubscribe_reason_name(reason) && reason != SF_UNSUBSCRIBE_REQUESTED)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown reason %d", (int)reason);
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_unsubscribe(fake, id, reason));
     sf__begin(fake);
     if (sub->stream) {
         const char *service_sid = sub->stream->service->sid;
@@ -280,6 +283,7 @@ sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err)
     if (st != SF_OK)
         return st;
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_id(fake, SF__CALL_HOLD, id));
     sf__begin(fake);
     if (!sub->held) {
         if (sub->stream && !impaired(sub))
@@ -298,6 +302,7 @@ sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_
     if (st != SF_OK)
         return st;
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_heal(fake, id, flush));
     sf__begin(fake);
     if (sub->held) {
         sub->held = false;
@@ -331,6 +336,7 @@ static sf_status set_connected(sf_fake *fake, sf_subscriber_id id, bool connecte
     if (st != SF_OK)
         return st;
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_id(fake, connected ? SF__CALL_RECONNECT : SF__CALL_DISCONNECT, id));
     sf__begin(fake);
     if (sub->disconnected == connected) {
         bool was = impaired(sub);

@@ -94,6 +94,14 @@ void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due)
     sift_up(q, t->slot);
 }
 
+void sf__timerq_restore(sf__timerq *q, sf__timer *t, int64_t due, uint64_t seq)
+{
+    t->due = due;
+    t->seq = seq;
+    place(q, q->count++, (sf__timerq_entry){due, seq, t});
+    sift_up(q, t->slot);
+}
+
 void sf__timerq_cancel(sf__timerq *q, sf__timer *t)
 {
     if (!sf__timer_armed(t))

@@ -49,6 +49,9 @@ bool sf__timerq_reserve_n(struct sf_fake *fake, sf__timerq *q, size_t n);
 /* Arms (or re-arms) `t` at `due`. Needs a prior successful reserve when t is idle. */
 void sf__timerq_arm(sf__timerq *q, sf__timer *t, int64_t due);
 void sf__timerq_cancel(sf__timerq *q, sf__timer *t);
+/* Puts `t` back with the (due, seq) it had when a snapshot was taken (snapshot_load.c).
+ * Needs a prior successful reserve; seq must be below q->next_seq. */
+void sf__timerq_restore(sf__timerq *q, sf__timer *t, int64_t due, uint64_t seq);
 /* Takes the earliest timer off the queue (there must be one). */
 void sf__timerq_pop(sf__timerq *q);
 /* The earliest timer, or NULL. */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* snapshot_internal.h: the snapshot format's primitives (little-endian integers, strings,
+ * packed SIDs, a running FNV-1a checksum) shared by snapshot_*.c. docs/snapshot-format.md
+ * describes the layout they make. */
+#ifndef SF_SNAPSHOT_INTERNAL_H
+#define SF_SNAPSHOT_INTERNAL_H
+
+#include "internal.h"
+#include "syncfake_snapshot.h"
+
+#define SF__SNAP_MAGIC "SFSNAPSH"
+#define SF__SNAP_BUF 16384
+#define SF__SNAP_NULL_STR UINT32_MAX /* string length that stands for "absent" */
+
+typedef struct sf__snap_writer {
+    sf_snapshot_write_fn fn;
+    void *user;
+    uint64_t sum;
+    bool failed;
+    size_t len;
+    unsigned char buf[SF__SNAP_BUF];
+} sf__snap_writer;
+
+void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user);
+void sf__sw_bytes(sf__snap_writer *w, const void *p, size_t n);
+void sf__sw_u8(sf__snap_writer *w, uint8_t v);
+void sf__sw_u16(sf__snap_writer *w, uint16_t v);
+void sf__sw_u32(sf__snap_writer *w, uint32_t v);
+void sf__sw_u64(sf__snap_writer *w, uint64_t v);
+void sf__sw_i64(sf__snap_writer *w, int64_t v);
+void sf__sw_f64(sf__snap_writer *w, double v);
+/* A string: u32 length then its bytes; NULL writes the absent marker. */
+void sf__sw_str(sf__snap_writer *w, const char *s);
+/* A SID as its 16 bytes (the prefix is implied by where it stands). */
+void sf__sw_sid(sf__snap_writer *w, const char *sid);
+/* Writes the checksum and flushes; false when any write failed. */
+bool sf__sw_finish(sf__snap_writer *w);
+
+typedef struct sf__snap_reader {
+    sf_snapshot_read_fn fn;
+    void *user;
+    uint64_t sum;
+    uint64_t offset;         /* bytes consumed so far, for error messages */
+    bool failed;
+    char why[160];
+    size_t pos, len;
+    unsigned char buf[SF__SNAP_BUF];
+} sf__snap_reader;
+
+void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user);
+/* Marks the read as failed (the first reason is kept); returns false. */
+bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool sf__sr_bytes(sf__snap_reader *r, void *p, size_t n);
+bool sf__sr_u8(sf__snap_reader *r, uint8_t *v);
+bool sf__sr_u16(sf__snap_reader *r, uint16_t *v);
+bool sf__sr_u32(sf__snap_reader *r, uint32_t *v);
+bool sf__sr_u64(sf__snap_reader *r, uint64_t *v);
+bool sf__sr_i64(sf__snap_reader *r, int64_t *v);
+bool sf__sr_f64(sf__snap_reader *r, double *v);
+bool sf__sr_bool(sf__snap_reader *r, bool *v);
+/* A string of at most cap-1 bytes with no NUL into out; *absent (may be NULL: then absent is
+ * an error) tells the absent marker. */
+bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent);
+/* A SID of 16 bytes rendered with `prefix` into out. */
+bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE]);
+/* A time within the fake's range. */
+bool sf__sr_time(sf__snap_reader *r, sf_ms *v);
+/* Reads and checks the checksum, then that nothing follows. */
+bool sf__sr_finish(sf__snap_reader *r);
+
+/* 32 lowercase hex digits after `prefix` from 16 bytes. */
+void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]);
+
+/* The restore itself (snapshot_load.c): a new fake, or an error with nothing allocated. */
+sf_status sf__snapshot_load(const sf_options *opts, sf__snap_reader *r, sf_fake **out,
+                            sf_error *err);
+/* The parts of a restore after the streams (snapshot_load_queue.c). */
+typedef struct sf__load_ctx {
+    sf_fake *fake;
+    sf__snap_reader *r;
+    sf__account **accounts;  /* by index, as saved */
+    size_t account_count;
+    sf__service **services;
+    size_t service_count;
+    sf__message **messages;  /* in ordinal order; each holds one reference of the loader */
+    size_t message_count;
+} sf__load_ctx;
+bool sf__load_account_ref(sf__load_ctx *c, sf__account **out);
+/* A saved timer into t (due, seq); *armed false when it was idle. */
+bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed);
+bool sf__load_queue(sf__load_ctx *c);
+/* Fault rules and error injections (snapshot_load_faults.c). */
+bool sf__load_rules(sf__load_ctx *c);
+bool sf__load_journal(sf__load_ctx *c);
+void sf__load_ctx_release(sf__load_ctx *c);
+
+/* The callback of a restored subscriber not re-attached yet: does nothing. */
+void sf__snapshot_placeholder(sf_fake *fake, const sf_event *event, void *user);
+
+#endif

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* snapshot_io.c: the snapshot format's primitives. Integers are little-endian whatever the
+ * machine, doubles are their IEEE 754 bits, and every byte before the trailing checksum goes
+ * through FNV-1a (64 bits), so a snapshot reads the same everywhere and a flipped byte is
+ * caught before the restored fake is handed out. */
+#include "snapshot_internal.h"
+#include "timebound.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * FNV_PRIME;
+    return h;
+}
+
+void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE])
+{
+    static const char digits[] = "0123456789abcdef";
+    out[0] = prefix[0];
+    out[1] = prefix[1];
+    for (int i = 0; i < 16; i++) {
+        out[2 + 2 * i] = digits[in[i] >> 4];
+        out[3 + 2 * i] = digits[in[i] & 15];
+    }
+    out[SF_SID_LEN] = '\0';
+}
+
+/* ---- writing ---- */
+
+void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user)
+{
+    w->fn = fn;
+    w->user = user;
+    w->sum = FNV_OFFSET;
+    w->failed = false;
+    w->len = 0;
+}
+
+static void flush(sf__snap_writer *w)
+{
+    if (w->len && !w->failed && !w->fn(w->buf, w->len, w->user))
+        w->failed = true;
+    w->len = 0;
+}
+
+static void put(sf__snap_writer *w, const void *p, size_t n, bool summed)
+{
+    const unsigned char *b = p;
+    if (summed)
+        w->sum = fnv(w->sum, b, n);
+    while (n > 0 && !w->failed) {
+        size_t room = sizeof w->buf - w->len, take = n < room ? n : room;
+        memcpy(w->buf + w->len, b, take);
+        w->len += take;
+        b += take;
+        n -= take;
+        if (w->len == sizeof w->buf)
+            flush(w);
+    }
+}
+
+void sf__sw_bytes(sf__snap_writer *w, const void *p, size_t n) { put(w, p, n, true); }
+
+static void put_le(sf__snap_writer *w, uint64_t v, int bytes, bool summed)
+{
+    unsigned char b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    put(w, b, (size_t)bytes, summed);
+}
+
+void sf__sw_u8(sf__snap_writer *w, uint8_t v) { put_le(w, v, 1, true); }
+void sf__sw_u16(sf__snap_writer *w, uint16_t v) { put_le(w, v, 2, true); }
+void sf__sw_u32(sf__snap_writer *w, uint32_t v) { put_le(w, v, 4, true); }
+void sf__sw_u64(sf__snap_writer *w, uint64_t v) { put_le(w, v, 8, true); }
+void sf__sw_i64(sf__snap_writer *w, int64_t v) { put_le(w, (uint64_t)v, 8, true); }
+
+void sf__sw_f64(sf__snap_writer *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    sf__sw_u64(w, bits);
+}
+
+void sf__sw_str(sf__snap_writer *w, const char *s)
+{
+    if (!s) {
+        sf__sw_u32(w, SF__SNAP_NULL_STR);
+        return;
+    }
+    size_t n = strlen(s);
+    sf__sw_u32(w, (uint32_t)n);
+    sf__sw_bytes(w, s, n);
+}
+
+void sf__sw_sid(sf__snap_writer *w, const char *sid)
+{
+    uint8_t packed[16];
+    sf__sid_pack(sid, packed); /* every SID the fake keeps is lowercase hex */
+    sf__sw_bytes(w, packed, 16);
+}
+
+bool sf__sw_finish(sf__snap_writer *w)
+{
+    put_le(w, w->sum, 8, false);
+    flush(w);
+    return !w->failed;
+}
+
+/* ---- reading ---- */
+
+void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user)
+{
+    memset(r, 0, offsetof(sf__snap_reader, buf));
+    r->fn = fn;
+    r->user = user;
+    r->sum = FNV_OFFSET;
+}
+
+bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...)
+{
+    if (r->failed)
+        return false;
+    r->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof r->why)
+        snprintf(r->why + n, sizeof r->why - (size_t)n, " (byte %llu)",
+                 (unsigned long long)r->offset);
+    return false;
+}
+
+static bool take(sf__snap_reader *r, void *p, size_t n, bool summed)
+{
+    unsigned char *out = p;
+    if (r->failed)
+        return false;
+    while (n > 0) {
+        if (r->pos == r->len) {
+            r->pos = 0;
+            r->len = r->fn(r->buf, sizeof r->buf, r->user);
+            if (r->len > sizeof r->buf)
+                r->len = 0; /* a read_fn that claims more than it was given */
+            if (r->len == 0)
+                return sf__sr_fail(r, "snapshot truncated");
+        }
+        size_t avail = r->len - r->pos, step = n < avail ? n : avail;
+        memcpy(out, r->buf + r->pos, step);
+        if (summed)
+            r->sum = fnv(r->sum, out, step);
+        r->pos += step;
+        r->offset += step;
+        out += step;
+        n -= step;
+    }
+    return true;
+}
+
+bool sf__sr_bytes(sf__snap_reader *r, void *p, size_t n) { return take(r, p, n, true); }
+
+static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes, bool summed)
+{
+    unsigned char b[8];
+    if (!take(r, b, (size_t)bytes, summed))
+        return false;
+    *v = 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        *v = *v << 8 | b[i];
+    return true;
+}
+
+bool sf__sr_u8(sf__snap_reader *r, uint8_t *v)
+{
+    uint64_t x;
+    bool ok = get_le(r, &x, 1, true);
+    *v = (uint8_t)x;
+    return ok;
+}
+
+bool sf__sr_u16(sf__snap_reader *r, uint16_t *v)
+{
+    uint64_t x;
+    bool ok = get_le(r, &x, 2, true);
+    *v = (uint16_t)x;
+    return ok;
+}
+
+bool sf__sr_u32(sf__snap_reader *r, uint32_t *v)
+{
+    uint64_t x;
+    bool ok = get_le(r, &x, 4, true);
+    *v = (uint32_t)x;
+    return ok;
+}
+
+bool sf__sr_u64(sf__snap_reader *r, uint64_t *v) { return get_le(r, v, 8, true); }
+
+bool sf__sr_i64(sf__snap_reader *r, int64_t *v)
+{
+    uint64_t x = 0;
+    bool ok = get_le(r, &x, 8, true);
+    *v = (int64_t)x;
+    return ok;
+}
+
+bool sf__sr_f64(sf__snap_reader *r, double *v)
+{
+    uint64_t bits = 0;
+    bool ok = get_le(r, &bits, 8, true);
+    memcpy(v, &bits, sizeof *v);
+    return ok;
+}
+
+bool sf__sr_bool(sf__snap_reader *r, bool *v)
+{
+    uint8_t b = 0;
+    if (!sf__sr_u8(r, &b))
+        return false;
+    if (b > 1)
+        return sf__sr_fail(r, "corrupt: a flag is %u", b);
+    *v = b == 1;
+    return true;
+}
+
+bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent)
+{
+    uint32_t n;
+    if (!sf__sr_u32(r, &n))
+        return false;
+    if (absent)
+        *absent = n == SF__SNAP_NULL_STR;
+    if (n == SF__SNAP_NULL_STR) {
+        out[0] = '\0';
+        return absent ? true : sf__sr_fail(r, "corrupt: a required string is absent");
+    }
+    if (n >= cap)
+        return sf__sr_fail(r, "corrupt: a string of %u bytes (at most %zu)", n, cap - 1);
+    if (!sf__sr_bytes(r, out, n))
+        return false;
+    out[n] = '\0';
+    if (strlen(out) != n)
+        return sf__sr_fail(r, "corrupt: a string holds a NUL byte");
+    return true;
+}
+
+bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE])
+{
+    uint8_t packed[16];
+    if (!sf__sr_bytes(r, packed, 16))
+        return false;
+    sf__sid_unpack(packed, prefix, out);
+    return true;
+}
+
+bool sf__sr_time(sf__snap_reader *r, sf_ms *v)
+{
+    if (!sf__sr_i64(r, v))
+        return false;
+    if (*v < SF_TIME_MIN_MS || *v > SF_TIME_MAX_MS)
+        return sf__sr_fail(r, "corrupt: a time out of range");
+    return true;
+}
+
+bool sf__sr_finish(sf__snap_reader *r)
+{
+    uint64_t expected = r->sum, stored;
+    if (!get_le(r, &stored, 8, false))
+        return false;
+    if (stored != expected)
+        return sf__sr_fail(r, "checksum mismatch: the snapshot is corrupt");
+    unsigned char extra;
+    if (r->pos < r->len || r->fn(&extra, 1, r->user) > 0)
+        return sf__sr_fail(r, "corrupt: bytes after the checksum");
+    return true;
+}
