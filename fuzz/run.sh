@@ -11,6 +11,8 @@
 #                   tests/timeline_cases/*.jsonl.
 #   fuzz_replay     the journal reader of sf_replay (line parser, parameters, re-executed
 #                   calls), seeded with fuzz/corpus/replay (recorded journals).
+#   fuzz_snapshot   the snapshot reader (sf_fake_from_snapshot), seeded with
+#                   fuzz/corpus/snapshot.
 # The seed corpora are written by fuzz/make_seeds.py from the tests' frames. What a run
 # learns stays in build-fuzz/corpus-<target>/. Exit status is non-zero when a target finds a
 # crash (the reproducer is left in build-fuzz/).
@@ -18,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_TO_RUN=${1:-${FUZZ_SECONDS:-60}}
 OUT=build-fuzz
-TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay)
+TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay fuzz_snapshot)
 mkdir -p "$OUT/corpus"
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang)" >&2; exit 1; }
 CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iinclude -Isrc
@@ -32,7 +34,7 @@ mkdir -p "$OUT/obj"
 export OUT
 # shellcheck disable=SC2086
 printf '%s\n' $CORE $SESSION $WS fuzz/fuzz_dispatch.c fuzz/fuzz_twilsock.c fuzz/fuzz_websocket.c \
-    fuzz/fuzz_timeline.c fuzz/fuzz_replay.c |
+    fuzz/fuzz_timeline.c fuzz/fuzz_replay.c fuzz/fuzz_snapshot.c |
     xargs -P "${JOBS:-2}" -I{} sh -c 'f=$1; shift; clang "$@" -c "$f" -o "$OUT/obj/$(echo "$f" | tr / _).o"' \
         sh {} "${CFLAGS[@]}" -fsanitize=fuzzer-no-link,$SANITIZE
 objs() { for f in "$@"; do printf '%s ' "$OUT/obj/$(echo "$f" | tr / _).o"; done; }
@@ -55,6 +57,8 @@ SOURCES=(fuzz/fuzz_timeline.c)
 link fuzz_timeline -lnettle
 SOURCES=(fuzz/fuzz_replay.c)
 link fuzz_replay -lnettle -lm
+SOURCES=(fuzz/fuzz_snapshot.c)
+link fuzz_snapshot -lnettle
 # seed corpus of the dispatcher: every request of the golden cases
 if [ -d tests/http_cases ]; then
     find tests/http_cases -name '*.request' -exec cp {} "$OUT/corpus/" \; 2>/dev/null || true

@@ -66,27 +66,25 @@ SF_API sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, voi
 
 /* The same through files (written whole to `path`, or read from it). */
 SF_API sf_status sf_snapshot_save_file(sf_fake *fake, const char *path, sf_error *err);
-SF_API sf_status sf_fake_from_snapshot_file(const sf_options *opts, const char *path,
-                                            sf_fake **out, sf_error *err);
+SF_API sf_status sf_fake_from_snapshot_file(const sf_options *opts, const char *path, sf_fake **out,
+                                            sf_error *err);
 
 /* The same through memory: *buf is allocated with the fake's allocator (free it with
  * sf_snapshot_buffer_free); sf_fake_from_snapshot_buffer reads len bytes of buf. */
-SF_API sf_status sf_snapshot_save_buffer(sf_fake *fake, char **buf, size_t *len,
-                                         sf_error *err);
+SF_API sf_status sf_snapshot_save_buffer(sf_fake *fake, char **buf, size_t *len, sf_error *err);
 SF_API void sf_snapshot_buffer_free(sf_fake *fake, char *buf);
-SF_API sf_status sf_fake_from_snapshot_buffer(const sf_options *opts, const char *buf,
-                                              size_t len, sf_fake **out, sf_error *err);
+SF_API sf_status sf_fake_from_snapshot_buffer(const sf_options *opts, const char *buf, size_t len,
+                                              sf_fake **out, sf_error *err);
 
 /* Gives a restored placeholder subscriber its callback again (or replaces a live one's).
  * From now on it receives events exactly as the original would have. Errors:
  * SF_ERR_INVALID_ARGUMENT (unknown id, no callback). */
-SF_API sf_status sf_subscriber_reattach(sf_fake *fake, sf_subscriber_id id,
-                                        sf_event_fn on_event, void *user, sf_error *err);
+SF_API sf_status sf_subscriber_reattach(sf_fake *fake, sf_subscriber_id id, sf_event_fn on_event,
+                                        void *user, sf_error *err);
 
 /* Copies up to `cap` ids of subscribers that still have no callback (restored and not
  * re-attached), in id order; returns how many there are. */
-SF_API size_t sf_subscriber_placeholders(const sf_fake *fake, sf_subscriber_id *out,
-                                         size_t cap);
+SF_API size_t sf_subscriber_placeholders(const sf_fake *fake, sf_subscriber_id *out, size_t cap);
 
 #ifdef __cplusplus
 }

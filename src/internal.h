@@ -318,6 +318,8 @@ void sf__table_del_api_key(sf_fake *fake, sf__api_key *k);
 void sf__table_del_service(sf_fake *fake, sf__service *s);
 void sf__table_del_stream(sf_fake *fake, sf__stream *s);
 void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n);
+typedef enum { SF__TABLE_ADDED, SF__TABLE_TAKEN, SF__TABLE_NOMEM } sf__table_result;
+sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s);
 sf__account *sf__find_account(sf_fake *fake, const char *sid);
 sf__api_key *sf__find_api_key(sf_fake *fake, const char *sid);
 sf__service *sf__find_service_any(sf_fake *fake, const char *sid);

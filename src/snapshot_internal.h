@@ -12,12 +12,23 @@
 #define SF__SNAP_BUF 16384
 #define SF__SNAP_NULL_STR UINT32_MAX /* string length that stands for "absent" */
 
+/* The checksum: 64-bit little-endian words of the bytes, folded in order (see
+ * docs/snapshot-format.md), fed in pieces of any size. */
+typedef struct sf__snap_sum {
+    uint64_t h, acc, total;
+    unsigned nacc; /* bytes in acc, 0..7 */
+} sf__snap_sum;
+
+void sf__sum_init(sf__snap_sum *s);
+void sf__sum_bytes(sf__snap_sum *s, const unsigned char *p, size_t n);
+uint64_t sf__sum_final(const sf__snap_sum *s);
+
 typedef struct sf__snap_writer {
     sf_snapshot_write_fn fn;
     void *user;
-    uint64_t sum;
+    sf__snap_sum sum;
     bool failed;
-    size_t len;
+    size_t len, hashed; /* buf[0..hashed) is in sum */
     unsigned char buf[SF__SNAP_BUF];
 } sf__snap_writer;
 
@@ -39,9 +50,11 @@ bool sf__sw_finish(sf__snap_writer *w);
 typedef struct sf__snap_reader {
     sf_snapshot_read_fn fn;
     void *user;
-    uint64_t sum;
-    uint64_t offset;         /* bytes consumed so far, for error messages */
+    sf__snap_sum sum;
+    size_t hashed;   /* buf[hashed..pos) is consumed but not yet in sum */
+    uint64_t offset; /* bytes consumed so far, for error messages */
     bool failed;
+    bool sealed; /* at the trailer: nothing more goes into the checksum */
     char why[160];
     size_t pos, len;
     unsigned char buf[SF__SNAP_BUF];
@@ -78,11 +91,11 @@ sf_status sf__snapshot_load(const sf_options *opts, sf__snap_reader *r, sf_fake 
 typedef struct sf__load_ctx {
     sf_fake *fake;
     sf__snap_reader *r;
-    sf__account **accounts;  /* by index, as saved */
+    sf__account **accounts; /* by index, as saved */
     size_t account_count;
     sf__service **services;
     size_t service_count;
-    sf__message **messages;  /* in ordinal order; each holds one reference of the loader */
+    sf__message **messages; /* in ordinal order; each holds one reference of the loader */
     size_t message_count;
 } sf__load_ctx;
 bool sf__load_account_ref(sf__load_ctx *c, sf__account **out);

@@ -8,8 +8,7 @@
 #include "snapshot_internal.h"
 
 /* Grows an array of pointers by one slot (doubling); false when out of memory. */
-static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *item)
-{
+static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *item) {
     if (*count == *cap) {
         size_t ncap = *cap ? *cap * 2 : 16;
         void **n = sf__realloc(fake, *arr, ncap * sizeof *n);
@@ -22,8 +21,7 @@ static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *i
     return true;
 }
 
-bool sf__load_account_ref(sf__load_ctx *c, sf__account **out)
-{
+bool sf__load_account_ref(sf__load_ctx *c, sf__account **out) {
     uint32_t ref;
     if (!sf__sr_u32(c->r, &ref))
         return false;
@@ -33,8 +31,7 @@ bool sf__load_account_ref(sf__load_ctx *c, sf__account **out)
     return true;
 }
 
-static bool load_limits(sf__snap_reader *r, sf_limits *l)
-{
+static bool load_limits(sf__snap_reader *r, sf_limits *l) {
     uint64_t data, name, friendly, webhook;
     bool ok = sf__sr_u64(r, &data) && sf__sr_u32(r, &l->publish_rate_per_s) &&
               sf__sr_u32(r, &l->publish_burst) && sf__sr_u64(r, &name) &&
@@ -56,8 +53,7 @@ typedef struct saved_options {
 } saved_options;
 
 /* The header and options; opts' allocator and clock source are kept. */
-static bool load_options(sf__snap_reader *r, const sf_options *given, saved_options *s)
-{
+static bool load_options(sf__snap_reader *r, const sf_options *given, saved_options *s) {
     char magic[8];
     uint32_t version;
     uint8_t clock;
@@ -69,8 +65,8 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
     if (!sf__sr_u32(r, &version))
         return false;
     if (version != SF_SNAPSHOT_VERSION)
-        return sf__sr_fail(r, "snapshot format version %u; this library reads version %u",
-                           version, SF_SNAPSHOT_VERSION);
+        return sf__sr_fail(r, "snapshot format version %u; this library reads version %u", version,
+                           SF_SNAPSHOT_VERSION);
     sf_options *o = &s->opts;
     sf_options_init(o);
     if (given) {
@@ -79,8 +75,7 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
         o->clock_fn = given->clock_fn;
         o->clock_user = given->clock_user;
     }
-    if (!sf__sr_u64(r, &o->seed) || !sf__sr_u8(r, &clock) ||
-        !sf__sr_time(r, &o->manual_start_ms) ||
+    if (!sf__sr_u64(r, &o->seed) || !sf__sr_u8(r, &clock) || !sf__sr_time(r, &o->manual_start_ms) ||
         !sf__sr_str(r, s->base_url, sizeof s->base_url, NULL) || !sf__sr_u64(r, &journal) ||
         !sf__sr_str(r, s->account_sid, sizeof s->account_sid, NULL) ||
         !sf__sr_str(r, s->auth_token, sizeof s->auth_token, NULL) || !load_limits(r, &o->limits))
@@ -94,8 +89,7 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
     return true;
 }
 
-static bool load_counters(sf__snap_reader *r, sf_fake *fake)
-{
+static bool load_counters(sf__snap_reader *r, sf_fake *fake) {
     bool ok = sf__sr_time(r, &fake->now) && sf__sr_u64(r, &fake->next_seq);
     for (int k = 0; ok && k < SF__SID_KIND_COUNT; k++)
         ok = sf__sr_u64(r, &fake->sid_counter[k]);
@@ -111,8 +105,7 @@ static bool load_counters(sf__snap_reader *r, sf_fake *fake)
     return ok;
 }
 
-static bool load_accounts(sf__load_ctx *c)
-{
+static bool load_accounts(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     sf__snap_reader *r = c->r;
     uint32_t n, default_index;
@@ -150,8 +143,7 @@ static bool load_accounts(sf__load_ctx *c)
     return true;
 }
 
-static bool load_api_keys(sf__load_ctx *c)
-{
+static bool load_api_keys(sf__load_ctx *c) {
     uint32_t n;
     if (!sf__sr_u32(c->r, &n))
         return false;
@@ -179,8 +171,7 @@ static bool load_api_keys(sf__load_ctx *c)
 }
 
 /* A saved optional string as an allocated copy (*out NULL when absent). */
-static bool load_text(sf__load_ctx *c, size_t cap, char **out)
-{
+static bool load_text(sf__load_ctx *c, size_t cap, char **out) {
     char *buf = sf__malloc(c->fake, cap);
     bool absent = true;
     *out = NULL;
@@ -193,8 +184,7 @@ static bool load_text(sf__load_ctx *c, size_t cap, char **out)
     return ok && (absent || *out);
 }
 
-static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char **webhook)
-{
+static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char **webhook) {
     sf__snap_reader *r = c->r;
     uint8_t packed[16], flags;
     *friendly = *webhook = NULL;
@@ -217,8 +207,7 @@ static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char 
     return true;
 }
 
-static bool load_services(sf__load_ctx *c)
-{
+static bool load_services(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     uint32_t n;
     size_t cap = 0;
@@ -234,8 +223,8 @@ static bool load_services(sf__load_ctx *c)
         bool ok = read_service(c, s, &friendly, &webhook);
         s->friendly_name = friendly;
         s->webhook_url = webhook;
-        if (ok && (!sf__order_reserve(fake, &s->account->services) ||
-                   !sf__table_add_service(fake, s)))
+        if (ok &&
+            (!sf__order_reserve(fake, &s->account->services) || !sf__table_add_service(fake, s)))
             ok = false;
         if (!ok) {
             sf__free(fake, friendly);
@@ -250,8 +239,7 @@ static bool load_services(sf__load_ctx *c)
     return true;
 }
 
-bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed)
-{
+bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed) {
     if (!sf__sr_bool(c->r, armed))
         return false;
     if (!*armed)
@@ -265,8 +253,7 @@ bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed)
 
 #define NAME_CAP (SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1)
 
-static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed)
-{
+static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed) {
     sf__snap_reader *r = c->r;
     uint32_t svc;
     bool absent;
@@ -283,19 +270,23 @@ static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named,
     const sf__order_node *last = s->service ? s->service->streams.tail : NULL;
     bool expires_ok = s->date_expires == SF__NEVER ||
                       (s->date_expires >= SF_TIME_MIN_MS && s->date_expires <= SF_TIME_MAX_MS);
-    if (!s->service || !expires_ok || (*named && !name[0]) ||
-        sf__find_stream_sid(c->fake, s->sid) || (last && last->key >= s->order.key) ||
+    if (!s->service || !expires_ok || (*named && !name[0]) || (last && last->key >= s->order.key) ||
         (*named && sf__find_stream_name(c->fake, s->service, name, strlen(name))))
         return sf__sr_fail(r, "corrupt: stream %s", s->sid);
     return true;
 }
 
-/* Links a read stream into its service, the tables and the queue; false: out of memory
- * (nothing linked, the stream and its name are the caller's to free). */
-static bool link_stream(sf_fake *fake, sf__stream *s, sf__stream_name *n, bool armed)
-{
+/* Links a read stream into its service, the tables and the queue; false: out of memory or
+ * a SID taken (nothing linked, the stream and its name are the caller's to free). */
+static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool armed) {
+    sf_fake *fake = c->fake;
     if (!sf__order_reserve(fake, &s->service->streams) ||
-        (armed && !sf__timerq_reserve(fake, &fake->timers)) || !sf__table_add_stream(fake, s))
+        (armed && !sf__timerq_reserve(fake, &fake->timers)))
+        return false;
+    sf__table_result added = sf__table_add_stream_new(fake, s);
+    if (added == SF__TABLE_TAKEN)
+        return sf__sr_fail(c->r, "corrupt: stream %s twice", s->sid);
+    if (added == SF__TABLE_NOMEM)
         return false;
     if (n && !sf__table_add_name(fake, s->service, n)) {
         sf__table_del_stream(fake, s);
@@ -308,8 +299,7 @@ static bool link_stream(sf_fake *fake, sf__stream *s, sf__stream_name *n, bool a
     return true;
 }
 
-static bool load_streams(sf__load_ctx *c)
-{
+static bool load_streams(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     uint64_t n;
     char name[NAME_CAP];
@@ -335,7 +325,7 @@ static bool load_streams(sf__load_ctx *c)
                 memcpy(nm->text, name, len + 1);
             }
         }
-        if (!ok || !link_stream(fake, s, nm, armed)) {
+        if (!ok || !link_stream(c, s, nm, armed)) {
             sf__free(fake, nm);
             sf__free(fake, s);
             return false;
@@ -344,16 +334,14 @@ static bool load_streams(sf__load_ctx *c)
     return true;
 }
 
-static sf_status fail_from(sf__snap_reader *r, sf_error *err)
-{
+static sf_status fail_from(sf__snap_reader *r, sf_error *err) {
     if (r->failed)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s", r->why);
     return sf__fail(err, SF_ERR_NOMEM);
 }
 
 sf_status sf__snapshot_load(const sf_options *opts, sf__snap_reader *r, sf_fake **out,
-                            sf_error *err)
-{
+                            sf_error *err) {
     saved_options saved;
     sf_fake *fake = NULL;
     bool ok = load_options(r, opts, &saved);

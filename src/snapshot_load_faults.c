@@ -6,8 +6,7 @@
 
 #include <math.h>
 
-static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
-{
+static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap) {
     if (count < *cap)
         return true;
     size_t ncap = *cap ? *cap * 2 : 8;
@@ -19,11 +18,14 @@ static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
     return true;
 }
 
-static bool time_ok(sf_ms t) { return t >= 0 && t <= INT64_C(1) << 40; }
-static bool rate_ok(double r) { return r >= 0.0 && r <= 1.0; } /* false for NaN too */
+static bool time_ok(sf_ms t) {
+    return t >= 0 && t <= INT64_C(1) << 40;
+}
+static bool rate_ok(double r) {
+    return r >= 0.0 && r <= 1.0;
+} /* false for NaN too */
 
-static bool read_rule(sf__load_ctx *c, sf__rule *r)
-{
+static bool read_rule(sf__load_ctx *c, sf__rule *r) {
     sf__snap_reader *in = c->r;
     sf_fault_params *p = &r->params;
     uint8_t scope;
@@ -42,15 +44,13 @@ static bool read_rule(sf__load_ctx *c, sf__rule *r)
     sf_fault_id last = c->fake->rule_count ? c->fake->rules[c->fake->rule_count - 1]->id : 0;
     bool stream_ok = scope == SF_SCOPE_STREAM ? !absent && sf_sid_is(r->stream_sid, "TO") : absent;
     if (scope > SF_SCOPE_SUBSCRIBER || !stream_ok || r->id <= last ||
-        r->id >= c->fake->next_rule_id || !rate_ok(p->drop_rate) ||
-        !rate_ok(p->duplicate_rate) || !time_ok(p->delay_ms) || !time_ok(p->jitter_ms) ||
-        !time_ok(p->expiry_lag_ms))
+        r->id >= c->fake->next_rule_id || !rate_ok(p->drop_rate) || !rate_ok(p->duplicate_rate) ||
+        !time_ok(p->delay_ms) || !time_ok(p->jitter_ms) || !time_ok(p->expiry_lag_ms))
         return sf__sr_fail(in, "corrupt: fault rule %u", r->id);
     return true;
 }
 
-static bool load_rule(sf__load_ctx *c)
-{
+static bool load_rule(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     sf__rule tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -78,13 +78,12 @@ static bool load_rule(sf__load_ctx *c)
     return true;
 }
 
-static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail)
-{
+static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail) {
     sf__injection tmp;
     uint32_t http, code;
     memset(&tmp, 0, sizeof tmp);
-    if (!sf__sr_u32(c->r, &tmp.inj.count) || !sf__sr_u32(c->r, &http) ||
-        !sf__sr_u32(c->r, &code) || !sf__sr_str(c->r, tmp.message, sizeof tmp.message, NULL) ||
+    if (!sf__sr_u32(c->r, &tmp.inj.count) || !sf__sr_u32(c->r, &http) || !sf__sr_u32(c->r, &code) ||
+        !sf__sr_str(c->r, tmp.message, sizeof tmp.message, NULL) ||
         !sf__sr_bool(c->r, &tmp.inj.after_apply) || !sf__load_account_ref(c, &tmp.account))
         return false;
     if (tmp.inj.count < 1 || http < 400 || http > 599 || code > INT32_MAX)
@@ -104,8 +103,7 @@ static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail)
     return true;
 }
 
-static bool load_injections(sf__load_ctx *c)
-{
+static bool load_injections(sf__load_ctx *c) {
     uint32_t ops;
     if (!sf__sr_u32(c->r, &ops))
         return false;
@@ -123,8 +121,7 @@ static bool load_injections(sf__load_ctx *c)
     return true;
 }
 
-bool sf__load_rules(sf__load_ctx *c)
-{
+bool sf__load_rules(sf__load_ctx *c) {
     uint32_t n;
     if (!sf__sr_u32(c->r, &n))
         return false;
@@ -136,8 +133,7 @@ bool sf__load_rules(sf__load_ctx *c)
 
 /* ---- the journal ---- */
 
-static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
-{
+static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq) {
     sf__snap_reader *r = c->r;
     uint32_t code;
     const sf__account *a;
@@ -158,8 +154,7 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
     return true;
 }
 
-bool sf__load_journal(sf__load_ctx *c)
-{
+bool sf__load_journal(sf__load_ctx *c) {
     sf__journal *j = &c->fake->journal;
     uint64_t count, prev = 0;
     if (!sf__sr_u64(c->r, &j->next_seq) || !sf__sr_u64(c->r, &j->overwritten) ||

@@ -8,8 +8,7 @@
 
 #include <math.h>
 
-static bool grow(sf_fake *fake, void **arr, size_t *cap, size_t need, size_t elem)
-{
+static bool grow(sf_fake *fake, void **arr, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap)
         return true;
     size_t ncap = *cap ? *cap * 2 : 16;
@@ -23,8 +22,7 @@ static bool grow(sf_fake *fake, void **arr, size_t *cap, size_t need, size_t ele
     return true;
 }
 
-static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal)
-{
+static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal) {
     size_t lo = 0, hi = c->message_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -39,8 +37,7 @@ static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal)
     return NULL;
 }
 
-static bool load_message(sf__load_ctx *c, size_t *cap)
-{
+static bool load_message(sf__load_ctx *c, size_t *cap) {
     sf__snap_reader *r = c->r;
     sf__message head;
     uint32_t len;
@@ -71,8 +68,7 @@ static bool load_message(sf__load_ctx *c, size_t *cap)
 }
 
 static sf__delivery *new_delivery(sf__load_ctx *c, sf__message *m, sf__subscriber *sub,
-                                  bool duplicate)
-{
+                                  bool duplicate) {
     sf__delivery *d = sf__malloc(c->fake, sizeof *d);
     if (!d)
         return NULL;
@@ -86,8 +82,7 @@ static sf__delivery *new_delivery(sf__load_ctx *c, sf__message *m, sf__subscribe
     return d;
 }
 
-static bool load_parked(sf__load_ctx *c, sf__subscriber *sub)
-{
+static bool load_parked(sf__load_ctx *c, sf__subscriber *sub) {
     uint64_t n;
     if (!sf__sr_u64(c->r, &n))
         return false;
@@ -111,8 +106,7 @@ static bool load_parked(sf__load_ctx *c, sf__subscriber *sub)
 }
 
 /* Attaches a restored subscriber at the tail of its stream (ids come in order). */
-static bool attach(sf__load_ctx *c, sf__subscriber *sub)
-{
+static bool attach(sf__load_ctx *c, sf__subscriber *sub) {
     sf__stream *s = sf__find_stream_sid(c->fake, sub->stream_sid);
     if (!s)
         return sf__sr_fail(c->r, "corrupt: subscriber %llu on unknown stream",
@@ -130,13 +124,11 @@ static bool attach(sf__load_ctx *c, sf__subscriber *sub)
     return true;
 }
 
-static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags, bool *armed)
-{
+static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags, bool *armed) {
     sf__snap_reader *r = c->r;
     uint8_t reason;
-    if (!sf__sr_u64(r, &sub->id) || !sf__sr_u8(r, flags) ||
-        !sf__sr_sid(r, "TO", sub->stream_sid) || !sf__sr_u64(r, &sub->client_id) ||
-        !sf__sr_u8(r, &reason))
+    if (!sf__sr_u64(r, &sub->id) || !sf__sr_u8(r, flags) || !sf__sr_sid(r, "TO", sub->stream_sid) ||
+        !sf__sr_u64(r, &sub->client_id) || !sf__sr_u8(r, &reason))
         return false;
     if ((*flags & 32) && !sf__sr_sid(r, "IS", sub->notice_service))
         return false;
@@ -156,8 +148,7 @@ static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags
     return true;
 }
 
-static bool load_subscriber(sf__load_ctx *c)
-{
+static bool load_subscriber(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     if (!grow(fake, (void **)&fake->subs, &fake->sub_cap, fake->sub_count + 1, sizeof *fake->subs))
         return false;
@@ -186,8 +177,7 @@ static bool load_subscriber(sf__load_ctx *c)
     return load_parked(c, sub);
 }
 
-static bool load_retired(sf__load_ctx *c)
-{
+static bool load_retired(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     uint64_t n;
     if (!sf__sr_u64(c->r, &n))
@@ -210,8 +200,7 @@ static bool load_retired(sf__load_ctx *c)
     return true;
 }
 
-static bool load_delivery(sf__load_ctx *c)
-{
+static bool load_delivery(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
     uint64_t ordinal, id;
     bool dup;
@@ -234,8 +223,7 @@ static bool load_delivery(sf__load_ctx *c)
     return true;
 }
 
-bool sf__load_queue(sf__load_ctx *c)
-{
+bool sf__load_queue(sf__load_ctx *c) {
     uint64_t n;
     size_t cap = 0;
     if (!sf__sr_u64(c->r, &n))
@@ -256,8 +244,7 @@ bool sf__load_queue(sf__load_ctx *c)
     return sf__load_rules(c);
 }
 
-void sf__load_ctx_release(sf__load_ctx *c)
-{
+void sf__load_ctx_release(sf__load_ctx *c) {
     for (size_t i = 0; i < c->message_count; i++)
         sf__message_unref(c->fake, c->messages[i]);
     sf__free(c->fake, c->messages);

@@ -87,3 +87,19 @@ sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *na
     HASH_FIND(hh, svc->names, name, len, found);
     return found ? found->stream : NULL;
 }
+
+/* For a restore (snapshot_load.c): adds a stream unless its SID is taken, hashing the SID
+ * once for both the check and the add. */
+sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s)
+{
+    sf_fake *hash_fake = fake;
+    bool hash_oom = false;
+    unsigned hashv;
+    sf__stream *found = NULL;
+    HASH_VALUE(s->sid, SF_SID_LEN, hashv);
+    HASH_FIND_BYHASHVALUE(hh, fake->streams, s->sid, SF_SID_LEN, hashv, found);
+    if (found)
+        return SF__TABLE_TAKEN;
+    HASH_ADD_BYHASHVALUE(hh, fake->streams, sid, SF_SID_LEN, hashv, s);
+    return hash_oom ? SF__TABLE_NOMEM : SF__TABLE_ADDED;
+}

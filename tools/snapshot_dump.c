@@ -17,10 +17,11 @@ typedef struct field {
 
 static sf__snap_reader reader;
 
-static size_t file_read(void *buf, size_t len, void *user) { return fread(buf, 1, len, user); }
+static size_t file_read(void *buf, size_t len, void *user) {
+    return fread(buf, 1, len, user);
+}
 
-static bool put_sid(const char *name, const char *prefix, bool comma)
-{
+static bool put_sid(const char *name, const char *prefix, bool comma) {
     char sid[SF_SID_SIZE];
     if (!sf__sr_sid(&reader, prefix, sid))
         return false;
@@ -28,8 +29,7 @@ static bool put_sid(const char *name, const char *prefix, bool comma)
     return true;
 }
 
-static bool put_str(const char *name, bool comma)
-{
+static bool put_str(const char *name, bool comma) {
     static char text[SF_ERROR_MESSAGE_SIZE * 2];
     bool absent;
     if (!sf__sr_str(&reader, text, sizeof text, &absent))
@@ -51,8 +51,7 @@ static bool put_str(const char *name, bool comma)
     return true;
 }
 
-static bool put_field(const field *f, bool comma)
-{
+static bool put_field(const field *f, bool comma) {
     const char *sep = comma ? "," : "";
     uint64_t u = 0;
     int64_t i = 0;
@@ -117,8 +116,7 @@ static bool put_field(const field *f, bool comma)
 }
 
 /* One record of `n` fields as a JSON object line named `what`. */
-static bool record(const char *what, const field *fs, size_t n)
-{
+static bool record(const char *what, const field *fs, size_t n) {
     printf("{\"record\":\"%s\"", what);
     for (size_t i = 0; i < n; i++)
         if (!put_field(&fs[i], true))
@@ -128,66 +126,105 @@ static bool record(const char *what, const field *fs, size_t n)
 }
 
 #define RECORD(what, fs) record(what, fs, sizeof fs / sizeof fs[0])
-#define F(name, k) {name, k, NULL}
+#define F(name, k)                                                                                 \
+    { name, k, NULL }
 
-static const field header[] = {
-    F("version", U32), F("seed", U64), F("clock", U8), F("manual_start_ms", I64),
-    F("base_url", STR), F("journal_capacity", U64), F("account_sid_option", STR),
-    F("auth_token_option", STR), F("max_data_bytes", U64), F("publish_rate_per_s", U32),
-    F("publish_burst", U32), F("unique_name_max", U64), F("ttl_max_s", I64),
-    F("page_size_default", U32), F("page_size_max", U32), F("friendly_name_max", U64),
-    F("webhook_url_max", U64), F("debouncing_window_min_ms", I64),
-    F("debouncing_window_max_ms", I64), F("now_ms", I64), F("next_seq", U64),
-    F("sid_account", U64), F("sid_service", U64), F("sid_stream", U64), F("sid_message", U64),
-    F("sid_api_key", U64), F("sid_secret", U64), F("generation", U64), F("fresh_next_seq", U64),
-    F("fresh_sid_account", U64), F("fresh_sid_service", U64), F("fresh_sid_stream", U64),
-    F("fresh_sid_message", U64), F("fresh_sid_api_key", U64), F("fresh_sid_secret", U64),
-    F("last_subscriber_id", U64), F("next_rule_id", U32), F("next_event_seq", U64)};
+static const field header[] = {F("version", U32),
+                               F("seed", U64),
+                               F("clock", U8),
+                               F("manual_start_ms", I64),
+                               F("base_url", STR),
+                               F("journal_capacity", U64),
+                               F("account_sid_option", STR),
+                               F("auth_token_option", STR),
+                               F("max_data_bytes", U64),
+                               F("publish_rate_per_s", U32),
+                               F("publish_burst", U32),
+                               F("unique_name_max", U64),
+                               F("ttl_max_s", I64),
+                               F("page_size_default", U32),
+                               F("page_size_max", U32),
+                               F("friendly_name_max", U64),
+                               F("webhook_url_max", U64),
+                               F("debouncing_window_min_ms", I64),
+                               F("debouncing_window_max_ms", I64),
+                               F("now_ms", I64),
+                               F("next_seq", U64),
+                               F("sid_account", U64),
+                               F("sid_service", U64),
+                               F("sid_stream", U64),
+                               F("sid_message", U64),
+                               F("sid_api_key", U64),
+                               F("sid_secret", U64),
+                               F("generation", U64),
+                               F("fresh_next_seq", U64),
+                               F("fresh_sid_account", U64),
+                               F("fresh_sid_service", U64),
+                               F("fresh_sid_stream", U64),
+                               F("fresh_sid_message", U64),
+                               F("fresh_sid_api_key", U64),
+                               F("fresh_sid_secret", U64),
+                               F("last_subscriber_id", U64),
+                               F("next_rule_id", U32),
+                               F("next_event_seq", U64)};
 static const field account_f[] = {{"sid", SID, "AC"}, F("auth_token", STR), F("seq", U64)};
 static const field key_f[] = {{"sid", SID, "SK"}, F("secret", STR), F("account_ref", U32)};
-static const field service_f[] = {
-    {"sid", SID, "IS"}, F("account_ref", U32), F("friendly_name", STR), F("webhook_url", STR),
-    F("flags", U8), F("reachability_debouncing_window", I64), F("date_created_ms", I64),
-    F("date_updated_ms", I64), F("key", U64)};
-static const field stream_f[] = {
-    {"sid", SID, "TO"}, F("service_index", U32), F("unique_name", STR), F("date_created_ms", I64),
-    F("date_updated_ms", I64), F("date_expires_ms", I64), F("bucket_milli_tokens", U64),
-    F("bucket_refilled_ms", I64), F("lagging", U8), F("expiry", TIMER), F("key", U64),
-    F("messages_published", U64)};
-static const field message_f[] = {F("ordinal", U64), F("stream_key", U64), F("draw_key", U64),
+static const field service_f[] = {{"sid", SID, "IS"},
+                                  F("account_ref", U32),
+                                  F("friendly_name", STR),
+                                  F("webhook_url", STR),
+                                  F("flags", U8),
+                                  F("reachability_debouncing_window", I64),
+                                  F("date_created_ms", I64),
+                                  F("date_updated_ms", I64),
+                                  F("key", U64)};
+static const field stream_f[] = {{"sid", SID, "TO"},
+                                 F("service_index", U32),
+                                 F("unique_name", STR),
+                                 F("date_created_ms", I64),
+                                 F("date_updated_ms", I64),
+                                 F("date_expires_ms", I64),
+                                 F("bucket_milli_tokens", U64),
+                                 F("bucket_refilled_ms", I64),
+                                 F("lagging", U8),
+                                 F("expiry", TIMER),
+                                 F("key", U64),
+                                 F("messages_published", U64)};
+static const field message_f[] = {F("ordinal", U64),   F("stream_key", U64),   F("draw_key", U64),
                                   F("publisher", U64), F("published_ms", I64), F("sids", SIDS3),
                                   F("data", STR)};
-static const field sub_head_f[] = {F("id", U64), F("flags", U8), {"stream_sid", SID, "TO"},
-                                   F("client_id", U64), F("notice_reason", U8)};
+static const field sub_head_f[] = {F("id", U64),
+                                   F("flags", U8),
+                                   {"stream_sid", SID, "TO"},
+                                   F("client_id", U64),
+                                   F("notice_reason", U8)};
 static const field sub_tail_f[] = {F("notice", TIMER), F("delivered", U64), F("duplicated", U64),
-                                   F("dropped", U64), F("lost", U64), F("account_ref", U32)};
+                                   F("dropped", U64),  F("lost", U64),      F("account_ref", U32)};
 static const field parked_f[] = {F("message", U64), F("duplicate", U8)};
 static const field retired_f[] = {F("subscriber", U64)};
 static const field delivery_f[] = {F("message", U64), F("subscriber", U64), F("duplicate", U8),
                                    F("due_ms", I64), F("seq", U64)};
 static const field rule_f[] = {
-    F("id", U32), F("scope", U8), F("stream_sid", STR), F("subscriber", U64),
-    F("drop_rate", F64), F("duplicate_rate", F64), F("delay_ms", I64), F("jitter_ms", I64),
-    F("drop_next", U32), F("expiry_lag_ms", I64), F("account_ref", U32),
-    F("drop_next_left", U32), F("hits", U64)};
-static const field inj_f[] = {F("count", U32), F("http_status", U32), F("code", U32),
-                              F("message", STR), F("after_apply", U8), F("account_ref", U32)};
+    F("id", U32),        F("scope", U8),           F("stream_sid", STR),  F("subscriber", U64),
+    F("drop_rate", F64), F("duplicate_rate", F64), F("delay_ms", I64),    F("jitter_ms", I64),
+    F("drop_next", U32), F("expiry_lag_ms", I64),  F("account_ref", U32), F("drop_next_left", U32),
+    F("hits", U64)};
+static const field inj_f[] = {F("count", U32),   F("http_status", U32), F("code", U32),
+                              F("message", STR), F("after_apply", U8),  F("account_ref", U32)};
 static const field journal_head_f[] = {F("next_seq", U64), F("overwritten", U64)};
 static const field entry_f[] = {
-    F("seq", U64), F("t_ms", I64), F("until_ms", I64), F("subscriber", U64), F("rule", U32),
-    F("code", U32), F("status", U16), F("kind", U8), F("op", U8), F("flags", U8),
+    F("seq", U64),   F("t_ms", I64),   F("until_ms", I64),   F("subscriber", U64), F("rule", U32),
+    F("code", U32),  F("status", U16), F("kind", U8),        F("op", U8),          F("flags", U8),
     F("reason", U8), F("sids", SIDS3), F("account_ref", U32)};
 
-static bool count32(uint64_t *n)
-{
+static bool count32(uint64_t *n) {
     uint32_t v;
     bool ok = sf__sr_u32(&reader, &v);
     *n = v;
     return ok;
 }
 
-static bool many(const char *what, const field *fs, size_t nf, bool wide)
-{
+static bool many(const char *what, const field *fs, size_t nf, bool wide) {
     uint64_t n;
     if (!(wide ? sf__sr_u64(&reader, &n) : count32(&n)))
         return false;
@@ -199,8 +236,7 @@ static bool many(const char *what, const field *fs, size_t nf, bool wide)
 
 #define MANY(what, fs, wide) many(what, fs, sizeof fs / sizeof fs[0], wide)
 
-static bool subscriber(void)
-{
+static bool subscriber(void) {
     printf("{\"record\":\"subscriber\"");
     uint8_t flags = 0;
     for (size_t i = 0; i < sizeof sub_head_f / sizeof sub_head_f[0]; i++) {
@@ -221,8 +257,7 @@ static bool subscriber(void)
     return MANY("parked", parked_f, true);
 }
 
-static bool dump(void)
-{
+static bool dump(void) {
     char magic[8];
     if (!sf__sr_bytes(&reader, magic, 8) || memcmp(magic, SF__SNAP_MAGIC, 8) != 0)
         return sf__sr_fail(&reader, "not a syncfake snapshot");
@@ -248,8 +283,7 @@ static bool dump(void)
            sf__sr_finish(&reader);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: syncfake-snapshot-dump FILE\n");
         return 2;

@@ -27,7 +27,7 @@ typedef struct sf_ops_driver {
     size_t nservices;
     int service_account[SF_OPS_MAX]; /* index into accounts; -1: the default account */
     char streams[SF_OPS_MAX][SF_SID_SIZE];
-    int stream_service[SF_OPS_MAX];  /* index into services */
+    int stream_service[SF_OPS_MAX]; /* index into services */
     size_t nstreams;
     /* the target of the current call: mostly a stream with its own service and account */
     const char *cur_account, *cur_service, *cur_stream;
