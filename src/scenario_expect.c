@@ -12,7 +12,8 @@
 
 static bool why_not(char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static bool why_not(char *why, size_t cap, const char *fmt, ...) {
+static bool why_not(char *why, size_t cap, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, cap, fmt, ap);
@@ -21,7 +22,8 @@ static bool why_not(char *why, size_t cap, const char *fmt, ...) {
 }
 
 /* Whether the journal still holds every entry made since the scenario began. */
-static bool journal_whole(const sf__scn_run *run) {
+static bool journal_whole(const sf__scn_run *run)
+{
     sf_journal_entry first;
     uint64_t cursor = 0;
     if (!sf_journal_next(run->fake, NULL, &cursor, &first))
@@ -29,12 +31,14 @@ static bool journal_whole(const sf__scn_run *run) {
     return first.seq <= run->journal_start + 1;
 }
 
-static const char *sub_name(const sf__scn_run *run, uint32_t i) {
+static const char *sub_name(const sf__scn_run *run, uint32_t i)
+{
     return run->scn->names[NS_SUBSCRIBER].name[i];
 }
 
 /* The label a message SID was published as, for messages. */
-static void label_of_sid(const sf__scn_run *run, const char *sid, char *buf, size_t cap) {
+static void label_of_sid(const sf__scn_run *run, const char *sid, char *buf, size_t cap)
+{
     for (uint32_t i = 0; i < run->scn->label_count; i++) {
         if (strcmp(run->labels[i].sid, sid) == 0) {
             sf__scenario_label_text(run->scn, i, buf, cap);
@@ -45,13 +49,15 @@ static void label_of_sid(const sf__scn_run *run, const char *sid, char *buf, siz
 }
 
 /* Appends " name" to text (bounded). */
-static void append_word(char *text, size_t cap, const char *word) {
+static void append_word(char *text, size_t cap, const char *word)
+{
     size_t len = strlen(text);
     if (len + 1 < cap)
         snprintf(text + len, cap - len, " %s", word);
 }
 
-static bool expect_received(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_received(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     sf_journal_filter f = {.subscriber = run->sub[st->a], .kinds = 1u << SF_JOURNAL_DELIVERED};
     uint64_t cursor = 0;
     sf_journal_entry e;
@@ -76,7 +82,8 @@ static bool expect_received(const sf__scn_run *run, const sf__scn_step *st, char
                    n ? got : " nothing", st->count ? wanted : " nothing");
 }
 
-static bool expect_fate(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_fate(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     sf_journal_kind kind = (sf_journal_kind)st->n;
     sf_journal_filter f = {.subscriber = run->sub[st->a], .kinds = 1u << kind};
     const sf__scn_label_state *msg = &run->labels[st->b];
@@ -93,7 +100,8 @@ static bool expect_fate(const sf__scn_run *run, const sf__scn_step *st, char *wh
                    sf_journal_kind_name(kind), label, sub_name(run, st->a));
 }
 
-static bool expect_removed(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_removed(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     sf_journal_filter f = {.subscriber = run->sub[st->a], .kinds = 1u << SF_JOURNAL_REMOVED};
     uint64_t cursor = 0;
     sf_journal_entry e;
@@ -102,7 +110,8 @@ static bool expect_removed(const sf__scn_run *run, const sf__scn_step *st, char 
     return why_not(why, cap, "%s got no `removed` event", sub_name(run, st->a));
 }
 
-static bool expect_stream(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_stream(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     const char *name = run->scn->names[NS_STREAM].name[st->a];
     const char *service = run->service_sid[run->scn->stream_service[st->a]];
     sf_stream_record rec;
@@ -116,7 +125,8 @@ static bool expect_stream(const sf__scn_run *run, const sf__scn_step *st, char *
                    st->flag ? "gone" : "to exist");
 }
 
-static bool expect_status(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_status(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     const sf__scn_label_state *msg = &run->labels[st->a];
     char label[SF_SCENARIO_NAME_MAX + 12];
     if (msg->status == st->n && (!st->flag || msg->code == st->m))
@@ -126,7 +136,8 @@ static bool expect_status(const sf__scn_run *run, const sf__scn_step *st, char *
                    msg->status, msg->code, st->n, st->flag ? " with that code" : "");
 }
 
-static bool expect_stats(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+static bool expect_stats(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     static const char *const names[STAT_COUNT] = {"delivered", "duplicated", "dropped",
                                                   "lost",      "in_flight",  "parked"};
     sf_subscriber_stats s;
@@ -141,7 +152,8 @@ static bool expect_stats(const sf__scn_run *run, const sf__scn_step *st, char *w
     return true;
 }
 
-bool sf__scenario_expect(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap) {
+bool sf__scenario_expect(const sf__scn_run *run, const sf__scn_step *st, char *why, size_t cap)
+{
     bool journal = st->kind == SCN_EXPECT_RECEIVED || st->kind == SCN_EXPECT_FATE ||
                    st->kind == SCN_EXPECT_REMOVED;
     if (journal && !journal_whole(run))

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool sf__scn_fail(sf__scn_parser *ps, const char *fmt, ...) {
+bool sf__scn_fail(sf__scn_parser *ps, const char *fmt, ...)
+{
     char detail[400];
     va_list ap;
     va_start(ap, fmt);
@@ -23,7 +24,8 @@ bool sf__scn_fail(sf__scn_parser *ps, const char *fmt, ...) {
     return false;
 }
 
-bool sf__scn_nomem(sf__scn_parser *ps) {
+bool sf__scn_nomem(sf__scn_parser *ps)
+{
     if (ps->status == SF_OK) {
         ps->status = SF_ERR_NOMEM;
         *ps->error_line = ps->line;
@@ -33,7 +35,8 @@ bool sf__scn_nomem(sf__scn_parser *ps) {
 }
 
 /* A word as it can be shown in a message: at most 40 bytes, unprintable bytes as '?'. */
-const char *sf__scn_show(const sf__scn_word *w, char buf[48]) {
+const char *sf__scn_show(const sf__scn_word *w, char buf[48])
+{
     size_t n = w->len < 40 ? w->len : 40;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)w->s[i];
@@ -43,17 +46,20 @@ const char *sf__scn_show(const sf__scn_word *w, char buf[48]) {
     return buf;
 }
 
-static bool blank(char c) {
+static bool blank(char c)
+{
     return c == ' ' || c == '\t';
 }
 
-bool sf__scn_at_end(sf__scn_parser *ps) {
+bool sf__scn_at_end(sf__scn_parser *ps)
+{
     while (ps->p < ps->end && blank(*ps->p))
         ps->p++;
     return ps->p == ps->end;
 }
 
-bool sf__scn_next(sf__scn_parser *ps, sf__scn_word *w) {
+bool sf__scn_next(sf__scn_parser *ps, sf__scn_word *w)
+{
     if (sf__scn_at_end(ps))
         return false;
     if (*ps->p == '#') { /* a comment runs to the end of the line */
@@ -67,11 +73,13 @@ bool sf__scn_next(sf__scn_parser *ps, sf__scn_word *w) {
     return true;
 }
 
-bool sf__scn_need_word(sf__scn_parser *ps, sf__scn_word *w, const char *what) {
+bool sf__scn_need_word(sf__scn_parser *ps, sf__scn_word *w, const char *what)
+{
     return sf__scn_next(ps, w) || sf__scn_fail(ps, "expected %s, got the end of the line", what);
 }
 
-bool sf__scn_need_end(sf__scn_parser *ps) {
+bool sf__scn_need_end(sf__scn_parser *ps)
+{
     sf__scn_word w;
     char shown[48];
     if (!sf__scn_next(ps, &w))
@@ -79,11 +87,13 @@ bool sf__scn_need_end(sf__scn_parser *ps) {
     return sf__scn_fail(ps, "expected the end of the line, got '%s'", sf__scn_show(&w, shown));
 }
 
-bool sf__scn_is(const sf__scn_word *w, const char *text) {
+bool sf__scn_is(const sf__scn_word *w, const char *text)
+{
     return w->len == strlen(text) && memcmp(w->s, text, w->len) == 0;
 }
 
-bool sf__scn_split(const sf__scn_word *w, sf__scn_word *key, sf__scn_word *value) {
+bool sf__scn_split(const sf__scn_word *w, sf__scn_word *key, sf__scn_word *value)
+{
     const char *eq = memchr(w->s, '=', w->len);
     if (!eq)
         return false;
@@ -92,7 +102,8 @@ bool sf__scn_split(const sf__scn_word *w, sf__scn_word *key, sf__scn_word *value
     return true;
 }
 
-bool sf__scn_uint(const sf__scn_word *w, uint64_t max, uint64_t *out) {
+bool sf__scn_uint(const sf__scn_word *w, uint64_t max, uint64_t *out)
+{
     if (w->len == 0 || w->len > 19)
         return false;
     uint64_t v = 0;
@@ -107,7 +118,8 @@ bool sf__scn_uint(const sf__scn_word *w, uint64_t max, uint64_t *out) {
     return true;
 }
 
-bool sf__scn_duration(const sf__scn_word *w, sf_ms *out) {
+bool sf__scn_duration(const sf__scn_word *w, sf_ms *out)
+{
     size_t digits = 0;
     while (digits < w->len && w->s[digits] >= '0' && w->s[digits] <= '9')
         digits++;
@@ -123,7 +135,8 @@ bool sf__scn_duration(const sf__scn_word *w, sf_ms *out) {
     return true;
 }
 
-bool sf__scn_probability(const sf__scn_word *w, double *out) {
+bool sf__scn_probability(const sf__scn_word *w, double *out)
+{
     char text[32];
     if (w->len == 0 || w->len >= sizeof text)
         return false;
@@ -140,12 +153,14 @@ bool sf__scn_probability(const sf__scn_word *w, double *out) {
     return true;
 }
 
-static bool name_char(char c) {
+static bool name_char(char c)
+{
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '.' || c == ':' || c == '-';
 }
 
-bool sf__scn_is_name(const sf__scn_word *w) {
+bool sf__scn_is_name(const sf__scn_word *w)
+{
     if (w->len == 0 || w->len > SF_SCENARIO_NAME_MAX)
         return false;
     for (size_t i = 0; i < w->len; i++)
@@ -154,7 +169,8 @@ bool sf__scn_is_name(const sf__scn_word *w) {
     return true;
 }
 
-int64_t sf__scn_find(const sf__scn_names *t, const sf__scn_word *w) {
+int64_t sf__scn_find(const sf__scn_names *t, const sf__scn_word *w)
+{
     for (uint32_t i = 0; i < t->count; i++)
         if (strlen(t->name[i]) == w->len && memcmp(t->name[i], w->s, w->len) == 0)
             return i;
@@ -162,7 +178,8 @@ int64_t sf__scn_find(const sf__scn_names *t, const sf__scn_word *w) {
 }
 
 bool sf__scn_add_name(sf__scn_parser *ps, sf__scn_names *t, uint32_t max, const sf__scn_word *w,
-                      uint32_t *out) {
+                      uint32_t *out)
+{
     if (t->count == max)
         return sf__scn_fail(ps, "at most %u names of this kind", (unsigned)max);
     if (t->count == t->cap) {

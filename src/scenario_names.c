@@ -9,7 +9,8 @@
 
 static const char *const ns_what[NS_COUNT] = {"service", "stream", "subscriber", "fault"};
 
-bool sf__scn_declare(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t *out) {
+bool sf__scn_declare(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t *out)
+{
     char shown[48];
     if (!sf__scn_is_name(w))
         return sf__scn_fail(ps, "expected a %s name (1-%d of A-Z a-z 0-9 _ . : -), got '%s'",
@@ -19,7 +20,8 @@ bool sf__scn_declare(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t
     return sf__scn_add_name(ps, &ps->s->names[ns], SF_SCENARIO_NAMES_MAX, w, out);
 }
 
-bool sf__scn_use(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t *out) {
+bool sf__scn_use(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t *out)
+{
     char shown[48];
     int64_t i = sf__scn_find(&ps->s->names[ns], w);
     if (i < 0)
@@ -30,7 +32,8 @@ bool sf__scn_use(sf__scn_parser *ps, int ns, const sf__scn_word *w, uint32_t *ou
 }
 
 /* The number in 1..count after `prefix` in w ("m12" after "m"), else 0. */
-static uint64_t burst_number(const char *prefix, uint32_t count, const sf__scn_word *w) {
+static uint64_t burst_number(const char *prefix, uint32_t count, const sf__scn_word *w)
+{
     size_t plen = strlen(prefix);
     if (w->len <= plen || memcmp(w->s, prefix, plen) != 0 || w->s[plen] == '0')
         return 0;
@@ -39,7 +42,8 @@ static uint64_t burst_number(const char *prefix, uint32_t count, const sf__scn_w
     return sf__scn_uint(&digits, count, &n) ? n : 0;
 }
 
-int64_t sf__scn_label_find(const sf__scenario *s, const sf__scn_word *w) {
+int64_t sf__scn_label_find(const sf__scenario *s, const sf__scn_word *w)
+{
     const sf__scn_names *t = &s->label_names;
     for (uint32_t i = 0; i < t->count; i++) {
         if (s->label_burst[i] == 0) {
@@ -56,7 +60,8 @@ int64_t sf__scn_label_find(const sf__scenario *s, const sf__scn_word *w) {
 
 /* A burst prefix ends in a non-digit, so two bursts never share a label; a publish's label
  * must not be one of a burst's, nor the other way round. */
-static bool label_clash(sf__scn_parser *ps, const sf__scn_word *w, uint32_t burst) {
+static bool label_clash(sf__scn_parser *ps, const sf__scn_word *w, uint32_t burst)
+{
     const sf__scenario *s = ps->s;
     char shown[48];
     if (burst == 0)
@@ -79,7 +84,8 @@ static bool label_clash(sf__scn_parser *ps, const sf__scn_word *w, uint32_t burs
     return false;
 }
 
-static bool grow_label_tables(sf__scn_parser *ps) {
+static bool grow_label_tables(sf__scn_parser *ps)
+{
     sf__scenario *s = ps->s;
     size_t cap = s->label_names.cap; /* sf__scn_add_name grows the names to this */
     uint32_t *first = sf__realloc(ps->fake, s->label_first, cap * sizeof *first);
@@ -94,7 +100,8 @@ static bool grow_label_tables(sf__scn_parser *ps) {
 }
 
 bool sf__scn_label_declare(sf__scn_parser *ps, const sf__scn_word *w, uint32_t burst,
-                           uint32_t *first) {
+                           uint32_t *first)
+{
     sf__scenario *s = ps->s;
     char shown[48];
     uint32_t count = burst ? burst : 1, index;
@@ -120,7 +127,8 @@ bool sf__scn_label_declare(sf__scn_parser *ps, const sf__scn_word *w, uint32_t b
     return true;
 }
 
-void sf__scenario_label_text(const sf__scenario *s, uint32_t label, char *buf, size_t cap) {
+void sf__scenario_label_text(const sf__scenario *s, uint32_t label, char *buf, size_t cap)
+{
     for (uint32_t i = 0; i < s->label_names.count; i++) {
         uint32_t first = s->label_first[i], n = s->label_burst[i] ? s->label_burst[i] : 1;
         if (label >= first && label < first + n) {

@@ -9,18 +9,21 @@
 
 static const char *const ns_what[NS_COUNT] = {"service", "stream", "subscriber", "fault"};
 
-bool sf__scn_name_step(sf__scn_parser *ps, sf__scn_step *st, int ns, bool declare) {
+bool sf__scn_name_step(sf__scn_parser *ps, sf__scn_step *st, int ns, bool declare)
+{
     sf__scn_word w;
     if (!sf__scn_need_word(ps, &w, ns_what[ns]))
         return false;
     return declare ? sf__scn_declare(ps, ns, &w, &st->a) : sf__scn_use(ps, ns, &w, &st->a);
 }
 
-static bool parse_service(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_service(sf__scn_parser *ps, sf__scn_step *st)
+{
     return sf__scn_name_step(ps, st, NS_SERVICE, true) && sf__scn_need_end(ps);
 }
 
-static bool parse_stream(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_stream(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w, k, v;
     char shown[48];
     bool has_service = false;
@@ -50,7 +53,8 @@ static bool parse_stream(sf__scn_parser *ps, sf__scn_step *st) {
     return true;
 }
 
-static bool parse_subscribe(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_subscribe(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w, k, v;
     char shown[48];
     if (!sf__scn_name_step(ps, st, NS_SUBSCRIBER, true) || !sf__scn_need_word(ps, &w, "a stream") ||
@@ -73,7 +77,8 @@ static bool parse_subscribe(sf__scn_parser *ps, sf__scn_step *st) {
 }
 
 /* [client=N] {JSON...}: the JSON runs to the end of the line. */
-static bool parse_data(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_data(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w, k, v;
     uint64_t client;
     const char *before = ps->p;
@@ -97,7 +102,8 @@ static bool parse_data(sf__scn_parser *ps, sf__scn_step *st) {
     return true;
 }
 
-static bool parse_publish(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_publish(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word label, w;
     st->count = 1;
     return sf__scn_need_word(ps, &label, "a message label") &&
@@ -105,7 +111,8 @@ static bool parse_publish(sf__scn_parser *ps, sf__scn_step *st) {
            sf__scn_use(ps, NS_STREAM, &w, &st->b) && parse_data(ps, st);
 }
 
-static bool parse_burst(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_burst(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word label, count, w;
     uint64_t n;
     if (!sf__scn_need_word(ps, &label, "a label prefix") ||
@@ -120,7 +127,8 @@ static bool parse_burst(sf__scn_parser *ps, sf__scn_step *st) {
            parse_data(ps, st);
 }
 
-static bool parse_ttl(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_ttl(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     uint64_t ttl;
     if (!sf__scn_name_step(ps, st, NS_STREAM, false) || !sf__scn_need_word(ps, &w, "a TTL"))
@@ -131,7 +139,8 @@ static bool parse_ttl(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-static bool parse_advance(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_advance(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     if (!sf__scn_need_word(ps, &w, "a duration"))
         return false;
@@ -140,7 +149,8 @@ static bool parse_advance(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-static bool parse_set(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_set(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     uint64_t ms;
     if (!sf__scn_need_word(ps, &w, "a time"))
@@ -158,7 +168,8 @@ static bool parse_set(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-static bool parse_heal(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_heal(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     if (!sf__scn_name_step(ps, st, NS_SUBSCRIBER, false))
         return false;
@@ -170,19 +181,23 @@ static bool parse_heal(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-static bool parse_subscriber_step(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_subscriber_step(sf__scn_parser *ps, sf__scn_step *st)
+{
     return sf__scn_name_step(ps, st, NS_SUBSCRIBER, false) && sf__scn_need_end(ps);
 }
 
-static bool parse_stream_step(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_stream_step(sf__scn_parser *ps, sf__scn_step *st)
+{
     return sf__scn_name_step(ps, st, NS_STREAM, false) && sf__scn_need_end(ps);
 }
 
-static bool parse_unfault(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_unfault(sf__scn_parser *ps, sf__scn_step *st)
+{
     return sf__scn_name_step(ps, st, NS_FAULT, false) && sf__scn_need_end(ps);
 }
 
-static bool parse_idle(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_idle(sf__scn_parser *ps, sf__scn_step *st)
+{
     (void)st;
     return sf__scn_need_end(ps);
 }
@@ -214,7 +229,8 @@ static const keyword keywords[] = {
     {"expect", SCN_EXPECT_RECEIVED, sf__scn_parse_expect}, /* sets the exact kind */
 };
 
-static bool parse_step(sf__scn_parser *ps, const sf__scn_word *first, sf__scn_step *st) {
+static bool parse_step(sf__scn_parser *ps, const sf__scn_word *first, sf__scn_step *st)
+{
     char shown[48];
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
         if (sf__scn_is(first, keywords[i].word)) {
@@ -229,7 +245,8 @@ static bool parse_step(sf__scn_parser *ps, const sf__scn_word *first, sf__scn_st
                         sf__scn_show(first, shown));
 }
 
-static bool new_step(sf__scn_parser *ps, sf__scn_step **out) {
+static bool new_step(sf__scn_parser *ps, sf__scn_step **out)
+{
     sf__scenario *s = ps->s;
     if (s->step_count == SF_SCENARIO_STEPS_MAX)
         return sf__scn_fail(ps, "at most %d steps in a scenario", SF_SCENARIO_STEPS_MAX);
@@ -244,7 +261,8 @@ static bool new_step(sf__scn_parser *ps, sf__scn_step **out) {
 }
 
 /* One line: blank, a comment, or one step. */
-static bool parse_line(sf__scn_parser *ps) {
+static bool parse_line(sf__scn_parser *ps)
+{
     sf__scn_word first;
     if (ps->end - ps->p > SF_SCENARIO_LINE_MAX)
         return sf__scn_fail(ps, "expected a line of at most %d bytes", SF_SCENARIO_LINE_MAX);
@@ -257,7 +275,8 @@ static bool parse_line(sf__scn_parser *ps) {
 }
 
 sf_status sf__scenario_parse(sf_fake *fake, const char *text, size_t len, sf__scenario *out,
-                             size_t *error_line, sf_error *err) {
+                             size_t *error_line, sf_error *err)
+{
     memset(out, 0, sizeof *out);
     *error_line = 0;
     sf__scn_parser ps = {.fake = fake, .s = out, .err = err, .error_line = error_line};
@@ -278,7 +297,8 @@ sf_status sf__scenario_parse(sf_fake *fake, const char *text, size_t len, sf__sc
     return SF_OK;
 }
 
-void sf__scenario_free(sf_fake *fake, sf__scenario *s) {
+void sf__scenario_free(sf_fake *fake, sf__scenario *s)
+{
     for (size_t i = 0; i < s->step_count; i++)
         sf__free(fake, s->steps[i].labels);
     sf__free(fake, s->steps);

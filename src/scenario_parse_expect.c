@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* One effect or target of a fault line; false (error recorded) when w is none of them. */
-static bool fault_word(sf__scn_parser *ps, sf__scn_step *st, const sf__scn_word *w, int *effects) {
+static bool fault_word(sf__scn_parser *ps, sf__scn_step *st, const sf__scn_word *w, int *effects)
+{
     sf__scn_word k, v;
     sf_fault_params *f = &st->fault;
     uint64_t n;
@@ -43,7 +44,8 @@ static bool fault_word(sf__scn_parser *ps, sf__scn_step *st, const sf__scn_word 
                         sf__scn_show(w, shown));
 }
 
-bool sf__scn_parse_fault(sf__scn_parser *ps, sf__scn_step *st) {
+bool sf__scn_parse_fault(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     int effects = 0;
     if (!sf__scn_name_step(ps, st, NS_FAULT, true))
@@ -58,7 +60,8 @@ bool sf__scn_parse_fault(sf__scn_parser *ps, sf__scn_step *st) {
 }
 
 /* LABEL... or `none`, up to SF_SCENARIO_EXPECT_LABELS_MAX of them. */
-static bool parse_received(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_received(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     char shown[48];
     if (!sf__scn_name_step(ps, st, NS_SUBSCRIBER, false) ||
@@ -89,7 +92,8 @@ static const sf_journal_kind fate_kinds[] = {
     SF_JOURNAL_DELIVERED, SF_JOURNAL_DROPPED, SF_JOURNAL_DELAYED,  SF_JOURNAL_DUPLICATED,
     SF_JOURNAL_HELD,      SF_JOURNAL_LOST,    SF_JOURNAL_DISCARDED};
 
-static bool need_label(sf__scn_parser *ps, uint32_t *out) {
+static bool need_label(sf__scn_parser *ps, uint32_t *out)
+{
     sf__scn_word w;
     char shown[48];
     if (!sf__scn_need_word(ps, &w, "a message label"))
@@ -102,7 +106,8 @@ static bool need_label(sf__scn_parser *ps, uint32_t *out) {
     return true;
 }
 
-static bool parse_fate(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_fate(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     if (!sf__scn_name_step(ps, st, NS_SUBSCRIBER, false) || !need_label(ps, &st->b) ||
         !sf__scn_need_word(ps, &w, "a fate"))
@@ -117,7 +122,8 @@ static bool parse_fate(sf__scn_parser *ps, sf__scn_step *st) {
                             "lost or discarded");
 }
 
-static bool parse_stream_state(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_stream_state(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     if (!sf__scn_name_step(ps, st, NS_STREAM, false) ||
         !sf__scn_need_word(ps, &w, "`gone` or `exists`"))
@@ -128,7 +134,8 @@ static bool parse_stream_state(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-static bool parse_status(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_status(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     uint64_t http, code;
     if (!need_label(ps, &st->a) || !sf__scn_need_word(ps, &w, "an HTTP status"))
@@ -148,7 +155,8 @@ static bool parse_status(sf__scn_parser *ps, sf__scn_step *st) {
 static const char *const stat_names[STAT_COUNT] = {"delivered", "duplicated", "dropped",
                                                    "lost",      "in_flight",  "parked"};
 
-static bool parse_stats(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_stats(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w, k, v;
     char shown[48];
     bool any = false;
@@ -174,7 +182,8 @@ static bool parse_stats(sf__scn_parser *ps, sf__scn_step *st) {
     return any || sf__scn_fail(ps, "expected at least one KEY=N");
 }
 
-static bool parse_pending(sf__scn_parser *ps, sf__scn_step *st) {
+static bool parse_pending(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     uint64_t n;
     if (!sf__scn_need_word(ps, &w, "a count"))
@@ -185,7 +194,8 @@ static bool parse_pending(sf__scn_parser *ps, sf__scn_step *st) {
     return sf__scn_need_end(ps);
 }
 
-bool sf__scn_parse_expect(sf__scn_parser *ps, sf__scn_step *st) {
+bool sf__scn_parse_expect(sf__scn_parser *ps, sf__scn_step *st)
+{
     sf__scn_word w;
     if (!sf__scn_need_word(ps, &w, "what to expect"))
         return false;

@@ -9,26 +9,31 @@
 
 /* Scenario subscribers leave their traces in the journal only, so nothing of the run has to
  * outlive it: they may stay attached afterwards. */
-static void ignore_event(sf_fake *fake, const sf_event *event, void *user) {
+static void ignore_event(sf_fake *fake, const sf_event *event, void *user)
+{
     (void)fake, (void)event, (void)user;
 }
 
-static const char *service_of(const sf__scn_run *run, uint32_t stream) {
+static const char *service_of(const sf__scn_run *run, uint32_t stream)
+{
     return run->service_sid[run->scn->stream_service[stream]];
 }
 
-static const char *stream_name(const sf__scn_run *run, uint32_t stream) {
+static const char *stream_name(const sf__scn_run *run, uint32_t stream)
+{
     return run->scn->names[NS_STREAM].name[stream];
 }
 
-static sf_status create_stream(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status create_stream(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     sf_stream_params p = {
         .unique_name = stream_name(run, st->a), .has_ttl = st->flag, .ttl = st->n};
     sf_stream_record rec;
     return sf_stream_create(run->fake, run->account, service_of(run, st->a), &p, &rec, err);
 }
 
-static sf_status subscribe(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status subscribe(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     sf_subscribe_params p = {.on_event = ignore_event,
                              .client_id = st->has_client ? (uint64_t)st->n : 0,
                              .skip_local = st->flag};
@@ -36,7 +41,8 @@ static sf_status subscribe(sf__scn_run *run, const sf__scn_step *st, sf_error *e
                         &p, &run->sub[st->a], err);
 }
 
-static sf_status add_fault(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status add_fault(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     sf_fault_params p = st->fault;
     sf_stream_record rec;
     p.account_sid = run->account;
@@ -54,7 +60,8 @@ static sf_status add_fault(sf__scn_run *run, const sf__scn_step *st, sf_error *e
 
 /* A refused publish is a result to check, not a failed step; only running out of memory
  * stops the run. */
-static sf_status publish(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status publish(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     sf_publish_params p = {.data = st->data,
                            .data_len = st->data_len,
                            .client_id = st->has_client ? (uint64_t)st->n : 0};
@@ -74,10 +81,34 @@ static sf_status publish(sf__scn_run *run, const sf__scn_step *st, sf_error *err
     return SF_OK;
 }
 
-static sf_status clock_step(sf__scn_run *run, const sf__scn_step *st, bool allowed, sf_error *err) {
-    if (!allowed)
-        return sf__fail_detail(err, SF_ERR_FORBIDDEN, "%s",
-                               "only the fake-wide account may move the clock");
+static void add_failure(sf_scenario_report *r, size_t line, const char *message)
+{
+    if (r->failure_count == SF_SCENARIO_FAILURES_MAX)
+        return;
+    sf_scenario_failure *f = &r->failures[r->failure_count++];
+    f->line = line;
+    snprintf(f->message, sizeof f->message, "line %zu: %s", line, message);
+}
+
+/* Without fake-wide powers a scenario may not move the clock: refused before anything runs. */
+static bool clock_free(const sf__scenario *scn, sf_scenario_report *r, sf_error *err)
+{
+    for (size_t i = 0; i < scn->step_count; i++) {
+        sf__scn_kind k = scn->steps[i].kind;
+        if (k == SCN_ADVANCE || k == SCN_SET || k == SCN_IDLE) {
+            r->error_line = scn->steps[i].line;
+            sf__fail_detail(err, SF_ERR_FORBIDDEN,
+                            "line %zu: only the fake-wide account may move the clock",
+                            r->error_line);
+            add_failure(r, r->error_line, "only the fake-wide account may move the clock");
+            return false;
+        }
+    }
+    return true;
+}
+
+static sf_status clock_step(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     if (st->kind == SCN_ADVANCE)
         return sf_clock_advance(run->fake, st->n, err);
     if (st->kind == SCN_SET)
@@ -88,7 +119,8 @@ static sf_status clock_step(sf__scn_run *run, const sf__scn_step *st, bool allow
     return SF_OK;
 }
 
-static sf_status stream_step(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status stream_step(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     if (st->kind == SCN_DELETE)
         return sf_stream_remove(run->fake, run->account, service_of(run, st->a),
                                 stream_name(run, st->a), err);
@@ -98,7 +130,8 @@ static sf_status stream_step(sf__scn_run *run, const sf__scn_step *st, sf_error 
                             stream_name(run, st->a), &p, &rec, err);
 }
 
-static sf_status subscriber_step(sf__scn_run *run, const sf__scn_step *st, sf_error *err) {
+static sf_status subscriber_step(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     sf_subscriber_id id = run->sub[st->a];
     switch (st->kind) {
     case SCN_UNSUBSCRIBE:
@@ -114,7 +147,8 @@ static sf_status subscriber_step(sf__scn_run *run, const sf__scn_step *st, sf_er
     }
 }
 
-static sf_status action(sf__scn_run *run, const sf__scn_step *st, bool clock_ok, sf_error *err) {
+static sf_status action(sf__scn_run *run, const sf__scn_step *st, sf_error *err)
+{
     switch (st->kind) {
     case SCN_SERVICE: {
         sf_service_params p = {.friendly_name = run->scn->names[NS_SERVICE].name[st->a]};
@@ -140,22 +174,15 @@ static sf_status action(sf__scn_run *run, const sf__scn_step *st, bool clock_ok,
     case SCN_ADVANCE:
     case SCN_SET:
     case SCN_IDLE:
-        return clock_step(run, st, clock_ok, err);
+        return clock_step(run, st, err);
     default:
         return subscriber_step(run, st, err);
     }
 }
 
-static void add_failure(sf_scenario_report *r, size_t line, const char *message) {
-    if (r->failure_count == SF_SCENARIO_FAILURES_MAX)
-        return;
-    sf_scenario_failure *f = &r->failures[r->failure_count++];
-    f->line = line;
-    snprintf(f->message, sizeof f->message, "line %zu: %s", line, message);
-}
-
 /* Seq of the newest journal entry (0: none): the scenario's own entries come after it. */
-static uint64_t journal_last_seq(const sf_fake *fake) {
+static uint64_t journal_last_seq(const sf_fake *fake)
+{
     uint64_t cursor = 0, last = 0;
     sf_journal_entry e;
     while (sf_journal_next(fake, NULL, &cursor, &e))
@@ -163,7 +190,8 @@ static uint64_t journal_last_seq(const sf_fake *fake) {
     return last;
 }
 
-static sf_status play(sf__scn_run *run, bool clock_ok, sf_error *err) {
+static sf_status play(sf__scn_run *run, sf_error *err)
+{
     sf_scenario_report *r = run->report;
     char why[SF_SCENARIO_MESSAGE_SIZE - 32];
     for (size_t i = 0; i < run->scn->step_count; i++) {
@@ -176,7 +204,7 @@ static sf_status play(sf__scn_run *run, bool clock_ok, sf_error *err) {
                 add_failure(r, st->line, why);
             continue;
         }
-        sf_status s = action(run, st, clock_ok, err);
+        sf_status s = action(run, st, err);
         if (s != SF_OK) {
             r->error_line = st->line;
             add_failure(r, st->line, err->message);
@@ -188,7 +216,8 @@ static sf_status play(sf__scn_run *run, bool clock_ok, sf_error *err) {
     return SF_OK;
 }
 
-static void list_subscribers(const sf__scn_run *run) {
+static void list_subscribers(const sf__scn_run *run)
+{
     sf_scenario_report *r = run->report;
     const sf__scn_names *subs = &run->scn->names[NS_SUBSCRIBER];
     r->subscriber_count = subs->count;
@@ -200,7 +229,8 @@ static void list_subscribers(const sf__scn_run *run) {
 
 sf_status sf_scenario_run(sf_fake *fake, const char *text, size_t len,
                           const sf_scenario_options *opts, sf_scenario_report *report,
-                          sf_error *err) {
+                          sf_error *err)
+{
     sf_scenario_report local;
     sf_error local_err;
     report = report ? report : &local;
@@ -216,6 +246,10 @@ sf_status sf_scenario_run(sf_fake *fake, const char *text, size_t len,
         sf__scenario_free(fake, &scn);
         return s;
     }
+    if (opts && opts->no_clock && !clock_free(&scn, report, err)) {
+        sf__scenario_free(fake, &scn);
+        return SF_ERR_FORBIDDEN;
+    }
     sf__scn_run *run = sf__malloc(fake, sizeof *run);
     sf__scn_label_state *labels = sf__malloc(fake, (scn.label_count + 1) * sizeof *labels);
     if (run && labels) {
@@ -228,7 +262,7 @@ sf_status sf_scenario_run(sf_fake *fake, const char *text, size_t len,
         run->report = report;
         run->journal_start = journal_last_seq(fake);
         run->start_ms = sf_clock_now(fake);
-        s = play(run, !(opts && opts->no_clock), err);
+        s = play(run, err);
         list_subscribers(run);
     } else {
         s = sf__fail(err, SF_ERR_NOMEM);
@@ -239,7 +273,8 @@ sf_status sf_scenario_run(sf_fake *fake, const char *text, size_t len,
     return s;
 }
 
-sf_subscriber_id sf_scenario_subscriber_id(const sf_scenario_report *report, const char *name) {
+sf_subscriber_id sf_scenario_subscriber_id(const sf_scenario_report *report, const char *name)
+{
     if (!report || !name)
         return 0;
     for (size_t i = 0; i < report->subscriber_count && i < SF_SCENARIO_NAMES_MAX; i++)

@@ -15,7 +15,8 @@
 
 #include "syncfake_scenario.h"
 
-static sf_fake *new_fake(size_t journal_capacity) {
+static sf_fake *new_fake(size_t journal_capacity)
+{
     sf_options o;
     sf_options_init(&o);
     o.seed = 42;
@@ -25,24 +26,28 @@ static sf_fake *new_fake(size_t journal_capacity) {
     return f;
 }
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     *state = new_fake(65536);
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     sf_fake_free(*state);
     return 0;
 }
 
-static sf_status run(sf_fake *f, const char *text, sf_scenario_report *r, sf_error *err) {
+static sf_status run(sf_fake *f, const char *text, sf_scenario_report *r, sf_error *err)
+{
     return sf_scenario_run(f, text, strlen(text), NULL, r, err);
 }
 
 #define CHAT "service s\nstream room\nsubscribe a room\n"
 
 /* Every expect of the text passes. */
-static void assert_passes(sf_fake *f, const char *text) {
+static void assert_passes(sf_fake *f, const char *text)
+{
     sf_scenario_report r;
     sf_error err;
     sf_status s = run(f, text, &r, &err);
@@ -53,7 +58,8 @@ static void assert_passes(sf_fake *f, const char *text) {
 }
 
 /* The text runs to its end with exactly one failed expect, on `line`, saying `why`. */
-static void assert_fails(sf_fake *f, const char *text, size_t line, const char *why) {
+static void assert_fails(sf_fake *f, const char *text, size_t line, const char *why)
+{
     sf_scenario_report r;
     assert_int_equal(run(f, text, &r, NULL), SF_OK);
     assert_true(r.completed);
@@ -67,13 +73,15 @@ static void assert_fails(sf_fake *f, const char *text, size_t line, const char *
 
 /* ---- steps and the expects that check them ---- */
 
-static void test_received_in_order(void **state) {
+static void test_received_in_order(void **state)
+{
     assert_passes(*state, CHAT "subscribe b room\npublish m1 room {\"i\": 1}\n"
                                "publish m2 room {\"i\":2}\nexpect received a m1 m2\n"
                                "expect stats b delivered=2\n");
 }
 
-static void test_received_fails_on_order_and_count(void **state) {
+static void test_received_fails_on_order_and_count(void **state)
+{
     assert_fails(*state, CHAT "publish m1 room {}\npublish m2 room {}\nexpect received a m2 m1\n",
                  6, "a received m1 m2, expected m2 m1");
     sf_fake_reset(*state, NULL);
@@ -83,7 +91,8 @@ static void test_received_fails_on_order_and_count(void **state) {
     assert_fails(*state, CHAT "publish m1 room {}\nexpect received a m1 m1\n", 5, "expected m1 m1");
 }
 
-static void test_drop_next_and_fate(void **state) {
+static void test_drop_next_and_fate(void **state)
+{
     assert_passes(*state, CHAT "fault f subscriber=a drop_next=1\npublish m1 room {}\n"
                                "publish m2 room {}\nexpect received a m2\n"
                                "expect fate a m1 dropped\nexpect stats a dropped=1\n");
@@ -92,7 +101,8 @@ static void test_drop_next_and_fate(void **state) {
                  "no `dropped` entry of m1 for a");
 }
 
-static void test_delay_then_advance(void **state) {
+static void test_delay_then_advance(void **state)
+{
     assert_passes(*state,
                   CHAT "fault slow stream=room delay=200ms\npublish m1 room {}\n"
                        "expect received a none\nexpect pending 1\nexpect fate a m1 delayed\n"
@@ -103,7 +113,8 @@ static void test_delay_then_advance(void **state) {
                  "1 deliveries pending, expected 0");
 }
 
-static void test_idle_and_set(void **state) {
+static void test_idle_and_set(void **state)
+{
     assert_passes(*state, CHAT "fault slow delay=2m\npublish m1 room {}\nidle\n"
                                "expect received a m1\n");
     sf_fake_reset(*state, NULL);
@@ -114,19 +125,22 @@ static void test_idle_and_set(void **state) {
     assert_int_equal(sf_clock_now(*state), INT64_C(1438286500000));
 }
 
-static void test_duplicate(void **state) {
+static void test_duplicate(void **state)
+{
     assert_passes(*state, CHAT "fault twice subscriber=a duplicate=1\npublish m1 room {}\n"
                                "advance 1s\nexpect received a m1 m1\nexpect fate a m1 duplicated\n"
                                "expect stats a duplicated=1 delivered=2\n");
 }
 
-static void test_unfault(void **state) {
+static void test_unfault(void **state)
+{
     assert_passes(*state, CHAT "fault gone drop=1\npublish m1 room {}\nunfault gone\n"
                                "publish m2 room {}\nexpect received a m2\n");
     assert_int_equal(sf_fault_list(*state, NULL, 0), 0);
 }
 
-static void test_hold_heal_flush_and_discard(void **state) {
+static void test_hold_heal_flush_and_discard(void **state)
+{
     assert_passes(*state, CHAT "hold a\npublish m1 room {}\nexpect received a none\n"
                                "expect stats a parked=1\nexpect fate a m1 held\nheal a\n"
                                "expect received a m1\nhold a\npublish m2 room {}\n"
@@ -134,13 +148,15 @@ static void test_hold_heal_flush_and_discard(void **state) {
                                "expect received a m1\n");
 }
 
-static void test_disconnect_reconnect_unsubscribe(void **state) {
+static void test_disconnect_reconnect_unsubscribe(void **state)
+{
     assert_passes(*state, CHAT "disconnect a\npublish m1 room {}\nreconnect a\n"
                                "publish m2 room {}\nexpect fate a m1 lost\nexpect received a m2\n"
                                "unsubscribe a\npublish m3 room {}\nexpect received a m2\n");
 }
 
-static void test_stream_ttl_and_removed(void **state) {
+static void test_stream_ttl_and_removed(void **state)
+{
     assert_passes(*state, "service s\nstream p ttl=10\nsubscribe w p\nadvance 9s\nttl p 10\n"
                           "advance 9s\nexpect stream p exists\nadvance 1s\nexpect stream p gone\n"
                           "expect removed w\n");
@@ -152,7 +168,8 @@ static void test_stream_ttl_and_removed(void **state) {
     assert_fails(*state, CHAT "expect removed a\n", 4, "a got no `removed` event");
 }
 
-static void test_status_and_rate_limit(void **state) {
+static void test_status_and_rate_limit(void **state)
+{
     assert_passes(*state, CHAT "burst t 301 room {}\nexpect status t300 201\n"
                                "expect status t301 429 54009\nexpect stats a delivered=300\n"
                                "publish bad room {nope}\nexpect status bad 400 54008\n");
@@ -164,24 +181,28 @@ static void test_status_and_rate_limit(void **state) {
                  "with that code");
 }
 
-static void test_stats_fails(void **state) {
+static void test_stats_fails(void **state)
+{
     assert_fails(*state, CHAT "publish m1 room {}\nexpect stats a delivered=2\n", 5,
                  "a delivered=1, expected 2");
 }
 
-static void test_clients_and_skip_local(void **state) {
+static void test_clients_and_skip_local(void **state)
+{
     assert_passes(*state, CHAT "subscribe me room client=7 skip_local\n"
                                "publish mine room client=7 {\"x\":1}\npublish other room {}\n"
                                "expect received me other\nexpect received a mine other\n");
 }
 
-static void test_comments_crlf_and_blank_lines(void **state) {
+static void test_comments_crlf_and_blank_lines(void **state)
+{
     assert_passes(*state, "# a comment\r\n\r\n  service s   # trailing\r\nstream room\r\n"
                           "subscribe a room\t# tab\r\npublish m1 room {\"t\":\"# kept\"}  \r\n"
                           "expect received a m1\r\n");
 }
 
-static void test_failures_are_all_counted(void **state) {
+static void test_failures_are_all_counted(void **state)
+{
     sf_scenario_report r;
     assert_int_equal(
         run(*state, CHAT "expect pending 1\nexpect pending 0\nexpect pending 2\n", &r, NULL),
@@ -196,7 +217,8 @@ static void test_failures_are_all_counted(void **state) {
 
 /* ---- what stays after a run ---- */
 
-static void test_subscribers_stay_and_are_named(void **state) {
+static void test_subscribers_stay_and_are_named(void **state)
+{
     sf_scenario_report r;
     assert_int_equal(run(*state, CHAT "subscribe b room\n", &r, NULL), SF_OK);
     assert_int_equal(r.subscriber_count, 2);
@@ -212,7 +234,8 @@ static void test_subscribers_stay_and_are_named(void **state) {
 
 /* ---- steps that fail stop the run ---- */
 
-static void test_failed_step_stops_the_run(void **state) {
+static void test_failed_step_stops_the_run(void **state)
+{
     sf_scenario_report r;
     sf_error err;
     const char *text = CHAT "delete room\nsubscribe b room\nexpect pending 0\n";
@@ -227,7 +250,8 @@ static void test_failed_step_stops_the_run(void **state) {
     assert_int_equal(sf_scenario_subscriber_id(&r, "b"), 0);
 }
 
-static void test_step_error_is_the_fakes_error(void **state) {
+static void test_step_error_is_the_fakes_error(void **state)
+{
     sf_error err;
     assert_int_equal(run(*state,
                          "service s\nstream x\nservice t\nstream y service=s\n"
@@ -240,7 +264,8 @@ static void test_step_error_is_the_fakes_error(void **state) {
                      SF_ERR_INVALID_TTL);
 }
 
-static void test_no_clock_forbids_clock_steps(void **state) {
+static void test_no_clock_forbids_clock_steps(void **state)
+{
     const char *steps[] = {"advance 1s\n", "set start+1s\n", "idle\n"};
     for (size_t i = 0; i < 3; i++) {
         sf_scenario_options o = {.no_clock = true};
@@ -255,7 +280,8 @@ static void test_no_clock_forbids_clock_steps(void **state) {
     assert_int_equal(sf_scenario_run(*state, "advance 1s", 10, &o, NULL, NULL), SF_OK);
 }
 
-static void test_clock_steps_need_a_manual_clock(void **state) {
+static void test_clock_steps_need_a_manual_clock(void **state)
+{
     (void)state;
     sf_options o;
     sf_options_init(&o);
@@ -268,7 +294,8 @@ static void test_clock_steps_need_a_manual_clock(void **state) {
     sf_fake_free(f);
 }
 
-static void test_other_account(void **state) {
+static void test_other_account(void **state)
+{
     sf_account_record acct;
     assert_int_equal(sf_account_create(*state, NULL, &acct, NULL), SF_OK);
     sf_scenario_options o = {.account_sid = acct.sid, .no_clock = true};
@@ -289,7 +316,8 @@ static void test_other_account(void **state) {
     sf_service_page_free(*state, page);
 }
 
-static void test_small_journal_fails_journal_expects(void **state) {
+static void test_small_journal_fails_journal_expects(void **state)
+{
     (void)state;
     sf_fake *f = new_fake(4);
     assert_fails(f,
@@ -360,7 +388,8 @@ static const bad_case bad[] = {
     {"expect pending -1", 1, "expected a count"},
 };
 
-static void test_parse_errors_name_the_line(void **state) {
+static void test_parse_errors_name_the_line(void **state)
+{
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_fake *f = *state;
         size_t len = strlen(bad[i].text);
@@ -383,7 +412,8 @@ static void test_parse_errors_name_the_line(void **state) {
     }
 }
 
-static void test_nul_byte(void **state) {
+static void test_nul_byte(void **state)
+{
     static const char text[] = "service s\n\0oops";
     sf_error err;
     assert_int_equal(sf_scenario_run(*state, text, sizeof text - 1, NULL, NULL, &err),
@@ -391,7 +421,8 @@ static void test_nul_byte(void **state) {
     assert_string_equal(err.message, "Invalid parameter: line 2: expected text, got a NUL byte");
 }
 
-static char *filled(size_t len, char c) {
+static char *filled(size_t len, char c)
+{
     char *t = malloc(len + 1);
     assert_non_null(t);
     memset(t, c, len);
@@ -399,7 +430,8 @@ static char *filled(size_t len, char c) {
     return t;
 }
 
-static void test_bounds(void **state) {
+static void test_bounds(void **state)
+{
     sf_error err;
     char *big = filled(SF_SCENARIO_TEXT_MAX + 1, '\n');
     assert_int_equal(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err),
@@ -443,7 +475,8 @@ static void test_bounds(void **state) {
     free(long_name);
 }
 
-static void test_label_bounds(void **state) {
+static void test_label_bounds(void **state)
+{
     sf_error err;
     const char *text = "service s\nstream x\nburst a 1000 x {}\nburst b 1000 x {}\n"
                        "burst c 49 x {}\n";
@@ -461,7 +494,8 @@ static void test_label_bounds(void **state) {
     assert_non_null(strstr(err.message, "line 5: at most 256 labels in one expect"));
 }
 
-static void test_null_arguments(void **state) {
+static void test_null_arguments(void **state)
+{
     sf_error err;
     sf_scenario_report r;
     assert_int_equal(sf_scenario_run(NULL, "idle", 4, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
@@ -472,7 +506,8 @@ static void test_null_arguments(void **state) {
 }
 
 /* Same seed, same scenario: the same journal, byte for byte. */
-static void test_deterministic(void **state) {
+static void test_deterministic(void **state)
+{
     (void)state;
     const char *text = CHAT "subscribe b room\nfault j stream=room jitter=500ms drop=0.3 "
                             "duplicate=0.3\nburst m 40 room {}\nadvance 1s\n";
@@ -491,7 +526,8 @@ static void test_deterministic(void **state) {
     free(journals[1]);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_received_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, teardown),

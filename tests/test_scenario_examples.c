@@ -16,14 +16,16 @@
 #include "syncfake_scenario.h"
 
 /* examples/scenarios next to this file's directory (CMake compiles it by absolute path). */
-static void scenario_dir(char *buf, size_t cap) {
+static void scenario_dir(char *buf, size_t cap)
+{
     snprintf(buf, cap, "%s", __FILE__);
     char *slash = strrchr(buf, '/');
     assert_non_null(slash);
     snprintf(slash, cap - (size_t)(slash - buf), "/../examples/scenarios");
 }
 
-static char *slurp(const char *path, size_t *len) {
+static char *slurp(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     char *text = malloc(SF_SCENARIO_TEXT_MAX + 1);
@@ -34,11 +36,13 @@ static char *slurp(const char *path, size_t *len) {
     return text;
 }
 
-static int by_name(const void *a, const void *b) {
+static int by_name(const void *a, const void *b)
+{
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void test_every_shipped_scenario_passes(void **state) {
+static void test_every_shipped_scenario_passes(void **state)
+{
     (void)state;
     char dir[4096];
     scenario_dir(dir, sizeof dir);
@@ -82,7 +86,8 @@ static void test_every_shipped_scenario_passes(void **state) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shipped_scenario_passes),
     };
