@@ -2,6 +2,7 @@
 /* main.c: syncfake-server's command line. See --help. */
 #include "cors.h"
 #include "instance_id.h"
+#include "scenario_load.h"
 #include "server.h"
 #include "twilsock_session.h"
 
@@ -46,7 +47,10 @@ static void usage(FILE *out)
             "  --cors-origin ORIGIN     pages of ORIGIN may call /_syncfake/* (repeatable, at\n"
             "                           most 16): http[s]://HOST, http[s]://HOST:PORT or\n"
             "                           http[s]://HOST:* (any port); none: no page may.\n"
-            "                           Default: http://127.0.0.1:* and http://localhost:*\n");
+            "                           Default: http://127.0.0.1:* and http://localhost:*\n"
+            "  --scenario FILE          play a scenario file (see syncfake_scenario.h) at start,\n"
+            "                           then serve the fake it built; clock steps need\n"
+            "                           --clock manual. A parse error or failed step exits 2\n");
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
     static sf_cors cors; /* static: large, and it outlives the server */
     bool cors_given = false;
     sf_cors_default(&cors);
+    const char *scenario = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -222,6 +227,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--instance-id") == 0 && sf_instance_id_valid(v)) {
             snprintf(instance_id, sizeof instance_id, "%s", v);
         } else if (strcmp(a, "--cors-origin") == 0 && add_cors_origin(&cors, &cors_given, v)) {
+        } else if (strcmp(a, "--scenario") == 0 && v) {
+            scenario = v;
         } else {
             takes = false;
         }
@@ -278,6 +285,10 @@ int main(int argc, char **argv)
     sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
     /* the whole fake is built before the server (and its threads) can touch it */
     sf_fake *fake = twilsock ? make_fake(&opts, &extra) : NULL;
+    if (fake && scenario && !sf_server_play_scenario(fake, scenario, stderr)) {
+        sf_fake_free(fake);
+        fake = NULL;
+    }
     if (!fake) {
         close(listen_fd);
         sf_ts_manager_free(twilsock);

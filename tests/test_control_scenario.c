@@ -78,9 +78,9 @@ static void test_form_parameter(void **state)
 {
     sf_http_response r;
     /* service s / stream x / expect stream x exists, form-encoded */
-    assert_int_equal(post(*state, AUTH_A, FORM,
-                          "Scenario=service+s%0Astream+x%0Aexpect+stream+x+exists%0A", &r),
-                     200);
+    assert_int_equal(
+        post(*state, AUTH_A, FORM, "Scenario=service+s%0Astream+x%0Aexpect+stream+x+exists%0A", &r),
+        200);
     assert_non_null(strstr(r.body, "\"passed\": true"));
     sf_http_response_free(&r);
     assert_int_equal(post(*state, AUTH_A, FORM, "Other=1", &r), 400);
@@ -104,8 +104,7 @@ static void test_parse_error_changes_nothing(void **state)
 static void test_failed_step_reports_its_error(void **state)
 {
     sf_http_response r;
-    assert_int_equal(post(*state, AUTH_A, TEXT, "service s\nstream x ttl=999999999\n", &r),
-                     200);
+    assert_int_equal(post(*state, AUTH_A, TEXT, "service s\nstream x ttl=999999999\n", &r), 200);
     assert_non_null(strstr(r.body, "\"completed\": false"));
     assert_non_null(strstr(r.body, "\"error\": {\"line\": 2, \"status\": 400, \"code\": 54011"));
     sf_http_response_free(&r);
@@ -142,10 +141,8 @@ static void test_other_account_is_scoped(void **state)
 static void test_method_and_auth(void **state)
 {
     sf_http_header h[1] = {{"Authorization", AUTH_A}};
-    sf_http_request req = {.method = "GET",
-                           .target = "/_syncfake/scenario",
-                           .headers = h,
-                           .header_count = 1};
+    sf_http_request req = {
+        .method = "GET", .target = "/_syncfake/scenario", .headers = h, .header_count = 1};
     sf_http_response r;
     assert_int_equal(sf_http_dispatch(*state, &req, &r), 405);
     assert_string_equal(r.allow, "POST");
