@@ -335,6 +335,7 @@ static void chapter_disconnect(sf_fake *fake, const char *IS)
     check(strcmp(ch.lanes[0].got, "M1 M2") == 0 && strcmp(ch.lanes[1].got, "M2") == 0,
           "alice gets M1 M2, bob only M2");
     chapter_end(&ch, 0);
+    say("to watch such a story live in a browser: make sandbox (it prints the URL)");
 }
 
 int main(void)
