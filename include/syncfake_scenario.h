@@ -7,11 +7,11 @@
  * control API call (POST /_syncfake/scenario).
  *
  * Format. One step per line. A word starting with '#' begins a comment that runs to the end
- * of the line (publish data excepted: it runs to the end of the line); blank lines are
- * ignored. Words are separated by spaces or tabs. NAME is 1..SF_SCENARIO_NAME_MAX characters
- * of [A-Za-z0-9_.:-]; each kind of name (service, stream, subscriber, fault, message label)
- * has its own namespace, and a name must be declared by an earlier line before it is used.
- * DUR is an integer with a unit: 250ms, 3s, 2m. P is a probability 0..1 (0.25).
+ * of the line; blank lines are ignored. Words are separated by spaces or tabs. NAME
+ * is 1..SF_SCENARIO_NAME_MAX characters of [A-Za-z0-9_.:-]; each kind of name (service, stream,
+ * subscriber, fault, message label) has its own namespace, and a name must be declared by an
+ * earlier line before it is used. DUR is an integer with a unit: 250ms, 3s, 2m. P is a probability
+ * 0..1 (0.25).
  *
  *   service NAME                         create a service (friendly name NAME)
  *   stream NAME [service=SVC] [ttl=S]    create a stream with unique name NAME in SVC (default:
@@ -25,7 +25,8 @@
  *                                        at least one effect
  *   unfault NAME                         remove that rule
  *   publish LABEL STREAM [client=N] {JSON object...}
- *                                        publish; the JSON runs to the end of the line.
+ *                                        publish; the JSON object must close on its
+ *                                        line (its validity is the fake's to judge: 54008).
  *                                        A refused publish (429, 413...) does not stop the
  *                                        run: its status is kept for `expect status`
  *   burst LABEL COUNT STREAM {JSON...}   COUNT publishes (1..SF_SCENARIO_BURST_MAX) labelled

@@ -76,7 +76,30 @@ static bool parse_subscribe(sf__scn_parser *ps, sf__scn_step *st)
     return true;
 }
 
-/* [client=N] {JSON...}: the JSON runs to the end of the line. */
+/* Just past the '}' that closes the object opening at p (braces inside strings do not
+ * count), or NULL. Whether the text is valid JSON is the fake's to say (54008). */
+static const char *json_object_end(const char *p, const char *end)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (; p < end; p++) {
+        if (in_string) {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if ((*p == '}' || *p == ']') && --depth == 0) {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* [client=N] {JSON}, then the end of the line or a comment. */
 static bool parse_data(sf__scn_parser *ps, sf__scn_step *st)
 {
     sf__scn_word w, k, v;
@@ -91,15 +114,14 @@ static bool parse_data(sf__scn_parser *ps, sf__scn_step *st)
         ps->p = before;
     }
     if (sf__scn_at_end(ps) || *ps->p != '{')
-        return sf__scn_fail(ps,
-                            "expected message data: a JSON object {...} to the end of the line");
-    const char *end = ps->end;
-    while (end > ps->p && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
+        return sf__scn_fail(ps, "expected message data: a JSON object {...}");
+    const char *end = json_object_end(ps->p, ps->end);
+    if (!end)
+        return sf__scn_fail(ps, "expected message data: a JSON object {...} closed on its line");
     st->data = ps->p;
     st->data_len = (size_t)(end - ps->p);
-    ps->p = ps->end;
-    return true;
+    ps->p = end;
+    return sf__scn_need_end(ps); /* blanks or a comment may follow */
 }
 
 static bool parse_publish(sf__scn_parser *ps, sf__scn_step *st)

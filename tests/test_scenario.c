@@ -198,7 +198,8 @@ static void test_comments_crlf_and_blank_lines(void **state)
 {
     assert_passes(*state, "# a comment\r\n\r\n  service s   # trailing\r\nstream room\r\n"
                           "subscribe a room\t# tab\r\npublish m1 room {\"t\":\"# kept\"}  \r\n"
-                          "expect received a m1\r\n");
+                          "publish m2 room {\"s\":\"}{\\\"\",\"l\":[{}]} # a comment\n"
+                          "expect received a m1 m2\nexpect status m2 201\n");
 }
 
 static void test_failures_are_all_counted(void **state)
@@ -351,6 +352,8 @@ static const bad_case bad[] = {
     {"service s\nstream x\nsubscribe a x client=0", 3, "expected client=N (N >= 1)"},
     {"service s\nstream x\npublish m x", 3, "expected message data: a JSON object"},
     {"service s\nstream x\npublish m x client=z {}", 3, "expected client=N with N >= 1"},
+    {"service s\nstream x\npublish m x {\"a\":\"}\"", 3, "a JSON object {...} closed on its line"},
+    {"service s\nstream x\npublish m x {} junk", 3, "expected the end of the line, got 'junk'"},
     {"service s\nstream x\npublish m x {}\npublish m x {}", 4, "label 'm' clashes"},
     {"service s\nstream x\nburst m 3 x {}\npublish m2 x {}", 4, "label 'm2' clashes"},
     {"service s\nstream x\npublish m2 x {}\nburst m 3 x {}", 4, "label 'm' clashes"},
