@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "syncfake_scenario.h"
 
 static sf_fake *new_fake(size_t journal_capacity)
@@ -529,6 +530,46 @@ static void test_deterministic(void **state)
     free(journals[1]);
 }
 
+/* Every allocation a scenario makes can fail: the run stops with SF_ERR_NOMEM, nothing leaks
+ * (ASan and valgrind check), and with enough memory the same text passes. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    sf_test_alloc alloc = {0};
+    sf_options o;
+    sf_options_init(&o);
+    o.allocator = sf_test_allocator(&alloc);
+    sf_fake *f;
+    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    const char *text = "service s\nstream room\nsubscribe a room\nsubscribe b room\n"
+                       "fault f subscriber=b drop_next=1\nburst m 12 room {}\n"
+                       "publish x1 room {}\npublish x2 room {}\npublish x3 room {}\n"
+                       "publish x4 room {}\npublish x5 room {}\npublish x6 room {}\n"
+                       "publish x7 room {}\npublish x8 room {}\npublish x9 room {}\n"
+                       "expect received b m2 m3 m4 m5 m6 m7 m8 m9 m10 m11 m12 x1 x2 x3 x4 x5 "
+                       "x6 x7 x8 x9\nexpect fate b m1 dropped\n";
+    bool passed = false;
+    int nomem = 0;
+    for (long k = 1; k < 500 && !passed; k++) {
+        assert_int_equal(sf_fake_reset(f, NULL), SF_OK);
+        alloc.fail_at = alloc.calls + k;
+        sf_scenario_report r;
+        sf_status s = sf_scenario_run(f, text, strlen(text), NULL, &r, NULL);
+        alloc.fail_at = 0;
+        if (s == SF_ERR_NOMEM) {
+            nomem++;
+            assert_false(r.completed);
+            continue;
+        }
+        assert_int_equal(s, SF_OK);
+        passed = r.passed;
+    }
+    assert_true(passed);
+    assert_true(nomem > 5);
+    sf_fake_free(f);
+    assert_int_equal(alloc.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_label_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
