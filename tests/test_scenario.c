@@ -277,7 +277,16 @@ static void test_no_clock_forbids_clock_steps(void **state)
                          SF_ERR_FORBIDDEN);
         assert_int_equal(err.http_status, 403);
         assert_int_equal(r.error_line, 1);
+        assert_string_equal(err.message, "Forbidden");
+        assert_string_equal(r.failures[0].message,
+                            "line 1: only the fake-wide account may move the clock");
     }
+    /* refused before anything runs */
+    sf_scenario_options o2 = {.no_clock = true};
+    size_t journal = sf_journal_count(*state);
+    assert_int_equal(sf_scenario_run(*state, "service s\nidle", 14, &o2, NULL, NULL),
+                     SF_ERR_FORBIDDEN);
+    assert_int_equal(sf_journal_count(*state), journal);
     sf_scenario_options o = {.no_clock = false};
     assert_int_equal(sf_scenario_run(*state, "advance 1s", 10, &o, NULL, NULL), SF_OK);
 }
