@@ -84,8 +84,9 @@ extern "C" {
 
 typedef struct sf_scenario_options {
     const char *account_sid; /* NULL: the fake's default account */
-    bool no_clock;           /* true: advance/set/idle steps fail with SF_ERR_FORBIDDEN (a
-                                caller without fake-wide powers) */
+    bool no_clock;           /* true: a scenario with an advance/set/idle step is refused
+                                (SF_ERR_FORBIDDEN, nothing runs): a caller without fake-wide
+                                powers */
 } sf_scenario_options;
 
 typedef struct sf_scenario_failure {
@@ -116,8 +117,9 @@ typedef struct sf_scenario_report {
  * default account, clock steps allowed. `report` (may be NULL) is always filled. Returns
  * SF_OK when every step ran, whether or not every expect passed (see report->passed).
  * Errors: SF_ERR_INVALID_ARGUMENT (NULL fake or text, a parse error: nothing changed),
- * SF_ERR_FORBIDDEN (a clock step with opts->no_clock), else the failed step's own error
- * (err->message names nothing more: report->error_line has the line), SF_ERR_NOMEM. */
+ * SF_ERR_FORBIDDEN (a clock step with opts->no_clock: refused before any step runs), else the
+ * failed step's own error (err->message names nothing more: report->error_line has the line),
+ * SF_ERR_NOMEM. */
 SF_API sf_status sf_scenario_run(sf_fake *fake, const char *text, size_t len,
                                  const sf_scenario_options *opts, sf_scenario_report *report,
                                  sf_error *err);
