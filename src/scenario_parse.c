@@ -292,7 +292,7 @@ static bool parse_line(sf__scn_parser *ps)
         return sf__scn_fail(ps, "expected text, got a NUL byte");
     if (!sf__scn_next(ps, &first)) /* blank, or a comment */
         return true;
-    sf__scn_step *st;
+    sf__scn_step *st = NULL;
     return new_step(ps, &st) && parse_step(ps, &first, st);
 }
 

@@ -87,7 +87,9 @@ static void add_failure(sf_scenario_report *r, size_t line, const char *message)
         return;
     sf_scenario_failure *f = &r->failures[r->failure_count++];
     f->line = line;
-    snprintf(f->message, sizeof f->message, "line %zu: %s", line, message);
+    /* the message is cut to fit: the line number always shows */
+    snprintf(f->message, sizeof f->message, "line %zu: %.*s", line, (int)sizeof f->message - 32,
+             message);
 }
 
 /* Without fake-wide powers a scenario may not move the clock: refused before anything runs. */
