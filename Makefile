@@ -19,6 +19,9 @@
 #                   (PREFIX=/usr/local; SHARED=ON for shared libraries; DESTDIR is honoured)
 #   make consumers  tests/consumers: a small app built against syncfake four ways
 #   make helpers    the Node and Python test-runner helpers (clients/) against the server
+#   make sandbox    the teaching sandbox: syncfake-server on a manual clock with a teaching
+#                   scenario played (SANDBOX_SCENARIO, SANDBOX_PORT=8787); prints the page's
+#                   URL (/_syncfake/ui) and the credentials
 #   make clean
 
 BUILD ?= build
@@ -32,6 +35,8 @@ BENCH_SECONDS ?= 10
 SOAK_MINUTES ?= 10
 SOAK_ARGS ?=
 JOBS ?= 2
+SANDBOX_SCENARIO ?= examples/scenarios/lossy_chat.scn
+SANDBOX_PORT ?= 8787
 CMAKE ?= cmake
 CLANG_FORMAT ?= clang-format
 PREFIX ?= /usr/local
@@ -47,7 +52,7 @@ FORMAT_DIRS = include src tests bench examples
 MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps demo test coverage bench bench-http soak serve fuzz clients sdk tsan format clean \
-        install consumers helpers browser
+        install consumers helpers browser sandbox
 
 all: deps
 	@test -f '$(BUILD)/CMakeCache.txt' || $(CMAKE) -S . -B '$(BUILD)' -DCMAKE_BUILD_TYPE=Release
@@ -134,3 +139,6 @@ helpers: all
 clean:
 	rm -rf '$(BUILD)' '$(ASAN)' '$(COV)' '$(VALGRIND_BUILD)' '$(HTML)' build-fuzz build-tsan \
 	    '$(INSTALL_BUILD)'
+
+sandbox: all
+	@scripts/sandbox.sh '$(BUILD)/syncfake-server' '$(SANDBOX_SCENARIO)' '$(SANDBOX_PORT)'

@@ -80,6 +80,264 @@ static const char *label(const sf_stream_record *r, char buf[16])
     return buf;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The delivery lesson: what each subscriber saw, and the journal's account of why           */
+/* ---------------------------------------------------------------------------------------- */
+
+#define LANES 2
+#define MESSAGES 4
+
+typedef struct lane {
+    const char *name;
+    sf_subscriber_id id;
+    char got[96]; /* "M1 M3 M2", in arrival order */
+    struct chapter *ch;
+} lane;
+
+typedef struct chapter {
+    sf_fake *fake;
+    const char *service;
+    char stream[32];
+    sf_ms t0;
+    uint64_t mark; /* the journal seq before the chapter: its entries come after */
+    lane lanes[LANES];
+    char msgs[MESSAGES][SF_SID_SIZE];
+    int published;
+} chapter;
+
+/* "M2" for a message of the chapter. */
+static const char *msg_name(const chapter *ch, const char *sid)
+{
+    static char buf[16];
+    for (int i = 0; i < ch->published; i++)
+        if (strcmp(ch->msgs[i], sid) == 0) {
+            snprintf(buf, sizeof buf, "M%d", i + 1);
+            return buf;
+        }
+    return "?";
+}
+
+static void on_lane_event(sf_fake *fake, const sf_event *ev, void *user)
+{
+    (void)fake;
+    lane *l = user;
+    int k; /* the message's number, from its data: a delivery can run before publish returns */
+    if (ev->kind != SF_EVENT_MESSAGE_PUBLISHED || sscanf(ev->data, "{\"n\":%d}", &k) != 1)
+        return;
+    size_t n = strlen(l->got);
+    snprintf(l->got + n, sizeof l->got - n, "%sM%d", n ? " " : "", k);
+}
+
+static void chapter_begin(chapter *ch, sf_fake *fake, const char *service, const char *stream)
+{
+    sf_error err;
+    memset(ch, 0, sizeof *ch);
+    ch->fake = fake;
+    ch->service = service;
+    snprintf(ch->stream, sizeof ch->stream, "%s", stream);
+    sf_stream_params p = {.unique_name = stream};
+    sf_stream_record rec;
+    must(sf_stream_create(fake, NULL, service, &p, &rec, &err), &err, "create a lesson stream");
+    const char *names[LANES] = {"alice", "bob"};
+    for (int i = 0; i < LANES; i++) {
+        ch->lanes[i] = (lane){.name = names[i], .ch = ch};
+        sf_subscribe_params sp = {.on_event = on_lane_event, .user = &ch->lanes[i]};
+        must(sf_subscribe(fake, NULL, service, stream, &sp, &ch->lanes[i].id, &err), &err,
+             "subscribe");
+    }
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    while (sf_journal_next(fake, NULL, &cursor, &e))
+        ch->mark = e.seq;
+    ch->t0 = sf_clock_now(fake);
+    say("stream \"%s\", subscribers alice (#%" PRIu64 ") and bob (#%" PRIu64 ")", stream,
+        ch->lanes[0].id, ch->lanes[1].id);
+}
+
+static void chapter_publish(chapter *ch)
+{
+    sf_error err;
+    char data[32];
+    int n = snprintf(data, sizeof data, "{\"n\":%d}", ch->published + 1);
+    sf_publish_params p = {.data = data, .data_len = (size_t)n};
+    sf_message_record m;
+    must(sf_stream_publish(ch->fake, NULL, ch->service, ch->stream, &p, &m, &err), &err, "publish");
+    memcpy(ch->msgs[ch->published++], m.sid, SF_SID_SIZE);
+    say("+%4" PRId64 " ms  publish M%d", sf_clock_now(ch->fake) - ch->t0, ch->published);
+}
+
+static const char *lane_name(const chapter *ch, sf_subscriber_id id)
+{
+    for (int i = 0; i < LANES; i++)
+        if (ch->lanes[i].id == id)
+            return ch->lanes[i].name;
+    return "?";
+}
+
+/* One journal entry in words. */
+static void explain_entry(const chapter *ch, const sf_journal_entry *e)
+{
+    const char *who = lane_name(ch, e->subscriber), *m = msg_name(ch, e->message_sid);
+    char rule[24] = "";
+    if (e->rule)
+        snprintf(rule, sizeof rule, " by rule %u", (unsigned)e->rule);
+    sf_ms at = e->t_ms - ch->t0, until = e->until_ms - ch->t0;
+    const char *copy = e->duplicate ? " (the extra copy)" : "";
+    switch (e->kind) {
+    case SF_JOURNAL_DELIVERED:
+        say("+%4" PRId64 " ms  %-5s received %s%s", at, who, m, copy);
+        break;
+    case SF_JOURNAL_DROPPED:
+        say("+%4" PRId64 " ms  %-5s: %s dropped%s, and nobody tells %s", at, who, m, rule, who);
+        break;
+    case SF_JOURNAL_DELAYED:
+        say("+%4" PRId64 " ms  %-5s: %s delayed%s until +%" PRId64 " ms", at, who, m, rule, until);
+        break;
+    case SF_JOURNAL_DUPLICATED:
+        say("+%4" PRId64 " ms  %-5s: %s duplicated%s, a second copy at +%" PRId64 " ms", at, who, m,
+            rule, until);
+        break;
+    case SF_JOURNAL_HELD:
+        say("+%4" PRId64 " ms  %-5s: %s%s held: %s is partitioned, parked until a heal", at, who, m,
+            copy, who);
+        break;
+    case SF_JOURNAL_DISCARDED:
+        say("+%4" PRId64 " ms  %-5s: %s discarded at the heal", at, who, m);
+        break;
+    case SF_JOURNAL_LOST:
+        say("+%4" PRId64 " ms  %-5s: %s lost: %s was disconnected", at, who, m, who);
+        break;
+    default:
+        break;
+    }
+}
+
+/* What every subscriber saw, then the journal's entries of the chapter's stream in words. */
+static void chapter_explain(chapter *ch)
+{
+    for (int i = 0; i < LANES; i++)
+        say("%-5s saw: %s", ch->lanes[i].name, ch->lanes[i].got[0] ? ch->lanes[i].got : "nothing");
+    say("why, from the journal:");
+    uint64_t cursor = sf_journal_cursor_after(ch->fake, ch->mark);
+    sf_journal_entry e;
+    while (sf_journal_next(ch->fake, NULL, &cursor, &e))
+        if (e.subscriber && e.message_sid[0])
+            explain_entry(ch, &e);
+}
+
+static void chapter_end(chapter *ch, sf_fault_id rule)
+{
+    if (rule)
+        sf_fault_remove(ch->fake, rule, NULL);
+    for (int i = 0; i < LANES; i++)
+        sf_unsubscribe(ch->fake, ch->lanes[i].id, NULL);
+}
+
+static sf_fault_id add_rule(sf_fake *fake, sf_fault_params p)
+{
+    sf_error err;
+    sf_fault_id id;
+    must(sf_fault_add(fake, &p, &id, &err), &err, "sf_fault_add");
+    return id;
+}
+
+static void chapter_drop(sf_fake *fake, const char *IS)
+{
+    step("12. Drop: Message Streams do not promise delivery (a rule drops bob's next message)");
+    chapter ch;
+    chapter_begin(&ch, fake, IS, "lesson-drop");
+    sf_fault_id r = add_rule(fake, (sf_fault_params){.scope = SF_SCOPE_SUBSCRIBER,
+                                                     .subscriber = ch.lanes[1].id,
+                                                     .drop_next = 1});
+    chapter_publish(&ch);
+    chapter_publish(&ch);
+    chapter_explain(&ch);
+    check(strcmp(ch.lanes[0].got, "M1 M2") == 0 && strcmp(ch.lanes[1].got, "M2") == 0,
+          "alice gets M1 M2, bob only M2");
+    chapter_end(&ch, r);
+}
+
+static void chapter_delay(sf_fake *fake, const char *IS)
+{
+    sf_error err;
+    step("13. Delay and reorder: bob's messages arrive 100-500 ms late, in another order");
+    chapter ch;
+    chapter_begin(&ch, fake, IS, "lesson-delay");
+    sf_fault_id r = add_rule(fake, (sf_fault_params){.scope = SF_SCOPE_SUBSCRIBER,
+                                                     .subscriber = ch.lanes[1].id,
+                                                     .delay_ms = 100,
+                                                     .jitter_ms = 400});
+    for (int i = 0; i < 3; i++)
+        chapter_publish(&ch);
+    say("bob so far: %s; the clock moves on by one second",
+        ch.lanes[1].got[0] ? ch.lanes[1].got : "nothing");
+    must(sf_clock_advance(fake, 1000, &err), &err, "advance 1 s");
+    chapter_explain(&ch);
+    check(strcmp(ch.lanes[0].got, "M1 M2 M3") == 0 && strlen(ch.lanes[1].got) == 8 &&
+              strcmp(ch.lanes[1].got, "M1 M2 M3") != 0,
+          "alice in order; bob all three, in another order");
+    chapter_end(&ch, r);
+}
+
+static void chapter_duplicate(sf_fake *fake, const char *IS)
+{
+    sf_error err;
+    step("14. Duplicate: alice gets every message twice (make your handlers idempotent)");
+    chapter ch;
+    chapter_begin(&ch, fake, IS, "lesson-duplicate");
+    sf_fault_id r = add_rule(fake, (sf_fault_params){.scope = SF_SCOPE_SUBSCRIBER,
+                                                     .subscriber = ch.lanes[0].id,
+                                                     .duplicate_rate = 1.0});
+    chapter_publish(&ch);
+    must(sf_clock_advance(fake, 1000, &err), &err, "advance 1 s");
+    chapter_explain(&ch);
+    check(strcmp(ch.lanes[0].got, "M1 M1") == 0 && strcmp(ch.lanes[1].got, "M1") == 0,
+          "alice gets M1 twice, bob once");
+    chapter_end(&ch, r);
+}
+
+static void chapter_partition(sf_fake *fake, const char *IS)
+{
+    sf_error err;
+    step("15. Hold and heal: bob is partitioned; a heal flushes what was parked, or discards it");
+    chapter ch;
+    chapter_begin(&ch, fake, IS, "lesson-partition");
+    must(sf_subscriber_hold(fake, ch.lanes[1].id, &err), &err, "hold bob");
+    chapter_publish(&ch);
+    chapter_publish(&ch);
+    say("bob is held and has seen: %s; 50 ms later, heal (flush)",
+        ch.lanes[1].got[0] ? ch.lanes[1].got : "nothing");
+    must(sf_clock_advance(fake, 50, &err), &err, "advance 50 ms");
+    must(sf_subscriber_heal(fake, ch.lanes[1].id, true, &err), &err, "heal bob");
+    must(sf_subscriber_hold(fake, ch.lanes[1].id, &err), &err, "hold bob again");
+    chapter_publish(&ch);
+    say("held again for M3; 50 ms later, heal (discard)");
+    must(sf_clock_advance(fake, 50, &err), &err, "advance 50 ms");
+    must(sf_subscriber_heal(fake, ch.lanes[1].id, false, &err), &err, "heal bob, discarding");
+    chapter_explain(&ch);
+    check(strcmp(ch.lanes[0].got, "M1 M2 M3") == 0 && strcmp(ch.lanes[1].got, "M1 M2") == 0,
+          "alice gets all three, bob M1 M2 at the heal and never M3");
+    chapter_end(&ch, 0);
+}
+
+static void chapter_disconnect(sf_fake *fake, const char *IS)
+{
+    sf_error err;
+    step("16. Disconnect: what is published while bob is offline is lost, never replayed");
+    chapter ch;
+    chapter_begin(&ch, fake, IS, "lesson-disconnect");
+    must(sf_subscriber_disconnect(fake, ch.lanes[1].id, &err), &err, "disconnect bob");
+    chapter_publish(&ch);
+    must(sf_subscriber_reconnect(fake, ch.lanes[1].id, &err), &err, "reconnect bob");
+    say("bob reconnects");
+    chapter_publish(&ch);
+    chapter_explain(&ch);
+    check(strcmp(ch.lanes[0].got, "M1 M2") == 0 && strcmp(ch.lanes[1].got, "M2") == 0,
+          "alice gets M1 M2, bob only M2");
+    chapter_end(&ch, 0);
+    say("to watch such a story live in a browser: make sandbox (it prints the URL)");
+}
+
 int main(void)
 {
     sf_error err;
@@ -248,6 +506,12 @@ int main(void)
                   sf_pending_events(fake) == 0,
               "404/20404 at the deadline, nothing left pending");
     }
+
+    chapter_drop(fake, IS);
+    chapter_delay(fake, IS);
+    chapter_duplicate(fake, IS);
+    chapter_partition(fake, IS);
+    chapter_disconnect(fake, IS);
 
     { /* the run's journal as the delivery timeline picture (README: The delivery timeline) */
         const char *path = getenv("SF_DEMO_TIMELINE") ? getenv("SF_DEMO_TIMELINE")

@@ -7,6 +7,7 @@
  * subscribers and journal entries, and may not move the clock or reset the whole fake. */
 #include "control_state.h"
 #include "control_params.h"
+#include "control_scenario.h"
 #include "dispatch.h"
 #include "control_record.h"
 #include "jwt.h"
@@ -572,6 +573,8 @@ int sf_http_control(sf_http_ctx *c)
         return tokens_route(c);
     if (n == 2 && strcmp(s[1], "snapshot") == 0)
         return sf_http_control_snapshot(c);
+    if (n == 2 && strcmp(s[1], "scenario") == 0)
+        return sf_http_control_scenario(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&

@@ -4,6 +4,7 @@
 
 #include "cors.h"
 #include "instance_id.h"
+#include "scenario_load.h"
 #include "server.h"
 #include "server_flags.h"
 #include "request_log.h"
@@ -65,14 +66,18 @@ static void usage(FILE *out)
             "                           turns it on and off (default: off)\n"
             "  --log-libmicrohttpd      libmicrohttpd's own messages, such as a client that\n"
             "                           left mid-answer, to stderr (default: off)\n"
-            "  --help, -h               this text\n"
             "  --load FILE              start from a snapshot (sf_snapshot_save, GET\n"
             "                           /_syncfake/snapshot): its state, seed, limits, base URL\n"
             "                           and accounts; --clock still chooses the clock\n"
             "  --save-on-exit FILE      on SIGINT/SIGTERM, save the state to FILE\n"
             "  --record-calls           record every call's parameters in the journal, for\n"
             "                           syncfake-replay (default off; also POST\n"
-            "                           /_syncfake/journal/record Enabled=true)\n");
+            "                           /_syncfake/journal/record Enabled=true)\n"
+            "  --scenario FILE          play a scenario file (see syncfake_scenario.h) at start,\n"
+            "                           then serve the fake it built; clock steps need\n"
+            "                           --clock manual. A parse error or failed step exits 2\n"
+            "  --help, -h               this text\n");
+
 }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
@@ -199,6 +204,7 @@ int main(int argc, char **argv)
     sf_cors_default(&cors);
     const char *log_path = NULL;
     bool log_on = false, mhd_log = false;
+    const char *scenario = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -256,6 +262,8 @@ int main(int argc, char **argv)
             load_path = v;
         } else if (strcmp(a, "--save-on-exit") == 0 && v) {
             save_path = v;
+        } else if (strcmp(a, "--scenario") == 0 && v) {
+            scenario = v;
         } else {
             takes = false;
         }
@@ -320,6 +328,10 @@ int main(int argc, char **argv)
     sf_fake *fake = twilsock ? make_fake(&opts, &extra, load_path) : NULL;
     if (fake && record_calls && load_path) /* a snapshot's options do not say it */
         sf_journal_record_calls(fake, true, NULL);
+    if (fake && scenario && !sf_server_play_scenario(fake, scenario, stderr)) {
+        sf_fake_free(fake);
+        fake = NULL;
+    }
     if (!fake) {
         close(listen_fd);
         sf_ts_manager_free(twilsock);

@@ -13,6 +13,8 @@
 #                   calls), seeded with fuzz/corpus/replay (recorded journals).
 #   fuzz_snapshot   the snapshot reader (sf_fake_from_snapshot), seeded with
 #                   fuzz/corpus/snapshot.
+#   fuzz_scenario   the scenario parser and runner (sf_scenario_run), seeded with the
+#                   teaching scenarios in examples/scenarios.
 # The seed corpora are written by fuzz/make_seeds.py from the tests' frames. What a run
 # learns stays in build-fuzz/corpus-<target>/. Exit status is non-zero when a target finds a
 # crash (the reproducer is left in build-fuzz/).
@@ -20,7 +22,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_TO_RUN=${1:-${FUZZ_SECONDS:-60}}
 OUT=build-fuzz
-TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay fuzz_snapshot)
+TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay fuzz_snapshot
+         fuzz_scenario)
 mkdir -p "$OUT/corpus"
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang)" >&2; exit 1; }
 CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iinclude -Isrc
@@ -34,7 +37,8 @@ mkdir -p "$OUT/obj"
 export OUT
 # shellcheck disable=SC2086
 printf '%s\n' $CORE $SESSION $WS fuzz/fuzz_dispatch.c fuzz/fuzz_twilsock.c fuzz/fuzz_websocket.c \
-    fuzz/fuzz_timeline.c fuzz/fuzz_replay.c fuzz/fuzz_snapshot.c |
+    fuzz/fuzz_timeline.c fuzz/fuzz_replay.c fuzz/fuzz_snapshot.c \
+    fuzz/fuzz_scenario.c |
     xargs -P "${JOBS:-2}" -I{} sh -c 'f=$1; shift; clang "$@" -c "$f" -o "$OUT/obj/$(echo "$f" | tr / _).o"' \
         sh {} "${CFLAGS[@]}" -fsanitize=fuzzer-no-link,$SANITIZE
 objs() { for f in "$@"; do printf '%s ' "$OUT/obj/$(echo "$f" | tr / _).o"; done; }
@@ -59,6 +63,8 @@ SOURCES=(fuzz/fuzz_replay.c)
 link fuzz_replay -lnettle -lm
 SOURCES=(fuzz/fuzz_snapshot.c)
 link fuzz_snapshot -lnettle
+SOURCES=(fuzz/fuzz_scenario.c)
+link fuzz_scenario -lnettle
 # seed corpus of the dispatcher: every request of the golden cases
 if [ -d tests/http_cases ]; then
     find tests/http_cases -name '*.request' -exec cp {} "$OUT/corpus/" \; 2>/dev/null || true
@@ -71,6 +77,9 @@ for target in "${TARGETS[@]}"; do
     fuzz_timeline) mkdir -p "$OUT/corpus-timeline"
        cp tests/timeline_cases/*.jsonl "$OUT/corpus-timeline/" 2>/dev/null || true
        corpora=("$OUT/corpus-timeline"); max_len=70000 ;;
+    fuzz_scenario) mkdir -p "$OUT/corpus-scenario"
+       cp examples/scenarios/*.scn "$OUT/corpus-scenario/"
+       corpora=("$OUT/corpus-scenario"); max_len=8192 ;;
     *) seeds=fuzz/corpus/${target#fuzz_}
        mkdir -p "$OUT/corpus-${target#fuzz_}"
        corpora=("$OUT/corpus-${target#fuzz_}" "$seeds"); max_len=70000 ;;
