@@ -5,6 +5,7 @@
  * Account model: the fake's default account (or the request's admin credential) has
  * fake-wide powers; any other account sees and affects only its own rules, injections,
  * subscribers and journal entries, and may not move the clock or reset the whole fake. */
+#include "control_ui.h"
 #include "dispatch.h"
 #include "jwt.h"
 #include "render.h"
@@ -521,6 +522,8 @@ int sf_http_control(sf_http_ctx *c)
         return tokens_route(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
+    if (strcmp(s[1], "ui") == 0)
+        return sf_http_control_ui(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&
         strcmp(s[5], "Events") == 0) {
         /* segments shift by one: reuse the v1 layout (s[2] = service, s[4] = stream) */

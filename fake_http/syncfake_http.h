@@ -56,6 +56,7 @@ typedef struct sf_http_response {
     bool event_stream;             /* text/event-stream: the connection is now a subscriber */
     sf_subscriber_id subscriber;   /* which one (detach it when the connection closes) */
     bool fake_was_reset;           /* POST /_syncfake/reset ran: subscriber ids start over */
+    const char *cache_control;     /* static "Cache-Control" value, NULL: none (the page) */
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */
