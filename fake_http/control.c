@@ -5,7 +5,6 @@
  * Account model: the fake's default account (or the request's admin credential) has
  * fake-wide powers; any other account sees and affects only its own rules, injections,
  * subscribers and journal entries, and may not move the clock or reset the whole fake. */
-#include "control_ui.h"
 #include "dispatch.h"
 #include "jwt.h"
 #include "render.h"
@@ -501,6 +500,8 @@ static int journal_route(sf_http_ctx *c)
 }
 
 /* ---- routing ---- */
+
+#include "control_ui.h" /* the page at /_syncfake/ui */
 
 int sf_http_control(sf_http_ctx *c)
 {

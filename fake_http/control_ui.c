@@ -8,14 +8,16 @@
 
 #include <string.h>
 
-static const sf_ui_asset *find_asset(const char *name) {
+static const sf_ui_asset *find_asset(const char *name)
+{
     for (size_t i = 0; i < sf_ui_asset_count; i++)
         if (strcmp(sf_ui_assets[i].name, name) == 0)
             return &sf_ui_assets[i];
     return NULL;
 }
 
-int sf_http_control_ui(sf_http_ctx *c) {
+int sf_http_control_ui(sf_http_ctx *c)
+{
     /* /_syncfake/ui is the page; /_syncfake/ui/ and /_syncfake/ui/index.html name it too */
     const char *name = "index.html";
     if (c->segment_count == 3 && c->segments[2][0])

@@ -20,7 +20,8 @@
 #define AUTH_A "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXQtdG9rZW4="
 #define AUTH_WRONG "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTp3cm9uZw=="
 
-static sf_fake *new_fake(void) {
+static sf_fake *new_fake(void)
+{
     sf_options o;
     sf_options_init(&o);
     o.account_sid = A_SID;
@@ -31,7 +32,8 @@ static sf_fake *new_fake(void) {
 }
 
 static int get(sf_fake *fake, const char *method, const char *target, const char *auth,
-               sf_http_response *resp) {
+               sf_http_response *resp)
+{
     sf_http_header h[1] = {{"Authorization", auth}};
     sf_http_request req = {
         .method = method, .target = target, .headers = h, .header_count = auth ? 1 : 0};
@@ -39,7 +41,8 @@ static int get(sf_fake *fake, const char *method, const char *target, const char
 }
 
 /* The file fake_http/ui/NAME of this source tree (found from this file's own path). */
-static char *read_source_file(const char *name, size_t *len) {
+static char *read_source_file(const char *name, size_t *len)
+{
     char path[4096];
     const char *here = __FILE__;
     const char *slash = strrchr(here, '/');
@@ -58,7 +61,8 @@ static char *read_source_file(const char *name, size_t *len) {
     return data;
 }
 
-static void expect_file(sf_fake *fake, const char *target, const char *file, const char *type) {
+static void expect_file(sf_fake *fake, const char *target, const char *file, const char *type)
+{
     sf_http_response r;
     assert_int_equal(get(fake, "GET", target, AUTH_A, &r), 200);
     assert_string_equal(r.content_type, type);
@@ -72,7 +76,8 @@ static void expect_file(sf_fake *fake, const char *target, const char *file, con
     sf_http_response_free(&r);
 }
 
-static void test_every_file_served_as_on_disk(void **state) {
+static void test_every_file_served_as_on_disk(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake();
     const char *html = "text/html; charset=utf-8", *js = "text/javascript; charset=utf-8";
@@ -86,7 +91,8 @@ static void test_every_file_served_as_on_disk(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_credentials_names_and_methods(void **state) {
+static void test_credentials_names_and_methods(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake();
     sf_http_response r;
@@ -111,7 +117,8 @@ static void test_credentials_names_and_methods(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_serving_the_page_journals_nothing(void **state) {
+static void test_serving_the_page_journals_nothing(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake();
     sf_http_response r;
@@ -126,7 +133,8 @@ static void test_serving_the_page_journals_nothing(void **state) {
     sf_fake_free(fake);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_file_served_as_on_disk),
         cmocka_unit_test(test_credentials_names_and_methods),
