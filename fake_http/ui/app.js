@@ -100,8 +100,15 @@
 
   function countdown(stream) {
     if (!stream.date_expires) return 'never';
-    const left = Date.parse(stream.date_expires) - nowMs();
+    const at = stream.date_expires_ms ?? Date.parse(stream.date_expires);
+    const left = at - nowMs();
     return left > 0 ? `${(left / 1000).toFixed(3)} s` : '0 s (expiring)';
+  }
+
+  function bucket(stream) {
+    const r = stream.rate_limit;
+    if (!r) return snap.hasState ? '' : 'not reported (no GET /_syncfake/state)';
+    return r.limited ? `${r.tokens} of ${r.capacity} tokens` : 'not limited';
   }
 
   function renderClock() {
@@ -133,13 +140,14 @@
   function renderStreams() {
     const streams = snap.services.flatMap((svc) => svc.streams.map((s) => Object.assign({ service: svc.sid }, s)));
     syncRows($('streams').tBodies[0], streams, (s) => s.sid, (row, s) => {
-      const td = cells(row, 5);
+      const td = cells(row, 6);
       const name = s.unique_name || s.sid;
       td[0].textContent = s.service;
       td[1].textContent = s.unique_name || '';
       td[2].textContent = s.sid;
       td[3].className = 'ttl';
-      td[4].className = 'actions';
+      td[4].className = 'bucket';
+      td[5].className = 'actions';
       const data = document.createElement('input');
       data.type = 'text';
       data.value = '{"text":"hello"}';
@@ -149,14 +157,14 @@
       ttl.min = '0';
       ttl.value = '10';
       ttl.setAttribute('aria-label', `New TTL (s) for ${name}`);
-      td[4].append(
+      td[5].append(
         data, button('Publish', `Publish to ${name}`, () => act(`publish to ${name}`, () => sfData.publish(s.service, s.sid, data.value))),
         ttl, button('Set TTL', `Set the TTL of ${name}`, () => act(`TTL of ${name}`, () => sfData.setTtl(s.service, s.sid, ttl.value))),
         button('Delete', `Delete ${name}`, () => act(`delete ${name}`, () => sfData.deleteStream(s.service, s.sid))));
     }, (row, s) => {
       row.cells[3].textContent = countdown(s);
+      row.cells[4].textContent = bucket(s);
     });
-    $('rate').textContent = snap.rate ? JSON.stringify(snap.rate) : 'not reported by this server (GET /_syncfake/state shows it)';
   }
 
   function subscriberState(s) {
@@ -207,7 +215,9 @@
       row.cells[3].textContent = ruleText(f);
       row.cells[4].textContent = f.hits;
     });
-    $('errors').textContent = snap.errors ? JSON.stringify(snap.errors) : 'not reported by this server (GET /_syncfake/state shows them)';
+    const errors = snap.errors;
+    $('errors').textContent = !errors ? 'not reported (no GET /_syncfake/state)' : !errors.length ? 'none'
+      : errors.map((e) => `${e.operation} ×${e.count_left} → ${e.status}/${e.code}${e.after_apply ? ' (after applying)' : ''}`).join('; ');
   }
 
   function pick(label, entry) {
@@ -215,12 +225,13 @@
   }
 
   function renderTimeline() {
-    const key = `${lastSeq}:${lastRaw}:${nowMs()}`;
+    const key = `${lastSeq}:${lastRaw}:${nowMs()}:${snap.subscribers.map((s) => s.connection).join()}`;
     if (key === drawn) return;
     drawn = key;
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('#timeline .mark');
     const focusKey = focused ? [focused.dataset.kind, focused.dataset.seq, focused.dataset.message, focused.dataset.subscriber] : null;
-    sfTimeline.render($('timeline'), model, nowMs(), pick);
+    const kinds = new Map(snap.subscribers.filter((s) => s.connection).map((s) => [s.id, s.connection]));
+    sfTimeline.render($('timeline'), model, nowMs(), pick, kinds);
     if (focusKey) {
       const again = [...$('timeline').querySelectorAll('.mark')].find((m) =>
         [m.dataset.kind, m.dataset.seq, m.dataset.message, m.dataset.subscriber].join() === focusKey.join());

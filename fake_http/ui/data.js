@@ -39,7 +39,7 @@ const sfData = (() => {
   const learn = (stream) => { learnt.set(stream.sid, stream); return stream; };
 
   // One snapshot: {clock, services: [{sid, friendly_name, streams: [...]}], faults,
-  // subscribers, errors, rate}. `model` is the timeline's (for a server without the state route).
+  // subscribers, errors, hasState}. `model` is the timeline's (for a server without the state route).
   async function snapshot(model) {
     if (STATE_ROUTE) return normalizeState(await request('GET', '/_syncfake/state'));
     const clock = await request('GET', '/_syncfake/clock');
@@ -53,14 +53,14 @@ const sfData = (() => {
     const faults = (await request('GET', '/_syncfake/faults')).faults;
     const subscribers = [];
     for (const id of sfTimeline.liveSubscribers(model)) subscribers.push(await request('GET', `/_syncfake/subscribers/${id}`));
-    return { clock, services, faults, subscribers, errors: null, rate: null };
+    return { clock, services, faults, subscribers, errors: null, hasState: false };
   }
 
   // GET /_syncfake/state in the shape snapshot() returns: the accounts' services in one list.
   function normalizeState(s) {
     const services = [];
     for (const a of s.accounts || []) for (const svc of a.services || []) services.push(Object.assign({ account: a.sid }, svc));
-    return { clock: s.clock, services, faults: s.faults || [], subscribers: s.subscribers || [], errors: s.injected_errors || [], rate: null };
+    return { clock: s.clock, services, faults: s.faults || [], subscribers: s.subscribers || [], errors: s.injected_errors || [], hasState: true };
   }
 
   const v1 = (service, rest = '') => `/v1/Services/${encodeURIComponent(service)}${rest}`;

@@ -109,7 +109,8 @@ const sfTimeline = (() => {
   }
 
   // Draws the model into `host` (an element); nowMs extends the axis to the fake's present.
-  function render(host, model, nowMs, onPick) {
+  // kinds: subscriber id -> its connection kind (c, sse, websocket), when the server says.
+  function render(host, model, nowMs, onPick, kinds = new Map()) {
     host.textContent = '';
     const lanes = [];
     for (const s of model.streams.values()) {
@@ -147,7 +148,8 @@ const sfTimeline = (() => {
       else laneY.set(`sub:${lane.sub.id}`, y);
       el('line', { x1: LEFT, y1: y, x2: LEFT + WIDTH, y2: y, class: `lane ${lane.kind}` }, svg);
       el('text', { x: 8, y: y + 4, class: `lane-label ${lane.kind}` }, svg).textContent =
-        lane.kind === 'stream' ? `${lane.stream.sid.slice(0, 12)}… publishes` : `  subscriber ${lane.sub.id}`;
+        lane.kind === 'stream' ? `${lane.stream.sid.slice(0, 12)}… publishes`
+          : `  subscriber ${lane.sub.id}${kinds.has(lane.sub.id) ? ` (${kinds.get(lane.sub.id)})` : ''}`;
     });
     const used = new Map(); // "y:x" -> marks there already: equal times line up side by side
     const place = (y, t) => {
