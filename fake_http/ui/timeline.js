@@ -185,7 +185,7 @@ const sfTimeline = (() => {
       const from = e.kind === 'delivered' ? e.until_ms : e.t_ms; // delivered: until_ms is the publish time
       if (from !== undefined && from < at) el('line', { x1: x(from), y1: y, x2: xx, y2: y, class: 'late' }, g);
       shape(g, e.kind, xx, y);
-      if (e.rule) el('text', { x: xx - 4, y: y - 9, class: 'rule' }, g).textContent = `r${e.rule}`;
+      if (e.rule && e.kind === 'dropped') el('text', { x: xx - 4, y: y - 9, class: 'rule' }, g).textContent = `r${e.rule}`;
     }
     if (Number.isFinite(nowMs)) {
       el('line', { x1: x(nowMs), y1: TOP - 8, x2: x(nowMs), y2: height, class: 'now' }, svg);
