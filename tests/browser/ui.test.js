@@ -276,6 +276,28 @@ test('reset from the page empties the timeline', async () => {
   assert.equal(await page.locator('#service option').count(), 0);
 });
 
+test('on the wall clock the clock controls are read-only', async () => {
+  const wall = await h.startServer(['--port', '0', '--clock', 'wall', '--seed', '12']);
+  try {
+    const context = await browser.newContext({
+      httpCredentials: { username: wall.banner.account_sid, password: wall.banner.auth_token },
+    });
+    const p = await context.newPage();
+    h.watchConsole(p, consoleErrors, 'wall page');
+    await p.goto(`${wall.base}/_syncfake/ui`, { timeout: h.WAIT_MS });
+    await h.until(() => p.evaluate(() => document.body.dataset.seq !== undefined), 'the wall page read the journal');
+    assert.match(await p.textContent('#clock-mode'), /wall/);
+    assert.equal(await p.isVisible('#clock-wall-note'), true);
+    const enabled = await p.evaluate(() => [...document.querySelectorAll('#clock-controls button, #clock-controls input')]
+      .filter((el) => !el.disabled).map((el) => el.textContent || el.id));
+    assert.deepEqual(enabled, []);
+    assert.equal(await p.isEnabled('#stream-create'), true, 'the other controls stay usable');
+    await context.close();
+  } finally {
+    await wall.stop();
+  }
+});
+
 test('the consoles stayed free of errors', () => {
   assert.deepEqual(consoleErrors, []);
 });
