@@ -5,6 +5,7 @@
  * Account model: the fake's default account (or the request's admin credential) has
  * fake-wide powers; any other account sees and affects only its own rules, injections,
  * subscribers and journal entries, and may not move the clock or reset the whole fake. */
+#include "control_state.h"
 #include "dispatch.h"
 #include "jwt.h"
 #include "render.h"
@@ -406,7 +407,9 @@ static int events_route(sf_http_ctx *c)
         return sf_http_method_not_allowed(c, "GET");
     if (!c->req->events)
         return sf_http_not_found(c);
-    sf_subscribe_params sp = {.on_event = c->req->events->on_event, .user = c->req->events->user};
+    sf_subscribe_params sp = {.on_event = c->req->events->on_event,
+                              .user = c->req->events->user,
+                              .connection = SF_CONNECTION_SSE};
     sf_subscriber_id id;
     sf_error err;
     if (sf_subscribe(c->fake, c->account_sid, c->segments[2], c->segments[4], &sp, &id, &err) !=
@@ -484,6 +487,9 @@ static int journal_route(sf_http_ctx *c)
     if (!int_or_absent(c, "limit", &limit) || limit < 1 || limit > JOURNAL_PAGE_MAX)
         return bad_param(c, "limit is an integer within 1..10000");
     sf_journal_filter filter = {.account_sid = own_account(c)};
+    int refused = sf_http_journal_filters(c, &filter); /* ?kind=&stream=&subscriber= */
+    if (refused)
+        return refused;
     uint64_t cursor = sf_journal_cursor_after(c->fake, (uint64_t)since);
     sf_journal_entry e;
     char line[JOURNAL_LINE_MAX];
@@ -511,6 +517,8 @@ int sf_http_control(sf_http_ctx *c)
         return sf_http_not_found(c);
     if (n == 2 && strcmp(s[1], "clock") == 0)
         return clock_route(c);
+    if (n == 2 && sf_http_control_state_owns(s[1])) /* state, subscribers, timeline.svg */
+        return sf_http_control_state(c);
     if (n == 2 && strcmp(s[1], "reset") == 0)
         return reset_route(c);
     if (n == 2 && strcmp(s[1], "journal") == 0)
@@ -532,3 +540,6 @@ int sf_http_control(sf_http_ctx *c)
     }
     return sf_http_not_found(c);
 }
+
+/* For the read-only routes of control_state.c: the rule as GET /_syncfake/faults shows it. */
+void sf_http_control_render_fault(sf_http_buf *b, const sf_fault_info *f) { render_fault(b, f); }

@@ -545,6 +545,16 @@ typedef struct sf_event {
     sf_removed_reason reason; /* removed only */
 } sf_event;
 
+/* What kind of client a subscriber is: a label that adapters set, shown by inspection. */
+typedef enum sf_connection_kind {
+    SF_CONNECTION_C = 0,    /* a C callback (sf_subscribe from code) */
+    SF_CONNECTION_SSE,      /* the HTTP face's server-sent events stream */
+    SF_CONNECTION_TWILSOCK  /* a client SDK over WebSocket (Twilsock) */
+} sf_connection_kind;
+
+/* "c", "sse", "twilsock"; NULL when out of range. */
+SF_API const char *sf_connection_kind_name(sf_connection_kind kind);
+
 /* Called on the fake's thread, from inside the API call (or clock move) that caused the event.
  * It may call the API again (publish, subscribe, unsubscribe, remove...): events those calls
  * cause are queued and run, in (due time, sequence) order, before the outermost call returns.
@@ -559,6 +569,8 @@ typedef struct sf_subscribe_params {
     uint64_t client_id;   /* 0: none. A publish with the same client_id is "local" to it. */
     bool skip_local;      /* local publishes are not delivered to it (as Twilio's client SDKs
                              raise their own event for what they publish) */
+    sf_connection_kind connection; /* who is behind it, for inspection only (sf_subscriber_list):
+                                      adapters set theirs; 0 is a C callback */
 } sf_subscribe_params;
 
 /* Attaches a subscriber to a stream (SID or unique name). It sees only messages published
@@ -840,6 +852,75 @@ SF_API bool sf_sid_pattern(const char *s);
  * and its length to *out_len. Errors: SF_ERR_DATA_INVALID, SF_ERR_INVALID_ARGUMENT. */
 SF_API sf_status sf_json_compact_object(const char *text, size_t len, char *out,
                                         size_t out_cap, size_t *out_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Inspection: read-only views for dashboards and the control API                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Unlike the API calls above, these never journal, never sample the clock and never run
+ * anything due: calling them changes nothing a test can see. Times are at the fake's current
+ * time as last sampled (sf_inspect_now). Everything is in creation order; each takes `skip`
+ * (or `after`) and a capacity, so a caller reads as much as it wants, page by page. */
+
+/* The fake's time as last sampled by a call (for a manual clock: the clock). */
+SF_API sf_ms sf_inspect_now(const sf_fake *fake);
+
+/* Copies the SIDs of accounts [skip, skip+cap) in creation order (the default account
+ * first) into out; returns how many accounts exist. */
+SF_API size_t sf_inspect_accounts(const sf_fake *fake, size_t skip, char (*out)[SF_SID_SIZE],
+                                  size_t cap);
+
+/* Copies the services [skip, skip+cap) of an account (NULL: the default account) in creation
+ * order into out; returns how many it has (0 for an unknown account). */
+SF_API size_t sf_inspect_services(const sf_fake *fake, const char *account_sid, size_t skip,
+                                  sf_service_record *out, size_t cap);
+
+typedef struct sf_stream_view {
+    sf_stream_record record;
+    sf_rate_state rate;          /* at sf_inspect_now */
+    uint64_t messages_published;
+    uint64_t subscribers;        /* attached now */
+} sf_stream_view;
+
+/* Copies the live streams [skip, skip+cap) of a service (by SID, any account's) in creation
+ * order into out; returns how many it has (0 for an unknown service). */
+SF_API size_t sf_inspect_streams(const sf_fake *fake, const char *service_sid, size_t skip,
+                                 sf_stream_view *out, size_t cap);
+
+typedef struct sf_subscriber_info {
+    sf_subscriber_id id;
+    uint64_t client_id;          /* as subscribed; 0 none */
+    sf_connection_kind connection;
+    sf_subscriber_stats stats;   /* as sf_subscriber_stats_get */
+} sf_subscriber_info;
+
+/* Which subscribers sf_subscriber_list reports: NULL/0 fields match anything. */
+typedef struct sf_subscriber_filter {
+    const char *account_sid;     /* only its stream's account's (a forgotten one: none's) */
+    const char *stream_sid;      /* only those of this stream (attached or detached) */
+    sf_subscriber_id after;      /* only ids greater than this: the cursor for the next page */
+} sf_subscriber_filter;
+
+/* Copies up to `cap` of the subscriber records the fake keeps (every attached one and the
+ * last unsubscribed ones, see sf_unsubscribe) in id order into out; returns how many it
+ * copied. A page is full when that equals cap: read on with after = the last id. */
+SF_API size_t sf_subscriber_list(const sf_fake *fake, const sf_subscriber_filter *filter,
+                                 sf_subscriber_info *out, size_t cap);
+
+typedef struct sf_injection_info {
+    sf_op op;
+    uint32_t count_left;         /* calls it will still fail */
+    int http_status;
+    int code;
+    char message[SF_ERROR_MESSAGE_SIZE];
+    bool after_apply;
+    char account_sid[SF_SID_SIZE]; /* "" for an injection of every account */
+} sf_injection_info;
+
+/* Copies the pending injected errors [skip, skip+cap) into out, by op (SF_OP_MAP order), then
+ * in the order they are used; returns how many are pending. */
+SF_API size_t sf_inspect_injections(const sf_fake *fake, size_t skip, sf_injection_info *out,
+                                    size_t cap);
 
 #ifdef __cplusplus
 }

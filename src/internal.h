@@ -141,6 +141,7 @@ typedef struct sf__subscriber {
     sf__account *account;    /* its stream's account; NULL once that account was reset */
     bool released;           /* sf_unsubscribe was called: queued to be forgotten */
     struct sf__subscriber *retired_next; /* fake->retired queue */
+    sf_connection_kind connection; /* a label for inspection (sf_subscribe_params) */
 } sf__subscriber;
 
 /* Unsubscribed records kept readable (stats, journal ids) before the oldest is freed. */
@@ -473,5 +474,9 @@ static inline void sf__call_stream(sf__call *call, const struct sf__stream *s)
     memcpy(call->sids[1], s->packed, 16);
     call->known |= SF__J_HAS_STREAM;
 }
+
+/* ---- records for inspection (inspect.c) ---- */
+void sf__service_record_of(const sf__service *svc, sf_service_record *out);
+void sf__stream_record_of(const sf__stream *s, sf_stream_record *out);
 
 #endif /* SF_INTERNAL_H */

@@ -281,3 +281,5 @@ sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_
     *out = NULL;
     CALL(SF_OP_SERVICE_LIST, NULL, service_list(fake, account_sid, params, out, err));
 }
+
+void sf__service_record_of(const sf__service *svc, sf_service_record *out) { to_record(svc, out); }

@@ -330,3 +330,5 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
     CALL(SF_OP_STREAM_LIST, service_sid, NULL,
          stream_list(fake, account_sid, service_sid, params, out, err));
 }
+
+void sf__stream_record_of(const sf__stream *s, sf_stream_record *out) { to_record(s, out); }

@@ -132,6 +132,7 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sub->user = params->user;
     sub->client_id = params->client_id;
     sub->skip_local = params->skip_local && params->client_id != 0;
+    sub->connection = params->connection;
     memcpy(sub->stats.stream_sid, s->sid, SF_SID_SIZE);
     sub->stats.connected = true;
     sub->notice.slot = SF__TIMER_IDLE;

@@ -500,7 +500,8 @@ static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
         s->sub_cap = cap;
     }
     sf_subscribe_params sp = {
-        .on_event = on_event, .user = s, .client_id = s->client_id, .skip_local = true};
+        .on_event = on_event, .user = s, .client_id = s->client_id, .skip_local = true,
+        .connection = SF_CONNECTION_TWILSOCK};
     sf_subscriber_id sid;
     if (sf_subscribe(s->mgr->host.fake, s->account_sid, s->service_sid, stream_sid, &sp, &sid,
                      err) != SF_OK) {
