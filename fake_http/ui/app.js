@@ -107,7 +107,7 @@
 
   function bucket(stream) {
     const r = stream.rate_limit;
-    if (!r) return snap.hasState ? '' : 'not reported (no GET /_syncfake/state)';
+    if (!r) return '';
     return r.limited ? `${r.tokens} of ${r.capacity} tokens` : 'not limited';
   }
 
@@ -216,7 +216,7 @@
       row.cells[4].textContent = f.hits;
     });
     const errors = snap.errors;
-    $('errors').textContent = !errors ? 'not reported (no GET /_syncfake/state)' : !errors.length ? 'none'
+    $('errors').textContent = !errors.length ? 'none'
       : errors.map((e) => `${e.operation} ×${e.count_left} → ${e.status}/${e.code}${e.after_apply ? ' (after applying)' : ''}`).join('; ');
   }
 
@@ -247,7 +247,7 @@
       running = (async () => {
         try {
           await readJournal();
-          snap = await sfData.snapshot(model);
+          snap = await sfData.snapshot();
           renderClock();
           renderServices();
           renderStreams();

@@ -14,7 +14,7 @@ const sfTimeline = (() => {
   };
 
   function emptyModel() {
-    return { entries: [], services: new Map(), streams: new Map(), subscribers: new Map(), messages: new Map(), fates: [] };
+    return { entries: [], streams: new Map(), subscribers: new Map(), messages: new Map(), fates: [] };
   }
 
   function stream(model, sid, t) {
@@ -22,19 +22,10 @@ const sfTimeline = (() => {
     return model.streams.get(sid);
   }
 
-  // Which services and streams exist, as the journal's successful calls tell.
-  function trackService(model, e) {
-    if (!model.services.has(e.service_sid)) model.services.set(e.service_sid, { sid: e.service_sid, streams: new Set(), gone: false });
-    const svc = model.services.get(e.service_sid);
-    if (e.op === 'service.remove') svc.gone = true;
-    if (e.op === 'stream.create' && e.stream_sid) svc.streams.add(e.stream_sid);
-  }
-
   // Adds journal entries (in seq order) to the model.
   function add(model, entries) {
     for (const e of entries) {
       model.entries.push(e);
-      if (e.kind === 'api' && e.status < 300 && e.service_sid) trackService(model, e);
       if (e.kind === 'api' && e.op === 'message.create' && e.status === 201 && e.message_sid) {
         const m = { sid: e.message_sid, stream: e.stream_sid, t: e.t_ms, seq: e.seq, entry: e };
         model.messages.set(m.sid, m);
@@ -51,11 +42,6 @@ const sfTimeline = (() => {
         if (s && (e.kind === 'removed' || e.kind === 'unsubscribed')) s.ended = e;
       }
     }
-  }
-
-  // Subscribers the journal has not seen leave (their counters are worth asking for).
-  function liveSubscribers(model) {
-    return [...model.subscribers.values()].filter((s) => !s.ended).map((s) => s.id);
   }
 
   function el(name, attrs, parent) {
@@ -193,5 +179,5 @@ const sfTimeline = (() => {
     }
   }
 
-  return { emptyModel, add, liveSubscribers, render, describe };
+  return { emptyModel, add, render, describe };
 })();

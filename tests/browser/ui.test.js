@@ -89,13 +89,6 @@ async function timelineMatches(p, all) {
   assert.deepEqual(await markSeqs(p, 'publish'), published, 'publish marks');
 }
 
-// Whether this server has GET /_syncfake/state (the page shows more with it).
-async function hasStateRoute() {
-  const r = await fetch(`${srv.base}/_syncfake/state`, { headers: { Authorization: srv.auth } });
-  await r.text();
-  return r.status === 200;
-}
-
 async function openPage() {
   const context = await browser.newContext({
     httpCredentials: { username: srv.banner.account_sid, password: srv.banner.auth_token },
@@ -177,11 +170,13 @@ test('subscribers, a drop rule and a delay rule; publishes from the page', async
   const late = all.filter((e) => e.kind === 'delivered' && e.subscriber_id === 2);
   assert.equal(late.length, 4);
   for (const e of late) assert.equal(e.t_ms - e.until_ms, 500, 'delivered 500 ms late');
-  if (await hasStateRoute()) { // the server's read model: connection kinds and the bucket
-    for (let id = 1; id <= 4; id++)
-      assert.equal(await page.locator(`#subscribers tbody tr[data-key="${id}"] td`).nth(2).textContent(), 'sse');
-    assert.match(await page.locator('#streams tbody tr td.bucket').textContent(), /^\d+ of \d+ tokens$|^not limited$/);
-  }
+  // GET /_syncfake/state's read model: connection kinds, the bucket, pending injected errors
+  for (let id = 1; id <= 4; id++)
+    assert.equal(await page.locator(`#subscribers tbody tr[data-key="${id}"] td`).nth(2).textContent(), 'sse');
+  assert.match(await page.locator('#streams tbody tr td.bucket').textContent(), /^\d+ of \d+ tokens$|^not limited$/);
+  assert.equal(await page.textContent('#errors'), 'none');
+  await h.call(srv, 'POST', '/_syncfake/errors', { Operation: 'service.fetch', Count: '2', Status: '503', Code: '20503' });
+  await h.until(async () => (await page.textContent('#errors')) === 'service.fetch ×2 → 503/20503', 'the injected error shown');
   await page.screenshot({ path: path.join(SHOTS, 'ui-delivery.png'), fullPage: true });
 });
 
