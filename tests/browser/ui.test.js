@@ -265,6 +265,22 @@ test('the TTL counts down on the fake clock to zero and the stream disappears', 
   await page.locator('#timeline').screenshot({ path: path.join(SHOTS, 'ui-timeline.png') });
 });
 
+test('set the clock, create and delete a stream from the page', async () => {
+  const before = (await h.call(srv, 'GET', '/_syncfake/clock')).now_ms;
+  await page.fill('#set-now', String(before + 5000));
+  await page.click('#set-now-go');
+  await h.until(async () => (await h.call(srv, 'GET', '/_syncfake/clock')).now_ms === before + 5000, 'the clock set');
+  await h.until(async () => (await page.textContent('#clock-now')).includes(`(${before + 5000} ms)`), 'the page shows it');
+  await page.fill('#stream-name', 'scratch');
+  await page.fill('#stream-ttl', '0');
+  await page.click('#stream-create');
+  await page.locator('#streams tbody tr', { hasText: 'scratch' }).waitFor({ timeout: h.WAIT_MS });
+  await page.click('button[aria-label="Delete scratch"]');
+  await h.until(async () => (await page.locator('#streams tbody tr').count()) === 0, 'the deleted stream is gone');
+  const all = await caughtUp();
+  assert.ok(all.some((e) => e.op === 'stream.remove' && e.status === 204), 'the journal has the delete');
+});
+
 test('reset from the page empties the timeline', async () => {
   await page.click('#reset');
   await h.until(async () => (await page.locator('#timeline .mark').count()) === 0, 'the timeline is empty');
