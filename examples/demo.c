@@ -249,6 +249,21 @@ int main(void)
               "404/20404 at the deadline, nothing left pending");
     }
 
+    { /* the run's journal as the delivery timeline picture (README: The delivery timeline) */
+        const char *path = getenv("SF_DEMO_TIMELINE") ? getenv("SF_DEMO_TIMELINE")
+                                                      : "build/demo-timeline.svg";
+        size_t len = sf_journal_render(fake, NULL, NULL, 0), svg_len = 0;
+        char *journal = malloc(len + 1), *svg = NULL;
+        if (journal && sf_journal_render(fake, NULL, journal, len + 1) == len)
+            svg = sf_timeline_svg(journal, len, &svg_len);
+        FILE *f = svg ? fopen(path, "wb") : NULL;
+        bool wrote = f && fwrite(svg, 1, svg_len, f) == svg_len;
+        if (f && fclose(f) != 0)
+            wrote = false;
+        printf("\n%s %s\n", wrote ? "The journal as a timeline picture:" : "Could not write", path);
+        sf_timeline_free(svg);
+        free(journal);
+    }
     sf_fake_free(fake);
     if (failures) {
         printf("\n%d step(s) did not behave as narrated\n", failures);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control_state.c: the control API's read-only views: GET /_syncfake/state (one snapshot of
- * what the caller's account may see), GET /_syncfake/subscribers, and the journal's filters.
+ * what the caller's account may see), GET /_syncfake/subscribers, GET /_syncfake/timeline.svg
+ * (the caller's journal as a picture) and the journal's filters.
  * Reads use the core's inspection calls (sf_inspect_*, sf_subscriber_list), which neither
  * journal nor move the clock nor run anything due: a page that polls these never changes what
  * a test sees. Account scoping is control.c's: the fake-wide caller (default account or admin
@@ -24,23 +25,27 @@
 #define SUBSCRIBERS_PAGE_DEFAULT 100
 #define SUBSCRIBERS_PAGE_MAX 1000
 
-static const char *param(const sf_http_ctx *c, const char *name) {
+static const char *param(const sf_http_ctx *c, const char *name)
+{
     return sf_http_form_get(&c->params, name);
 }
 
-static int bad_param(sf_http_ctx *c, const char *what) {
+static int bad_param(sf_http_ctx *c, const char *what)
+{
     sf_error err;
     sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
     return sf_http_fail(c, &err);
 }
 
 /* As control.c: the default account or the admin credential sees every account. */
-static const char *own_account(const sf_http_ctx *c) {
+static const char *own_account(const sf_http_ctx *c)
+{
     bool wide = c->admin || strcmp(c->account_sid, sf_fake_account_sid(c->fake)) == 0;
     return wide ? NULL : c->account_sid;
 }
 
-static void put_iso(sf_http_buf *b, sf_ms t) {
+static void put_iso(sf_http_buf *b, sf_ms t)
+{
     char iso[21];
     sf_format_iso8601(t, iso);
     sf_http_buf_printf(b, "\"%s\"", iso);
@@ -48,7 +53,8 @@ static void put_iso(sf_http_buf *b, sf_ms t) {
 
 /* ---- pieces of the document ---- */
 
-static void render_clock(sf_http_ctx *c, sf_ms now) {
+static void render_clock(sf_http_ctx *c, sf_ms now)
+{
     const sf_options *o = sf_fake_options(c->fake);
     sf_http_buf_str(&c->body, "\"clock\": {\"now\": ");
     put_iso(&c->body, now);
@@ -56,14 +62,16 @@ static void render_clock(sf_http_ctx *c, sf_ms now) {
                        o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
 }
 
-static void render_rate(sf_http_buf *b, const sf_rate_state *r) {
+static void render_rate(sf_http_buf *b, const sf_rate_state *r)
+{
     sf_http_buf_printf(b,
                        "{\"limited\": %s, \"tokens\": %u, \"capacity\": %u, "
                        "\"next_allowed_ms\": %" PRId64 "}",
                        r->limited ? "true" : "false", r->tokens, r->capacity, r->next_allowed_ms);
 }
 
-static void render_stream(sf_http_buf *b, const sf_stream_view *v, sf_ms now) {
+static void render_stream(sf_http_buf *b, const sf_stream_view *v, sf_ms now)
+{
     const sf_stream_record *r = &v->record;
     sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);
     sf_http_buf_json_string_or_null(b, r->has_unique_name ? r->unique_name : NULL);
@@ -86,7 +94,8 @@ static void render_stream(sf_http_buf *b, const sf_stream_view *v, sf_ms now) {
 }
 
 /* The streams of one service, within the document's budget of streams. */
-static void render_streams(sf_http_ctx *c, const char *service_sid, sf_ms now, size_t *budget) {
+static void render_streams(sf_http_ctx *c, const char *service_sid, sf_ms now, size_t *budget)
+{
     sf_stream_view *views = calloc(STATE_STREAMS_MAX, sizeof *views);
     if (!views) {
         c->body.failed = true;
@@ -106,7 +115,8 @@ static void render_streams(sf_http_ctx *c, const char *service_sid, sf_ms now, s
     free(views);
 }
 
-static void render_services(sf_http_ctx *c, const char *account_sid, sf_ms now, size_t *budget) {
+static void render_services(sf_http_ctx *c, const char *account_sid, sf_ms now, size_t *budget)
+{
     sf_service_record *recs = calloc(STATE_SERVICES_MAX, sizeof *recs);
     if (!recs) {
         c->body.failed = true;
@@ -128,7 +138,8 @@ static void render_services(sf_http_ctx *c, const char *account_sid, sf_ms now, 
     free(recs);
 }
 
-static void render_accounts(sf_http_ctx *c, sf_ms now) {
+static void render_accounts(sf_http_ctx *c, sf_ms now)
+{
     const char *own = own_account(c);
     char(*sids)[SF_SID_SIZE] = calloc(STATE_ACCOUNTS_MAX, sizeof *sids);
     if (!sids) {
@@ -153,7 +164,8 @@ static void render_accounts(sf_http_ctx *c, sf_ms now) {
     free(sids);
 }
 
-static void render_subscriber(sf_http_buf *b, const sf_subscriber_info *s) {
+static void render_subscriber(sf_http_buf *b, const sf_subscriber_info *s)
+{
     const sf_subscriber_stats *st = &s->stats;
     sf_http_buf_printf(b, "{\"id\": %" PRIu64 ", \"stream_sid\": \"%s\", \"client_id\": ", s->id,
                        st->stream_sid);
@@ -174,7 +186,8 @@ static void render_subscriber(sf_http_buf *b, const sf_subscriber_info *s) {
 
 /* Up to `limit` subscribers after `filter->after` as "subscribers": [...], then
  * "next_after": the cursor of the next page, or null when this page is the last. */
-static void render_subscribers(sf_http_ctx *c, sf_subscriber_filter *filter, size_t limit) {
+static void render_subscribers(sf_http_ctx *c, sf_subscriber_filter *filter, size_t limit)
+{
     sf_subscriber_info *subs = calloc(limit + 1, sizeof *subs);
     if (!subs) {
         c->body.failed = true;
@@ -196,12 +209,14 @@ static void render_subscribers(sf_http_ctx *c, sf_subscriber_filter *filter, siz
     free(subs);
 }
 
-static bool fault_visible(const sf_http_ctx *c, const sf_fault_info *f) {
+static bool fault_visible(const sf_http_ctx *c, const sf_fault_info *f)
+{
     const char *own = own_account(c);
     return !own || strcmp(f->account_sid, own) == 0;
 }
 
-static void render_faults(sf_http_ctx *c) {
+static void render_faults(sf_http_ctx *c)
+{
     size_t n = sf_fault_list(c->fake, NULL, 0);
     sf_fault_info *all = calloc(n ? n : 1, sizeof *all);
     if (!all) {
@@ -224,7 +239,8 @@ static void render_faults(sf_http_ctx *c) {
     free(all);
 }
 
-static void render_injection(sf_http_buf *b, const sf_injection_info *j) {
+static void render_injection(sf_http_buf *b, const sf_injection_info *j)
+{
     sf_http_buf_printf(b,
                        "{\"operation\": \"%s\", \"count_left\": %u, \"status\": %d, "
                        "\"code\": %d, \"message\": ",
@@ -233,7 +249,8 @@ static void render_injection(sf_http_buf *b, const sf_injection_info *j) {
     sf_http_buf_printf(b, ", \"after_apply\": %s}", j->after_apply ? "true" : "false");
 }
 
-static void render_injections(sf_http_ctx *c) {
+static void render_injections(sf_http_ctx *c)
+{
     const char *own = own_account(c);
     size_t n = sf_inspect_injections(c->fake, 0, NULL, 0);
     sf_injection_info *all = calloc(n ? n : 1, sizeof *all);
@@ -260,7 +277,8 @@ static void render_injections(sf_http_ctx *c) {
 
 /* ---- routes ---- */
 
-static int state_route(sf_http_ctx *c) {
+static int state_route(sf_http_ctx *c)
+{
     sf_ms now = sf_inspect_now(c->fake);
     sf_subscriber_filter filter = {.account_sid = own_account(c)};
     sf_http_buf_str(&c->body, "{");
@@ -281,11 +299,13 @@ static int state_route(sf_http_ctx *c) {
 
 /* A stream filter is a SID as the journal prints it (TO + 32 lowercase hex digits): unique
  * names are per service, and a removed stream's name no longer resolves. */
-static bool stream_sid_param(const char *v) {
+static bool stream_sid_param(const char *v)
+{
     return sf_sid_pattern(v) && v[0] == 'T' && v[1] == 'O';
 }
 
-static int subscribers_route(sf_http_ctx *c) {
+static int subscribers_route(sf_http_ctx *c)
+{
     sf_subscriber_filter filter = {.account_sid = own_account(c)};
     int64_t after = 0, limit = SUBSCRIBERS_PAGE_DEFAULT;
     const char *v;
@@ -306,22 +326,61 @@ static int subscribers_route(sf_http_ctx *c) {
     return sf_http_json(c, 200);
 }
 
-bool sf_http_control_state_owns(const char *name) {
-    return strcmp(name, "state") == 0 || strcmp(name, "subscribers") == 0;
+/* The caller's journal (narrowed by the journal's filters) drawn by sf_timeline_svg. The
+ * journal holds at most options.journal_capacity entries and the picture has its own caps,
+ * so the answer is bounded. */
+static int timeline_route(sf_http_ctx *c)
+{
+    sf_journal_filter filter = {.account_sid = own_account(c)};
+    int refused = sf_http_journal_filters(c, &filter);
+    if (refused)
+        return refused;
+    sf_http_buf lines;
+    sf_http_buf_init(&lines);
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    char line[1024];
+    while (sf_journal_next(c->fake, &filter, &cursor, &e)) {
+        size_t len = sf_journal_entry_json(&e, line, sizeof line);
+        sf_http_buf_add(&lines, line, len < sizeof line ? len : 0);
+        sf_http_buf_add(&lines, "\n", 1);
+    }
+    size_t svg_len = 0;
+    char *svg = lines.failed ? NULL : sf_timeline_svg(lines.data, lines.len, &svg_len);
+    sf_http_buf_free(&lines);
+    if (!svg)
+        return sf_http_fail_status(c, SF_ERR_NOMEM);
+    sf_http_buf_add(&c->body, svg, svg_len);
+    sf_timeline_free(svg);
+    if (c->body.failed)
+        return sf_http_fail_status(c, SF_ERR_NOMEM);
+    c->resp->status = 200;
+    c->resp->content_type = "image/svg+xml";
+    return 200;
 }
 
-int sf_http_control_state(sf_http_ctx *c) {
+bool sf_http_control_state_owns(const char *name)
+{
+    return strcmp(name, "state") == 0 || strcmp(name, "subscribers") == 0 ||
+           strcmp(name, "timeline.svg") == 0;
+}
+
+int sf_http_control_state(sf_http_ctx *c)
+{
     if (!sf_http_is(c, "GET"))
         return sf_http_method_not_allowed(c, "GET");
     if (strcmp(c->segments[1], "state") == 0)
         return state_route(c);
+    if (strcmp(c->segments[1], "timeline.svg") == 0)
+        return timeline_route(c);
     return subscribers_route(c);
 }
 
 /* ---- journal filters ---- */
 
 /* "delivered,dropped" -> the bit set of those kinds; false on an unknown or empty name. */
-static bool parse_kinds(const char *list, uint32_t *out) {
+static bool parse_kinds(const char *list, uint32_t *out)
+{
     uint32_t kinds = 0;
     const char *p = list;
     for (;;) {
@@ -345,7 +404,8 @@ static bool parse_kinds(const char *list, uint32_t *out) {
     return true;
 }
 
-int sf_http_journal_filters(sf_http_ctx *c, sf_journal_filter *filter) {
+int sf_http_journal_filters(sf_http_ctx *c, sf_journal_filter *filter)
+{
     const char *v;
     if ((v = param(c, "kind")) && !parse_kinds(v, &filter->kinds))
         return bad_param(c, "kind is a comma-separated list of journal kinds "

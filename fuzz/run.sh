@@ -6,7 +6,9 @@
 #   fuzz_twilsock   the Twilsock session driven without sockets, before and after `init`,
 #                   seeded with fuzz/corpus/twilsock;
 #   fuzz_websocket  the WebSocket framing path from the wire (frame guard, wslay, close
-#                   handshake) into the Twilsock session, seeded with fuzz/corpus/websocket.
+#                   handshake) into the Twilsock session, seeded with fuzz/corpus/websocket;
+#   fuzz_timeline   the journal-line parser and the timeline SVG renderer, seeded with
+#                   tests/timeline_cases/*.jsonl.
 # The seed corpora are written by fuzz/make_seeds.py from the tests' frames. What a run
 # learns stays in build-fuzz/corpus-<target>/. Exit status is non-zero when a target finds a
 # crash (the reproducer is left in build-fuzz/).
@@ -14,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_TO_RUN=${1:-${FUZZ_SECONDS:-60}}
 OUT=build-fuzz
-TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket)
+TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline)
 mkdir -p "$OUT/corpus"
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang)" >&2; exit 1; }
 CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iinclude -Isrc
@@ -27,7 +29,8 @@ WS="fake_http/server/websocket.c fake_http/server/ws_frame_guard.c"
 mkdir -p "$OUT/obj"
 export OUT
 # shellcheck disable=SC2086
-printf '%s\n' $CORE $SESSION $WS fuzz/fuzz_dispatch.c fuzz/fuzz_twilsock.c fuzz/fuzz_websocket.c |
+printf '%s\n' $CORE $SESSION $WS fuzz/fuzz_dispatch.c fuzz/fuzz_twilsock.c fuzz/fuzz_websocket.c \
+    fuzz/fuzz_timeline.c |
     xargs -P "${JOBS:-2}" -I{} sh -c 'f=$1; shift; clang "$@" -c "$f" -o "$OUT/obj/$(echo "$f" | tr / _).o"' \
         sh {} "${CFLAGS[@]}" -fsanitize=fuzzer-no-link,$SANITIZE
 objs() { for f in "$@"; do printf '%s ' "$OUT/obj/$(echo "$f" | tr / _).o"; done; }
@@ -46,6 +49,8 @@ link fuzz_twilsock -lnettle -lpthread
 # shellcheck disable=SC2206
 SOURCES=($SESSION $WS fuzz/fuzz_websocket.c)
 link fuzz_websocket -lnettle -lwslay -lpthread
+SOURCES=(fuzz/fuzz_timeline.c)
+link fuzz_timeline -lnettle
 # seed corpus of the dispatcher: every request of the golden cases
 if [ -d tests/http_cases ]; then
     find tests/http_cases -name '*.request' -exec cp {} "$OUT/corpus/" \; 2>/dev/null || true
@@ -55,6 +60,9 @@ SHARE=$((SECONDS_TO_RUN / ${#TARGETS[@]}))
 for target in "${TARGETS[@]}"; do
     case $target in
     fuzz_dispatch) corpora=("$OUT/corpus"); max_len=8192 ;;
+    fuzz_timeline) mkdir -p "$OUT/corpus-timeline"
+       cp tests/timeline_cases/*.jsonl "$OUT/corpus-timeline/" 2>/dev/null || true
+       corpora=("$OUT/corpus-timeline"); max_len=70000 ;;
     *) seeds=fuzz/corpus/${target#fuzz_}
        mkdir -p "$OUT/corpus-${target#fuzz_}"
        corpora=("$OUT/corpus-${target#fuzz_}" "$seeds"); max_len=70000 ;;

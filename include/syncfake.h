@@ -922,6 +922,25 @@ typedef struct sf_injection_info {
 SF_API size_t sf_inspect_injections(const sf_fake *fake, size_t skip, sf_injection_info *out,
                                     size_t cap);
 
+/* ---------------------------------------------------------------------------------------- */
+/* The delivery timeline: a journal as a picture                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Draws a journal (JSON Lines, as sf_journal_write, sf_journal_entry_json or the control
+ * API's GET /_syncfake/journal give it) as an SVG image: a row of publishes and one lane per
+ * subscriber on the fake-time axis (one block of columns per distinct time, in journal order,
+ * not to scale), each message's fate per subscriber (delivered, delayed until t, duplicated,
+ * dropped by rule N, held, discarded at heal, lost, missed because it joined later,
+ * unsubscribed, removed, stream expired), each mark with a <title> tooltip quoting its
+ * journal entry. The same journal gives the same bytes. Lines that are not one JSON object
+ * are counted and skipped; unknown keys and kinds are ignored. Bounded: at most 64 lanes,
+ * 1,000 columns, 2,000 messages and 4,000 marks (what is cut is said in the picture), lines
+ * up to 64 KB, 480 bytes of each entry quoted. Returns a NUL-terminated string to release
+ * with sf_timeline_free (its length in *out_len when not NULL); NULL only when out of
+ * memory. Needs no fake: the journal may come from a file of another run. */
+SF_API char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len);
+SF_API void sf_timeline_free(char *svg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-const char *sf_connection_kind_name(sf_connection_kind kind) {
+const char *sf_connection_kind_name(sf_connection_kind kind)
+{
     switch (kind) {
     case SF_CONNECTION_C:
         return "c";
@@ -19,11 +20,13 @@ const char *sf_connection_kind_name(sf_connection_kind kind) {
     return NULL;
 }
 
-sf_ms sf_inspect_now(const sf_fake *fake) {
+sf_ms sf_inspect_now(const sf_fake *fake)
+{
     return fake ? fake->now : 0;
 }
 
-size_t sf_inspect_accounts(const sf_fake *fake, size_t skip, char (*out)[SF_SID_SIZE], size_t cap) {
+size_t sf_inspect_accounts(const sf_fake *fake, size_t skip, char (*out)[SF_SID_SIZE], size_t cap)
+{
     if (!fake)
         return 0;
     /* uthash keeps insertion order in its app list, and accounts are only ever appended
@@ -36,7 +39,8 @@ size_t sf_inspect_accounts(const sf_fake *fake, size_t skip, char (*out)[SF_SID_
 }
 
 size_t sf_inspect_services(const sf_fake *fake, const char *account_sid, size_t skip,
-                           sf_service_record *out, size_t cap) {
+                           sf_service_record *out, size_t cap)
+{
     if (!fake)
         return 0;
     sf_fake *f = (sf_fake *)fake;
@@ -50,7 +54,8 @@ size_t sf_inspect_services(const sf_fake *fake, const char *account_sid, size_t 
 }
 
 size_t sf_inspect_streams(const sf_fake *fake, const char *service_sid, size_t skip,
-                          sf_stream_view *out, size_t cap) {
+                          sf_stream_view *out, size_t cap)
+{
     if (!fake || !service_sid)
         return 0;
     const sf__service *svc = sf__find_service_any((sf_fake *)fake, service_sid);
@@ -69,7 +74,8 @@ size_t sf_inspect_streams(const sf_fake *fake, const char *service_sid, size_t s
     return sf__order_count(&svc->streams);
 }
 
-static bool subscriber_matches(const sf__subscriber *sub, const sf_subscriber_filter *f) {
+static bool subscriber_matches(const sf__subscriber *sub, const sf_subscriber_filter *f)
+{
     if (!f)
         return true;
     if (sub->id <= f->after)
@@ -80,7 +86,8 @@ static bool subscriber_matches(const sf__subscriber *sub, const sf_subscriber_fi
 }
 
 size_t sf_subscriber_list(const sf_fake *fake, const sf_subscriber_filter *filter,
-                          sf_subscriber_info *out, size_t cap) {
+                          sf_subscriber_info *out, size_t cap)
+{
     if (!fake || !out)
         return 0;
     size_t copied = 0;
@@ -104,7 +111,8 @@ size_t sf_subscriber_list(const sf_fake *fake, const sf_subscriber_filter *filte
     return copied;
 }
 
-size_t sf_inspect_injections(const sf_fake *fake, size_t skip, sf_injection_info *out, size_t cap) {
+size_t sf_inspect_injections(const sf_fake *fake, size_t skip, sf_injection_info *out, size_t cap)
+{
     if (!fake)
         return 0;
     size_t n = 0;

@@ -1893,7 +1893,7 @@ static void test_binary_unknown_control_paths(void **state)
     (void)state;
     child ch;
     child_start(&ch);
-    const char *paths[] = {"/_syncfake/nothing", "/_syncfake/", "/_syncfake/subscribers",
+    const char *paths[] = {"/_syncfake/nothing", "/_syncfake/", "/_syncfake/subscribers/x",
                            "/_syncfake/faults/0", "/_syncfake"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         hconn c;

@@ -12,7 +12,8 @@
 
 #include "syncfake.h"
 
-static void ignore(sf_fake *fake, const sf_event *ev, void *user) {
+static void ignore(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake, (void)ev, (void)user;
 }
 
@@ -21,13 +22,15 @@ typedef struct counted_clock {
     int samples;
 } counted_clock;
 
-static sf_ms counted_now(void *user) {
+static sf_ms counted_now(void *user)
+{
     counted_clock *c = user;
     c->samples++;
     return c->now;
 }
 
-static sf_fake *new_fake(counted_clock *clock) {
+static sf_fake *new_fake(counted_clock *clock)
+{
     sf_options o;
     sf_options_init(&o);
     o.clock = SF_CLOCK_CALLBACK;
@@ -39,7 +42,8 @@ static sf_fake *new_fake(counted_clock *clock) {
 }
 
 static sf_subscriber_id subscribe(sf_fake *f, const char *svc, const char *stream,
-                                  sf_connection_kind kind, uint64_t client_id) {
+                                  sf_connection_kind kind, uint64_t client_id)
+{
     sf_subscribe_params p = {.on_event = ignore, .client_id = client_id, .connection = kind};
     sf_subscriber_id id = 0;
     assert_int_equal(sf_subscribe(f, NULL, svc, stream, &p, &id, NULL), SF_OK);
@@ -47,7 +51,8 @@ static sf_subscriber_id subscribe(sf_fake *f, const char *svc, const char *strea
 }
 
 /* Services, streams (with TTL and rate state) and accounts, in creation order, paged. */
-static void test_services_and_streams(void **state) {
+static void test_services_and_streams(void **state)
+{
     (void)state;
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
@@ -94,7 +99,8 @@ static void test_services_and_streams(void **state) {
 }
 
 /* Subscribers in id order, with their connection kind and client id, filtered and paged. */
-static void test_subscriber_list(void **state) {
+static void test_subscriber_list(void **state)
+{
     (void)state;
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
@@ -139,7 +145,8 @@ static void test_subscriber_list(void **state) {
 }
 
 /* Injected errors not yet used, by op and then in order, with what is left of their count. */
-static void test_injections(void **state) {
+static void test_injections(void **state)
+{
     (void)state;
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
@@ -168,7 +175,8 @@ static void test_injections(void **state) {
 
 /* With a stream due to expire and a delivery due, reading everything samples no clock, runs
  * nothing and journals nothing: the next real call still sees everything due. */
-static void test_reading_changes_nothing(void **state) {
+static void test_reading_changes_nothing(void **state)
+{
     (void)state;
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
@@ -207,7 +215,8 @@ static void test_reading_changes_nothing(void **state) {
 }
 
 /* NULL fakes and services are empty, never a crash. */
-static void test_null_arguments(void **state) {
+static void test_null_arguments(void **state)
+{
     (void)state;
     assert_int_equal(sf_inspect_now(NULL), 0);
     assert_int_equal(sf_inspect_accounts(NULL, 0, NULL, 0), 0);
@@ -222,7 +231,8 @@ static void test_null_arguments(void **state) {
     sf_fake_free(f);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_services_and_streams), cmocka_unit_test(test_subscriber_list),
         cmocka_unit_test(test_injections),           cmocka_unit_test(test_reading_changes_nothing),

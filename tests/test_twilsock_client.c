@@ -377,6 +377,14 @@ static void kotlin_startup_sequence(void **state) {
              made.sid);
     expect_contains(payload_of(r), want);
     free(r);
+    /* the SDK's subscription is a subscriber of kind twilsock (GET /_syncfake/subscribers) */
+    sf_subscriber_info sub;
+    sf_server_lock(e->srv);
+    size_t subs = sf_subscriber_list(e->fake, NULL, &sub, 1);
+    sf_server_unlock(e->srv);
+    assert_int_equal(subs, 1);
+    assert_int_equal(sub.connection, SF_CONNECTION_TWILSOCK);
+    assert_string_equal(sub.stats.stream_sid, made.sid);
     close(fd);
 }
 
