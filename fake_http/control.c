@@ -544,6 +544,8 @@ static int journal_route(sf_http_ctx *c)
 
 /* ---- routing ---- */
 
+#include "control_ui.h" /* the page at /_syncfake/ui */
+
 int sf_http_control(sf_http_ctx *c)
 {
     char **s = c->segments;
@@ -577,6 +579,8 @@ int sf_http_control(sf_http_ctx *c)
         return sf_http_control_scenario(c);
     if (strcmp(s[1], "subscribers") == 0)
         return subscriber_route(c);
+    if (strcmp(s[1], "ui") == 0)
+        return sf_http_control_ui(c);
     if (n == 6 && strcmp(s[1], "Services") == 0 && strcmp(s[3], "Streams") == 0 &&
         strcmp(s[5], "Events") == 0) {
         /* segments shift by one: reuse the v1 layout (s[2] = service, s[4] = stream) */

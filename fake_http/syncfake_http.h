@@ -69,6 +69,7 @@ typedef struct sf_http_response {
     char warning[SF_HTTP_WARNING_CAP];
     int request_log_set;           /* SF_HTTP_REQUEST_LOG_ON/OFF: POST /_syncfake/request-log
                                       asks the server to turn its log on/off; NONE: leave it */
+    const char *cache_control;     /* static "Cache-Control" value, NULL: none (the page) */
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */

@@ -158,6 +158,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const sf_http_response
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->warning[0]) /* printable ASCII only (param_warn.c): safe as a header value */
         MHD_add_response_header(resp, "Syncfake-Warning", r->warning);
+    if (r->cache_control)
+        MHD_add_response_header(resp, "Cache-Control", r->cache_control);
     if (r->status == 401) /* as Twilio: the scheme it wants */
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
     sf_cors_headers(resp, cors_origin, false);
