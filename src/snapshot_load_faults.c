@@ -142,15 +142,49 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq) {
         !sf__sr_u64(r, &e->subscriber) || !sf__sr_u32(r, &e->rule) || !sf__sr_u32(r, &code) ||
         !sf__sr_u16(r, &e->status) || !sf__sr_u8(r, &e->kind) || !sf__sr_u8(r, &e->op) ||
         !sf__sr_u8(r, &e->flags) || !sf__sr_u8(r, &e->reason) ||
-        !sf__sr_bytes(r, e->sids, sizeof e->sids) || !sf__load_account_ref(c, (sf__account **)&a))
+        !sf__sr_bytes(r, e->sids, sizeof e->sids) ||
+        !sf__load_account_ref(c, (sf__account **)&a) || !sf__sr_u64(r, &e->note))
         return false;
     e->code = (int32_t)code;
     e->account = a;
+    bool refused = e->kind == SF_JOURNAL_REFUSED; /* op: its method; reason: an sf_refusal */
     if (e->seq <= prev_seq || e->seq >= c->fake->journal.next_seq ||
         e->kind >= SF_JOURNAL_KIND_COUNT || /* a `call` entry's op is its call kind */
         e->op >= (e->kind == SF_JOURNAL_CALL ? SF__CALL_COUNT : SF_OP_COUNT) || e->flags > 63 ||
-        e->reason > SF_UNSUBSCRIBE_QUEUE_FULL)
+        e->reason > (refused ? SF_REFUSAL_COUNT - 1 : SF_UNSUBSCRIBE_QUEUE_FULL) ||
+        (e->note && (e->kind != SF_JOURNAL_WARNING || e->note > c->fake->notes_written)))
         return sf__sr_fail(r, "corrupt: journal entry %llu", (unsigned long long)e->seq);
+    return true;
+}
+
+/* The kept warning texts: ids within notes_written, each in its own slot, printable ASCII. */
+static bool load_notes(sf__load_ctx *c) {
+    sf_fake *fake = c->fake;
+    uint32_t n;
+    if (!sf__sr_u64(c->r, &fake->notes_written) || !sf__sr_u32(c->r, &n))
+        return false;
+    if (n > SF__NOTE_SLOTS)
+        return sf__sr_fail(c->r, "corrupt: %u warning texts", n);
+    if (n && !fake->notes) {
+        fake->notes = sf__malloc(fake, SF__NOTE_SLOTS * sizeof *fake->notes);
+        if (!fake->notes)
+            return false;
+        memset(fake->notes, 0, SF__NOTE_SLOTS * sizeof *fake->notes);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t id;
+        char text[SF_WARNING_SIZE];
+        if (!sf__sr_u64(c->r, &id) || !sf__sr_str(c->r, text, sizeof text, NULL))
+            return false;
+        sf__note *slot = &fake->notes[id % SF__NOTE_SLOTS];
+        bool printable = true;
+        for (const char *p = text; *p; p++)
+            printable = printable && *p >= 0x20 && *p < 0x7f;
+        if (id == 0 || id > fake->notes_written || slot->id != 0 || !printable)
+            return sf__sr_fail(c->r, "corrupt: warning text %llu", (unsigned long long)id);
+        slot->id = id;
+        memcpy(slot->text, text, sizeof text);
+    }
     return true;
 }
 
@@ -158,7 +192,7 @@ bool sf__load_journal(sf__load_ctx *c) {
     sf__journal *j = &c->fake->journal;
     uint64_t count, prev = 0;
     if (!sf__sr_u64(c->r, &j->next_seq) || !sf__sr_u64(c->r, &j->overwritten) ||
-        !sf__sr_u64(c->r, &count))
+        !load_notes(c) || !sf__sr_u64(c->r, &count))
         return false;
     if (count > j->max)
         return sf__sr_fail(c->r, "corrupt: %llu journal entries (capacity %zu)",

@@ -313,11 +313,28 @@ static void put_entry_sids(sf__snap_writer *w, const sf__jentry *e) {
         sf__sw_bytes(w, (e->flags & flags[i]) ? e->sids[i] : zero, 16);
 }
 
+/* The kept texts of warnings (warn.c), in slot order: a warning entry names its text by id. */
+static void save_notes(save_ctx *c) {
+    const sf_fake *fake = c->fake;
+    uint32_t n = 0;
+    for (size_t i = 0; fake->notes && i < SF__NOTE_SLOTS; i++)
+        n += fake->notes[i].id != 0;
+    sf__sw_u64(c->w, fake->notes_written);
+    sf__sw_u32(c->w, n);
+    for (size_t i = 0; fake->notes && i < SF__NOTE_SLOTS; i++) {
+        if (fake->notes[i].id == 0)
+            continue;
+        sf__sw_u64(c->w, fake->notes[i].id);
+        sf__sw_str(c->w, fake->notes[i].text);
+    }
+}
+
 static void save_journal(save_ctx *c) {
     const sf__journal *j = &c->fake->journal;
     sf__snap_writer *w = c->w;
     sf__sw_u64(w, j->next_seq);
     sf__sw_u64(w, j->overwritten);
+    save_notes(c);
     sf__sw_u64(w, j->count);
     for (size_t i = 0; i < j->count; i++) {
         const sf__jentry *e = &j->ring[(j->head + i) % j->cap];
@@ -334,6 +351,7 @@ static void save_journal(save_ctx *c) {
         sf__sw_u8(w, e->reason);
         put_entry_sids(w, e);
         put_account_ref(c, e->account);
+        sf__sw_u64(w, e->kind == SF_JOURNAL_WARNING ? e->note : 0);
     }
 }
 

@@ -42,7 +42,9 @@ static void render(sf_fake *fake, const char *account, char *out, size_t cap)
 static void test_kind_is_appended_last(void **state)
 {
     (void)state;
-    assert_int_equal(SF_JOURNAL_REFUSED, SF_JOURNAL_KIND_COUNT - 1);
+    /* appended after the kinds that existed before it: their numbers are unchanged */
+    assert_true(SF_JOURNAL_REFUSED > SF_JOURNAL_REMOVED);
+    assert_true(SF_JOURNAL_REFUSED < SF_JOURNAL_KIND_COUNT);
     assert_string_equal(sf_journal_kind_name(SF_JOURNAL_REFUSED), "refused");
     assert_string_equal(sf_refusal_name(SF_REFUSAL_BAD_FORM), "bad_form");
     assert_null(sf_refusal_name(SF_REFUSAL_COUNT));

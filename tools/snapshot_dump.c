@@ -211,11 +211,13 @@ static const field rule_f[] = {
     F("hits", U64)};
 static const field inj_f[] = {F("count", U32),   F("http_status", U32), F("code", U32),
                               F("message", STR), F("after_apply", U8),  F("account_ref", U32)};
-static const field journal_head_f[] = {F("next_seq", U64), F("overwritten", U64)};
+static const field journal_head_f[] = {F("next_seq", U64), F("overwritten", U64),
+                                       F("notes_written", U64)};
+static const field note_f[] = {F("id", U64), F("text", STR)};
 static const field entry_f[] = {
     F("seq", U64),   F("t_ms", I64),   F("until_ms", I64),   F("subscriber", U64), F("rule", U32),
     F("code", U32),  F("status", U16), F("kind", U8),        F("op", U8),          F("flags", U8),
-    F("reason", U8), F("sids", SIDS3), F("account_ref", U32)};
+    F("reason", U8), F("sids", SIDS3), F("account_ref", U32), F("note", U64)};
 
 static bool count32(uint64_t *n) {
     uint32_t v;
@@ -279,7 +281,8 @@ static bool dump(void) {
         if (!MANY("injection", inj_f, false))
             return false;
     }
-    return RECORD("journal", journal_head_f) && MANY("entry", entry_f, true) &&
+    return RECORD("journal", journal_head_f) && MANY("warning_text", note_f, false) &&
+           MANY("entry", entry_f, true) &&
            sf__sr_finish(&reader);
 }
 
