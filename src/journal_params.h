@@ -24,7 +24,9 @@
     X(RECONNECT, "subscriber.reconnect")                                                           \
     X(ACCOUNT_CREATE, "account.create")                                                            \
     X(API_KEY_CREATE, "api_key.create")                                                            \
-    X(ACCOUNT_RESET, "account.reset")
+    X(ACCOUNT_RESET, "account.reset")                                                              \
+    X(WARN, "warn")                                                                                \
+    X(REQUEST_REFUSED, "request.refused")
 
 typedef enum sf__call_kind {
 #define SF__CALL_ENUM(name, wire) SF__CALL_##name,
@@ -89,6 +91,13 @@ sf__rec sf__rec_heal(sf_fake *fake, sf_subscriber_id id, bool flush);
 sf__rec sf__rec_account_create(sf_fake *fake, const sf_account_params *p);
 sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid, const sf_api_key_params *p);
 sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid);
+/* What only an adapter sees (sf_warn, sf_journal_request_refused): recorded so that a replay
+ * journals the same `warning` and `refused` entries. */
+sf__rec sf__rec_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
+                     const char *stream_id, const char *param, const char *suggestion,
+                     const char *message);
+sf__rec sf__rec_request_refused(sf_fake *fake, const char *account_sid, const char *method,
+                                sf_status status, sf_refusal reason);
 
 /* The clock moved (non-manual clocks) to `now` and events are due: a clock.sample entry. */
 void sf__rec_clock_sample(sf_fake *fake, sf_ms now);

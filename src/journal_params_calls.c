@@ -173,6 +173,34 @@ sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid) {
     return rec;
 }
 
+sf__rec sf__rec_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
+                     const char *stream_id, const char *param, const char *suggestion,
+                     const char *message) {
+    sf__rec rec;
+    if (!sf__rec_open(fake, SF__CALL_WARN, &rec))
+        return rec;
+    sf__pb_str(&rec.pb, "account", account_sid);
+    sf__pb_i64(&rec.pb, "op", (int64_t)op);
+    sf__pb_str(&rec.pb, "service", service_sid);
+    sf__pb_str(&rec.pb, "stream", stream_id);
+    sf__pb_str(&rec.pb, "param", param);
+    sf__pb_str(&rec.pb, "suggestion", suggestion);
+    sf__pb_str(&rec.pb, "message", message);
+    return rec;
+}
+
+sf__rec sf__rec_request_refused(sf_fake *fake, const char *account_sid, const char *method,
+                                sf_status status, sf_refusal reason) {
+    sf__rec rec;
+    if (!sf__rec_open(fake, SF__CALL_REQUEST_REFUSED, &rec))
+        return rec;
+    sf__pb_str(&rec.pb, "account", account_sid);
+    sf__pb_str(&rec.pb, "method", method);
+    sf__pb_i64(&rec.pb, "status", (int64_t)status);
+    sf__pb_i64(&rec.pb, "reason", (int64_t)reason);
+    return rec;
+}
+
 void sf__rec_clock_sample(sf_fake *fake, sf_ms now) {
     sf__rec rec;
     if (sf__rec_open(fake, SF__CALL_CLOCK_SAMPLE, &rec)) {

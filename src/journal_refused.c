@@ -3,6 +3,7 @@
  * reached an operation. The method is kept as a small number in the entry's op byte (unused by
  * this kind), so the ring's entries do not grow. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <string.h>
 
@@ -41,6 +42,7 @@ void sf_journal_request_refused(sf_fake *fake, const char *account_sid, const ch
     if (!fake || status == SF_OK || (unsigned)reason >= SF_REFUSAL_COUNT)
         return;
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_request_refused(fake, account_sid, method, status, reason));
     sf__begin(fake); /* the entry's time, as for any call */
     sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_REFUSED);
     if (!e)

@@ -120,6 +120,31 @@ static bool accounts(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     return a->ok;
 }
 
+/* What an adapter reported (sf_warn, sf_journal_request_refused): reported again. */
+static bool adapter_report(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+    int op, status, reason;
+    const char *account = sf__rarg_name(a, l, "account");
+    if (l->call == SF__CALL_WARN) {
+        const char *service = sf__rarg_name(a, l, "service");
+        const char *stream = sf__rarg_name(a, l, "stream");
+        const char *param = sf__rarg_name(a, l, "param");
+        const char *suggestion = sf__rarg_name(a, l, "suggestion");
+        const char *message = sf__rarg_name(a, l, "message");
+        if (!sf__rarg_int(l, "op", &op) || op < 0 || op >= SF_OP_COUNT || !message)
+            return false;
+        if (a->ok)
+            sf_warn(fake, account, (sf_op)op, service, stream, param, suggestion, message, NULL);
+        return a->ok;
+    }
+    const char *method = sf__rarg_name(a, l, "method");
+    if (!sf__rarg_int(l, "status", &status) || status <= SF_OK || status >= SF_STATUS_COUNT ||
+        !sf__rarg_int(l, "reason", &reason) || reason < 0 || reason >= SF_REFUSAL_COUNT)
+        return false;
+    if (a->ok)
+        sf_journal_request_refused(fake, account, method, (sf_status)status, (sf_refusal)reason);
+    return a->ok;
+}
+
 static bool dispatch(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     int64_t now;
     switch (l->call) {
@@ -143,6 +168,9 @@ static bool dispatch(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     case SF__CALL_API_KEY_CREATE:
     case SF__CALL_ACCOUNT_RESET:
         return accounts(fake, l, a);
+    case SF__CALL_WARN:
+    case SF__CALL_REQUEST_REFUSED:
+        return adapter_report(fake, l, a);
     case SF__CALL_RECORD_START:
         return false; /* replay.c builds the fake from it; elsewhere it cannot be replayed */
     default:

@@ -4,6 +4,7 @@
  * holds fixed-size entries), then the sf_options.on_warning hook; in strict mode it is
  * refused instead of done. */
 #include "internal.h"
+#include "journal_params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,8 @@ sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *
                                : !message ? "message is NULL"
                                           : "op out of range");
     SF__OUTERMOST(fake);
+    SF__RECORDED(sf__rec_warn(fake, account_sid, op, service_sid, stream_id, param, suggestion,
+                              message));
     sf__begin(fake); /* the entry's time, as for any call */
     return warn_now(fake, account_sid, op, service_sid, stream_id, param, suggestion, message, err);
 }

@@ -504,6 +504,31 @@ static void other_calls_replay(void **state) {
     assert_int_equal(rep.compared, count_lines(text));
 }
 
+/* What only an adapter sees (the HTTP face's warnings and requests refused before routing) is
+ * recorded too, so a server's journal replays with its `warning` and `refused` entries. */
+static void adapter_reports_replay(void **state) {
+    (void)state;
+    new_fake(false, 300);
+    sf_service_record svc;
+    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_int_equal(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, svc.sid, NULL, "Tll", "Ttl",
+                             "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it", NULL),
+                     SF_OK);
+    sf_journal_request_refused(fake, NULL, "DELETE", SF_ERR_METHOD_NOT_ALLOWED,
+                               SF_REFUSAL_METHOD_NOT_ALLOWED);
+    sf_journal_request_refused(fake, "ACnotanaccount", "GET", SF_ERR_AUTHENTICATE,
+                               SF_REFUSAL_UNAUTHENTICATED);
+    text = journal_data();
+    assert_non_null(strstr(text, "\"kind\":\"warning\""));
+    assert_non_null(strstr(text, "\"call\":\"warn\""));
+    assert_non_null(strstr(text, "\"kind\":\"refused\""));
+    assert_non_null(strstr(text, "\"call\":\"request.refused\""));
+    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    if (rep.diverged)
+        fail_msg("seq %llu\n%s\n%s", (unsigned long long)rep.seq, rep.expected, rep.got);
+    assert_int_equal(rep.compared, count_lines(text));
+}
+
 /* Recording turned on after the snapshot was taken (syncfake-server --load --record-calls):
  * its record.start is the first line after the snapshot, and the rest replays. Credentials
  * given in the options are recorded and used. */
@@ -663,6 +688,7 @@ int main(void) {
         cmocka_unit_test_teardown(removed_entries_are_refused, teardown),
         cmocka_unit_test_teardown(snapshot_then_recording_starts, teardown),
         cmocka_unit_test_teardown(malformed_values_are_refused, teardown),
+        cmocka_unit_test_teardown(adapter_reports_replay, teardown),
         cmocka_unit_test_teardown(command_line, teardown),
         cmocka_unit_test_teardown(command_line_snapshot, teardown),
     };
