@@ -114,10 +114,11 @@ void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE]) {
  * fits ends the header with " | ..." (the journal has them all). */
 static void add_header(sf_http_response *resp, const char *text) {
     size_t used = strlen(resp->warning), len = strlen(text), cap = sizeof resp->warning;
-    if (used && used + 3 + len < cap) {
-        snprintf(resp->warning + used, cap - used, " | %s", text);
+    if (used && used + 3 + len < cap) { /* sizes checked: copies, not a format to truncate */
+        memcpy(resp->warning + used, " | ", 3);
+        memcpy(resp->warning + used + 3, text, len + 1);
     } else if (!used && len < cap) {
-        snprintf(resp->warning, cap, "%s", text);
+        memcpy(resp->warning, text, len + 1);
     } else if (used + 6 < cap && !strstr(resp->warning, " | ...")) {
         snprintf(resp->warning + used, cap - used, " | ...");
     }
