@@ -160,16 +160,15 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     return queue(conn, &r, NULL);
 }
 
+static enum MHD_Result queue_status(sf_server *srv, struct MHD_Connection *conn, sf_status st);
+
 /* A preflight of the control API (cors.c), answered without credentials: 204 and the CORS
  * headers for an allowed origin, 403 for any other. */
 static enum MHD_Result answer_preflight(sf_server *srv, struct MHD_Connection *conn,
                                         const char *allowed)
 {
     if (!allowed)
-        return queue_simple(srv, conn, 403,
-                            "{\"code\": 20403, \"message\": \"Origin not allowed: start "
-                            "syncfake-server with --cors-origin ORIGIN\", \"more_info\": "
-                            "\"https://www.twilio.com/docs/errors/20403\", \"status\": 403}");
+        return queue_status(srv, conn, SF_ERR_ORIGIN_NOT_ALLOWED);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp)
@@ -217,37 +216,63 @@ static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const ch
 }
 
 /* Request shapes the transport refuses (400) before reading a body: two different
- * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. */
-static const char *malformed_request(struct MHD_Connection *conn, const char *version)
+ * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. SF_OK: none. */
+static sf_status malformed_request(struct MHD_Connection *conn, const char *version)
 {
     length_headers l = {NULL, false};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &l);
     if (l.conflict)
-        return "{\"code\": 20001, \"message\": \"Conflicting Content-Length headers\", "
-               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+        return SF_ERR_CONFLICTING_CONTENT_LENGTH;
     if (strcmp(version, "HTTP/1.1") == 0 &&
         !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))
-        return "{\"code\": 20001, \"message\": \"Missing Host header\", "
-               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
-    return NULL;
+        return SF_ERR_MISSING_HOST;
+    return SF_OK;
 }
 
-/* A Twilio-shaped refusal after which the connection is closed. */
-static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, int status,
-                              const char *json)
+static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += 1 + strlen(key) + (value ? 1 + strlen(value) : 0); /* & or ?, key=value */
+    return MHD_YES;
+}
+
+/* A head over the server's caps: 414 for its target, else 431 for the whole. SF_OK: within.
+ * (Larger heads than libmicrohttpd's connection memory never get here: see server.h.) */
+static sf_status oversized_head(struct MHD_Connection *conn, const char *url)
+{
+    size_t target = strlen(url);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg_len, &target);
+    if (target > SF_SERVER_MAX_URI)
+        return SF_ERR_URI_TOO_LONG;
+    const union MHD_ConnectionInfo *head =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (head && head->header_size > SF_SERVER_MAX_HEAD)
+        return SF_ERR_HEADERS_TOO_LARGE;
+    return SF_OK;
+}
+
+/* A Twilio-shaped refusal, its body from the status table, after which the connection is
+ * closed. */
+static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, sf_status st)
 {
     char date[30];
     pthread_mutex_lock(&srv->lock);
     sf_format_http_date(sf_clock_now(srv->fake), date);
     pthread_mutex_unlock(&srv->lock);
+    sf_http_buf body;
+    sf_http_buf_init(&body);
+    sf_http_render_status(&body, st);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+        body.failed ? NULL
+                    : MHD_create_response_from_buffer(body.len, body.data, MHD_RESPMEM_MUST_COPY);
+    sf_http_buf_free(&body);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Date", date);
     MHD_add_response_header(resp, "Connection", "close");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)sf_status_http(st), resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -310,13 +335,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return MHD_NO;
         *con_cls = rs;
         if (!sf_conn_admitted(srv->conns, conn))
-            return refuse(srv, conn, 503,
-                          "{\"code\": 20503, \"message\": \"Service unavailable: too many "
-                          "connections\", \"more_info\": "
-                          "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
-        const char *malformed = malformed_request(conn, version);
-        if (malformed)
-            return refuse(srv, conn, 400, malformed);
+            return refuse(srv, conn, SF_ERR_TOO_MANY_CONNECTIONS);
+        sf_status malformed = malformed_request(conn, version);
+        if (malformed == SF_OK)
+            malformed = oversized_head(conn, url);
+        if (malformed != SF_OK)
+            return refuse(srv, conn, malformed);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -373,10 +397,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         pthread_mutex_unlock(&srv->lock);
         free(target.text);
         sf_sse_discard(stream);
-        return refuse(srv, conn, 503,
-                      "{\"code\": 20503, \"message\": \"Service unavailable: the server "
-                      "is stopping\", \"more_info\": "
-                      "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+        return refuse(srv, conn, SF_ERR_SERVER_STOPPING);
     }
     sf_http_dispatch(srv->fake, &req, &resp);
     if (resp.fake_was_reset) {
@@ -467,7 +488,8 @@ static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
         (MHD_socket)mhd_fd, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
-        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SF_SERVER_CONN_MEMORY, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
