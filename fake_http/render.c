@@ -73,6 +73,13 @@ void sf_http_render_not_found(sf_http_buf *b, const char *path)
                        code, sf_status_http(SF_ERR_NOT_FOUND));
 }
 
+void sf_http_render_client_error(sf_http_buf *b, const sf_error *err)
+{
+    sf_http_buf_printf(b, "{\"status\":%d,\"code\":%d,\"message\":", err->http_status, err->code);
+    sf_http_buf_json_string(b, err->message);
+    sf_http_buf_str(b, "}");
+}
+
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
 {
     sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);

@@ -132,10 +132,7 @@ static void reply_error(ts_session *s, const char *id, const sf_error *err)
 {
     sf_http_buf b;
     sf_http_buf_init(&b);
-    sf_http_buf_printf(&b, "{\"status\":%d,\"code\":%d,\"message\":", err->http_status,
-                       err->code);
-    sf_http_buf_json_string(&b, err->message);
-    sf_http_buf_str(&b, "}");
+    sf_http_render_client_error(&b, err);
     reply_http(s, id, err->http_status, &b);
     sf_http_buf_free(&b);
 }
@@ -548,10 +545,10 @@ static void subscriptions(ts_session *s, const char *id, const payload *p)
         } else if (!establish(s, stream_sid, &err)) {
             sf_http_buf_printf(&failed,
                                "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\","
-                               "\"error\":{\"status\":%d,\"code\":%d,\"message\":",
-                               n_failed++ ? "," : "", stream_sid, err.http_status, err.code);
-            sf_http_buf_json_string(&failed, err.message);
-            sf_http_buf_str(&failed, "}}");
+                               "\"error\":",
+                               n_failed++ ? "," : "", stream_sid);
+            sf_http_render_client_error(&failed, &err);
+            sf_http_buf_str(&failed, "}");
             continue;
         }
         sf_http_buf_printf(&ok, "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\"%s}",
