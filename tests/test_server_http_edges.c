@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_server_http_edges.c: request shapes the server transport refuses itself, as Twilio-shaped
  * JSON 400 with the connection closed: two different Content-Length headers (a request-smuggling
- * shape) and HTTP/1.1 without Host; and a 401 carries WWW-Authenticate: Basic. Heads over the
- * server's caps (server.h) are 414 and 431 with the status table's body, also where
- * libmicrohttpd's default connection memory answered with its own HTML page. */
+ * shape) and HTTP/1.1 without Host, each body the status table's row; and a 401 carries
+ * WWW-Authenticate: Basic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +14,6 @@
 #include <cmocka.h>
 
 #include "loopback.h"
-#include "server.h"
 #include "syncfake.h"
 
 #include <signal.h>
@@ -99,76 +97,10 @@ static void test_refusals_are_table_rows(void **state)
     lb_stop(&s);
 }
 
-/* A GET of `target` with one extra header of pad_len bytes ("X-Pad: aaa..."). */
-static char *big_request(const lb_server *s, const char *target_prefix, size_t target_len,
-                         size_t pad_len)
-{
-    char *req = malloc(target_len + pad_len + 1024);
-    assert_non_null(req);
-    size_t n = (size_t)sprintf(req, "GET %s", target_prefix);
-    while (n - 4 < target_len)
-        req[n++] = 'a';
-    n += (size_t)sprintf(req + n, " HTTP/1.1\r\nHost: x\r\n%s\r\n", s->auth);
-    if (pad_len) {
-        n += (size_t)sprintf(req + n, "X-Pad: ");
-        memset(req + n, 'b', pad_len);
-        n += pad_len;
-        n += (size_t)sprintf(req + n, "\r\n");
-    }
-    sprintf(req + n, "\r\n");
-    return req;
-}
-
-/* Over SF_SERVER_MAX_URI the target is 414 with the table's body, where libmicrohttpd's
- * default 32 KiB of connection memory answered with its own HTML 414; at the cap it is still
- * the dispatcher's (400: over its 8 KiB target limit). */
-static void test_long_target_is_414(void **state)
-{
-    (void)state;
-    lb_server s;
-    lb_start(&s, NULL);
-    static char resp[8192];
-    const char *prefix = "/v1/Services?Pad=";
-    char *req = big_request(&s, prefix, SF_SERVER_MAX_URI, 0);
-    assert_int_equal(raw(&s, req, resp, sizeof resp), 400);
-    assert_non_null(strstr(lb_body(resp), "\"Invalid parameter"));
-    free(req);
-    size_t over[] = {SF_SERVER_MAX_URI + 1, 40 * 1024, 56 * 1024};
-    for (size_t i = 0; i < sizeof over / sizeof *over; i++) {
-        req = big_request(&s, prefix, over[i], 0);
-        raw(&s, req, resp, sizeof resp);
-        expect_row(resp, SF_ERR_URI_TOO_LONG);
-        free(req);
-    }
-    lb_stop(&s);
-}
-
-/* A head over SF_SERVER_MAX_HEAD is 431, likewise; one within it is served. */
-static void test_large_head_is_431(void **state)
-{
-    (void)state;
-    lb_server s;
-    lb_start(&s, NULL);
-    static char resp[8192];
-    char *req = big_request(&s, "/v1/Services", 12, SF_SERVER_MAX_HEAD / 2);
-    assert_int_equal(raw(&s, req, resp, sizeof resp), 200);
-    free(req);
-    size_t over[] = {SF_SERVER_MAX_HEAD, 48 * 1024, 56 * 1024};
-    for (size_t i = 0; i < sizeof over / sizeof *over; i++) {
-        req = big_request(&s, "/v1/Services", 12, over[i]);
-        raw(&s, req, resp, sizeof resp);
-        expect_row(resp, SF_ERR_HEADERS_TOO_LARGE);
-        free(req);
-    }
-    lb_stop(&s);
-}
-
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_edges),
-                                       cmocka_unit_test(test_refusals_are_table_rows),
-                                       cmocka_unit_test(test_long_target_is_414),
-                                       cmocka_unit_test(test_large_head_is_431)};
+                                       cmocka_unit_test(test_refusals_are_table_rows)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,29 +229,6 @@ static sf_status malformed_request(struct MHD_Connection *conn, const char *vers
     return SF_OK;
 }
 
-static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    (void)kind;
-    *(size_t *)cls += 1 + strlen(key) + (value ? 1 + strlen(value) : 0); /* & or ?, key=value */
-    return MHD_YES;
-}
-
-/* A head over the server's caps: 414 for its target, else 431 for the whole. SF_OK: within.
- * (Larger heads than libmicrohttpd's connection memory never get here: see server.h.) */
-static sf_status oversized_head(struct MHD_Connection *conn, const char *url)
-{
-    size_t target = strlen(url);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg_len, &target);
-    if (target > SF_SERVER_MAX_URI)
-        return SF_ERR_URI_TOO_LONG;
-    const union MHD_ConnectionInfo *head =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (head && head->header_size > SF_SERVER_MAX_HEAD)
-        return SF_ERR_HEADERS_TOO_LARGE;
-    return SF_OK;
-}
-
 /* A Twilio-shaped refusal, its body from the status table, after which the connection is
  * closed. */
 static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, sf_status st)
@@ -337,8 +314,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (!sf_conn_admitted(srv->conns, conn))
             return refuse(srv, conn, SF_ERR_TOO_MANY_CONNECTIONS);
         sf_status malformed = malformed_request(conn, version);
-        if (malformed == SF_OK)
-            malformed = oversized_head(conn, url);
         if (malformed != SF_OK)
             return refuse(srv, conn, malformed);
         return MHD_YES;
@@ -488,8 +463,7 @@ static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
         (MHD_socket)mhd_fd, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
-        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SF_SERVER_CONN_MEMORY, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)

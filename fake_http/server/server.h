@@ -47,19 +47,6 @@ typedef struct sf_server_config {
  * for this long is closed. */
 #define SF_SERVER_IDLE_TIMEOUT_S 30u
 
-/* A request whose target (path and query, as sent) is longer than SF_SERVER_MAX_URI bytes is
- * answered 414, one whose head (request line and header fields) is longer than
- * SF_SERVER_MAX_HEAD bytes 431, with Twilio's error body. Both sit about where libmicrohttpd's
- * default 32 KiB of connection memory used to answer with its own HTML page (a target over
- * the dispatcher's 8 KiB but within these is still its 400). libmicrohttpd keeps a head in
- * SF_SERVER_CONN_MEMORY bytes per connection and answers a head that does not fit there
- * itself, before the server sees it: with room above both caps, the server's own JSON
- * answer covers every head up to about 60 KiB; a larger one still gets libmicrohttpd's HTML
- * (README, "Limits of the server"). */
-#define SF_SERVER_MAX_URI (32u * 1024u)
-#define SF_SERVER_MAX_HEAD (40u * 1024u)
-#define SF_SERVER_CONN_MEMORY (64u * 1024u)
-
 /* A listening TCP socket on host (an IPv4 address) and port (0: any free one), for a caller
  * that must know the port before it makes the fake (whose base URL names it): the port is
  * bound once, never released and bound again. Returns the socket (> 2) and sets *bound_port,
