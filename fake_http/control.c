@@ -312,7 +312,8 @@ static int errors_route(sf_http_ctx *c)
                        "{\"operation\": \"%s\", \"count\": %u, \"status\": %d, \"code\": %d, "
                        "\"message\": ",
                        sf_op_name(inj.op), inj.count, inj.http_status, inj.code);
-    sf_http_buf_json_string(&c->body, inj.message ? inj.message : "Injected failure");
+    sf_http_buf_json_string(&c->body,
+                            inj.message ? inj.message : sf_status_message(SF_ERR_INJECTED));
     sf_http_buf_printf(&c->body, ", \"after_apply\": %s}", after ? "true" : "false");
     return sf_http_json(c, 201);
 }

@@ -16,12 +16,18 @@
 
 bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens)
 {
+    return sf_jf_parse_object_within(doc, text, len, max_tokens, SF_JSON_FIELD_MAX_DEPTH);
+}
+
+bool sf_jf_parse_object_within(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens,
+                               unsigned max_depth)
+{
     doc->text = text;
     doc->tokens = NULL;
     doc->ntok = 0;
     if (!text || len < 2 || len > SF_DATA_CAP || max_tokens < 1)
         return false;
-    if (!sf_json_depth_within(text, len, SF_JSON_FIELD_MAX_DEPTH))
+    if (!sf_json_depth_within(text, len, max_depth))
         return false; /* before jsmn, which is quadratic in the depth */
     /* strict grammar, UTF-8 and control characters: the core's checker */
     char *compact = malloc(len + 1);
@@ -99,6 +105,25 @@ sf_jf_kind sf_jf_kind_of(const sf_jf_doc *doc, int tok_index)
     default:
         return SF_JF_PRIMITIVE;
     }
+}
+
+void sf_jf_span(const sf_jf_doc *doc, int tok_index, const char **start, size_t *len)
+{
+    const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
+    int quote = t->type == JSMN_STRING; /* jsmn's string token excludes its quotes */
+    *start = doc->text + t->start - quote;
+    *len = (size_t)(t->end - t->start + 2 * quote);
+}
+
+int sf_jf_count(const sf_jf_doc *doc, int tok_index)
+{
+    const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
+    return t->type == JSMN_ARRAY || t->type == JSMN_OBJECT ? t->size : 0;
+}
+
+int sf_jf_next(const sf_jf_doc *doc, int tok_index)
+{
+    return skip(doc->tokens, doc->ntok, tok_index);
 }
 
 static int hex4(const char *s)

@@ -30,6 +30,9 @@ typedef struct sf_jf_doc {
  * the object. false when malformed, nested deeper than SF_JSON_FIELD_MAX_DEPTH
  * (json_depth.h), over budget or out of memory (doc then needs no free). */
 bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens);
+/* Same, nested at most max_depth deep (a Twilsock payload's cap is not a header's). */
+bool sf_jf_parse_object_within(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens,
+                               unsigned max_depth);
 void sf_jf_free(sf_jf_doc *doc);
 
 /* The value token of member `key` of object token `obj`: SF_JF_ABSENT, or SF_JF_DUPLICATE
@@ -37,6 +40,15 @@ void sf_jf_free(sf_jf_doc *doc);
 int sf_jf_member(const sf_jf_doc *doc, int obj, const char *key);
 
 sf_jf_kind sf_jf_kind_of(const sf_jf_doc *doc, int tok);
+
+/* A value's text as sent (a string with its quotes): *start and *len. */
+void sf_jf_span(const sf_jf_doc *doc, int tok, const char **start, size_t *len);
+
+/* How many elements an array token holds (members for an object, 0 otherwise). */
+int sf_jf_count(const sf_jf_doc *doc, int tok);
+
+/* The token after tok's whole value: from an array's first element (tok + 1), the next. */
+int sf_jf_next(const sf_jf_doc *doc, int tok);
 
 /* A string token unescaped (\" \\ \/ \b \f \n \r \t \uXXXX with surrogate pairs) to UTF-8,
  * NUL-terminated. false when tok is not a string, on a lone surrogate or an escaped NUL, or

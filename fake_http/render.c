@@ -58,6 +58,28 @@ void sf_http_render_status(sf_http_buf *b, sf_status status)
     sf_http_render_error(b, &err);
 }
 
+void sf_http_render_not_found(sf_http_buf *b, const char *path)
+{
+    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
+    const char *hole = strstr(format, "%s"); /* the table's message is a format */
+    int code = sf_status_code(SF_ERR_NOT_FOUND);
+    sf_http_buf_printf(b, "{\"code\": %d, \"message\": \"", code);
+    sf_http_buf_add(b, format, (size_t)(hole - format)); /* plain text */
+    sf_http_buf_json_chars(b, path);
+    sf_http_buf_json_chars(b, hole + 2);
+    sf_http_buf_printf(b,
+                       "\", \"more_info\": \"https://www.twilio.com/docs/errors/%d\", "
+                       "\"status\": %d}",
+                       code, sf_status_http(SF_ERR_NOT_FOUND));
+}
+
+void sf_http_render_client_error(sf_http_buf *b, const sf_error *err)
+{
+    sf_http_buf_printf(b, "{\"status\":%d,\"code\":%d,\"message\":", err->http_status, err->code);
+    sf_http_buf_json_string(b, err->message);
+    sf_http_buf_str(b, "}");
+}
+
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
 {
     sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);

@@ -15,6 +15,12 @@ void sf_http_status_error(sf_status status, const char *detail, sf_error *err);
 void sf_http_not_found_error(const char *path, sf_error *err);
 /* Twilio's error body for a row of SF_STATUS_MAP, with the row's own message. */
 void sf_http_render_status(sf_http_buf *b, sf_status status);
+/* SF_ERR_NOT_FOUND's body with the whole path in its message (not cut, unlike
+ * sf_http_not_found_error, whose message buffer is bounded). */
+void sf_http_render_not_found(sf_http_buf *b, const char *path);
+/* The client API's (Twilsock) error object: {"status":...,"code":...,"message":...}, compact,
+ * in replies and in subscription_failed events. */
+void sf_http_render_client_error(sf_http_buf *b, const sf_error *err);
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r);
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r);
 void sf_http_render_message(sf_http_buf *b, const sf_message_record *m);

@@ -131,7 +131,14 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_URI_TOO_LONG, 414, 20001, "Request-URI too long")                                   \
     X(ERR_HEADERS_TOO_LARGE, 431, 20001, "Request header fields too large")                   \
     /* 403: the control API refuses a fake-wide operation to an account (Twilio's 20403) */   \
-    X(ERR_FORBIDDEN, 403, 20403, "Forbidden")
+    X(ERR_FORBIDDEN, 403, 20403, "Forbidden")                                               \
+    /* the HTTP server's own refusals, made before the dispatcher sees a request */          \
+    X(ERR_CONFLICTING_CONTENT_LENGTH, 400, 20001, "Conflicting Content-Length headers")      \
+    X(ERR_MISSING_HOST, 400, 20001, "Missing Host header")                                   \
+    X(ERR_ORIGIN_NOT_ALLOWED, 403, 20403,                                                    \
+      "Origin not allowed: start syncfake-server with --cors-origin ORIGIN")                 \
+    X(ERR_TOO_MANY_CONNECTIONS, 503, 20503, "Service unavailable: too many connections")     \
+    X(ERR_SERVER_STOPPING, 503, 20503, "Service unavailable: the server is stopping")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,

@@ -485,6 +485,134 @@ static void unique_names_over_twilsock(void **state) {
     close(fd);
 }
 
+/* ---- payloads: read by json_field.c, as frame headers and tokens are ---- */
+
+static size_t stream_count(env *e) {
+    sf_stream_page *page = NULL;
+    sf_page_params pp = {.has_page_size = true, .page_size = 100};
+    sf_server_lock(e->srv);
+    assert_int_equal(sf_stream_list(e->fake, NULL, e->service, &pp, &page, NULL), SF_OK);
+    size_t n = page->info.count;
+    sf_stream_page_free(e->fake, page);
+    sf_server_unlock(e->srv);
+    return n;
+}
+
+static bool has_stream_named(env *e, const char *name) {
+    sf_stream_record r;
+    sf_server_lock(e->srv);
+    sf_status st = sf_stream_fetch(e->fake, NULL, e->service, name, &r, NULL);
+    sf_server_unlock(e->srv);
+    return st == SF_OK;
+}
+
+/* Sends one create and returns its reply's payload status line part (malloc'd reply). */
+static char *create_over_twilsock(int fd, const char *payload) {
+    kotlin_request(fd, "RQ00000000000000000000000000000030", "POST", "/v3/Streams", payload);
+    return ts_next(fd, "reply");
+}
+
+/* A key written with an escape is the same key; a key sent twice is refused (400/20001 naming
+ * it); a payload that is not one strict JSON object (cut short, not UTF-8, trailing text) is
+ * 400/54008 and creates nothing, instead of being read as no payload (an unnamed stream). */
+static void payload_keys_and_grammar(void **state) {
+    env *e = *state;
+    int fd = connected(e);
+    char *r = create_over_twilsock(fd, "{\"unique\\u005fname\":\"esc-key\"}");
+    expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
+    expect_contains(payload_of(r), "\"unique_name\":\"esc-key\"");
+    free(r);
+    assert_true(has_stream_named(e, "esc-key"));
+
+    size_t before = stream_count(e);
+    r = create_over_twilsock(fd, "{\"unique_name\":\"twice-a\",\"unique_name\":\"twice-b\"}");
+    assert_string_equal(payload_of(r), "{\"status\":400,\"code\":20001,\"message\":\"Invalid "
+                                       "parameter: unique_name\"}");
+    free(r);
+    static const char *const unreadable[] = {
+        "{\"unique_name\":\"cut\"",
+        "{\"unique_name\":\"bad-\xff\"}",
+        "{\"unique_name\":\"trailing\"} x",
+        "[\"not an object\"]",
+    };
+    for (size_t i = 0; i < sizeof unreadable / sizeof *unreadable; i++) {
+        r = create_over_twilsock(fd, unreadable[i]);
+        if (strcmp(payload_of(r), "{\"status\":400,\"code\":54008,\"message\":\"Invalid "
+                                  "JSON\"}") != 0)
+            fail_msg("payload #%zu: %s", i, r);
+        free(r);
+    }
+    assert_int_equal(stream_count(e), before);
+    close(fd);
+}
+
+static void base64(const char *in, char *out) {
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(in), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned char)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)in[i + 2];
+        out[o++] = digits[v >> 18 & 63];
+        out[o++] = digits[v >> 12 & 63];
+        out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? digits[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+static char *http_raw(uint16_t port, const char *request);
+
+/* A REST request with the account's Basic credentials; returns the whole response. */
+static char *rest(env *e, const char *method, const char *target, const char *form) {
+    char creds[128], auth[192], req[2048];
+    snprintf(creds, sizeof creds, "%s:%s", e->account, sf_fake_auth_token(e->fake));
+    base64(creds, auth);
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nConnection: close\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+             method, target, auth, strlen(form), form);
+    return http_raw(e->port, req);
+}
+
+/* A unique name with " and \ (and a non-ASCII letter) is the same name on both faces: made
+ * over REST it is found over Twilsock, made over Twilsock it is found over REST, and both
+ * render it alike. */
+static void escaped_unique_name_on_both_faces(void **state) {
+    env *e = *state;
+    int fd = connected(e);
+    /* say "hi" \ é, form-encoded and as a path segment */
+    const char *encoded = "say%20%22hi%22%20%5C%20%C3%A9";
+    char target[256], form[128];
+    snprintf(target, sizeof target, "/v1/Services/%s/Streams", e->service);
+    snprintf(form, sizeof form, "UniqueName=%s", encoded);
+    char *r = rest(e, "POST", target, form);
+    expect_contains(r, "HTTP/1.1 201");
+    expect_contains(r, "\"unique_name\": \"say \\\"hi\\\" \\\\ \xc3\xa9\"");
+    free(r);
+    char path[128];
+    snprintf(path, sizeof path, "/v3/Streams/%s", encoded);
+    kotlin_request(fd, "RQ00000000000000000000000000000031", "GET", path, "");
+    r = ts_next(fd, "reply");
+    expect_contains(r, "\"http_status\":{\"code\":200,\"status\":\"OK\"}");
+    expect_contains(payload_of(r), "\"unique_name\":\"say \\\"hi\\\" \\\\ \xc3\xa9\"");
+    free(r);
+
+    r = create_over_twilsock(fd, "{\"unique_name\":\"back\\\\slash \\\"q\\\"\"}");
+    expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
+    free(r);
+    snprintf(target, sizeof target, "/v1/Services/%s/Streams/back%%5Cslash%%20%%22q%%22",
+             e->service);
+    r = rest(e, "GET", target, "");
+    expect_contains(r, "HTTP/1.1 200");
+    expect_contains(r, "\"unique_name\": \"back\\\\slash \\\"q\\\"\"");
+    free(r);
+    close(fd);
+}
+
 /* ---- Twilsock statuses ---- */
 
 static void refused_tokens_are_upper_case_unauthorized(void **state) {
@@ -573,6 +701,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(not_found_is_54250_by_sid_and_54300_by_name, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unique_names_over_twilsock, setup, teardown),
+        cmocka_unit_test_setup_teardown(payload_keys_and_grammar, setup, teardown),
+        cmocka_unit_test_setup_teardown(escaped_unique_name_on_both_faces, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_tokens_are_upper_case_unauthorized, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(token_expiry_closes_with_410_51207, setup, teardown),

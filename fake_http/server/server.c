@@ -186,16 +186,15 @@ static enum MHD_Result queue_simple(sf_server *srv, struct MHD_Connection *conn,
     return queue(conn, &r, NULL);
 }
 
+static enum MHD_Result queue_status(sf_server *srv, struct MHD_Connection *conn, sf_status st);
+
 /* A preflight of the control API (cors.c), answered without credentials: 204 and the CORS
  * headers for an allowed origin, 403 for any other. */
 static enum MHD_Result answer_preflight(sf_server *srv, struct MHD_Connection *conn,
                                         const char *allowed)
 {
     if (!allowed)
-        return queue_simple(srv, conn, 403,
-                            "{\"code\": 20403, \"message\": \"Origin not allowed: start "
-                            "syncfake-server with --cors-origin ORIGIN\", \"more_info\": "
-                            "\"https://www.twilio.com/docs/errors/20403\", \"status\": 403}");
+        return queue_status(srv, conn, SF_ERR_ORIGIN_NOT_ALLOWED);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp)
@@ -244,39 +243,43 @@ static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const ch
 }
 
 /* Request shapes the transport refuses (400) before reading a body: two different
- * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. */
-static const char *malformed_request(struct MHD_Connection *conn, const char *version)
+ * Content-Length values (a request-smuggling shape) and HTTP/1.1 without Host. SF_OK: none. */
+static sf_status malformed_request(struct MHD_Connection *conn, const char *version)
 {
     length_headers l = {NULL, false};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &l);
     if (l.conflict)
-        return "{\"code\": 20001, \"message\": \"Conflicting Content-Length headers\", "
-               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
+        return SF_ERR_CONFLICTING_CONTENT_LENGTH;
     if (strcmp(version, "HTTP/1.1") == 0 &&
         !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))
-        return "{\"code\": 20001, \"message\": \"Missing Host header\", "
-               "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", \"status\": 400}";
-    return NULL;
+        return SF_ERR_MISSING_HOST;
+    return SF_OK;
 }
 
-/* A Twilio-shaped refusal after which the connection is closed. */
-static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, int status,
-                              const char *json)
+/* A Twilio-shaped refusal, its body from the status table, after which the connection is
+ * closed. */
+static enum MHD_Result refuse(sf_server *srv, struct MHD_Connection *conn, sf_status st)
 {
     char date[30];
     pthread_mutex_lock(&srv->lock);
     sf_format_http_date(sf_clock_now(srv->fake), date);
     pthread_mutex_unlock(&srv->lock);
+    sf_http_buf body;
+    sf_http_buf_init(&body);
+    sf_http_render_status(&body, st);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+        body.failed ? NULL
+                    : MHD_create_response_from_buffer(body.len, body.data, MHD_RESPMEM_MUST_COPY);
+    if (resp)
+        note_body(body.data, body.len);
+    sf_http_buf_free(&body);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Date", date);
     MHD_add_response_header(resp, "Connection", "close");
-    note_queued((unsigned)status, resp);
-    note_body(json, strlen(json));
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+    note_queued((unsigned)sf_status_http(st), resp);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)sf_status_http(st), resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -361,15 +364,11 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
             return MHD_NO;
         *con_cls = rs;
         if (!sf_conn_admitted(srv->conns, conn))
-            return refuse(srv, conn, 503,
-                          "{\"code\": 20503, \"message\": \"Service unavailable: too many "
-                          "connections\", \"more_info\": "
-                          "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
-        const char *malformed = malformed_request(conn, version);
-        if (malformed) {
-            journal_refused(srv, conn, method, SF_ERR_INVALID_PARAMETER,
-                            SF_REFUSAL_MALFORMED_REQUEST);
-            return refuse(srv, conn, 400, malformed);
+            return refuse(srv, conn, SF_ERR_TOO_MANY_CONNECTIONS);
+        sf_status malformed = malformed_request(conn, version);
+        if (malformed != SF_OK) {
+            journal_refused(srv, conn, method, malformed, SF_REFUSAL_MALFORMED_REQUEST);
+            return refuse(srv, conn, malformed);
         }
         return MHD_YES;
     }
@@ -436,10 +435,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
         pthread_mutex_unlock(&srv->lock);
         free(target.text);
         sf_sse_discard(stream);
-        return refuse(srv, conn, 503,
-                      "{\"code\": 20503, \"message\": \"Service unavailable: the server "
-                      "is stopping\", \"more_info\": "
-                      "\"https://www.twilio.com/docs/errors/20503\", \"status\": 503}");
+        return refuse(srv, conn, SF_ERR_SERVER_STOPPING);
     }
     sf_http_dispatch(srv->fake, &req, &resp);
     if (resp.request_log_set != SF_HTTP_REQUEST_LOG_NONE && srv->request_log)

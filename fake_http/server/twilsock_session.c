@@ -12,16 +12,11 @@
 #include "client_config.h"
 #include "codec.h"
 #include "deadline_heap.h"
-#include "json_depth.h"
 #include "json_field.h"
 #include "jwt.h"
 #include "render.h"
 #include "twilsock_frame.h"
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
 #include <nettle/sha1.h>
 
 #include <inttypes.h>
@@ -137,10 +132,7 @@ static void reply_error(ts_session *s, const char *id, const sf_error *err)
 {
     sf_http_buf b;
     sf_http_buf_init(&b);
-    sf_http_buf_printf(&b, "{\"status\":%d,\"code\":%d,\"message\":", err->http_status,
-                       err->code);
-    sf_http_buf_json_string(&b, err->message);
-    sf_http_buf_str(&b, "}");
+    sf_http_render_client_error(&b, err);
     reply_http(s, id, err->http_status, &b);
     sf_http_buf_free(&b);
 }
@@ -300,72 +292,43 @@ static void refuse_token(ts_session *s, const char *id, sf_jwt_result r)
 
 /* ---- JSON payloads ---- */
 
+/* A request's payload, read by the one JSON reader (json_field.c) that also reads frame
+ * headers and tokens: strict RFC 8259, keys and strings unescaped, so that a unique name
+ * reads the same here as over REST. */
 typedef struct payload {
-    const char *text;
-    size_t len;
-    jsmntok_t tok[MAX_PAYLOAD_TOKENS];
-    int n;
+    sf_jf_doc doc;
+    bool present;  /* a non-empty payload was sent */
+    bool readable; /* it is one JSON object within the caps */
 } payload;
 
-static bool payload_parse(payload *p, const char *text, size_t len)
+static void payload_parse(payload *p, const char *text, size_t len)
 {
-    jsmn_parser parser;
-    jsmn_init(&parser);
-    p->text = text;
-    p->len = len;
-    bool shallow = sf_json_depth_within(text, len, SF_TS_MAX_PAYLOAD_DEPTH); /* see the cap */
-    p->n = len && shallow ? jsmn_parse(&parser, text, len, p->tok, MAX_PAYLOAD_TOKENS) : 0;
-    return p->n >= 1 && p->tok[0].type == JSMN_OBJECT;
+    p->doc = (sf_jf_doc){0};
+    p->present = len > 0;
+    p->readable = p->present && sf_jf_parse_object_within(&p->doc, text, len, MAX_PAYLOAD_TOKENS,
+                                                          SF_TS_MAX_PAYLOAD_DEPTH);
 }
 
-/* Index of the value token after token i (skipping its whole subtree). */
-static int skip(const payload *p, int i)
-{
-    int end = p->tok[i].end;
-    int j = i + 1;
-    while (j < p->n && p->tok[j].start < end)
-        j++;
-    return j;
-}
-
-/* The value of `key` in the object at token `obj`, or -1. */
+/* The value of `key` in the object at token `obj`: SF_JF_ABSENT, SF_JF_DUPLICATE or the
+ * value's token. An unreadable payload has no members. */
 static int member(const payload *p, int obj, const char *key)
 {
-    size_t klen = strlen(key);
-    for (int i = obj + 1; i < p->n && p->tok[i].start < p->tok[obj].end;) {
-        const jsmntok_t *k = &p->tok[i];
-        int v = i + 1;
-        if (v >= p->n)
-            return -1;
-        if (k->type == JSMN_STRING && (size_t)(k->end - k->start) == klen &&
-            memcmp(p->text + k->start, key, klen) == 0)
-            return v;
-        i = skip(p, v);
-    }
-    return -1;
+    return p->readable ? sf_jf_member(&p->doc, obj, key) : SF_JF_ABSENT;
 }
 
-/* A string value unescaped to UTF-8 by the one JSON string reader (json_field.c), so that a
- * unique name reads the same here as over REST. Its tokens are jsmn's, built alike. */
+static bool is_kind(const payload *p, int v, sf_jf_kind kind)
+{
+    return v >= 0 && sf_jf_kind_of(&p->doc, v) == kind;
+}
+
 static bool string_value(const payload *p, int v, char *out, size_t cap)
 {
-    if (v < 0 || p->tok[v].type != JSMN_STRING)
-        return false;
-    sf_jf_doc doc = {.text = p->text, .tokens = (void *)p->tok, .ntok = p->n};
-    return sf_jf_string(&doc, v, out, cap);
+    return is_kind(p, v, SF_JF_STRING) && sf_jf_string(&p->doc, v, out, cap);
 }
 
 static bool int_value(const payload *p, int v, int64_t *out)
 {
-    char text[32];
-    if (v < 0 || p->tok[v].type != JSMN_PRIMITIVE)
-        return false;
-    size_t n = (size_t)(p->tok[v].end - p->tok[v].start);
-    if (n >= sizeof text)
-        return false;
-    memcpy(text, p->text + p->tok[v].start, n);
-    text[n] = '\0';
-    return sf_http_parse_int(text, out);
+    return v >= 0 && sf_jf_int(&p->doc, v, out);
 }
 
 /* ---- the Sync client API for streams ---- */
@@ -412,24 +375,50 @@ static void bad_request(ts_session *s, const char *id, const char *why)
     reply_error(s, id, &err);
 }
 
-static void stream_create(ts_session *s, const char *id, const payload *p, bool has_payload)
+/* A payload that was sent but is not one JSON object (malformed, not UTF-8, too deep, over
+ * the token budget) is Invalid JSON, as REST's Data is: never read as no payload, which
+ * would create or change a stream the caller did not describe. */
+static bool refused_unreadable(ts_session *s, const char *id, const payload *p)
+{
+    if (!p->present || p->readable)
+        return false;
+    sf_error err;
+    sf_http_status_error(SF_ERR_DATA_INVALID, NULL, &err);
+    reply_error(s, id, &err);
+    return true;
+}
+
+/* The member `key` as a Ttl (a non-integer is -1: the core answers 54011); false when the
+ * key is there twice (answered 400). */
+static bool read_ttl(ts_session *s, const char *id, const payload *p, sf_stream_params *sp)
+{
+    int v = member(p, 0, "ttl");
+    if (v == SF_JF_DUPLICATE) {
+        bad_request(s, id, "ttl");
+        return false;
+    }
+    sp->has_ttl = v >= 0;
+    if (v >= 0 && !int_value(p, v, &sp->ttl))
+        sp->ttl = -1;
+    return true;
+}
+
+static void stream_create(ts_session *s, const char *id, const payload *p)
 {
     char name[SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1];
     sf_stream_params sp = {0};
-    if (has_payload) {
-        int v = member(p, 0, "unique_name");
-        if (v >= 0 && p->tok[v].type == JSMN_STRING) {
-            if (!string_value(p, v, name, sizeof name))
-                return bad_request(s, id, "unique_name");
-            sp.unique_name = name;
-        }
-        v = member(p, 0, "ttl");
-        if (v >= 0) {
-            sp.has_ttl = true;
-            if (!int_value(p, v, &sp.ttl))
-                sp.ttl = -1; /* the core answers 54011 */
-        }
+    if (refused_unreadable(s, id, p))
+        return;
+    int v = member(p, 0, "unique_name");
+    if (v == SF_JF_DUPLICATE)
+        return bad_request(s, id, "unique_name");
+    if (is_kind(p, v, SF_JF_STRING)) {
+        if (!string_value(p, v, name, sizeof name))
+            return bad_request(s, id, "unique_name");
+        sp.unique_name = name;
     }
+    if (!read_ttl(s, id, p, &sp))
+        return;
     sf_stream_record r;
     sf_error err;
     if (sf_stream_create(s->mgr->host.fake, s->account_sid, s->service_sid, &sp, &r, &err) !=
@@ -438,19 +427,29 @@ static void stream_create(ts_session *s, const char *id, const payload *p, bool 
     answer_stream(s, id, 201, &r);
 }
 
-static void publish(ts_session *s, const char *id, const char *stream, const payload *p,
-                    bool has_payload)
+static void stream_update(ts_session *s, const char *id, const char *stream, const payload *p)
 {
-    int v = has_payload ? member(p, 0, "data") : -1;
+    sf_stream_params sp = {0};
+    if (refused_unreadable(s, id, p) || !read_ttl(s, id, p, &sp))
+        return;
+    sf_stream_record r;
+    sf_error err;
+    if (sf_stream_update(s->mgr->host.fake, s->account_sid, s->service_sid, stream, &sp, &r,
+                         &err) != SF_OK)
+        return reply_stream_error(s, id, stream, &err);
+    answer_stream(s, id, 200, &r);
+}
+
+static void publish(ts_session *s, const char *id, const char *stream, const payload *p)
+{
+    if (refused_unreadable(s, id, p))
+        return;
+    int v = member(p, 0, "data");
+    if (v == SF_JF_DUPLICATE)
+        return bad_request(s, id, "data");
     sf_publish_params mp = {.client_id = s->client_id};
-    if (v >= 0) {
-        mp.data = p->text + p->tok[v].start;
-        mp.data_len = (size_t)(p->tok[v].end - p->tok[v].start);
-        if (p->tok[v].type == JSMN_STRING) { /* keep the quotes: not an object, 54008 */
-            mp.data--;
-            mp.data_len += 2;
-        }
-    }
+    if (v >= 0) /* as sent: a string keeps its quotes (not an object: 54008) */
+        sf_jf_span(&p->doc, v, &mp.data, &mp.data_len);
     sf_message_record m;
     sf_error err;
     if (sf_stream_publish(s->mgr->host.fake, s->account_sid, s->service_sid, stream, &mp, &m,
@@ -515,14 +514,14 @@ static bool establish(ts_session *s, const char *stream_sid, sf_error *err)
     return true;
 }
 
-static void subscriptions(ts_session *s, const char *id, const payload *p, bool has_payload)
+static void subscriptions(ts_session *s, const char *id, const payload *p)
 {
-    int action = has_payload ? member(p, 0, "action") : -1;
-    int requests = has_payload ? member(p, 0, "requests") : -1;
-    int correlation = has_payload ? member(p, 0, "correlation_id") : -1;
+    int action = member(p, 0, "action");
+    int requests = member(p, 0, "requests");
+    int correlation = member(p, 0, "correlation_id");
     char what[16];
-    if (!string_value(p, action, what, sizeof what) || requests < 0 ||
-        p->tok[requests].type != JSMN_ARRAY || p->tok[requests].size > 100 ||
+    if (!string_value(p, action, what, sizeof what) || !is_kind(p, requests, SF_JF_ARRAY) ||
+        sf_jf_count(&p->doc, requests) > 100 ||
         (strcmp(what, "establish") != 0 && strcmp(what, "cancel") != 0))
         return bad_request(s, id, "action and requests");
     bool cancel = strcmp(what, "cancel") == 0;
@@ -532,7 +531,8 @@ static void subscriptions(ts_session *s, const char *id, const payload *p, bool 
     sf_http_buf_init(&failed);
     sf_http_buf_init(&answer);
     size_t n_ok = 0, n_failed = 0;
-    for (int i = requests + 1, k = 0; k < p->tok[requests].size; k++, i = skip(p, i)) {
+    int count = sf_jf_count(&p->doc, requests);
+    for (int i = requests + 1, k = 0; k < count; k++, i = sf_jf_next(&p->doc, i)) {
         char stream_sid[SF_SID_SIZE + 1] = "";
         string_value(p, member(p, i, "object_sid"), stream_sid, sizeof stream_sid);
         sf_error err;
@@ -546,10 +546,10 @@ static void subscriptions(ts_session *s, const char *id, const payload *p, bool 
         } else if (!establish(s, stream_sid, &err)) {
             sf_http_buf_printf(&failed,
                                "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\","
-                               "\"error\":{\"status\":%d,\"code\":%d,\"message\":",
-                               n_failed++ ? "," : "", stream_sid, err.http_status, err.code);
-            sf_http_buf_json_string(&failed, err.message);
-            sf_http_buf_str(&failed, "}}");
+                               "\"error\":",
+                               n_failed++ ? "," : "", stream_sid);
+            sf_http_render_client_error(&failed, &err);
+            sf_http_buf_str(&failed, "}");
             continue;
         }
         sf_http_buf_printf(&ok, "%s{\"object_sid\":\"%s\",\"object_type\":\"stream\"%s}",
@@ -563,10 +563,13 @@ static void subscriptions(ts_session *s, const char *id, const payload *p, bool 
 
     /* the correlation id is echoed as sent (a number or a string) */
     char corr[64] = "null";
-    if (correlation >= 0 && p->tok[correlation].end - p->tok[correlation].start < 60) {
-        int st = p->tok[correlation].start - (p->tok[correlation].type == JSMN_STRING);
-        int en = p->tok[correlation].end + (p->tok[correlation].type == JSMN_STRING);
-        snprintf(corr, sizeof corr, "%.*s", en - st, p->text + st);
+    if (correlation >= 0) {
+        const char *text;
+        size_t len;
+        sf_jf_span(&p->doc, correlation, &text, &len);
+        size_t quotes = is_kind(p, correlation, SF_JF_STRING) ? 2 : 0;
+        if (len - quotes < 60)
+            snprintf(corr, sizeof corr, "%.*s", (int)len, text);
     }
     sf_http_buf note;
     if (n_ok) {
@@ -626,10 +629,8 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
     static char segs[6][SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1]; /* under the host lock */
     if (!s->authed)
         return reply_status(s, f->id, SF_ERR_TOKEN_INVALID);
-    payload *p = malloc(sizeof *p);
-    if (!p)
-        return;
-    bool has_payload = payload_parse(p, f->payload, f->payload_len);
+    payload pl, *p = &pl;
+    payload_parse(p, f->payload, f->payload_len);
     size_t n = f->has_http_request ? split_path(f->http_path, segs) : 0;
     const char *m = f->http_method;
     sf_fake *fake = s->mgr->host.fake;
@@ -646,7 +647,7 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
 
     if (n == 2 && strcmp(segs[0], "v4") == 0 && strcmp(segs[1], "Subscriptions") == 0 &&
         strcmp(m, "POST") == 0) {
-        subscriptions(s, f->id, p, has_payload);
+        subscriptions(s, f->id, p);
     } else if (v3 && n == 2 && strcmp(segs[1], "Configuration") == 0 && strcmp(m, "GET") == 0) {
         sf_http_buf b; /* what the Kotlin and iOS SDKs fetch first, for their links */
         sf_http_buf_init(&b);
@@ -654,25 +655,17 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
         reply_http(s, f->id, 200, &b);
         sf_http_buf_free(&b);
     } else if (v3 && n == 2 && strcmp(segs[1], "Streams") == 0 && strcmp(m, "POST") == 0) {
-        stream_create(s, f->id, p, has_payload);
+        stream_create(s, f->id, p);
     } else if (stream && service_path && n == 6 && strcmp(segs[5], "Messages") == 0 &&
                strcmp(m, "POST") == 0) {
-        publish(s, f->id, stream, p, has_payload);
+        publish(s, f->id, stream, p);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "GET") == 0) {
         if (sf_stream_fetch(fake, s->account_sid, s->service_sid, stream, &r, &err) != SF_OK)
             reply_stream_error(s, f->id, stream, &err);
         else
             answer_stream(s, f->id, 200, &r);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "POST") == 0) {
-        int v = has_payload ? member(p, 0, "ttl") : -1;
-        sf_stream_params sp = {.has_ttl = v >= 0};
-        if (v >= 0 && !int_value(p, v, &sp.ttl))
-            sp.ttl = -1;
-        if (sf_stream_update(fake, s->account_sid, s->service_sid, stream, &sp, &r, &err) !=
-            SF_OK)
-            reply_stream_error(s, f->id, stream, &err);
-        else
-            answer_stream(s, f->id, 200, &r);
+        stream_update(s, f->id, stream, p);
     } else if (stream && (n == 3 || (service_path && n == 5)) && strcmp(m, "DELETE") == 0) {
         /* the SDK sends a stray body with DELETE: ignored */
         if (sf_stream_remove(fake, s->account_sid, s->service_sid, stream, &err) != SF_OK) {
@@ -688,7 +681,7 @@ static void message_frame(ts_session *s, const sf_ts_frame *f)
         sf_http_not_found_error(f->http_path, &err); /* no such route: the path asked for */
         reply_error(s, f->id, &err);
     }
-    free(p);
+    sf_jf_free(&p->doc);
 }
 
 /* ---- core events to notifications ---- */
