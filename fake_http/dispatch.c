@@ -55,6 +55,11 @@ int sf_http_not_found_note(sf_http_ctx *c, const char *note)
     const char *path = c->path;
     if (strncmp(path, "/v1/", 4) == 0)
         path += 3;
+    /* the table's message is a format with the path in its %s; written here rather than
+     * through sf_error, whose message buffer is bounded; `note` follows the message */
+    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
+    const char *hole = strstr(format, "%s");
+    int code = sf_status_code(SF_ERR_NOT_FOUND);
     c->body.len = 0;
     sf_http_buf_printf(&c->body, "{\"code\": %d, \"message\": \"", code);
     sf_http_buf_add(&c->body, format, (size_t)(hole - format)); /* plain text */
