@@ -30,7 +30,10 @@ CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iin
         -Ifake_http -Ifake_http/server)
 SANITIZE=address,undefined
 # every source is compiled once (in parallel, JOBS at a time), then each target is linked
-CORE=$(ls src/*.c fake_http/*.c | grep -v server_main.c)
+mkdir -p "$OUT"
+# the page at /_syncfake/ui as byte arrays, as the CMake build makes them (control_ui.c needs it)
+cmake -DUI_DIR=fake_http/ui -DOUT="$OUT/ui_assets.c" -P cmake/embed_ui.cmake
+CORE="$(ls src/*.c fake_http/*.c | grep -v server_main.c) $OUT/ui_assets.c"
 SESSION="fake_http/server/twilsock_session.c fake_http/server/deadline_heap.c fuzz/ts_fixture.c"
 WS="fake_http/server/websocket.c fake_http/server/ws_frame_guard.c"
 mkdir -p "$OUT/obj"

@@ -32,7 +32,7 @@ bool sf__load_account_ref(sf__load_ctx *c, sf__account **out) {
 }
 
 static bool load_limits(sf__snap_reader *r, sf_limits *l) {
-    uint64_t data, name, friendly, webhook;
+    uint64_t data = 0, name = 0, friendly = 0, webhook = 0; /* a short read stops midway */
     bool ok = sf__sr_u64(r, &data) && sf__sr_u32(r, &l->publish_rate_per_s) &&
               sf__sr_u32(r, &l->publish_burst) && sf__sr_u64(r, &name) &&
               sf__sr_i64(r, &l->ttl_max_s) && sf__sr_u32(r, &l->page_size_default) &&
