@@ -71,7 +71,8 @@ install_prefix() { # kind(static|shared)
 
 expect_files() { # prefix kind
     local p=$1 lib=$2 f
-    for f in include/syncfake.h include/syncfake_http.h bin/syncfake-server \
+    for f in include/syncfake.h include/syncfake_snapshot.h include/syncfake_scenario.h \
+        include/syncfake_replay.h include/syncfake_http.h bin/syncfake-server bin/syncfake-replay \
         lib/pkgconfig/syncfake.pc lib/pkgconfig/syncfake-http.pc \
         lib/cmake/syncfake/syncfakeConfig.cmake lib/cmake/syncfake/syncfakeConfigVersion.cmake \
         lib/cmake/syncfake/syncfakeTargets.cmake "lib/libsyncfake.$lib" "lib/libsyncfake_http.$lib"; do
@@ -91,7 +92,8 @@ exported_api() { # shared library
 
 only_sf_api_exported() { # prefix
     local p=$1
-    diff <(declared_api "$ROOT/include/syncfake.h") <(exported_api "$p/lib/libsyncfake.so") ||
+    # Every core header the install ships declares part of libsyncfake's API.
+    diff <(declared_api "$ROOT"/include/syncfake*.h) <(exported_api "$p/lib/libsyncfake.so") ||
         return 1
     diff <(declared_api "$ROOT/fake_http/syncfake_http.h") \
         <(exported_api "$p/lib/libsyncfake_http.so") || return 1
