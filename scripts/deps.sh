@@ -21,6 +21,7 @@ PACKAGES=(
     clang             # the libFuzzer target (make fuzz)
     libclang-rt-dev   # libFuzzer and the sanitizer runtimes for clang
     wrk               # make bench-http
+    clang-format-14   # make format, make format-check (pinned: versions format differently)
 )
 
 if [[ "${SF_SKIP_DEPS:-0}" == 1 ]]; then
