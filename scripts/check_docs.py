@@ -31,7 +31,7 @@ SPLIT = {
 }
 # Mentions of the README as a whole, not of a section of it.
 README_AS_A_WHOLE = re.compile(r"README's test command|README\.md|/README")
-FORBIDDEN = re.compile(r'\bSPEC\.md\b|\bDESIGN\.md\b|\bTWILSOCK\.md\b|\bSPEC\s*§?\d|§|\.\./shared|/work/shared')
+FORBIDDEN = re.compile(r"\b(SPEC|DESIGN|TWILSOCK)\.md\b|\bSPEC\s*§?\d|§|\.\./shared|/work/shared")
 
 
 def read(path):
@@ -66,9 +66,11 @@ def check_citations():
         rel = os.path.relpath(path, ROOT)
         for n, line in enumerate(read(path).splitlines(), 1):
             if FORBIDDEN.search(line):
-                problems.append(f"{rel}:{n}: cites a document that is not in the repository: {line.strip()}")
+                problems.append(f"{rel}:{n}: cites a document not in the repository: "
+                                f"{line.strip()}")
             if re.search(r"\bREADME\b", line) and not README_AS_A_WHOLE.search(line):
-                problems.append(f"{rel}:{n}: cites the README by section; cite docs/*.md: {line.strip()}")
+                problems.append(f"{rel}:{n}: cites the README by section; cite docs/*.md: "
+                                f"{line.strip()}")
             for m in CITE.finditer(line):
                 count += 1
                 doc = os.path.join(ROOT, "docs", m.group(1))
@@ -86,11 +88,12 @@ def slug(heading):
 
 
 def check_links():
-    """Every relative link of README.md and docs/*.md names a file that exists and, after
+    """Every relative link of the READMEs and docs/*.md names a file that exists and, after
     `#`, one of its headings."""
     problems, count = [], 0
-    docs = ["README.md"] + [os.path.join("docs", f) for f in sorted(os.listdir(os.path.join(ROOT, "docs")))
-                            if f.endswith(".md")]
+    docs = ["README.md", "fake_http/README.md", "tests/http_cases/README.md"]
+    docs += [os.path.join("docs", f) for f in sorted(os.listdir(os.path.join(ROOT, "docs")))
+             if f.endswith(".md")]
     for rel in docs:
         here = os.path.dirname(os.path.join(ROOT, rel))
         for target in re.findall(r"\]\(([^)\s]+)\)", read(os.path.join(ROOT, rel))):
@@ -146,7 +149,7 @@ def main(argv):
     problems, count = check_citations()
     print(f"citations: {count} docs/*.md references checked")
     link_problems, links = check_links()
-    print(f"links: {links} relative links of README.md and docs/*.md checked")
+    print(f"links: {links} relative links of the READMEs and docs/*.md checked")
     problems += link_problems
     if len(argv) == 3:
         missing, counts = check_old_readme(argv[2])
