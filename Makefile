@@ -152,3 +152,9 @@ clean:
 
 sandbox: all
 	@scripts/sandbox.sh '$(BUILD)/syncfake-server' '$(SANDBOX_SCENARIO)' '$(SANDBOX_PORT)'
+
+# make docs-check: every docs/*.md section the code cites exists, every link of README.md and
+# docs/*.md resolves, and no file cites a document outside the repository (scripts/check_docs.py)
+.PHONY: docs-check
+docs-check:
+	@python3 scripts/check_docs.py

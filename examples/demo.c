@@ -513,7 +513,7 @@ int main(void)
     chapter_partition(fake, IS);
     chapter_disconnect(fake, IS);
 
-    { /* the run's journal as the delivery timeline picture (README: The delivery timeline) */
+    { /* the run's journal as the timeline picture (docs/tools.md "The delivery timeline") */
         const char *path = getenv("SF_DEMO_TIMELINE") ? getenv("SF_DEMO_TIMELINE")
                                                       : "build/demo-timeline.svg";
         size_t len = sf_journal_render(fake, NULL, NULL, 0), svg_len = 0;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Caps that bound a /state document whatever the fake holds (README: Limits). Lists cut by
+/* Caps that bound a /state document whatever it holds (docs/http.md "Read endpoints"). Lists cut by
  * a cap say so: each list comes with its total (or `..._more: true`). */
 #define STATE_ACCOUNTS_MAX 100
 #define STATE_SERVICES_MAX 100     /* per account */

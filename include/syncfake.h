@@ -1079,7 +1079,7 @@ SF_API bool sf_journal_recording(const sf_fake *fake);
 SF_API uint64_t sf_journal_params_dropped(const sf_fake *fake);
 
 /* The recorded parameters of the entry `seq` as one JSON object, keys in a fixed order
- * (README "Recorded calls"); snprintf semantics. Returns 0 (and writes "") when the entry
+ * (docs/tools.md "Replaying"); snprintf semantics. Returns 0 (and writes "") when the entry
  * has none. */
 SF_API size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf,
                                       size_t cap);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Caps: the picture's size is bounded whatever the journal holds; what they cut is counted
- * and said in the picture. README: "The delivery timeline". */
+ * and said in the picture. docs/tools.md "The delivery timeline". */
 #define SF_TL_MAX_LINE 65536    /* longer lines are skipped as unreadable */
 #define SF_TL_MAX_LANES 64      /* subscribers drawn */
 #define SF_TL_MAX_COLUMNS 1000  /* moments on the axis */

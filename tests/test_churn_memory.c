@@ -71,7 +71,7 @@ static void minting_tokens_holds_no_memory(void **state)
     assert_string_equal(rec.account_sid, sf_fake_account_sid(fx->fake));
 }
 
-#define RETAINED 1024 /* unsubscribed records kept readable (README: caps) */
+#define RETAINED 1024 /* unsubscribed records kept readable (docs/behaviour.md "Caps") */
 
 static void on_event(sf_fake *fake, const sf_event *ev, void *user)
 {

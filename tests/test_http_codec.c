@@ -613,7 +613,7 @@ static void test_basic_long_header_refused(void **state)
 #define SSE_SERVICE "ISe68e6fc01df08360b815246f417cade2"
 #define SSE_MESSAGE "TZ5e0e314529444bfe13027522bc69b876"
 
-/* Shape of SPEC 9: "event: NAME\n", one "data: <one-line JSON>\n", then a blank line. */
+/* docs/http.md "Server-sent events": "event: NAME\n", "data: <one-line JSON>\n", "\n". */
 static void assert_sse_frame(const char *text, size_t len, const char *name)
 {
     assert_int_equal(strlen(text), len);

@@ -21,7 +21,7 @@
  *
  * Regenerating: with SF_HTTP_GOLDEN_WRITE=1 in the environment, a missing NN.response is
  * written from the dispatcher's answer (existing files are never overwritten). Review every
- * written file against the README's behaviour contract before keeping it. SF_HTTP_CASES_DIR
+ * written file against docs/behaviour.md (the contract) before keeping it. SF_HTTP_CASES_DIR
  * overrides the location of the cases (default: http_cases next to this source file).
  */
 #include <setjmp.h>
@@ -306,7 +306,7 @@ static void write_response(const char *path, const sf_http_response *r)
         fwrite(r->body, 1, r->body_len, f);
     fputc('\n', f);
     fclose(f);
-    fprintf(stderr, "    wrote %s (review it against the README's behaviour contract)\n", path);
+    fprintf(stderr, "    wrote %s (review it against docs/behaviour.md)\n", path);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -1341,7 +1341,7 @@ static void test_oversized_body_413(void **state)
     hc_close(&c);
 }
 
-/* SPEC §9: responses carry Date from the fake clock; the 413 made by the server too. */
+/* docs/http.md "REST v1 on the wire": Date from the fake clock; the 413 made by the server too. */
 static void test_oversized_body_date_is_fake_clock(void **state)
 {
     env *e = *state;
@@ -1512,7 +1512,7 @@ static void test_reset_closes_event_streams(void **state)
     reset_closes_streams(*state, "/_syncfake/reset");
 }
 
-/* The dispatcher decodes each path segment, so this is a reset as well (SPEC §1). */
+/* The dispatcher decodes each path segment, so this is a reset as well (docs/http.md "REST v1"). */
 static void test_reset_encoded_path_closes_event_streams(void **state)
 {
     reset_closes_streams(*state, "/_syncfake/re%73et");

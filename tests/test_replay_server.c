@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_replay_server.c: the README's "replaying a failing run" against the server: a
+/* test_replay_server.c: docs/tools.md "Replaying a failing run" against the server: a
  * syncfake-server started with --record-calls is driven over HTTP (streams, publishes, a
  * fault rule, an injected error, refused requests, clock moves), its journal is downloaded
  * with ?data=1, and syncfake-replay replays it with zero divergence; without --record-calls

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_scenario_examples.c: every teaching scenario shipped under examples/scenarios/ runs to
  * its end on a fresh fake (seed 1, the server's default) with every expect passing, and there
- * are the five the README names. */
+ * are the five docs/tools.md "Scenarios" names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

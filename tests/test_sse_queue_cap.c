@@ -8,7 +8,7 @@
  * server is not built with AddressSanitizer, whose quarantine keeps freed memory resident.
  *
  * SF_SSE_CAP_MESSAGES overrides MESSAGES; SF_SSE_CAP_DEFAULT=1 runs with the default cap
- * (16 MiB) instead, as the measurement in the README was made (30,000 messages). */
+ * (16 MiB, docs/http.md "Limits of the server") instead; measure it with 30,000 messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
