@@ -64,6 +64,8 @@ void sf_ts_send_frame(ts_session *s, const char *header, const char *payload, si
 /* The answer to a tunnelled request: transport 200, the Sync answer (status, body) in
  * http_status and the payload. */
 void sf_ts_reply_http(ts_session *s, const char *id, int status, const sf_http_buf *body);
+/* The same with a fixed JSON text as the body. */
+void sf_ts_reply_json(ts_session *s, const char *id, int status, const char *json);
 /* A tunnelled request's error, in the client API's error object. */
 void sf_ts_reply_error(ts_session *s, const char *id, const sf_error *err);
 /* A 400 Invalid parameter naming `why`. */

@@ -71,7 +71,9 @@ static void send_header(ts_session *s, sf_http_buf *h)
     sf_http_buf_free(h);
 }
 
-void sf_ts_reply_http(ts_session *s, const char *id, int status, const sf_http_buf *body)
+/* The reply carrying a tunnelled request's answer: its status and payload (JSON). */
+static void reply_payload(ts_session *s, const char *id, int status, const char *payload,
+                          size_t len)
 {
     sf_http_buf h;
     reply_start(&h, id);
@@ -79,9 +81,20 @@ void sf_ts_reply_http(ts_session *s, const char *id, int status, const sf_http_b
                        ",\"payload_type\":\"application/json\",\"status\":{\"code\":200,"
                        "\"status\":\"OK\"},\"http_status\":{\"code\":%d,\"status\":\"%s\"}}",
                        status, reason_of(status));
-    if (!h.failed && !body->failed)
-        sf_ts_send_frame(s, h.data, body->data ? body->data : "", body->len);
+    if (!h.failed)
+        sf_ts_send_frame(s, h.data, payload, len);
     sf_http_buf_free(&h);
+}
+
+void sf_ts_reply_http(ts_session *s, const char *id, int status, const sf_http_buf *body)
+{
+    if (!body->failed)
+        reply_payload(s, id, status, body->data ? body->data : "", body->len);
+}
+
+void sf_ts_reply_json(ts_session *s, const char *id, int status, const char *json)
+{
+    reply_payload(s, id, status, json, strlen(json));
 }
 
 void sf_ts_reply_error(ts_session *s, const char *id, const sf_error *err)

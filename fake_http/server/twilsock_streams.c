@@ -125,11 +125,7 @@ static void stream_remove(ts_session *s, const char *id, const char *stream)
     sf_error err;
     if (sf_stream_remove(s->mgr->host.fake, s->account_sid, s->service_sid, stream, &err) != SF_OK)
         return sf_ts_reply_stream_error(s, id, stream, &err);
-    sf_http_buf empty;
-    sf_http_buf_init(&empty);
-    sf_http_buf_str(&empty, "{}");
-    sf_ts_reply_http(s, id, 200, &empty);
-    sf_http_buf_free(&empty);
+    sf_ts_reply_json(s, id, 200, "{}");
 }
 
 static void publish(ts_session *s, const char *id, const char *stream, const payload *p)

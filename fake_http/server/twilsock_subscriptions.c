@@ -221,11 +221,7 @@ void sf_ts_subscriptions(ts_session *s, const char *id, const sf_jf_doc *p)
     run_batch(s, p, requests, cancelling, &b);
     /* max_batch_size: the Kotlin SDK requires it (SubscriptionManager.kt SubscriptionResponse)
      * and sends batches of at most that many; 100 is what one request here may carry */
-    sf_http_buf answer;
-    sf_http_buf_init(&answer);
-    sf_http_buf_str(&answer, "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
-    sf_ts_reply_http(s, id, 200, &answer);
-    sf_http_buf_free(&answer);
+    sf_ts_reply_json(s, id, 200, "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
 
     char corr[64];
     correlation_text(p, sf_jf_member(p, 0, "correlation_id"), corr);
