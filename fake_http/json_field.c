@@ -63,6 +63,12 @@ void sf_jf_free(sf_jf_doc *doc)
     doc->ntok = 0;
 }
 
+/* Whether tok names one of the doc's tokens (see json_field.h). */
+static bool is_token(const sf_jf_doc *doc, int tok)
+{
+    return tok >= 0 && tok < doc->ntok;
+}
+
 /* The index just past token i's subtree. */
 static int skip(const jsmntok_t *tok, int ntok, int i)
 {
@@ -76,7 +82,7 @@ static int skip(const jsmntok_t *tok, int ntok, int i)
 int sf_jf_member(const sf_jf_doc *doc, int obj, const char *key)
 {
     const jsmntok_t *tok = doc->tokens;
-    if (obj < 0 || obj >= doc->ntok || tok[obj].type != JSMN_OBJECT)
+    if (!is_token(doc, obj) || tok[obj].type != JSMN_OBJECT)
         return SF_JF_ABSENT;
     int found = SF_JF_ABSENT;
     int i = obj + 1;
@@ -95,6 +101,8 @@ int sf_jf_member(const sf_jf_doc *doc, int obj, const char *key)
 sf_jf_kind sf_jf_kind_of(const sf_jf_doc *doc, int tok_index)
 {
     const jsmntok_t *tok = doc->tokens;
+    if (!is_token(doc, tok_index))
+        return SF_JF_NONE;
     switch (tok[tok_index].type) {
     case JSMN_OBJECT:
         return SF_JF_OBJECT;
@@ -109,6 +117,11 @@ sf_jf_kind sf_jf_kind_of(const sf_jf_doc *doc, int tok_index)
 
 void sf_jf_span(const sf_jf_doc *doc, int tok_index, const char **start, size_t *len)
 {
+    if (!is_token(doc, tok_index)) {
+        *start = "";
+        *len = 0;
+        return;
+    }
     const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
     int quote = t->type == JSMN_STRING; /* jsmn's string token excludes its quotes */
     *start = doc->text + t->start - quote;
@@ -117,12 +130,16 @@ void sf_jf_span(const sf_jf_doc *doc, int tok_index, const char **start, size_t 
 
 int sf_jf_count(const sf_jf_doc *doc, int tok_index)
 {
+    if (!is_token(doc, tok_index))
+        return 0;
     const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
     return t->type == JSMN_ARRAY || t->type == JSMN_OBJECT ? t->size : 0;
 }
 
 int sf_jf_next(const sf_jf_doc *doc, int tok_index)
 {
+    if (!is_token(doc, tok_index))
+        return SF_JF_ABSENT;
     return skip(doc->tokens, doc->ntok, tok_index);
 }
 
@@ -144,71 +161,89 @@ static int hex4(const char *s)
     return v;
 }
 
+/* The UTF-8 encoding of code point cp (at most U+10FFFF) into enc; its length. */
+static size_t utf8_encode(long cp, unsigned char enc[4])
+{
+    if (cp < 0x80) {
+        enc[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        enc[0] = (unsigned char)(0xC0 | (cp >> 6));
+        enc[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        enc[0] = (unsigned char)(0xE0 | (cp >> 12));
+        enc[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        enc[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    enc[0] = (unsigned char)(0xF0 | (cp >> 18));
+    enc[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    enc[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    enc[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The code point of the \u escape whose hex digits start at s[*i], a surrogate pair joined;
+ * *i moves past it. -1 on bad hex, an escaped NUL or a lone surrogate. */
+static long unicode_escape(const char *s, size_t len, size_t *i)
+{
+    if (*i + 4 > len)
+        return -1;
+    long cp = hex4(s + *i);
+    *i += 4;
+    if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return -1; /* bad hex, escaped NUL, lone low surrogate */
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (*i + 6 > len || s[*i] != '\\' || s[*i + 1] != 'u')
+            return -1; /* lone high surrogate */
+        long lo = hex4(s + *i + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return -1;
+        *i += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    return cp;
+}
+
+/* The escape at s[*i] (a backslash) as UTF-8 into enc; its length, 0 when it is not a JSON
+ * escape. *i moves past it. */
+static size_t unescape(const char *s, size_t len, size_t *i, unsigned char enc[4])
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    if (*i + 1 >= len)
+        return 0;
+    char e = s[*i + 1];
+    *i += 2;
+    if (e == 'u') {
+        long cp = unicode_escape(s, len, i);
+        return cp < 0 ? 0 : utf8_encode(cp, enc);
+    }
+    const char *at = e ? strchr(from, e) : NULL;
+    if (!at)
+        return 0;
+    enc[0] = (unsigned char)to[at - from];
+    return 1;
+}
+
 bool sf_jf_string(const sf_jf_doc *doc, int tok_index, char *out, size_t cap)
 {
+    if (!is_token(doc, tok_index) || cap == 0)
+        return false;
     const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
-    if (t->type != JSMN_STRING || cap == 0)
+    if (t->type != JSMN_STRING)
         return false;
     const char *s = doc->text + t->start;
     size_t len = (size_t)(t->end - t->start), o = 0;
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
         unsigned char enc[4];
-        size_t n = 0;
-        if (c != '\\') {
-            enc[n++] = c;
-            i++;
-        } else {
-            if (i + 1 >= len)
-                return false;
-            char e = s[i + 1];
-            i += 2;
-            switch (e) {
-            case '"': enc[n++] = '"'; break;
-            case '\\': enc[n++] = '\\'; break;
-            case '/': enc[n++] = '/'; break;
-            case 'b': enc[n++] = '\b'; break;
-            case 'f': enc[n++] = '\f'; break;
-            case 'n': enc[n++] = '\n'; break;
-            case 'r': enc[n++] = '\r'; break;
-            case 't': enc[n++] = '\t'; break;
-            case 'u': {
-                if (i + 4 > len)
-                    return false;
-                long cp = hex4(s + i);
-                i += 4;
-                if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
-                    return false; /* bad hex, escaped NUL, lone low surrogate */
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u')
-                        return false; /* lone high surrogate */
-                    long lo = hex4(s + i + 2);
-                    if (lo < 0xDC00 || lo > 0xDFFF)
-                        return false;
-                    i += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
-                if (cp < 0x80) {
-                    enc[n++] = (unsigned char)cp;
-                } else if (cp < 0x800) {
-                    enc[n++] = (unsigned char)(0xC0 | (cp >> 6));
-                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
-                } else if (cp < 0x10000) {
-                    enc[n++] = (unsigned char)(0xE0 | (cp >> 12));
-                    enc[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
-                } else {
-                    enc[n++] = (unsigned char)(0xF0 | (cp >> 18));
-                    enc[n++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-                    enc[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[n++] = (unsigned char)(0x80 | (cp & 0x3F));
-                }
-                break;
-            }
-            default:
-                return false;
-            }
-        }
+        size_t n = 1;
+        if (s[i] != '\\')
+            enc[0] = (unsigned char)s[i++];
+        else if ((n = unescape(s, len, &i, enc)) == 0)
+            return false;
         if (o + n >= cap)
             return false;
         memcpy(out + o, enc, n);
@@ -220,6 +255,8 @@ bool sf_jf_string(const sf_jf_doc *doc, int tok_index, char *out, size_t cap)
 
 bool sf_jf_int(const sf_jf_doc *doc, int tok_index, int64_t *v)
 {
+    if (!is_token(doc, tok_index))
+        return false;
     const jsmntok_t *t = &((const jsmntok_t *)doc->tokens)[tok_index];
     if (t->type != JSMN_PRIMITIVE)
         return false;

@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 typedef enum sf_jf_kind {
-    SF_JF_OBJECT = 1,
+    SF_JF_NONE = 0, /* no such token: an absent or duplicate member's SF_JF_ABSENT/DUPLICATE */
+    SF_JF_OBJECT,
     SF_JF_ARRAY,
     SF_JF_STRING,
     SF_JF_PRIMITIVE /* number, true, false, null */
@@ -34,6 +35,11 @@ bool sf_jf_parse_object(sf_jf_doc *doc, const char *text, size_t len, size_t max
 bool sf_jf_parse_object_within(sf_jf_doc *doc, const char *text, size_t len, size_t max_tokens,
                                unsigned max_depth);
 void sf_jf_free(sf_jf_doc *doc);
+
+/* Every reader below takes any token index: one that names no token (SF_JF_ABSENT,
+ * SF_JF_DUPLICATE, or any index of a doc that did not parse, which has no tokens) reads as
+ * nothing: no member, kind SF_JF_NONE, false, 0, an empty span. So a lookup chain needs no
+ * checks in between, and an unreadable doc has no members. */
 
 /* The value token of member `key` of object token `obj`: SF_JF_ABSENT, or SF_JF_DUPLICATE
  * when the key appears more than once. */

@@ -80,25 +80,60 @@ void sf_http_render_client_error(sf_http_buf *b, const sf_error *err)
     sf_http_buf_str(b, "}");
 }
 
-void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
+/* The separators and URL version of one API's JSON (sf_http_api). */
+typedef struct api_style {
+    const char *version, *comma, *colon;
+} api_style;
+
+static const api_style API_STYLES[] = {
+    [SF_HTTP_API_REST_V1] = {"v1", ", ", ": "},
+    [SF_HTTP_API_CLIENT_V3] = {"v3", ",", ":"},
+};
+
+/* `, "name": ` in the API's separators (the member's value follows) */
+static void member_key(sf_http_buf *b, const api_style *st, const char *name)
 {
-    sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);
+    sf_http_buf_printf(b, "%s\"%s\"%s", st->comma, name, st->colon);
+}
+
+static void stream_url(sf_http_buf *b, const api_style *st, const char *base,
+                       const sf_stream_record *r, const char *suffix)
+{
+    sf_http_buf_printf(b, "\"%s/%s/Services/%s/Streams/%s%s\"", base, st->version, r->service_sid,
+                       r->sid, suffix);
+}
+
+void sf_http_render_stream_for(sf_http_buf *b, sf_http_api api, const char *base,
+                               const sf_stream_record *r)
+{
+    const api_style *st = &API_STYLES[api];
+    sf_http_buf_printf(b, "{\"sid\"%s\"%s\"", st->colon, r->sid);
+    member_key(b, st, "unique_name");
     sf_http_buf_json_string_or_null(b, r->has_unique_name ? r->unique_name : NULL);
-    sf_http_buf_printf(b,
-                       ", \"account_sid\": \"%s\", \"service_sid\": \"%s\", "
-                       "\"url\": \"%s/v1/Services/%s/Streams/%s\", "
-                       "\"links\": {\"messages\": \"%s/v1/Services/%s/Streams/%s/Messages\"}, "
-                       "\"date_expires\": ",
-                       r->account_sid, r->service_sid, base, r->service_sid, r->sid, base,
-                       r->service_sid, r->sid);
+    member_key(b, st, "account_sid");
+    sf_http_buf_printf(b, "\"%s\"", r->account_sid);
+    member_key(b, st, "service_sid");
+    sf_http_buf_printf(b, "\"%s\"", r->service_sid);
+    member_key(b, st, "url");
+    stream_url(b, st, base, r, "");
+    member_key(b, st, "links");
+    sf_http_buf_printf(b, "{\"messages\"%s", st->colon);
+    stream_url(b, st, base, r, "/Messages");
+    sf_http_buf_str(b, "}");
+    member_key(b, st, "date_expires");
     date_or_null(b, r->has_date_expires, r->date_expires_ms);
-    sf_http_buf_str(b, ", \"date_created\": ");
+    member_key(b, st, "date_created");
     date_or_null(b, true, r->date_created_ms);
-    sf_http_buf_str(b, ", \"date_updated\": ");
+    member_key(b, st, "date_updated");
     date_or_null(b, true, r->date_updated_ms);
-    sf_http_buf_str(b, ", \"created_by\": ");
+    member_key(b, st, "created_by");
     sf_http_buf_json_string(b, r->created_by);
     sf_http_buf_str(b, "}");
+}
+
+void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r)
+{
+    sf_http_render_stream_for(b, SF_HTTP_API_REST_V1, base, r);
 }
 
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r)

@@ -21,6 +21,14 @@ void sf_http_render_not_found(sf_http_buf *b, const char *path);
 /* The client API's (Twilsock) error object: {"status":...,"code":...,"message":...}, compact,
  * in replies and in subscription_failed events. */
 void sf_http_render_client_error(sf_http_buf *b, const sf_error *err);
+/* Which API a resource is rendered for: REST v1 (Twilio's ", " and ": " separators, URLs
+ * under /v1) or the client API the SDKs reach over Twilsock (compact JSON, URLs under /v3).
+ * Same fields, same order. */
+typedef enum sf_http_api { SF_HTTP_API_REST_V1, SF_HTTP_API_CLIENT_V3 } sf_http_api;
+/* A stream's descriptor for `api`, its URLs absolute under `base`. */
+void sf_http_render_stream_for(sf_http_buf *b, sf_http_api api, const char *base,
+                               const sf_stream_record *r);
+/* The REST v1 descriptor: sf_http_render_stream_for(b, SF_HTTP_API_REST_V1, base, r). */
 void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_record *r);
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r);
 void sf_http_render_message(sf_http_buf *b, const sf_message_record *m);

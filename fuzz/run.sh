@@ -34,7 +34,7 @@ mkdir -p "$OUT"
 # the page at /_syncfake/ui as byte arrays, as the CMake build makes them (control_ui.c needs it)
 cmake -DUI_DIR=fake_http/ui -DOUT="$OUT/ui_assets.c" -P cmake/embed_ui.cmake
 CORE="$(ls src/*.c fake_http/*.c | grep -v server_main.c) $OUT/ui_assets.c"
-SESSION="fake_http/server/twilsock_session.c fake_http/server/deadline_heap.c fuzz/ts_fixture.c"
+SESSION="$(ls fake_http/server/twilsock_*.c) fake_http/server/deadline_heap.c fuzz/ts_fixture.c"
 WS="fake_http/server/websocket.c fake_http/server/ws_frame_guard.c"
 mkdir -p "$OUT/obj"
 export OUT
