@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -186,13 +187,11 @@ static void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
                    page->info.count * sizeof *s->streams);
             for (size_t k = s->nstreams; k < n; k++) {
                 memset(&s->rates[k], 0, sizeof s->rates[k]);
-                assert_int_equal(sf_stream_rate_state(fake, NULL, s->services[i].sid,
-                                                      s->streams[k].sid, &s->rates[k], NULL),
-                                 SF_OK);
+                assert_status(sf_stream_rate_state(fake, NULL, s->services[i].sid,
+                                                      s->streams[k].sid, &s->rates[k], NULL), SF_OK);
                 memset(&s->stats[k], 0, sizeof s->stats[k]);
-                assert_int_equal(sf_stream_stats_get(fake, NULL, s->services[i].sid,
-                                                     s->streams[k].sid, &s->stats[k], NULL),
-                                 SF_OK);
+                assert_status(sf_stream_stats_get(fake, NULL, s->services[i].sid,
+                                                     s->streams[k].sid, &s->stats[k], NULL), SF_OK);
             }
             s->nstreams = n;
             bool more = page->info.has_next;
@@ -301,9 +300,9 @@ static void probe_run(sf_fake *fake, probe *p)
 {
     sf_error err;
     memset(p, 0, sizeof *p);
-    assert_int_equal(sf_account_create(fake, NULL, &p->account, &err), SF_OK);
-    assert_int_equal(sf_api_key_create(fake, NULL, NULL, &p->key, &err), SF_OK);
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &p->service, &err), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &p->account, &err), SF_OK);
+    assert_status(sf_api_key_create(fake, NULL, NULL, &p->key, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &p->service, &err), SF_OK);
 
     /* the last service of the list: its previous-page token carries its creation number */
     sf_service_page *spage = NULL;
@@ -314,7 +313,7 @@ static void probe_run(sf_fake *fake, probe *p)
         char token[SF_PAGE_TOKEN_SIZE] = "";
         for (;;) {
             all.page_token = token[0] ? token : NULL;
-            assert_int_equal(sf_service_list(fake, NULL, &all, &spage, &err), SF_OK);
+            assert_status(sf_service_list(fake, NULL, &all, &spage, &err), SF_OK);
             nservices += spage->info.count;
             bool more = spage->info.has_next;
             snprintf(token, sizeof token, "%s", spage->info.next_token);
@@ -325,7 +324,7 @@ static void probe_run(sf_fake *fake, probe *p)
     }
     sf_page_params last = {.has_page_size = true, .page_size = 1, .has_page = true,
                            .page = (int64_t)nservices - 1};
-    assert_int_equal(sf_service_list(fake, NULL, &last, &spage, &err), SF_OK);
+    assert_status(sf_service_list(fake, NULL, &last, &spage, &err), SF_OK);
     assert_int_equal(spage->info.count, 1);
     assert_string_equal(spage->records[0].sid, p->service.sid);
     snprintf(p->service_prev_token, sizeof p->service_prev_token, "%s",
@@ -333,31 +332,26 @@ static void probe_run(sf_fake *fake, probe *p)
     sf_service_page_free(fake, spage);
 
     sf_stream_params ttl = {.has_ttl = true, .ttl = 7};
-    assert_int_equal(sf_stream_create(fake, NULL, p->service.sid, &ttl, &p->stream1, &err),
-                     SF_OK);
+    assert_status(sf_stream_create(fake, NULL, p->service.sid, &ttl, &p->stream1, &err), SF_OK);
     sf_stream_params named = {.unique_name = "probe-stream"};
-    assert_int_equal(sf_stream_create(fake, NULL, p->service.sid, &named, &p->stream2, &err),
-                     SF_OK);
+    assert_status(sf_stream_create(fake, NULL, p->service.sid, &named, &p->stream2, &err), SF_OK);
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fake, NULL, p->service.sid, &first, &page, &err), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, p->service.sid, &first, &page, &err), SF_OK);
     assert_true(page->info.has_next);
     snprintf(p->stream_next_token, sizeof p->stream_next_token, "%s", page->info.next_token);
     sf_stream_page_free(fake, page);
 
     sf_publish_params pub = {.data = "{\"probe\": true}", .data_len = 15};
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fake, NULL, p->service.sid, "probe-stream", &pub, &msg,
-                                       &err),
-                     SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, p->service.sid, "probe-stream", &pub, &msg,
+                                       &err), SF_OK);
     assert_string_equal(msg.data, "{\"probe\":true}");
     memcpy(p->message_sid, msg.sid, SF_SID_SIZE);
 
     /* the new account's service list is identified by the account's creation number */
-    assert_int_equal(sf_service_create(fake, p->account.sid, NULL, &p->account_service1, &err),
-                     SF_OK);
-    assert_int_equal(sf_service_create(fake, p->account.sid, NULL, &p->account_service2, &err),
-                     SF_OK);
-    assert_int_equal(sf_service_list(fake, p->account.sid, &first, &spage, &err), SF_OK);
+    assert_status(sf_service_create(fake, p->account.sid, NULL, &p->account_service1, &err), SF_OK);
+    assert_status(sf_service_create(fake, p->account.sid, NULL, &p->account_service2, &err), SF_OK);
+    assert_status(sf_service_list(fake, p->account.sid, &first, &spage, &err), SF_OK);
     assert_true(spage->info.has_next);
     snprintf(p->account_next_token, sizeof p->account_next_token, "%s", spage->info.next_token);
     sf_service_page_free(fake, spage);
@@ -400,11 +394,11 @@ static sf_fake *twin_new(sf_test_alloc *alloc, const char *want_service_sid)
     opts.journal_capacity = 0;
     sf_fake *fake = NULL;
     sf_error err;
-    assert_int_equal(sf_fake_new(&opts, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, &err), SF_OK);
     hold_fake(fake);
     twin_alloc_of[held_slot((void *const *)held_fakes, fake)] = alloc;
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
     if (want_service_sid)
         assert_string_equal(svc.sid, want_service_sid);
     return fake;
@@ -521,7 +515,7 @@ static oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx
         if (st == SF_OK) {
             /* through: either the failure was not met, or it was absorbed (the comparison
              * with the twin below proves the call then fully succeeded) */
-            assert_int_equal(err.status, SF_OK);
+            assert_status(err.status, SF_OK);
             assert_int_equal(err.http_status, 200);
             assert_int_equal(err.code, 0);
             snap_free(&before);
@@ -532,7 +526,7 @@ static oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx
                      sf_status_name(st));
         if (st != SF_ERR_NOMEM)
             fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-        assert_int_equal(err.status, SF_ERR_NOMEM);
+        assert_status(err.status, SF_ERR_NOMEM);
         sf_assert_twilio_error(&err, 500, 20500);
         assert_string_equal(err.message, "Internal Server Error");
         assert_null(res->service_page);
@@ -554,7 +548,7 @@ static oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx
     sf_error err;
     sf_test_alloc *talloc = twin_alloc_of[held_slot((void *const *)held_fakes, twin)];
     long twin_calls = talloc ? talloc->calls : 0;
-    assert_int_equal(op(twin, ctx, twin_res, &err), SF_OK);
+    assert_status(op(twin, ctx, twin_res, &err), SF_OK);
     rep.clean = talloc ? talloc->calls - twin_calls : -1;
     result_assert_equal(twin_res, res);
     result_release(fake, res);
@@ -728,7 +722,7 @@ static void allocs_per_call(op_fn op, op_ctx ctx, long max, long *allocs)
         ctx.index = i;
         long calls = alloc.calls;
         sf_error err;
-        assert_int_equal(op(fake, &ctx, res, &err), SF_OK);
+        assert_status(op(fake, &ctx, res, &err), SF_OK);
         allocs[i] = alloc.calls - calls;
         result_release(fake, res);
     }
@@ -755,10 +749,10 @@ static void fake_new_loop(sf_options *opts)
         sf_status st = sf_fake_new(opts, &fake, &err);
         alloc.fail_at = 0;
         if (alloc.failures == 0) {
-            assert_int_equal(st, SF_OK);
+            assert_status(st, SF_OK);
             assert_non_null(fake);
             hold_fake(fake);
-            assert_int_equal(err.status, SF_OK);
+            assert_status(err.status, SF_OK);
             break;
         }
         if (st != SF_ERR_NOMEM)
@@ -777,7 +771,7 @@ static void fake_new_loop(sf_options *opts)
     sf_options plain = *opts;
     memset(&plain.allocator, 0, sizeof plain.allocator);
     sf_fake *twin = NULL;
-    assert_int_equal(sf_fake_new(&plain, &twin, NULL), SF_OK);
+    assert_status(sf_fake_new(&plain, &twin, NULL), SF_OK);
     hold_fake(twin);
     assert_string_equal(sf_fake_account_sid(fake), sf_fake_account_sid(twin));
     assert_string_equal(sf_fake_auth_token(fake), sf_fake_auth_token(twin));
@@ -831,33 +825,31 @@ static void test_default_fake_works_after_failed_creations(void **state)
         alloc.fail_at = n;
         opts.allocator = sf_test_allocator(&alloc);
         sf_fake *fake = NULL;
-        assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_ERR_NOMEM);
+        assert_status(sf_fake_new(&opts, &fake, NULL), SF_ERR_NOMEM);
         assert_null(fake);
         assert_int_equal(alloc.live, 0);
     }
     sf_fake *fake = NULL;
     sf_error err;
-    assert_int_equal(sf_fake_new(NULL, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(NULL, &fake, &err), SF_OK);
     assert_non_null(fake);
     hold_fake(fake);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
     sf_stream_params p = {.unique_name = "after-failures", .has_ttl = true, .ttl = 60};
     sf_stream_record stream;
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &p, &stream, &err), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &p, &stream, &err), SF_OK);
     sf_publish_params pub = {.data = "{\"ok\":1}", .data_len = 8};
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "after-failures", &pub, &msg, &err),
-                     SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "after-failures", &pub, &msg, &err), SF_OK);
     assert_true(sf_sid_is(msg.sid, "TZ"));
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fake, NULL, svc.sid, NULL, &page, &err), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, svc.sid, NULL, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 1);
     assert_string_equal(page->records[0].sid, stream.sid);
     sf_stream_page_free(fake, page);
-    assert_int_equal(sf_clock_advance(fake, 60000, &err), SF_OK);
-    assert_int_equal(sf_stream_fetch(fake, NULL, svc.sid, stream.sid, NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_clock_advance(fake, 60000, &err), SF_OK);
+    assert_status(sf_stream_fetch(fake, NULL, svc.sid, stream.sid, NULL, &err), SF_ERR_NOT_FOUND);
     unhold_fake(fake);
     sf_fake_free(fake);
 }
@@ -882,21 +874,20 @@ static void rich_history(sf_fake *fake, const char *service_sid)
     make_stream(fake, service_sid, NULL, 30, NULL);
     sf_service_params sp = {.friendly_name = "second", .webhook_url = "https://example.com/h"};
     sf_service_record svc2;
-    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc2, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, &sp, &svc2, &err), SF_OK);
     make_stream(fake, svc2.sid, "beta", 5, NULL);
     sf_account_record acct;
-    assert_int_equal(sf_account_create(fake, NULL, &acct, &err), SF_OK);
-    assert_int_equal(sf_api_key_create(fake, acct.sid, NULL, NULL, &err), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &acct, &err), SF_OK);
+    assert_status(sf_api_key_create(fake, acct.sid, NULL, NULL, &err), SF_OK);
     sf_subscribe_params sub = {.on_event = count_event};
-    assert_int_equal(sf_subscribe(fake, NULL, service_sid, "alpha", &sub, NULL, &err), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, service_sid, "alpha", &sub, NULL, &err), SF_OK);
     sf_fault_params delay = {.scope = SF_SCOPE_STREAM, .stream_sid = alpha.sid, .delay_ms = 500};
-    assert_int_equal(sf_fault_add(fake, &delay, NULL, &err), SF_OK);
+    assert_status(sf_fault_add(fake, &delay, NULL, &err), SF_OK);
     sf_publish_params pub = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fake, NULL, service_sid, "alpha", &pub, NULL, &err),
-                     SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, service_sid, "alpha", &pub, NULL, &err), SF_OK);
     sf_error_injection inj = {.op = SF_OP_STREAM_REMOVE, .count = 1, .http_status = 503};
-    assert_int_equal(sf_inject_error(fake, &inj, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fake, 123, &err), SF_OK);
+    assert_status(sf_inject_error(fake, &inj, &err), SF_OK);
+    assert_status(sf_clock_advance(fake, 123, &err), SF_OK);
     assert_int_equal(sf_pending_deliveries(fake), 1);
 }
 
@@ -909,7 +900,7 @@ static sf_fake *fresh_new(sf_test_alloc *alloc)
     opts.seed = SF_TEST_SEED;
     opts.allocator = sf_test_allocator(alloc);
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     hold_fake(fake);
     return fake;
 }
@@ -942,7 +933,7 @@ static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
         assert_non_null(sf_fake_account_sid(fx->fake));
         assert_string_equal(sf_fake_account_sid(fx->fake), account_sid);
         if (st == SF_OK && !hit) {
-            assert_int_equal(err.status, SF_OK);
+            assert_status(err.status, SF_OK);
             snap_free(&before);
             break;
         }
@@ -969,8 +960,8 @@ static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
     sf_service_record s1, s2;
-    assert_int_equal(sf_service_create(fresh, NULL, NULL, &s1, NULL), SF_OK);
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &s2, NULL), SF_OK);
+    assert_status(sf_service_create(fresh, NULL, NULL, &s1, NULL), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &s2, NULL), SF_OK);
     assert_string_equal(s1.sid, fx->service_sid);
     assert_memory_equal(&s1, &s2, sizeof s1);
     probe pa, pb;
@@ -980,11 +971,11 @@ static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
     /* the injected error and the subscriber went with the reset */
     sf_stream_record rec;
     make_stream(fx->fake, fx->service_sid, "after-reset", -1, &rec);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, rec.sid, NULL), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, rec.sid, NULL), SF_OK);
     sf_subscriber_stats stats;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 1, &stats, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(fx->fake, 1, &stats, NULL), SF_ERR_INVALID_ARGUMENT);
     long seen = events_seen;
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     assert_int_equal(events_seen, seen);
     twin_free(fresh, &talloc);
 }
@@ -1008,7 +999,7 @@ static void test_fake_reset_keeps_options_strings_valid(void **state)
         assert_string_equal(opts->account_sid, sid);
         assert_string_equal(opts->auth_token, token);
         char who[SF_SID_SIZE];
-        assert_int_equal(sf_authenticate(fx->fake, sid, token, who, NULL), SF_OK);
+        assert_status(sf_authenticate(fx->fake, sid, token, who, NULL), SF_OK);
     }
 }
 
@@ -1068,8 +1059,8 @@ static void test_account_create_fails_cleanly_when_table_must_grow(void **state)
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     for (long i = 0; i < at; i++) {
-        assert_int_equal(sf_account_create(fx->fake, NULL, NULL, NULL), SF_OK);
-        assert_int_equal(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_account_create(fx->fake, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
     }
     oom_report rep = oom_loop(fx, twin, op_account_create_minted, &ctx);
     assert_int_equal(rep.failed, 2); /* the account and the new buckets */
@@ -1087,8 +1078,8 @@ static void test_api_key_create_first_key_fails_cleanly(void **state)
     assert_int_equal(rep.failed, 3);
     /* a key with a given SID and secret for another account */
     sf_account_record acct;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
     char sid[SF_SID_SIZE];
     snprintf(sid, sizeof sid, "SK%032x", 0x5eed);
     sf_api_key_params p = {.sid = sid, .secret = "given-secret"};
@@ -1114,8 +1105,8 @@ static void test_api_key_create_fails_cleanly_when_table_must_grow(void **state)
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     for (long i = 0; i < at; i++) {
-        assert_int_equal(sf_api_key_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
-        assert_int_equal(sf_api_key_create(twin, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_api_key_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_api_key_create(twin, NULL, NULL, NULL, NULL), SF_OK);
     }
     oom_report rep = oom_loop(fx, twin, op_api_key_create_minted, &ctx);
     assert_int_equal(rep.failed, 2); /* the record and the new buckets */
@@ -1157,8 +1148,8 @@ static void test_service_create_first_service_fails_cleanly(void **state)
     sf_fixture *fx = *state;
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, fx->service_sid, NULL), SF_OK);
-    assert_int_equal(sf_service_remove(twin, NULL, fx->service_sid, NULL), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, NULL), SF_OK);
+    assert_status(sf_service_remove(twin, NULL, fx->service_sid, NULL), SF_OK);
     sf_service_params p = {.friendly_name = "first"};
     op_ctx ctx = {.params = &p};
     oom_report rep = oom_loop(fx, twin, op_service_create, &ctx);
@@ -1174,8 +1165,8 @@ static void test_service_create_fails_cleanly_when_table_must_grow(void **state)
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     for (long i = 0; i < at; i++) {
-        assert_int_equal(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
-        assert_int_equal(sf_service_create(twin, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(twin, NULL, NULL, NULL, NULL), SF_OK);
     }
     oom_report rep = oom_loop(fx, twin, op_service_create, &ctx);
     assert_int_equal(rep.failed, 2); /* the record and the new buckets */
@@ -1189,8 +1180,8 @@ static void test_service_create_in_other_account_fails_cleanly(void **state)
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     sf_account_record acct;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
     sf_service_params p = {.friendly_name = "elsewhere"};
     op_ctx ctx = {.params = &p};
     memcpy(ctx.account_sid, acct.sid, SF_SID_SIZE);
@@ -1206,11 +1197,10 @@ static void test_service_update_fails_cleanly_at_every_allocation(void **state)
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     /* the service already has strings: a failed update must keep the old ones */
     sf_service_params first = {.friendly_name = "old name", .webhook_url = "https://old.example"};
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &first, NULL, NULL),
-                     SF_OK);
-    assert_int_equal(sf_service_update(twin, NULL, fx->service_sid, &first, NULL, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(twin, 1000, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &first, NULL, NULL), SF_OK);
+    assert_status(sf_service_update(twin, NULL, fx->service_sid, &first, NULL, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(twin, 1000, NULL), SF_OK);
 
     sf_service_params p = {.friendly_name = "new name",
                            .webhook_url = "https://new.example/hook",
@@ -1241,7 +1231,7 @@ static void test_service_update_of_flags_only_needs_no_allocation(void **state)
     oom_report rep = oom_loop(fx, twin, op_service_update, &ctx);
     assert_int_equal(rep.failed, 0);
     sf_service_record rec;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, NULL), SF_OK);
     assert_true(rec.acl_enabled);
     assert_int_equal(rec.reachability_debouncing_window, 30000);
     twin_free(twin, &talloc);
@@ -1253,8 +1243,8 @@ static void test_service_list_fails_cleanly_at_every_allocation(void **state)
     static sf_test_alloc talloc;
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
-        assert_int_equal(sf_service_create(twin, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(twin, NULL, NULL, NULL, NULL), SF_OK);
     }
     sf_page_params pp = {.has_page_size = true, .page_size = 2, .has_page = true, .page = 1};
     op_ctx ctx = {.params = &pp};
@@ -1265,8 +1255,8 @@ static void test_service_list_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(rep.failed, 2);
     /* an empty page (an account without services) */
     sf_account_record acct;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
     memcpy(ctx.account_sid, acct.sid, SF_SID_SIZE);
     rep = oom_loop(fx, twin, op_service_list, &ctx);
     assert_int_equal(rep.failed, 2);
@@ -1372,10 +1362,9 @@ static void test_stream_create_with_ttl_fails_cleanly_when_timer_heap_must_grow(
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, SF_DEFAULT_EPOCH_MS + 5000);
     /* the streams still expire when their time comes */
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "sixty-fifth", NULL, NULL),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "sixty-fifth", NULL, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0 + 0); /* the probe's 7 s stream is gone */
     twin_free(twin, &talloc);
 }
@@ -1440,8 +1429,8 @@ static void test_stream_create_fails_cleanly_when_name_table_must_grow(void **st
     op_result *res = &res_buf;
     for (long i = 0; i < at; i++) {
         ctx.index = i;
-        assert_int_equal(op_stream_create_indexed(fx->fake, &ctx, res, NULL), SF_OK);
-        assert_int_equal(op_stream_create_indexed(twin, &ctx, res, NULL), SF_OK);
+        assert_status(op_stream_create_indexed(fx->fake, &ctx, res, NULL), SF_OK);
+        assert_status(op_stream_create_indexed(twin, &ctx, res, NULL), SF_OK);
     }
     ctx.index = at;
     oom_report rep = oom_loop(fx, twin, op_stream_create_indexed, &ctx);
@@ -1461,8 +1450,8 @@ static void test_stream_update_ttl_fails_cleanly_when_timer_heap_is_empty(void *
     sf_fake *twin = twin_new(&talloc, fx->service_sid);
     make_stream(fx->fake, fx->service_sid, "updated", -1, NULL);
     make_stream(twin, fx->service_sid, "updated", -1, NULL);
-    assert_int_equal(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(twin, 500, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
+    assert_status(sf_clock_advance(twin, 500, NULL), SF_OK);
     sf_stream_params p = {.has_ttl = true, .ttl = 3};
     op_ctx ctx = {.params = &p};
     memcpy(ctx.service_sid, fx->service_sid, SF_SID_SIZE);
@@ -1470,8 +1459,7 @@ static void test_stream_update_ttl_fails_cleanly_when_timer_heap_is_empty(void *
     oom_report rep = oom_loop(fx, twin, op_stream_update, &ctx);
     assert_int_equal(rep.failed, 1);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "updated", &rec, NULL),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "updated", &rec, NULL), SF_OK);
     assert_true(rec.has_date_expires);
     assert_int_equal(rec.date_expires_ms, SF_DEFAULT_EPOCH_MS + 500 + 3000);
     assert_int_equal(rec.date_updated_ms, SF_DEFAULT_EPOCH_MS + 500);
@@ -1498,8 +1486,7 @@ static void test_stream_update_ttl_fails_cleanly_when_timer_heap_must_grow(void 
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, SF_DEFAULT_EPOCH_MS + 1000);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, target.sid, &rec, NULL),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, target.sid, &rec, NULL), SF_OK);
     assert_false(rec.has_unique_name);
     twin_free(twin, &talloc);
 }
@@ -1523,8 +1510,7 @@ static void test_stream_update_of_armed_or_cleared_ttl_needs_no_allocation(void 
     rep = oom_loop(fx, twin, op_stream_update, &ctx);
     assert_int_equal(rep.failed, 0);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "armed", &rec, NULL),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "armed", &rec, NULL), SF_OK);
     assert_false(rec.has_date_expires);
     twin_free(twin, &talloc);
 }
@@ -1565,10 +1551,8 @@ static void test_stream_publish_needs_no_allocation(void **state)
     /* subscribers with no fault in the way are served on the spot, without queueing */
     sf_subscribe_params sub = {.on_event = count_event};
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "pub", &sub, NULL, NULL),
-                         SF_OK);
-        assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, "pub", &sub, NULL, NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "pub", &sub, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "pub", &sub, NULL, NULL), SF_OK);
     }
     long seen = events_seen;
     static const char data[] = "{ \"a\" : [1, 2.5e3, true, null, \"x\"], \"b\" : {} }";
@@ -1579,8 +1563,7 @@ static void test_stream_publish_needs_no_allocation(void **state)
     oom_report rep = oom_loop(fx, twin, op_stream_publish, &ctx);
     assert_int_equal(rep.failed, 0);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "pub", &rs, NULL),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "pub", &rs, NULL), SF_OK);
     assert_int_equal(rs.tokens, 299);
     assert_int_equal(events_seen, seen + 2 + 2); /* both subscribers, on both fakes */
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
@@ -1608,25 +1591,21 @@ static void test_subscribe_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(rep.failed, 1);
     /* fill the array's first block (16), then one more must grow it */
     for (int i = 2; i < 16; i++) {
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
-                                      NULL),
-                         SF_OK);
-        assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
+                                      NULL), SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL), SF_OK);
     }
     rep = oom_loop(fx, twin, op_subscribe, &ctx);
     assert_int_equal(rep.failed, 2);
     /* every subscriber is attached exactly once */
     sf_stream_stats stats;
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "watched", &stats,
-                                         NULL),
-                     SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "watched", &stats,
+                                         NULL), SF_OK);
     assert_int_equal(stats.subscribers, 17);
     long seen = events_seen;
     sf_publish_params pub = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "watched", &pub, NULL,
-                                       NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "watched", &pub, NULL,
+                                       NULL), SF_OK);
     assert_int_equal(events_seen, seen + 17);
     twin_free(twin, &talloc);
 }
@@ -1645,11 +1624,9 @@ static void test_stream_publish_through_fault_rules_fails_cleanly(void **state)
     sf_subscribe_params sub = {.on_event = count_event};
     sf_subscriber_id first = 0;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "fan", &sub,
-                                      i ? NULL : &first, NULL),
-                         SF_OK);
-        assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, "fan", &sub, NULL, NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "fan", &sub,
+                                      i ? NULL : &first, NULL), SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "fan", &sub, NULL, NULL), SF_OK);
     }
     sf_fault_params delay_dup = {.scope = SF_SCOPE_STREAM, .stream_sid = fan.sid,
                                  .delay_ms = 100, .jitter_ms = 50, .duplicate_rate = 1.0};
@@ -1657,8 +1634,8 @@ static void test_stream_publish_through_fault_rules_fails_cleanly(void **state)
                                 .drop_next = 1};
     const sf_fault_params *rules[] = {&delay_dup, &drop_one};
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(sf_fault_add(fx->fake, rules[i], NULL, NULL), SF_OK);
-        assert_int_equal(sf_fault_add(twin, rules[i], NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(fx->fake, rules[i], NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(twin, rules[i], NULL, NULL), SF_OK);
     }
     static const char data[] = "{\"n\": 1}";
     sf_publish_params pub = {.data = data, .data_len = sizeof data - 1, .client_id = 4};
@@ -1670,7 +1647,7 @@ static void test_stream_publish_through_fault_rules_fails_cleanly(void **state)
     assert_int_equal(rep.failed, 7);
     assert_int_equal(sf_pending_deliveries(fx->fake), 4);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, first, &st, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, first, &st, NULL), SF_OK);
     assert_int_equal(st.dropped, 1);
     sf_fault_info info[2];
     assert_int_equal(sf_fault_list(fx->fake, info, 2), 2);
@@ -1704,10 +1681,8 @@ static void test_fault_add_fails_cleanly_at_every_allocation(void **state)
     make_stream(twin, fx->service_sid, "ruled", -1, NULL);
     sf_subscribe_params sub = {.on_event = count_event};
     sf_subscriber_id id;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "ruled", &sub, &id, NULL),
-                     SF_OK);
-    assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, "ruled", &sub, NULL, NULL),
-                     SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "ruled", &sub, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(twin, NULL, fx->service_sid, "ruled", &sub, NULL, NULL), SF_OK);
     sf_fault_params mine = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = id, .drop_next = 2};
     ctx.params = &mine;
     rep = oom_loop(fx, twin, op_fault_add, &ctx);
@@ -1717,8 +1692,8 @@ static void test_fault_add_fails_cleanly_at_every_allocation(void **state)
     sf_fault_params stream_rule = {.scope = SF_SCOPE_STREAM, .stream_sid = rec.sid,
                                    .expiry_lag_ms = 5};
     for (int i = 2; i < 8; i++) {
-        assert_int_equal(sf_fault_add(fx->fake, &stream_rule, NULL, NULL), SF_OK);
-        assert_int_equal(sf_fault_add(twin, &stream_rule, NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(fx->fake, &stream_rule, NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(twin, &stream_rule, NULL, NULL), SF_OK);
     }
     ctx.params = &stream_rule;
     rep = oom_loop(fx, twin, op_fault_add, &ctx);
@@ -1744,14 +1719,12 @@ static void test_inject_error_fails_cleanly(void **state)
         make_stream(fakes[f], fx->service_sid, "doomed", -1, &rec);
         for (int i = 0; i < 2; i++) {
             sf_error err;
-            assert_int_equal(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", &err),
-                             SF_ERR_INJECTED);
+            assert_status(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", &err), SF_ERR_INJECTED);
             assert_int_equal(err.http_status, 503);
             assert_int_equal(err.code, 20503);
             assert_string_equal(err.message, "try later");
         }
-        assert_int_equal(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", NULL),
-                         SF_OK);
+        assert_status(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", NULL), SF_OK);
     }
     twin_free(twin, &talloc);
 }
@@ -1767,11 +1740,9 @@ static void test_stream_remove_with_subscribers_fails_cleanly(void **state)
     make_stream(twin, fx->service_sid, "watched", -1, NULL);
     sf_subscribe_params sub = {.on_event = count_event};
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
-                                      NULL),
-                         SF_OK);
-        assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
+                                      NULL), SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL), SF_OK);
     }
     long seen = events_seen;
     op_ctx ctx = {.params = NULL};
@@ -1780,10 +1751,9 @@ static void test_stream_remove_with_subscribers_fails_cleanly(void **state)
     oom_report rep = oom_loop(fx, twin, op_stream_remove, &ctx);
     assert_int_equal(rep.failed, 1); /* the timer heap, for three `removed` events */
     assert_int_equal(events_seen, seen + 3 + 3); /* once per subscriber, on each fake */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "watched", NULL, NULL),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "watched", NULL, NULL), SF_ERR_NOT_FOUND);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 1, &st, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, 1, &st, NULL), SF_OK);
     assert_false(st.attached);
     twin_free(twin, &talloc);
 }
@@ -1798,11 +1768,9 @@ static void test_service_remove_with_subscribers_fails_cleanly(void **state)
     for (int i = 0; i < 2; i++) {
         make_stream(fx->fake, fx->service_sid, names[i], -1, NULL);
         make_stream(twin, fx->service_sid, names[i], -1, NULL);
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, names[i], &sub, NULL,
-                                      NULL),
-                         SF_OK);
-        assert_int_equal(sf_subscribe(twin, NULL, fx->service_sid, names[i], &sub, NULL, NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, names[i], &sub, NULL,
+                                      NULL), SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, names[i], &sub, NULL, NULL), SF_OK);
     }
     long seen = events_seen;
     op_ctx ctx = {.params = NULL};
@@ -1810,8 +1778,7 @@ static void test_service_remove_with_subscribers_fails_cleanly(void **state)
     oom_report rep = oom_loop(fx, twin, op_service_remove, &ctx);
     assert_int_equal(rep.failed, 1);
     assert_int_equal(events_seen, seen + 2 + 2);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, NULL, NULL),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, NULL, NULL), SF_ERR_NOT_FOUND);
     twin_free(twin, &talloc);
 }
 
@@ -1823,8 +1790,7 @@ static void test_journal_growth_failure_never_fails_a_call(void **state)
     sf_stream_record rec;
     make_stream(fx->fake, fx->service_sid, "logged", -1, &rec);
     while (sf_journal_count(fx->fake) < 256)
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL),
-                         SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL), SF_OK);
     assert_int_equal(sf_journal_count(fx->fake), 256);
     assert_int_equal(sf_journal_overwritten(fx->fake), 0);
     long live = fx->alloc.live, failures = fx->alloc.failures;
@@ -1834,8 +1800,8 @@ static void test_journal_growth_failure_never_fails_a_call(void **state)
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", &got, &err);
     fx->alloc.fail_at = 0;
     assert_int_equal(fx->alloc.failures, failures + 1); /* the ring's growth was refused */
-    assert_int_equal(st, SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(st, SF_OK);
+    assert_status(err.status, SF_OK);
     assert_memory_equal(&got, &rec, sizeof rec);
     assert_int_equal(fx->alloc.live, live);
     assert_int_equal(sf_journal_count(fx->fake), 256);
@@ -1853,8 +1819,7 @@ static void test_journal_growth_failure_never_fails_a_call(void **state)
     assert_int_equal(last.status, 200);
     assert_string_equal(last.stream_sid, rec.sid);
     /* with memory back, the next call grows the ring */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL), SF_OK);
     assert_int_equal(sf_journal_count(fx->fake), 257);
 }
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define KB 1024
@@ -85,10 +86,10 @@ static sf_fake *twin_new(const char *service_sid)
     sf_options_init(&opts);
     opts.seed = SF_TEST_SEED;
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     held_fake(fake);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     assert_string_equal(svc.sid, service_sid);
     return fake;
 }
@@ -127,20 +128,19 @@ static void fingerprint_take(sf_fake *fake, const char *service_sid, fingerprint
     fp->pending = sf_pending_events(fake);
     sf_page_params all = {.has_page_size = true, .page_size = 100};
     sf_service_page *spage = NULL;
-    assert_int_equal(sf_service_list(fake, NULL, &all, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(fake, NULL, &all, &spage, NULL), SF_OK);
     fp->nservices = spage->info.count;
     sf_service_page_free(fake, spage);
-    assert_int_equal(sf_service_fetch(fake, NULL, service_sid, &fp->service, NULL), SF_OK);
+    assert_status(sf_service_fetch(fake, NULL, service_sid, &fp->service, NULL), SF_OK);
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fake, NULL, service_sid, &all, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, service_sid, &all, &page, NULL), SF_OK);
     assert_true(page->info.count <= 8);
     fp->nstreams = page->info.count;
     memcpy(fp->streams, page->records, page->info.count * sizeof *page->records);
     sf_stream_page_free(fake, page);
     for (size_t i = 0; i < fp->nstreams; i++)
-        assert_int_equal(sf_stream_rate_state(fake, NULL, service_sid, fp->streams[i].sid,
-                                              &fp->rates[i], NULL),
-                         SF_OK);
+        assert_status(sf_stream_rate_state(fake, NULL, service_sid, fp->streams[i].sid,
+                                              &fp->rates[i], NULL), SF_OK);
 }
 
 static void fingerprint_assert_same(sf_fake *fake, const char *service_sid,
@@ -164,25 +164,25 @@ static void fingerprint_assert_same(sf_fake *fake, const char *service_sid,
 static void assert_same_next_sids(sf_fake *fake, sf_fake *twin, const char *service_sid)
 {
     sf_stream_record s1, s2;
-    assert_int_equal(sf_stream_create(fake, NULL, service_sid, NULL, &s1, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(twin, NULL, service_sid, NULL, &s2, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, service_sid, NULL, &s1, NULL), SF_OK);
+    assert_status(sf_stream_create(twin, NULL, service_sid, NULL, &s2, NULL), SF_OK);
     assert_memory_equal(&s1, &s2, sizeof s1);
     sf_service_record v1, v2;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &v1, NULL), SF_OK);
-    assert_int_equal(sf_service_create(twin, NULL, NULL, &v2, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &v1, NULL), SF_OK);
+    assert_status(sf_service_create(twin, NULL, NULL, &v2, NULL), SF_OK);
     assert_memory_equal(&v1, &v2, sizeof v1);
     sf_account_record a1, a2;
-    assert_int_equal(sf_account_create(fake, NULL, &a1, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, &a2, NULL), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &a1, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, &a2, NULL), SF_OK);
     assert_memory_equal(&a1, &a2, sizeof a1);
     sf_api_key_record k1, k2;
-    assert_int_equal(sf_api_key_create(fake, NULL, NULL, &k1, NULL), SF_OK);
-    assert_int_equal(sf_api_key_create(twin, NULL, NULL, &k2, NULL), SF_OK);
+    assert_status(sf_api_key_create(fake, NULL, NULL, &k1, NULL), SF_OK);
+    assert_status(sf_api_key_create(twin, NULL, NULL, &k2, NULL), SF_OK);
     assert_memory_equal(&k1, &k2, sizeof k1);
     sf_publish_params pub = {.data = "{}", .data_len = 2};
     sf_message_record m1, m2;
-    assert_int_equal(sf_stream_publish(fake, NULL, service_sid, s1.sid, &pub, &m1, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(twin, NULL, service_sid, s2.sid, &pub, &m2, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, service_sid, s1.sid, &pub, &m1, NULL), SF_OK);
+    assert_status(sf_stream_publish(twin, NULL, service_sid, s2.sid, &pub, &m2, NULL), SF_OK);
     assert_string_equal(m1.sid, m2.sid);
 }
 
@@ -223,7 +223,7 @@ static void test_null_fake_is_rejected_by_every_endpoint(void **state)
 #define REJECTS_NULL_FAKE(call)                                                                \
     do {                                                                                       \
         memset(&err, 0, sizeof err);                                                           \
-        assert_int_equal(call, SF_ERR_INVALID_ARGUMENT);                                       \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
         assert_invalid_argument(&err, "fake is NULL");                                         \
     } while (0)
 
@@ -270,45 +270,36 @@ static void test_null_fake_is_rejected_by_every_endpoint(void **state)
 #undef REJECTS_NULL_FAKE
 
     /* the same with no error body asked for */
-    assert_int_equal(sf_fake_reset(NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_advance(NULL, 1, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_set(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_account_create(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_api_key_create(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_authenticate(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_create(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_fetch(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_update(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_remove(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_list(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_create(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_fetch(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_update(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_remove(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_list(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_publish(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_rate_state(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscribe(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_unsubscribe(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_hold(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_heal(NULL, 0, false, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_disconnect(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_reconnect(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_stats_get(NULL, 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_stats_get(NULL, NULL, NULL, NULL, NULL, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_fault_add(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_fault_remove(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_inject_error(NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_journal_write(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_reset(NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(NULL, 1, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_account_create(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_api_key_create(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_authenticate(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_create(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_fetch(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_update(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_remove(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_list(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_create(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_update(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_remove(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_hold(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_heal(NULL, 0, false, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_disconnect(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_reconnect(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(NULL, 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_inject_error(NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_null_fake_queries_answer_nothing(void **state)
@@ -358,8 +349,8 @@ static void test_page_free_with_null_page_or_fake_is_a_no_op(void **state)
 
     sf_service_page *spage = NULL;
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_service_list(fx->fake, NULL, NULL, &spage, NULL), SF_OK);
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(fx->fake, NULL, NULL, &spage, NULL), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, &page, NULL), SF_OK);
     assert_int_equal(fx->alloc.live, live + 4);
     sf_service_page_free(NULL, spage);
     sf_stream_page_free(NULL, page);
@@ -379,9 +370,9 @@ static void test_fake_new_without_out_is_invalid_argument(void **state)
 {
     (void)state;
     sf_error err;
-    assert_int_equal(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
-    assert_int_equal(sf_fake_new(NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
 }
 
 static sf_ms fixed_clock(void *user) { return *(const sf_ms *)user; }
@@ -510,7 +501,7 @@ static void test_fake_new_rejects_every_invalid_option(void **state)
         assert_int_equal(alloc.calls, 0);
         /* and with no error body */
         fake = (sf_fake *)(uintptr_t)1;
-        assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_fake_new(&opts, &fake, NULL), SF_ERR_INVALID_ARGUMENT);
         assert_null(fake);
     }
 }
@@ -546,7 +537,7 @@ static void test_fake_new_accepts_options_at_their_limits(void **state)
                               .debouncing_window_max_ms = 0};
     sf_fake *fake = NULL;
     sf_error err;
-    assert_int_equal(sf_fake_new(&opts, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, &err), SF_OK);
     held_fake(fake);
     assert_string_equal(sf_fake_account_sid(fake), opts.account_sid);
     assert_string_equal(sf_fake_auth_token(fake), token);
@@ -555,10 +546,10 @@ static void test_fake_new_accepts_options_at_their_limits(void **state)
     /* the widened limits are in force */
     char *name = filled(SF_UNIQUE_NAME_CAP, 'n');
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
     sf_stream_params p = {.unique_name = name, .has_ttl = true, .ttl = opts.limits.ttl_max_s};
     sf_stream_record rec;
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &p, &rec, &err), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &p, &rec, &err), SF_OK);
     assert_int_equal(rec.date_expires_ms, at + opts.limits.ttl_max_s * 1000);
     block_release(name);
     fake_release(fake);
@@ -575,70 +566,65 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     const char *svc = fx->service_sid;
     sf_stream_record rec;
     sf_stream_params named = {.unique_name = "quiet", .has_ttl = true, .ttl = 9};
-    assert_int_equal(sf_stream_create(f, NULL, svc, &named, &rec, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(f, NULL, svc, &named, &rec, NULL),
-                     SF_ERR_UNIQUE_NAME_EXISTS);
-    assert_int_equal(sf_stream_fetch(f, NULL, svc, "quiet", &rec, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(f, NULL, svc, "loud", &rec, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_create(f, NULL, svc, &named, &rec, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc, &named, &rec, NULL), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_fetch(f, NULL, svc, "quiet", &rec, NULL), SF_OK);
+    assert_status(sf_stream_fetch(f, NULL, svc, "loud", &rec, NULL), SF_ERR_NOT_FOUND);
     sf_stream_params ttl = {.has_ttl = true, .ttl = 20};
-    assert_int_equal(sf_stream_update(f, NULL, svc, "quiet", &ttl, &rec, NULL), SF_OK);
-    assert_int_equal(sf_stream_update(f, NULL, svc, "quiet", NULL, &rec, NULL),
-                     SF_ERR_NO_PARAMETERS);
+    assert_status(sf_stream_update(f, NULL, svc, "quiet", &ttl, &rec, NULL), SF_OK);
+    assert_status(sf_stream_update(f, NULL, svc, "quiet", NULL, &rec, NULL), SF_ERR_NO_PARAMETERS);
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(f, NULL, svc, "quiet", &ok_data, &msg, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(f, NULL, svc, "quiet", NULL, &msg, NULL),
-                     SF_ERR_DATA_MISSING);
+    assert_status(sf_stream_publish(f, NULL, svc, "quiet", &ok_data, &msg, NULL), SF_OK);
+    assert_status(sf_stream_publish(f, NULL, svc, "quiet", NULL, &msg, NULL), SF_ERR_DATA_MISSING);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(f, NULL, svc, "quiet", &rs, NULL), SF_OK);
+    assert_status(sf_stream_rate_state(f, NULL, svc, "quiet", &rs, NULL), SF_OK);
     assert_int_equal(rs.tokens, 299);
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(f, NULL, svc, NULL, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(f, NULL, svc, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 1);
     sf_stream_page_free(f, page);
     sf_page_params bad = {.has_page_size = true, .page_size = 0};
-    assert_int_equal(sf_stream_list(f, NULL, svc, &bad, &page, NULL), SF_ERR_INVALID_PAGE_SIZE);
+    assert_status(sf_stream_list(f, NULL, svc, &bad, &page, NULL), SF_ERR_INVALID_PAGE_SIZE);
     assert_null(page);
-    assert_int_equal(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_OK);
-    assert_int_equal(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_OK);
+    assert_status(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_ERR_NOT_FOUND);
 
     sf_service_record srec;
     sf_service_params sp = {.friendly_name = "n"};
-    assert_int_equal(sf_service_create(f, NULL, &sp, &srec, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, &sp, &srec, NULL), SF_OK);
     sf_service_params empty = {.friendly_name = ""};
-    assert_int_equal(sf_service_create(f, NULL, &empty, &srec, NULL),
-                     SF_ERR_INVALID_FRIENDLY_NAME);
-    assert_int_equal(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_OK);
-    assert_int_equal(sf_service_update(f, NULL, srec.sid, &sp, &srec, NULL), SF_OK);
-    assert_int_equal(sf_service_update(f, NULL, srec.sid, &empty, &srec, NULL),
-                     SF_ERR_INVALID_FRIENDLY_NAME);
+    assert_status(sf_service_create(f, NULL, &empty, &srec, NULL), SF_ERR_INVALID_FRIENDLY_NAME);
+    assert_status(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_OK);
+    assert_status(sf_service_update(f, NULL, srec.sid, &sp, &srec, NULL), SF_OK);
+    assert_status(sf_service_update(f, NULL, srec.sid, &empty, &srec, NULL), SF_ERR_INVALID_FRIENDLY_NAME);
     sf_service_page *spage = NULL;
-    assert_int_equal(sf_service_list(f, NULL, NULL, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(f, NULL, NULL, &spage, NULL), SF_OK);
     assert_int_equal(spage->info.count, 2);
     sf_service_page_free(f, spage);
-    assert_int_equal(sf_service_list(f, NULL, &bad, &spage, NULL), SF_ERR_INVALID_PAGE_SIZE);
-    assert_int_equal(sf_service_remove(f, NULL, srec.sid, NULL), SF_OK);
-    assert_int_equal(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_list(f, NULL, &bad, &spage, NULL), SF_ERR_INVALID_PAGE_SIZE);
+    assert_status(sf_service_remove(f, NULL, srec.sid, NULL), SF_OK);
+    assert_status(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_ERR_NOT_FOUND);
 
     sf_account_record acct;
-    assert_int_equal(sf_account_create(f, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(f, NULL, &acct, NULL), SF_OK);
     sf_account_params dup = {.sid = acct.sid};
-    assert_int_equal(sf_account_create(f, &dup, &acct, NULL), SF_ERR_CONFLICT);
+    assert_status(sf_account_create(f, &dup, &acct, NULL), SF_ERR_CONFLICT);
     sf_api_key_record key;
-    assert_int_equal(sf_api_key_create(f, acct.sid, NULL, &key, NULL), SF_OK);
+    assert_status(sf_api_key_create(f, acct.sid, NULL, &key, NULL), SF_OK);
     sf_api_key_params kdup = {.sid = key.sid};
-    assert_int_equal(sf_api_key_create(f, acct.sid, &kdup, &key, NULL), SF_ERR_CONFLICT);
+    assert_status(sf_api_key_create(f, acct.sid, &kdup, &key, NULL), SF_ERR_CONFLICT);
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(f, key.sid, key.secret, who, NULL), SF_OK);
+    assert_status(sf_authenticate(f, key.sid, key.secret, who, NULL), SF_OK);
     assert_string_equal(who, acct.sid);
-    assert_int_equal(sf_authenticate(f, key.sid, "nope", who, NULL), SF_ERR_AUTHENTICATE);
+    assert_status(sf_authenticate(f, key.sid, "nope", who, NULL), SF_ERR_AUTHENTICATE);
 
-    assert_int_equal(sf_clock_advance(f, 10, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(f, -10, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_set(f, SF_DEFAULT_EPOCH_MS + 20, NULL), SF_OK);
-    assert_int_equal(sf_clock_set(f, SF_DEFAULT_EPOCH_MS, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(f, 10, NULL), SF_OK);
+    assert_status(sf_clock_advance(f, -10, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(f, SF_DEFAULT_EPOCH_MS + 20, NULL), SF_OK);
+    assert_status(sf_clock_set(f, SF_DEFAULT_EPOCH_MS, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(f), SF_DEFAULT_EPOCH_MS + 20);
-    assert_int_equal(sf_fake_reset(f, NULL), SF_OK);
-    assert_int_equal(sf_service_fetch(f, NULL, fx->service_sid, NULL, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_fake_reset(f, NULL), SF_OK);
+    assert_status(sf_service_fetch(f, NULL, fx->service_sid, NULL, NULL), SF_ERR_NOT_FOUND);
 }
 
 /* Records are optional outputs of create, fetch and update: the call still does its work. */
@@ -648,66 +634,57 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     sf_fake *twin = twin_new(fx->service_sid);
     sf_error err;
 
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid,
-                                      &(sf_stream_params){.unique_name = "no-out"}, NULL, &err),
-                     SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid,
+                                      &(sf_stream_params){.unique_name = "no-out"}, NULL, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_create(twin, NULL, fx->service_sid,
-                                      &(sf_stream_params){.unique_name = "no-out"}, &rec, NULL),
-                     SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, rec.sid, NULL, &err),
-                     SF_OK);
+    assert_status(sf_stream_create(twin, NULL, fx->service_sid,
+                                      &(sf_stream_params){.unique_name = "no-out"}, &rec, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, rec.sid, NULL, &err), SF_OK);
     sf_stream_params ttl = {.has_ttl = true, .ttl = 30};
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "no-out", &ttl, NULL,
-                                      &err),
-                     SF_OK);
-    assert_int_equal(sf_stream_update(twin, NULL, fx->service_sid, "no-out", &ttl, NULL, NULL),
-                     SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "no-out", &ttl, NULL,
+                                      &err), SF_OK);
+    assert_status(sf_stream_update(twin, NULL, fx->service_sid, "no-out", &ttl, NULL, NULL), SF_OK);
     sf_stream_record got;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "no-out", &got, NULL),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "no-out", &got, NULL), SF_OK);
     assert_true(got.has_date_expires);
     assert_int_equal(got.date_expires_ms, SF_DEFAULT_EPOCH_MS + 30000);
 
     sf_service_params sp = {.friendly_name = "quiet service"};
-    assert_int_equal(sf_service_create(fx->fake, NULL, &sp, NULL, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, &sp, NULL, &err), SF_OK);
     sf_service_record svc2;
-    assert_int_equal(sf_service_create(twin, NULL, &sp, &svc2, NULL), SF_OK);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, svc2.sid, NULL, &err), SF_OK);
+    assert_status(sf_service_create(twin, NULL, &sp, &svc2, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, svc2.sid, NULL, &err), SF_OK);
     sf_service_params up = {.webhook_url = "https://example.com"};
-    assert_int_equal(sf_service_update(fx->fake, NULL, svc2.sid, &up, NULL, &err), SF_OK);
-    assert_int_equal(sf_service_update(twin, NULL, svc2.sid, &up, NULL, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, svc2.sid, &up, NULL, &err), SF_OK);
+    assert_status(sf_service_update(twin, NULL, svc2.sid, &up, NULL, NULL), SF_OK);
     sf_service_record sgot;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, svc2.sid, &sgot, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, svc2.sid, &sgot, NULL), SF_OK);
     assert_string_equal(sgot.friendly_name, "quiet service");
     assert_string_equal(sgot.webhook_url, "https://example.com");
 
-    assert_int_equal(sf_account_create(fx->fake, NULL, NULL, &err), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, NULL, &err), SF_OK);
     sf_account_record acct;
-    assert_int_equal(sf_account_create(twin, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, &acct, NULL), SF_OK);
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(fx->fake, acct.sid, acct.auth_token, who, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, acct.sid, acct.auth_token, who, NULL), SF_OK);
     assert_string_equal(who, acct.sid);
-    assert_int_equal(sf_authenticate(fx->fake, acct.sid, acct.auth_token, NULL, &err), SF_OK);
+    assert_status(sf_authenticate(fx->fake, acct.sid, acct.auth_token, NULL, &err), SF_OK);
 
-    assert_int_equal(sf_api_key_create(fx->fake, acct.sid, NULL, NULL, &err), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, acct.sid, NULL, NULL, &err), SF_OK);
     sf_api_key_record key;
-    assert_int_equal(sf_api_key_create(twin, acct.sid, NULL, &key, NULL), SF_OK);
-    assert_int_equal(sf_authenticate(fx->fake, key.sid, key.secret, who, NULL), SF_OK);
+    assert_status(sf_api_key_create(twin, acct.sid, NULL, &key, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, key.sid, key.secret, who, NULL), SF_OK);
     assert_string_equal(who, acct.sid);
 
     /* a publish without a record still spends its message SID, as on the twin */
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "no-out", &ok_data, NULL,
-                                       &err),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "no-out", &ok_data, NULL,
+                                       &err), SF_OK);
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(twin, NULL, fx->service_sid, "no-out", &ok_data, &msg,
-                                       NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(twin, NULL, fx->service_sid, "no-out", &ok_data, &msg,
+                                       NULL), SF_OK);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "no-out", &rs, NULL),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "no-out", &rs, NULL), SF_OK);
     assert_int_equal(rs.tokens, 299);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -719,13 +696,11 @@ static void test_list_and_rate_state_outputs_are_required(void **state)
     make_stream(fx, "s", NULL);
     long live = fx->alloc.live;
     sf_error err;
-    assert_int_equal(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
     assert_int_equal(fx->alloc.live, live);
     /* sf_next_event_time's output is optional */
@@ -758,7 +733,7 @@ static void test_null_service_sid_is_invalid_argument(void **state)
 #define REJECTS_NULL_SERVICE(call)                                                             \
     do {                                                                                       \
         memset(&err, 0, sizeof err);                                                           \
-        assert_int_equal(call, SF_ERR_INVALID_ARGUMENT);                                       \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
         assert_invalid_argument(&err, "service_sid is NULL");                                  \
     } while (0)
     REJECTS_NULL_SERVICE(sf_service_fetch(fx->fake, NULL, NULL, &srec, &err));
@@ -792,7 +767,7 @@ static void test_null_stream_id_is_invalid_argument(void **state)
 #define REJECTS_NULL_STREAM(call)                                                              \
     do {                                                                                       \
         memset(&err, 0, sizeof err);                                                           \
-        assert_int_equal(call, SF_ERR_INVALID_ARGUMENT);                                       \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
         assert_invalid_argument(&err, "stream_id is NULL");                                    \
     } while (0)
     REJECTS_NULL_STREAM(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &rec, &err));
@@ -820,13 +795,11 @@ static void test_unique_name_of_100_kb_is_invalid_unique_name(void **state)
     sf_stream_params p = {.unique_name = name, .has_ttl = true, .ttl = 10};
     sf_error err;
     sf_stream_record rec;
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                     SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_UNIQUE_NAME);
     assert_error(&err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302);
     assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
     /* looking it up is a plain 404 */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &rec, &err), SF_ERR_NOT_FOUND);
     block_release(name);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
@@ -863,8 +836,7 @@ static void test_unique_name_bounds_and_shape(void **state)
         memcpy(wide + 2 * i, "\xc3\xa9", 2);
     wide[640] = '\0';
     sf_stream_params p = {.unique_name = too_long};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                     SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_UNIQUE_NAME);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
 
     /* SID-like but not of Twilio's pattern [A-Z]{2}[a-f0-9]{32}: too long, too short, no
@@ -878,22 +850,19 @@ static void test_unique_name_bounds_and_shape(void **state)
                               "TO0123456789ABCDEF0123456789ABCDEF"};
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
         p.unique_name = accepted[i];
-        assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                         SF_OK);
+        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_OK);
         assert_string_equal(rec.unique_name, accepted[i]);
         /* and the name addresses it (it is never read as a SID) */
         sf_stream_record got;
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err),
-                         SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err), SF_OK);
         assert_string_equal(got.sid, rec.sid);
-        assert_int_equal(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
+        assert_status(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
     }
     /* the same name again */
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     p.unique_name = wide;
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                     SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_UNIQUE_NAME_EXISTS);
     assert_error(&err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
@@ -911,8 +880,7 @@ static void test_fetch_with_100_kb_stream_id_is_not_found_with_bounded_message(v
     sf_error err;
     memset(&err, 0x7f, sizeof err);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, id, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, id, &rec, &err), SF_ERR_NOT_FOUND);
     assert_error(&err, SF_ERR_NOT_FOUND, 404, 20404);
     size_t len = strnlen(err.message, sizeof err.message);
     assert_true(len < sizeof err.message);
@@ -926,18 +894,15 @@ static void test_fetch_with_100_kb_stream_id_is_not_found_with_bounded_message(v
     /* the other stream endpoints too; publish names the Messages path */
     memset(&err, 0x7f, sizeof err);
     sf_stream_params ttl = {.has_ttl = true, .ttl = 1};
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, id, &ttl, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, id, &ttl, &rec, &err), SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     memset(&err, 0x7f, sizeof err);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, id, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, id, &err), SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     memset(&err, 0x7f, sizeof err);
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, id, &ok_data, &msg,
-                                       &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, id, &ok_data, &msg,
+                                       &err), SF_ERR_NOT_FOUND);
     len = strnlen(err.message, sizeof err.message);
     assert_true(len < sizeof err.message);
     assert_string_equal(err.message + len - strlen("/Messages was not found"),
@@ -945,11 +910,11 @@ static void test_fetch_with_100_kb_stream_id_is_not_found_with_bounded_message(v
     /* and a huge service SID */
     memset(&err, 0x7f, sizeof err);
     sf_service_record srec;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, id, &srec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, id, &srec, &err), SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     assert_true(strncmp(err.message, "The requested resource /Services/iiii", 37) == 0);
     memset(&err, 0x7f, sizeof err);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, id, id, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, id, id, &rec, &err), SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     block_release(id);
 }
@@ -959,9 +924,8 @@ static void test_friendly_name_of_10_kb_is_invalid_friendly_name(void **state)
     sf_fixture *fx = *state;
     sf_fake *twin = twin_new(fx->service_sid);
     sf_service_params named = {.friendly_name = "keep me"};
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &named, NULL, NULL),
-                     SF_OK);
-    assert_int_equal(sf_service_update(twin, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
+    assert_status(sf_service_update(twin, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
 
@@ -973,13 +937,11 @@ static void test_friendly_name_of_10_kb_is_invalid_friendly_name(void **state)
         sf_error err;
         sf_service_record rec;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_service_create(fx->fake, NULL, &p, &rec, &err),
-                         SF_ERR_INVALID_FRIENDLY_NAME);
+        assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err), SF_ERR_INVALID_FRIENDLY_NAME);
         assert_error(&err, SF_ERR_INVALID_FRIENDLY_NAME, 400, 54053);
         assert_string_equal(err.message, "Invalid friendly name");
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                         SF_ERR_INVALID_FRIENDLY_NAME);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_FRIENDLY_NAME);
         assert_error(&err, SF_ERR_INVALID_FRIENDLY_NAME, 400, 54053);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -987,7 +949,7 @@ static void test_friendly_name_of_10_kb_is_invalid_friendly_name(void **state)
     char *longest = filled(255, 'f');
     sf_service_params ok = {.friendly_name = longest};
     sf_service_record rec;
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &ok, &rec, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &ok, &rec, NULL), SF_OK);
     assert_string_equal(rec.friendly_name, longest);
     block_release(huge);
     block_release(too_long);
@@ -1020,8 +982,7 @@ static void test_webhook_url_of_10_kb_is_invalid_webhook_url(void **state)
         assert_error(&err, SF_ERR_INVALID_WEBHOOK_URL, 400, 54051);
         assert_string_equal(err.message, "Invalid webhook URL");
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                         SF_ERR_INVALID_WEBHOOK_URL);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_WEBHOOK_URL);
         assert_error(&err, SF_ERR_INVALID_WEBHOOK_URL, 400, 54051);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -1030,7 +991,7 @@ static void test_webhook_url_of_10_kb_is_invalid_webhook_url(void **state)
     memcpy(longest, "HTTPS://", 8);
     sf_service_params ok = {.webhook_url = longest};
     sf_service_record rec;
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &ok, &rec, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &ok, &rec, NULL), SF_OK);
     assert_string_equal(rec.webhook_url, longest);
     block_release(huge);
     block_release(too_long);
@@ -1058,9 +1019,8 @@ static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
         sf_error err;
         sf_message_record msg;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &big[i], &msg,
-                                           &err),
-                         SF_ERR_DATA_TOO_LARGE);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &big[i], &msg,
+                                           &err), SF_ERR_DATA_TOO_LARGE);
         assert_error(&err, SF_ERR_DATA_TOO_LARGE, 413, 54006);
         assert_string_equal(err.message, "Request entity too large");
     }
@@ -1069,9 +1029,8 @@ static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
     sf_publish_params limit = {.data = over, .data_len = 4096};
     over[4095] = '}';
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &limit, &msg,
-                                       NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &limit, &msg,
+                                       NULL), SF_OK);
     assert_string_equal(msg.data, "{}");
     block_release(mb);
     block_release(over);
@@ -1113,8 +1072,7 @@ static void test_publish_data_with_embedded_nul_is_invalid_json(void **state)
     /* the same object without the trailing NUL is fine */
     sf_publish_params good = {.data = after_object, .data_len = sizeof after_object - 2};
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nul", &good, &msg, NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nul", &good, &msg, NULL), SF_OK);
     assert_string_equal(msg.data, "{\"a\":1}");
     assert_int_equal(msg.data_len, 7);
 }
@@ -1131,9 +1089,8 @@ static void test_publish_without_data_is_data_missing(void **state)
         sf_error err;
         sf_message_record msg;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "empty", cases[i],
-                                           &msg, &err),
-                         SF_ERR_DATA_MISSING);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "empty", cases[i],
+                                           &msg, &err), SF_ERR_DATA_MISSING);
         assert_error(&err, SF_ERR_DATA_MISSING, 400, 54251);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -1148,44 +1105,39 @@ static void test_publish_beyond_burst_is_rate_limited_without_taking_a_token(voi
     opts.limits.publish_burst = 1;
     opts.limits.publish_rate_per_s = 1;
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     held_fake(fake);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     sf_stream_params p = {.unique_name = "limited"};
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
     sf_message_record msg;
     sf_error err;
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
-                     SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_OK);
     char first[SF_SID_SIZE];
     memcpy(first, msg.sid, SF_SID_SIZE);
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
-                     SF_ERR_RATE_LIMITED);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_ERR_RATE_LIMITED);
     assert_error(&err, SF_ERR_RATE_LIMITED, 429, 54009);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
+    assert_status(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
     assert_int_equal(rs.tokens, 0);
     assert_int_equal(rs.next_allowed_ms, SF_DEFAULT_EPOCH_MS + 1000);
-    assert_int_equal(sf_clock_advance(fake, 999, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
-                     SF_ERR_RATE_LIMITED);
-    assert_int_equal(sf_clock_advance(fake, 1, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
-                     SF_OK);
+    assert_status(sf_clock_advance(fake, 999, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_clock_advance(fake, 1, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_OK);
     assert_string_not_equal(msg.sid, first);
     fake_release(fake);
 
     /* rate 0 lifts the limit: a burst of 1 never runs dry */
     opts.limits.publish_rate_per_s = 0;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     held_fake(fake);
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, NULL, &err),
-                         SF_OK);
-    assert_int_equal(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
+        assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, NULL, &err), SF_OK);
+    assert_status(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
     assert_false(rs.limited);
     assert_int_equal(rs.tokens, 1);
     assert_int_equal(rs.next_allowed_ms, SF_DEFAULT_EPOCH_MS);
@@ -1217,8 +1169,7 @@ static void test_invalid_opt_bool_is_invalid_parameter(void **state)
             sf_error err;
             sf_service_record rec;
             memset(&err, 0, sizeof err);
-            assert_int_equal(sf_service_create(fx->fake, NULL, &p, &rec, &err),
-                             SF_ERR_INVALID_PARAMETER);
+            assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err), SF_ERR_INVALID_PARAMETER);
             assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
             static const char *const named[] = {
                 "Invalid parameter: ReachabilityWebhooksEnabled", "Invalid parameter: AclEnabled",
@@ -1226,15 +1177,13 @@ static void test_invalid_opt_bool_is_invalid_parameter(void **state)
                 "Invalid parameter: WebhooksFromRestEnabled"};
             assert_string_equal(err.message, named[field]); /* 20001 names the parameter */
             memset(&err, 0, sizeof err);
-            assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                             SF_ERR_INVALID_PARAMETER);
+            assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_PARAMETER);
             assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
         }
     }
     /* a negative value, as a signed enum would hold it */
     sf_service_params neg = {.acl_enabled = (sf_opt_bool)-1};
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &neg, NULL, NULL),
-                     SF_ERR_INVALID_PARAMETER);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &neg, NULL, NULL), SF_ERR_INVALID_PARAMETER);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -1250,11 +1199,9 @@ static void test_debouncing_window_out_of_range_is_invalid_parameter(void **stat
         sf_service_params p = {.has_reachability_debouncing_window = true,
                                .reachability_debouncing_window = refused[i]};
         sf_error err;
-        assert_int_equal(sf_service_create(fx->fake, NULL, &p, NULL, &err),
-                         SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_service_create(fx->fake, NULL, &p, NULL, &err), SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, NULL, &err),
-                         SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, NULL, &err), SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -1263,8 +1210,7 @@ static void test_debouncing_window_out_of_range_is_invalid_parameter(void **stat
         sf_service_params p = {.has_reachability_debouncing_window = true,
                                .reachability_debouncing_window = accepted[i]};
         sf_service_record rec;
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL),
-                         SF_OK);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
         assert_int_equal(rec.reachability_debouncing_window, accepted[i]);
     }
 }
@@ -1274,9 +1220,8 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
     sf_fixture *fx = *state;
     sf_fake *twin = twin_new(fx->service_sid);
     sf_stream_params named = {.unique_name = "ttl"};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &named, NULL, NULL),
-                     SF_OK);
-    assert_int_equal(sf_stream_create(twin, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(twin, NULL, fx->service_sid, &named, NULL, NULL), SF_OK);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     const int64_t refused[] = {-1, 31536001, INT64_MAX, INT64_MIN};
@@ -1285,13 +1230,11 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
         sf_error err;
         sf_stream_record rec;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
-                         SF_ERR_INVALID_TTL);
+        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_TTL);
         assert_error(&err, SF_ERR_INVALID_TTL, 400, 54011);
         assert_string_equal(err.message, "Invalid TTL");
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", &p, &rec, &err),
-                         SF_ERR_INVALID_TTL);
+        assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", &p, &rec, &err), SF_ERR_INVALID_TTL);
         assert_error(&err, SF_ERR_INVALID_TTL, 400, 54011);
     }
     /* update with no TTL at all */
@@ -1300,9 +1243,8 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
     for (size_t i = 0; i < 2; i++) {
         sf_error err;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", no_ttl[i],
-                                          NULL, &err),
-                         SF_ERR_NO_PARAMETERS);
+        assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", no_ttl[i],
+                                          NULL, &err), SF_ERR_NO_PARAMETERS);
         assert_error(&err, SF_ERR_NO_PARAMETERS, 400, 54010);
         assert_string_equal(err.message, "No parameters specified");
     }
@@ -1316,18 +1258,18 @@ static void test_page_params_out_of_range_are_rejected(void **state)
     sf_fixture *fx = *state;
     for (int i = 0; i < 3; i++) {
         make_stream(fx, NULL, NULL);
-        assert_int_equal(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
     }
     long live = fx->alloc.live;
     /* real tokens to spoil */
     sf_page_params first = {.has_page_size = true, .page_size = 1};
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &first, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &first, &page, NULL), SF_OK);
     char stream_token[SF_PAGE_TOKEN_SIZE];
     memcpy(stream_token, page->info.next_token, SF_PAGE_TOKEN_SIZE);
     sf_stream_page_free(fx->fake, page);
     sf_service_page *spage = NULL;
-    assert_int_equal(sf_service_list(fx->fake, NULL, &first, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(fx->fake, NULL, &first, &spage, NULL), SF_OK);
     char service_token[SF_PAGE_TOKEN_SIZE];
     memcpy(service_token, spage->info.next_token, SF_PAGE_TOKEN_SIZE);
     sf_service_page_free(fx->fake, spage);
@@ -1366,34 +1308,29 @@ static void test_page_params_out_of_range_are_rejected(void **state)
     }
     sf_page_params cross = {.page_token = stream_token};
     sf_error err;
-    assert_int_equal(sf_service_list(fx->fake, NULL, &cross, &spage, &err),
-                     SF_ERR_INVALID_PAGE_TOKEN);
+    assert_status(sf_service_list(fx->fake, NULL, &cross, &spage, &err), SF_ERR_INVALID_PAGE_TOKEN);
     assert_null(spage);
     assert_error(&err, SF_ERR_INVALID_PAGE_TOKEN, 400, 54453);
 
     const int64_t bad_sizes[] = {0, -1, 101, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         sf_page_params pp = {.has_page_size = true, .page_size = bad_sizes[i]};
-        assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err),
-                         SF_ERR_INVALID_PAGE_SIZE);
+        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err), SF_ERR_INVALID_PAGE_SIZE);
         assert_error(&err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454);
-        assert_int_equal(sf_service_list(fx->fake, NULL, &pp, &spage, &err),
-                         SF_ERR_INVALID_PAGE_SIZE);
+        assert_status(sf_service_list(fx->fake, NULL, &pp, &spage, &err), SF_ERR_INVALID_PAGE_SIZE);
         assert_error(&err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454);
     }
     const int64_t bad_pages[] = {-1, INT64_MIN};
     for (size_t i = 0; i < 2; i++) {
         sf_page_params pp = {.has_page = true, .page = bad_pages[i]};
-        assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err),
-                         SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err), SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
-        assert_int_equal(sf_service_list(fx->fake, NULL, &pp, &spage, &err),
-                         SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_service_list(fx->fake, NULL, &pp, &spage, &err), SF_ERR_INVALID_PARAMETER);
     }
     /* a page far past the end is empty, not an error */
     sf_page_params far = {.has_page_size = true, .page_size = 100, .has_page = true,
                           .page = INT64_MAX};
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &far, &page, &err), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &far, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_stream_page_free(fx->fake, page);
     assert_int_equal(fx->alloc.live, live);
@@ -1413,70 +1350,56 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
     sf_error err;
     char want[256];
 
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, ghost_svc, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, ghost_svc, NULL, &err), SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want, "The requested resource /Services/%s was not found", ghost_svc);
     assert_string_equal(err.message, want);
     assert_error(&err, SF_ERR_NOT_FOUND, 404, 20404);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, ghost_svc, &err), SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_service_update(fx->fake, NULL, ghost_svc, NULL, NULL, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_create(fx->fake, NULL, ghost_svc, NULL, NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_remove(fx->fake, NULL, ghost_svc, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_update(fx->fake, NULL, ghost_svc, NULL, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_create(fx->fake, NULL, ghost_svc, NULL, NULL, &err), SF_ERR_NOT_FOUND);
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, ghost_svc, NULL, &page, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_list(fx->fake, NULL, ghost_svc, NULL, &page, &err), SF_ERR_NOT_FOUND);
     assert_null(page);
 
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ghost", NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ghost", NULL, &err), SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want, "The requested resource /Services/%s/Streams/ghost was not found",
              fx->service_sid);
     assert_string_equal(err.message, want);
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "ghost", &ok_data, &msg,
-                                       &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "ghost", &ok_data, &msg,
+                                       &err), SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want,
              "The requested resource /Services/%s/Streams/ghost/Messages was not found",
              fx->service_sid);
     assert_string_equal(err.message, want);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "ghost", &rs, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "ghost", &rs, &err), SF_ERR_NOT_FOUND);
     sf_stream_stats stats;
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "ghost", &stats, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "ghost", &stats, &err), SF_ERR_NOT_FOUND);
     sf_subscribe_params sp = {.on_event = ignore_event};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, ghost_svc, "mine", &sp, NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, ghost_svc, "mine", &sp, NULL, &err), SF_ERR_NOT_FOUND);
 
     /* an unknown account, for every kind of call that takes one */
-    assert_int_equal(sf_service_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want, "The requested resource /Accounts/%s was not found", ghost_acct);
     assert_string_equal(err.message, want);
     sf_service_page *spage = NULL;
-    assert_int_equal(sf_service_list(fx->fake, ghost_acct, NULL, &spage, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_list(fx->fake, ghost_acct, NULL, &spage, &err), SF_ERR_NOT_FOUND);
     assert_null(spage);
-    assert_int_equal(sf_api_key_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_api_key_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
     assert_string_equal(err.message, want);
-    assert_int_equal(sf_service_fetch(fx->fake, ghost_acct, fx->service_sid, NULL, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(fx->fake, ghost_acct, fx->service_sid, "mine", NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, ghost_acct, fx->service_sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, ghost_acct, fx->service_sid, "mine", NULL, &err), SF_ERR_NOT_FOUND);
 
     /* another account's service and a stream SID of another service look absent */
     sf_account_record other;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &other, NULL), SF_OK);
-    assert_int_equal(sf_service_fetch(fx->fake, other.sid, fx->service_sid, NULL, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine.sid, NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_account_create(fx->fake, NULL, &other, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, other.sid, fx->service_sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine.sid, NULL, &err), SF_ERR_NOT_FOUND);
     sf_service_record svc2;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine.sid, NULL, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, svc2.sid, "mine", NULL, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine.sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, "mine", NULL, &err), SF_ERR_NOT_FOUND);
     /* and an uppercase spelling of a real SID is not that SID */
     char upper[SF_SID_SIZE];
     memcpy(upper, mine.sid, SF_SID_SIZE);
@@ -1484,10 +1407,8 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
         if (*c >= 'a' && *c <= 'f')
             *c = (char)(*c - 'a' + 'A');
     if (strcmp(upper, mine.sid) != 0)
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, upper, NULL, &err),
-                         SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, mine.sid, NULL, &err),
-                     SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, upper, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, mine.sid, NULL, &err), SF_OK);
 }
 
 static void test_account_create_rejects_malformed_sid_and_token(void **state)
@@ -1510,15 +1431,14 @@ static void test_account_create_rejects_malformed_sid_and_token(void **state)
         sf_error err;
         sf_account_record rec;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_account_create(fx->fake, &bad[i], &rec, &err),
-                         SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_account_create(fx->fake, &bad[i], &rec, &err), SF_ERR_INVALID_ARGUMENT);
         assert_error(&err, SF_ERR_INVALID_ARGUMENT, 400, 20001);
         assert_true(strlen(err.message) > strlen("Invalid parameter: "));
     }
     /* an existing SID, the default account's included */
     sf_account_params taken = {.sid = sf_fake_account_sid(fx->fake)};
     sf_error err;
-    assert_int_equal(sf_account_create(fx->fake, &taken, NULL, &err), SF_ERR_CONFLICT);
+    assert_status(sf_account_create(fx->fake, &taken, NULL, &err), SF_ERR_CONFLICT);
     assert_error(&err, SF_ERR_CONFLICT, 409, 20409);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -1531,28 +1451,27 @@ static void test_account_create_skips_minted_sid_taken_explicitly(void **state)
     sf_fixture *fx = *state;
     sf_fake *peek = twin_new(fx->service_sid);
     sf_account_record next[2];
-    assert_int_equal(sf_account_create(peek, NULL, &next[0], NULL), SF_OK);
-    assert_int_equal(sf_account_create(peek, NULL, &next[1], NULL), SF_OK);
+    assert_status(sf_account_create(peek, NULL, &next[0], NULL), SF_OK);
+    assert_status(sf_account_create(peek, NULL, &next[1], NULL), SF_OK);
     fake_release(peek);
 
     sf_fake *twin = twin_new(fx->service_sid);
     sf_account_params explicit_sid = {.sid = next[0].sid, .auth_token = "chosen"};
-    assert_int_equal(sf_account_create(fx->fake, &explicit_sid, NULL, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, &explicit_sid, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fx->fake, &explicit_sid, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(twin, &explicit_sid, NULL, NULL), SF_OK);
     sf_error err;
     sf_account_params again = {.sid = next[0].sid};
-    assert_int_equal(sf_account_create(fx->fake, &again, NULL, &err), SF_ERR_CONFLICT);
+    assert_status(sf_account_create(fx->fake, &again, NULL, &err), SF_ERR_CONFLICT);
     assert_error(&err, SF_ERR_CONFLICT, 409, 20409);
     sf_account_record rec;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &rec, &err), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &rec, &err), SF_OK);
     assert_string_equal(rec.sid, next[1].sid);
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(fx->fake, next[0].sid, "chosen", who, NULL), SF_OK);
-    assert_int_equal(sf_authenticate(fx->fake, next[0].sid, next[0].auth_token, who, NULL),
-                     SF_ERR_AUTHENTICATE);
+    assert_status(sf_authenticate(fx->fake, next[0].sid, "chosen", who, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, next[0].sid, next[0].auth_token, who, NULL), SF_ERR_AUTHENTICATE);
     /* the twin, without the conflict, agrees on everything minted since */
     sf_account_record trec;
-    assert_int_equal(sf_account_create(twin, NULL, &trec, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, &trec, NULL), SF_OK);
     assert_memory_equal(&rec, &trec, sizeof rec);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -1564,8 +1483,8 @@ static void test_api_key_create_rejects_malformed_and_taken_sids(void **state)
     sf_fake *twin = twin_new(fx->service_sid);
     sf_fake *peek = twin_new(fx->service_sid);
     sf_api_key_record next, after;
-    assert_int_equal(sf_api_key_create(peek, NULL, NULL, &next, NULL), SF_OK);
-    assert_int_equal(sf_api_key_create(peek, NULL, NULL, &after, NULL), SF_OK);
+    assert_status(sf_api_key_create(peek, NULL, NULL, &next, NULL), SF_OK);
+    assert_status(sf_api_key_create(peek, NULL, NULL, &after, NULL), SF_OK);
     fake_release(peek);
 
     static char long_secret[SF_SECRET_CAP + 1];
@@ -1581,37 +1500,34 @@ static void test_api_key_create_rejects_malformed_and_taken_sids(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_error err;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_api_key_create(fx->fake, NULL, &bad[i], NULL, &err),
-                         SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_api_key_create(fx->fake, NULL, &bad[i], NULL, &err), SF_ERR_INVALID_ARGUMENT);
         assert_error(&err, SF_ERR_INVALID_ARGUMENT, 400, 20001);
     }
     /* the SID the fake would mint next, taken explicitly: minting skips past it, and giving
      * it again is a conflict */
     sf_api_key_params explicit_sid = {.sid = next.sid, .secret = "chosen-secret"};
-    assert_int_equal(sf_api_key_create(fx->fake, NULL, &explicit_sid, NULL, NULL), SF_OK);
-    assert_int_equal(sf_api_key_create(twin, NULL, &explicit_sid, NULL, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, NULL, &explicit_sid, NULL, NULL), SF_OK);
+    assert_status(sf_api_key_create(twin, NULL, &explicit_sid, NULL, NULL), SF_OK);
     sf_error err;
-    assert_int_equal(sf_api_key_create(fx->fake, NULL, &explicit_sid, NULL, &err),
-                     SF_ERR_CONFLICT);
+    assert_status(sf_api_key_create(fx->fake, NULL, &explicit_sid, NULL, &err), SF_ERR_CONFLICT);
     assert_error(&err, SF_ERR_CONFLICT, 409, 20409);
     sf_api_key_params other_account = {.sid = next.sid};
     sf_account_record acct;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
-    assert_int_equal(sf_api_key_create(fx->fake, acct.sid, &other_account, NULL, &err),
-                     SF_ERR_CONFLICT); /* key SIDs are unique across accounts */
+    assert_status(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, acct.sid, &other_account, NULL, &err), SF_ERR_CONFLICT); /* key SIDs are unique across accounts */
     sf_api_key_record k1, k2;
-    assert_int_equal(sf_api_key_create(fx->fake, NULL, NULL, &k1, NULL), SF_OK);
-    assert_int_equal(sf_api_key_create(twin, NULL, NULL, &k2, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, NULL, NULL, &k1, NULL), SF_OK);
+    assert_status(sf_api_key_create(twin, NULL, NULL, &k2, NULL), SF_OK);
     assert_string_equal(k1.sid, after.sid);
     assert_memory_equal(&k1, &k2, sizeof k1);
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(fx->fake, next.sid, "chosen-secret", who, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, next.sid, "chosen-secret", who, NULL), SF_OK);
     assert_string_equal(who, sf_fake_account_sid(fx->fake));
     /* nothing was spent: an account minted now has the same SID and token as on the twin */
     sf_account_record a1, a2;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &a1, NULL), SF_OK);
-    assert_int_equal(sf_account_create(twin, NULL, &a2, NULL), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &a1, NULL), SF_OK);
+    assert_status(sf_account_create(twin, NULL, &a2, NULL), SF_OK);
     assert_memory_equal(&a1, &a2, sizeof a1);
     fake_release(twin);
 }
@@ -1622,7 +1538,7 @@ static void test_authenticate_rejects_null_and_wrong_credentials(void **state)
     const char *sid = sf_fake_account_sid(fx->fake);
     const char *token = sf_fake_auth_token(fx->fake);
     sf_api_key_record key;
-    assert_int_equal(sf_api_key_create(fx->fake, NULL, NULL, &key, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, NULL, NULL, &key, NULL), SF_OK);
     char wrong_len[SF_SECRET_CAP + 8];
     snprintf(wrong_len, sizeof wrong_len, "%sx", token);
     struct {
@@ -1638,16 +1554,15 @@ static void test_authenticate_rejects_null_and_wrong_credentials(void **state)
         sf_error err;
         char who[SF_SID_SIZE] = "untouched";
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_authenticate(fx->fake, bad[i].user, bad[i].password, who, &err),
-                         SF_ERR_AUTHENTICATE);
+        assert_status(sf_authenticate(fx->fake, bad[i].user, bad[i].password, who, &err), SF_ERR_AUTHENTICATE);
         assert_error(&err, SF_ERR_AUTHENTICATE, 401, 20003);
         assert_string_equal(err.message, "Authenticate");
         assert_string_equal(who, "untouched");
     }
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(fx->fake, sid, token, who, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, sid, token, who, NULL), SF_OK);
     assert_string_equal(who, sid);
-    assert_int_equal(sf_authenticate(fx->fake, key.sid, key.secret, NULL, NULL), SF_OK);
+    assert_status(sf_authenticate(fx->fake, key.sid, key.secret, NULL, NULL), SF_OK);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1660,20 +1575,19 @@ static void test_clock_refuses_backward_negative_and_overflowing_moves(void **st
     sf_stream_record rec;
     sf_fixture_stream(fx, "expiring", 2, &rec);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, SF_DEFAULT_EPOCH_MS + 999, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_DEFAULT_EPOCH_MS + 999, &err), SF_ERR_INVALID_ARGUMENT);
     assert_error(&err, SF_ERR_INVALID_ARGUMENT, 400, 20001);
-    assert_int_equal(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "delta_ms must be >= 0 and fit");
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(fx->fake), SF_DEFAULT_EPOCH_MS + 1000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_int_equal(sf_run_due(fx->fake), 0);
     /* setting to now is allowed and changes nothing */
-    assert_int_equal(sf_clock_set(fx->fake, SF_DEFAULT_EPOCH_MS + 1000, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_DEFAULT_EPOCH_MS + 1000, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
 }
 
@@ -1697,14 +1611,14 @@ static void test_clock_moves_are_refused_for_non_manual_clocks(void **state)
             opts.clock_fn = read_callback_time;
         }
         sf_fake *fake = NULL;
-        assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+        assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
         held_fake(fake);
         sf_ms before = sf_clock_now(fake);
         sf_error err;
-        assert_int_equal(sf_clock_advance(fake, 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
+        assert_status(sf_clock_advance(fake, 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
         assert_error(&err, SF_ERR_CLOCK_NOT_MANUAL, 400, 20001);
         assert_true(strncmp(err.message, "Invalid parameter: ", 19) == 0);
-        assert_int_equal(sf_clock_set(fake, before + 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
+        assert_status(sf_clock_set(fake, before + 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
         assert_error(&err, SF_ERR_CLOCK_NOT_MANUAL, 400, 20001);
         assert_true(sf_clock_now(fake) < before + 1000 || kind == 0);
         fake_release(fake);
@@ -1721,31 +1635,24 @@ static void test_subscribe_rejects_missing_callback_and_unknown_stream(void **st
     make_stream(fx, "s", NULL);
     sf_error err;
     sf_subscriber_id id = 42;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", NULL, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", NULL, &id, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "on_event callback is required");
     sf_subscribe_params none = {.user = &err};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &none, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &none, &id, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "on_event callback is required");
     sf_subscribe_params ok = {.on_event = ignore_event};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "ghost", &ok, &id, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "ghost", &ok, &id, &err), SF_ERR_NOT_FOUND);
     assert_error(&err, SF_ERR_NOT_FOUND, 404, 20404);
-    assert_int_equal(sf_subscribe(fx->fake, NULL, NULL, "s", &ok, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, NULL, &ok, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, NULL, "s", &ok, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, NULL, &ok, &id, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(id, 42);
     sf_stream_stats stats;
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", &stats, NULL),
-                     SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", &stats, NULL), SF_OK);
     assert_int_equal(stats.subscribers, 0);
     /* nothing spent: the first subscriber still gets id 1 */
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
     assert_int_equal(id, 1);
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
 }
 
@@ -1755,7 +1662,7 @@ static void test_unknown_subscriber_ids_are_invalid_argument(void **state)
     make_stream(fx, "s", NULL);
     sf_subscribe_params ok = {.on_event = ignore_event};
     sf_subscriber_id id;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
     const sf_subscriber_id unknown[] = {0, id + 1, UINT64_MAX};
     for (size_t i = 0; i < 3; i++) {
         sf_error err;
@@ -1766,7 +1673,7 @@ static void test_unknown_subscriber_ids_are_invalid_argument(void **state)
 #define REJECTS_ID(call)                                                                       \
     do {                                                                                       \
         memset(&err, 0, sizeof err);                                                           \
-        assert_int_equal(call, SF_ERR_INVALID_ARGUMENT);                                       \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
         assert_invalid_argument(&err, detail);                                                 \
     } while (0)
         REJECTS_ID(sf_unsubscribe(fx->fake, unknown[i], &err));
@@ -1778,13 +1685,13 @@ static void test_unknown_subscriber_ids_are_invalid_argument(void **state)
 #undef REJECTS_ID
     }
     sf_error err;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, id, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(fx->fake, id, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
     /* detaching twice is not an error, and the record stays readable */
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
     assert_false(st.attached);
 }
 
@@ -1795,7 +1702,7 @@ static void test_fault_add_rejects_invalid_rules(void **state)
     make_stream(fx, "s", &rec);
     sf_subscribe_params ok = {.on_event = ignore_event};
     sf_subscriber_id id;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
     const sf_fault_params bad[] = {
         {.scope = SF_SCOPE_FAKE, .drop_rate = -0.1},
         {.scope = SF_SCOPE_FAKE, .drop_rate = 1.5},
@@ -1827,19 +1734,19 @@ static void test_fault_add_rejects_invalid_rules(void **state)
         assert_int_equal(fid, 1234);
     }
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "params is NULL");
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
     /* nothing spent: the first rule still gets id 1; unknown ids cannot be removed */
     sf_fault_params good = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = id, .drop_rate = 1.0};
     sf_fault_id fid;
-    assert_int_equal(sf_fault_add(fx->fake, &good, &fid, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &good, &fid, &err), SF_OK);
     assert_int_equal(fid, 1);
-    assert_int_equal(sf_fault_remove(fx->fake, 2, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(fx->fake, 2, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "unknown rule 2");
-    assert_int_equal(sf_fault_remove(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_fault_remove(fx->fake, fid, &err), SF_OK);
-    assert_int_equal(sf_fault_remove(fx->fake, fid, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(fx->fake, fid, &err), SF_OK);
+    assert_status(sf_fault_remove(fx->fake, fid, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
 }
 
@@ -1858,21 +1765,20 @@ static void test_inject_error_rejects_invalid_injections(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_error err;
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_inject_error(fx->fake, &bad[i], &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_inject_error(fx->fake, &bad[i], &err), SF_ERR_INVALID_ARGUMENT);
         assert_error(&err, SF_ERR_INVALID_ARGUMENT, 400, 20001);
     }
     sf_error err;
-    assert_int_equal(sf_inject_error(fx->fake, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_inject_error(fx->fake, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "inj is NULL");
     /* none of them was queued */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_OK);
     /* a message longer than the error body holds is cut, not overrun */
     char *huge = filled(10 * KB, 'm');
     sf_error_injection loud = {.op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 502,
                                .message = huge};
-    assert_int_equal(sf_inject_error(fx->fake, &loud, &err), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
-                     SF_ERR_INJECTED);
+    assert_status(sf_inject_error(fx->fake, &loud, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INJECTED);
     assert_int_equal(err.http_status, 502);
     assert_int_equal(err.code, 0);
     assert_string_equal(err.more_info, "");
@@ -1891,12 +1797,12 @@ static void test_journal_queries_reject_missing_outputs(void **state)
     assert_false(sf_journal_next(fx->fake, NULL, &cursor, NULL));
     assert_int_equal(cursor, 0);
     sf_error err;
-    assert_int_equal(sf_journal_write(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
     /* a stream that cannot be written to */
     FILE *read_only = fopen("/dev/null", "r");
     assert_non_null(read_only);
-    assert_int_equal(sf_journal_write(fx->fake, NULL, read_only, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(fx->fake, NULL, read_only, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "journal write failed");
     fclose(read_only);
     /* rendering into no buffer only measures */
@@ -1946,21 +1852,19 @@ static void test_callbacks_cannot_reset_or_move_the_clock(void **state)
     sf_fixture_stream(fx, "later", 60, &(sf_stream_record){0});
     misuse m = {SF_OK, SF_OK, SF_OK, 99, 99, 0};
     sf_subscribe_params p = {.on_event = misbehave, .user = &m};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &p, NULL, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &p, NULL, NULL), SF_OK);
     sf_ms before = sf_clock_now(fx->fake);
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &ok_data, NULL,
-                                       NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &ok_data, NULL,
+                                       NULL), SF_OK);
     assert_int_equal(m.calls, 1);
-    assert_int_equal(m.reset, SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(m.advance, SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(m.set, SF_ERR_INVALID_ARGUMENT);
+    assert_status(m.reset, SF_ERR_INVALID_ARGUMENT);
+    assert_status(m.advance, SF_ERR_INVALID_ARGUMENT);
+    assert_status(m.set, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(m.run_due, 0);
     assert_int_equal(m.run_idle, 0);
     assert_int_equal(sf_clock_now(fx->fake), before);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "later", NULL, NULL),
-                     SF_OK);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, NULL, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "later", NULL, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, NULL, NULL), SF_OK);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -2007,14 +1911,10 @@ static void test_json_compact_object_rejects_bad_arguments(void **state)
     const char text[] = "{ \"a\" : 1 }";
     size_t len = sizeof text - 1, out_len = 99;
     char out[64];
-    assert_int_equal(sf_json_compact_object(NULL, len, out, sizeof out, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object(text, len, NULL, sizeof out, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object(text, len, out, sizeof out, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object(text, len, out, len, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(NULL, len, out, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(text, len, NULL, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(text, len, out, sizeof out, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(text, len, out, len, &out_len), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(out_len, 99);
     /* longer than SF_DATA_CAP, with room to spare */
     size_t big = SF_DATA_CAP + 1;
@@ -2022,16 +1922,14 @@ static void test_json_compact_object_rejects_bad_arguments(void **state)
     char *dst = filled(big + 1, '\0');
     in[0] = '{';
     in[big - 1] = '}';
-    assert_int_equal(sf_json_compact_object(in, big, dst, big + 1, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len),
-                     SF_ERR_DATA_INVALID); /* its closing brace cut off */
+    assert_status(sf_json_compact_object(in, big, dst, big + 1, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len), SF_ERR_DATA_INVALID); /* its closing brace cut off */
     in[big - 2] = '}';
-    assert_int_equal(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len), SF_OK);
+    assert_status(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len), SF_OK);
     assert_string_equal(dst, "{}");
     block_release(in);
     block_release(dst);
-    assert_int_equal(sf_json_compact_object(text, len, out, len + 1, &out_len), SF_OK);
+    assert_status(sf_json_compact_object(text, len, out, len + 1, &out_len), SF_OK);
     assert_string_equal(out, "{\"a\":1}");
     assert_int_equal(out_len, 7);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 
 #define A_SID "AC00000000000000000000000000000001"
@@ -36,9 +37,9 @@ static sf_fake *new_fake(size_t journal_capacity)
     o.account_sid = A_SID;
     o.auth_token = "secret-token";
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
     return fake;
 }
 
@@ -228,8 +229,8 @@ static void test_account_reset_ends_only_its_event_streams(void **state)
     for (int i = 0; i < 2; i++) {
         sf_service_record s;
         sf_stream_params sp = {.unique_name = "s"};
-        assert_int_equal(sf_service_create(fake, acct[i], NULL, &s, NULL), SF_OK);
-        assert_int_equal(sf_stream_create(fake, acct[i], s.sid, &sp, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fake, acct[i], NULL, &s, NULL), SF_OK);
+        assert_status(sf_stream_create(fake, acct[i], s.sid, &sp, NULL, NULL), SF_OK);
         memcpy(svc[i], s.sid, SF_SID_SIZE);
         snprintf(events[i], sizeof events[i], "/_syncfake/Services/%s/Streams/s/Events", s.sid);
         sf_http_response r;
@@ -241,7 +242,7 @@ static void test_account_reset_ends_only_its_event_streams(void **state)
     assert_int_equal(ev[1].removed, 1);
     assert_int_equal(ev[0].removed, 0);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fake, A_SID, svc[0], "s", &pp, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, A_SID, svc[0], "s", &pp, NULL, NULL), SF_OK);
     assert_int_equal(ev[0].published, 1);
     /* B's old subscriber is gone for B too */
     assert_int_equal(status_of(fake, "GET", "/_syncfake/subscribers/2", AUTH_B, NULL, false), 404);

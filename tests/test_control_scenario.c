@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 
 #define A_SID "AC00000000000000000000000000000001"
@@ -28,9 +29,9 @@ static int setup(void **state)
     o.account_sid = A_SID;
     o.auth_token = "secret-token";
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
     *state = fake;
     return 0;
 }
@@ -118,10 +119,10 @@ static void test_other_account_is_scoped(void **state)
     assert_non_null(strstr(r.body, "\"passed\": true"));
     sf_http_response_free(&r);
     sf_service_page *page;
-    assert_int_equal(sf_service_list(*state, B_SID, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, B_SID, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 1);
     sf_service_page_free(*state, page);
-    assert_int_equal(sf_service_list(*state, A_SID, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, A_SID, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_service_page_free(*state, page);
     sf_fault_info f;

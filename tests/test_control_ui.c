@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 
 #define A_SID "AC00000000000000000000000000000001"
@@ -27,7 +28,7 @@ static sf_fake *new_fake(void)
     o.account_sid = A_SID;
     o.auth_token = "secret-token";
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     return fake;
 }
 

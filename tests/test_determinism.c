@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -91,7 +92,7 @@ static void tx_stream_walk(transcript *t, sf_fake *fake, const char *svc, int64_
         sf_page_params p = {.has_page_size = true, .page_size = size,
                             .page_token = token[0] ? token : NULL};
         sf_stream_page *page = NULL;
-        assert_int_equal(sf_stream_list(fake, NULL, svc, &p, &page, NULL), SF_OK);
+        assert_status(sf_stream_list(fake, NULL, svc, &p, &page, NULL), SF_OK);
         tx_info(t, &page->info);
         tx_put(t, page->records, page->info.count * sizeof *page->records);
         bool more = page->info.has_next;
@@ -121,9 +122,9 @@ static void scenario(sf_fake *fake, transcript *t)
          .reachability_debouncing_window = 7000},
     };
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(sf_service_create(fake, NULL, &sp[i], &svc[i], NULL), SF_OK);
+        assert_status(sf_service_create(fake, NULL, &sp[i], &svc[i], NULL), SF_OK);
         tx_put(t, &svc[i], sizeof svc[i]);
-        assert_int_equal(sf_clock_advance(fake, 250, NULL), SF_OK);
+        assert_status(sf_clock_advance(fake, 250, NULL), SF_OK);
     }
 
     sf_stream_record streams[40];
@@ -132,11 +133,10 @@ static void scenario(sf_fake *fake, transcript *t)
         snprintf(name, sizeof name, "room-%d", i);
         sf_stream_params p = {.unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0,
                               .ttl = 2 + i};
-        assert_int_equal(sf_stream_create(fake, NULL, svc[i % 2].sid, &p, &streams[i], NULL),
-                         SF_OK);
+        assert_status(sf_stream_create(fake, NULL, svc[i % 2].sid, &p, &streams[i], NULL), SF_OK);
         tx_put(t, &streams[i], sizeof streams[i]);
         if (i % 7 == 0)
-            assert_int_equal(sf_clock_advance(fake, 333, NULL), SF_OK);
+            assert_status(sf_clock_advance(fake, 333, NULL), SF_OK);
     }
 
     for (int i = 0; i < 12; i++) {
@@ -145,9 +145,7 @@ static void scenario(sf_fake *fake, transcript *t)
             int n = snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"k\": [ %d, true ] }", i, k);
             sf_publish_params pp = {.data = data, .data_len = (size_t)n};
             sf_message_record m;
-            assert_int_equal(
-                sf_stream_publish(fake, NULL, svc[i % 2].sid, streams[i].sid, &pp, &m, NULL),
-                SF_OK);
+            assert_status(sf_stream_publish(fake, NULL, svc[i % 2].sid, streams[i].sid, &pp, &m, NULL), SF_OK);
             tx_str(t, m.sid);
             tx_put(t, m.data, m.data_len + 1);
         }
@@ -173,7 +171,7 @@ static void scenario(sf_fake *fake, transcript *t)
     tx_i64(t, sf_next_event_time(fake, &next));
     tx_i64(t, next);
     tx_i64(t, (int64_t)sf_pending_events(fake));
-    assert_int_equal(sf_clock_advance(fake, 20000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fake, 20000, NULL), SF_OK);
     tx_i64(t, (int64_t)sf_pending_events(fake));
     tx_i64(t, sf_clock_now(fake));
 
@@ -188,40 +186,39 @@ static void scenario(sf_fake *fake, transcript *t)
     }
     sf_page_params p1 = {.has_page_size = true, .page_size = 4, .has_page = true, .page = 1};
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fake, NULL, svc[0].sid, &p1, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, svc[0].sid, &p1, &page, NULL), SF_OK);
     tx_info(t, &page->info);
     tx_put(t, page->records, page->info.count * sizeof *page->records);
     sf_stream_page_free(fake, page);
 
     sf_service_page *spage = NULL;
     sf_page_params p2 = {.has_page_size = true, .page_size = 2};
-    assert_int_equal(sf_service_list(fake, NULL, &p2, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(fake, NULL, &p2, &spage, NULL), SF_OK);
     tx_info(t, &spage->info);
     tx_put(t, spage->records, spage->info.count * sizeof *spage->records);
     sf_service_page_free(fake, spage);
 
     sf_service_params up = {.friendly_name = "renamed"};
     sf_service_record svc_after;
-    assert_int_equal(sf_clock_advance(fake, 1, NULL), SF_OK);
-    assert_int_equal(sf_service_update(fake, NULL, svc[2].sid, &up, &svc_after, NULL), SF_OK);
+    assert_status(sf_clock_advance(fake, 1, NULL), SF_OK);
+    assert_status(sf_service_update(fake, NULL, svc[2].sid, &up, &svc_after, NULL), SF_OK);
     tx_put(t, &svc_after, sizeof svc_after);
 
     sf_account_record acc;
-    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
     tx_put(t, &acc, sizeof acc);
     sf_api_key_record key;
-    assert_int_equal(sf_api_key_create(fake, acc.sid, NULL, &key, NULL), SF_OK);
+    assert_status(sf_api_key_create(fake, acc.sid, NULL, &key, NULL), SF_OK);
     tx_put(t, &key, sizeof key);
     char who[SF_SID_SIZE];
-    assert_int_equal(sf_authenticate(fake, key.sid, key.secret, who, NULL), SF_OK);
+    assert_status(sf_authenticate(fake, key.sid, key.secret, who, NULL), SF_OK);
     tx_str(t, who);
     sf_service_record b_svc;
-    assert_int_equal(sf_service_create(fake, acc.sid, NULL, &b_svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, acc.sid, NULL, &b_svc, NULL), SF_OK);
     tx_put(t, &b_svc, sizeof b_svc);
 
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fake, NULL, svc[0].sid, streams[2].sid, &rs, NULL),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fake, NULL, svc[0].sid, streams[2].sid, &rs, NULL), SF_OK);
     tx_i64(t, rs.tokens);
     tx_i64(t, rs.next_allowed_ms);
     tx_i64(t, sf_clock_now(fake));
@@ -264,20 +261,20 @@ static void records_are_fully_initialised_so_memcmp_is_meaningful(void **state)
     sf_service_record sa, sb;
     memset(&sa, 0x11, sizeof sa);
     memset(&sb, 0xee, sizeof sb);
-    assert_int_equal(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
-    assert_int_equal(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
+    assert_status(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
+    assert_status(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
     assert_memory_equal(&sa, &sb, sizeof sa);
     sf_stream_record ra, rb;
     memset(&ra, 0x11, sizeof ra);
     memset(&rb, 0xee, sizeof rb);
     sf_stream_params p = {.unique_name = "n", .has_ttl = true, .ttl = 5};
-    assert_int_equal(sf_stream_create(a, NULL, sa.sid, &p, &ra, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(b, NULL, sb.sid, &p, &rb, NULL), SF_OK);
+    assert_status(sf_stream_create(a, NULL, sa.sid, &p, &ra, NULL), SF_OK);
+    assert_status(sf_stream_create(b, NULL, sb.sid, &p, &rb, NULL), SF_OK);
     assert_memory_equal(&ra, &rb, sizeof ra);
     memset(&ra, 0x22, sizeof ra);
     memset(&rb, 0xdd, sizeof rb);
-    assert_int_equal(sf_stream_fetch(a, NULL, sa.sid, "n", &ra, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(b, NULL, sb.sid, "n", &rb, NULL), SF_OK);
+    assert_status(sf_stream_fetch(a, NULL, sa.sid, "n", &ra, NULL), SF_OK);
+    assert_status(sf_stream_fetch(b, NULL, sb.sid, "n", &rb, NULL), SF_OK);
     assert_memory_equal(&ra, &rb, sizeof ra);
     sf_fake_free(a);
     sf_fake_free(b);
@@ -306,26 +303,26 @@ static void first_of_each(uint64_t seed, firsts *f)
     strcpy(f->account, sf_fake_account_sid(fake));
     strcpy(f->token, sf_fake_auth_token(fake));
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     strcpy(f->service, svc.sid);
     sf_stream_record s;
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &s, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &s, NULL), SF_OK);
     strcpy(f->stream, s.sid);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, NULL, NULL), SF_OK);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
     sf_message_record m;
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, s.sid, &pp, &m, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, s.sid, &pp, &m, NULL), SF_OK);
     strcpy(f->message, m.sid);
     sf_account_record acc;
-    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
     strcpy(f->minted_account, acc.sid);
     sf_api_key_record k;
-    assert_int_equal(sf_api_key_create(fake, NULL, NULL, &k, NULL), SF_OK);
+    assert_status(sf_api_key_create(fake, NULL, NULL, &k, NULL), SF_OK);
     strcpy(f->key, k.sid);
     strcpy(f->key_secret, k.secret);
     sf_stream_page *page = NULL;
     sf_page_params one = {.has_page_size = true, .page_size = 1};
-    assert_int_equal(sf_stream_list(fake, NULL, svc.sid, &one, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, svc.sid, &one, &page, NULL), SF_OK);
     assert_true(page->info.has_next);
     strcpy(f->page_token, page->info.next_token);
     sf_stream_page_free(fake, page);
@@ -374,10 +371,10 @@ static void many_seeds_give_pairwise_different_sids(void **state)
         sf_fake *fake = new_fake(seeds[i]);
         strcpy(accounts[i], sf_fake_account_sid(fake));
         sf_service_record svc;
-        assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+        assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
         strcpy(services[i], svc.sid);
         sf_stream_record s;
-        assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &s, NULL), SF_OK);
+        assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &s, NULL), SF_OK);
         strcpy(streams[i], s.sid);
         sf_fake_free(fake);
     }
@@ -403,15 +400,15 @@ static void reset_repeats_a_new_fake_byte_for_byte(void **state)
     scenario(used, &first);
     /* extra state that reset must forget */
     sf_account_params ap = {.sid = "AC0123456789abcdef0123456789abcdef", .auth_token = "x"};
-    assert_int_equal(sf_account_create(used, &ap, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(used, &ap, NULL, NULL), SF_OK);
     sf_api_key_params kp = {.sid = "SK0123456789abcdef0123456789abcdef", .secret = "y"};
-    assert_int_equal(sf_api_key_create(used, NULL, &kp, NULL, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(used, 123456789, NULL), SF_OK);
+    assert_status(sf_api_key_create(used, NULL, &kp, NULL, NULL), SF_OK);
+    assert_status(sf_clock_advance(used, 123456789, NULL), SF_OK);
 
     sf_error err;
     memset(&err, 0x33, sizeof err);
-    assert_int_equal(sf_fake_reset(used, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_fake_reset(used, &err), SF_OK);
+    assert_status(err.status, SF_OK);
 
     /* fresh state: clock, services, accounts, keys, events */
     assert_int_equal(sf_clock_now(used), SF_DEFAULT_EPOCH_MS);
@@ -420,10 +417,10 @@ static void reset_repeats_a_new_fake_byte_for_byte(void **state)
     assert_string_equal(sf_fake_account_sid(used), sf_fake_account_sid(fresh));
     assert_string_equal(sf_fake_auth_token(used), sf_fake_auth_token(fresh));
     assert_string_equal(sf_fake_options(used)->account_sid, sf_fake_account_sid(used));
-    assert_int_equal(sf_authenticate(used, ap.sid, "x", NULL, NULL), SF_ERR_AUTHENTICATE);
-    assert_int_equal(sf_authenticate(used, kp.sid, "y", NULL, NULL), SF_ERR_AUTHENTICATE);
+    assert_status(sf_authenticate(used, ap.sid, "x", NULL, NULL), SF_ERR_AUTHENTICATE);
+    assert_status(sf_authenticate(used, kp.sid, "y", NULL, NULL), SF_ERR_AUTHENTICATE);
     sf_service_page *page = NULL;
-    assert_int_equal(sf_service_list(used, NULL, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(used, NULL, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_service_page_free(used, page);
 
@@ -433,7 +430,7 @@ static void reset_repeats_a_new_fake_byte_for_byte(void **state)
     assert_same_transcript(&first, &ref);
 
     /* and a second reset does it again */
-    assert_int_equal(sf_fake_reset(used, NULL), SF_OK);
+    assert_status(sf_fake_reset(used, NULL), SF_OK);
     tx_free(&again);
     scenario(used, &again);
     assert_same_transcript(&again, &ref);
@@ -457,9 +454,9 @@ static void reset_keeps_the_options(void **state)
     opts.base_url = "http://127.0.0.1:1234";
     opts.limits.page_size_default = 2;
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(fake, 5000, NULL), SF_OK);
-    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_clock_advance(fake, 5000, NULL), SF_OK);
+    assert_status(sf_fake_reset(fake, NULL), SF_OK);
     const sf_options *o = sf_fake_options(fake);
     assert_int_equal(o->seed, 99);
     assert_int_equal(o->manual_start_ms, 1000);
@@ -469,16 +466,15 @@ static void reset_keeps_the_options(void **state)
     assert_int_equal(o->limits.page_size_default, 2);
     assert_int_equal(sf_clock_now(fake), 1000);
     assert_string_equal(sf_fake_account_sid(fake), "ACabcdefabcdefabcdefabcdefabcdefab");
-    assert_int_equal(sf_authenticate(fake, "ACabcdefabcdefabcdefabcdefabcdefab", "tok", NULL, NULL),
-                     SF_OK);
+    assert_status(sf_authenticate(fake, "ACabcdefabcdefabcdefabcdefabcdefab", "tok", NULL, NULL), SF_OK);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     assert_int_equal(svc.date_created_ms, 1000);
     assert_string_equal(svc.account_sid, "ACabcdefabcdefabcdefabcdefabcdefab");
     sf_fake_free(fake);
 
     sf_error err;
-    assert_int_equal(sf_fake_reset(NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_reset(NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
 }
 
@@ -491,13 +487,13 @@ static void reset_releases_everything_the_fake_held(void **state)
     opts.seed = SF_TEST_SEED;
     opts.allocator = sf_test_allocator(&counts);
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     long baseline = counts.live;
     transcript t = {0};
     scenario(fake, &t);
     tx_free(&t);
     assert_true(counts.live > baseline);
-    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_status(sf_fake_reset(fake, NULL), SF_OK);
     /* what a fresh fake holds, plus at most scratch kept for reuse */
     assert_true(counts.live <= baseline + 4);
     sf_fake_free(fake);
@@ -514,13 +510,13 @@ static void stream_sids_do_not_depend_on_messages_published_in_between(void **st
     (void)state;
     sf_fake *busy = new_fake(SF_TEST_SEED), *quiet = new_fake(SF_TEST_SEED);
     sf_service_record sb, sq;
-    assert_int_equal(sf_service_create(busy, NULL, NULL, &sb, NULL), SF_OK);
-    assert_int_equal(sf_service_create(quiet, NULL, NULL, &sq, NULL), SF_OK);
+    assert_status(sf_service_create(busy, NULL, NULL, &sb, NULL), SF_OK);
+    assert_status(sf_service_create(quiet, NULL, NULL, &sq, NULL), SF_OK);
     assert_string_equal(sb.sid, sq.sid);
     for (int round = 0; round < 5; round++) {
         sf_stream_record b, q;
-        assert_int_equal(sf_stream_create(busy, NULL, sb.sid, NULL, &b, NULL), SF_OK);
-        assert_int_equal(sf_stream_create(quiet, NULL, sq.sid, NULL, &q, NULL), SF_OK);
+        assert_status(sf_stream_create(busy, NULL, sb.sid, NULL, &b, NULL), SF_OK);
+        assert_status(sf_stream_create(quiet, NULL, sq.sid, NULL, &q, NULL), SF_OK);
         assert_string_equal(b.sid, q.sid);
         /* only the busy fake publishes (some of it rejected) */
         for (int i = 0; i < 10 + round * 7; i++) {
@@ -533,12 +529,12 @@ static void stream_sids_do_not_depend_on_messages_published_in_between(void **st
     }
     /* services and accounts too */
     sf_service_record s2b, s2q;
-    assert_int_equal(sf_service_create(busy, NULL, NULL, &s2b, NULL), SF_OK);
-    assert_int_equal(sf_service_create(quiet, NULL, NULL, &s2q, NULL), SF_OK);
+    assert_status(sf_service_create(busy, NULL, NULL, &s2b, NULL), SF_OK);
+    assert_status(sf_service_create(quiet, NULL, NULL, &s2q, NULL), SF_OK);
     assert_string_equal(s2b.sid, s2q.sid);
     sf_account_record ab, aq;
-    assert_int_equal(sf_account_create(busy, NULL, &ab, NULL), SF_OK);
-    assert_int_equal(sf_account_create(quiet, NULL, &aq, NULL), SF_OK);
+    assert_status(sf_account_create(busy, NULL, &ab, NULL), SF_OK);
+    assert_status(sf_account_create(quiet, NULL, &aq, NULL), SF_OK);
     assert_string_equal(ab.sid, aq.sid);
     sf_fake_free(busy);
     sf_fake_free(quiet);
@@ -549,24 +545,24 @@ static void message_sids_do_not_depend_on_streams_or_services_created_in_between
     (void)state;
     sf_fake *busy = new_fake(SF_TEST_SEED), *quiet = new_fake(SF_TEST_SEED);
     sf_service_record sb, sq;
-    assert_int_equal(sf_service_create(busy, NULL, NULL, &sb, NULL), SF_OK);
-    assert_int_equal(sf_service_create(quiet, NULL, NULL, &sq, NULL), SF_OK);
+    assert_status(sf_service_create(busy, NULL, NULL, &sb, NULL), SF_OK);
+    assert_status(sf_service_create(quiet, NULL, NULL, &sq, NULL), SF_OK);
     sf_stream_record b, q;
-    assert_int_equal(sf_stream_create(busy, NULL, sb.sid, NULL, &b, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(quiet, NULL, sq.sid, NULL, &q, NULL), SF_OK);
+    assert_status(sf_stream_create(busy, NULL, sb.sid, NULL, &b, NULL), SF_OK);
+    assert_status(sf_stream_create(quiet, NULL, sq.sid, NULL, &q, NULL), SF_OK);
     for (int i = 0; i < 20; i++) {
         sf_publish_params pp = {.data = "{}", .data_len = 2};
         sf_message_record mb, mq;
-        assert_int_equal(sf_stream_publish(busy, NULL, sb.sid, b.sid, &pp, &mb, NULL), SF_OK);
-        assert_int_equal(sf_stream_publish(quiet, NULL, sq.sid, q.sid, &pp, &mq, NULL), SF_OK);
+        assert_status(sf_stream_publish(busy, NULL, sb.sid, b.sid, &pp, &mb, NULL), SF_OK);
+        assert_status(sf_stream_publish(quiet, NULL, sq.sid, q.sid, &pp, &mq, NULL), SF_OK);
         assert_string_equal(mb.sid, mq.sid);
         /* the busy fake also creates streams, services, accounts and keys */
-        assert_int_equal(sf_stream_create(busy, NULL, sb.sid, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_stream_create(busy, NULL, sb.sid, NULL, NULL, NULL), SF_OK);
         if (i % 3 == 0)
-            assert_int_equal(sf_service_create(busy, NULL, NULL, NULL, NULL), SF_OK);
+            assert_status(sf_service_create(busy, NULL, NULL, NULL, NULL), SF_OK);
         if (i % 5 == 0) {
-            assert_int_equal(sf_account_create(busy, NULL, NULL, NULL), SF_OK);
-            assert_int_equal(sf_api_key_create(busy, NULL, NULL, NULL, NULL), SF_OK);
+            assert_status(sf_account_create(busy, NULL, NULL, NULL), SF_OK);
+            assert_status(sf_api_key_create(busy, NULL, NULL, NULL, NULL), SF_OK);
         }
     }
     sf_fake_free(busy);
@@ -578,18 +574,18 @@ static void a_publish_without_out_still_spends_one_message_sid(void **state)
     (void)state;
     sf_fake *a = new_fake(SF_TEST_SEED), *b = new_fake(SF_TEST_SEED);
     sf_service_record sa, sb;
-    assert_int_equal(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
-    assert_int_equal(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
+    assert_status(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
+    assert_status(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
     sf_stream_record ra, rb;
-    assert_int_equal(sf_stream_create(a, NULL, sa.sid, NULL, &ra, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(b, NULL, sb.sid, NULL, &rb, NULL), SF_OK);
+    assert_status(sf_stream_create(a, NULL, sa.sid, NULL, &ra, NULL), SF_OK);
+    assert_status(sf_stream_create(b, NULL, sb.sid, NULL, &rb, NULL), SF_OK);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
     sf_message_record ma, mb;
-    assert_int_equal(sf_stream_publish(a, NULL, sa.sid, ra.sid, &pp, NULL, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(b, NULL, sb.sid, rb.sid, &pp, &mb, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(a, NULL, sa.sid, ra.sid, &pp, &ma, NULL), SF_OK);
+    assert_status(sf_stream_publish(a, NULL, sa.sid, ra.sid, &pp, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(b, NULL, sb.sid, rb.sid, &pp, &mb, NULL), SF_OK);
+    assert_status(sf_stream_publish(a, NULL, sa.sid, ra.sid, &pp, &ma, NULL), SF_OK);
     assert_string_not_equal(ma.sid, mb.sid);
-    assert_int_equal(sf_stream_publish(b, NULL, sb.sid, rb.sid, &pp, &mb, NULL), SF_OK);
+    assert_status(sf_stream_publish(b, NULL, sb.sid, rb.sid, &pp, &mb, NULL), SF_OK);
     assert_string_equal(ma.sid, mb.sid);
     sf_fake_free(a);
     sf_fake_free(b);
@@ -600,12 +596,12 @@ static void rejected_calls_spend_no_sid(void **state)
     (void)state;
     sf_fake *a = new_fake(SF_TEST_SEED), *b = new_fake(SF_TEST_SEED);
     sf_service_record sa, sb;
-    assert_int_equal(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
-    assert_int_equal(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
+    assert_status(sf_service_create(a, NULL, NULL, &sa, NULL), SF_OK);
+    assert_status(sf_service_create(b, NULL, NULL, &sb, NULL), SF_OK);
     sf_stream_record ra, rb;
     sf_stream_params named = {.unique_name = "x"};
-    assert_int_equal(sf_stream_create(a, NULL, sa.sid, &named, &ra, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(b, NULL, sb.sid, &named, &rb, NULL), SF_OK);
+    assert_status(sf_stream_create(a, NULL, sa.sid, &named, &ra, NULL), SF_OK);
+    assert_status(sf_stream_create(b, NULL, sb.sid, &named, &rb, NULL), SF_OK);
     /* only a sees rejected calls */
     sf_stream_params bad_ttl = {.has_ttl = true, .ttl = -5};
     assert_int_not_equal(sf_stream_create(a, NULL, sa.sid, &bad_ttl, NULL, NULL), SF_OK);
@@ -618,17 +614,17 @@ static void rejected_calls_spend_no_sid(void **state)
     assert_int_not_equal(sf_stream_publish(a, NULL, sa.sid, "x", &missing, NULL, NULL), SF_OK);
 
     sf_stream_record s1, s2;
-    assert_int_equal(sf_stream_create(a, NULL, sa.sid, NULL, &s1, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(b, NULL, sb.sid, NULL, &s2, NULL), SF_OK);
+    assert_status(sf_stream_create(a, NULL, sa.sid, NULL, &s1, NULL), SF_OK);
+    assert_status(sf_stream_create(b, NULL, sb.sid, NULL, &s2, NULL), SF_OK);
     assert_string_equal(s1.sid, s2.sid);
     sf_service_record v1, v2;
-    assert_int_equal(sf_service_create(a, NULL, NULL, &v1, NULL), SF_OK);
-    assert_int_equal(sf_service_create(b, NULL, NULL, &v2, NULL), SF_OK);
+    assert_status(sf_service_create(a, NULL, NULL, &v1, NULL), SF_OK);
+    assert_status(sf_service_create(b, NULL, NULL, &v2, NULL), SF_OK);
     assert_string_equal(v1.sid, v2.sid);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
     sf_message_record m1, m2;
-    assert_int_equal(sf_stream_publish(a, NULL, sa.sid, "x", &pp, &m1, NULL), SF_OK);
-    assert_int_equal(sf_stream_publish(b, NULL, sb.sid, "x", &pp, &m2, NULL), SF_OK);
+    assert_status(sf_stream_publish(a, NULL, sa.sid, "x", &pp, &m1, NULL), SF_OK);
+    assert_status(sf_stream_publish(b, NULL, sb.sid, "x", &pp, &m2, NULL), SF_OK);
     assert_string_equal(m1.sid, m2.sid);
     sf_fake_free(a);
     sf_fake_free(b);
@@ -643,8 +639,8 @@ static void a_fake_without_options_uses_the_documented_defaults(void **state)
     (void)state;
     sf_fake *fake = NULL;
     sf_error err;
-    assert_int_equal(sf_fake_new(NULL, &fake, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_fake_new(NULL, &fake, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     const sf_options *o = sf_fake_options(fake);
     assert_int_equal(o->seed, 1);
     assert_int_equal(o->clock, SF_CLOCK_MANUAL);
@@ -702,9 +698,9 @@ static void expect_bad_options(const sf_options *opts)
 {
     sf_fake *fake = (sf_fake *)(uintptr_t)1;
     sf_error err;
-    assert_int_equal(sf_fake_new(opts, &fake, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(opts, &fake, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(fake);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     assert_int_equal(err.code, 20001);
     assert_true(strncmp(err.message, "Invalid parameter: ", 19) == 0);
@@ -770,7 +766,7 @@ static void invalid_options_are_refused(void **state)
 #undef BAD
 
     sf_error err;
-    assert_int_equal(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
 
     /* the ceilings themselves are allowed, as is a callback clock with its function */
     sf_options_init(&o);
@@ -785,7 +781,7 @@ static void invalid_options_are_refused(void **state)
     o.clock_fn = fixed_clock;
     o.base_url = "https://example.com";
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&o, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, &err), SF_OK);
     assert_string_equal(sf_fake_options(fake)->base_url, "https://example.com");
     assert_int_equal(sf_fake_options(fake)->limits.page_size_max, SF_PAGE_SIZE_CAP);
     sf_fake_free(fake);
@@ -799,7 +795,7 @@ static void the_fake_allocates_only_through_the_given_allocator(void **state)
     sf_options_init(&opts);
     opts.allocator = sf_test_allocator(&counts);
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&opts, &fake, NULL), SF_OK);
     assert_true(counts.live > 0);
     transcript t = {0};
     scenario(fake, &t);
@@ -814,10 +810,10 @@ static void test_reset_counts_generations(void **state)
 {
     (void)state;
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(NULL, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(NULL, &fake, NULL), SF_OK);
     assert_int_equal(sf_fake_generation(fake), 0);
-    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
-    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_status(sf_fake_reset(fake, NULL), SF_OK);
+    assert_status(sf_fake_reset(fake, NULL), SF_OK);
     assert_int_equal(sf_fake_generation(fake), 2);
     assert_int_equal(sf_fake_generation(NULL), 0);
     sf_fake_free(fake);

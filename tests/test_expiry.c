@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
@@ -44,7 +45,7 @@ static void expect_not_found(sf_status st, const sf_error *err, const char *serv
     char msg[SF_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams/%s%s was not found",
              service_sid, id, suffix);
-    assert_int_equal(st, SF_ERR_NOT_FOUND);
+    assert_status(st, SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(err, 404, 20404);
     assert_string_equal(err->message, msg);
 }
@@ -108,26 +109,24 @@ static void test_stream_is_usable_everywhere_one_ms_before_deadline(void **state
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "brief", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "brief", 10, &s), SF_OK);
     assert_int_equal(s.date_expires_ms, NOW0 + 10000);
-    assert_int_equal(sf_clock_advance(fx->fake, 9999, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 9999, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 9999);
 
     assert_alive(fx, s.sid);
     assert_alive(fx, "brief");
     assert_true(listed(fx, s.sid));
-    assert_int_equal(publish(fx, "brief", &err), SF_OK);
+    assert_status(publish(fx, "brief", &err), SF_OK);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s.sid, &rs, &err),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s.sid, &rs, &err), SF_OK);
     assert_int_equal(rs.tokens, 299);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     /* and removing it there works */
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_ERR_NOT_FOUND);
 }
 
 static void test_stream_ttl_expires_exactly_at_deadline(void **state)
@@ -135,11 +134,11 @@ static void test_stream_ttl_expires_exactly_at_deadline(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, keep, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "brief", 10, &s), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "keep", -1, &keep), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 9999, NULL), SF_OK);
+    assert_status(create(fx, fx->service_sid, "brief", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "keep", -1, &keep), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 9999, NULL), SF_OK);
     assert_alive(fx, s.sid);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 10000);
 
     const char *ids[] = {s.sid, "brief"};
@@ -169,13 +168,12 @@ static void test_expired_unique_name_can_be_reused(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "phoenix", 1, &a), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "phoenix", 1, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "phoenix", 1, &a), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(create(fx, fx->service_sid, "phoenix", 1, &b), SF_OK);
     assert_string_not_equal(a.sid, b.sid);
     assert_int_equal(b.date_expires_ms, NOW0 + 2000);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "phoenix", &r, &err),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "phoenix", &r, &err), SF_OK);
     assert_string_equal(r.sid, b.sid);
 }
 
@@ -184,12 +182,12 @@ static void test_expiry_runs_when_clock_set_reaches_deadline(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "set", 3, &s), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 2999, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(create(fx, fx->service_sid, "set", 3, &s), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 2999, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_alive(fx, "set");
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 3000, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 3000, &err), SF_OK);
     /* the expiry ran inside sf_clock_set: nothing is pending any more */
     assert_int_equal(sf_pending_events(fx->fake), 0);
     assert_gone(fx, "set");
@@ -199,9 +197,9 @@ static void test_expiry_runs_inside_clock_advance_before_any_other_call(void **s
 {
     sf_fixture *fx = fx_of(state);
     sf_stream_record s;
-    assert_int_equal(create(fx, fx->service_sid, "adv", 2, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "adv", 2, &s), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     assert_false(sf_next_event_time(fx->fake, NULL));
     assert_int_equal(sf_run_due(fx->fake), 0); /* nothing left to run */
@@ -216,10 +214,10 @@ static void test_clock_set_far_past_many_deadlines_expires_all(void **state)
     char name[16];
     for (int i = 0; i < 20; i++) {
         snprintf(name, sizeof name, "s%02d", i);
-        assert_int_equal(create(fx, fx->service_sid, name, 1 + (i * 7) % 20, &s[i]), SF_OK);
+        assert_status(create(fx, fx->service_sid, name, 1 + (i * 7) % 20, &s[i]), SF_OK);
     }
     assert_int_equal(sf_pending_events(fx->fake), 20);
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 20000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 20000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     char buf[512];
     listing(fx, fx->service_sid, buf, sizeof buf);
@@ -238,28 +236,28 @@ static void test_next_event_time_and_pending_events_track_expiries(void **state)
     assert_int_equal(sf_pending_events(fx->fake), 0);
 
     sf_stream_record a, b, c, d;
-    assert_int_equal(create(fx, fx->service_sid, "a", 30, &a), SF_OK);
+    assert_status(create(fx, fx->service_sid, "a", 30, &a), SF_OK);
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 30000);
-    assert_int_equal(create(fx, fx->service_sid, "b", 10, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "b", 10, &b), SF_OK);
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 10000);
-    assert_int_equal(create(fx, fx->service_sid, "c", 20, &c), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "d", -1, &d), SF_OK); /* no expiry */
+    assert_status(create(fx, fx->service_sid, "c", 20, &c), SF_OK);
+    assert_status(create(fx, fx->service_sid, "d", -1, &d), SF_OK); /* no expiry */
     assert_int_equal(sf_pending_events(fx->fake), 3);
     assert_true(sf_next_event_time(fx->fake, NULL)); /* out may be NULL */
 
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 2);
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 20000);
 
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "c", NULL), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "c", NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 30000);
 
-    assert_int_equal(sf_clock_advance(fx->fake, 20000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 20000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     assert_false(sf_next_event_time(fx->fake, &next));
     assert_alive(fx, "d");
@@ -273,10 +271,10 @@ static void test_many_streams_expire_in_deadline_order(void **state)
     const int64_t ttls[] = {5, 1, 3, 2, 4, 6, 2, 1};
     for (int i = 0; i < 8; i++) {
         sf_stream_record r;
-        assert_int_equal(create(fx, fx->service_sid, names[i], ttls[i], &r), SF_OK);
+        assert_status(create(fx, fx->service_sid, names[i], ttls[i], &r), SF_OK);
     }
     sf_stream_record forever;
-    assert_int_equal(create(fx, fx->service_sid, "zz", 0, &forever), SF_OK);
+    assert_status(create(fx, fx->service_sid, "zz", 0, &forever), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 8);
 
     const char *expected[] = {
@@ -290,11 +288,11 @@ static void test_many_streams_expire_in_deadline_order(void **state)
     };
     const size_t pending[] = {8, 6, 4, 3, 2, 1, 0};
     char buf[256];
-    assert_int_equal(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
     listing(fx, fx->service_sid, buf, sizeof buf);
     assert_string_equal(buf, expected[0]);
     assert_int_equal(sf_pending_events(fx->fake), pending[0]);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
     for (int step = 1; step < 7; step++) {
         listing(fx, fx->service_sid, buf, sizeof buf);
         assert_string_equal(buf, expected[step]);
@@ -306,7 +304,7 @@ static void test_many_streams_expire_in_deadline_order(void **state)
         } else {
             assert_false(sf_next_event_time(fx->fake, &next));
         }
-        assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+        assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     }
 }
 
@@ -314,16 +312,16 @@ static void test_streams_sharing_a_deadline_expire_together(void **state)
 {
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, c;
-    assert_int_equal(create(fx, fx->service_sid, "a", 2, &a), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "b", 1, &b), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "c", 3, &c), SF_OK);
+    assert_status(create(fx, fx->service_sid, "a", 2, &a), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(create(fx, fx->service_sid, "b", 1, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "c", 3, &c), SF_OK);
     assert_int_equal(a.date_expires_ms, b.date_expires_ms);
-    assert_int_equal(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
     char buf[64];
     listing(fx, fx->service_sid, buf, sizeof buf);
     assert_string_equal(buf, "a,b,c");
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
     listing(fx, fx->service_sid, buf, sizeof buf);
     assert_string_equal(buf, "c");
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -340,7 +338,7 @@ static void test_large_number_of_expiries_run_in_order(void **state)
         char name[16];
         snprintf(name, sizeof name, "n%03d", i);
         sf_stream_record r;
-        assert_int_equal(create(fx, fx->service_sid, name, ttl[i], &r), SF_OK);
+        assert_status(create(fx, fx->service_sid, name, ttl[i], &r), SF_OK);
     }
     /* cancel a few and re-arm a few, so the heap sees removals from the middle */
     for (int i = 0; i < N; i += 17) {
@@ -348,11 +346,11 @@ static void test_large_number_of_expiries_run_in_order(void **state)
         snprintf(name, sizeof name, "n%03d", i);
         sf_stream_record r;
         sf_error err;
-        assert_int_equal(update_ttl(fx, name, i % 2 ? 0 : 25, &r, &err), SF_OK);
+        assert_status(update_ttl(fx, name, i % 2 ? 0 : 25, &r, &err), SF_OK);
         ttl[i] = i % 2 ? 0 : 25;
     }
     for (int sec = 1; sec <= 51; sec++) {
-        assert_int_equal(sf_clock_set(fx->fake, NOW0 + sec * 1000, NULL), SF_OK);
+        assert_status(sf_clock_set(fx->fake, NOW0 + sec * 1000, NULL), SF_OK);
         size_t expect_pending = 0;
         for (int i = 0; i < N; i++)
             if (ttl[i] > sec)
@@ -362,8 +360,7 @@ static void test_large_number_of_expiries_run_in_order(void **state)
         sf_stream_page *page = NULL;
         sf_error err;
         size_t alive = 0;
-        assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err),
-                         SF_OK);
+        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err), SF_OK);
         for (;;) {
             alive += page->info.count;
             for (size_t k = 0; k < page->info.count; k++) {
@@ -379,8 +376,7 @@ static void test_large_number_of_expiries_run_in_order(void **state)
             np.page_token = token;
             sf_stream_page_free(fx->fake, page);
             page = NULL;
-            assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &np, &page, &err),
-                             SF_OK);
+            assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &np, &page, &err), SF_OK);
         }
         sf_stream_page_free(fx->fake, page);
         size_t expect_alive = 0;
@@ -400,20 +396,20 @@ static void test_update_rearms_expiry_from_update_time(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "extend", 10, &s), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 6000, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, "extend", 10, &u, &err), SF_OK);
+    assert_status(create(fx, fx->service_sid, "extend", 10, &s), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 6000, NULL), SF_OK);
+    assert_status(update_ttl(fx, "extend", 10, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 16000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 16000);
     /* the old deadline passes harmlessly */
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 10000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 10000, NULL), SF_OK);
     assert_alive(fx, "extend");
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 15999, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 15999, NULL), SF_OK);
     assert_alive(fx, "extend");
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 16000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 16000, NULL), SF_OK);
     assert_gone(fx, "extend");
 }
 
@@ -422,13 +418,13 @@ static void test_update_to_shorter_ttl_expires_sooner(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "long", 1000, &a), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "mid", 500, &b), SF_OK);
-    assert_int_equal(update_ttl(fx, "long", 2, &u, &err), SF_OK);
+    assert_status(create(fx, fx->service_sid, "long", 1000, &a), SF_OK);
+    assert_status(create(fx, fx->service_sid, "mid", 500, &b), SF_OK);
+    assert_status(update_ttl(fx, "long", 2, &u, &err), SF_OK);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 2000);
-    assert_int_equal(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
     assert_gone(fx, "long");
     assert_alive(fx, "mid");
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -440,20 +436,20 @@ static void test_update_ttl_zero_cancels_pending_expiry(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, other, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "saved", 5, &s), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "other", 50, &other), SF_OK);
+    assert_status(create(fx, fx->service_sid, "saved", 5, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "other", 50, &other), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 2);
-    assert_int_equal(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
+    assert_status(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
     assert_false(u.has_date_expires);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 50000);
     /* cancelling again is harmless */
-    assert_int_equal(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
+    assert_status(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
 
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_C(400) * 86400 * 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, INT64_C(400) * 86400 * 1000, NULL), SF_OK);
     assert_alive(fx, "saved");
     assert_gone(fx, "other");
     assert_int_equal(sf_pending_events(fx->fake), 0);
@@ -464,14 +460,14 @@ static void test_rearm_after_cancel_schedules_again(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "again", 5, &s), SF_OK);
-    assert_int_equal(update_ttl(fx, "again", 0, &u, &err), SF_OK);
+    assert_status(create(fx, fx->service_sid, "again", 5, &s), SF_OK);
+    assert_status(update_ttl(fx, "again", 0, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, "again", 1, &u, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
+    assert_status(update_ttl(fx, "again", 1, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_int_equal(u.date_expires_ms, NOW0 + 11000);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     assert_gone(fx, "again");
 }
 
@@ -480,14 +476,13 @@ static void test_failed_update_keeps_the_pending_expiry(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "kept", 5, &s), SF_OK);
-    assert_int_equal(update_ttl(fx, "kept", -5, &u, &err), SF_ERR_INVALID_TTL);
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "kept", NULL, &u, &err),
-                     SF_ERR_NO_PARAMETERS);
+    assert_status(create(fx, fx->service_sid, "kept", 5, &s), SF_OK);
+    assert_status(update_ttl(fx, "kept", -5, &u, &err), SF_ERR_INVALID_TTL);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "kept", NULL, &u, &err), SF_ERR_NO_PARAMETERS);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 5000);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     assert_gone(fx, "kept");
 }
 
@@ -500,15 +495,15 @@ static void test_removing_a_service_removes_its_streams_and_pending_expiries(voi
     sf_fixture *fx = fx_of(state);
     sf_service_record svc2;
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
     sf_stream_record a, b, c, mine;
-    assert_int_equal(create(fx, svc2.sid, "a", 5, &a), SF_OK);
-    assert_int_equal(create(fx, svc2.sid, "b", 1, &b), SF_OK);
-    assert_int_equal(create(fx, svc2.sid, "c", -1, &c), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "mine", 3, &mine), SF_OK);
+    assert_status(create(fx, svc2.sid, "a", 5, &a), SF_OK);
+    assert_status(create(fx, svc2.sid, "b", 1, &b), SF_OK);
+    assert_status(create(fx, svc2.sid, "c", -1, &c), SF_OK);
+    assert_status(create(fx, fx->service_sid, "mine", 3, &mine), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 3);
 
-    assert_int_equal(sf_service_remove(fx->fake, NULL, svc2.sid, &err), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, svc2.sid, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -521,7 +516,7 @@ static void test_removing_a_service_removes_its_streams_and_pending_expiries(voi
     expect_not_found(st, &err, svc2.sid, "c", "");
 
     /* the other service's stream still expires on time */
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     assert_gone(fx, "mine");
 }
@@ -552,7 +547,7 @@ static void test_callback_clock_expires_stream_at_next_call_after_deadline(void 
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record s, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "cb", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "cb", 10, &s), SF_OK);
     assert_int_equal(s.date_created_ms, t);
     assert_int_equal(s.date_expires_ms, t + 10000);
 
@@ -578,13 +573,13 @@ static void test_callback_clock_expiry_seen_by_list_and_publish(void **state)
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record a, b;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "a", 1, &a), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "a", 1, &a), SF_OK);
+    assert_status(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
     t += 1500;
     char buf[64];
     listing(fx, fx->service_sid, buf, sizeof buf);
     assert_string_equal(buf, "b");
-    assert_int_equal(publish(fx, "b", &err), SF_OK);
+    assert_status(publish(fx, "b", &err), SF_OK);
     t += 500;
     sf_status stt = publish(fx, "b", &err);
     expect_not_found(stt, &err, fx->service_sid, "b", "/Messages");
@@ -598,9 +593,9 @@ static void test_run_due_runs_expiries_of_callback_clock(void **state)
     void *st = NULL;
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record a, b, c;
-    assert_int_equal(create(fx, fx->service_sid, "a", 1, &a), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "c", 3, &c), SF_OK);
+    assert_status(create(fx, fx->service_sid, "a", 1, &a), SF_OK);
+    assert_status(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "c", 3, &c), SF_OK);
     assert_int_equal(sf_run_due(fx->fake), 0);
     t += 2000;
     assert_int_equal(sf_pending_events(fx->fake), 3);
@@ -622,19 +617,18 @@ static void test_callback_clock_never_goes_backwards(void **state)
     assert_int_equal(sf_clock_now(fx->fake), t);
     sf_stream_record s, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "mono", 5, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "mono", 5, &s), SF_OK);
 
     t += 4000;
     assert_int_equal(sf_clock_now(fx->fake), INT64_C(1700000004000));
     t -= 60000; /* the callback goes back a minute */
     assert_int_equal(sf_clock_now(fx->fake), INT64_C(1700000004000));
     sf_stream_record late;
-    assert_int_equal(create(fx, fx->service_sid, "late", 1, &late), SF_OK);
+    assert_status(create(fx, fx->service_sid, "late", 1, &late), SF_OK);
     assert_int_equal(late.date_created_ms, INT64_C(1700000004000));
     assert_int_equal(late.date_expires_ms, INT64_C(1700000005000));
     sf_stream_params p = {.has_ttl = true, .ttl = 5};
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "mono", &p, &r, &err),
-                     SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "mono", &p, &r, &err), SF_OK);
     assert_int_equal(r.date_updated_ms, INT64_C(1700000004000));
     assert_int_equal(r.date_expires_ms, INT64_C(1700000009000));
 
@@ -659,11 +653,11 @@ static void test_callback_clock_near_end_of_time_does_not_overflow_deadline(void
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record s, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "end", 31536000, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "end", 31536000, &s), SF_OK);
     /* the deadline is past the fake's range: it saturates at its end, never wraps */
     assert_true(s.has_date_expires);
     assert_int_equal(s.date_expires_ms, SF_TIME_MAX_MS);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "end", &r, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "end", &r, &err), SF_OK);
     assert_int_equal(sf_fixture_teardown(&st), 0);
 }
 
@@ -677,7 +671,7 @@ static void test_stream_reported_as_never_expiring_survives_end_of_time(void **s
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_stream_record s, r;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "end", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "end", 10, &s), SF_OK);
     bool says_never = !s.has_date_expires;
     t = INT64_MAX;
     sf_status fetched = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "end", &r, &err);
@@ -697,9 +691,9 @@ static void test_expiry_lag_on_saturated_deadline_does_not_overflow(void **state
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .expiry_lag_ms = 5000};
     sf_fault_id id;
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
     sf_stream_record s, r;
-    assert_int_equal(create(fx, fx->service_sid, "end", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "end", 10, &s), SF_OK);
     bool says_never = !s.has_date_expires;
     t = INT64_MAX;
     sf_status fetched = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "end", &r, &err);
@@ -718,19 +712,19 @@ static void test_expiry_lag_fault_keeps_stream_until_deadline_plus_lag(void **st
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .expiry_lag_ms = 5000};
     sf_fault_id id;
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
     sf_stream_record s, r;
-    assert_int_equal(create(fx, fx->service_sid, "laggy", 10, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "laggy", 10, &s), SF_OK);
     assert_int_equal(s.date_expires_ms, NOW0 + 10000); /* date_expires is not moved */
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 10000, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "laggy", &r, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 10000, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "laggy", &r, &err), SF_OK);
     assert_int_equal(r.date_expires_ms, NOW0 + 10000);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 15000);
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 14999, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 14999, NULL), SF_OK);
     assert_alive(fx, "laggy");
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 15000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 15000, NULL), SF_OK);
     assert_gone(fx, "laggy");
     assert_int_equal(sf_pending_events(fx->fake), 0);
 }
@@ -740,20 +734,20 @@ static void test_expiry_lag_on_one_stream_leaves_others_on_time(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, u;
     sf_error err;
-    assert_int_equal(create(fx, fx->service_sid, "a", 2, &a), SF_OK);
-    assert_int_equal(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
+    assert_status(create(fx, fx->service_sid, "a", 2, &a), SF_OK);
+    assert_status(create(fx, fx->service_sid, "b", 2, &b), SF_OK);
     sf_fault_params fp = {.scope = SF_SCOPE_STREAM, .stream_sid = b.sid, .expiry_lag_ms = 3000};
     sf_fault_id id;
-    assert_int_equal(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, &id, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
     assert_gone(fx, "a");
     assert_alive(fx, "b");
     /* an update while lagging starts a fresh deadline (and a fresh lag) */
-    assert_int_equal(update_ttl(fx, "b", 1, &u, &err), SF_OK);
+    assert_status(update_ttl(fx, "b", 1, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 3000);
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 5999, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 5999, NULL), SF_OK);
     assert_alive(fx, "b");
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 6000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 6000, NULL), SF_OK);
     assert_gone(fx, "b");
 }
 
@@ -764,11 +758,11 @@ static void test_clock_calls_on_callback_clock_fail_not_manual(void **state)
     void *st = NULL;
     sf_fixture *fx = callback_fixture(&st, &t);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
-    assert_int_equal(err.status, SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_clock_advance(fx->fake, 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(err.status, SF_ERR_CLOCK_NOT_MANUAL);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_clock_set(fx->fake, t + 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
-    assert_int_equal(err.status, SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_clock_set(fx->fake, t + 1000, &err), SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(err.status, SF_ERR_CLOCK_NOT_MANUAL);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_non_null(strstr(err.message, "Invalid parameter"));
     assert_int_equal(sf_clock_now(fx->fake), t);
@@ -788,9 +782,9 @@ static void test_clock_calls_on_system_clock_fail_not_manual(void **state)
     sf_error err;
     sf_ms before = sf_clock_now(fx->fake);
     assert_true(before > SF_DEFAULT_EPOCH_MS); /* the real clock is after 2015 */
-    assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_clock_advance(fx->fake, 1, &err), SF_ERR_CLOCK_NOT_MANUAL);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_clock_set(fx->fake, before + 1000000, &err), SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_clock_set(fx->fake, before + 1000000, &err), SF_ERR_CLOCK_NOT_MANUAL);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_true(sf_clock_now(fx->fake) >= before);
     assert_int_equal(sf_fixture_teardown(&st), 0);
@@ -806,12 +800,12 @@ static void test_manual_clock_starts_at_default_epoch_and_moves_only_when_told(v
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
     assert_int_equal(sf_run_due(fx->fake), 0);
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
-    assert_int_equal(sf_clock_advance(fx->fake, 0, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 0, NULL), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
-    assert_int_equal(sf_clock_advance(fx->fake, 250, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 250, NULL), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 250);
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 250, NULL), SF_OK); /* same time is fine */
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 1000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 250, NULL), SF_OK); /* same time is fine */
+    assert_status(sf_clock_set(fx->fake, NOW0 + 1000, NULL), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 1000);
 }
 
@@ -827,7 +821,7 @@ static void test_manual_clock_honours_manual_start(void **state)
     sf_fixture *fx = st;
     assert_int_equal(sf_clock_now(fx->fake), 5000);
     sf_stream_record s;
-    assert_int_equal(create(fx, fx->service_sid, "s", 1, &s), SF_OK);
+    assert_status(create(fx, fx->service_sid, "s", 1, &s), SF_OK);
     assert_int_equal(s.date_created_ms, 5000);
     assert_int_equal(s.date_expires_ms, 6000);
     assert_int_equal(sf_fixture_teardown(&st), 0);
@@ -837,14 +831,14 @@ static void test_clock_set_backwards_fails_and_changes_nothing(void **state)
 {
     sf_fixture *fx = fx_of(state);
     sf_stream_record s;
-    assert_int_equal(create(fx, fx->service_sid, "s", 10, &s), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(create(fx, fx->service_sid, "s", 10, &s), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     sf_error err;
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 4999, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 4999, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_clock_set(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 5000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_alive(fx, "s");
@@ -854,18 +848,17 @@ static void test_clock_advance_negative_or_overflowing_fails(void **state)
 {
     sf_fixture *fx = fx_of(state);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
     /* up to the end of the fake's range is allowed */
-    assert_int_equal(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0 + 1, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0 + 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0, &err), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_clock_functions_tolerate_null_fake(void **state)
@@ -877,9 +870,9 @@ static void test_clock_functions_tolerate_null_fake(void **state)
     assert_int_equal(sf_pending_events(NULL), 0);
     sf_ms next;
     assert_false(sf_next_event_time(NULL, &next));
-    assert_int_equal(sf_clock_set(NULL, 0, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(NULL, 0, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_clock_advance(NULL, 0, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(NULL, 0, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
 }
 

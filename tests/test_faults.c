@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -199,13 +200,13 @@ static sf_fault_id add_fault(sf_fixture *fx, const sf_fault_params *p)
 static sf_subscriber_stats stats(sf_fixture *fx, sf_subscriber_id id)
 {
     sf_subscriber_stats s;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, id, &s, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, id, &s, NULL), SF_OK);
     return s;
 }
 
 static void advance(sf_fixture *fx, sf_ms ms)
 {
-    assert_int_equal(sf_clock_advance(fx->fake, ms, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, ms, NULL), SF_OK);
 }
 
 static sf_fault_info fault_info(sf_fixture *fx, sf_fault_id id)
@@ -920,8 +921,8 @@ static void test_run_until_idle_runs_expiries_on_the_way_and_leaves_later_ones(v
     assert_int_equal(sf_clock_now(fx->fake), t0 + 5000);
     assert_int_equal(recs[0].n, 1);
     assert_int_equal(recs[0].ev[0].delivered_ms, t0 + 5000);
-    assert_int_equal(fetch(fx, early.sid, NULL), SF_ERR_NOT_FOUND);
-    assert_int_equal(fetch(fx, late.sid, NULL), SF_OK);
+    assert_status(fetch(fx, early.sid, NULL), SF_ERR_NOT_FOUND);
+    assert_status(fetch(fx, late.sid, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -968,8 +969,8 @@ static void test_unsubscribe_loses_deliveries_in_flight(void **state)
     add_fault(fx, &fp);
     publish(fx, s.sid, 0, NULL);
     publish(fx, s.sid, 1, NULL);
-    assert_int_equal(sf_unsubscribe(fx->fake, gone, NULL), SF_OK);
-    assert_int_equal(sf_unsubscribe(fx->fake, gone, NULL), SF_OK); /* twice: not an error */
+    assert_status(sf_unsubscribe(fx->fake, gone, NULL), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, gone, NULL), SF_OK); /* twice: not an error */
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
     assert_int_equal(recs[1].n, 2);
@@ -981,7 +982,7 @@ static void test_unsubscribe_loses_deliveries_in_flight(void **state)
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_UNSUBSCRIBED), gone, NULL), 1);
     assert_int_equal(stats(fx, stays).lost, 0);
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, 99, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(fx->fake, 99, &err), SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_stream_removal_loses_parked_deliveries(void **state)
@@ -990,11 +991,11 @@ static void test_stream_removal_loses_parked_deliveries(void **state)
     sf_stream_record s;
     sf_fixture_stream(fx, "parked", -1, &s);
     sf_subscriber_id held = subscribe(fx, s.sid, 0);
-    assert_int_equal(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
+    assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     publish(fx, s.sid, 0, NULL);
     publish(fx, s.sid, 1, NULL);
     assert_int_equal(stats(fx, held).parked, 2);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, NULL), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, NULL), SF_OK);
     sf_subscriber_stats st = stats(fx, held);
     assert_int_equal(st.parked, 0);
     assert_int_equal(st.lost, 2);
@@ -1003,7 +1004,7 @@ static void test_stream_removal_loses_parked_deliveries(void **state)
     assert_int_equal(recs[0].ev[0].kind, SF_EVENT_REMOVED);
     assert_int_equal(recs[0].ev[0].reason, SF_REMOVED_DELETED);
     /* healing afterwards has nothing to deliver */
-    assert_int_equal(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
+    assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_LOST), held, NULL), 2);
 }
@@ -1018,7 +1019,7 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     sf_stream_record s;
     sf_fixture_stream(fx, "hold", -1, &s);
     sf_subscriber_id held = subscribe(fx, s.sid, 0), free_sub = subscribe(fx, s.sid, 1);
-    assert_int_equal(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
+    assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     assert_true(stats(fx, held).held);
 
     char sids[5][SF_SID_SIZE];
@@ -1050,7 +1051,7 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     assert_false(sf_journal_next(fx->fake, &f, &cursor, &je));
 
     sf_ms heal_at = sf_clock_now(fx->fake);
-    assert_int_equal(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
+    assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
     assert_int_equal(recs[0].n, 5);
     for (int i = 0; i < 5; i++) {
         assert_string_equal(recs[0].ev[i].message_sid, sids[i]);
@@ -1075,13 +1076,13 @@ static void test_heal_without_flush_discards_parked_deliveries(void **state)
     sf_stream_record s;
     sf_fixture_stream(fx, "hold", -1, &s);
     sf_subscriber_id held = subscribe(fx, s.sid, 0);
-    assert_int_equal(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
+    assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     char sids[5][SF_SID_SIZE];
     for (int i = 0; i < 5; i++)
         publish(fx, s.sid, i, sids[i]);
     assert_int_equal(stats(fx, held).parked, 5);
 
-    assert_int_equal(sf_subscriber_heal(fx->fake, held, false, NULL), SF_OK);
+    assert_status(sf_subscriber_heal(fx->fake, held, false, NULL), SF_OK);
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
     sf_subscriber_stats st = stats(fx, held);
@@ -1114,7 +1115,7 @@ static void test_hold_parks_delayed_deliveries_when_they_fall_due(void **state)
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 50};
     add_fault(fx, &fp);
     publish(fx, s.sid, 0, NULL);
-    assert_int_equal(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
+    assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     assert_int_equal(stats(fx, held).in_flight, 1);
     advance(fx, 100);
     assert_int_equal(recs[0].n, 0);
@@ -1122,7 +1123,7 @@ static void test_hold_parks_delayed_deliveries_when_they_fall_due(void **state)
     assert_int_equal(stats(fx, held).parked, 1);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_HELD), held, NULL), 1);
     sf_ms heal_at = sf_clock_now(fx->fake);
-    assert_int_equal(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
+    assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
     assert_int_equal(recs[0].ev[0].delivered_ms, heal_at);
 }
@@ -1139,7 +1140,7 @@ static void test_disconnect_loses_messages_of_the_gap_and_replays_nothing(void *
     sf_subscriber_id d = subscribe(fx, s.sid, 0), other = subscribe(fx, s.sid, 1);
     char sids[5][SF_SID_SIZE];
     publish(fx, s.sid, 0, sids[0]);
-    assert_int_equal(sf_subscriber_disconnect(fx->fake, d, NULL), SF_OK);
+    assert_status(sf_subscriber_disconnect(fx->fake, d, NULL), SF_OK);
     assert_false(stats(fx, d).connected);
     publish(fx, s.sid, 1, sids[1]);
     advance(fx, 5);
@@ -1147,7 +1148,7 @@ static void test_disconnect_loses_messages_of_the_gap_and_replays_nothing(void *
     advance(fx, 5);
     assert_int_equal(recs[0].n, 1);
 
-    assert_int_equal(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
+    assert_status(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
     assert_true(stats(fx, d).connected);
     advance(fx, 1000);
     sf_run_until_idle(fx->fake);
@@ -1196,9 +1197,9 @@ static void test_disconnect_loses_delayed_delivery_falling_due_in_the_gap(void *
     char sid[SF_SID_SIZE];
     publish(fx, s.sid, 0, sid);
     advance(fx, 10);
-    assert_int_equal(sf_subscriber_disconnect(fx->fake, d, NULL), SF_OK);
+    assert_status(sf_subscriber_disconnect(fx->fake, d, NULL), SF_OK);
     advance(fx, 190);
-    assert_int_equal(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
+    assert_status(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
     advance(fx, 1000);
     assert_int_equal(recs[0].n, 0);
     assert_int_equal(stats(fx, d).lost, 1);
@@ -1236,17 +1237,17 @@ static void test_expiry_lag_fake_scope_keeps_stream_until_the_lag_has_passed(voi
     sf_ms deadline = s.date_expires_ms;
     subscribe(fx, s.sid, 0);
 
-    assert_int_equal(sf_clock_set(fx->fake, deadline, NULL), SF_OK);
-    assert_int_equal(fetch(fx, s.sid, NULL), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, deadline + 4999, NULL), SF_OK);
-    assert_int_equal(fetch(fx, s.sid, NULL), SF_OK);
-    assert_int_equal(fetch(fx, "lagging", NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline, NULL), SF_OK);
+    assert_status(fetch(fx, s.sid, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline + 4999, NULL), SF_OK);
+    assert_status(fetch(fx, s.sid, NULL), SF_OK);
+    assert_status(fetch(fx, "lagging", NULL), SF_OK);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_EXPIRED), 0, NULL), 0);
     assert_int_equal(recs[0].n, 0);
 
-    assert_int_equal(sf_clock_set(fx->fake, deadline + 5000, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline + 5000, NULL), SF_OK);
     sf_error err;
-    assert_int_equal(fetch(fx, s.sid, &err), SF_ERR_NOT_FOUND);
+    assert_status(fetch(fx, s.sid, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_expired_entries(fx, s.sid, deadline + 5000);
     assert_int_equal(recs[0].n, 1);
@@ -1268,15 +1269,15 @@ static void test_expiry_lag_stream_scope_delays_only_its_stream(void **state)
                           .expiry_lag_ms = 5000};
     sf_fault_id rule = add_fault(fx, &fp);
 
-    assert_int_equal(sf_clock_set(fx->fake, deadline - 1, NULL), SF_OK);
-    assert_int_equal(fetch(fx, b.sid, NULL), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, deadline, NULL), SF_OK);
-    assert_int_equal(fetch(fx, b.sid, NULL), SF_ERR_NOT_FOUND); /* no lag for b */
-    assert_int_equal(fetch(fx, a.sid, NULL), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, deadline + 4999, NULL), SF_OK);
-    assert_int_equal(fetch(fx, a.sid, NULL), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, deadline + 5000, NULL), SF_OK);
-    assert_int_equal(fetch(fx, a.sid, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_clock_set(fx->fake, deadline - 1, NULL), SF_OK);
+    assert_status(fetch(fx, b.sid, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline, NULL), SF_OK);
+    assert_status(fetch(fx, b.sid, NULL), SF_ERR_NOT_FOUND); /* no lag for b */
+    assert_status(fetch(fx, a.sid, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline + 4999, NULL), SF_OK);
+    assert_status(fetch(fx, a.sid, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, deadline + 5000, NULL), SF_OK);
+    assert_status(fetch(fx, a.sid, NULL), SF_ERR_NOT_FOUND);
 
     assert_expired_entries(fx, b.sid, deadline);
     assert_expired_entries(fx, a.sid, deadline + 5000);
@@ -1306,8 +1307,8 @@ static void test_fault_remove_stops_the_rule_and_ids_are_not_reused(void **state
     assert_int_equal(stats(fx, s1).dropped, 1);
 
     sf_error err;
-    assert_int_equal(sf_fault_remove(fx->fake, r1, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_fault_remove(fx->fake, r1, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 1);
     sf_ms t = sf_clock_now(fx->fake);
     publish(fx, s.sid, 1, NULL);
@@ -1316,16 +1317,16 @@ static void test_fault_remove_stops_the_rule_and_ids_are_not_reused(void **state
     assert_int_equal(recs[0].ev[0].payload, 1);
     assert_int_equal(recs[0].ev[0].delivered_ms, t + 40); /* the other rule still applies */
 
-    assert_int_equal(sf_fault_remove(fx->fake, r2, NULL), SF_OK);
+    assert_status(sf_fault_remove(fx->fake, r2, NULL), SF_OK);
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
     t = sf_clock_now(fx->fake);
     publish(fx, s.sid, 2, NULL);
     assert_int_equal(recs[0].n, 2); /* no rule: delivered before publish returns */
     assert_int_equal(recs[0].ev[1].delivered_ms, t);
 
-    assert_int_equal(sf_fault_remove(fx->fake, r1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(fx->fake, r1, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_fault_remove(fx->fake, 999, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_remove(fx->fake, 999, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(add_fault(fx, &all), 3); /* never reused */
 }
 
@@ -1433,13 +1434,13 @@ static void test_fault_add_rejects_invalid_params(void **state)
         if (st != SF_ERR_INVALID_ARGUMENT)
             fail_msg("%s: got %s, want SF_ERR_INVALID_ARGUMENT", cases[i].what,
                      sf_status_name(st));
-        assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+        assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
         sf_assert_twilio_error(&err, 400, 20001);
         assert_int_equal(id, 12345);
         assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
     }
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     /* nothing was spent: the first valid rule is still rule 1, and publishing is unaffected */
     sf_fault_params ok = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = s1};
     assert_int_equal(add_fault(fx, &ok), 1);

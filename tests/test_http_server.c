@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assert_status.h"
 #include "server.h"
 #include "syncfake_http.h"
 
@@ -1051,8 +1052,7 @@ static void test_concurrent_clients(void **state)
     for (int t = 0; t < THREADS; t++) {
         sf_stream_stats st;
         sf_error err;
-        assert_int_equal(
-            sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err), SF_OK);
+        assert_status(sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err), SF_OK);
         assert_int_equal(st.messages_published, (uint64_t)w[t].publishes);
         assert_int_equal(st.subscribers, 0);
         free(w[t].sids);

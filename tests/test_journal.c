@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
@@ -322,7 +323,7 @@ static void parse_line(const char *line, size_t len, parsed_line *out)
     char *compact = malloc(len + 1);
     assert_non_null(compact);
     size_t clen = 0;
-    assert_int_equal(sf_json_compact_object(line, len, compact, len + 1, &clen), SF_OK);
+    assert_status(sf_json_compact_object(line, len, compact, len + 1, &clen), SF_OK);
     assert_int_equal(clen, len);
     assert_memory_equal(compact, line, len);
     free(compact);
@@ -505,18 +506,15 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     ok(sf_clock_advance(j->fake, 1234, &err), &err);
     make_stream(j->fake, svc.sid, "jstream", -1, &s);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(j->fake, NULL, svc.sid, "nope", &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(j->fake, NULL, svc.sid, "nope", &rec, &err), SF_ERR_NOT_FOUND);
     sf_message_record m1, m2, m3;
     ok(publish(j->fake, svc.sid, "jstream", "{}", 0, &m1, &err), &err);
     ok(publish(j->fake, svc.sid, s.sid, "{}", 0, &m2, &err), &err);
-    assert_int_equal(publish(j->fake, svc.sid, "jstream", "{}", 0, &m3, &err),
-                     SF_ERR_RATE_LIMITED);
+    assert_status(publish(j->fake, svc.sid, "jstream", "{}", 0, &m3, &err), SF_ERR_RATE_LIMITED);
     sf_error_injection inj = {.op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 503,
                               .code = 20503};
     ok(sf_inject_error(j->fake, &inj, &err), &err);
-    assert_int_equal(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &rec, &err),
-                     SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &rec, &err), SF_ERR_INJECTED);
 
     sf_journal_entry e;
     uint64_t cur = 0;
@@ -633,8 +631,7 @@ static void test_refused_calls_are_journaled_and_change_nothing(void **state)
     ok(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &now, &err), &err);
     assert_memory_equal(&now, &s, sizeof now);
     sf_stream_params up = {.has_ttl = true, .ttl = 60};
-    assert_int_equal(sf_stream_update(j->fake, NULL, svc.sid, s.sid, &up, &now, &err),
-                     SF_ERR_INJECTED);
+    assert_status(sf_stream_update(j->fake, NULL, svc.sid, s.sid, &up, &now, &err), SF_ERR_INJECTED);
     jfake_free(j);
 }
 
@@ -726,7 +723,7 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
     ok(sf_inject_error(j->fake, &inj, &err), &err);
     sf_journal_clear(j->fake);
     sf_message_record m;
-    assert_int_equal(publish(j->fake, svc.sid, "marks", "{}", 0, &m, &err), SF_ERR_INJECTED);
+    assert_status(publish(j->fake, svc.sid, "marks", "{}", 0, &m, &err), SF_ERR_INJECTED);
     assert_int_equal(got, 1);
     uint64_t cur = 0;
     sf_journal_entry e;
@@ -1173,11 +1170,11 @@ static void test_write_reports_a_failed_stream_and_bad_arguments(void **state)
     FILE *ro = fopen("/dev/null", "r"); /* writes to a read-only stream fail */
     assert_non_null(ro);
     memset(&err, 0, sizeof err);
-    assert_int_equal(sf_journal_write(j->fake, NULL, ro, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(j->fake, NULL, ro, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     fclose(ro);
-    assert_int_equal(sf_journal_write(j->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_journal_write(NULL, NULL, stdout, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(j->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write(NULL, NULL, stdout, &err), SF_ERR_INVALID_ARGUMENT);
     /* the journal itself is untouched */
     assert_int_equal(sf_journal_count(j->fake), 1);
     jfake_free(j);

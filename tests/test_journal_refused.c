@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 
 #define A_SID "AC00000000000000000000000000000001"
@@ -26,9 +27,9 @@ static sf_fake *new_fake(void)
     o.account_sid = A_SID;
     o.auth_token = "secret-token";
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
     return fake;
 }
 
@@ -54,7 +55,7 @@ static void test_entry_json_and_account(void **state)
 {
     (void)state;
     sf_fake *fake = new_fake();
-    assert_int_equal(sf_clock_advance(fake, 1234, NULL), SF_OK);
+    assert_status(sf_clock_advance(fake, 1234, NULL), SF_OK);
     sf_journal_request_refused(fake, B_SID, "POST", SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
     sf_journal_request_refused(fake, "AC99999999999999999999999999999999", "BREW",
                                SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);

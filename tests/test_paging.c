@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -82,7 +83,7 @@ static const char *sid_at(const char *sids, size_t i) { return sids + i * SF_SID
 static sf_fixture *second_fixture_service(sf_fixture *fx, char out[SF_SID_SIZE])
 {
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc, NULL), SF_OK);
     memcpy(out, svc.sid, SF_SID_SIZE);
     return fx;
 }
@@ -196,8 +197,7 @@ static void page_size_outside_1_to_100_is_rejected_with_54454(void **state)
     sf_error err;
     sf_stream_page *page;
     sf_page_params p = sized(101);
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &p, &page, &err),
-                     SF_ERR_INVALID_PAGE_SIZE);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &p, &page, &err), SF_ERR_INVALID_PAGE_SIZE);
     assert_string_equal(err.message, "Invalid 'PageSize' query parameter");
 }
 
@@ -268,7 +268,7 @@ static void streams_are_listed_in_creation_order(void **state)
         /* names deliberately not in sorted order */
         snprintf(names[i], sizeof names[i], "n%02d", (i * 17) % 40);
         sf_fixture_stream(fx, i % 3 ? names[i] : NULL, i % 4 ? -1 : 600, &created[i]);
-        assert_int_equal(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
+        assert_status(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
     }
     sf_page_params p = sized(100);
     sf_stream_page *page = must_list(fx, fx->service_sid, &p);
@@ -276,9 +276,7 @@ static void streams_are_listed_in_creation_order(void **state)
     for (int i = 0; i < 40; i++) {
         assert_memory_equal(&page->records[i], &created[i], sizeof created[i]);
         sf_stream_record fetched;
-        assert_int_equal(
-            sf_stream_fetch(fx->fake, NULL, fx->service_sid, created[i].sid, &fetched, NULL),
-            SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, created[i].sid, &fetched, NULL), SF_OK);
         assert_memory_equal(&page->records[i], &fetched, sizeof fetched);
     }
     sf_stream_page_free(fx->fake, page);
@@ -344,8 +342,7 @@ static void a_service_whose_streams_were_all_removed_lists_empty(void **state)
     char sids[5 * SF_SID_SIZE];
     make_streams(fx, fx->service_sid, 5, sids);
     for (size_t i = 0; i < 5; i++)
-        assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
-                         SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
     sf_stream_page *page = must_list(fx, fx->service_sid, NULL);
     assert_int_equal(page->info.count, 0);
     assert_false(page->info.has_next);
@@ -360,17 +357,17 @@ static void expired_streams_are_left_out(void **state)
     sf_fixture_stream(fx, "a", 10, &a);
     sf_fixture_stream(fx, "b", 0, &b);
     sf_fixture_stream(fx, "c", 20, &c);
-    assert_int_equal(sf_clock_advance(fx->fake, 9999, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 9999, NULL), SF_OK);
     sf_stream_page *page = must_list(fx, fx->service_sid, NULL);
     assert_int_equal(page->info.count, 3);
     sf_stream_page_free(fx->fake, page);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
     page = must_list(fx, fx->service_sid, NULL);
     assert_int_equal(page->info.count, 2);
     assert_string_equal(page->records[0].sid, b.sid);
     assert_string_equal(page->records[1].sid, c.sid);
     sf_stream_page_free(fx->fake, page);
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
     page = must_list(fx, fx->service_sid, NULL);
     assert_int_equal(page->info.count, 1);
     assert_string_equal(page->records[0].sid, b.sid);
@@ -403,8 +400,7 @@ static void listing_an_unknown_service_is_404_naming_the_streams_path(void **sta
     const char *missing = "IS0123456789abcdef0123456789abcdef";
     sf_stream_page *page = NULL;
     sf_error err;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, missing, NULL, &page, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_list(fx->fake, NULL, missing, NULL, &page, &err), SF_ERR_NOT_FOUND);
     assert_null(page);
     sf_assert_twilio_error(&err, 404, 20404);
     char expected[SF_ERROR_MESSAGE_SIZE];
@@ -418,15 +414,12 @@ static void listing_needs_an_out_pointer(void **state)
 {
     sf_fixture *fx = *state;
     sf_error err;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(page);
-    assert_int_equal(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(page);
     /* freeing NULL pages is harmless */
     sf_stream_page_free(fx->fake, NULL);
@@ -751,7 +744,7 @@ static void check_walk_while_changing(sf_fixture *fx, int64_t size)
 
         /* change the list between pages: time passes (expiry), removals, creations */
         sf_ms step = rnd(2000);
-        assert_int_equal(sf_clock_advance(fx->fake, step, NULL), SF_OK);
+        assert_status(sf_clock_advance(fx->fake, step, NULL), SF_OK);
         now += step;
         assert_int_equal(sf_clock_now(fx->fake), now);
         if (rnd(4) == 0 && model_alive(&m, last, now)) {
@@ -974,10 +967,10 @@ static void a_token_from_another_services_list_is_rejected_with_54453(void **sta
 
     /* a token of the service list is no stream-list token either */
     for (int i = 0; i < 6; i++)
-        assert_int_equal(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
     sf_service_page *sp = NULL;
     sf_page_params sp_params = sized(2);
-    assert_int_equal(sf_service_list(fx->fake, NULL, &sp_params, &sp, NULL), SF_OK);
+    assert_status(sf_service_list(fx->fake, NULL, &sp_params, &sp, NULL), SF_OK);
     assert_true(sp->info.has_next);
     char service_token[SF_PAGE_TOKEN_SIZE];
     memcpy(service_token, sp->info.next_token, sizeof service_token);
@@ -1037,10 +1030,8 @@ static void a_token_stays_valid_after_the_record_it_points_at_was_removed(void *
     sf_stream_page_free(fx->fake, page);
 
     /* remove the last record of page 0 (the cursor) and the one before it */
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 4), NULL),
-                     SF_OK);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 3), NULL),
-                     SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 4), NULL), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 3), NULL), SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 5);
@@ -1052,8 +1043,7 @@ static void a_token_stays_valid_after_the_record_it_points_at_was_removed(void *
     sf_stream_page_free(fx->fake, page);
 
     /* the first record of the next page goes too: the token continues after it */
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 5), NULL),
-                     SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, 5), NULL), SF_OK);
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 5);
     for (size_t i = 0; i < 5; i++)
@@ -1083,7 +1073,7 @@ static void a_token_stays_valid_after_the_record_it_points_at_expired(void **sta
     char next[SF_PAGE_TOKEN_SIZE];
     memcpy(next, page->info.next_token, sizeof next);
     sf_stream_page_free(fx->fake, page);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 4);
@@ -1103,8 +1093,7 @@ static void a_next_token_whose_followers_were_all_removed_gives_an_empty_last_pa
     memcpy(next, page->info.next_token, sizeof next);
     sf_stream_page_free(fx->fake, page);
     for (size_t i = 5; i < 8; i++)
-        assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
-                         SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 0);
@@ -1126,8 +1115,7 @@ static void a_next_token_whose_followers_were_all_removed_gives_an_empty_last_pa
 
     /* once everything is gone, the same token gives an empty page with no links at all */
     for (size_t i = 0; i < 5; i++)
-        assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
-                         SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 0);
@@ -1194,8 +1182,7 @@ typedef struct prop {
 static void prop_append(prop *pr)
 {
     sf_stream_record rec;
-    assert_int_equal(sf_stream_create(pr->fx->fake, NULL, pr->fx->service_sid, NULL, &rec, NULL),
-                     SF_OK);
+    assert_status(sf_stream_create(pr->fx->fake, NULL, pr->fx->service_sid, NULL, &rec, NULL), SF_OK);
     memcpy(pr->all[pr->n_all].sid, rec.sid, SF_SID_SIZE);
     pr->all[pr->n_all].alive = true;
     pr->live[pr->n_live++] = pr->n_all++;
@@ -1204,9 +1191,8 @@ static void prop_append(prop *pr)
 static void prop_remove(prop *pr, size_t rank)
 {
     size_t idx = pr->live[rank];
-    assert_int_equal(sf_stream_remove(pr->fx->fake, NULL, pr->fx->service_sid, pr->all[idx].sid,
-                                      NULL),
-                     SF_OK);
+    assert_status(sf_stream_remove(pr->fx->fake, NULL, pr->fx->service_sid, pr->all[idx].sid,
+                                      NULL), SF_OK);
     pr->all[idx].alive = false;
     memmove(&pr->live[rank], &pr->live[rank + 1], (pr->n_live - rank - 1) * sizeof *pr->live);
     pr->n_live--;

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
@@ -116,14 +117,14 @@ static void test_publish_by_sid_and_by_name(void **state)
     make_stream(fx, "room/1 two", &s);
     sf_message_record a, b;
     sf_error err;
-    assert_int_equal(pub(fx, s.sid, "{\"by\":\"sid\"}", &a, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(pub(fx, s.sid, "{\"by\":\"sid\"}", &a, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(err.http_status, 200);
     assert_sid_shape(a.sid, "TZ");
     assert_string_equal(a.data, "{\"by\":\"sid\"}");
     assert_int_equal(a.data_len, strlen("{\"by\":\"sid\"}"));
 
-    assert_int_equal(pub(fx, "room/1 two", "{\"by\":\"name\"}", &b, &err), SF_OK);
+    assert_status(pub(fx, "room/1 two", "{\"by\":\"name\"}", &b, &err), SF_OK);
     assert_sid_shape(b.sid, "TZ");
     assert_string_not_equal(a.sid, b.sid);
     assert_string_equal(b.data, "{\"by\":\"name\"}");
@@ -141,7 +142,7 @@ static void test_message_sids_are_distinct_tz_sids(void **state)
     for (int i = 0; i < N; i++) {
         sf_message_record m;
         sf_error err;
-        assert_int_equal(pub(fx, "m", "{}", &m, &err), SF_OK);
+        assert_status(pub(fx, "m", "{}", &m, &err), SF_OK);
         assert_sid_shape(m.sid, "TZ");
         memcpy(sids[i], m.sid, SF_SID_SIZE);
         for (int j = 0; j < i; j++)
@@ -161,8 +162,8 @@ static void test_same_seed_gives_same_message_sids(void **state)
     for (int i = 0; i < 5; i++) {
         sf_message_record a, b;
         sf_error err;
-        assert_int_equal(pub(fx, "x", "{}", &a, &err), SF_OK);
-        assert_int_equal(pub(fx2, "x", "{}", &b, &err), SF_OK);
+        assert_status(pub(fx, "x", "{}", &a, &err), SF_OK);
+        assert_status(pub(fx2, "x", "{}", &b, &err), SF_OK);
         assert_string_equal(a.sid, b.sid);
     }
     assert_int_equal(sf_fixture_teardown(&st2), 0);
@@ -208,7 +209,7 @@ static void test_publish_reads_only_data_len_bytes(void **state)
     memcpy(buf, "{\"k\": 7}GARBAGE!", 16);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub_len(fx, "len", buf, 8, &m, &err), SF_OK);
+    assert_status(pub_len(fx, "len", buf, 8, &m, &err), SF_OK);
     assert_string_equal(m.data, "{\"k\":7}");
     assert_int_equal(m.data_len, 7);
     /* the whole buffer is not an object */
@@ -226,14 +227,13 @@ static void test_publish_with_null_out_still_publishes_and_spends_a_sid(void **s
     make_stream(fx, "q", &s1);
     make_stream(fx2, "q", &s2);
     sf_publish_params p = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "q", &p, NULL, NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "q", &p, NULL, NULL), SF_OK);
     assert_int_equal(rate(fx, "q").tokens, 299);
     sf_message_record a, b1, b2;
     sf_error err;
-    assert_int_equal(pub(fx, "q", "{}", &a, &err), SF_OK);
-    assert_int_equal(pub(fx2, "q", "{}", &b1, &err), SF_OK);
-    assert_int_equal(pub(fx2, "q", "{}", &b2, &err), SF_OK);
+    assert_status(pub(fx, "q", "{}", &a, &err), SF_OK);
+    assert_status(pub(fx2, "q", "{}", &b1, &err), SF_OK);
+    assert_status(pub(fx2, "q", "{}", &b2, &err), SF_OK);
     assert_string_equal(a.sid, b2.sid);
     assert_int_equal(sf_fixture_teardown(&st2), 0);
 }
@@ -251,7 +251,7 @@ static void test_data_of_4096_bytes_is_accepted(void **state)
     assert_int_equal(strlen(data), 4096);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "big", data, &m, &err), SF_OK);
+    assert_status(pub(fx, "big", data, &m, &err), SF_OK);
     assert_int_equal(m.data_len, 4096);
     assert_string_equal(m.data, data);
     free(data);
@@ -270,7 +270,7 @@ static void test_data_of_4096_bytes_with_whitespace_is_accepted_and_compacted(vo
     memcpy(data + 2000, "{\"a\" :1}", 8);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "ws", data, &m, &err), SF_OK);
+    assert_status(pub(fx, "ws", data, &m, &err), SF_OK);
     assert_string_equal(m.data, "{\"a\":1}");
     assert_int_equal(m.data_len, 7);
     free(data);
@@ -309,7 +309,7 @@ static void test_size_is_counted_in_bytes_as_sent(void **state)
     assert_int_equal(strlen(data), 4096);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "utf8", data, &m, &err), SF_OK);
+    assert_status(pub(fx, "utf8", data, &m, &err), SF_OK);
     free(data);
     /* 2045 characters but 4098 bytes: too large */
     data = malloc(4099);
@@ -436,17 +436,13 @@ static void test_publish_argument_checks(void **state)
     sf_publish_params p = {.data = "{}", .data_len = 2};
     sf_message_record m;
     sf_error err;
-    assert_int_equal(sf_stream_publish(NULL, NULL, fx->service_sid, "x", &p, &m, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(NULL, NULL, fx->service_sid, "x", &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, NULL, &p, &m, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, NULL, &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, NULL, "x", &p, &m, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(fx->fake, NULL, NULL, "x", &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
     /* errors without an err to fill still return the status */
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "x", &p, &m, NULL),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "x", &p, &m, NULL), SF_ERR_NOT_FOUND);
 }
 
 static void test_rejected_publishes_take_no_token_and_spend_no_sid(void **state)
@@ -460,34 +456,34 @@ static void test_rejected_publishes_take_no_token_and_spend_no_sid(void **state)
     make_stream(fx2, "r", &s2);
     sf_message_record a, b;
     sf_error err;
-    assert_int_equal(pub(fx, "r", "{\"i\":0}", &a, &err), SF_OK);
-    assert_int_equal(pub(fx2, "r", "{\"i\":0}", &b, &err), SF_OK);
+    assert_status(pub(fx, "r", "{\"i\":0}", &a, &err), SF_OK);
+    assert_status(pub(fx2, "r", "{\"i\":0}", &b, &err), SF_OK);
     assert_string_equal(a.sid, b.sid);
 
     /* every kind of rejection, on fx only */
     char *big = object_of_size(4097);
-    assert_int_equal(pub_len(fx, "r", NULL, 0, &a, &err), SF_ERR_DATA_MISSING);
-    assert_int_equal(pub(fx, "r", big, &a, &err), SF_ERR_DATA_TOO_LARGE);
-    assert_int_equal(pub(fx, "r", "{bad}", &a, &err), SF_ERR_DATA_INVALID);
-    assert_int_equal(pub(fx, "r", "[1]", &a, &err), SF_ERR_DATA_INVALID);
-    assert_int_equal(pub(fx, "nope", "{}", &a, &err), SF_ERR_NOT_FOUND);
+    assert_status(pub_len(fx, "r", NULL, 0, &a, &err), SF_ERR_DATA_MISSING);
+    assert_status(pub(fx, "r", big, &a, &err), SF_ERR_DATA_TOO_LARGE);
+    assert_status(pub(fx, "r", "{bad}", &a, &err), SF_ERR_DATA_INVALID);
+    assert_status(pub(fx, "r", "[1]", &a, &err), SF_ERR_DATA_INVALID);
+    assert_status(pub(fx, "nope", "{}", &a, &err), SF_ERR_NOT_FOUND);
     free(big);
     assert_int_equal(rate(fx, "r").tokens, 299);
 
-    assert_int_equal(pub(fx, "r", "{\"i\":1}", &a, &err), SF_OK);
-    assert_int_equal(pub(fx2, "r", "{\"i\":1}", &b, &err), SF_OK);
+    assert_status(pub(fx, "r", "{\"i\":1}", &a, &err), SF_OK);
+    assert_status(pub(fx2, "r", "{\"i\":1}", &b, &err), SF_OK);
     assert_string_equal(a.sid, b.sid);
 
     /* rate-limited rejections as well */
     publish_ok(fx, "r", 298);
     publish_ok(fx2, "r", 298);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(pub(fx, "r", "{}", &a, &err), SF_ERR_RATE_LIMITED);
+        assert_status(pub(fx, "r", "{}", &a, &err), SF_ERR_RATE_LIMITED);
     assert_int_equal(rate(fx, "r").tokens, 0);
-    assert_int_equal(sf_clock_advance(fx->fake, 34, NULL), SF_OK);
-    assert_int_equal(sf_clock_advance(fx2->fake, 34, NULL), SF_OK);
-    assert_int_equal(pub(fx, "r", "{}", &a, &err), SF_OK);
-    assert_int_equal(pub(fx2, "r", "{}", &b, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 34, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx2->fake, 34, NULL), SF_OK);
+    assert_status(pub(fx, "r", "{}", &a, &err), SF_OK);
+    assert_status(pub(fx2, "r", "{}", &b, &err), SF_OK);
     assert_string_equal(a.sid, b.sid);
     sf_rate_state r1 = rate(fx, "r"), r2 = rate(fx2, "r");
     assert_int_equal(r1.tokens, r2.tokens);
@@ -520,11 +516,11 @@ static void test_refill_needs_34_ms_for_one_token(void **state)
     publish_ok(fx, "refill", 300);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 33, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 33, NULL), SF_OK);
     sf_status st = pub(fx, "refill", "{}", &m, &err);
     expect_error(st, &err, SF_ERR_RATE_LIMITED, 429, 54009, "Rate limit exceeded");
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK); /* 34 ms after the burst */
-    assert_int_equal(pub(fx, "refill", "{}", &m, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK); /* 34 ms after the burst */
+    assert_status(pub(fx, "refill", "{}", &m, &err), SF_OK);
     st = pub(fx, "refill", "{}", &m, &err);
     expect_error(st, &err, SF_ERR_RATE_LIMITED, 429, 54009, NULL);
 }
@@ -552,17 +548,17 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
 
     /* partway: the same target time, seen from later */
-    assert_int_equal(sf_clock_advance(fx->fake, 20, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 20, NULL), SF_OK);
     r = rate(fx, "rs");
     assert_int_equal(r.tokens, 0);
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
-    assert_int_equal(sf_clock_advance(fx->fake, 13, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 13, NULL), SF_OK);
     r = rate(fx, "rs");
     assert_int_equal(r.tokens, 0);
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
 
     /* at next_allowed_ms a publish is indeed allowed */
-    assert_int_equal(sf_clock_set(fx->fake, r.next_allowed_ms, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, r.next_allowed_ms, NULL), SF_OK);
     r = rate(fx, "rs");
     assert_int_equal(r.tokens, 1);
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
@@ -571,26 +567,26 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     assert_int_equal(r.tokens, 0);
     /* 20 milli-tokens left: 980 more at 30 per ms -> 33 ms */
     assert_int_equal(r.next_allowed_ms, NOW0 + 34 + 33);
-    assert_int_equal(sf_clock_set(fx->fake, r.next_allowed_ms - 1, NULL), SF_OK);
+    assert_status(sf_clock_set(fx->fake, r.next_allowed_ms - 1, NULL), SF_OK);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
-    assert_int_equal(pub(fx, "rs", "{}", &m, &err), SF_OK);
+    assert_status(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(pub(fx, "rs", "{}", &m, &err), SF_OK);
 
     /* one second of refill is 30 tokens */
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     r = rate(fx, "rs");
     assert_int_equal(r.tokens, 30);
     assert_int_equal(r.next_allowed_ms, sf_clock_now(fx->fake));
 
     /* ten seconds refill the whole bucket, and it never overflows */
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
     assert_int_equal(rate(fx, "rs").tokens, 300);
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_C(86400000) * 365, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, INT64_C(86400000) * 365, NULL), SF_OK);
     assert_int_equal(rate(fx, "rs").tokens, 300);
     publish_ok(fx, "rs", 300);
-    assert_int_equal(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
 }
 
 static void test_rate_state_of_unknown_stream_is_404(void **state)
@@ -612,18 +608,16 @@ static void test_stream_stats_count_accepted_messages_and_mirror_rate_state(void
     make_stream(fx, "stats", &s);
     sf_stream_stats ss;
     sf_error err;
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", &ss, &err),
-                     SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", &ss, &err), SF_OK);
     assert_int_equal(ss.messages_published, 0);
     assert_int_equal(ss.subscribers, 0);
     assert_int_equal(ss.rate.tokens, 300);
     publish_ok(fx, "stats", 300);
     sf_message_record m;
-    assert_int_equal(pub(fx, "stats", "{}", &m, &err), SF_ERR_RATE_LIMITED);
-    assert_int_equal(pub(fx, "stats", "{x}", &m, &err), SF_ERR_DATA_INVALID);
-    assert_int_equal(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, s.sid, &ss, &err),
-                     SF_OK);
+    assert_status(pub(fx, "stats", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(pub(fx, "stats", "{x}", &m, &err), SF_ERR_DATA_INVALID);
+    assert_status(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, s.sid, &ss, &err), SF_OK);
     assert_int_equal(ss.messages_published, 300);
     sf_rate_state r = rate(fx, "stats");
     assert_int_equal(ss.rate.tokens, r.tokens);
@@ -634,10 +628,8 @@ static void test_stream_stats_count_accepted_messages_and_mirror_rate_state(void
 
     sf_status st = sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "none", &ss, &err);
     expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, NULL);
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_stats_get(NULL, NULL, fx->service_sid, "stats", &ss, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(NULL, NULL, fx->service_sid, "stats", &ss, &err), SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_rate_limit_is_per_stream(void **state)
@@ -649,16 +641,16 @@ static void test_rate_limit_is_per_stream(void **state)
     publish_ok(fx, "a", 300);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "a", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(pub(fx, "a", "{}", &m, &err), SF_ERR_RATE_LIMITED);
     assert_int_equal(rate(fx, "b").tokens, 300);
     publish_ok(fx, "b", 300);
-    assert_int_equal(pub(fx, "b", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(pub(fx, "b", "{}", &m, &err), SF_ERR_RATE_LIMITED);
 }
 
 static void test_stream_created_later_starts_with_full_bucket(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    assert_int_equal(sf_clock_advance(fx->fake, 123456, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 123456, NULL), SF_OK);
     sf_stream_record s;
     make_stream(fx, "late", &s);
     sf_rate_state r = rate(fx, "late");
@@ -704,16 +696,16 @@ static void test_custom_burst_5_rate_1(void **state)
     r = rate(fx, "slow");
     assert_int_equal(r.tokens, 0);
     assert_int_equal(r.next_allowed_ms, NOW0 + 1000);
-    assert_int_equal(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
-    assert_int_equal(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
-    assert_int_equal(pub(fx, "slow", "{}", &m, &err), SF_OK);
-    assert_int_equal(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_clock_advance(fx->fake, 999, NULL), SF_OK);
+    assert_status(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(pub(fx, "slow", "{}", &m, &err), SF_OK);
+    assert_status(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
     /* 5 s refill the bucket of 5, not more */
-    assert_int_equal(sf_clock_advance(fx->fake, 60000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 60000, NULL), SF_OK);
     assert_int_equal(rate(fx, "slow").tokens, 5);
     publish_ok(fx, "slow", 5);
-    assert_int_equal(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+    assert_status(pub(fx, "slow", "{}", &m, &err), SF_ERR_RATE_LIMITED);
     assert_int_equal(sf_fixture_teardown(&st), 0);
 }
 
@@ -727,12 +719,12 @@ static void test_custom_max_data_bytes(void **state)
     char *ok = object_of_size(16), *over = object_of_size(17);
     sf_message_record m;
     sf_error err;
-    assert_int_equal(pub(fx, "tiny", ok, &m, &err), SF_OK);
+    assert_status(pub(fx, "tiny", ok, &m, &err), SF_OK);
     assert_string_equal(m.data, ok);
     sf_status stt = pub(fx, "tiny", over, &m, &err);
     expect_error(stt, &err, SF_ERR_DATA_TOO_LARGE, 413, 54006, NULL);
     /* a deep nest that fills the limit exactly */
-    assert_int_equal(pub(fx, "tiny", "{\"a\":[[[[[]]]]]}", &m, &err), SF_OK);
+    assert_status(pub(fx, "tiny", "{\"a\":[[[[[]]]]]}", &m, &err), SF_OK);
     assert_string_equal(m.data, "{\"a\":[[[[[]]]]]}");
     free(ok);
     free(over);

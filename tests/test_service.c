@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -80,7 +81,7 @@ static size_t count_services(sf_fixture *fx)
 {
     sf_service_page *page = NULL;
     sf_page_params p = {.has_page_size = true, .page_size = 100};
-    assert_int_equal(sf_service_list(fx->fake, NULL, &p, &page, NULL), SF_OK);
+    assert_status(sf_service_list(fx->fake, NULL, &p, &page, NULL), SF_OK);
     size_t n = page->info.count;
     assert_false(page->info.has_next);
     sf_service_page_free(fx->fake, page);
@@ -102,14 +103,14 @@ static void assert_lower_hex_sid(const char *sid, const char *prefix)
 static void create_without_params_gives_twilios_defaults(void **state)
 {
     sf_fixture *fx = *state;
-    assert_int_equal(sf_clock_advance(fx->fake, 12345, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 12345, NULL), SF_OK);
     sf_ms now = sf_clock_now(fx->fake);
     assert_int_equal(now, SF_DEFAULT_EPOCH_MS + 12345);
     sf_service_record rec;
     memset(&rec, 0x77, sizeof rec);
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &rec, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &rec, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_lower_hex_sid(rec.sid, "IS");
     assert_string_not_equal(rec.sid, fx->service_sid);
     assert_string_equal(rec.account_sid, sf_fake_account_sid(fx->fake));
@@ -191,17 +192,16 @@ static void fetch_returns_what_create_returned(void **state)
     sf_service_record created, fetched;
     sf_service_params p = {.friendly_name = "fetch me"};
     must_create(fx, &p, &created);
-    assert_int_equal(sf_clock_advance(fx->fake, 60000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 60000, NULL), SF_OK);
     must_fetch(fx, created.sid, &fetched);
     assert_memory_equal(&created, &fetched, sizeof created);
     /* explicit default account SID works like NULL */
     memset(&fetched, 0, sizeof fetched);
-    assert_int_equal(sf_service_fetch(fx->fake, sf_fake_account_sid(fx->fake), created.sid,
-                                      &fetched, NULL),
-                     SF_OK);
+    assert_status(sf_service_fetch(fx->fake, sf_fake_account_sid(fx->fake), created.sid,
+                                      &fetched, NULL), SF_OK);
     assert_memory_equal(&created, &fetched, sizeof created);
     /* out may be NULL */
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, created.sid, NULL, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, created.sid, NULL, NULL), SF_OK);
 }
 
 static void each_service_gets_its_own_sid(void **state)
@@ -229,15 +229,14 @@ static void unknown_service_is_404_naming_the_service_path(void **state)
                  ids[i]);
         sf_error err;
         sf_service_record rec;
-        assert_int_equal(sf_service_fetch(fx->fake, NULL, ids[i], &rec, &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_service_fetch(fx->fake, NULL, ids[i], &rec, &err), SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
         assert_string_equal(err.message, expected);
         sf_service_params p = {.friendly_name = "x"};
-        assert_int_equal(sf_service_update(fx->fake, NULL, ids[i], &p, &rec, &err),
-                         SF_ERR_NOT_FOUND);
+        assert_status(sf_service_update(fx->fake, NULL, ids[i], &p, &rec, &err), SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
         assert_string_equal(err.message, expected);
-        assert_int_equal(sf_service_remove(fx->fake, NULL, ids[i], &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_service_remove(fx->fake, NULL, ids[i], &err), SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
         assert_string_equal(err.message, expected);
     }
@@ -256,7 +255,7 @@ static void a_service_sid_in_another_case_is_not_found(void **state)
         }
     assert_true(changed);
     sf_error err;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, upper, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, upper, NULL, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 
@@ -265,24 +264,19 @@ static void null_arguments_are_invalid_arguments(void **state)
     sf_fixture *fx = *state;
     sf_error err;
     sf_service_record rec;
-    assert_int_equal(sf_service_create(NULL, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_create(NULL, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
-    assert_int_equal(sf_service_fetch(NULL, NULL, fx->service_sid, &rec, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_update(NULL, NULL, fx->service_sid, NULL, &rec, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_remove(NULL, NULL, fx->service_sid, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_fetch(NULL, NULL, fx->service_sid, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_update(NULL, NULL, fx->service_sid, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_remove(NULL, NULL, fx->service_sid, &err), SF_ERR_INVALID_ARGUMENT);
     sf_service_page *page = NULL;
-    assert_int_equal(sf_service_list(NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_list(NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(page);
-    assert_int_equal(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, NULL, &rec, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_fetch(fx->fake, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.code, 20001);
-    assert_int_equal(sf_service_update(fx->fake, NULL, NULL, NULL, &rec, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_update(fx->fake, NULL, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_remove(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     sf_service_page_free(fx->fake, NULL);
     sf_service_page_free(NULL, NULL);
     /* nothing was harmed */
@@ -323,7 +317,7 @@ static void update_changes_only_the_given_params_and_moves_date_updated(void **s
 
     sf_service_record expected = base;
     for (size_t i = 0; i < 7; i++) {
-        assert_int_equal(sf_clock_advance(fx->fake, 1000 + (sf_ms)i, NULL), SF_OK);
+        assert_status(sf_clock_advance(fx->fake, 1000 + (sf_ms)i, NULL), SF_OK);
         sf_ms now = sf_clock_now(fx->fake);
         switch (i) {
         case 0:
@@ -351,9 +345,8 @@ static void update_changes_only_the_given_params_and_moves_date_updated(void **s
         expected.date_updated_ms = now;
         sf_service_record got;
         sf_error err;
-        assert_int_equal(sf_service_update(fx->fake, NULL, base.sid, &steps[i], &got, &err),
-                         SF_OK);
-        assert_int_equal(err.status, SF_OK);
+        assert_status(sf_service_update(fx->fake, NULL, base.sid, &steps[i], &got, &err), SF_OK);
+        assert_status(err.status, SF_OK);
         assert_memory_equal(&got, &expected, sizeof got);
         sf_service_record fetched;
         must_fetch(fx, base.sid, &fetched);
@@ -368,14 +361,13 @@ static void update_without_params_only_moves_date_updated(void **state)
     sf_fixture *fx = *state;
     sf_service_record before, after;
     must_fetch(fx, fx->service_sid, &before);
-    assert_int_equal(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, NULL, &after, NULL),
-                     SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, NULL, &after, NULL), SF_OK);
     assert_int_equal(after.date_updated_ms, before.date_updated_ms + 5000);
     before.date_updated_ms = after.date_updated_ms;
     assert_memory_equal(&before, &after, sizeof before);
     /* out may be NULL */
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, NULL, NULL, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, NULL, NULL, NULL), SF_OK);
 }
 
 static void update_can_replace_strings_repeatedly(void **state)
@@ -387,8 +379,7 @@ static void update_can_replace_strings_repeatedly(void **state)
         snprintf(url, sizeof url, "https://hooks.example.com/%d", i);
         sf_service_params p = {.friendly_name = name, .webhook_url = url};
         sf_service_record rec;
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL),
-                         SF_OK);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
         assert_string_equal(rec.friendly_name, name);
         assert_string_equal(rec.webhook_url, url);
         assert_true(rec.has_friendly_name);
@@ -402,9 +393,8 @@ static void a_failed_update_changes_nothing(void **state)
     sf_service_params full = {.friendly_name = "keep", .webhook_url = "https://keep.example",
                               .acl_enabled = SF_BOOL_TRUE};
     sf_service_record before;
-    assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &full, &before, NULL),
-                     SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &full, &before, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
 
     char *long_name = repeat("x", 256);
     sf_service_params bad[5];
@@ -450,39 +440,35 @@ static void remove_takes_the_service_and_all_its_streams(void **state)
         sf_fixture_stream(fx, name, i % 2 ? 3600 : -1, &doomed[i]);
     }
     sf_stream_params kp = {.unique_name = "s0", .has_ttl = true, .ttl = 60};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, other.sid, &kp, &kept, NULL), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, other.sid, &kp, &kept, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 3);
 
     sf_error err;
-    assert_int_equal(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_OK);
+    assert_status(err.status, SF_OK);
 
     sf_service_record rec;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     for (int i = 0; i < 5; i++) {
         sf_stream_record s;
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, doomed[i].sid, &s, &err),
-                         SF_ERR_NOT_FOUND);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, doomed[i].sid, &s, &err), SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
         /* not reachable through another service either */
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, other.sid, doomed[i].sid, &s, &err),
-                         SF_ERR_NOT_FOUND);
+        assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, doomed[i].sid, &s, &err), SF_ERR_NOT_FOUND);
     }
     /* their expiry timers went with them; the other service's stream is untouched */
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_stream_record s;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, other.sid, "s0", &s, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, "s0", &s, NULL), SF_OK);
     assert_string_equal(s.sid, kept.sid);
     assert_int_equal(count_services(fx), 1);
 
     /* removing again is a 404 */
-    assert_int_equal(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     /* and streams cannot be created in it any more */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &s, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &s, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 
@@ -498,14 +484,14 @@ static void removing_a_service_with_many_streams_releases_everything(void **stat
         snprintf(name, sizeof name, "n%d", i);
         sf_stream_params p = {.unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0,
                               .ttl = 100 + i};
-        assert_int_equal(sf_stream_create(fx->fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
+        assert_status(sf_stream_create(fx->fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
     }
-    assert_int_equal(sf_service_remove(fx->fake, NULL, svc.sid, NULL), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, svc.sid, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     /* hash tables and timer heap may keep their capacity; no per-record memory survives */
     assert_true(fx->alloc.live <= live_before + 8);
     /* and no expiry fires for a stream that is gone */
-    assert_int_equal(sf_clock_advance(fx->fake, 1000000, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000000, NULL), SF_OK);
     assert_int_equal(count_services(fx), 1);
 }
 
@@ -514,7 +500,7 @@ static void a_removed_services_sid_is_never_reused(void **state)
     sf_fixture *fx = *state;
     char seen[40][SF_SID_SIZE];
     memcpy(seen[0], fx->service_sid, SF_SID_SIZE);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, fx->service_sid, NULL), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, NULL), SF_OK);
     for (int i = 1; i < 40; i++) {
         sf_service_record rec;
         must_create(fx, NULL, &rec);
@@ -522,7 +508,7 @@ static void a_removed_services_sid_is_never_reused(void **state)
             assert_string_not_equal(rec.sid, seen[j]);
         memcpy(seen[i], rec.sid, SF_SID_SIZE);
         if (i % 2)
-            assert_int_equal(sf_service_remove(fx->fake, NULL, rec.sid, NULL), SF_OK);
+            assert_status(sf_service_remove(fx->fake, NULL, rec.sid, NULL), SF_OK);
     }
 }
 
@@ -539,17 +525,15 @@ static void a_stream_is_only_reachable_through_its_own_service(void **state)
     sf_fixture_stream(fx, "mine", -1, &s);
     sf_error err;
     sf_stream_record got;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, other.sid, s.sid, &got, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, s.sid, &got, &err), SF_ERR_NOT_FOUND);
     char expected[SF_ERROR_MESSAGE_SIZE];
     snprintf(expected, sizeof expected,
              "The requested resource /Services/%s/Streams/%s was not found", other.sid, s.sid);
     assert_string_equal(err.message, expected);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, other.sid, "mine", &got, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, other.sid, s.sid, &err), SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &got, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "mine", &got, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, "mine", &got, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_remove(fx->fake, NULL, other.sid, s.sid, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &got, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "mine", &got, NULL), SF_OK);
     assert_string_equal(got.sid, s.sid);
 }
 
@@ -558,20 +542,16 @@ static void stream_lookups_reject_null_ids_and_miss_overlong_names(void **state)
     sf_fixture *fx = *state;
     sf_error err;
     sf_stream_record got;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &got, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &got, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, NULL, "x", &got, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, NULL, "x", &got, &err), SF_ERR_INVALID_ARGUMENT);
     char *overlong = repeat("n", SF_UNIQUE_NAME_CAP + 10);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, overlong, &got, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, overlong, &got, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     free(overlong);
     /* a SID-shaped id of the wrong kind is a (never created) name */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, fx->service_sid, &got,
-                                     &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, fx->service_sid, &got,
+                                     &err), SF_ERR_NOT_FOUND);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -617,8 +597,7 @@ static void friendly_name_of_256_characters_or_empty_is_rejected_with_54053(void
     }
     sf_error err;
     sf_service_params p = {.friendly_name = ascii};
-    assert_int_equal(sf_service_create(fx->fake, NULL, &p, NULL, &err),
-                     SF_ERR_INVALID_FRIENDLY_NAME);
+    assert_status(sf_service_create(fx->fake, NULL, &p, NULL, &err), SF_ERR_INVALID_FRIENDLY_NAME);
     assert_string_equal(err.message, "Invalid friendly name");
     free(ascii);
     free(accents);
@@ -651,9 +630,8 @@ static void webhook_url_must_be_an_absolute_http_url_of_at_most_512(void **state
         expect_update_error(fx, fx->service_sid, &p, 400, 54051);
     }
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, &(sf_service_params){.webhook_url = "x"},
-                                       NULL, &err),
-                     SF_ERR_INVALID_WEBHOOK_URL);
+    assert_status(sf_service_create(fx->fake, NULL, &(sf_service_params){.webhook_url = "x"},
+                                       NULL, &err), SF_ERR_INVALID_WEBHOOK_URL);
     assert_string_equal(err.message, "Invalid webhook URL");
     free(max);
     free(over);
@@ -670,8 +648,7 @@ static void debouncing_window_must_be_1000_to_30000(void **state)
         sf_service_record rec;
         must_create(fx, &p, &rec);
         assert_int_equal(rec.reachability_debouncing_window, good[i]);
-        assert_int_equal(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL),
-                         SF_OK);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
         assert_int_equal(rec.reachability_debouncing_window, good[i]);
     }
     const int64_t bad[] = {999, 30001, 0, -1, INT64_MIN, INT64_MAX};
@@ -929,16 +906,14 @@ static void service_list_rejects_bad_paging_params(void **state)
         sf_page_params p = {.has_page_size = true, .page_size = bad_sizes[i]};
         sf_service_page *page = NULL;
         sf_error err;
-        assert_int_equal(sf_service_list(fx->fake, NULL, &p, &page, &err),
-                         SF_ERR_INVALID_PAGE_SIZE);
+        assert_status(sf_service_list(fx->fake, NULL, &p, &page, &err), SF_ERR_INVALID_PAGE_SIZE);
         assert_null(page);
         sf_assert_twilio_error(&err, 400, 54454);
     }
     sf_page_params neg = {.has_page = true, .page = -1};
     sf_service_page *page = NULL;
     sf_error err;
-    assert_int_equal(sf_service_list(fx->fake, NULL, &neg, &page, &err),
-                     SF_ERR_INVALID_PARAMETER);
+    assert_status(sf_service_list(fx->fake, NULL, &neg, &page, &err), SF_ERR_INVALID_PARAMETER);
     sf_assert_twilio_error(&err, 400, 20001);
 
     sf_page_params p = {.has_page_size = true, .page_size = 3};
@@ -953,8 +928,7 @@ static void service_list_rejects_bad_paging_params(void **state)
     for (size_t i = 0; i < 3; i++) {
         sf_page_params q = {.page_token = bad_tokens[i]};
         page = NULL;
-        assert_int_equal(sf_service_list(fx->fake, NULL, &q, &page, &err),
-                         SF_ERR_INVALID_PAGE_TOKEN);
+        assert_status(sf_service_list(fx->fake, NULL, &q, &page, &err), SF_ERR_INVALID_PAGE_TOKEN);
         assert_null(page);
         sf_assert_twilio_error(&err, 400, 54453);
     }
@@ -963,15 +937,14 @@ static void service_list_rejects_bad_paging_params(void **state)
     for (int i = 0; i < 5; i++)
         sf_fixture_stream(fx, NULL, -1, &(sf_stream_record){0});
     sf_stream_page *sp = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid,
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid,
                                     &(sf_page_params){.has_page_size = true, .page_size = 2},
-                                    &sp, NULL),
-                     SF_OK);
+                                    &sp, NULL), SF_OK);
     char stream_token[SF_PAGE_TOKEN_SIZE];
     memcpy(stream_token, sp->info.next_token, sizeof stream_token);
     sf_stream_page_free(fx->fake, sp);
     sf_page_params q = {.page_token = stream_token};
-    assert_int_equal(sf_service_list(fx->fake, NULL, &q, &page, &err), SF_ERR_INVALID_PAGE_TOKEN);
+    assert_status(sf_service_list(fx->fake, NULL, &q, &page, &err), SF_ERR_INVALID_PAGE_TOKEN);
     sf_assert_twilio_error(&err, 400, 54453);
 }
 
@@ -991,8 +964,8 @@ static void a_service_removed_mid_walk_does_not_disturb_the_walk(void **state)
     memcpy(token, page->info.next_token, sizeof token);
     sf_service_page_free(fx->fake, page);
     /* remove the cursor record and one ahead; create one at the end */
-    assert_int_equal(sf_service_remove(fx->fake, NULL, sids[3], NULL), SF_OK);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, sids[6], NULL), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, sids[3], NULL), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, sids[6], NULL), SF_OK);
     sf_service_record late;
     must_create(fx, NULL, &late);
     p.page_token = token;
@@ -1016,15 +989,13 @@ static void service_list_of_an_unknown_account_is_404(void **state)
     sf_fixture *fx = *state;
     sf_service_page *page = NULL;
     sf_error err;
-    assert_int_equal(sf_service_list(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &page,
-                                     &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_list(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &page,
+                                     &err), SF_ERR_NOT_FOUND);
     assert_null(page);
     sf_assert_twilio_error(&err, 404, 20404);
     sf_service_record rec;
-    assert_int_equal(sf_service_create(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &rec,
-                                       &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_create(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &rec,
+                                       &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_int_equal(count_services(fx), 1);
 }

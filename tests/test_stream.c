@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
@@ -104,8 +105,8 @@ static void test_create_without_params_gives_anonymous_stream_that_never_expires
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &r, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &r, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(err.http_status, 200);
     assert_int_equal(err.code, 0);
     assert_sid_shape(r.sid, "TO");
@@ -121,10 +122,10 @@ static void test_create_without_params_gives_anonymous_stream_that_never_expires
 static void test_create_records_fields_at_fake_now(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    assert_int_equal(sf_clock_advance(fx->fake, 1234, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1234, NULL), SF_OK);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, "chat", true, 3600, &r, &err), SF_OK);
+    assert_status(create(fx, "chat", true, 3600, &r, &err), SF_OK);
     assert_sid_shape(r.sid, "TO");
     assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
     assert_string_equal(r.service_sid, fx->service_sid);
@@ -142,7 +143,7 @@ static void test_create_with_ttl_zero_never_expires(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, NULL, true, 0, &r, &err), SF_OK);
+    assert_status(create(fx, NULL, true, 0, &r, &err), SF_OK);
     assert_false(r.has_date_expires);
     assert_false(r.has_unique_name);
     assert_int_equal(sf_pending_events(fx->fake), 0);
@@ -154,7 +155,7 @@ static void test_create_without_ttl_never_expires(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, "no-ttl", false, 77, &r, &err), SF_OK);
+    assert_status(create(fx, "no-ttl", false, 77, &r, &err), SF_OK);
     assert_false(r.has_date_expires);
     assert_int_equal(sf_pending_events(fx->fake), 0);
 }
@@ -163,13 +164,12 @@ static void test_create_with_null_out_and_null_err_still_creates(void **state)
 {
     sf_fixture *fx = fx_of(state);
     sf_stream_params p = {.unique_name = "quiet"};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL), SF_OK);
     sf_stream_record r;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "quiet", &r, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "quiet", &r, NULL), SF_OK);
     assert_string_equal(r.unique_name, "quiet");
     /* errors too are reported without an err to fill */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL),
-                     SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL), SF_ERR_UNIQUE_NAME_EXISTS);
 }
 
 static void test_create_with_explicit_default_account_matches(void **state)
@@ -177,14 +177,12 @@ static void test_create_with_explicit_default_account_matches(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(sf_stream_create(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
-                                      NULL, &r, &err),
-                     SF_OK);
+    assert_status(sf_stream_create(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
+                                      NULL, &r, &err), SF_OK);
     assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
     sf_stream_record f;
-    assert_int_equal(sf_stream_fetch(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
-                                     r.sid, &f, &err),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
+                                     r.sid, &f, &err), SF_OK);
     assert_string_equal(f.sid, r.sid);
 }
 
@@ -193,9 +191,9 @@ static void test_create_gives_distinct_sids(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, c;
     sf_error err;
-    assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
-    assert_int_equal(create(fx, NULL, false, 0, &b, &err), SF_OK);
-    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &a, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &b, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &c, &err), SF_OK);
     assert_string_not_equal(a.sid, b.sid);
     assert_string_not_equal(b.sid, c.sid);
     assert_string_not_equal(a.sid, c.sid);
@@ -211,8 +209,8 @@ static void test_same_seed_gives_same_stream_sids(void **state)
     for (int i = 0; i < 5; i++) {
         sf_stream_record a, b;
         sf_error err;
-        assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
-        assert_int_equal(create(fx2, NULL, false, 0, &b, &err), SF_OK);
+        assert_status(create(fx, NULL, false, 0, &a, &err), SF_OK);
+        assert_status(create(fx2, NULL, false, 0, &b, &err), SF_OK);
         assert_string_equal(a.sid, b.sid);
     }
     assert_int_equal(sf_fixture_teardown(&st2), 0);
@@ -239,18 +237,18 @@ static void test_create_in_service_of_another_account_is_404(void **state)
     sf_fixture *fx = fx_of(state);
     sf_account_record acct;
     sf_error err;
-    assert_int_equal(sf_account_create(fx->fake, NULL, &acct, &err), SF_OK);
+    assert_status(sf_account_create(fx->fake, NULL, &acct, &err), SF_OK);
     sf_service_record other;
-    assert_int_equal(sf_service_create(fx->fake, acct.sid, NULL, &other, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, acct.sid, NULL, &other, &err), SF_OK);
 
     /* with the default account, the other account's service does not exist */
     sf_stream_record r;
     sf_status st = sf_stream_create(fx->fake, NULL, other.sid, NULL, &r, &err);
-    assert_int_equal(st, SF_ERR_NOT_FOUND);
+    assert_status(st, SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 
     /* with its own account it works, and the default account cannot see the stream */
-    assert_int_equal(sf_stream_create(fx->fake, acct.sid, other.sid, NULL, &r, &err), SF_OK);
+    assert_status(sf_stream_create(fx->fake, acct.sid, other.sid, NULL, &r, &err), SF_OK);
     assert_string_equal(r.account_sid, acct.sid);
     assert_string_equal(r.service_sid, other.sid);
     sf_stream_record f;
@@ -258,7 +256,7 @@ static void test_create_in_service_of_another_account_is_404(void **state)
     expect_not_found(st, &err, other.sid, r.sid, "");
     /* and the other account cannot reach the default account's service */
     sf_stream_record mine;
-    assert_int_equal(create(fx, "mine", false, 0, &mine, &err), SF_OK);
+    assert_status(create(fx, "mine", false, 0, &mine, &err), SF_OK);
     st = sf_stream_fetch(fx->fake, acct.sid, fx->service_sid, "mine", &f, &err);
     expect_not_found(st, &err, fx->service_sid, "mine", "");
 }
@@ -268,7 +266,7 @@ static void test_unknown_account_sees_nothing(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, "named", false, 0, &r, &err), SF_OK);
+    assert_status(create(fx, "named", false, 0, &r, &err), SF_OK);
     char ghost[SF_SID_SIZE];
     snprintf(ghost, sizeof ghost, "AC%s", hex32);
     sf_status st = sf_stream_fetch(fx->fake, ghost, fx->service_sid, r.sid, &r, &err);
@@ -284,13 +282,11 @@ static void test_fetch_by_sid_and_by_name_give_same_record(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, by_sid, by_name;
     sf_error err;
-    assert_int_equal(create(fx, "orders", true, 60, &c, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &by_sid, &err),
-                     SF_OK);
-    assert_int_equal(err.status, SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &by_name, &err),
-                     SF_OK);
+    assert_status(create(fx, "orders", true, 60, &c, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &by_sid, &err), SF_OK);
+    assert_status(err.status, SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &by_name, &err), SF_OK);
     assert_memory_equal(&c, &by_sid, sizeof c);
     assert_memory_equal(&c, &by_name, sizeof c);
 }
@@ -313,14 +309,13 @@ static void test_fetch_by_names_with_slash_space_and_unicode(void **state)
     sf_stream_record created[sizeof names / sizeof *names];
     sf_error err;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        assert_int_equal(create(fx, names[i], false, 0, &created[i], &err), SF_OK);
+        assert_status(create(fx, names[i], false, 0, &created[i], &err), SF_OK);
         assert_true(created[i].has_unique_name);
         assert_string_equal(created[i].unique_name, names[i]);
     }
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         sf_stream_record f;
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err),
-                         SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err), SF_OK);
         assert_string_equal(f.sid, created[i].sid);
         assert_string_equal(f.unique_name, names[i]);
     }
@@ -331,10 +326,10 @@ static void test_unique_names_are_case_sensitive(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record lower, upper, f;
     sf_error err;
-    assert_int_equal(create(fx, "room", false, 0, &lower, &err), SF_OK);
-    assert_int_equal(create(fx, "ROOM", false, 0, &upper, &err), SF_OK);
+    assert_status(create(fx, "room", false, 0, &lower, &err), SF_OK);
+    assert_status(create(fx, "ROOM", false, 0, &upper, &err), SF_OK);
     assert_string_not_equal(lower.sid, upper.sid);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ROOM", &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ROOM", &f, &err), SF_OK);
     assert_string_equal(f.sid, upper.sid);
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "Room", &f, &err);
     expect_not_found(st, &err, fx->service_sid, "Room", "");
@@ -366,9 +361,9 @@ static void test_fetch_sid_of_stream_in_other_service_is_404(void **state)
     sf_fixture *fx = fx_of(state);
     sf_service_record svc2;
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
     sf_stream_record s;
-    assert_int_equal(create(fx, "shared-name", false, 0, &s, &err), SF_OK);
+    assert_status(create(fx, "shared-name", false, 0, &s, &err), SF_OK);
 
     sf_stream_record r;
     sf_status st = sf_stream_fetch(fx->fake, NULL, svc2.sid, s.sid, &r, &err);
@@ -384,7 +379,7 @@ static void test_fetch_sid_of_stream_in_other_service_is_404(void **state)
     char sids[4][SF_SID_SIZE];
     assert_int_equal(list_sids(fx, svc2.sid, sids, 4), 0);
     /* the stream itself is untouched */
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
     assert_false(r.has_date_expires);
 }
 
@@ -408,10 +403,10 @@ static void test_update_ttl_counts_from_update_time_and_moves_date_updated(void 
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u, f;
     sf_error err;
-    assert_int_equal(create(fx, "ticker", true, 100, &c, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 7500, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, "ticker", 30, &u, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(create(fx, "ticker", true, 100, &c, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 7500, NULL), SF_OK);
+    assert_status(update_ttl(fx, "ticker", 30, &u, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_string_equal(u.sid, c.sid);
     assert_true(u.has_date_expires);
     assert_int_equal(u.date_expires_ms, NOW0 + 7500 + 30000);
@@ -419,7 +414,7 @@ static void test_update_ttl_counts_from_update_time_and_moves_date_updated(void 
     assert_int_equal(u.date_updated_ms, NOW0 + 7500);
     assert_string_equal(u.unique_name, "ticker");
     assert_string_equal(u.created_by, "system");
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
     assert_memory_equal(&u, &f, sizeof u);
 }
 
@@ -428,10 +423,10 @@ static void test_update_can_give_a_ttl_to_a_stream_without_one(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u;
     sf_error err;
-    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &c, &err), SF_OK);
     assert_false(c.has_date_expires);
-    assert_int_equal(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, c.sid, 1, &u, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
+    assert_status(update_ttl(fx, c.sid, 1, &u, &err), SF_OK);
     assert_true(u.has_date_expires);
     assert_int_equal(u.date_expires_ms, NOW0 + 10 + 1000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -442,15 +437,15 @@ static void test_update_ttl_zero_clears_date_expires_and_never_expires(void **st
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u, f;
     sf_error err;
-    assert_int_equal(create(fx, "keep", true, 10, &c, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, "keep", 0, &u, &err), SF_OK);
+    assert_status(create(fx, "keep", true, 10, &c, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
+    assert_status(update_ttl(fx, "keep", 0, &u, &err), SF_OK);
     assert_false(u.has_date_expires);
     assert_int_equal(u.date_updated_ms, NOW0 + 2000);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     /* far past the old deadline, and past any TTL at all */
-    assert_int_equal(sf_clock_advance(fx->fake, (TTL_MAX + 10) * 1000, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "keep", &f, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, (TTL_MAX + 10) * 1000, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "keep", &f, &err), SF_OK);
     assert_false(f.has_date_expires);
     assert_string_equal(f.sid, c.sid);
 }
@@ -460,8 +455,8 @@ static void test_update_without_ttl_is_400_54010_and_changes_nothing(void **stat
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u, f;
     sf_error err;
-    assert_int_equal(create(fx, "same", true, 60, &c, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(create(fx, "same", true, 60, &c, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
 
     sf_status st = sf_stream_update(fx->fake, NULL, fx->service_sid, "same", NULL, &u, &err);
     expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
@@ -470,7 +465,7 @@ static void test_update_without_ttl_is_400_54010_and_changes_nothing(void **stat
     st = sf_stream_update(fx->fake, NULL, fx->service_sid, c.sid, &only_name, &u, &err);
     expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
 
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
     assert_memory_equal(&c, &f, sizeof c);
 }
 
@@ -479,10 +474,9 @@ static void test_update_ignores_unique_name(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u, f;
     sf_error err;
-    assert_int_equal(create(fx, "original", false, 0, &c, &err), SF_OK);
+    assert_status(create(fx, "original", false, 0, &c, &err), SF_OK);
     sf_stream_params p = {.unique_name = "other", .has_ttl = true, .ttl = 5};
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "original", &p, &u, &err),
-                     SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "original", &p, &u, &err), SF_OK);
     assert_string_equal(u.unique_name, "original");
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "other", &f, &err);
     expect_not_found(st, &err, fx->service_sid, "other", "");
@@ -509,12 +503,12 @@ static void test_removed_stream_is_404_everywhere(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, other, r;
     sf_error err;
-    assert_int_equal(create(fx, "doomed", true, 600, &c, &err), SF_OK);
-    assert_int_equal(create(fx, "survivor", false, 0, &other, &err), SF_OK);
+    assert_status(create(fx, "doomed", true, 600, &c, &err), SF_OK);
+    assert_status(create(fx, "survivor", false, 0, &other, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
 
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
 
     const char *ids[] = {c.sid, "doomed"};
@@ -543,11 +537,11 @@ static void test_remove_by_sid_frees_the_unique_name_for_reuse(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, f;
     sf_error err;
-    assert_int_equal(create(fx, "reuse", false, 0, &a, &err), SF_OK);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, a.sid, NULL), SF_OK);
-    assert_int_equal(create(fx, "reuse", false, 0, &b, &err), SF_OK);
+    assert_status(create(fx, "reuse", false, 0, &a, &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, a.sid, NULL), SF_OK);
+    assert_status(create(fx, "reuse", false, 0, &b, &err), SF_OK);
     assert_string_not_equal(a.sid, b.sid);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "reuse", &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "reuse", &f, &err), SF_OK);
     assert_string_equal(f.sid, b.sid);
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, a.sid, &f, &err);
     expect_not_found(st, &err, fx->service_sid, a.sid, "");
@@ -560,11 +554,11 @@ static void test_list_gives_streams_in_creation_order(void **state)
     sf_error err;
     const char *names[] = {"e", "d", NULL, "b", "a"};
     for (int i = 0; i < 5; i++)
-        assert_int_equal(create(fx, names[i], i % 2 == 0, 100 + i, &s[i], &err), SF_OK);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "d", &err), SF_OK);
+        assert_status(create(fx, names[i], i % 2 == 0, 100 + i, &s[i], &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "d", &err), SF_OK);
 
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, &page, &err), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 4);
     assert_memory_equal(&page->records[0], &s[0], sizeof s[0]);
     assert_memory_equal(&page->records[1], &s[2], sizeof s[0]);
@@ -593,7 +587,7 @@ static void test_list_with_bad_page_size_is_400_54454(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, "one", false, 0, &r, &err), SF_OK);
+    assert_status(create(fx, "one", false, 0, &r, &err), SF_OK);
     sf_page_params pp = {.has_page_size = true, .page_size = 0};
     sf_stream_page *page = NULL;
     sf_status st = sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err);
@@ -610,9 +604,9 @@ static void test_unique_name_of_320_chars_is_accepted(void **state)
     char *name = repeat("n", 320);
     sf_stream_record r, f;
     sf_error err;
-    assert_int_equal(create(fx, name, false, 0, &r, &err), SF_OK);
+    assert_status(create(fx, name, false, 0, &r, &err), SF_OK);
     assert_string_equal(r.unique_name, name);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &f, &err), SF_OK);
     assert_string_equal(f.sid, r.sid);
     free(name);
 }
@@ -637,14 +631,14 @@ static void test_unique_name_limit_counts_characters_not_bytes(void **state)
     sf_error err;
     /* 320 two-byte characters (640 bytes): accepted */
     char *two = repeat("\xc3\xa9", 320);
-    assert_int_equal(create(fx, two, false, 0, &r, &err), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, two, &f, &err), SF_OK);
+    assert_status(create(fx, two, false, 0, &r, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, two, &f, &err), SF_OK);
     assert_string_equal(f.unique_name, two);
     free(two);
     /* 320 three-byte characters (960 bytes): accepted */
     char *three = repeat("\xe6\x97\xa5", 320);
-    assert_int_equal(create(fx, three, false, 0, &r, &err), SF_OK);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, three, &f, &err), SF_OK);
+    assert_status(create(fx, three, false, 0, &r, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, three, &f, &err), SF_OK);
     assert_string_equal(f.unique_name, three);
     free(three);
     /* 321 two-byte characters: refused */
@@ -668,7 +662,7 @@ static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(
     sf_error err;
     sf_stream_params p = {.unique_name = name};
     /* no record on create: the record buffer is the thing under suspicion */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, &err), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, &err), SF_OK);
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, f, &err);
     if (st != SF_OK) {
         free(name);
@@ -697,11 +691,11 @@ static void test_unique_name_of_320_four_byte_chars_round_trips_in_records(void 
     {
         sf_stream_record *c = calloc(1, sizeof *c);
         assert_non_null(c);
-        assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, c, &err), SF_OK);
+        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, c, &err), SF_OK);
         memcpy(sid, c->sid, SF_SID_SIZE);
         free(c);
     }
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, sid, f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, sid, f, &err), SF_OK);
     size_t got = strnlen(f->unique_name, sizeof f->unique_name);
     bool whole = got == strlen(name) && memcmp(f->unique_name, name, got) == 0;
     bool fields_ok = !f->has_date_expires && f->date_created_ms == SF_DEFAULT_EPOCH_MS &&
@@ -732,7 +726,7 @@ static void test_very_long_unique_name_is_400_54302(void **state)
     expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
     /* and a name that long is not found (not a crash) when used as an id */
     st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &r, &err);
-    assert_int_equal(st, SF_ERR_NOT_FOUND);
+    assert_status(st, SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     free(name);
 }
@@ -812,8 +806,7 @@ static void test_almost_sid_shaped_unique_names_are_accepted(void **state)
         if (st != SF_OK)
             fail_msg("name %s refused: %d %s", names[i], err.code, err.message);
         assert_string_equal(r.unique_name, names[i]);
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err),
-                         SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, names[i], &f, &err), SF_OK);
         assert_string_equal(f.sid, r.sid);
     }
 }
@@ -823,11 +816,11 @@ static void test_duplicate_unique_name_in_same_service_is_409_54301(void **state
     sf_fixture *fx = fx_of(state);
     sf_stream_record a, b, f;
     sf_error err;
-    assert_int_equal(create(fx, "dup", true, 60, &a, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 5, NULL), SF_OK);
+    assert_status(create(fx, "dup", true, 60, &a, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5, NULL), SF_OK);
     sf_status st = create(fx, "dup", false, 0, &b, &err);
     expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists");
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "dup", &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "dup", &f, &err), SF_OK);
     assert_memory_equal(&a, &f, sizeof a);
     assert_int_equal(sf_pending_events(fx->fake), 1);
 }
@@ -837,16 +830,16 @@ static void test_same_unique_name_in_another_service_is_accepted(void **state)
     sf_fixture *fx = fx_of(state);
     sf_service_record svc2;
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
     sf_stream_record a, b, f;
-    assert_int_equal(create(fx, "common", false, 0, &a, &err), SF_OK);
+    assert_status(create(fx, "common", false, 0, &a, &err), SF_OK);
     sf_stream_params p = {.unique_name = "common"};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, svc2.sid, &p, &b, &err), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, svc2.sid, &p, &b, &err), SF_OK);
     assert_string_not_equal(a.sid, b.sid);
     assert_string_equal(b.service_sid, svc2.sid);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, svc2.sid, "common", &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, "common", &f, &err), SF_OK);
     assert_string_equal(f.sid, b.sid);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "common", &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "common", &f, &err), SF_OK);
     assert_string_equal(f.sid, a.sid);
 }
 
@@ -862,7 +855,7 @@ static void test_custom_unique_name_limit_is_enforced(void **state)
     sf_fixture *fx = st2;
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, "abcd", false, 0, &r, &err), SF_OK);
+    assert_status(create(fx, "abcd", false, 0, &r, &err), SF_OK);
     sf_status st = create(fx, "abcde", false, 0, &r, &err);
     expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
     assert_int_equal(sf_fixture_teardown(&st2), 0);
@@ -877,11 +870,11 @@ static void test_ttl_of_one_year_is_accepted(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r, u;
     sf_error err;
-    assert_int_equal(create(fx, "year", true, TTL_MAX, &r, &err), SF_OK);
+    assert_status(create(fx, "year", true, TTL_MAX, &r, &err), SF_OK);
     assert_true(r.has_date_expires);
     assert_int_equal(r.date_expires_ms, NOW0 + TTL_MAX * 1000);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
-    assert_int_equal(update_ttl(fx, r.sid, TTL_MAX, &u, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
+    assert_status(update_ttl(fx, r.sid, TTL_MAX, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 1 + TTL_MAX * 1000);
 }
 
@@ -905,14 +898,14 @@ static void test_ttl_out_of_range_on_update_is_400_54011_and_changes_nothing(voi
     sf_fixture *fx = fx_of(state);
     sf_stream_record c, u, f;
     sf_error err;
-    assert_int_equal(create(fx, "ttl", true, 50, &c, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
+    assert_status(create(fx, "ttl", true, 50, &c, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     const int64_t bad[] = {TTL_MAX + 1, -1, INT64_MIN, INT64_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sf_status st = update_ttl(fx, "ttl", bad[i], &u, &err);
         expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
     }
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
     assert_memory_equal(&c, &f, sizeof c);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -931,7 +924,7 @@ static void test_custom_ttl_limit_is_enforced(void **state)
     sf_fixture *fx = st2;
     sf_stream_record r;
     sf_error err;
-    assert_int_equal(create(fx, NULL, true, 10, &r, &err), SF_OK);
+    assert_status(create(fx, NULL, true, 10, &r, &err), SF_OK);
     assert_int_equal(r.date_expires_ms, NOW0 + 10000);
     sf_status st = create(fx, NULL, true, 11, &r, &err);
     expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, NULL);
@@ -951,29 +944,29 @@ static void test_failed_creates_spend_no_sid(void **state)
 
     sf_stream_record first, r;
     sf_error err;
-    assert_int_equal(create(fx, "taken", false, 0, &first, &err), SF_OK);
+    assert_status(create(fx, "taken", false, 0, &first, &err), SF_OK);
     char missing[SF_SID_SIZE];
     snprintf(missing, sizeof missing, "IS%s", hex32);
     char sid_name[SF_SID_SIZE];
     snprintf(sid_name, sizeof sid_name, "TO%s", hex32);
 
-    assert_int_equal(create(fx, "taken", false, 0, &r, &err), SF_ERR_UNIQUE_NAME_EXISTS);
-    assert_int_equal(create(fx, "", false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
-    assert_int_equal(create(fx, sid_name, false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
-    assert_int_equal(create(fx, "ok", true, -1, &r, &err), SF_ERR_INVALID_TTL);
-    assert_int_equal(create(fx, "ok", true, TTL_MAX + 1, &r, &err), SF_ERR_INVALID_TTL);
+    assert_status(create(fx, "taken", false, 0, &r, &err), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(create(fx, "", false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(create(fx, sid_name, false, 0, &r, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(create(fx, "ok", true, -1, &r, &err), SF_ERR_INVALID_TTL);
+    assert_status(create(fx, "ok", true, TTL_MAX + 1, &r, &err), SF_ERR_INVALID_TTL);
     sf_stream_params p = {.unique_name = "ok"};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, missing, &p, &r, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_create(fx->fake, NULL, missing, &p, &r, &err), SF_ERR_NOT_FOUND);
 
     sf_stream_record a, b, c, d;
-    assert_int_equal(create(fx, "next", true, 5, &a, &err), SF_OK);
-    assert_int_equal(create(fresh, "taken", false, 0, &c, &err), SF_OK);
-    assert_int_equal(create(fresh, "next", true, 5, &b, &err), SF_OK);
+    assert_status(create(fx, "next", true, 5, &a, &err), SF_OK);
+    assert_status(create(fresh, "taken", false, 0, &c, &err), SF_OK);
+    assert_status(create(fresh, "next", true, 5, &b, &err), SF_OK);
     assert_string_equal(c.sid, first.sid);
     assert_memory_equal(&a, &b, sizeof a);
     /* and the ones after that too */
-    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
-    assert_int_equal(create(fresh, NULL, false, 0, &d, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_status(create(fresh, NULL, false, 0, &d, &err), SF_OK);
     assert_string_equal(c.sid, d.sid);
 
     char sids[8][SF_SID_SIZE];
@@ -989,15 +982,14 @@ static void test_publishing_does_not_change_later_stream_sids(void **state)
     sf_fixture *fresh = st2;
     sf_stream_record a, b, c, d;
     sf_error err;
-    assert_int_equal(create(fx, NULL, false, 0, &a, &err), SF_OK);
-    assert_int_equal(create(fresh, NULL, false, 0, &b, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &a, &err), SF_OK);
+    assert_status(create(fresh, NULL, false, 0, &b, &err), SF_OK);
     sf_publish_params pp = {.data = "{\"k\":1}", .data_len = 7};
     sf_message_record m;
     for (int i = 0; i < 3; i++)
-        assert_int_equal(
-            sf_stream_publish(fx->fake, NULL, fx->service_sid, a.sid, &pp, &m, &err), SF_OK);
-    assert_int_equal(create(fx, NULL, false, 0, &c, &err), SF_OK);
-    assert_int_equal(create(fresh, NULL, false, 0, &d, &err), SF_OK);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, a.sid, &pp, &m, &err), SF_OK);
+    assert_status(create(fx, NULL, false, 0, &c, &err), SF_OK);
+    assert_status(create(fresh, NULL, false, 0, &d, &err), SF_OK);
     assert_string_equal(c.sid, d.sid);
     assert_int_equal(sf_fixture_teardown(&st2), 0);
 }
@@ -1015,35 +1007,23 @@ static void test_null_arguments_are_invalid_argument(void **state)
     sf_stream_page *page = NULL;
     sf_rate_state rs;
 
-    assert_int_equal(sf_stream_create(NULL, NULL, fx->service_sid, NULL, &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_create(NULL, NULL, fx->service_sid, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_stream_fetch(NULL, NULL, fx->service_sid, "x", &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_update(NULL, NULL, fx->service_sid, "x", &p, &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_remove(NULL, NULL, fx->service_sid, "x", &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_rate_state(NULL, NULL, fx->service_sid, "x", &rs, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "x", NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(NULL, NULL, fx->service_sid, "x", &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_update(NULL, NULL, fx->service_sid, "x", &p, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_remove(NULL, NULL, fx->service_sid, "x", &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(NULL, NULL, fx->service_sid, "x", &rs, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "x", NULL, &err), SF_ERR_INVALID_ARGUMENT);
 
     /* NULL service or stream id */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, NULL, NULL, &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_create(fx->fake, NULL, NULL, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, NULL, "x", &r, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, NULL, "x", &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     sf_stream_page_free(fx->fake, NULL); /* no-op */
     sf_stream_page_free(NULL, NULL);
 

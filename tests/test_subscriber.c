@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
@@ -291,14 +292,13 @@ static void test_every_subscriber_gets_every_message_once_in_order_before_publis
     sf_ms times[FAN_M];
     for (int i = 0; i < FAN_M; i++) {
         sf_error err;
-        assert_int_equal(sf_clock_advance(fx->fake, i % 3, &err), SF_OK);
+        assert_status(sf_clock_advance(fx->fake, i % 3, &err), SF_OK);
         char data[96], compact[96];
         snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"tag\" : \"m %d\" }", i, i);
         snprintf(compact, sizeof compact, "{\"i\":%d,\"tag\":\"m %d\"}", i, i);
         sf_message_record m;
-        assert_int_equal(publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : s.sid, data, 0,
-                                   &m, &err),
-                         SF_OK);
+        assert_status(publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : s.sid, data, 0,
+                                   &m, &err), SF_OK);
         assert_string_equal(m.data, compact);
         memcpy(sids[i], m.sid, SF_SID_SIZE);
         times[i] = sf_clock_now(fx->fake);
@@ -461,27 +461,24 @@ static void test_subscribe_to_unknown_stream_is_404_and_spends_no_id(void **stat
     const char *unknown[] = {"nope", "TO00000000000000000000000000000000"};
     for (int i = 0; i < 2; i++) {
         memset(&err, 0, sizeof err);
-        assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, unknown[i], &p, &id, &err),
-                         SF_ERR_NOT_FOUND);
-        assert_int_equal(err.status, SF_ERR_NOT_FOUND);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, unknown[i], &p, &id, &err), SF_ERR_NOT_FOUND);
+        assert_status(err.status, SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
     }
     /* an unknown service, and a stream of another service */
     sf_service_record svc2;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
-    assert_int_equal(sf_subscribe(fx->fake, NULL, "IS00000000000000000000000000000000", "exists",
-                                  &p, &id, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, "IS00000000000000000000000000000000", "exists",
+                                  &p, &id, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
-    assert_int_equal(sf_subscribe(fx->fake, NULL, svc2.sid, s.sid, &p, &id, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, svc2.sid, s.sid, &p, &id, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_int_equal(id, 777); /* out untouched on failure */
     assert_int_equal(stream_stats(fx, "exists").subscribers, 0);
     /* no id spent: the first successful subscription is number 1 */
     assert_int_equal(attach(fx, "exists", r, 0), 1);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 2, &st, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(fx->fake, 2, &st, &err), SF_ERR_INVALID_ARGUMENT);
     rec_free(r);
 }
 
@@ -493,13 +490,11 @@ static void test_subscribe_without_callback_is_invalid_argument(void **state)
     sf_subscribe_params p = {.on_event = NULL, .client_id = 3};
     sf_subscriber_id id = 555;
     sf_error err;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", &p, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", &p, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", NULL, &id, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", NULL, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(id, 555);
     assert_int_equal(stream_stats(fx, "nocb").subscribers, 0);
     /* publishing still works and reaches nobody */
@@ -518,7 +513,7 @@ static void test_unsubscribe_stops_deliveries_and_is_idempotent(void **state)
     char m[3][SF_SID_SIZE];
     publish_ok(fx, "unsub", "{\"n\":1}", 0, m[0]);
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
     assert_int_equal(a->n, 1); /* detaching sends no event */
     assert_int_equal(stream_stats(fx, "unsub").subscribers, 1);
     sf_subscriber_stats st = sub_stats(fx, ia);
@@ -533,16 +528,16 @@ static void test_unsubscribe_stops_deliveries_and_is_idempotent(void **state)
     for (int i = 0; i < 3; i++)
         assert_string_equal(b->ev[i].message_sid, m[i]);
     /* twice is fine */
-    assert_int_equal(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
     assert_int_equal(stream_stats(fx, "unsub").subscribers, 1);
     assert_int_equal(sub_stats(fx, ia).delivered, 1);
     /* unknown ids */
     memset(&err, 0, sizeof err);
-    assert_int_equal(sf_unsubscribe(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_unsubscribe(fx->fake, 3, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_unsubscribe(fx->fake, 12345, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(fx->fake, 0, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(fx->fake, 3, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(fx->fake, 12345, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     assert_true(sub_stats(fx, ib).attached);
     assert_int_equal(sub_stats(fx, ib).delivered, 3);
@@ -567,9 +562,9 @@ static void test_stream_remove_sends_one_removed_deleted_to_each_and_detaches(vo
     }
     publish_ok(fx, "doomed", "{\"x\":1}", 0, NULL);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 1500, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1500, &err), SF_OK);
     sf_ms at = sf_clock_now(fx->fake);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
     for (int k = 0; k < 3; k++) {
         assert_int_equal(r[k]->n, 2);
         assert_int_equal(count_kind(r[k], SF_EVENT_REMOVED), 1);
@@ -586,17 +581,16 @@ static void test_stream_remove_sends_one_removed_deleted_to_each_and_detaches(vo
     assert_string_not_equal(again.sid, s.sid);
     assert_int_equal(stream_stats(fx, "doomed").subscribers, 0);
     publish_ok(fx, "doomed", "{\"x\":2}", 0, NULL);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 100000, &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "doomed", &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 100000, &err), SF_OK);
     for (int k = 0; k < 3; k++) {
         assert_int_equal(r[k]->n, 2); /* nothing more, no second REMOVED */
-        assert_int_equal(sf_unsubscribe(fx->fake, ids[k], &err), SF_OK);
+        assert_status(sf_unsubscribe(fx->fake, ids[k], &err), SF_OK);
     }
     /* the old SID is gone for subscribing and publishing */
     sf_subscribe_params p = {.on_event = on_event, .user = r[0]};
     sf_subscriber_id id;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, s.sid, &p, &id, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, s.sid, &p, &id, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     for (int k = 0; k < 3; k++)
         rec_free(r[k]);
@@ -608,7 +602,7 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
     sf_stream_record s10, s20, forever;
     make_stream(fx, "ttl10", 10, &s10);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 250, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 250, &err), SF_OK);
     make_stream(fx, "ttl20", 20, &s20);
     make_stream(fx, "forever", -1, &forever);
     assert_true(s10.has_date_expires);
@@ -622,14 +616,14 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
     sf_subscriber_id ic = attach(fx, "forever", c, 0);
 
     /* one millisecond before the deadline nothing happens */
-    assert_int_equal(sf_clock_set(fx->fake, NOW0 + 9999, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, NOW0 + 9999, &err), SF_OK);
     assert_int_equal(a->n, 0);
     assert_true(sub_stats(fx, ia).attached);
     publish_ok(fx, "ttl10", "{\"last\":true}", 0, NULL);
     assert_int_equal(a->n, 1);
 
     /* one step over both deadlines: each expires at its own deadline, in deadline order */
-    assert_int_equal(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 9999 + 60000);
     assert_int_equal(a->n, 2);
     assert_removed(&a->ev[1], ia, fx->service_sid, s10.sid, SF_REMOVED_EXPIRED, NOW0 + 10000);
@@ -645,10 +639,9 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
     assert_false(sub_stats(fx, ib).attached);
     assert_true(sub_stats(fx, ic).attached);
     sf_message_record m;
-    assert_int_equal(publish_c(fx->fake, fx->service_sid, "ttl10", "{}", 0, &m, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(publish_c(fx->fake, fx->service_sid, "ttl10", "{}", 0, &m, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
-    assert_int_equal(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
     assert_int_equal(a->n, 2); /* exactly one REMOVED */
     assert_int_equal(b->n, 1);
     rec_free(a);
@@ -664,9 +657,9 @@ static void test_expiry_exactly_at_deadline_on_clock_advance(void **state)
     recorder *r = rec_new(NULL);
     sf_subscriber_id id = attach(fx, "edge", r, 0);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 2999, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 2999, &err), SF_OK);
     assert_int_equal(r->n, 0);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_OK); /* now == deadline */
+    assert_status(sf_clock_advance(fx->fake, 1, &err), SF_OK); /* now == deadline */
     assert_int_equal(r->n, 1);
     assert_removed(&r->ev[0], id, fx->service_sid, s.sid, SF_REMOVED_EXPIRED, NOW0 + 3000);
     rec_free(r);
@@ -680,9 +673,9 @@ static void test_service_remove_sends_removed_to_subscribers_of_all_its_streams(
     make_stream(fx, "two", 30, &s2);
     sf_service_record other;
     sf_error err;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &other, &err), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &other, &err), SF_OK);
     sf_stream_params kp = {.unique_name = "one"}; /* same name, other service */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, other.sid, &kp, &keep, &err), SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, other.sid, &kp, &keep, &err), SF_OK);
 
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log), *c = rec_new(&log), *k = rec_new(&log);
@@ -691,10 +684,10 @@ static void test_service_remove_sends_removed_to_subscribers_of_all_its_streams(
     sf_subscriber_id ic = attach(fx, "one", c, 0);
     sf_subscribe_params kp2 = {.on_event = on_event, .user = k};
     sf_subscriber_id ik;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, other.sid, "one", &kp2, &ik, &err), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, other.sid, "one", &kp2, &ik, &err), SF_OK);
 
-    assert_int_equal(sf_clock_advance(fx->fake, 42, &err), SF_OK);
-    assert_int_equal(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 42, &err), SF_OK);
+    assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_OK);
     assert_int_equal(a->n, 1);
     assert_int_equal(b->n, 1);
     assert_int_equal(c->n, 1);
@@ -709,11 +702,11 @@ static void test_service_remove_sends_removed_to_subscribers_of_all_its_streams(
     assert_int_equal(k->n, 0);
     assert_true(sub_stats(fx, ik).attached);
     sf_message_record m;
-    assert_int_equal(publish_c(fx->fake, other.sid, "one", "{}", 0, &m, &err), SF_OK);
+    assert_status(publish_c(fx->fake, other.sid, "one", "{}", 0, &m, &err), SF_OK);
     assert_int_equal(k->n, 1);
     assert_int_equal(a->n, 1);
     /* the TTL of a removed stream never fires later */
-    assert_int_equal(sf_clock_advance(fx->fake, 120000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 120000, &err), SF_OK);
     assert_int_equal(b->n, 1);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     rec_free(a);
@@ -747,22 +740,20 @@ static void test_stats_count_subscribers_and_messages(void **state)
     assert_int_equal(sub_stats(fx, ia).delivered, 3);
     assert_int_equal(sub_stats(fx, ib).delivered, 2);
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, ia, &err), SF_OK);
     assert_int_equal(stream_stats(fx, "stats").subscribers, 1);
     /* a rejected publish counts nothing */
     sf_message_record m;
-    assert_int_equal(publish_c(fx->fake, fx->service_sid, "stats", "not json", 0, &m, &err),
-                     SF_ERR_DATA_INVALID);
+    assert_status(publish_c(fx->fake, fx->service_sid, "stats", "not json", 0, &m, &err), SF_ERR_DATA_INVALID);
     assert_int_equal(stream_stats(fx, "stats").messages_published, 4);
     assert_int_equal(sub_stats(fx, ib).delivered, 2);
     assert_int_equal(b->n, 2);
     /* errors */
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 0, &st, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 3, &st, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, ia, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "missing", &ss, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_subscriber_stats_get(fx->fake, 0, &st, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(fx->fake, 3, &st, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_stats_get(fx->fake, ia, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "missing", &ss, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     rec_free(a);
     rec_free(b);
@@ -811,15 +802,14 @@ static void test_callback_publishing_to_same_stream_delivers_nested_after_curren
 
     sf_message_record out;
     sf_error err;
-    assert_int_equal(publish_c(fx->fake, fx->service_sid, "echo", "{ \"outer\" : 1 }", 0, &out,
-                               &err),
-                     SF_OK);
+    assert_status(publish_c(fx->fake, fx->service_sid, "echo", "{ \"outer\" : 1 }", 0, &out,
+                               &err), SF_OK);
     /* the outer publish's borrowed data survives the nested publishes */
     assert_string_equal(out.data, "{\"outer\":1}");
     /* everything arrived before the outer publish returned */
     assert_int_equal(a->nstatus, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(a->statuses[i], SF_OK);
+        assert_status(a->statuses[i], SF_OK);
     assert_int_equal(a->nested, 3);
     assert_false(log.overflow);
     assert_int_equal(log.n, 8);
@@ -895,7 +885,7 @@ static void test_callback_publishing_to_another_stream_delivers_before_outer_ret
     char outer[SF_SID_SIZE];
     publish_ok(fx, "in", "{}", 0, outer);
     assert_int_equal(relay->nstatus, 1);
-    assert_int_equal(relay->statuses[0], SF_OK);
+    assert_status(relay->statuses[0], SF_OK);
     assert_int_equal(log.n, 3);
     assert_string_equal(log.items[1].message_sid, outer);
     assert_int_equal(log.items[1].subscriber, ipeer); /* the current message first */
@@ -941,7 +931,7 @@ static void test_callback_subscribing_new_subscriber_gets_next_message_not_curre
     char m1[SF_SID_SIZE], m2[SF_SID_SIZE];
     publish_ok(fx, "grow", "{\"n\":1}", 0, m1);
     assert_int_equal(a->nstatus, 1);
-    assert_int_equal(a->statuses[0], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
     sf_subscriber_id ic = a->target;
     assert_int_equal(ic, 3);
     assert_int_equal(a->n, 1);
@@ -987,7 +977,7 @@ static void test_callback_unsubscribing_later_subscriber_prevents_current_delive
     a->target = ib;
     char m1[SF_SID_SIZE], m2[SF_SID_SIZE];
     publish_ok(fx, "shrink", "{\"n\":1}", 0, m1);
-    assert_int_equal(a->statuses[0], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
     assert_int_equal(b->n, 0);
     assert_int_equal(a->n, 1);
     assert_int_equal(c->n, 1);
@@ -1021,7 +1011,7 @@ static void test_callback_unsubscribing_itself_keeps_current_and_stops_later(voi
     a->target = ia;
     publish_ok(fx, "self", "{}", 0, NULL);
     publish_ok(fx, "self", "{}", 0, NULL);
-    assert_int_equal(a->statuses[0], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
     assert_int_equal(a->n, 1);
     assert_int_equal(b->n, 2);
     assert_false(sub_stats(fx, ia).attached);
@@ -1059,12 +1049,12 @@ static void test_callback_removing_stream_sends_removed_instead_of_message(void 
     sf_subscriber_id ib = attach(fx, "gone", b, 0);
     sf_subscriber_id ic = attach(fx, "gone", c, 0);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 5, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 5, &err), SF_OK);
     char m1[SF_SID_SIZE];
     publish_ok(fx, "gone", "{\"n\":1}", 0, m1); /* the publish itself succeeded */
     assert_int_equal(a->nstatus, 2);
-    assert_int_equal(a->statuses[0], SF_OK);
-    assert_int_equal(a->statuses[1], SF_ERR_NOT_FOUND);
+    assert_status(a->statuses[0], SF_OK);
+    assert_status(a->statuses[1], SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&a->errors[0], 404, 20404);
     /* A: the message, then REMOVED; B and C: REMOVED only */
     assert_int_equal(a->n, 2);
@@ -1080,10 +1070,9 @@ static void test_callback_removing_stream_sends_removed_instead_of_message(void 
         assert_false(sub_stats(fx, (sf_subscriber_id)(k + 1)).attached);
     assert_int_equal(sub_stats(fx, ib).delivered, 0);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &rec, &err), SF_ERR_NOT_FOUND);
     /* its TTL never fires afterwards, and nothing is left queued */
-    assert_int_equal(sf_clock_advance(fx->fake, 120000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 120000, &err), SF_OK);
     assert_int_equal(log.n, 4);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     /* the name can be reused */
@@ -1113,7 +1102,7 @@ static void test_callback_removing_stream_does_not_nest_callbacks(void **state)
     attach(fx, "nest", a, 0);
     attach(fx, "nest", b, 0);
     publish_ok(fx, "nest", "{}", 0, NULL);
-    assert_int_equal(a->statuses[0], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
     assert_int_equal(count_kind(a, SF_EVENT_REMOVED), 1);
     assert_int_equal(count_kind(b, SF_EVENT_REMOVED), 1);
     assert_int_equal(log.max_depth, 1);
@@ -1144,7 +1133,7 @@ static void test_callback_removing_service_detaches_every_stream_subscriber(void
     attach(fx, "svc-a", b, 0);
     attach(fx, "svc-b", c, 0);
     publish_ok(fx, "svc-a", "{}", 0, NULL);
-    assert_int_equal(a->statuses[0], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
     assert_int_equal(a->n, 2);
     assert_int_equal(a->ev[1].kind, SF_EVENT_REMOVED);
     assert_int_equal(b->n, 1);
@@ -1153,8 +1142,7 @@ static void test_callback_removing_service_detaches_every_stream_subscriber(void
     assert_removed(&c->ev[0], 3, fx->service_sid, s2.sid, SF_REMOVED_DELETED, NOW0);
     sf_service_record rec;
     sf_error err;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &rec, &err), SF_ERR_NOT_FOUND);
     rec_free(a);
     rec_free(b);
     rec_free(c);
@@ -1188,7 +1176,7 @@ static void test_callback_cannot_move_clock_or_reset_fake(void **state)
     sf_subscriber_id ia = attach(fx, "frozen", a, 0);
     attach(fx, "frozen", b, 0);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 1999, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1999, &err), SF_OK);
     char m1[SF_SID_SIZE];
     publish_ok(fx, "frozen", "{}", 0, m1);
     assert_int_equal(a->nstatus, 3);
@@ -1197,9 +1185,9 @@ static void test_callback_cannot_move_clock_or_reset_fake(void **state)
         assert_int_equal(a->errors[i].status, a->statuses[i]);
         assert_int_equal(a->errors[i].http_status, 400);
     }
-    assert_int_equal(a->statuses[0], SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(a->statuses[1], SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(a->statuses[2], SF_ERR_INVALID_ARGUMENT);
+    assert_status(a->statuses[0], SF_ERR_INVALID_ARGUMENT);
+    assert_status(a->statuses[1], SF_ERR_INVALID_ARGUMENT);
+    assert_status(a->statuses[2], SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(a->counter, 0); /* neither ran anything */
     /* the clock did not move (the 2 s TTL would otherwise have fired) and nothing was reset */
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 1999);
@@ -1207,23 +1195,22 @@ static void test_callback_cannot_move_clock_or_reset_fake(void **state)
     assert_int_equal(b->n, 1);
     assert_string_equal(b->ev[0].message_sid, m1);
     sf_stream_record rec;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "frozen", &rec, &err),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "frozen", &rec, &err), SF_OK);
     assert_true(sub_stats(fx, ia).attached);
     assert_int_equal(stream_stats(fx, "frozen").messages_published, 1);
     /* outside callbacks the clock moves again; the expiry's REMOVED callback is refused too */
     a->budget = 1;
-    assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, &err), SF_OK);
     assert_int_equal(a->n, 2);
     assert_int_equal(a->ev[1].kind, SF_EVENT_REMOVED);
     assert_int_equal(a->ev[1].reason, SF_REMOVED_EXPIRED);
     assert_int_equal(a->nstatus, 6);
     for (int i = 3; i < 6; i++)
-        assert_int_equal(a->statuses[i], SF_ERR_INVALID_ARGUMENT);
+        assert_status(a->statuses[i], SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(fx->fake), NOW0 + 2000);
     /* the fake still works: the service survived the refused reset */
     sf_service_record svc;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, &err), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, &err), SF_OK);
     rec_free(a);
     rec_free(b);
 }
@@ -1295,8 +1282,8 @@ static void test_subscriber_added_in_callback_gets_messages_published_after_it(v
     sf_subscriber_id ib = attach(fx, "join", b, 0);
     char outer[SF_SID_SIZE];
     publish_ok(fx, "join", "{\"n\":\"outer\"}", 0, outer);
-    assert_int_equal(a->statuses[0], SF_OK);
-    assert_int_equal(a->statuses[1], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
+    assert_status(a->statuses[1], SF_OK);
     sf_subscriber_id ic = a->target;
     /* outer to A and B; then the nested message to A, B and the new C, in that order */
     assert_int_equal(log.n, 5);
@@ -1341,8 +1328,8 @@ static void test_no_event_reaches_a_subscriber_after_its_removed_event(void **st
     sf_subscriber_id ia = attach(fx, "last-word", a, 0);
     sf_subscriber_id ib = attach(fx, "last-word", b, 0);
     publish_ok(fx, "last-word", "{}", 0, NULL);
-    assert_int_equal(a->statuses[0], SF_OK);
-    assert_int_equal(a->statuses[1], SF_OK);
+    assert_status(a->statuses[0], SF_OK);
+    assert_status(a->statuses[1], SF_OK);
     /* each got exactly one REMOVED and it is the last thing it saw */
     assert_int_equal(count_kind(a, SF_EVENT_REMOVED), 1);
     assert_int_equal(count_kind(b, SF_EVENT_REMOVED), 1);
@@ -1356,7 +1343,7 @@ static void test_no_event_reaches_a_subscriber_after_its_removed_event(void **st
     assert_int_equal(sub_stats(fx, ib).delivered, 0);
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 10000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 10000, &err), SF_OK);
     assert_int_equal(a->n, 2);
     assert_int_equal(b->n, 1);
     rec_free(a);
@@ -1399,10 +1386,10 @@ static void test_expiry_callbacks_run_at_their_due_times_in_order(void **state)
     attach(fx, "y", ry, 0);
     attach(fx, "news", rn, 0);
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
     assert_int_equal(rx->nstatus, 3);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(rx->statuses[i], SF_OK);
+        assert_status(rx->statuses[i], SF_OK);
     /* x expires at +10 s; its callback publishes to "news" (delivered at +10 s) and creates a
      * stream with a 1 s TTL, which expires at +11 s, before y at +12 s */
     assert_int_equal(log.n, 4);
@@ -1438,31 +1425,26 @@ static void test_skip_local_subscriber_does_not_get_its_own_publishes(void **sta
     recorder *own = rec_new(NULL), *other = rec_new(NULL);
     sf_subscribe_params sp = {.on_event = on_event, .user = own, .client_id = 9,
                               .skip_local = true};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &own->id, NULL),
-                     SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &own->id, NULL), SF_OK);
     sp.user = other;
     sp.client_id = 0;
     sp.skip_local = false;
-    assert_int_equal(
-        sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &other->id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &other->id, NULL), SF_OK);
     sf_publish_params mine = {.data = "{\"a\":1}", .data_len = 7, .client_id = 9};
     sf_publish_params theirs = {.data = "{\"b\":2}", .data_len = 7, .client_id = 0};
     for (int path = 0; path < 2; path++) {
         if (path == 1) { /* a rule sends every delivery through the queue */
             sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 5};
-            assert_int_equal(sf_fault_add(fx->fake, &delay, NULL, NULL), SF_OK);
+            assert_status(sf_fault_add(fx->fake, &delay, NULL, NULL), SF_OK);
         }
-        assert_int_equal(
-            sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &mine, NULL, NULL), SF_OK);
-        assert_int_equal(
-            sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &theirs, NULL, NULL),
-            SF_OK);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &mine, NULL, NULL), SF_OK);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &theirs, NULL, NULL), SF_OK);
         sf_run_until_idle(fx->fake);
     }
     assert_int_equal(own->n, 2);   /* only the other client's two messages */
     assert_int_equal(other->n, 4); /* all four */
     sf_subscriber_stats stats;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, own->id, &stats, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, own->id, &stats, NULL), SF_OK);
     assert_int_equal(stats.delivered, 2);
     sf_journal_filter f = {.subscriber = own->id, .kinds = 1u << SF_JOURNAL_DELIVERED};
     uint64_t cursor = 0;

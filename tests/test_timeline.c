@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -125,20 +126,20 @@ static char *journal_of(int subs, int messages, size_t *len)
     o.limits.publish_rate_per_s = 0;
     o.journal_capacity = 200000; /* keeps every entry of test_caps */
     sf_fake *f = NULL;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
     sf_service_record svc;
     sf_stream_record s;
-    assert_int_equal(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(f, NULL, svc.sid, NULL, &s, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc.sid, NULL, &s, NULL), SF_OK);
     sf_subscribe_params p = {.on_event = ignore};
     for (int i = 0; i < subs; i++)
-        assert_int_equal(sf_subscribe(f, NULL, svc.sid, s.sid, &p, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(f, NULL, svc.sid, s.sid, &p, NULL, NULL), SF_OK);
     sf_fault_params drop = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = 1, .drop_rate = 1};
-    assert_int_equal(sf_fault_add(f, &drop, NULL, NULL), SF_OK);
+    assert_status(sf_fault_add(f, &drop, NULL, NULL), SF_OK);
     sf_publish_params msg = {.data = "{}", .data_len = 2};
     for (int i = 0; i < messages; i++) {
-        assert_int_equal(sf_stream_publish(f, NULL, svc.sid, s.sid, &msg, NULL, NULL), SF_OK);
-        assert_int_equal(sf_clock_advance(f, 10, NULL), SF_OK);
+        assert_status(sf_stream_publish(f, NULL, svc.sid, s.sid, &msg, NULL, NULL), SF_OK);
+        assert_status(sf_clock_advance(f, 10, NULL), SF_OK);
     }
     *len = sf_journal_render(f, NULL, NULL, 0);
     char *text = malloc(*len + 1);

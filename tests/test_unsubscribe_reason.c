@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 static void on_event(sf_fake *fake, const sf_event *ev, void *user)
@@ -26,7 +27,7 @@ static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
     sf_subscribe_params p = {.on_event = on_event};
     sf_subscriber_id id = 0;
     sf_error err;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
     return id;
 }
 
@@ -51,14 +52,14 @@ static void test_queue_full_reason_in_journal(void **state)
     sf_fixture_stream(fx, "s", 0, NULL);
     sf_subscriber_id id = subscribe(fx, "s");
     sf_error err;
-    assert_int_equal(sf_unsubscribe_because(fx->fake, id, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_OK);
+    assert_status(sf_unsubscribe_because(fx->fake, id, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_OK);
     char json[512];
     last_unsubscribed(fx, json, sizeof json);
     assert_non_null(strstr(json, "\"kind\":\"unsubscribed\""));
     assert_non_null(strstr(json, ",\"reason\":\"queue_full\"}"));
     /* detaching again is no error and journals nothing more */
     size_t count = sf_journal_count(fx->fake);
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     assert_int_equal(sf_journal_count(fx->fake), count);
 }
 
@@ -68,7 +69,7 @@ static void test_plain_unsubscribe_has_no_reason(void **state)
     sf_fixture_stream(fx, "s", 0, NULL);
     sf_subscriber_id id = subscribe(fx, "s");
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     char json[512];
     last_unsubscribed(fx, json, sizeof json);
     assert_null(strstr(json, "reason"));
@@ -86,14 +87,12 @@ static void test_bad_reason_and_names(void **state)
     sf_subscriber_id id = subscribe(fx, "s");
     sf_error err;
     size_t count = sf_journal_count(fx->fake);
-    assert_int_equal(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_journal_count(fx->fake), count); /* refused: still attached */
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
     assert_true(st.attached);
-    assert_int_equal(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_string_equal(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_QUEUE_FULL), "queue_full");
     assert_null(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_REQUESTED));
     assert_null(sf_unsubscribe_reason_name((sf_unsubscribe_reason)99));
