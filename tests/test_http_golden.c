@@ -2,7 +2,9 @@
 /* test_http_golden.c: golden HTTP exchanges for the in-process dispatcher (sf_http_dispatch).
  *
  * Every directory under tests/http_cases/ is one case, run on one fresh fake: its exchanges
- * NN.request / NN.response run in sorted order. Files of an exchange NN:
+ * NN.request / NN.response run in sorted order. CMake registers one ctest per case,
+ * http_golden/<dir>, which runs `test_http_golden <dir>`; a failure prints the differences.
+ * Files of an exchange NN:
  *
  *   NN.request   "METHOD TARGET", then "Name: value" header lines, a blank line, the body.
  *   NN.response  the status code, then the headers to check, a blank line, the exact body.
@@ -680,18 +682,13 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int main(void)
+/* The case directories under root, sorted; NULL when none can be read. */
+static char **list_cases(const char *root, size_t *count)
 {
-    char *root = cases_root();
-    if (!root) {
-        fprintf(stderr, "out of memory\n");
-        return 1;
-    }
     DIR *d = opendir(root);
     if (!d) {
         fprintf(stderr, "test_http_golden: cannot open %s: %s\n", root, strerror(errno));
-        free(root);
-        return 1;
+        return NULL;
     }
     size_t cap = 64, n = 0;
     char **names = malloc(cap * sizeof *names);
@@ -714,35 +711,68 @@ int main(void)
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    if (!names || n == 0) {
+    if (names && n == 0) {
         fprintf(stderr, "test_http_golden: no cases under %s\n", root);
         free(names);
-        free(root);
-        return 1;
+        names = NULL;
     }
-    qsort(names, n, sizeof *names, cmp_strings);
+    if (names)
+        qsort(names, n, sizeof *names, cmp_strings);
+    *count = n;
+    return names;
+}
 
-    golden_case *cases = calloc(n, sizeof *cases);
-    struct CMUnitTest *tests = calloc(n, sizeof *tests);
-    if (!cases || !tests) {
+/* One cmocka group of one test: the case `name`. Returns the group's failure count. */
+static int run_named_case(const char *root, const char *name)
+{
+    golden_case gc = {.name = strdup(name), .dir = join_path(root, name)};
+    int failed = 1;
+    if (!gc.name || !gc.dir) {
+        fprintf(stderr, "out of memory\n");
+    } else if (!is_dir(gc.dir)) {
+        fprintf(stderr, "test_http_golden: no case %s under %s\n", name, root);
+    } else {
+        const struct CMUnitTest tests[] = {
+            {.name = gc.name, .test_func = test_golden_case, .initial_state = &gc},
+        };
+        failed = cmocka_run_group_tests_name(gc.name, tests, NULL, NULL);
+    }
+    free(gc.name);
+    free(gc.dir);
+    return failed;
+}
+
+/* test_http_golden CASE...: runs the named cases (CMake registers one ctest per case, named
+ * http_golden/CASE). With no argument every case runs, each as its own group. --list prints
+ * the case names. */
+int main(int argc, char **argv)
+{
+    char *root = cases_root();
+    if (!root) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        cases[i].name = names[i];
-        cases[i].dir = join_path(root, names[i]);
-        tests[i].name = cases[i].name;
-        tests[i].test_func = test_golden_case;
-        tests[i].initial_state = &cases[i];
+    bool list = argc == 2 && strcmp(argv[1], "--list") == 0;
+    size_t n = 0;
+    char **names = NULL;
+    if (argc < 2 || list) {
+        names = list_cases(root, &n);
+        if (!names) {
+            free(root);
+            return 1;
+        }
     }
-    int failed = _cmocka_run_group_tests("http_golden", tests, n, NULL, NULL);
+    int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        free(cases[i].name);
-        free(cases[i].dir);
+        if (list)
+            printf("%s\n", names[i]);
+        else
+            failed += run_named_case(root, names[i]);
+        free(names[i]);
     }
-    free(cases);
-    free(tests);
     free(names);
+    for (int i = 1; !list && i < argc; i++)
+        failed += run_named_case(root, argv[i]);
     free(root);
-    return failed;
+    return failed != 0;
 }
