@@ -831,20 +831,37 @@ static void test_publish_api_entry_precedes_the_fates_of_its_message(void **stat
 /* Filters                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-static bool entry_matches(const sf_journal_entry *e, const sf_journal_filter *f)
+/* Names the filter test gives its streams and subscribers, to describe entries by. */
+typedef struct filter_names {
+    const char *stream_sid[2]; /* "f1", "f2" */
+    sf_subscriber_id sub[3];   /* 'a', 'b', 'c' */
+} filter_names;
+
+/* One entry as "kind:detail@stream": detail is the op of an api entry, else the subscriber's
+ * letter; "@-" when the entry names no stream. */
+static void describe_entry(const sf_journal_entry *e, const filter_names *nm, char *out,
+                           size_t cap)
 {
-    if (f->kinds && !(f->kinds & (1u << e->kind)))
-        return false;
-    if (f->subscriber && f->subscriber != e->subscriber)
-        return false;
-    if (f->stream_sid && strcmp(f->stream_sid, e->stream_sid) != 0)
-        return false;
-    return true;
+    char detail[32] = "-";
+    if (e->kind == SF_JOURNAL_API)
+        snprintf(detail, sizeof detail, "%s", sf_op_name(e->op));
+    for (int i = 0; i < 3; i++) {
+        if (e->kind != SF_JOURNAL_API && e->subscriber == nm->sub[i])
+            snprintf(detail, sizeof detail, "%c", 'a' + i);
+    }
+    const char *stream = "-";
+    for (int i = 0; i < 2; i++) {
+        if (strcmp(e->stream_sid, nm->stream_sid[i]) == 0)
+            stream = i == 0 ? "f1" : "f2";
+    }
+    snprintf(out, cap, "%s:%s@%s", sf_journal_kind_name(e->kind), detail, stream);
 }
 
-/* sf_journal_next with `f` returns exactly the unfiltered entries that match, in order, and
- * sf_journal_render with `f` renders exactly those. Returns how many matched. */
-static size_t check_filter(const sf_fake *fake, const sf_journal_filter *f)
+/* sf_journal_next with `f` returns exactly the entries `expected` describes (space-separated
+ * describe_entry texts, written by hand from the calls the test made), each equal to the
+ * unfiltered entry of its seq; sf_journal_render with `f` renders exactly those. */
+static void check_filter(const sf_fake *fake, const sf_journal_filter *f, const filter_names *nm,
+                         const char *expected)
 {
     size_t total = sf_journal_count(fake);
     sf_journal_entry *all = calloc(total + 1, sizeof *all);
@@ -854,33 +871,33 @@ static size_t check_filter(const sf_fake *fake, const sf_journal_filter *f)
     while (sf_journal_next(fake, NULL, &cur, &all[n]))
         n++;
     assert_int_equal(n, total);
-    cur = 0;
-    size_t matched = 0, k = 0;
-    sf_journal_entry e;
     size_t cap = 1 << 20;
-    char *expect = malloc(cap);
-    assert_non_null(expect);
-    size_t elen = 0;
+    char *got = calloc(1, cap), *json = malloc(cap);
+    assert_non_null(got);
+    assert_non_null(json);
+    size_t glen = 0, jlen = 0, k = 0;
+    sf_journal_entry e;
+    cur = 0;
     while (sf_journal_next(fake, f, &cur, &e)) {
-        while (k < n && !entry_matches(&all[k], f))
+        while (k < n && all[k].seq != e.seq)
             k++;
-        assert_true(k < n);
-        assert_memory_equal(&e, &all[k], sizeof e);
-        elen += sf_journal_entry_json(&e, expect + elen, cap - elen);
-        expect[elen++] = '\n';
-        k++;
-        matched++;
+        assert_true(k < n); /* in journal order, each one once */
+        assert_memory_equal(&e, &all[k++], sizeof e);
+        char text[96];
+        describe_entry(&e, nm, text, sizeof text);
+        glen += (size_t)snprintf(got + glen, cap - glen, "%s%s", glen ? " " : "", text);
+        jlen += sf_journal_entry_json(&e, json + jlen, cap - jlen);
+        json[jlen++] = '\n';
     }
-    while (k < n)
-        assert_false(entry_matches(&all[k++], f));
+    assert_string_equal(got, expected);
     size_t rlen;
     char *r = render_all(fake, f, &rlen);
-    assert_int_equal(rlen, elen);
-    assert_memory_equal(r, expect, elen);
+    assert_int_equal(rlen, jlen);
+    assert_memory_equal(r, json, jlen);
     free(r);
-    free(expect);
+    free(json);
+    free(got);
     free(all);
-    return matched;
 }
 
 static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
@@ -907,38 +924,66 @@ static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
     sf_run_until_idle(j->fake);
     ok(sf_unsubscribe(j->fake, a, &err), &err);
 
-    /* by stream: its create, subscriptions, publishes and fates; nothing of the other */
-    sf_journal_filter by_stream = {.stream_sid = s2.sid};
-    size_t n_stream = check_filter(j->fake, &by_stream);
-    assert_int_equal(n_stream, 1 + 1 + 5 + 5); /* create, subscribed, 5 api, 5 delivered */
+    filter_names nm = {{s1.sid, s2.sid}, {a, b, c}};
 
-    /* by subscriber */
+    /* by stream: its create, subscription, publishes and their fates; nothing of f1 */
+    sf_journal_filter by_stream = {.stream_sid = s2.sid};
+    check_filter(j->fake, &by_stream, &nm,
+                 "api:stream.create@f2 subscribed:c@f2"
+                 " api:message.create@f2 delivered:c@f2 api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f2 delivered:c@f2 api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f2 delivered:c@f2");
+
+    /* by subscriber: b's first two messages are dropped by its rule */
     sf_journal_filter by_sub = {.subscriber = b};
-    size_t n_b = check_filter(j->fake, &by_sub);
-    assert_int_equal(n_b, 1 + 2 + 3); /* subscribed, 2 dropped, 3 delivered */
+    check_filter(j->fake, &by_sub, &nm,
+                 "subscribed:b@f1 dropped:b@f1 dropped:b@f1"
+                 " delivered:b@f1 delivered:b@f1 delivered:b@f1");
     sf_journal_filter by_c = {.subscriber = c};
-    assert_int_equal(check_filter(j->fake, &by_c), 1 + 5);
+    check_filter(j->fake, &by_c, &nm,
+                 "subscribed:c@f2 delivered:c@f2 delivered:c@f2 delivered:c@f2 delivered:c@f2"
+                 " delivered:c@f2");
 
     /* by kinds */
     sf_journal_filter dropped = {.kinds = 1u << SF_JOURNAL_DROPPED};
-    assert_int_equal(check_filter(j->fake, &dropped), 2);
+    check_filter(j->fake, &dropped, &nm, "dropped:b@f1 dropped:b@f1");
     sf_journal_filter subs = {.kinds = 1u << SF_JOURNAL_SUBSCRIBED |
                                        1u << SF_JOURNAL_UNSUBSCRIBED};
-    assert_int_equal(check_filter(j->fake, &subs), 4);
+    check_filter(j->fake, &subs, &nm,
+                 "subscribed:a@f1 subscribed:b@f1 subscribed:c@f2 unsubscribed:a@f1");
     sf_journal_filter api = {.kinds = 1u << SF_JOURNAL_API};
-    assert_int_equal(check_filter(j->fake, &api), 1 + 2 + 10);
+    check_filter(j->fake, &api, &nm,
+                 "api:service.create@- api:stream.create@f1 api:stream.create@f2"
+                 " api:message.create@f1 api:message.create@f2 api:message.create@f1"
+                 " api:message.create@f2 api:message.create@f1 api:message.create@f2"
+                 " api:message.create@f1 api:message.create@f2 api:message.create@f1"
+                 " api:message.create@f2");
 
     /* combined: all three must hold */
     sf_journal_filter comb = {.stream_sid = s1.sid, .subscriber = b,
                               .kinds = 1u << SF_JOURNAL_DELIVERED};
-    assert_int_equal(check_filter(j->fake, &comb), 3);
+    check_filter(j->fake, &comb, &nm, "delivered:b@f1 delivered:b@f1 delivered:b@f1");
     sf_journal_filter none = {.stream_sid = s2.sid, .subscriber = b};
-    assert_int_equal(check_filter(j->fake, &none), 0);
+    check_filter(j->fake, &none, &nm, "");
     sf_journal_filter unknown = {.stream_sid = "TO00000000000000000000000000000000"};
-    assert_int_equal(check_filter(j->fake, &unknown), 0);
-    /* an empty filter selects everything */
+    check_filter(j->fake, &unknown, &nm, "");
+    /* an empty filter selects everything. A drop is journaled when the message is published,
+     * a delivery when it arrives: b's drops come before a's deliveries of the same message */
     sf_journal_filter empty = {0};
-    assert_int_equal(check_filter(j->fake, &empty), sf_journal_count(j->fake));
+    check_filter(j->fake, &empty, &nm,
+                 "api:service.create@- api:stream.create@f1 api:stream.create@f2"
+                 " subscribed:a@f1 subscribed:b@f1 subscribed:c@f2"
+                 " api:message.create@f1 dropped:b@f1 delivered:a@f1"
+                 " api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f1 dropped:b@f1 delivered:a@f1"
+                 " api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f1 delivered:a@f1 delivered:b@f1"
+                 " api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f1 delivered:a@f1 delivered:b@f1"
+                 " api:message.create@f2 delivered:c@f2"
+                 " api:message.create@f1 delivered:a@f1 delivered:b@f1"
+                 " api:message.create@f2 delivered:c@f2"
+                 " unsubscribed:a@f1");
     assert_int_equal(sf_journal_render(j->fake, &none, NULL, 0), 0);
     jfake_free(j);
 }
