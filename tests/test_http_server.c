@@ -658,7 +658,7 @@ static void env_connect(env *e, hconn *c)
         fail_msg("cannot connect to 127.0.0.1:%u: %s", (unsigned)e->port, strerror(errno));
 }
 
-/* Creates a stream (optional unique name) and returns its SID. */
+/* Creates a stream (optional unique name); its SID into sid. */
 static void create_stream(env *e, hconn *c, const char *unique_name, char sid[SF_SID_SIZE])
 {
     char target[128], form[512];
@@ -674,7 +674,7 @@ static void create_stream(env *e, hconn *c, const char *unique_name, char sid[SF
     hresp_free(&r);
 }
 
-/* Publishes {"n":i} (plus a tag) and returns the message SID. */
+/* Publishes {"n":i} (plus a tag); the message SID into sid. */
 static void publish(env *e, hconn *c, const char *stream, int i, char sid[SF_SID_SIZE])
 {
     char target[160], form[256];
