@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -297,24 +298,6 @@ static void account_create_refuses_malformed_sids_and_tokens(void **state)
     free(long_token);
     sf_error err;
     assert_status(sf_account_create(NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-}
-
-static int setup_twins(void **state)
-{
-    void **pair = calloc(2, sizeof *pair);
-    if (!pair || sf_fixture_setup(&pair[0]) != 0 || sf_fixture_setup(&pair[1]) != 0)
-        return -1;
-    *state = pair;
-    return 0;
-}
-
-static int teardown_twins(void **state)
-{
-    void **pair = *state;
-    int a = sf_fixture_teardown(&pair[0]);
-    int b = sf_fixture_teardown(&pair[1]);
-    free(pair);
-    return a || b ? -1 : 0;
 }
 
 static void failed_account_and_key_creation_spends_no_sid_or_secret(void **state)
@@ -734,10 +717,10 @@ int main(void)
         T(account_create_with_a_taken_sid_is_a_conflict),
         T(account_create_refuses_malformed_sids_and_tokens),
         cmocka_unit_test_setup_teardown(failed_account_and_key_creation_spends_no_sid_or_secret,
-                                        setup_twins, teardown_twins),
+                                        sf_test_setup_twins, sf_test_teardown_twins),
         cmocka_unit_test_setup_teardown(
-            minting_still_works_after_a_given_sid_took_the_next_minted_one, setup_twins,
-            teardown_twins),
+            minting_still_works_after_a_given_sid_took_the_next_minted_one, sf_test_setup_twins,
+            sf_test_teardown_twins),
         T(api_key_create_mints_a_sid_and_secret_for_the_default_account),
         T(api_key_create_takes_a_given_sid_and_secret_for_any_account),
         T(api_key_create_refuses_bad_input),

@@ -186,11 +186,6 @@ static void assert_same_next_sids(sf_fake *fake, sf_fake *twin, const char *serv
     assert_string_equal(m1.sid, m2.sid);
 }
 
-static void make_stream(sf_fixture *fx, const char *name, sf_stream_record *out)
-{
-    sf_fixture_stream(fx, name, -1, out);
-}
-
 static const sf_publish_params ok_data = {.data = "{\"k\":1}", .data_len = 7};
 
 static void ignore_event(sf_fake *fake, const sf_event *ev, void *user)
@@ -693,7 +688,7 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
 static void test_list_and_rate_state_outputs_are_required(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     long live = fx->alloc.live;
     sf_error err;
     assert_status(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
@@ -717,7 +712,7 @@ static void test_list_and_rate_state_outputs_are_required(void **state)
 static void test_null_service_sid_is_invalid_argument(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     sf_error err;
@@ -756,7 +751,7 @@ static void test_null_service_sid_is_invalid_argument(void **state)
 static void test_null_stream_id_is_invalid_argument(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     sf_error err;
@@ -1002,7 +997,7 @@ static void test_webhook_url_of_10_kb_is_invalid_webhook_url(void **state)
 static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "big", NULL);
+    sf_fixture_stream(fx, "big", -1, NULL);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
 
@@ -1039,7 +1034,7 @@ static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
 static void test_publish_data_with_embedded_nul_is_invalid_json(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "nul", NULL);
+    sf_fixture_stream(fx, "nul", -1, NULL);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     static const char after_object[] = "{\"a\":1}\0";
@@ -1080,7 +1075,7 @@ static void test_publish_data_with_embedded_nul_is_invalid_json(void **state)
 static void test_publish_without_data_is_data_missing(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "empty", NULL);
+    sf_fixture_stream(fx, "empty", -1, NULL);
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     sf_publish_params no_data = {.data = NULL, .data_len = 10};
@@ -1257,7 +1252,7 @@ static void test_page_params_out_of_range_are_rejected(void **state)
 {
     sf_fixture *fx = *state;
     for (int i = 0; i < 3; i++) {
-        make_stream(fx, NULL, NULL);
+        sf_fixture_stream(fx, NULL, -1, NULL);
         assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
     }
     long live = fx->alloc.live;
@@ -1344,7 +1339,7 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record mine;
-    make_stream(fx, "mine", &mine);
+    sf_fixture_stream(fx, "mine", -1, &mine);
     const char *ghost_svc = "IS00000000000000000000000000000000";
     const char *ghost_acct = "AC00000000000000000000000000000000";
     sf_error err;
@@ -1632,7 +1627,7 @@ static void test_clock_moves_are_refused_for_non_manual_clocks(void **state)
 static void test_subscribe_rejects_missing_callback_and_unknown_stream(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     sf_error err;
     sf_subscriber_id id = 42;
     assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", NULL, &id, &err), SF_ERR_INVALID_ARGUMENT);
@@ -1659,7 +1654,7 @@ static void test_subscribe_rejects_missing_callback_and_unknown_stream(void **st
 static void test_unknown_subscriber_ids_are_invalid_argument(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     sf_subscribe_params ok = {.on_event = ignore_event};
     sf_subscriber_id id;
     assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
@@ -1699,7 +1694,7 @@ static void test_fault_add_rejects_invalid_rules(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record rec;
-    make_stream(fx, "s", &rec);
+    sf_fixture_stream(fx, "s", -1, &rec);
     sf_subscribe_params ok = {.on_event = ignore_event};
     sf_subscriber_id id;
     assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
@@ -1753,7 +1748,7 @@ static void test_fault_add_rejects_invalid_rules(void **state)
 static void test_inject_error_rejects_invalid_injections(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     const sf_error_injection bad[] = {
         {.op = SF_OP_COUNT, .count = 1, .http_status = 500},
         {.op = (sf_op)-1, .count = 1, .http_status = 500},
@@ -1848,7 +1843,7 @@ static void misbehave(sf_fake *fake, const sf_event *ev, void *user)
 static void test_callbacks_cannot_reset_or_move_the_clock(void **state)
 {
     sf_fixture *fx = *state;
-    make_stream(fx, "s", NULL);
+    sf_fixture_stream(fx, "s", -1, NULL);
     sf_fixture_stream(fx, "later", 60, &(sf_stream_record){0});
     misuse m = {SF_OK, SF_OK, SF_OK, 99, 99, 0};
     sf_subscribe_params p = {.on_event = misbehave, .user = &m};

@@ -4,6 +4,7 @@
  * subscribers: once the retained unsubscribed records are there). Counted with the fixture's
  * allocator (live blocks), the journal kept at zero entries so its ring does not count.
  * `make soak` measures the same over minutes against the server. */
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake_http.h"
 
@@ -75,26 +76,10 @@ static void minting_tokens_holds_no_memory(void **state)
 
 #define RETAINED 1024 /* unsubscribed records kept readable (README: caps) */
 
-static void on_event(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake;
-    (void)ev;
-    (void)user;
-}
-
-static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
-{
-    sf_subscribe_params p = {.on_event = on_event};
-    sf_subscriber_id id;
-    sf_error err;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
-    return id;
-}
-
 /* Subscribe, publish, unsubscribe. */
 static sf_subscriber_id churn(sf_fixture *fx, const char *stream)
 {
-    sf_subscriber_id id = subscribe(fx, stream);
+    sf_subscriber_id id = sf_test_subscribe(fx, stream);
     sf_publish_params m = {.data = "{}", .data_len = 2};
     sf_error err;
     assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &m, NULL, &err), SF_OK);
@@ -142,7 +127,7 @@ static void the_last_unsubscribed_stay_readable(void **state)
     assert_true(known(fx, last, &st));
     assert_int_equal(st.delivered, 1);
     /* ids are never reused */
-    assert_true(subscribe(fx, s.sid) > last);
+    assert_true(sf_test_subscribe(fx, s.sid) > last);
 }
 
 static void a_record_with_deliveries_in_flight_waits(void **state)
@@ -176,7 +161,7 @@ static void a_record_named_by_a_rule_is_kept(void **state)
     sf_fixture *fx = *state;
     sf_stream_record s;
     sf_fixture_stream(fx, "ruled", -1, &s);
-    sf_subscriber_id named = subscribe(fx, s.sid);
+    sf_subscriber_id named = sf_test_subscribe(fx, s.sid);
     sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = named, .drop_next = 1};
     sf_fault_id rule;
     sf_error err;

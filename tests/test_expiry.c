@@ -11,11 +11,10 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
-
-static sf_fixture *fx_of(void **state) { return *state; }
 
 static sf_status create(sf_fixture *fx, const char *service_sid, const char *name, int64_t ttl,
                         sf_stream_record *out)
@@ -23,20 +22,6 @@ static sf_status create(sf_fixture *fx, const char *service_sid, const char *nam
     sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl};
     sf_error err;
     return sf_stream_create(fx->fake, NULL, service_sid, &p, out, &err);
-}
-
-static sf_status update_ttl(sf_fixture *fx, const char *id, int64_t ttl, sf_stream_record *out,
-                            sf_error *err)
-{
-    sf_stream_params p = {.has_ttl = true, .ttl = ttl};
-    return sf_stream_update(fx->fake, NULL, fx->service_sid, id, &p, out, err);
-}
-
-static sf_status publish(sf_fixture *fx, const char *id, sf_error *err)
-{
-    sf_publish_params pp = {.data = "{\"x\":1}", .data_len = 7};
-    sf_message_record m;
-    return sf_stream_publish(fx->fake, NULL, fx->service_sid, id, &pp, &m, err);
 }
 
 static void expect_not_found(sf_status st, const sf_error *err, const char *service_sid,
@@ -118,7 +103,7 @@ static void test_stream_is_usable_everywhere_one_ms_before_deadline(void **state
     assert_alive(fx, s.sid);
     assert_alive(fx, "brief");
     assert_true(listed(fx, s.sid));
-    assert_status(publish(fx, "brief", &err), SF_OK);
+    assert_status(sf_test_publish(fx, "brief", "{\"x\":1}", NULL, &err), SF_OK);
     sf_rate_state rs;
     assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s.sid, &rs, &err), SF_OK);
     assert_int_equal(rs.tokens, 299);
@@ -145,11 +130,11 @@ static void test_stream_ttl_expires_exactly_at_deadline(void **state)
     for (int i = 0; i < 2; i++) {
         sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, ids[i], &r, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
-        st = update_ttl(fx, ids[i], 100, &r, &err);
+        st = sf_test_update_ttl(fx, ids[i], 100, &r, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
-        st = update_ttl(fx, ids[i], 0, &r, &err);
+        st = sf_test_update_ttl(fx, ids[i], 0, &r, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
-        st = publish(fx, ids[i], &err);
+        st = sf_test_publish(fx, ids[i], "{\"x\":1}", NULL, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "/Messages");
         st = sf_stream_remove(fx->fake, NULL, fx->service_sid, ids[i], &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
@@ -346,7 +331,7 @@ static void test_large_number_of_expiries_run_in_order(void **state)
         snprintf(name, sizeof name, "n%03d", i);
         sf_stream_record r;
         sf_error err;
-        assert_status(update_ttl(fx, name, i % 2 ? 0 : 25, &r, &err), SF_OK);
+        assert_status(sf_test_update_ttl(fx, name, i % 2 ? 0 : 25, &r, &err), SF_OK);
         ttl[i] = i % 2 ? 0 : 25;
     }
     for (int sec = 1; sec <= 51; sec++) {
@@ -398,7 +383,7 @@ static void test_update_rearms_expiry_from_update_time(void **state)
     sf_error err;
     assert_status(create(fx, fx->service_sid, "extend", 10, &s), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 6000, NULL), SF_OK);
-    assert_status(update_ttl(fx, "extend", 10, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "extend", 10, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 16000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
@@ -420,7 +405,7 @@ static void test_update_to_shorter_ttl_expires_sooner(void **state)
     sf_error err;
     assert_status(create(fx, fx->service_sid, "long", 1000, &a), SF_OK);
     assert_status(create(fx, fx->service_sid, "mid", 500, &b), SF_OK);
-    assert_status(update_ttl(fx, "long", 2, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "long", 2, &u, &err), SF_OK);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 2000);
@@ -439,14 +424,14 @@ static void test_update_ttl_zero_cancels_pending_expiry(void **state)
     assert_status(create(fx, fx->service_sid, "saved", 5, &s), SF_OK);
     assert_status(create(fx, fx->service_sid, "other", 50, &other), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 2);
-    assert_status(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
     assert_false(u.has_date_expires);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 50000);
     /* cancelling again is harmless */
-    assert_status(update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, s.sid, 0, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
 
     assert_status(sf_clock_advance(fx->fake, INT64_C(400) * 86400 * 1000, NULL), SF_OK);
@@ -461,10 +446,10 @@ static void test_rearm_after_cancel_schedules_again(void **state)
     sf_stream_record s, u;
     sf_error err;
     assert_status(create(fx, fx->service_sid, "again", 5, &s), SF_OK);
-    assert_status(update_ttl(fx, "again", 0, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "again", 0, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
     assert_status(sf_clock_advance(fx->fake, 10000, NULL), SF_OK);
-    assert_status(update_ttl(fx, "again", 1, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "again", 1, &u, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 1);
     assert_int_equal(u.date_expires_ms, NOW0 + 11000);
     assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
@@ -477,7 +462,7 @@ static void test_failed_update_keeps_the_pending_expiry(void **state)
     sf_stream_record s, u;
     sf_error err;
     assert_status(create(fx, fx->service_sid, "kept", 5, &s), SF_OK);
-    assert_status(update_ttl(fx, "kept", -5, &u, &err), SF_ERR_INVALID_TTL);
+    assert_status(sf_test_update_ttl(fx, "kept", -5, &u, &err), SF_ERR_INVALID_TTL);
     assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "kept", NULL, &u, &err), SF_ERR_NO_PARAMETERS);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -579,9 +564,9 @@ static void test_callback_clock_expiry_seen_by_list_and_publish(void **state)
     char buf[64];
     listing(fx, fx->service_sid, buf, sizeof buf);
     assert_string_equal(buf, "b");
-    assert_status(publish(fx, "b", &err), SF_OK);
+    assert_status(sf_test_publish(fx, "b", "{\"x\":1}", NULL, &err), SF_OK);
     t += 500;
-    sf_status stt = publish(fx, "b", &err);
+    sf_status stt = sf_test_publish(fx, "b", "{\"x\":1}", NULL, &err);
     expect_not_found(stt, &err, fx->service_sid, "b", "/Messages");
     assert_int_equal(sf_fixture_teardown(&st), 0);
 }
@@ -743,7 +728,7 @@ static void test_expiry_lag_on_one_stream_leaves_others_on_time(void **state)
     assert_gone(fx, "a");
     assert_alive(fx, "b");
     /* an update while lagging starts a fresh deadline (and a fresh lag) */
-    assert_status(update_ttl(fx, "b", 1, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "b", 1, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 3000);
     assert_status(sf_clock_set(fx->fake, NOW0 + 5999, NULL), SF_OK);
     assert_alive(fx, "b");

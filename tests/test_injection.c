@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -84,13 +85,6 @@ static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream, int rec)
 }
 
 static const char DATA[] = "{\"n\": 1}";
-
-static sf_status publish(sf_fixture *fx, const char *stream, sf_message_record *out,
-                         sf_error *err)
-{
-    sf_publish_params p = {.data = DATA, .data_len = sizeof DATA - 1};
-    return sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &p, out, err);
-}
 
 static void inject(sf_fixture *fx, sf_op op, uint32_t count, int http, int code,
                    const char *message, bool after_apply)
@@ -287,7 +281,7 @@ static sf_status call_op(world *w, sf_op op, sf_error *err, bool *page_left)
     }
     case SF_OP_MESSAGE_CREATE: {
         sf_message_record r;
-        return publish(fx, "s", &r, err);
+        return sf_test_publish(fx, "s", DATA, &r, err);
     }
     case SF_OP_COUNT:
         break;
@@ -369,7 +363,7 @@ static void test_injected_publish_publishes_nothing_spends_no_sid_and_no_token(v
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 502, 54999, "Bad gateway", false);
     sf_message_record m, tm;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 502, 54999, "Bad gateway");
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 502, 54999, "Bad gateway");
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
     sf_rate_state after = rate(fx, "s");
@@ -385,8 +379,8 @@ static void test_injected_publish_publishes_nothing_spends_no_sid_and_no_token(v
     assert_string_equal(e.message_sid, "");
     assert_int_equal(journal_count_kind(fx->fake, SF_JOURNAL_DELIVERED), 0);
 
-    assert_status(publish(fx, "s", &m, &err), SF_OK);
-    assert_status(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_status(sf_test_publish(fx, "s", DATA, &m, &err), SF_OK);
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     assert_string_equal(m.sid, tm.sid);
     assert_int_equal(recs[0].n, 1);
     assert_string_equal(recs[0].sids[0], m.sid);
@@ -502,8 +496,8 @@ static void test_after_apply_publish_reports_failure_but_subscribers_received_it
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 500, 20500, "Internal Server Error", true);
     sf_message_record m, tm;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 500, 20500, "Internal Server Error");
-    assert_status(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 500, 20500, "Internal Server Error");
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     for (int k = 0; k < 2; k++) {
         assert_int_equal(recs[k].n, 1);
         assert_string_equal(recs[k].sids[0], tm.sid); /* the message the twin published */
@@ -515,8 +509,8 @@ static void test_after_apply_publish_reports_failure_but_subscribers_received_it
     assert_int_equal(e.status, 500);
     assert_string_equal(e.message_sid, tm.sid);
 
-    assert_status(publish(fx, "s", &m, &err), SF_OK);
-    assert_status(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_status(sf_test_publish(fx, "s", DATA, &m, &err), SF_OK);
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     assert_string_equal(m.sid, tm.sid);
     assert_int_equal(recs[0].n, 2);
 }
@@ -532,7 +526,7 @@ static void test_after_apply_publish_with_delay_rule_still_delivers(void **state
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 503, 20503, "unavailable", true);
     sf_message_record m;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 503, 20503, "unavailable");
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 503, 20503, "unavailable");
     assert_int_equal(sf_pending_deliveries(fx->fake), 1);
     assert_status(sf_clock_advance(fx->fake, 25, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
@@ -570,7 +564,7 @@ static void test_journal_marks_injected_api_calls_with_the_injected_status(void 
     sf_error err;
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_ERR_INJECTED);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
-    assert_status(publish(fx, s.sid, &m, &err), SF_ERR_INJECTED);
+    assert_status(sf_test_publish(fx, s.sid, DATA, &m, &err), SF_ERR_INJECTED);
 
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_API)};
     uint64_t cursor = 0;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake_scenario.h"
 
@@ -31,12 +32,6 @@ static sf_fake *new_fake(size_t journal_capacity)
 static int setup(void **state)
 {
     *state = new_fake(65536);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    sf_fake_free(*state);
     return 0;
 }
 
@@ -570,33 +565,33 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_received_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drop_next_and_fate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delay_then_advance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_and_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unfault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hold_heal_flush_and_discard, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_ttl_and_removed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_and_rate_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats_fails, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clients_and_skip_local, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failures_are_all_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_step_stops_the_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_in_order, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_drop_next_and_fate, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_delay_then_advance, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_idle_and_set, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_duplicate, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_unfault, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_hold_heal_flush_and_discard, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_stream_ttl_and_removed, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_status_and_rate_limit, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_stats_fails, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_clients_and_skip_local, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failures_are_all_counted, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failed_step_stops_the_run, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup, sf_test_free_fake),
         cmocka_unit_test(test_clock_steps_need_a_manual_clock),
-        cmocka_unit_test_setup_teardown(test_other_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_account, setup, sf_test_free_fake),
         cmocka_unit_test(test_small_journal_fails_journal_expects),
-        cmocka_unit_test_setup_teardown(test_parse_errors_name_the_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_label_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_errors_name_the_line, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_nul_byte, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_bounds, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_label_bounds, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_null_arguments, setup, sf_test_free_fake),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_allocation_failures),
     };

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -50,17 +51,6 @@ static void expect_update_error(sf_fixture *fx, const char *sid, const sf_servic
     sf_status st = sf_service_update(fx->fake, NULL, sid, p, &rec, &err);
     assert_int_not_equal(st, SF_OK);
     sf_assert_twilio_error(&err, http, code);
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-    size_t ul = strlen(unit);
-    char *s = malloc(ul * times + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < times; i++)
-        memcpy(s + i * ul, unit, ul);
-    s[ul * times] = '\0';
-    return s;
 }
 
 /* "https://example.com/" followed by 'a's up to `len` characters. */
@@ -396,7 +386,7 @@ static void a_failed_update_changes_nothing(void **state)
     assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &full, &before, NULL), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
 
-    char *long_name = repeat("x", 256);
+    char *long_name = sf_test_repeat("x", 256);
     sf_service_params bad[5];
     memset(bad, 0, sizeof bad);
     /* each bad request also carries valid changes, which must not be applied either */
@@ -545,7 +535,7 @@ static void stream_lookups_reject_null_ids_and_miss_overlong_names(void **state)
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &got, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     assert_status(sf_stream_fetch(fx->fake, NULL, NULL, "x", &got, &err), SF_ERR_INVALID_ARGUMENT);
-    char *overlong = repeat("n", SF_UNIQUE_NAME_CAP + 10);
+    char *overlong = sf_test_repeat("n", SF_UNIQUE_NAME_CAP + 10);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, overlong, &got, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     free(overlong);
@@ -561,15 +551,15 @@ static void stream_lookups_reject_null_ids_and_miss_overlong_names(void **state)
 static void friendly_name_of_255_characters_is_accepted(void **state)
 {
     sf_fixture *fx = *state;
-    char *ascii = repeat("a", 255);
+    char *ascii = sf_test_repeat("a", 255);
     sf_service_record rec;
     must_create(fx, &(sf_service_params){.friendly_name = ascii}, &rec);
     assert_string_equal(rec.friendly_name, ascii);
     /* characters, not bytes: 255 two-byte and four-byte characters */
-    char *accents = repeat("\xc3\xa9", 255);
+    char *accents = sf_test_repeat("\xc3\xa9", 255);
     must_create(fx, &(sf_service_params){.friendly_name = accents}, &rec);
     assert_string_equal(rec.friendly_name, accents);
-    char *emoji = repeat("\xf0\x9f\x98\x80", 255);
+    char *emoji = sf_test_repeat("\xf0\x9f\x98\x80", 255);
     must_create(fx, &(sf_service_params){.friendly_name = emoji}, &rec);
     assert_string_equal(rec.friendly_name, emoji);
     sf_service_record fetched;
@@ -585,9 +575,9 @@ static void friendly_name_of_255_characters_is_accepted(void **state)
 static void friendly_name_of_256_characters_or_empty_is_rejected_with_54053(void **state)
 {
     sf_fixture *fx = *state;
-    char *ascii = repeat("a", 256);
-    char *accents = repeat("\xc3\xa9", 256);
-    char *huge = repeat("a", 5000);
+    char *ascii = sf_test_repeat("a", 256);
+    char *accents = sf_test_repeat("\xc3\xa9", 256);
+    char *huge = sf_test_repeat("a", 5000);
     const char *bad[] = {ascii, accents, huge, "", "bad\xff utf8", "tab\there", "nl\n",
                          "\xc0\xaf", "\xed\xa0\x80", "del\x7f"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -684,32 +674,13 @@ static void an_out_of_range_boolean_is_an_invalid_parameter(void **state)
     }
 }
 
-/* Two fixtures with the same seed: state points at an array of two. */
-static int setup_twins(void **state)
-{
-    void **pair = calloc(2, sizeof *pair);
-    if (!pair || sf_fixture_setup(&pair[0]) != 0 || sf_fixture_setup(&pair[1]) != 0)
-        return -1;
-    *state = pair;
-    return 0;
-}
-
-static int teardown_twins(void **state)
-{
-    void **pair = *state;
-    int a = sf_fixture_teardown(&pair[0]);
-    int b = sf_fixture_teardown(&pair[1]);
-    free(pair);
-    return a || b ? -1 : 0;
-}
-
 static void a_failed_create_changes_nothing_and_spends_no_sid(void **state)
 {
     void **pair = *state;
     sf_fixture *fx = pair[0];
     sf_fixture *twin = pair[1]; /* same seed, never sees the failed calls */
 
-    char *long_name = repeat("y", 256);
+    char *long_name = sf_test_repeat("y", 256);
     sf_service_params bad[] = {
         {.friendly_name = long_name},
         {.friendly_name = "ok", .webhook_url = "ftp://nope"},
@@ -1028,7 +999,7 @@ int main(void)
         T(debouncing_window_must_be_1000_to_30000),
         T(an_out_of_range_boolean_is_an_invalid_parameter),
         cmocka_unit_test_setup_teardown(a_failed_create_changes_nothing_and_spends_no_sid,
-                                        setup_twins, teardown_twins),
+                                        sf_test_setup_twins, sf_test_teardown_twins),
         cmocka_unit_test_setup_teardown(validation_limits_follow_the_options, setup_small_limits,
                                         sf_fixture_teardown),
         cmocka_unit_test_setup_teardown(an_accepted_friendly_name_always_fits_the_record,

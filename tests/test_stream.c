@@ -11,23 +11,11 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define NOW0 SF_DEFAULT_EPOCH_MS
 #define TTL_MAX INT64_C(31536000)
-
-static sf_fixture *fx_of(void **state) { return *state; }
-
-static void assert_sid_shape(const char *sid, const char *prefix)
-{
-    assert_int_equal(strlen(sid), SF_SID_LEN);
-    assert_memory_equal(sid, prefix, 2);
-    for (int i = 2; i < SF_SID_LEN; i++) {
-        char c = sid[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            fail_msg("SID %s has a non lowercase-hex digit at %d", sid, i);
-    }
-}
 
 static sf_status create(sf_fixture *fx, const char *name, bool has_ttl, int64_t ttl,
                         sf_stream_record *out, sf_error *err)
@@ -36,30 +24,13 @@ static sf_status create(sf_fixture *fx, const char *name, bool has_ttl, int64_t 
     return sf_stream_create(fx->fake, NULL, fx->service_sid, &p, out, err);
 }
 
-static sf_status update_ttl(sf_fixture *fx, const char *id, int64_t ttl, sf_stream_record *out,
-                            sf_error *err)
-{
-    sf_stream_params p = {.has_ttl = true, .ttl = ttl};
-    return sf_stream_update(fx->fake, NULL, fx->service_sid, id, &p, out, err);
-}
-
-static void expect_error(sf_status st, const sf_error *err, sf_status want, int http, int code,
-                         const char *message)
-{
-    assert_int_equal(st, want);
-    assert_int_equal(err->status, want);
-    sf_assert_twilio_error(err, http, code);
-    if (message)
-        assert_string_equal(err->message, message);
-}
-
 static void expect_not_found(sf_status st, const sf_error *err, const char *service_sid,
                              const char *id, const char *suffix)
 {
     char msg[SF_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams/%s%s was not found",
              service_sid, id, suffix);
-    expect_error(st, err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+    sf_test_expect_error(st, err, SF_ERR_NOT_FOUND, 404, 20404, msg);
 }
 
 /* The live streams of a service (single page of up to 100), SIDs in listed order. */
@@ -82,17 +53,6 @@ static size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_
     return n;
 }
 
-static char *repeat(const char *unit, size_t times)
-{
-    size_t ul = strlen(unit);
-    char *s = malloc(ul * times + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i < times; i++)
-        memcpy(s + i * ul, unit, ul);
-    s[ul * times] = '\0';
-    return s;
-}
-
 static const char hex32[] = "0123456789abcdef0123456789abcdef";
 static const char hex32_upper[] = "0123456789ABCDEF0123456789ABCDEF";
 
@@ -109,7 +69,7 @@ static void test_create_without_params_gives_anonymous_stream_that_never_expires
     assert_status(err.status, SF_OK);
     assert_int_equal(err.http_status, 200);
     assert_int_equal(err.code, 0);
-    assert_sid_shape(r.sid, "TO");
+    sf_test_assert_sid_shape(r.sid, "TO");
     assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
     assert_string_equal(r.service_sid, fx->service_sid);
     assert_false(r.has_unique_name);
@@ -126,7 +86,7 @@ static void test_create_records_fields_at_fake_now(void **state)
     sf_stream_record r;
     sf_error err;
     assert_status(create(fx, "chat", true, 3600, &r, &err), SF_OK);
-    assert_sid_shape(r.sid, "TO");
+    sf_test_assert_sid_shape(r.sid, "TO");
     assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
     assert_string_equal(r.service_sid, fx->service_sid);
     assert_true(r.has_unique_name);
@@ -229,7 +189,7 @@ static void test_create_in_unknown_service_is_404_naming_streams_path(void **sta
     char msg[SF_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
              missing);
-    expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+    sf_test_expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
 }
 
 static void test_create_in_service_of_another_account_is_404(void **state)
@@ -405,7 +365,7 @@ static void test_update_ttl_counts_from_update_time_and_moves_date_updated(void 
     sf_error err;
     assert_status(create(fx, "ticker", true, 100, &c, &err), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 7500, NULL), SF_OK);
-    assert_status(update_ttl(fx, "ticker", 30, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "ticker", 30, &u, &err), SF_OK);
     assert_status(err.status, SF_OK);
     assert_string_equal(u.sid, c.sid);
     assert_true(u.has_date_expires);
@@ -426,7 +386,7 @@ static void test_update_can_give_a_ttl_to_a_stream_without_one(void **state)
     assert_status(create(fx, NULL, false, 0, &c, &err), SF_OK);
     assert_false(c.has_date_expires);
     assert_status(sf_clock_advance(fx->fake, 10, NULL), SF_OK);
-    assert_status(update_ttl(fx, c.sid, 1, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, c.sid, 1, &u, &err), SF_OK);
     assert_true(u.has_date_expires);
     assert_int_equal(u.date_expires_ms, NOW0 + 10 + 1000);
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -439,7 +399,7 @@ static void test_update_ttl_zero_clears_date_expires_and_never_expires(void **st
     sf_error err;
     assert_status(create(fx, "keep", true, 10, &c, &err), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 2000, NULL), SF_OK);
-    assert_status(update_ttl(fx, "keep", 0, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, "keep", 0, &u, &err), SF_OK);
     assert_false(u.has_date_expires);
     assert_int_equal(u.date_updated_ms, NOW0 + 2000);
     assert_int_equal(sf_pending_events(fx->fake), 0);
@@ -459,11 +419,11 @@ static void test_update_without_ttl_is_400_54010_and_changes_nothing(void **stat
     assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
 
     sf_status st = sf_stream_update(fx->fake, NULL, fx->service_sid, "same", NULL, &u, &err);
-    expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
+    sf_test_expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
 
     sf_stream_params only_name = {.unique_name = "renamed"};
     st = sf_stream_update(fx->fake, NULL, fx->service_sid, c.sid, &only_name, &u, &err);
-    expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
+    sf_test_expect_error(st, &err, SF_ERR_NO_PARAMETERS, 400, 54010, "No parameters specified");
 
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
     assert_memory_equal(&c, &f, sizeof c);
@@ -487,7 +447,7 @@ static void test_update_unknown_stream_is_404(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record u;
     sf_error err;
-    sf_status st = update_ttl(fx, "nope", 5, &u, &err);
+    sf_status st = sf_test_update_ttl(fx, "nope", 5, &u, &err);
     expect_not_found(st, &err, fx->service_sid, "nope", "");
     /* 404 wins over missing parameters */
     st = sf_stream_update(fx->fake, NULL, fx->service_sid, "nope", NULL, &u, &err);
@@ -515,7 +475,7 @@ static void test_removed_stream_is_404_everywhere(void **state)
     for (size_t i = 0; i < 2; i++) {
         sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, ids[i], &r, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
-        st = update_ttl(fx, ids[i], 5, &r, &err);
+        st = sf_test_update_ttl(fx, ids[i], 5, &r, &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
         st = sf_stream_remove(fx->fake, NULL, fx->service_sid, ids[i], &err);
         expect_not_found(st, &err, fx->service_sid, ids[i], "");
@@ -579,7 +539,7 @@ static void test_list_of_unknown_service_is_404_naming_streams_path(void **state
     char msg[SF_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
              missing);
-    expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
+    sf_test_expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
 }
 
 static void test_list_with_bad_page_size_is_400_54454(void **state)
@@ -591,7 +551,7 @@ static void test_list_with_bad_page_size_is_400_54454(void **state)
     sf_page_params pp = {.has_page_size = true, .page_size = 0};
     sf_stream_page *page = NULL;
     sf_status st = sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err);
-    expect_error(st, &err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454, NULL);
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454, NULL);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -601,7 +561,7 @@ static void test_list_with_bad_page_size_is_400_54454(void **state)
 static void test_unique_name_of_320_chars_is_accepted(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    char *name = repeat("n", 320);
+    char *name = sf_test_repeat("n", 320);
     sf_stream_record r, f;
     sf_error err;
     assert_status(create(fx, name, false, 0, &r, &err), SF_OK);
@@ -614,11 +574,11 @@ static void test_unique_name_of_320_chars_is_accepted(void **state)
 static void test_unique_name_of_321_chars_is_400_54302(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    char *name = repeat("n", 321);
+    char *name = sf_test_repeat("n", 321);
     sf_stream_record r;
     sf_error err;
     sf_status st = create(fx, name, false, 0, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
     free(name);
     char sids[2][SF_SID_SIZE];
     assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
@@ -630,21 +590,21 @@ static void test_unique_name_limit_counts_characters_not_bytes(void **state)
     sf_stream_record r, f;
     sf_error err;
     /* 320 two-byte characters (640 bytes): accepted */
-    char *two = repeat("\xc3\xa9", 320);
+    char *two = sf_test_repeat("\xc3\xa9", 320);
     assert_status(create(fx, two, false, 0, &r, &err), SF_OK);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, two, &f, &err), SF_OK);
     assert_string_equal(f.unique_name, two);
     free(two);
     /* 320 three-byte characters (960 bytes): accepted */
-    char *three = repeat("\xe6\x97\xa5", 320);
+    char *three = sf_test_repeat("\xe6\x97\xa5", 320);
     assert_status(create(fx, three, false, 0, &r, &err), SF_OK);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, three, &f, &err), SF_OK);
     assert_string_equal(f.unique_name, three);
     free(three);
     /* 321 two-byte characters: refused */
-    char *over = repeat("\xc3\xa9", 321);
+    char *over = sf_test_repeat("\xc3\xa9", 321);
     sf_status st = create(fx, over, false, 0, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
     free(over);
 }
 
@@ -654,7 +614,7 @@ static void test_unique_name_limit_counts_characters_not_bytes(void **state)
 static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    char *name = repeat("\xf0\x9f\x98\x80", 320);
+    char *name = sf_test_repeat("\xf0\x9f\x98\x80", 320);
     sf_stream_record *r = calloc(1, sizeof *r);
     sf_stream_record *f = calloc(1, sizeof *f);
     assert_non_null(r);
@@ -682,7 +642,7 @@ static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(
 static void test_unique_name_of_320_four_byte_chars_round_trips_in_records(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    char *name = repeat("\xf0\x9f\x98\x80", 320);
+    char *name = sf_test_repeat("\xf0\x9f\x98\x80", 320);
     sf_stream_record *f = calloc(1, sizeof *f);
     assert_non_null(f);
     sf_error err;
@@ -713,17 +673,17 @@ static void test_empty_unique_name_is_400_54302(void **state)
     sf_stream_record r;
     sf_error err;
     sf_status st = create(fx, "", false, 0, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
 }
 
 static void test_very_long_unique_name_is_400_54302(void **state)
 {
     sf_fixture *fx = fx_of(state);
-    char *name = repeat("z", 5000);
+    char *name = sf_test_repeat("z", 5000);
     sf_stream_record r;
     sf_error err;
     sf_status st = create(fx, name, false, 0, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
     /* and a name that long is not found (not a crash) when used as an id */
     st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &r, &err);
     assert_status(st, SF_ERR_NOT_FOUND);
@@ -819,7 +779,7 @@ static void test_duplicate_unique_name_in_same_service_is_409_54301(void **state
     assert_status(create(fx, "dup", true, 60, &a, &err), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 5, NULL), SF_OK);
     sf_status st = create(fx, "dup", false, 0, &b, &err);
-    expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists");
+    sf_test_expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists");
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "dup", &f, &err), SF_OK);
     assert_memory_equal(&a, &f, sizeof a);
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -857,7 +817,7 @@ static void test_custom_unique_name_limit_is_enforced(void **state)
     sf_error err;
     assert_status(create(fx, "abcd", false, 0, &r, &err), SF_OK);
     sf_status st = create(fx, "abcde", false, 0, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, NULL);
     assert_int_equal(sf_fixture_teardown(&st2), 0);
 }
 
@@ -874,7 +834,7 @@ static void test_ttl_of_one_year_is_accepted(void **state)
     assert_true(r.has_date_expires);
     assert_int_equal(r.date_expires_ms, NOW0 + TTL_MAX * 1000);
     assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
-    assert_status(update_ttl(fx, r.sid, TTL_MAX, &u, &err), SF_OK);
+    assert_status(sf_test_update_ttl(fx, r.sid, TTL_MAX, &u, &err), SF_OK);
     assert_int_equal(u.date_expires_ms, NOW0 + 1 + TTL_MAX * 1000);
 }
 
@@ -886,7 +846,7 @@ static void test_ttl_out_of_range_on_create_is_400_54011(void **state)
         sf_stream_record r;
         sf_error err;
         sf_status st = create(fx, "ttl", true, bad[i], &r, &err);
-        expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
+        sf_test_expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
     }
     char sids[2][SF_SID_SIZE];
     assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
@@ -902,8 +862,8 @@ static void test_ttl_out_of_range_on_update_is_400_54011_and_changes_nothing(voi
     assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     const int64_t bad[] = {TTL_MAX + 1, -1, INT64_MIN, INT64_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        sf_status st = update_ttl(fx, "ttl", bad[i], &u, &err);
-        expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
+        sf_status st = sf_test_update_ttl(fx, "ttl", bad[i], &u, &err);
+        sf_test_expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, "Invalid TTL");
     }
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &f, &err), SF_OK);
     assert_memory_equal(&c, &f, sizeof c);
@@ -927,7 +887,7 @@ static void test_custom_ttl_limit_is_enforced(void **state)
     assert_status(create(fx, NULL, true, 10, &r, &err), SF_OK);
     assert_int_equal(r.date_expires_ms, NOW0 + 10000);
     sf_status st = create(fx, NULL, true, 11, &r, &err);
-    expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, NULL);
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_TTL, 400, 54011, NULL);
     assert_int_equal(sf_fixture_teardown(&st2), 0);
 }
 

@@ -208,11 +208,6 @@ static sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *
     return id;
 }
 
-static void make_stream(sf_fixture *fx, const char *name, long long ttl, sf_stream_record *out)
-{
-    sf_fixture_stream(fx, name, ttl, out);
-}
-
 static sf_status publish_c(sf_fake *fake, const char *service_sid, const char *stream_id,
                            const char *data, uint64_t client_id, sf_message_record *m,
                            sf_error *err)
@@ -280,7 +275,7 @@ static void test_every_subscriber_gets_every_message_once_in_order_before_publis
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "fan", -1, &s);
+    sf_fixture_stream(fx, "fan", -1, &s);
     recorder *r[FAN_N];
     sf_subscriber_id ids[FAN_N];
     for (int k = 0; k < FAN_N; k++) {
@@ -357,7 +352,7 @@ static void test_later_subscriber_misses_earlier_messages(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "late", -1, &s);
+    sf_fixture_stream(fx, "late", -1, &s);
     recorder *early = rec_new(NULL), *late = rec_new(NULL);
     attach(fx, "late", early, 0);
     char sids[5][SF_SID_SIZE];
@@ -382,7 +377,7 @@ static void test_is_local_only_for_the_publishing_client(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "local", -1, &s);
+    sf_fixture_stream(fx, "local", -1, &s);
     recorder *c7 = rec_new(NULL), *c8 = rec_new(NULL), *c0 = rec_new(NULL),
              *c7b = rec_new(NULL);
     attach(fx, "local", c7, 7);
@@ -420,8 +415,8 @@ static void test_subscribe_by_sid_and_by_unique_name_reach_the_same_stream(void 
 {
     sf_fixture *fx = *state;
     sf_stream_record s, other;
-    make_stream(fx, "named", -1, &s);
-    make_stream(fx, NULL, -1, &other);
+    sf_fixture_stream(fx, "named", -1, &s);
+    sf_fixture_stream(fx, NULL, -1, &other);
     recorder *by_sid = rec_new(NULL), *by_name = rec_new(NULL), *unnamed = rec_new(NULL);
     sf_subscriber_id a = attach(fx, s.sid, by_sid, 0);
     sf_subscriber_id b = attach(fx, "named", by_name, 0);
@@ -453,7 +448,7 @@ static void test_subscribe_to_unknown_stream_is_404_and_spends_no_id(void **stat
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "exists", -1, &s);
+    sf_fixture_stream(fx, "exists", -1, &s);
     recorder *r = rec_new(NULL);
     sf_subscribe_params p = {.on_event = on_event, .user = r};
     sf_subscriber_id id = 777;
@@ -486,7 +481,7 @@ static void test_subscribe_without_callback_is_invalid_argument(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "nocb", -1, &s);
+    sf_fixture_stream(fx, "nocb", -1, &s);
     sf_subscribe_params p = {.on_event = NULL, .client_id = 3};
     sf_subscriber_id id = 555;
     sf_error err;
@@ -506,7 +501,7 @@ static void test_unsubscribe_stops_deliveries_and_is_idempotent(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "unsub", -1, &s);
+    sf_fixture_stream(fx, "unsub", -1, &s);
     recorder *a = rec_new(NULL), *b = rec_new(NULL);
     sf_subscriber_id ia = attach(fx, "unsub", a, 0);
     sf_subscriber_id ib = attach(fx, "unsub", b, 0);
@@ -553,7 +548,7 @@ static void test_stream_remove_sends_one_removed_deleted_to_each_and_detaches(vo
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "doomed", -1, &s);
+    sf_fixture_stream(fx, "doomed", -1, &s);
     recorder *r[3];
     sf_subscriber_id ids[3];
     for (int k = 0; k < 3; k++) {
@@ -577,7 +572,7 @@ static void test_stream_remove_sends_one_removed_deleted_to_each_and_detaches(vo
     }
     /* a new stream with the same name is a different stream: the old subscribers are gone */
     sf_stream_record again;
-    make_stream(fx, "doomed", -1, &again);
+    sf_fixture_stream(fx, "doomed", -1, &again);
     assert_string_not_equal(again.sid, s.sid);
     assert_int_equal(stream_stats(fx, "doomed").subscribers, 0);
     publish_ok(fx, "doomed", "{\"x\":2}", 0, NULL);
@@ -600,11 +595,11 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s10, s20, forever;
-    make_stream(fx, "ttl10", 10, &s10);
+    sf_fixture_stream(fx, "ttl10", 10, &s10);
     sf_error err;
     assert_status(sf_clock_advance(fx->fake, 250, &err), SF_OK);
-    make_stream(fx, "ttl20", 20, &s20);
-    make_stream(fx, "forever", -1, &forever);
+    sf_fixture_stream(fx, "ttl20", 20, &s20);
+    sf_fixture_stream(fx, "forever", -1, &forever);
     assert_true(s10.has_date_expires);
     assert_int_equal(s10.date_expires_ms, NOW0 + 10000);
     assert_int_equal(s20.date_expires_ms, NOW0 + 250 + 20000);
@@ -653,7 +648,7 @@ static void test_expiry_exactly_at_deadline_on_clock_advance(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "edge", 3, &s);
+    sf_fixture_stream(fx, "edge", 3, &s);
     recorder *r = rec_new(NULL);
     sf_subscriber_id id = attach(fx, "edge", r, 0);
     sf_error err;
@@ -669,8 +664,8 @@ static void test_service_remove_sends_removed_to_subscribers_of_all_its_streams(
 {
     sf_fixture *fx = *state;
     sf_stream_record s1, s2, keep;
-    make_stream(fx, "one", -1, &s1);
-    make_stream(fx, "two", 30, &s2);
+    sf_fixture_stream(fx, "one", -1, &s1);
+    sf_fixture_stream(fx, "two", 30, &s2);
     sf_service_record other;
     sf_error err;
     assert_status(sf_service_create(fx->fake, NULL, NULL, &other, &err), SF_OK);
@@ -719,7 +714,7 @@ static void test_stats_count_subscribers_and_messages(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "stats", -1, &s);
+    sf_fixture_stream(fx, "stats", -1, &s);
     sf_stream_stats ss = stream_stats(fx, s.sid);
     assert_int_equal(ss.messages_published, 0);
     assert_int_equal(ss.subscribers, 0);
@@ -789,7 +784,7 @@ static void test_callback_publishing_to_same_stream_delivers_nested_after_curren
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "echo", -1, &s);
+    sf_fixture_stream(fx, "echo", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log);
     a->fx = fx;
@@ -871,8 +866,8 @@ static void test_callback_publishing_to_another_stream_delivers_before_outer_ret
 {
     sf_fixture *fx = *state;
     sf_stream_record s1, s2;
-    make_stream(fx, "in", -1, &s1);
-    make_stream(fx, "out", -1, &s2);
+    sf_fixture_stream(fx, "in", -1, &s1);
+    sf_fixture_stream(fx, "out", -1, &s2);
     trace log = {0};
     recorder *relay = rec_new(&log), *sink = rec_new(&log), *peer = rec_new(&log);
     relay->fx = fx;
@@ -918,7 +913,7 @@ static void test_callback_subscribing_new_subscriber_gets_next_message_not_curre
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "grow", -1, &s);
+    sf_fixture_stream(fx, "grow", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log), *c = rec_new(&log);
     a->fx = fx;
@@ -966,7 +961,7 @@ static void test_callback_unsubscribing_later_subscriber_prevents_current_delive
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "shrink", -1, &s);
+    sf_fixture_stream(fx, "shrink", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log), *c = rec_new(&log);
     sf_subscriber_id ia = attach(fx, "shrink", a, 0);
@@ -1002,7 +997,7 @@ static void test_callback_unsubscribing_itself_keeps_current_and_stops_later(voi
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "self", -1, &s);
+    sf_fixture_stream(fx, "self", -1, &s);
     recorder *a = rec_new(NULL), *b = rec_new(NULL);
     sf_subscriber_id ia = attach(fx, "self", a, 0);
     attach(fx, "self", b, 0);
@@ -1038,7 +1033,7 @@ static void test_callback_removing_stream_sends_removed_instead_of_message(void 
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "gone", 60, &s);
+    sf_fixture_stream(fx, "gone", 60, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log), *c = rec_new(&log);
     a->fx = fx;
@@ -1077,7 +1072,7 @@ static void test_callback_removing_stream_sends_removed_instead_of_message(void 
     assert_int_equal(sf_pending_events(fx->fake), 0);
     /* the name can be reused */
     sf_stream_record again;
-    make_stream(fx, "gone", -1, &again);
+    sf_fixture_stream(fx, "gone", -1, &again);
     publish_ok(fx, "gone", "{}", 0, NULL);
     assert_int_equal(log.n, 4);
     rec_free(a);
@@ -1092,7 +1087,7 @@ static void test_callback_removing_stream_does_not_nest_callbacks(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "nest", -1, &s);
+    sf_fixture_stream(fx, "nest", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log);
     a->fx = fx;
@@ -1123,8 +1118,8 @@ static void test_callback_removing_service_detaches_every_stream_subscriber(void
 {
     sf_fixture *fx = *state;
     sf_stream_record s1, s2;
-    make_stream(fx, "svc-a", -1, &s1);
-    make_stream(fx, "svc-b", -1, &s2);
+    sf_fixture_stream(fx, "svc-a", -1, &s1);
+    sf_fixture_stream(fx, "svc-b", -1, &s2);
     recorder *a = rec_new(NULL), *b = rec_new(NULL), *c = rec_new(NULL);
     a->fx = fx;
     a->budget = 1;
@@ -1168,7 +1163,7 @@ static void test_callback_cannot_move_clock_or_reset_fake(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "frozen", 2, &s);
+    sf_fixture_stream(fx, "frozen", 2, &s);
     recorder *a = rec_new(NULL), *b = rec_new(NULL);
     a->budget = 1;
     a->counter = -1;
@@ -1221,7 +1216,7 @@ static void test_bounded_chain_of_nested_publishes_through_two_subscribers(void 
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "ping", -1, &s);
+    sf_fixture_stream(fx, "ping", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log);
     a->fx = b->fx = fx;
@@ -1270,7 +1265,7 @@ static void test_subscriber_added_in_callback_gets_messages_published_after_it(v
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "join", -1, &s);
+    sf_fixture_stream(fx, "join", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log), *c = rec_new(&log);
     a->fx = fx;
@@ -1318,7 +1313,7 @@ static void test_no_event_reaches_a_subscriber_after_its_removed_event(void **st
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
-    make_stream(fx, "last-word", -1, &s);
+    sf_fixture_stream(fx, "last-word", -1, &s);
     trace log = {0};
     recorder *a = rec_new(&log), *b = rec_new(&log);
     a->fx = fx;
@@ -1371,9 +1366,9 @@ static void test_expiry_callbacks_run_at_their_due_times_in_order(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record x, y, news;
-    make_stream(fx, "x", 10, &x);
-    make_stream(fx, "y", 12, &y);
-    make_stream(fx, "news", -1, &news);
+    sf_fixture_stream(fx, "x", 10, &x);
+    sf_fixture_stream(fx, "y", 12, &y);
+    sf_fixture_stream(fx, "news", -1, &news);
     trace log = {0};
     recorder *rx = rec_new(&log), *ry = rec_new(&log), *rz = rec_new(&log),
              *rn = rec_new(&log);

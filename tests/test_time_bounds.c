@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -35,13 +36,6 @@ static void on_event(sf_fake *fake, const sf_event *ev, void *user)
     seen *s = user;
     if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED && s->n < 8)
         s->delivered_ms[s->n++] = ev->delivered_ms;
-}
-
-static void publish(sf_fixture *fx, const char *stream)
-{
-    sf_publish_params pp = {.data = DATA, .data_len = strlen(DATA)};
-    sf_error err;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &pp, NULL, &err), SF_OK);
 }
 
 /* The until_ms of the only journal entry of `kind`. */
@@ -173,7 +167,7 @@ static void test_delay_saturates(void **state)
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 1000000};
     assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
     assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 10, &err), SF_OK);
-    publish(fx, st.sid);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     sf_ms due;
     assert_true(sf_next_event_time(fx->fake, &due));
     assert_int_equal(due, SF_TIME_MAX_MS);
@@ -205,7 +199,7 @@ static void test_delay_sum_and_duplicate_saturate(void **state)
         assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
     }
     assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 2 * big, &err), SF_OK);
-    publish(fx, st.sid);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(journal_until(fx->fake, SF_JOURNAL_DELAYED), SF_TIME_MAX_MS);
     assert_int_equal(journal_until(fx->fake, SF_JOURNAL_DUPLICATED), SF_TIME_MAX_MS);
     assert_int_equal(sf_run_until_idle(fx->fake), 2);
@@ -251,7 +245,7 @@ static void test_rate_state_saturates(void **state)
     assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
     sf_fixture_stream(fx, NULL, 0, &st);
     for (int i = 0; i < 300; i++)
-        publish(fx, st.sid);
+        assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     sf_rate_state rs;
     assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, st.sid, &rs, &err), SF_OK);
     assert_int_equal(rs.tokens, 0);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "syncfake.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -112,11 +113,6 @@ static void test_golden_empty(void **state)
     golden("empty");
 }
 
-static void ignore(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake, (void)ev, (void)user;
-}
-
 /* A fake with `subs` subscribers on one stream, `messages` published, a drop rule on the
  * first subscriber; returns its journal as text. */
 static char *journal_of(int subs, int messages, size_t *len)
@@ -131,7 +127,7 @@ static char *journal_of(int subs, int messages, size_t *len)
     sf_stream_record s;
     assert_status(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
     assert_status(sf_stream_create(f, NULL, svc.sid, NULL, &s, NULL), SF_OK);
-    sf_subscribe_params p = {.on_event = ignore};
+    sf_subscribe_params p = {.on_event = sf_test_ignore_event};
     for (int i = 0; i < subs; i++)
         assert_status(sf_subscribe(f, NULL, svc.sid, s.sid, &p, NULL, NULL), SF_OK);
     sf_fault_params drop = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = 1, .drop_rate = 1};

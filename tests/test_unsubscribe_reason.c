@@ -13,23 +13,8 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
-
-static void on_event(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake;
-    (void)ev;
-    (void)user;
-}
-
-static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
-{
-    sf_subscribe_params p = {.on_event = on_event};
-    sf_subscriber_id id = 0;
-    sf_error err;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
-    return id;
-}
 
 /* The last `unsubscribed` entry of the journal as JSON. */
 static void last_unsubscribed(sf_fixture *fx, char *json, size_t cap)
@@ -50,7 +35,7 @@ static void test_queue_full_reason_in_journal(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
     assert_status(sf_unsubscribe_because(fx->fake, id, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_OK);
     char json[512];
@@ -67,7 +52,7 @@ static void test_plain_unsubscribe_has_no_reason(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
     assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     char json[512];
@@ -84,7 +69,7 @@ static void test_bad_reason_and_names(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
     size_t count = sf_journal_count(fx->fake);
     assert_status(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err), SF_ERR_INVALID_ARGUMENT);
