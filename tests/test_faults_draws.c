@@ -88,7 +88,7 @@ static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_r
             sub_dropped += dropped[k][i];
             total_delivered += delivered[k][i];
         }
-        sf_subscriber_stats st = sub_stats(fx, subs[k]);
+        sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
         assert_int_equal(st.dropped, sub_dropped);
         assert_int_equal(st.delivered, DROP_MSGS - sub_dropped);
         assert_int_equal(st.lost, 0);
@@ -140,14 +140,14 @@ static void test_stream_scope_rule_touches_only_its_stream(void **state)
         assert_int_equal(recs[2].ev[j].payload, (int)j);
         assert_int_equal(recs[2].ev[j].delivered_ms, recs[2].ev[j].published_ms);
     }
-    assert_int_equal(sub_stats(fx, b1).dropped, 0);
-    assert_int_equal(sub_stats(fx, b1).delivered, N);
+    assert_int_equal(fault_sub_stats(fx, b1).dropped, 0);
+    assert_int_equal(fault_sub_stats(fx, b1).delivered, N);
 
     /* stream a: every delivery either dropped or delayed by exactly 20 ms */
     size_t a_dropped = 0;
     for (int k = 0; k < 2; k++) {
         sf_subscriber_id id = k == 0 ? a1 : a2;
-        sf_subscriber_stats st = sub_stats(fx, id);
+        sf_subscriber_stats st = fault_sub_stats(fx, id);
         assert_int_equal(st.delivered + st.dropped, N);
         assert_int_equal(recs[k].n, st.delivered);
         for (size_t j = 0; j < recs[k].n; j++)
@@ -206,13 +206,13 @@ static void test_subscriber_scope_rule_touches_only_its_subscriber(void **state)
             assert_false(r->ev[j].is_duplicate);
             assert_int_equal(r->ev[j].delivered_ms, r->ev[j].published_ms);
         }
-        sf_subscriber_stats st = sub_stats(fx, untouched_ids[u]);
+        sf_subscriber_stats st = fault_sub_stats(fx, untouched_ids[u]);
         assert_int_equal(st.dropped, 0);
         assert_int_equal(st.duplicated, 0);
         assert_int_equal(st.delivered, N);
     }
 
-    sf_subscriber_stats st2 = sub_stats(fx, s2);
+    sf_subscriber_stats st2 = fault_sub_stats(fx, s2);
     assert_true(st2.dropped > 0 && st2.dropped < N);
     assert_true(st2.duplicated > 0);
     assert_int_equal(st2.delivered, (N - st2.dropped) + st2.duplicated);
@@ -261,7 +261,7 @@ static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal
     assert_true(pending > 0);
     uint64_t in_flight = 0;
     for (int k = 0; k < SUBS; k++)
-        in_flight += sub_stats(fx, subs[k]).in_flight;
+        in_flight += fault_sub_stats(fx, subs[k]).in_flight;
     assert_int_equal(in_flight, pending);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
@@ -318,7 +318,7 @@ static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal
         }
         for (int i = 0; i < N; i++)
             assert_int_equal(seen[i], 1);
-        sf_subscriber_stats st = sub_stats(fx, subs[k]);
+        sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
         assert_int_equal(st.delivered, N);
         assert_int_equal(st.in_flight, 0);
     }

@@ -58,8 +58,8 @@ static void test_drop_next_drops_exactly_the_next_deliveries_then_none(void **st
     assert_int_equal(info.drop_next_left, 0);
     assert_int_equal(info.hits, 3);
     assert_int_equal(info.params.drop_next, 3);
-    assert_int_equal(sub_stats(fx, s1).dropped, 2);
-    assert_int_equal(sub_stats(fx, s2).dropped, 1);
+    assert_int_equal(fault_sub_stats(fx, s1).dropped, 2);
+    assert_int_equal(fault_sub_stats(fx, s2).dropped, 1);
 }
 
 static void test_drop_next_on_subscriber_scope_counts_only_its_deliveries(void **state)
@@ -76,8 +76,8 @@ static void test_drop_next_on_subscriber_scope_counts_only_its_deliveries(void *
     assert_int_equal(recs[1].n, 2);
     assert_int_equal(recs[1].ev[0].payload, 3);
     assert_int_equal(recs[1].ev[1].payload, 4);
-    assert_int_equal(sub_stats(fx, s1).dropped, 0);
-    assert_int_equal(sub_stats(fx, s2).dropped, 3);
+    assert_int_equal(fault_sub_stats(fx, s1).dropped, 0);
+    assert_int_equal(fault_sub_stats(fx, s2).dropped, 3);
     assert_int_equal(fault_info(fx, rule).drop_next_left, 0);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DROPPED), s2, NULL), 3);
 }
@@ -107,7 +107,7 @@ static void test_duplicate_rate_one_delivers_every_message_twice(void **state)
             assert_true(copy->is_duplicate);
             assert_int_equal(copy->payload, i);
         }
-        sf_subscriber_stats st = sub_stats(fx, subs[k]);
+        sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
         assert_int_equal(st.delivered, 2 * N);
         assert_int_equal(st.duplicated, N);
 
@@ -260,7 +260,7 @@ static void test_delayed_delivery_to_an_expired_stream_is_lost_after_removed(voi
     assert_int_equal(recs[0].n, 1);
     assert_int_equal(recs[0].ev[0].kind, SF_EVENT_REMOVED);
     assert_int_equal(recs[0].ev[0].delivered_ms, t0 + 1000);
-    sf_subscriber_stats st = sub_stats(fx, sub);
+    sf_subscriber_stats st = fault_sub_stats(fx, sub);
     assert_false(st.attached);
     assert_int_equal(st.delivered, 0);
     assert_int_equal(st.lost, 1);
@@ -288,13 +288,13 @@ static void test_unsubscribe_loses_deliveries_in_flight(void **state)
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
     assert_int_equal(recs[1].n, 2);
-    sf_subscriber_stats st = sub_stats(fx, gone);
+    sf_subscriber_stats st = fault_sub_stats(fx, gone);
     assert_false(st.attached);
     assert_int_equal(st.lost, 2);
     assert_int_equal(st.in_flight, 0);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_LOST), gone, NULL), 2);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_UNSUBSCRIBED), gone, NULL), 1);
-    assert_int_equal(sub_stats(fx, stays).lost, 0);
+    assert_int_equal(fault_sub_stats(fx, stays).lost, 0);
     sf_error err;
     assert_status(sf_unsubscribe(fx->fake, 99, &err), SF_ERR_INVALID_ARGUMENT);
 }
@@ -308,9 +308,9 @@ static void test_stream_removal_loses_parked_deliveries(void **state)
     assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     faults_publish(fx, s.sid, 0, NULL);
     faults_publish(fx, s.sid, 1, NULL);
-    assert_int_equal(sub_stats(fx, held).parked, 2);
+    assert_int_equal(fault_sub_stats(fx, held).parked, 2);
     assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, NULL), SF_OK);
-    sf_subscriber_stats st = sub_stats(fx, held);
+    sf_subscriber_stats st = fault_sub_stats(fx, held);
     assert_int_equal(st.parked, 0);
     assert_int_equal(st.lost, 2);
     assert_false(st.attached);
@@ -334,7 +334,7 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     sf_fixture_stream(fx, "hold", -1, &s);
     sf_subscriber_id held = faults_subscribe(fx, s.sid, 0), free_sub = faults_subscribe(fx, s.sid, 1);
     assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
-    assert_true(sub_stats(fx, held).held);
+    assert_true(fault_sub_stats(fx, held).held);
 
     char sids[5][SF_SID_SIZE];
     sf_ms published[5];
@@ -346,7 +346,7 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     advance_ms(fx, 1000);
     assert_int_equal(recs[0].n, 0);
     assert_int_equal(recs[1].n, 5); /* the other subscriber is not partitioned */
-    sf_subscriber_stats st = sub_stats(fx, held);
+    sf_subscriber_stats st = fault_sub_stats(fx, held);
     assert_int_equal(st.parked, 5);
     assert_int_equal(st.delivered, 0);
     assert_int_equal(st.lost, 0);
@@ -372,12 +372,12 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
         assert_int_equal(recs[0].ev[i].published_ms, published[i]);
         assert_int_equal(recs[0].ev[i].delivered_ms, heal_at);
     }
-    st = sub_stats(fx, held);
+    st = fault_sub_stats(fx, held);
     assert_false(st.held);
     assert_int_equal(st.parked, 0);
     assert_int_equal(st.delivered, 5);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DELIVERED), held, NULL), 5);
-    assert_int_equal(sub_stats(fx, free_sub).delivered, 5);
+    assert_int_equal(fault_sub_stats(fx, free_sub).delivered, 5);
 
     /* healed: the next message arrives at once */
     faults_publish(fx, s.sid, 5, NULL);
@@ -394,12 +394,12 @@ static void test_heal_without_flush_discards_parked_deliveries(void **state)
     char sids[5][SF_SID_SIZE];
     for (int i = 0; i < 5; i++)
         faults_publish(fx, s.sid, i, sids[i]);
-    assert_int_equal(sub_stats(fx, held).parked, 5);
+    assert_int_equal(fault_sub_stats(fx, held).parked, 5);
 
     assert_status(sf_subscriber_heal(fx->fake, held, false, NULL), SF_OK);
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
-    sf_subscriber_stats st = sub_stats(fx, held);
+    sf_subscriber_stats st = fault_sub_stats(fx, held);
     assert_int_equal(st.parked, 0);
     assert_int_equal(st.lost, 5);
     assert_int_equal(st.delivered, 0);
@@ -430,11 +430,11 @@ static void test_hold_parks_delayed_deliveries_when_they_fall_due(void **state)
     add_fault(fx, &fp);
     faults_publish(fx, s.sid, 0, NULL);
     assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
-    assert_int_equal(sub_stats(fx, held).in_flight, 1);
+    assert_int_equal(fault_sub_stats(fx, held).in_flight, 1);
     advance_ms(fx, 100);
     assert_int_equal(recs[0].n, 0);
-    assert_int_equal(sub_stats(fx, held).in_flight, 0);
-    assert_int_equal(sub_stats(fx, held).parked, 1);
+    assert_int_equal(fault_sub_stats(fx, held).in_flight, 0);
+    assert_int_equal(fault_sub_stats(fx, held).parked, 1);
     assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_HELD), held, NULL), 1);
     sf_ms heal_at = sf_clock_now(fx->fake);
     assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
@@ -455,7 +455,7 @@ static void test_disconnect_loses_messages_of_the_gap_and_replays_nothing(void *
     char sids[5][SF_SID_SIZE];
     faults_publish(fx, s.sid, 0, sids[0]);
     assert_status(sf_subscriber_disconnect(fx->fake, d, NULL), SF_OK);
-    assert_false(sub_stats(fx, d).connected);
+    assert_false(fault_sub_stats(fx, d).connected);
     faults_publish(fx, s.sid, 1, sids[1]);
     advance_ms(fx, 5);
     faults_publish(fx, s.sid, 2, sids[2]);
@@ -463,7 +463,7 @@ static void test_disconnect_loses_messages_of_the_gap_and_replays_nothing(void *
     assert_int_equal(recs[0].n, 1);
 
     assert_status(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
-    assert_true(sub_stats(fx, d).connected);
+    assert_true(fault_sub_stats(fx, d).connected);
     advance_ms(fx, 1000);
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 1); /* nothing replayed */
@@ -476,10 +476,10 @@ static void test_disconnect_loses_messages_of_the_gap_and_replays_nothing(void *
         assert_string_equal(recs[0].ev[j].message_sid, sids[want[j]]);
     assert_int_equal(recs[1].n, 5);
 
-    sf_subscriber_stats st = sub_stats(fx, d);
+    sf_subscriber_stats st = fault_sub_stats(fx, d);
     assert_int_equal(st.lost, 2);
     assert_int_equal(st.delivered, 3);
-    assert_int_equal(sub_stats(fx, other).lost, 0);
+    assert_int_equal(fault_sub_stats(fx, other).lost, 0);
 
     sf_journal_filter f = {.subscriber = d, .kinds = KIND(SF_JOURNAL_LOST)};
     uint64_t cursor = 0;
@@ -516,7 +516,7 @@ static void test_disconnect_loses_delayed_delivery_falling_due_in_the_gap(void *
     assert_status(sf_subscriber_reconnect(fx->fake, d, NULL), SF_OK);
     advance_ms(fx, 1000);
     assert_int_equal(recs[0].n, 0);
-    assert_int_equal(sub_stats(fx, d).lost, 1);
+    assert_int_equal(fault_sub_stats(fx, d).lost, 1);
     sf_journal_filter f = {.subscriber = d, .kinds = KIND(SF_JOURNAL_LOST)};
     uint64_t cursor = 0;
     sf_journal_entry je;

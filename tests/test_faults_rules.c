@@ -35,7 +35,7 @@ static void test_fault_remove_stops_the_rule_and_ids_are_not_reused(void **state
     faults_publish(fx, s.sid, 0, NULL);
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
-    assert_int_equal(sub_stats(fx, s1).dropped, 1);
+    assert_int_equal(fault_sub_stats(fx, s1).dropped, 1);
 
     sf_error err;
     assert_status(sf_fault_remove(fx->fake, r1, &err), SF_OK);
@@ -123,7 +123,7 @@ static void test_fault_list_shows_ids_params_and_hits(void **state)
     assert_int_equal(out[1].drop_next_left, 0);
     assert_int_equal(out[1].hits, 2);
     assert_true(out[2].hits <= 1);
-    sf_subscriber_stats st = sub_stats(fx, s1);
+    sf_subscriber_stats st = fault_sub_stats(fx, s1);
     assert_int_equal(st.dropped, 2 + out[2].hits);
     assert_int_equal(out[0].hits, out[2].hits ? 0 : 2);
     assert_int_equal(st.delivered, out[2].hits ? 0 : 2);

@@ -162,7 +162,7 @@ sf_fault_id add_fault(sf_fixture *fx, const sf_fault_params *p)
     return id;
 }
 
-sf_subscriber_stats sub_stats(sf_fixture *fx, sf_subscriber_id id)
+sf_subscriber_stats fault_sub_stats(sf_fixture *fx, sf_subscriber_id id)
 {
     sf_subscriber_stats s;
     assert_status(sf_subscriber_stats_get(fx->fake, id, &s, NULL), SF_OK);

@@ -56,7 +56,7 @@ void faults_publish(sf_fixture *fx, const char *stream, int i, char sid_out[SF_S
 
 sf_fault_id add_fault(sf_fixture *fx, const sf_fault_params *p);
 
-sf_subscriber_stats sub_stats(sf_fixture *fx, sf_subscriber_id id);
+sf_subscriber_stats fault_sub_stats(sf_fixture *fx, sf_subscriber_id id);
 
 void advance_ms(sf_fixture *fx, sf_ms ms);
 
