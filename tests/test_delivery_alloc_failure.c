@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -182,17 +183,6 @@ typedef struct wsnap {
     size_t fates;
 } wsnap;
 
-static size_t journal_count(sf_fake *fake, uint32_t kinds)
-{
-    sf_journal_filter f = {.kinds = kinds};
-    uint64_t cursor = 0;
-    sf_journal_entry e;
-    size_t n = 0;
-    while (sf_journal_next(fake, &f, &cursor, &e))
-        n++;
-    return n;
-}
-
 /* Taken with the allocator's failure switched off (none of these calls should allocate). */
 static void wsnap_take(world *w, wsnap *s)
 {
@@ -219,7 +209,7 @@ static void wsnap_take(world *w, wsnap *s)
     s->nrules = sf_fault_list(f, s->rules, MAX_RULES);
     assert_true(s->nrules <= MAX_RULES);
     s->delivered = w->rec->n;
-    s->fates = journal_count(f, ALL_FATES);
+    s->fates = sf_test_journal_count(f, ALL_FATES, 0, NULL);
     a->fail_at = fail_at;
 }
 
@@ -627,12 +617,12 @@ static void test_failed_publish_journals_its_api_call_without_a_message(void **s
     scenario sc = {.nsubs = 3, .jitter_rule = true};
     world_build(TRIAL, &sc);
     world *w = &worlds[TRIAL];
-    size_t api_before = journal_count(w->fx->fake, KIND(SF_JOURNAL_API));
+    size_t api_before = sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL);
     w->fx->alloc.fail_at = w->fx->alloc.calls + 1;
     sf_error err;
     assert_status(publish(w, NULL, &err), SF_ERR_NOMEM);
     w->fx->alloc.fail_at = 0;
-    assert_int_equal(journal_count(w->fx->fake, KIND(SF_JOURNAL_API)), api_before + 1);
+    assert_int_equal(sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL), api_before + 1);
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_API)};
     uint64_t cursor = 0;
     sf_journal_entry e, last;

@@ -99,9 +99,9 @@ static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_r
         fail_msg("observed drop fraction %.4f, want 0.3 +- 0.02", p);
 
     /* the journal's delivered entries are the callbacks, and no other fate was recorded */
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DELIVERED), 0, NULL),
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), 0, NULL),
                      total_delivered);
-    assert_int_equal(journal_count_of(fx->fake,
+    assert_int_equal(sf_test_journal_count(fx->fake,
                                       KIND(SF_JOURNAL_DELAYED) | KIND(SF_JOURNAL_DUPLICATED) |
                                           KIND(SF_JOURNAL_HELD) | KIND(SF_JOURNAL_LOST) |
                                           KIND(SF_JOURNAL_DISCARDED),
@@ -169,7 +169,7 @@ static void test_stream_scope_rule_touches_only_its_stream(void **state)
     }
     assert_int_equal(fates, 2 * N);
     assert_int_equal(fault_info(fx, rule).hits, 2 * N);
-    assert_int_equal(journal_count_of(fx->fake, ~KIND(SF_JOURNAL_API) &
+    assert_int_equal(sf_test_journal_count(fx->fake, ~KIND(SF_JOURNAL_API) &
                                                     ~KIND(SF_JOURNAL_SUBSCRIBED) &
                                                     ~KIND(SF_JOURNAL_DELIVERED),
                                       b1, NULL),

@@ -79,7 +79,7 @@ static void test_drop_next_on_subscriber_scope_counts_only_its_deliveries(void *
     assert_int_equal(fault_sub_stats(fx, s1).dropped, 0);
     assert_int_equal(fault_sub_stats(fx, s2).dropped, 3);
     assert_int_equal(fault_info(fx, rule).drop_next_left, 0);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DROPPED), s2, NULL), 3);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DROPPED), s2, NULL), 3);
 }
 
 static void test_duplicate_rate_one_delivers_every_message_twice(void **state)
@@ -292,8 +292,8 @@ static void test_unsubscribe_loses_deliveries_in_flight(void **state)
     assert_false(st.attached);
     assert_int_equal(st.lost, 2);
     assert_int_equal(st.in_flight, 0);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_LOST), gone, NULL), 2);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_UNSUBSCRIBED), gone, NULL), 1);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_LOST), gone, NULL), 2);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_UNSUBSCRIBED), gone, NULL), 1);
     assert_int_equal(fault_sub_stats(fx, stays).lost, 0);
     sf_error err;
     assert_status(sf_unsubscribe(fx->fake, 99, &err), SF_ERR_INVALID_ARGUMENT);
@@ -320,7 +320,7 @@ static void test_stream_removal_loses_parked_deliveries(void **state)
     /* healing afterwards has nothing to deliver */
     assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_LOST), held, NULL), 2);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_LOST), held, NULL), 2);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -376,7 +376,7 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     assert_false(st.held);
     assert_int_equal(st.parked, 0);
     assert_int_equal(st.delivered, 5);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DELIVERED), held, NULL), 5);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), held, NULL), 5);
     assert_int_equal(fault_sub_stats(fx, free_sub).delivered, 5);
 
     /* healed: the next message arrives at once */
@@ -413,7 +413,7 @@ static void test_heal_without_flush_discards_parked_deliveries(void **state)
         assert_string_equal(je.message_sid, sids[i]);
     }
     assert_false(sf_journal_next(fx->fake, &f, &cursor, &je));
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_DELIVERED), held, NULL), 0);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), held, NULL), 0);
 
     faults_publish(fx, s.sid, 5, NULL);
     assert_int_equal(recs[0].n, 1);
@@ -435,7 +435,7 @@ static void test_hold_parks_delayed_deliveries_when_they_fall_due(void **state)
     assert_int_equal(recs[0].n, 0);
     assert_int_equal(fault_sub_stats(fx, held).in_flight, 0);
     assert_int_equal(fault_sub_stats(fx, held).parked, 1);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_HELD), held, NULL), 1);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_HELD), held, NULL), 1);
     sf_ms heal_at = sf_clock_now(fx->fake);
     assert_status(sf_subscriber_heal(fx->fake, held, true, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
@@ -556,7 +556,7 @@ static void test_expiry_lag_fake_scope_keeps_stream_until_the_lag_has_passed(voi
     assert_status(sf_clock_set(fx->fake, deadline + 4999, NULL), SF_OK);
     assert_status(fetch(fx, s.sid, NULL), SF_OK);
     assert_status(fetch(fx, "lagging", NULL), SF_OK);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_EXPIRED), 0, NULL), 0);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_EXPIRED), 0, NULL), 0);
     assert_int_equal(recs[0].n, 0);
 
     assert_status(sf_clock_set(fx->fake, deadline + 5000, NULL), SF_OK);
@@ -595,7 +595,7 @@ static void test_expiry_lag_stream_scope_delays_only_its_stream(void **state)
 
     assert_expired_entries(fx, b.sid, deadline);
     assert_expired_entries(fx, a.sid, deadline + 5000);
-    assert_int_equal(journal_count_of(fx->fake, KIND(SF_JOURNAL_EXPIRED), 0, NULL), 2);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_EXPIRED), 0, NULL), 2);
     assert_int_equal(fault_info(fx, rule).hits, 1);
 }
 

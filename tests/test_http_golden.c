@@ -49,6 +49,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "calls.h"
 #include "codec.h"
 #include "syncfake.h"
 #include "syncfake_http.h"
@@ -80,41 +81,6 @@ static bool file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The whole file, NUL-terminated (the NUL is not counted); NULL when it cannot be read. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static int cmp_strings(const void *a, const void *b)
@@ -219,7 +185,7 @@ static bool parse_message(const char *path, message_file *m)
 {
     memset(m, 0, sizeof *m);
     size_t len;
-    m->text = read_all(path, &len);
+    m->text = sf_test_read_file(path, &len);
     if (!m->text) {
         fprintf(stderr, "    cannot read %s: %s\n", path, strerror(errno));
         return false;
@@ -276,7 +242,7 @@ static bool read_count(const char *path, bool *present, int64_t *value)
     if (!file_exists(path))
         return true;
     size_t len;
-    char *text = read_all(path, &len);
+    char *text = sf_test_read_file(path, &len);
     if (!text)
         return false;
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
@@ -431,14 +397,6 @@ static bool check_header(const char *case_name, const char *stem, const char *na
     return false;
 }
 
-/* The events hook of an NN.events exchange: the subscriber it makes ignores its events. */
-static void ignore_event(sf_fake *fake, const sf_event *event, void *user)
-{
-    (void)fake;
-    (void)event;
-    (void)user;
-}
-
 /* Runs one exchange; false (with a report on stderr) when its answer is not the expected one. */
 static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem, bool write_mode)
 {
@@ -456,7 +414,7 @@ static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem,
     char *events_path = join_path(gc->dir, file);
     bool with_events = events_path && file_exists(events_path);
     free(events_path);
-    static const sf_http_events_hook hook = {ignore_event, NULL};
+    static const sf_http_events_hook hook = {sf_test_ignore_event, NULL};
     message_file req = {0}, exp = {0};
     sf_http_response resp = {0};
     bool have_resp = false;

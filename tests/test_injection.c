@@ -127,17 +127,6 @@ static sf_journal_entry last_api(sf_fake *fake)
     return last;
 }
 
-static size_t journal_count_kind(sf_fake *fake, sf_journal_kind kind)
-{
-    sf_journal_filter f = {.kinds = KIND(kind)};
-    uint64_t cursor = 0;
-    sf_journal_entry e;
-    size_t n = 0;
-    while (sf_journal_next(fake, &f, &cursor, &e))
-        n++;
-    return n;
-}
-
 static sf_rate_state rate(sf_fixture *fx, const char *stream)
 {
     sf_rate_state r;
@@ -377,7 +366,7 @@ static void test_injected_publish_publishes_nothing_spends_no_sid_and_no_token(v
     assert_int_equal(e.op, SF_OP_MESSAGE_CREATE);
     assert_true(e.injected);
     assert_string_equal(e.message_sid, "");
-    assert_int_equal(journal_count_kind(fx->fake, SF_JOURNAL_DELIVERED), 0);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), 0, NULL), 0);
 
     assert_status(sf_test_publish(fx, "s", DATA, &m, &err), SF_OK);
     assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);

@@ -19,33 +19,6 @@
 #include "calls.h"
 #include "syncfake.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static char *case_path(const char *name, const char *ext)
 {
     const char *src = __FILE__;
@@ -62,12 +35,12 @@ static void golden(const char *name)
 {
     char *in_path = case_path(name, ".jsonl"), *out_path = case_path(name, ".svg");
     size_t in_len = 0, want_len = 0, got_len = 0;
-    char *journal = read_file(in_path, &in_len);
+    char *journal = sf_test_read_file(in_path, &in_len);
     assert_non_null(journal);
     char *svg = sf_timeline_svg(journal, in_len, &got_len);
     assert_non_null(svg);
     assert_int_equal(strlen(svg), got_len);
-    char *want = read_file(out_path, &want_len);
+    char *want = sf_test_read_file(out_path, &want_len);
     if (!want && getenv("SF_TIMELINE_GOLDEN_WRITE")) {
         FILE *f = fopen(out_path, "wb");
         assert_non_null(f);

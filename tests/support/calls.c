@@ -10,6 +10,7 @@
 #include "assert_status.h"
 #include "calls.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,18 @@ void sf_test_expect_error(sf_status st, const sf_error *err, sf_status want, int
         assert_string_equal(err->message, message);
 }
 
+size_t sf_test_journal_count(sf_fake *fake, uint32_t kinds, sf_subscriber_id sub,
+                             const char *stream)
+{
+    sf_journal_filter f = {.stream_sid = stream, .subscriber = sub, .kinds = kinds};
+    uint64_t cursor = 0;
+    sf_journal_entry e;
+    size_t n = 0;
+    while (sf_journal_next(fake, &f, &cursor, &e))
+        n++;
+    return n;
+}
+
 char *sf_test_repeat(const char *unit, size_t times)
 {
     size_t ul = strlen(unit);
@@ -73,6 +86,40 @@ char *sf_test_repeat(const char *unit, size_t times)
         memcpy(s + i * ul, unit, ul);
     s[ul * times] = '\0';
     return s;
+}
+
+char *sf_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (cap - n - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }
 
 int sf_test_setup_twins(void **state)

@@ -34,8 +34,17 @@ void sf_test_assert_sid_shape(const char *sid, const char *prefix);
 void sf_test_expect_error(sf_status st, const sf_error *err, sf_status want, int http, int code,
                           const char *message);
 
+/* How many journal entries match the filter (kinds: a bit set of 1u << kind, 0 for all; sub
+ * 0 and stream NULL for any). */
+size_t sf_test_journal_count(sf_fake *fake, uint32_t kinds, sf_subscriber_id sub,
+                             const char *stream);
+
 /* unit repeated `times` times, NUL-terminated, from malloc (asserting it did not fail). */
 char *sf_test_repeat(const char *unit, size_t times);
+
+/* The whole file, NUL-terminated (the NUL is not counted in *len), from malloc; NULL when
+ * it cannot be read. */
+char *sf_test_read_file(const char *path, size_t *len);
 
 /* cmocka setup/teardown: *state receives two fixtures (void *[2]) of the same seed. */
 int sf_test_setup_twins(void **state);

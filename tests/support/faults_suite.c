@@ -186,18 +186,6 @@ sf_fault_info fault_info(sf_fixture *fx, sf_fault_id id)
     return all[0];
 }
 
-size_t journal_count_of(sf_fake *fake, uint32_t kinds, sf_subscriber_id sub,
-                               const char *stream)
-{
-    sf_journal_filter f = {.stream_sid = stream, .subscriber = sub, .kinds = kinds};
-    uint64_t cursor = 0;
-    sf_journal_entry e;
-    size_t n = 0;
-    while (sf_journal_next(fake, &f, &cursor, &e))
-        n++;
-    return n;
-}
-
 int msgkey_cmp(const void *a, const void *b)
 {
     return strcmp(((const msgkey *)a)->sid, ((const msgkey *)b)->sid);

@@ -6,6 +6,7 @@
 #ifndef SF_TEST_FAULTS_SUITE_H
 #define SF_TEST_FAULTS_SUITE_H
 
+#include "calls.h"
 #include "fixture.h"
 
 #include <stdbool.h>
@@ -61,9 +62,6 @@ sf_subscriber_stats fault_sub_stats(sf_fixture *fx, sf_subscriber_id id);
 void advance_ms(sf_fixture *fx, sf_ms ms);
 
 sf_fault_info fault_info(sf_fixture *fx, sf_fault_id id);
-
-size_t journal_count_of(sf_fake *fake, uint32_t kinds, sf_subscriber_id sub,
-                               const char *stream);
 
 /* Message SID -> publish index, for reading the journal. */
 #define MAXMSG 1000
