@@ -59,6 +59,8 @@ typedef struct snapshot {
 /* What a test holds outside the fixture, so that a failed assertion (which leaves the test
  * through longjmp) does not also leak it: the teardown releases whatever is still listed. */
 #define HELD_MAX 64
+/* Arrays and fakes held outside the fixture, freed by the teardowns: held_slot finds p (or a
+ * free slot, NULL), swap_held replaces it, held_grow reallocates a held array. */
 int held_slot(void *const *list, const void *p);
 
 void swap_held(void **list, void *from, void *to);
@@ -71,6 +73,7 @@ void *held_grow(void *p, size_t n, size_t size);
 
 void block_free(void *p);
 
+/* Snapshots: everything a caller can observe (snap_take), compared field by field. */
 void snap_free(snapshot *s);
 
 void push_token(char (**tokens)[SF_PAGE_TOKEN_SIZE], size_t *n, const char *token);
@@ -97,6 +100,7 @@ typedef struct probe {
     char account_next_token[SF_PAGE_TOKEN_SIZE];
 } probe;
 
+/* The probe: mints one SID of every kind; equal probes mean no SID was spent. */
 void probe_run(sf_fake *fake, probe *p);
 
 void probe_assert_equal(const probe *want, const probe *got);
@@ -107,6 +111,7 @@ void probe_assert_equal(const probe *want, const probe *got);
  * the test function: callers pass static storage. */
 sf_fake *alloc_twin_new(sf_test_alloc *alloc, const char *want_service_sid);
 
+/* Frees a twin and checks that it gave back every block. */
 void alloc_twin_free(sf_fake *fake, sf_test_alloc *alloc);
 
 /* What an operation returns; only the parts it fills are compared. */
@@ -133,6 +138,7 @@ typedef struct op_ctx {
 
 typedef sf_status (*op_fn)(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
+/* What an operation returned (records, pages), released and compared. */
 void result_release(sf_fake *fake, op_result *res);
 
 void page_info_assert_equal(const sf_page_info *want, const sf_page_info *got);
@@ -148,6 +154,8 @@ typedef struct oom_report {
  * must have the same history. */
 oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx);
 
+/* The operations oom_loop drives: each makes one call with ctx (the fixture's service and
+ * stream, an index for names) and keeps its result in res. */
 sf_status op_account_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
                                    sf_error *err);
 
@@ -194,6 +202,7 @@ sf_status op_service_remove(sf_fake *fake, const op_ctx *ctx, op_result *res,
 sf_status op_inject_error(sf_fake *fake, const op_ctx *ctx, op_result *res,
                                  sf_error *err);
 
+/* History helpers: the same calls on the fixture's fake and on its twin. */
 void alloc_make_stream(sf_fake *fake, const char *service_sid, const char *name, long long ttl,
                         sf_stream_record *out);
 

@@ -42,6 +42,7 @@ typedef struct fingerprint {
     sf_rate_state rates[8];
 } fingerprint;
 
+/* Takes / compares what a caller can observe of the fake and of the fixture's service. */
 void fingerprint_take(sf_fake *fake, const char *service_sid, fingerprint *fp);
 /* Asserts that the fake still shows what `want` took. */
 void fingerprint_assert_same(sf_fake *fake, const char *service_sid, const fingerprint *want);

@@ -17,6 +17,7 @@ typedef struct transcript {
     size_t entries;
 } transcript;
 
+/* Appends bytes, strings, numbers, statuses, errors and page infos to the transcript. */
 void tx_put(transcript *t, const void *p, size_t n);
 
 void tx_str(transcript *t, const char *s);
@@ -31,13 +32,16 @@ void tx_info(transcript *t, const sf_page_info *info);
 
 void tx_free(transcript *t);
 
+/* A fake of `seed` on the default allocator. */
 sf_fake *tx_new_fake(uint64_t seed);
 
+/* Walks every page of a service's streams (page size `size`) into the transcript. */
 void tx_stream_walk(transcript *t, sf_fake *fake, const char *svc, int64_t size);
 
 /* Exercises every kind of call and records every answer. */
 void tx_scenario(sf_fake *fake, transcript *t);
 
+/* Fails naming the first byte where the transcripts differ. */
 void assert_same_transcript(const transcript *a, const transcript *b);
 
 #endif

@@ -25,6 +25,7 @@ bool listed(sf_fixture *fx, const char *sid);
 /* Fetching the stream succeeds / is its 404. */
 void assert_alive(sf_fixture *fx, const char *id);
 
+/* Fetching the stream is its 404. */
 void assert_gone(sf_fixture *fx, const char *id);
 
 #endif

@@ -48,7 +48,7 @@ int faults_setup(void **state)
     return sf_fixture_setup(state);
 }
 
-/* Like setup, with the publish rate limit lifted. */
+/* Like faults_setup, with the publish rate limit lifted. */
 int faults_setup_unlimited(void **state)
 {
     recs_release();

@@ -35,13 +35,16 @@ typedef struct recorder {
 #define NSCRATCH 8
 extern recorder recs[NREC]; /* recorder i is the user of faults_subscribe(.., i) */
 
+/* Zeroed memory freed by faults_teardown. */
 void *scratch_alloc(size_t size);
 
+/* Frees the recorders' events (setups and teardown). */
 void recs_release(void);
 
+/* cmocka setup: recorders emptied, then the fixture. */
 int faults_setup(void **state);
 
-/* Like setup, with the publish rate limit lifted. */
+/* Like faults_setup, with the publish rate limit lifted. */
 int faults_setup_unlimited(void **state);
 
 int faults_teardown(void **state);
@@ -49,8 +52,11 @@ int faults_teardown(void **state);
 /* A second fake, freed (and leak-checked) by the teardown. */
 sf_fixture *extra_fixture(uint64_t seed, bool unlimited);
 
+/* Records an event into the recorder given as user. */
 void faults_on_event(sf_fake *fake, const sf_event *e, void *user);
 
+/* Subscribes recording into recs[rec]; publishes {"i":i} (its SID into sid_out if given);
+ * adds a rule; reads stats and rules; advances the clock: each asserting success. */
 sf_subscriber_id faults_subscribe(sf_fixture *fx, const char *stream, int rec);
 
 void faults_publish(sf_fixture *fx, const char *stream, int i, char sid_out[SF_SID_SIZE]);
@@ -76,6 +82,7 @@ typedef struct msgmap {
     bool sorted;
 } msgmap;
 
+/* A sorted map from message SID to the index of its publish. */
 int msgkey_cmp(const void *a, const void *b);
 
 void msgmap_add(msgmap *m, const char *sid, int idx);

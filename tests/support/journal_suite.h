@@ -24,6 +24,7 @@ typedef struct jfake {
  * left; forget_fake stops tracking one. */
 void forget_fake(jfake *j);
 
+/* A tracked fake with a counting allocator and one service (svc). */
 jfake *jfake_new_with(uint64_t seed, size_t journal_capacity, const sf_limits *limits);
 
 jfake *jfake_new(uint64_t seed);
@@ -34,8 +35,10 @@ void jfake_free(jfake *j);
 /* Fails the test with err's message unless st is SF_OK. */
 void jok(sf_status st, const sf_error *err);
 
+/* A subscriber callback that counts events into the size_t at user (if any). */
 void jcount_event(sf_fake *fake, const sf_event *ev, void *user);
 
+/* Subscribe, publish and create a stream asserting success (jpublish returns the status). */
 sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream,
                                   uint64_t client_id, size_t *counter);
 
@@ -49,6 +52,7 @@ void jmake_stream(sf_fake *fake, const char *svc, const char *name, long long tt
  * drop + jitter rule, clock moves, a failed fetch, an expiry, removals. */
 void jscenario(sf_fake *f);
 
+/* The journal rendered (sf_journal_render) / written (sf_journal_write) whole, from malloc. */
 char *render_all(const sf_fake *fake, const sf_journal_filter *filter, size_t *len_out);
 
 char *write_all(const sf_fake *fake, const sf_journal_filter *filter, size_t *len_out);
@@ -67,6 +71,7 @@ typedef struct parsed_line {
     char str[K_COUNT][64];
 } parsed_line;
 
+/* The index of key k[0..n) in the order of journal keys, or -1. */
 int key_index(const char *k, size_t n);
 
 /* Parses line[0..len) (no newline) or fails the test naming the reason. */

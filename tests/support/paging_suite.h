@@ -18,6 +18,7 @@ uint64_t rng_next(void);
 
 uint32_t rnd(uint32_t n);
 
+/* Page params of one size; a list asserting success; a list that must fail with (http, code). */
 sf_page_params sized(int64_t size);
 
 sf_stream_page *must_list(sf_fixture *fx, const char *service_sid,
@@ -27,10 +28,12 @@ void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_pa
                               int http, int code);
 
 /* Creates n streams without name or TTL; SIDs go to sids (n * SF_SID_SIZE) when given. */
+/* Streams made for the walks, and the SIDs they got. */
 void make_streams(sf_fixture *fx, const char *service_sid, size_t n, char *sids);
 
 const char *sid_at(const char *sids, size_t i);
 
+/* Creates a second service in fx; its SID into out. Returns fx. */
 sf_fixture *second_fixture_service(sf_fixture *fx, char out[SF_SID_SIZE]);
 
 /* A forward walk of a static list: pages concatenated, with page boundaries and tokens. */
@@ -42,6 +45,7 @@ typedef struct walk {
     sf_page_info *infos; /* per page */
 } walk;
 
+/* A walk over every page forward (at most max pages), kept for assert_page_is. */
 void walk_forward(sf_fixture *fx, const char *service_sid, int64_t size, size_t max,
                          walk *w);
 

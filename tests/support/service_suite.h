@@ -14,11 +14,13 @@
 /* Create and fetch, failing the test on an error. */
 void must_create(sf_fixture *fx, const sf_service_params *p, sf_service_record *out);
 
+/* Fetch, failing the test on an error. */
 void must_fetch(sf_fixture *fx, const char *sid, sf_service_record *out);
 
 /* The call is refused with the Twilio (http, code) error. */
 void expect_create_error(sf_fixture *fx, const sf_service_params *p, int http, int code);
 
+/* The update is refused with the Twilio (http, code) error. */
 void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_params *p,
                                 int http, int code);
 

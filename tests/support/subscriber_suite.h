@@ -75,6 +75,7 @@ struct recorder {
 };
 
 
+/* Recorders, freed by subscriber_teardown when a test fails before rec_free. */
 recorder *rec_new(trace *log);
 
 void rec_free(recorder *r);
@@ -82,10 +83,14 @@ void rec_free(recorder *r);
 /* The fixture's teardown (which fails on a leak inside the fake), then the recorders. */
 int subscriber_teardown(void **state);
 
+/* Copies a SID (or "" for NULL) into out. */
 void copy_sid(char out[SF_SID_SIZE], const char *in);
 
+/* Records ev into the recorder at user, then runs its action. */
 void rec_on_event(sf_fake *fake, const sf_event *ev, void *user);
 
+/* Events of one kind a recorder got; a recorder's subscription; publishing (publish_ok
+ * asserts success); stats; the fields of a `removed` event. */
 size_t count_kind(const recorder *r, sf_event_kind kind);
 
 sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r,
