@@ -30,14 +30,7 @@ static void test_invalid_opt_bool_is_invalid_parameter(void **state)
         for (int v = 3; v <= 7; v += 4) {
             sf_service_params p = {.friendly_name = "flags"};
             sf_opt_bool bad = (sf_opt_bool)v;
-            if (field == 0)
-                p.reachability_webhooks_enabled = bad;
-            else if (field == 1)
-                p.acl_enabled = bad;
-            else if (field == 2)
-                p.reachability_debouncing_enabled = bad;
-            else
-                p.webhooks_from_rest_enabled = bad;
+            sf_test_set_service_flag(&p, field, bad);
             sf_error err;
             sf_service_record rec;
             memset(&err, 0, sizeof err);

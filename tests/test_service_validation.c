@@ -133,14 +133,7 @@ static void an_out_of_range_boolean_is_an_invalid_parameter(void **state)
     for (int field = 0; field < 4; field++) {
         sf_service_params p = {0};
         sf_opt_bool bad = (sf_opt_bool)3;
-        if (field == 0)
-            p.reachability_webhooks_enabled = bad;
-        else if (field == 1)
-            p.acl_enabled = bad;
-        else if (field == 2)
-            p.reachability_debouncing_enabled = bad;
-        else
-            p.webhooks_from_rest_enabled = bad;
+        sf_test_set_service_flag(&p, field, bad);
         expect_create_error(fx, &p, 400, 20001);
         expect_update_error(fx, fx->service_sid, &p, 400, 20001);
     }

@@ -44,6 +44,18 @@ sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl,
     return sf_stream_update(fx->fake, NULL, fx->service_sid, stream, &p, out, err);
 }
 
+void sf_test_set_service_flag(sf_service_params *p, int field, sf_opt_bool value)
+{
+    if (field == 0)
+        p->reachability_webhooks_enabled = value;
+    else if (field == 1)
+        p->acl_enabled = value;
+    else if (field == 2)
+        p->reachability_debouncing_enabled = value;
+    else
+        p->webhooks_from_rest_enabled = value;
+}
+
 void sf_test_assert_sid_shape(const char *sid, const char *prefix)
 {
     assert_int_equal(strlen(sid), SF_SID_LEN);

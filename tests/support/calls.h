@@ -26,6 +26,10 @@ sf_status sf_test_publish(sf_fixture *fx, const char *stream, const char *data,
 sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl,
                              sf_stream_record *out, sf_error *err);
 
+/* Sets one of the four sf_opt_bool flags of service params: field 0 reachability webhooks,
+ * 1 ACL, 2 reachability debouncing, 3 webhooks from REST. */
+void sf_test_set_service_flag(sf_service_params *p, int field, sf_opt_bool value);
+
 /* Asserts that sid is a Twilio SID: two-letter `prefix` and 32 lowercase hex digits. */
 void sf_test_assert_sid_shape(const char *sid, const char *prefix);
 
