@@ -307,14 +307,14 @@ static void failed_account_and_key_creation_spends_no_sid_or_secret(void **state
     sf_account_params bad_sid = {.sid = "nope"};
     sf_account_params taken = {.sid = sf_fake_account_sid(fx->fake)};
     sf_account_params bad_token = {.auth_token = " "};
-    assert_int_not_equal(sf_account_create(fx->fake, &bad_sid, NULL, NULL), SF_OK);
-    assert_int_not_equal(sf_account_create(fx->fake, &taken, NULL, NULL), SF_OK);
-    assert_int_not_equal(sf_account_create(fx->fake, &bad_token, NULL, NULL), SF_OK);
+    assert_status_not(sf_account_create(fx->fake, &bad_sid, NULL, NULL), SF_OK);
+    assert_status_not(sf_account_create(fx->fake, &taken, NULL, NULL), SF_OK);
+    assert_status_not(sf_account_create(fx->fake, &bad_token, NULL, NULL), SF_OK);
     sf_api_key_params bad_key = {.sid = "SKxyz"};
     sf_api_key_params bad_secret = {.secret = ""};
-    assert_int_not_equal(sf_api_key_create(fx->fake, NULL, &bad_key, NULL, NULL), SF_OK);
-    assert_int_not_equal(sf_api_key_create(fx->fake, NULL, &bad_secret, NULL, NULL), SF_OK);
-    assert_int_not_equal(sf_api_key_create(fx->fake, UNKNOWN_AC, NULL, NULL, NULL), SF_OK);
+    assert_status_not(sf_api_key_create(fx->fake, NULL, &bad_key, NULL, NULL), SF_OK);
+    assert_status_not(sf_api_key_create(fx->fake, NULL, &bad_secret, NULL, NULL), SF_OK);
+    assert_status_not(sf_api_key_create(fx->fake, UNKNOWN_AC, NULL, NULL, NULL), SF_OK);
 
     sf_account_record a1, a2;
     assert_status(sf_account_create(fx->fake, NULL, &a1, NULL), SF_OK);

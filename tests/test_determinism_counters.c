@@ -119,14 +119,14 @@ static void rejected_calls_spend_no_sid(void **state)
     assert_status(sf_stream_create(b, NULL, sb.sid, &named, &rb, NULL), SF_OK);
     /* only a sees rejected calls */
     sf_stream_params bad_ttl = {.has_ttl = true, .ttl = -5};
-    assert_int_not_equal(sf_stream_create(a, NULL, sa.sid, &bad_ttl, NULL, NULL), SF_OK);
-    assert_int_not_equal(sf_stream_create(a, NULL, sa.sid, &named, NULL, NULL), SF_OK);
+    assert_status_not(sf_stream_create(a, NULL, sa.sid, &bad_ttl, NULL, NULL), SF_OK);
+    assert_status_not(sf_stream_create(a, NULL, sa.sid, &named, NULL, NULL), SF_OK);
     sf_service_params bad_svc = {.friendly_name = ""};
-    assert_int_not_equal(sf_service_create(a, NULL, &bad_svc, NULL, NULL), SF_OK);
+    assert_status_not(sf_service_create(a, NULL, &bad_svc, NULL, NULL), SF_OK);
     sf_publish_params bad_data = {.data = "{", .data_len = 1};
-    assert_int_not_equal(sf_stream_publish(a, NULL, sa.sid, "x", &bad_data, NULL, NULL), SF_OK);
+    assert_status_not(sf_stream_publish(a, NULL, sa.sid, "x", &bad_data, NULL, NULL), SF_OK);
     sf_publish_params missing = {0};
-    assert_int_not_equal(sf_stream_publish(a, NULL, sa.sid, "x", &missing, NULL, NULL), SF_OK);
+    assert_status_not(sf_stream_publish(a, NULL, sa.sid, "x", &missing, NULL, NULL), SF_OK);
 
     sf_stream_record s1, s2;
     assert_status(sf_stream_create(a, NULL, sa.sid, NULL, &s1, NULL), SF_OK);

@@ -90,7 +90,7 @@ static void scenario(bool external) {
     sf_stream_params tp = {.unique_name = "feed", .has_ttl = true, .ttl = 30};
     assert_status(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
     assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st2, NULL), SF_OK);
-    assert_int_not_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st2, NULL), SF_OK);
+    assert_status_not(sf_stream_create(fake, NULL, svc.sid, &tp, &st2, NULL), SF_OK);
     sf_subscribe_params sub = {.on_event = count_event, .client_id = 3};
     sf_subscriber_id a, b, c;
     assert_status(sf_subscribe(fake, NULL, svc.sid, "feed", &sub, &a, NULL), SF_OK);

@@ -157,7 +157,7 @@ static void a_failed_create_changes_nothing_and_spends_no_sid(void **state)
         long live = fx->alloc.live;
         sf_service_record rec;
         memset(&rec, 0, sizeof rec);
-        assert_int_not_equal(sf_service_create(fx->fake, NULL, &bad[i], &rec, NULL), SF_OK);
+        assert_status_not(sf_service_create(fx->fake, NULL, &bad[i], &rec, NULL), SF_OK);
         assert_int_equal(fx->alloc.live, live);
         assert_int_equal(count_services(fx), 1);
     }

@@ -437,8 +437,8 @@ static void test_callback_cannot_move_clock_or_reset_fake(void **state)
     publish_ok(fx, "frozen", "{}", 0, m1);
     assert_int_equal(a->nstatus, 3);
     for (int i = 0; i < 3; i++) {
-        assert_int_not_equal(a->statuses[i], SF_OK);
-        assert_int_equal(a->errors[i].status, a->statuses[i]);
+        assert_status_not(a->statuses[i], SF_OK);
+        assert_status(a->errors[i].status, a->statuses[i]);
         assert_int_equal(a->errors[i].http_status, 400);
     }
     assert_status(a->statuses[0], SF_ERR_INVALID_ARGUMENT);

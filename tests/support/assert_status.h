@@ -30,4 +30,15 @@ void sf_test_status_mismatch(char *out, size_t size, const char *expr, long actu
         }                                                                                    \
     } while (0)
 
+/* actual must be any status but `unexpected` (which the failure names). */
+#define assert_status_not(actual, unexpected)                                               \
+    do {                                                                                     \
+        long sf_test_actual_ = (long)(actual);                                               \
+        if (sf_test_actual_ == (long)(unexpected)) {                                         \
+            char sf_test_got_[96];                                                           \
+            fail_msg("%s: got %s, expected any other status", #actual,                      \
+                     sf_test_status_text(sf_test_actual_, sf_test_got_, sizeof sf_test_got_)); \
+        }                                                                                    \
+    } while (0)
+
 #endif

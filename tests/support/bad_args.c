@@ -87,7 +87,7 @@ sf_fake *twin_new(const char *service_sid)
 /* err holds `status` with its Twilio (http, code) body. */
 void assert_error(const sf_error *err, sf_status status, int http, int code)
 {
-    assert_int_equal(err->status, status);
+    assert_status(err->status, status);
     sf_assert_twilio_error(err, http, code);
     assert_non_null(memchr(err->message, '\0', sizeof err->message));
 }

@@ -55,9 +55,9 @@ void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_pa
     sf_stream_page *page = (sf_stream_page *)(uintptr_t)1;
     sf_error err;
     sf_status st = sf_stream_list(fx->fake, NULL, service_sid, p, &page, &err);
-    assert_int_not_equal(st, SF_OK);
+    assert_status_not(st, SF_OK);
     assert_null(page);
-    assert_int_equal(err.status, st);
+    assert_status(err.status, st);
     sf_assert_twilio_error(&err, http, code);
 }
 

@@ -35,8 +35,8 @@ void expect_create_error(sf_fixture *fx, const sf_service_params *p, int http, i
     sf_error err;
     sf_service_record rec;
     sf_status st = sf_service_create(fx->fake, NULL, p, &rec, &err);
-    assert_int_not_equal(st, SF_OK);
-    assert_int_equal(err.status, st);
+    assert_status_not(st, SF_OK);
+    assert_status(err.status, st);
     sf_assert_twilio_error(&err, http, code);
 }
 
@@ -46,7 +46,7 @@ void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_param
     sf_error err;
     sf_service_record rec;
     sf_status st = sf_service_update(fx->fake, NULL, sid, p, &rec, &err);
-    assert_int_not_equal(st, SF_OK);
+    assert_status_not(st, SF_OK);
     sf_assert_twilio_error(&err, http, code);
 }
 
