@@ -18,7 +18,6 @@
 #include "syncfake_http.h"
 #include "two_accounts.h"
 
-
 static int setup(void **state)
 {
     *state = sf_test_accounts_fake(0, true);

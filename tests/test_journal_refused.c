@@ -17,7 +17,6 @@
 #include "syncfake_http.h"
 #include "two_accounts.h"
 
-
 /* The JSON of the journal's entries of `account` (NULL: all), one per line. */
 static void render(sf_fake *fake, const char *account, char *out, size_t cap)
 {

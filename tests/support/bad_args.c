@@ -13,7 +13,6 @@
 #include "assert_status.h"
 #include "bad_args.h"
 
-
 /* Fakes and buffers a test holds outside the fixture; the teardown releases what a failed
  * assertion left behind. */
 static sf_fake *held_fakes[HELD_MAX];
@@ -166,7 +165,6 @@ void assert_same_next_sids(sf_fake *fake, sf_fake *twin, const char *service_sid
 }
 
 const sf_publish_params ok_data = {.data = "{\"k\":1}", .data_len = 7};
-
 
 int bad_args_teardown(void **state)
 {

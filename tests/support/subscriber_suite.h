@@ -74,7 +74,6 @@ struct recorder {
     recorder *watch;            /* the recorder whose count is sampled */
 };
 
-
 /* Recorders, freed by subscriber_teardown when a test fails before rec_free. */
 recorder *rec_new(trace *log);
 
