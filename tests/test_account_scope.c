@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake.h"
 
 #define B_SID "AC000000000000000000000000000000b2"
@@ -55,19 +56,18 @@ static void build(world *w)
 {
     memset(w, 0, sizeof *w);
     sf_error err;
-    assert_int_equal(sf_fake_new(NULL, &w->fake, &err), SF_OK);
+    assert_status(sf_fake_new(NULL, &w->fake, &err), SF_OK);
     sf_account_params ap = {.sid = B_SID, .auth_token = "b-token"};
-    assert_int_equal(sf_account_create(w->fake, &ap, NULL, &err), SF_OK);
+    assert_status(sf_account_create(w->fake, &ap, NULL, &err), SF_OK);
     for (int i = 0; i < 2; i++) {
         sf_service_record svc;
         sf_stream_record st;
-        assert_int_equal(sf_service_create(w->fake, acct(i), NULL, &svc, &err), SF_OK);
-        assert_int_equal(sf_stream_create(w->fake, acct(i), svc.sid, NULL, &st, &err), SF_OK);
+        assert_status(sf_service_create(w->fake, acct(i), NULL, &svc, &err), SF_OK);
+        assert_status(sf_stream_create(w->fake, acct(i), svc.sid, NULL, &st, &err), SF_OK);
         memcpy(w->svc[i], svc.sid, SF_SID_SIZE);
         memcpy(w->stream[i], st.sid, SF_SID_SIZE);
         sf_subscribe_params sp = {.on_event = on_event, .user = &w->seen[i]};
-        assert_int_equal(sf_subscribe(w->fake, acct(i), svc.sid, st.sid, &sp, &w->sub[i], &err),
-                         SF_OK);
+        assert_status(sf_subscribe(w->fake, acct(i), svc.sid, st.sid, &sp, &w->sub[i], &err), SF_OK);
     }
 }
 
@@ -93,10 +93,10 @@ static void test_entries_know_their_account(void **state)
     (void)state;
     world w;
     build(&w);
-    assert_int_equal(publish(&w, 0), SF_OK);
-    assert_int_equal(publish(&w, 1), SF_OK);
+    assert_status(publish(&w, 0), SF_OK);
+    assert_status(publish(&w, 1), SF_OK);
     /* B asks for A's service: B's own call, so B's entry */
-    assert_int_equal(sf_service_fetch(w.fake, B_SID, w.svc[0], NULL, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(w.fake, B_SID, w.svc[0], NULL, NULL), SF_ERR_NOT_FOUND);
     uint64_t cursor = 0;
     sf_journal_entry e;
     size_t a = 0, b = 0;
@@ -144,9 +144,9 @@ static void test_rules_act_on_their_account_only(void **state)
     sf_error err;
     sf_fault_params drop = {.scope = SF_SCOPE_FAKE, .drop_rate = 1.0, .account_sid = B_SID};
     sf_fault_id id;
-    assert_int_equal(sf_fault_add(w.fake, &drop, &id, &err), SF_OK);
-    assert_int_equal(publish(&w, 0), SF_OK);
-    assert_int_equal(publish(&w, 1), SF_OK);
+    assert_status(sf_fault_add(w.fake, &drop, &id, &err), SF_OK);
+    assert_status(publish(&w, 0), SF_OK);
+    assert_status(publish(&w, 1), SF_OK);
     assert_int_equal(w.seen[0].messages, 1); /* A's delivery untouched */
     assert_int_equal(w.seen[1].messages, 0); /* B's dropped */
 
@@ -158,12 +158,12 @@ static void test_rules_act_on_their_account_only(void **state)
     /* B's rule may not name A's subscriber, nor an unknown account be named */
     sf_fault_params on_a = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = w.sub[0],
                             .drop_rate = 1.0, .account_sid = B_SID};
-    assert_int_equal(sf_fault_add(w.fake, &on_a, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(w.fake, &on_a, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "unknown subscriber"));
     sf_fault_params ghost = {.scope = SF_SCOPE_FAKE, .account_sid = "AC" "0123456789abcdef0123456789abcdef"};
-    assert_int_equal(sf_fault_add(w.fake, &ghost, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(w.fake, &ghost, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     on_a.account_sid = NULL; /* a rule for every account may */
-    assert_int_equal(sf_fault_add(w.fake, &on_a, NULL, &err), SF_OK);
+    assert_status(sf_fault_add(w.fake, &on_a, NULL, &err), SF_OK);
     sf_fake_free(w.fake);
 }
 
@@ -175,12 +175,12 @@ static void test_injections_hit_their_account_only(void **state)
     sf_error err;
     sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE, .count = 1, .http_status = 503,
                               .code = 20503, .account_sid = B_SID};
-    assert_int_equal(sf_inject_error(w.fake, &inj, &err), SF_OK);
-    assert_int_equal(publish(&w, 0), SF_OK); /* A's call passes it by */
-    assert_int_equal(publish(&w, 1), SF_ERR_INJECTED);
-    assert_int_equal(publish(&w, 1), SF_OK); /* used up */
+    assert_status(sf_inject_error(w.fake, &inj, &err), SF_OK);
+    assert_status(publish(&w, 0), SF_OK); /* A's call passes it by */
+    assert_status(publish(&w, 1), SF_ERR_INJECTED);
+    assert_status(publish(&w, 1), SF_OK); /* used up */
     inj.account_sid = "AC" "0123456789abcdef0123456789abcdef";
-    assert_int_equal(sf_inject_error(w.fake, &inj, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_inject_error(w.fake, &inj, &err), SF_ERR_INVALID_ARGUMENT);
     sf_fake_free(w.fake);
 }
 
@@ -196,53 +196,52 @@ static void test_account_reset_clears_one_account(void **state)
     for (world *x = &w; x; x = x == &w ? &twin : NULL) {
         sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 50, .account_sid = B_SID};
         sf_fault_params every = {.scope = SF_SCOPE_FAKE, .delay_ms = 10};
-        assert_int_equal(sf_fault_add(x->fake, &delay, NULL, &err), SF_OK);
-        assert_int_equal(sf_fault_add(x->fake, &every, NULL, &err), SF_OK);
+        assert_status(sf_fault_add(x->fake, &delay, NULL, &err), SF_OK);
+        assert_status(sf_fault_add(x->fake, &every, NULL, &err), SF_OK);
         sf_error_injection inj = {.op = SF_OP_STREAM_CREATE, .count = 5, .http_status = 500,
                                   .code = 20500, .account_sid = B_SID};
-        assert_int_equal(sf_inject_error(x->fake, &inj, &err), SF_OK);
+        assert_status(sf_inject_error(x->fake, &inj, &err), SF_OK);
         sf_error_injection any = {.op = SF_OP_SERVICE_UPDATE, .count = 1, .http_status = 500};
-        assert_int_equal(sf_inject_error(x->fake, &any, &err), SF_OK);
+        assert_status(sf_inject_error(x->fake, &any, &err), SF_OK);
         sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = x->sub[1],
                                 .duplicate_rate = 0.5, .account_sid = B_SID};
-        assert_int_equal(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
-        assert_int_equal(publish(x, 0), SF_OK);
-        assert_int_equal(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
+        assert_status(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
+        assert_status(publish(x, 0), SF_OK);
+        assert_status(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
     }
     char *a_before = journal_of(w.fake, sf_fake_account_sid(w.fake));
     uint64_t generation = sf_fake_generation(w.fake);
     sf_ms now = sf_clock_now(w.fake);
 
-    assert_int_equal(sf_account_reset(w.fake, B_SID, &err), SF_OK);
+    assert_status(sf_account_reset(w.fake, B_SID, &err), SF_OK);
 
     /* B: nothing left, its subscriber told and forgotten, its delivery cancelled */
     char *b_after = journal_of(w.fake, B_SID);
     assert_string_equal(b_after, "");
     free(b_after);
     sf_service_page *page;
-    assert_int_equal(sf_service_list(w.fake, B_SID, NULL, &page, &err), SF_OK);
+    assert_status(sf_service_list(w.fake, B_SID, NULL, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_service_page_free(w.fake, page);
     assert_int_equal(w.seen[1].removed, 1);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(w.fake, w.sub[1], &st, &err), SF_OK);
+    assert_status(sf_subscriber_stats_get(w.fake, w.sub[1], &st, &err), SF_OK);
     assert_string_equal(st.account_sid, "");
     assert_false(st.attached);
     sf_fault_info info[4];
     assert_int_equal(sf_fault_list(w.fake, info, 4), 1); /* the every-account rule stays */
     assert_string_equal(info[0].account_sid, "");
-    assert_int_equal(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err),
-                     SF_ERR_INJECTED); /* and so does the every-account injection */
+    assert_status(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err), SF_ERR_INJECTED); /* and so does the every-account injection */
     sf_service_record svc;
-    assert_int_equal(sf_service_create(w.fake, B_SID, NULL, &svc, &err), SF_OK);
-    assert_int_equal(sf_stream_create(w.fake, B_SID, svc.sid, NULL, NULL, &err), SF_OK);
+    assert_status(sf_service_create(w.fake, B_SID, NULL, &svc, &err), SF_OK);
+    assert_status(sf_stream_create(w.fake, B_SID, svc.sid, NULL, NULL, &err), SF_OK);
 
     /* A: as it was; its delivery still due at 10 ms */
     char *a_after = journal_of(w.fake, sf_fake_account_sid(w.fake));
     assert_string_equal(a_after, a_before);
     free(a_after);
     free(a_before);
-    assert_int_equal(sf_subscriber_stats_get(w.fake, w.sub[0], &st, &err), SF_OK);
+    assert_status(sf_subscriber_stats_get(w.fake, w.sub[0], &st, &err), SF_OK);
     assert_string_equal(st.account_sid, sf_fake_account_sid(w.fake));
     assert_int_equal(st.in_flight, 1);
     assert_int_equal(sf_pending_deliveries(w.fake), 1);
@@ -258,7 +257,7 @@ static void test_account_reset_clears_one_account(void **state)
     assert_int_equal(sf_fake_generation(w.fake), generation);
     assert_true(sf_clock_now(w.fake) >= now);
     sf_service_record twin_svc;
-    assert_int_equal(sf_service_create(twin.fake, B_SID, NULL, &twin_svc, &err), SF_OK);
+    assert_status(sf_service_create(twin.fake, B_SID, NULL, &twin_svc, &err), SF_OK);
     assert_string_equal(svc.sid, twin_svc.sid);
     sf_fake_free(twin.fake);
     sf_fake_free(w.fake);
@@ -268,21 +267,20 @@ static void test_account_reset_errors(void **state)
 {
     (void)state;
     sf_error err;
-    assert_int_equal(sf_account_reset(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_account_reset(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     world w;
     build(&w);
-    assert_int_equal(sf_account_reset(w.fake, "AC" "0123456789abcdef0123456789abcdef", &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_account_reset(w.fake, "AC" "0123456789abcdef0123456789abcdef", &err), SF_ERR_NOT_FOUND);
     /* inside a callback: refused, nothing happens */
     sf_subscribe_params sp = {.on_event = reset_inside};
-    assert_int_equal(sf_subscribe(w.fake, NULL, w.svc[0], w.stream[0], &sp, NULL, &err), SF_OK);
-    assert_int_equal(publish(&w, 0), SF_OK);
-    assert_int_equal(inner_reset, SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_stream_fetch(w.fake, B_SID, w.svc[1], w.stream[1], NULL, &err), SF_OK);
+    assert_status(sf_subscribe(w.fake, NULL, w.svc[0], w.stream[0], &sp, NULL, &err), SF_OK);
+    assert_status(publish(&w, 0), SF_OK);
+    assert_status(inner_reset, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(w.fake, B_SID, w.svc[1], w.stream[1], NULL, &err), SF_OK);
     /* NULL: the default account, whose things go like any other's */
-    assert_int_equal(sf_account_reset(w.fake, NULL, &err), SF_OK);
-    assert_int_equal(sf_service_fetch(w.fake, NULL, w.svc[0], NULL, &err), SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_fetch(w.fake, B_SID, w.svc[1], w.stream[1], NULL, &err), SF_OK);
+    assert_status(sf_account_reset(w.fake, NULL, &err), SF_OK);
+    assert_status(sf_service_fetch(w.fake, NULL, w.svc[0], NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(w.fake, B_SID, w.svc[1], w.stream[1], NULL, &err), SF_OK);
     sf_fake_free(w.fake);
 }
 
@@ -295,13 +293,13 @@ static void test_journal_pages_cover_every_entry_once(void **state)
     sf_options_init(&o);
     o.journal_capacity = 300;
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_account_params ap = {.sid = B_SID, .auth_token = "b-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
+    assert_status(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
     for (int i = 0; i < 500; i++) /* wraps the ring of 300 */
         sf_service_fetch(fake, i % 3 ? NULL : B_SID, "IS00000000000000000000000000000000", NULL,
                          NULL);
-    assert_int_equal(sf_account_reset(fake, B_SID, NULL), SF_OK); /* a hole in every third */
+    assert_status(sf_account_reset(fake, B_SID, NULL), SF_OK); /* a hole in every third */
     for (unsigned page = 1; page <= 7; page += 3) {
         uint64_t since = 0, last = 0;
         size_t seen_count = 0;

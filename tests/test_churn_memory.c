@@ -4,6 +4,7 @@
  * subscribers: once the retained unsubscribed records are there). Counted with the fixture's
  * allocator (live blocks), the journal kept at zero entries so its ring does not count.
  * `make soak` measures the same over minutes against the server. */
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake_http.h"
 
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "assert_status.h"
 
 #define WARMUP 10
 #define ROUNDS 1000
@@ -67,37 +70,20 @@ static void minting_tokens_holds_no_memory(void **state)
     /* the key is a real key of the account: its tokens verify */
     sf_api_key_record rec;
     sf_error err;
-    assert_int_equal(sf_api_key_fetch(fx->fake, first, &rec, &err), SF_OK);
+    assert_status(sf_api_key_fetch(fx->fake, first, &rec, &err), SF_OK);
     assert_string_equal(rec.account_sid, sf_fake_account_sid(fx->fake));
 }
 
 #define RETAINED 1024 /* unsubscribed records kept readable (docs/behaviour.md "Caps") */
 
-static void on_event(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake;
-    (void)ev;
-    (void)user;
-}
-
-static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
-{
-    sf_subscribe_params p = {.on_event = on_event};
-    sf_subscriber_id id;
-    sf_error err;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
-    return id;
-}
-
 /* Subscribe, publish, unsubscribe. */
 static sf_subscriber_id churn(sf_fixture *fx, const char *stream)
 {
-    sf_subscriber_id id = subscribe(fx, stream);
+    sf_subscriber_id id = sf_test_subscribe(fx, stream);
     sf_publish_params m = {.data = "{}", .data_len = 2};
     sf_error err;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &m, NULL, &err),
-                     SF_OK);
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &m, NULL, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     return id;
 }
 
@@ -137,11 +123,11 @@ static void the_last_unsubscribed_stay_readable(void **state)
     last = churn(fx, s.sid);
     assert_false(known(fx, first, &st)); /* the oldest is forgotten */
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, first, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe(fx->fake, first, &err), SF_ERR_INVALID_ARGUMENT);
     assert_true(known(fx, last, &st));
     assert_int_equal(st.delivered, 1);
     /* ids are never reused */
-    assert_true(subscribe(fx, s.sid) > last);
+    assert_true(sf_test_subscribe(fx, s.sid) > last);
 }
 
 static void a_record_with_deliveries_in_flight_waits(void **state)
@@ -152,7 +138,7 @@ static void a_record_with_deliveries_in_flight_waits(void **state)
     sf_fixture_stream(fx, "fast", -1, &fast);
     sf_fault_params fp = {.scope = SF_SCOPE_STREAM, .stream_sid = late.sid, .delay_ms = 100};
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
     sf_subscriber_id slow = churn(fx, late.sid); /* its delivery is 100 ms away */
     sf_subscriber_id next = churn(fx, fast.sid);
     for (int i = 0; i < RETAINED + 5; i++)
@@ -161,7 +147,7 @@ static void a_record_with_deliveries_in_flight_waits(void **state)
     assert_true(known(fx, slow, &st));
     assert_int_equal(st.in_flight, 1);
     assert_true(known(fx, next, &st)); /* the queue waits behind it */
-    assert_int_equal(sf_clock_advance(fx->fake, 200, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 200, &err), SF_OK);
     assert_true(known(fx, slow, &st));
     assert_int_equal(st.in_flight, 0);
     assert_int_equal(st.lost, 1);
@@ -175,17 +161,17 @@ static void a_record_named_by_a_rule_is_kept(void **state)
     sf_fixture *fx = *state;
     sf_stream_record s;
     sf_fixture_stream(fx, "ruled", -1, &s);
-    sf_subscriber_id named = subscribe(fx, s.sid);
+    sf_subscriber_id named = sf_test_subscribe(fx, s.sid);
     sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = named, .drop_next = 1};
     sf_fault_id rule;
     sf_error err;
-    assert_int_equal(sf_fault_add(fx->fake, &fp, &rule, &err), SF_OK);
-    assert_int_equal(sf_unsubscribe(fx->fake, named, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, &rule, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, named, &err), SF_OK);
     for (int i = 0; i < RETAINED + 5; i++)
         churn(fx, s.sid);
     sf_subscriber_stats st;
     assert_true(known(fx, named, &st));
-    assert_int_equal(sf_fault_remove(fx->fake, rule, &err), SF_OK); /* finds its record */
+    assert_status(sf_fault_remove(fx->fake, rule, &err), SF_OK); /* finds its record */
 }
 
 int main(void)

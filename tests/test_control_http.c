@@ -13,13 +13,11 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
+#include "two_accounts.h"
 
-#define A_SID "AC00000000000000000000000000000001"
-#define B_SID "AC00000000000000000000000000000002"
-/* Basic A_SID:secret-token, B_SID:other-token, admin:root-token, admin:wrong */
-#define AUTH_A "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXQtdG9rZW4="
-#define AUTH_B "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMjpvdGhlci10b2tlbg=="
+/* Basic admin:root-token, admin:wrong */
 #define AUTH_ADMIN "Basic YWRtaW46cm9vdC10b2tlbg=="
 #define AUTH_ADMIN_WRONG "Basic YWRtaW46d3Jvbmc="
 
@@ -27,20 +25,6 @@
 #define PAGE_DEFAULT 1000
 #define PAGE_MAX 10000
 #define LINE_MAX_BYTES 1024
-
-static sf_fake *new_fake(size_t journal_capacity)
-{
-    sf_options o;
-    sf_options_init(&o);
-    o.journal_capacity = journal_capacity;
-    o.account_sid = A_SID;
-    o.auth_token = "secret-token";
-    sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
-    sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
-    return fake;
-}
 
 /* One request: `form` is the body of a POST; `admin` gives the request the admin
  * credential admin:root-token, as a server started with --admin does. */
@@ -123,7 +107,7 @@ static void test_journal_pages_are_bounded_and_complete(void **state)
     (void)state;
     char *first = NULL;
     for (int round = 0; round < 2; round++) {
-        sf_fake *fake = new_fake(25000);
+        sf_fake *fake = sf_test_accounts_fake(25000, true);
         for (int i = 0; i < 30000; i++)
             sf_service_fetch(fake, i % 2 ? A_SID : B_SID, "IS00000000000000000000000000000000",
                              NULL, NULL);
@@ -174,7 +158,7 @@ static void test_journal_pages_are_bounded_and_complete(void **state)
 static void test_admin_credential(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake(65536);
+    sf_fake *fake = sf_test_accounts_fake(65536, true);
     const char *clock = "/_syncfake/clock";
     /* B may not move the clock; the admin may, and so may A (the fake's own account) */
     assert_int_equal(status_of(fake, "POST", clock, AUTH_B, "AdvanceMs=1", false), 403);
@@ -220,7 +204,7 @@ static void count_event(sf_fake *fake, const sf_event *ev, void *user)
 static void test_account_reset_ends_only_its_event_streams(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake(65536);
+    sf_fake *fake = sf_test_accounts_fake(65536, true);
     stream_events ev[2] = {{0, 0}, {0, 0}};
     sf_http_events_hook hooks[2] = {{count_event, &ev[0]}, {count_event, &ev[1]}};
     const char *auth[2] = {AUTH_A, AUTH_B}, *acct[2] = {A_SID, B_SID};
@@ -228,8 +212,8 @@ static void test_account_reset_ends_only_its_event_streams(void **state)
     for (int i = 0; i < 2; i++) {
         sf_service_record s;
         sf_stream_params sp = {.unique_name = "s"};
-        assert_int_equal(sf_service_create(fake, acct[i], NULL, &s, NULL), SF_OK);
-        assert_int_equal(sf_stream_create(fake, acct[i], s.sid, &sp, NULL, NULL), SF_OK);
+        assert_status(sf_service_create(fake, acct[i], NULL, &s, NULL), SF_OK);
+        assert_status(sf_stream_create(fake, acct[i], s.sid, &sp, NULL, NULL), SF_OK);
         memcpy(svc[i], s.sid, SF_SID_SIZE);
         snprintf(events[i], sizeof events[i], "/_syncfake/Services/%s/Streams/s/Events", s.sid);
         sf_http_response r;
@@ -241,7 +225,7 @@ static void test_account_reset_ends_only_its_event_streams(void **state)
     assert_int_equal(ev[1].removed, 1);
     assert_int_equal(ev[0].removed, 0);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fake, A_SID, svc[0], "s", &pp, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, A_SID, svc[0], "s", &pp, NULL, NULL), SF_OK);
     assert_int_equal(ev[0].published, 1);
     /* B's old subscriber is gone for B too */
     assert_int_equal(status_of(fake, "GET", "/_syncfake/subscribers/2", AUTH_B, NULL, false), 404);

@@ -13,31 +13,14 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "syncfake_http.h"
-
-#define A_SID "AC00000000000000000000000000000001"
-#define B_SID "AC00000000000000000000000000000002"
-/* Basic A_SID:secret-token, B_SID:other-token */
-#define AUTH_A "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXQtdG9rZW4="
-#define AUTH_B "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMjpvdGhlci10b2tlbg=="
+#include "two_accounts.h"
 
 static int setup(void **state)
 {
-    sf_options o;
-    sf_options_init(&o);
-    o.account_sid = A_SID;
-    o.auth_token = "secret-token";
-    sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
-    sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
-    *state = fake;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    sf_fake_free(*state);
+    *state = sf_test_accounts_fake(0, true);
     return 0;
 }
 
@@ -118,10 +101,10 @@ static void test_other_account_is_scoped(void **state)
     assert_non_null(strstr(r.body, "\"passed\": true"));
     sf_http_response_free(&r);
     sf_service_page *page;
-    assert_int_equal(sf_service_list(*state, B_SID, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, B_SID, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 1);
     sf_service_page_free(*state, page);
-    assert_int_equal(sf_service_list(*state, A_SID, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, A_SID, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_service_page_free(*state, page);
     sf_fault_info f;
@@ -154,12 +137,12 @@ static void test_method_and_auth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_text_body_and_report, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_form_parameter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_error_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_step_reports_its_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_account_is_scoped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_method_and_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_body_and_report, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_form_parameter, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_parse_error_changes_nothing, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failed_step_reports_its_error, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_other_account_is_scoped, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_method_and_auth, setup, sf_test_free_fake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

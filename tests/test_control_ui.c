@@ -14,22 +14,11 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
+#include "two_accounts.h"
 
-#define A_SID "AC00000000000000000000000000000001"
-#define AUTH_A "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXQtdG9rZW4="
 #define AUTH_WRONG "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTp3cm9uZw=="
-
-static sf_fake *new_fake(void)
-{
-    sf_options o;
-    sf_options_init(&o);
-    o.account_sid = A_SID;
-    o.auth_token = "secret-token";
-    sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
-    return fake;
-}
 
 static int get(sf_fake *fake, const char *method, const char *target, const char *auth,
                sf_http_response *resp)
@@ -79,7 +68,7 @@ static void expect_file(sf_fake *fake, const char *target, const char *file, con
 static void test_every_file_served_as_on_disk(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
+    sf_fake *fake = sf_test_accounts_fake(0, false);
     const char *html = "text/html; charset=utf-8", *js = "text/javascript; charset=utf-8";
     expect_file(fake, "/_syncfake/ui", "index.html", html);
     expect_file(fake, "/_syncfake/ui/", "index.html", html);
@@ -94,7 +83,7 @@ static void test_every_file_served_as_on_disk(void **state)
 static void test_credentials_names_and_methods(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
+    sf_fake *fake = sf_test_accounts_fake(0, false);
     sf_http_response r;
     assert_int_equal(get(fake, "GET", "/_syncfake/ui", NULL, &r), 401);
     assert_null(r.cache_control);
@@ -120,7 +109,7 @@ static void test_credentials_names_and_methods(void **state)
 static void test_serving_the_page_journals_nothing(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
+    sf_fake *fake = sf_test_accounts_fake(0, false);
     sf_http_response r;
     assert_int_equal(get(fake, "GET", "/_syncfake/journal", AUTH_A, &r), 200);
     assert_int_equal(r.body_len, 0);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assert_status.h"
 #include "cors.h"
 #include "server.h"
 #include "syncfake_http.h"
@@ -137,7 +138,7 @@ static int start(void **state, bool with_cors)
     opts.seed = 11;
     opts.clock = SF_CLOCK_MANUAL;
     sf_error err;
-    assert_int_equal(sf_fake_new(&opts, &e->fake, &err), SF_OK);
+    assert_status(sf_fake_new(&opts, &e->fake, &err), SF_OK);
     sf_cors_default(&e->cors);
     sf_server_config cfg = {
         .host = "127.0.0.1", .port = 0, .fake = e->fake, .cors = with_cors ? &e->cors : NULL};

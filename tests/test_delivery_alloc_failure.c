@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -137,25 +139,24 @@ static void world_build(int slot, const scenario *sc)
     sf_fixture_stream(w->fx, "s", -1, &w->s);
     for (int k = 0; k < sc->nsubs; k++) {
         sf_subscribe_params p = {.on_event = on_event, .user = w->rec};
-        assert_int_equal(sf_subscribe(w->fx->fake, NULL, w->fx->service_sid, "s", &p,
-                                      &w->subs[k], NULL),
-                         SF_OK);
+        assert_status(sf_subscribe(w->fx->fake, NULL, w->fx->service_sid, "s", &p,
+                                      &w->subs[k], NULL), SF_OK);
         w->nsubs++;
     }
     if (sc->jitter_rule) {
         sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .jitter_ms = 20};
-        assert_int_equal(sf_fault_add(w->fx->fake, &fp, NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(w->fx->fake, &fp, NULL, NULL), SF_OK);
     }
     if (sc->rich_rules) {
         sf_fault_params dup = {.scope = SF_SCOPE_FAKE, .duplicate_rate = 0.5, .delay_ms = 3};
-        assert_int_equal(sf_fault_add(w->fx->fake, &dup, NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(w->fx->fake, &dup, NULL, NULL), SF_OK);
         assert_true(sc->nsubs >= 2);
         sf_fault_params next = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = w->subs[1],
                                 .drop_next = 1};
-        assert_int_equal(sf_fault_add(w->fx->fake, &next, NULL, NULL), SF_OK);
+        assert_status(sf_fault_add(w->fx->fake, &next, NULL, NULL), SF_OK);
     }
     if (sc->warm) {
-        assert_int_equal(publish(w, NULL, NULL), SF_OK);
+        assert_status(publish(w, NULL, NULL), SF_OK);
         sf_run_until_idle(w->fx->fake);
     }
 }
@@ -182,17 +183,6 @@ typedef struct wsnap {
     size_t fates;
 } wsnap;
 
-static size_t journal_count(sf_fake *fake, uint32_t kinds)
-{
-    sf_journal_filter f = {.kinds = kinds};
-    uint64_t cursor = 0;
-    sf_journal_entry e;
-    size_t n = 0;
-    while (sf_journal_next(fake, &f, &cursor, &e))
-        n++;
-    return n;
-}
-
 /* Taken with the allocator's failure switched off (none of these calls should allocate). */
 static void wsnap_take(world *w, wsnap *s)
 {
@@ -206,21 +196,20 @@ static void wsnap_take(world *w, wsnap *s)
     s->pending_events = sf_pending_events(f);
     s->has_next = sf_next_event_time(f, &s->next);
     sf_stream_stats ss;
-    assert_int_equal(sf_stream_stats_get(f, NULL, w->fx->service_sid, w->s.sid, &ss, NULL), SF_OK);
+    assert_status(sf_stream_stats_get(f, NULL, w->fx->service_sid, w->s.sid, &ss, NULL), SF_OK);
     s->messages_published = ss.messages_published;
     s->stream_subscribers = ss.subscribers;
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(f, NULL, w->fx->service_sid, w->s.sid, &rs, NULL),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(f, NULL, w->fx->service_sid, w->s.sid, &rs, NULL), SF_OK);
     s->tokens = rs.tokens;
     s->next_allowed = rs.next_allowed_ms;
     s->nsubs = w->nsubs;
     for (int k = 0; k < w->nsubs; k++)
-        assert_int_equal(sf_subscriber_stats_get(f, w->subs[k], &s->st[k], NULL), SF_OK);
+        assert_status(sf_subscriber_stats_get(f, w->subs[k], &s->st[k], NULL), SF_OK);
     s->nrules = sf_fault_list(f, s->rules, MAX_RULES);
     assert_true(s->nrules <= MAX_RULES);
     s->delivered = w->rec->n;
-    s->fates = journal_count(f, ALL_FATES);
+    s->fates = sf_test_journal_count(f, ALL_FATES, 0, NULL);
     a->fail_at = fail_at;
 }
 
@@ -419,7 +408,7 @@ static oom_report oom_loop(const scenario *sc, op_fn op, const void *arg)
         bool hit = a->failures > failures;
 
         if (st == SF_OK) {
-            assert_int_equal(err.status, SF_OK);
+            assert_status(err.status, SF_OK);
             if (!hit)
                 rep.allocs = a->calls - calls;
             probe(w, &res, &got);
@@ -434,7 +423,7 @@ static oom_report oom_loop(const scenario *sc, op_fn op, const void *arg)
                      sf_status_name(st));
         if (st != SF_ERR_NOMEM)
             fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-        assert_int_equal(err.status, SF_ERR_NOMEM);
+        assert_status(err.status, SF_ERR_NOMEM);
         sf_assert_twilio_error(&err, 500, 20500);
         assert_string_equal(err.message, "Internal Server Error");
         rep.failed++;
@@ -628,12 +617,12 @@ static void test_failed_publish_journals_its_api_call_without_a_message(void **s
     scenario sc = {.nsubs = 3, .jitter_rule = true};
     world_build(TRIAL, &sc);
     world *w = &worlds[TRIAL];
-    size_t api_before = journal_count(w->fx->fake, KIND(SF_JOURNAL_API));
+    size_t api_before = sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL);
     w->fx->alloc.fail_at = w->fx->alloc.calls + 1;
     sf_error err;
-    assert_int_equal(publish(w, NULL, &err), SF_ERR_NOMEM);
+    assert_status(publish(w, NULL, &err), SF_ERR_NOMEM);
     w->fx->alloc.fail_at = 0;
-    assert_int_equal(journal_count(w->fx->fake, KIND(SF_JOURNAL_API)), api_before + 1);
+    assert_int_equal(sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL), api_before + 1);
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_API)};
     uint64_t cursor = 0;
     sf_journal_entry e, last;

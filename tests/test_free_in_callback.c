@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define DATA "{\"i\":1}"
@@ -53,16 +55,8 @@ static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream, listener *
     sf_subscribe_params sp = {.on_event = on_event, .user = l};
     sf_subscriber_id id;
     sf_error err;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &sp, &id, &err),
-                     SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &sp, &id, &err), SF_OK);
     return id;
-}
-
-static sf_status publish(sf_fixture *fx, const char *stream)
-{
-    sf_publish_params pp = {.data = DATA, .data_len = strlen(DATA)};
-    sf_message_record m;
-    return sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &pp, &m, NULL);
 }
 
 /* The fake is gone: every block given back; the teardown must not free it again. */
@@ -80,7 +74,7 @@ static void test_free_in_fast_publish(void **state)
     listener first = {.free_it = true}, second = {0};
     subscribe(fx, st.sid, &first);
     subscribe(fx, st.sid, &second);
-    assert_int_equal(publish(fx, st.sid), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(first.calls, 1);
     assert_int_equal(second.calls, 0); /* nothing runs after the free */
     assert_released(fx);
@@ -95,11 +89,11 @@ static void test_free_in_delayed_delivery(void **state)
     listener l = {.free_it = true};
     subscribe(fx, st.sid, &l);
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 100};
-    assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
-    assert_int_equal(publish(fx, st.sid), SF_OK);
-    assert_int_equal(publish(fx, st.sid), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(l.calls, 0);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
     assert_int_equal(l.calls, 1); /* the second delivery, also due, is not made */
     assert_released(fx);
 }
@@ -113,7 +107,7 @@ static void test_free_in_removed_notice(void **state)
     listener a = {.free_it = true}, b = {0};
     subscribe(fx, st.sid, &a);
     subscribe(fx, st.sid, &b);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, st.sid, &err), SF_OK);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, st.sid, &err), SF_OK);
     assert_int_equal(a.calls, 1);
     assert_int_equal(b.calls, 0);
     assert_released(fx);
@@ -127,11 +121,11 @@ static void test_free_in_heal_flush(void **state)
     sf_fixture_stream(fx, NULL, 0, &st);
     listener l = {.free_it = true};
     sf_subscriber_id id = subscribe(fx, st.sid, &l);
-    assert_int_equal(sf_subscriber_hold(fx->fake, id, &err), SF_OK);
+    assert_status(sf_subscriber_hold(fx->fake, id, &err), SF_OK);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(publish(fx, st.sid), SF_OK);
+        assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(l.calls, 0);
-    assert_int_equal(sf_subscriber_heal(fx->fake, id, true, &err), SF_OK);
+    assert_status(sf_subscriber_heal(fx->fake, id, true, &err), SF_OK);
     assert_int_equal(l.calls, 1);
     assert_released(fx);
 }
@@ -145,9 +139,9 @@ static void test_free_in_run_until_idle(void **state)
     listener l = {.free_it = true};
     subscribe(fx, st.sid, &l);
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 5, .jitter_ms = 50};
-    assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
     for (int i = 0; i < 4; i++)
-        assert_int_equal(publish(fx, st.sid), SF_OK);
+        assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_true(sf_run_until_idle(fx->fake) >= 1);
     assert_int_equal(l.calls, 1);
     assert_released(fx);
@@ -166,7 +160,7 @@ static void test_free_in_nested_callback(void **state)
     subscribe(fx, a.sid, &outer);
     subscribe(fx, b.sid, &inner);
     subscribe(fx, b.sid, &late);
-    assert_int_equal(publish(fx, a.sid), SF_OK);
+    assert_status(sf_test_publish(fx, a.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(outer.calls, 1);
     assert_int_equal(inner.calls, 1);
     assert_int_equal(late.calls, 0);
@@ -180,12 +174,12 @@ static void test_reset_in_callback_refused(void **state)
     sf_fixture_stream(fx, NULL, 0, &st);
     listener l = {.reset_it = true};
     subscribe(fx, st.sid, &l);
-    assert_int_equal(publish(fx, st.sid), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(l.calls, 1);
-    assert_int_equal(l.reset_status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(l.reset_status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_fake_generation(fx->fake), 0);
     /* the fake still works */
-    assert_int_equal(publish(fx, st.sid), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(l.calls, 2);
 }
 

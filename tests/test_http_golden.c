@@ -2,7 +2,9 @@
 /* test_http_golden.c: golden HTTP exchanges for the in-process dispatcher (sf_http_dispatch).
  *
  * Every directory under tests/http_cases/ is one case, run on one fresh fake: its exchanges
- * NN.request / NN.response run in sorted order. Files of an exchange NN:
+ * NN.request / NN.response run in sorted order. CMake registers one ctest per case,
+ * http_golden/<dir>, which runs `test_http_golden <dir>`; a failure prints the differences.
+ * Files of an exchange NN:
  *
  *   NN.request   "METHOD TARGET", then "Name: value" header lines, a blank line, the body.
  *   NN.response  the status code, then the headers to check, a blank line, the exact body.
@@ -47,6 +49,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "calls.h"
 #include "codec.h"
 #include "syncfake.h"
 #include "syncfake_http.h"
@@ -78,41 +81,6 @@ static bool file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The whole file, NUL-terminated (the NUL is not counted); NULL when it cannot be read. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static int cmp_strings(const void *a, const void *b)
@@ -217,7 +185,7 @@ static bool parse_message(const char *path, message_file *m)
 {
     memset(m, 0, sizeof *m);
     size_t len;
-    m->text = read_all(path, &len);
+    m->text = sf_test_read_file(path, &len);
     if (!m->text) {
         fprintf(stderr, "    cannot read %s: %s\n", path, strerror(errno));
         return false;
@@ -274,7 +242,7 @@ static bool read_count(const char *path, bool *present, int64_t *value)
     if (!file_exists(path))
         return true;
     size_t len;
-    char *text = read_all(path, &len);
+    char *text = sf_test_read_file(path, &len);
     if (!text)
         return false;
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
@@ -429,14 +397,6 @@ static bool check_header(const char *case_name, const char *stem, const char *na
     return false;
 }
 
-/* The events hook of an NN.events exchange: the subscriber it makes ignores its events. */
-static void ignore_event(sf_fake *fake, const sf_event *event, void *user)
-{
-    (void)fake;
-    (void)event;
-    (void)user;
-}
-
 /* Runs one exchange; false (with a report on stderr) when its answer is not the expected one. */
 static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem, bool write_mode)
 {
@@ -454,7 +414,7 @@ static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem,
     char *events_path = join_path(gc->dir, file);
     bool with_events = events_path && file_exists(events_path);
     free(events_path);
-    static const sf_http_events_hook hook = {ignore_event, NULL};
+    static const sf_http_events_hook hook = {sf_test_ignore_event, NULL};
     message_file req = {0}, exp = {0};
     sf_http_response resp = {0};
     bool have_resp = false;
@@ -680,18 +640,13 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int main(void)
+/* The case directories under root, sorted; NULL when none can be read. */
+static char **list_cases(const char *root, size_t *count)
 {
-    char *root = cases_root();
-    if (!root) {
-        fprintf(stderr, "out of memory\n");
-        return 1;
-    }
     DIR *d = opendir(root);
     if (!d) {
         fprintf(stderr, "test_http_golden: cannot open %s: %s\n", root, strerror(errno));
-        free(root);
-        return 1;
+        return NULL;
     }
     size_t cap = 64, n = 0;
     char **names = malloc(cap * sizeof *names);
@@ -714,35 +669,68 @@ int main(void)
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    if (!names || n == 0) {
+    if (names && n == 0) {
         fprintf(stderr, "test_http_golden: no cases under %s\n", root);
         free(names);
-        free(root);
-        return 1;
+        names = NULL;
     }
-    qsort(names, n, sizeof *names, cmp_strings);
+    if (names)
+        qsort(names, n, sizeof *names, cmp_strings);
+    *count = n;
+    return names;
+}
 
-    golden_case *cases = calloc(n, sizeof *cases);
-    struct CMUnitTest *tests = calloc(n, sizeof *tests);
-    if (!cases || !tests) {
+/* One cmocka group of one test: the case `name`. Returns the group's failure count. */
+static int run_named_case(const char *root, const char *name)
+{
+    golden_case gc = {.name = strdup(name), .dir = join_path(root, name)};
+    int failed = 1;
+    if (!gc.name || !gc.dir) {
+        fprintf(stderr, "out of memory\n");
+    } else if (!is_dir(gc.dir)) {
+        fprintf(stderr, "test_http_golden: no case %s under %s\n", name, root);
+    } else {
+        const struct CMUnitTest tests[] = {
+            {.name = gc.name, .test_func = test_golden_case, .initial_state = &gc},
+        };
+        failed = cmocka_run_group_tests_name(gc.name, tests, NULL, NULL);
+    }
+    free(gc.name);
+    free(gc.dir);
+    return failed;
+}
+
+/* test_http_golden CASE...: runs the named cases (CMake registers one ctest per case, named
+ * http_golden/CASE). With no argument every case runs, each as its own group. --list prints
+ * the case names. */
+int main(int argc, char **argv)
+{
+    char *root = cases_root();
+    if (!root) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        cases[i].name = names[i];
-        cases[i].dir = join_path(root, names[i]);
-        tests[i].name = cases[i].name;
-        tests[i].test_func = test_golden_case;
-        tests[i].initial_state = &cases[i];
+    bool list = argc == 2 && strcmp(argv[1], "--list") == 0;
+    size_t n = 0;
+    char **names = NULL;
+    if (argc < 2 || list) {
+        names = list_cases(root, &n);
+        if (!names) {
+            free(root);
+            return 1;
+        }
     }
-    int failed = _cmocka_run_group_tests("http_golden", tests, n, NULL, NULL);
+    int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        free(cases[i].name);
-        free(cases[i].dir);
+        if (list)
+            printf("%s\n", names[i]);
+        else
+            failed += run_named_case(root, names[i]);
+        free(names[i]);
     }
-    free(cases);
-    free(tests);
     free(names);
+    for (int i = 1; !list && i < argc; i++)
+        failed += run_named_case(root, argv[i]);
     free(root);
-    return failed;
+    return failed != 0;
 }

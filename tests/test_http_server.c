@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assert_status.h"
 #include "server.h"
 #include "syncfake_http.h"
 
@@ -657,7 +658,7 @@ static void env_connect(env *e, hconn *c)
         fail_msg("cannot connect to 127.0.0.1:%u: %s", (unsigned)e->port, strerror(errno));
 }
 
-/* Creates a stream (optional unique name) and returns its SID. */
+/* Creates a stream (optional unique name); its SID into sid. */
 static void create_stream(env *e, hconn *c, const char *unique_name, char sid[SF_SID_SIZE])
 {
     char target[128], form[512];
@@ -673,7 +674,7 @@ static void create_stream(env *e, hconn *c, const char *unique_name, char sid[SF
     hresp_free(&r);
 }
 
-/* Publishes {"n":i} (plus a tag) and returns the message SID. */
+/* Publishes {"n":i} (plus a tag); the message SID into sid. */
 static void publish(env *e, hconn *c, const char *stream, int i, char sid[SF_SID_SIZE])
 {
     char target[160], form[256];
@@ -1051,8 +1052,7 @@ static void test_concurrent_clients(void **state)
     for (int t = 0; t < THREADS; t++) {
         sf_stream_stats st;
         sf_error err;
-        assert_int_equal(
-            sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err), SF_OK);
+        assert_status(sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err), SF_OK);
         assert_int_equal(st.messages_published, (uint64_t)w[t].publishes);
         assert_int_equal(st.subscribers, 0);
         free(w[t].sids);

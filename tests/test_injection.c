@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -78,18 +80,11 @@ static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream, int rec)
 {
     sf_subscribe_params p = {.on_event = on_event, .user = &recs[rec]};
     sf_subscriber_id id = 0;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, NULL), SF_OK);
     return id;
 }
 
 static const char DATA[] = "{\"n\": 1}";
-
-static sf_status publish(sf_fixture *fx, const char *stream, sf_message_record *out,
-                         sf_error *err)
-{
-    sf_publish_params p = {.data = DATA, .data_len = sizeof DATA - 1};
-    return sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &p, out, err);
-}
 
 static void inject(sf_fixture *fx, sf_op op, uint32_t count, int http, int code,
                    const char *message, bool after_apply)
@@ -100,15 +95,15 @@ static void inject(sf_fixture *fx, sf_op op, uint32_t count, int http, int code,
     sf_status st = sf_inject_error(fx->fake, &inj, &err);
     if (st != SF_OK)
         fail_msg("inject failed: %s %s", sf_status_name(st), err.message);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(err.status, SF_OK);
 }
 
 /* The error body of an injected failure, field by field. */
 static void assert_injected(sf_status st, const sf_error *err, int http, int code,
                             const char *message)
 {
-    assert_int_equal(st, SF_ERR_INJECTED);
-    assert_int_equal(err->status, SF_ERR_INJECTED);
+    assert_status(st, SF_ERR_INJECTED);
+    assert_status(err->status, SF_ERR_INJECTED);
     assert_int_equal(err->http_status, http);
     assert_int_equal(err->code, code);
     assert_string_equal(err->message, message);
@@ -132,23 +127,11 @@ static sf_journal_entry last_api(sf_fake *fake)
     return last;
 }
 
-static size_t journal_count_kind(sf_fake *fake, sf_journal_kind kind)
-{
-    sf_journal_filter f = {.kinds = KIND(kind)};
-    uint64_t cursor = 0;
-    sf_journal_entry e;
-    size_t n = 0;
-    while (sf_journal_next(fake, &f, &cursor, &e))
-        n++;
-    return n;
-}
-
 static sf_rate_state rate(sf_fixture *fx, const char *stream)
 {
     sf_rate_state r;
     memset(&r, 0, sizeof r); /* padding too: states are compared with memcmp */
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, stream, &r, NULL),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, stream, &r, NULL), SF_OK);
     return r;
 }
 
@@ -175,24 +158,22 @@ static void snap(sf_fixture *fx, snapshot *s)
     s->now = sf_clock_now(fx->fake);
     sf_page_params pp = {.has_page_size = true, .page_size = 100};
     sf_service_page *sp = NULL;
-    assert_int_equal(sf_service_list(fx->fake, NULL, &pp, &sp, NULL), SF_OK);
+    assert_status(sf_service_list(fx->fake, NULL, &pp, &sp, NULL), SF_OK);
     assert_true(sp->info.count <= SNAP_MAX);
     s->nservices = sp->info.count;
     memcpy(s->services, sp->records, sp->info.count * sizeof *sp->records);
     sf_service_page_free(fx->fake, sp);
     sf_stream_page *tp = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &tp, NULL), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &tp, NULL), SF_OK);
     assert_true(tp->info.count <= SNAP_MAX);
     s->nstreams = tp->info.count;
     memcpy(s->streams, tp->records, tp->info.count * sizeof *tp->records);
     sf_stream_page_free(fx->fake, tp);
     for (size_t i = 0; i < s->nstreams; i++) {
-        assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
-                                              &s->rates[i], NULL),
-                         SF_OK);
-        assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
-                                             &s->stream_stats[i], NULL),
-                         SF_OK);
+        assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
+                                              &s->rates[i], NULL), SF_OK);
+        assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
+                                             &s->stream_stats[i], NULL), SF_OK);
     }
     s->pending = sf_pending_events(fx->fake);
     for (int i = 0; i < 4; i++)
@@ -229,7 +210,7 @@ static void world_init(world *w, sf_fixture *fx)
     memset(w, 0, sizeof *w);
     w->fx = fx;
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fx->fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fx->fake, NULL, NULL, &svc, NULL), SF_OK);
     memcpy(w->victim_service, svc.sid, SF_SID_SIZE);
     sf_fixture_stream(fx, "s", -1, &w->s);
     sf_fixture_stream(fx, "victim", -1, &w->victim);
@@ -289,7 +270,7 @@ static sf_status call_op(world *w, sf_op op, sf_error *err, bool *page_left)
     }
     case SF_OP_MESSAGE_CREATE: {
         sf_message_record r;
-        return publish(fx, "s", &r, err);
+        return sf_test_publish(fx, "s", DATA, &r, err);
     }
     case SF_OP_COUNT:
         break;
@@ -347,15 +328,13 @@ static void test_injected_stream_create_creates_nothing_and_spends_no_sid(void *
     sf_error err;
     assert_injected(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), &err, 503,
                     20429, "Too many requests");
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &r, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &r, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_int_equal(sf_pending_events(fx->fake), 0); /* no expiry armed */
 
     /* the retry succeeds and gets the SID the twin's first stream gets */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), SF_OK);
-    assert_int_equal(sf_stream_create(twin->fake, NULL, twin->service_sid, &p, &tr, NULL),
-                     SF_OK);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), SF_OK);
+    assert_status(sf_stream_create(twin->fake, NULL, twin->service_sid, &p, &tr, NULL), SF_OK);
     assert_memory_equal(&r, &tr, sizeof r);
 }
 
@@ -373,7 +352,7 @@ static void test_injected_publish_publishes_nothing_spends_no_sid_and_no_token(v
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 502, 54999, "Bad gateway", false);
     sf_message_record m, tm;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 502, 54999, "Bad gateway");
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 502, 54999, "Bad gateway");
     sf_run_until_idle(fx->fake);
     assert_int_equal(recs[0].n, 0);
     sf_rate_state after = rate(fx, "s");
@@ -381,16 +360,16 @@ static void test_injected_publish_publishes_nothing_spends_no_sid_and_no_token(v
     assert_int_equal(after.next_allowed_ms, before.next_allowed_ms);
     assert_int_equal(after.limited, before.limited);
     sf_stream_stats st;
-    assert_int_equal(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", &st, NULL), SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", &st, NULL), SF_OK);
     assert_int_equal(st.messages_published, 0);
     sf_journal_entry e = last_api(fx->fake);
     assert_int_equal(e.op, SF_OP_MESSAGE_CREATE);
     assert_true(e.injected);
     assert_string_equal(e.message_sid, "");
-    assert_int_equal(journal_count_kind(fx->fake, SF_JOURNAL_DELIVERED), 0);
+    assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), 0, NULL), 0);
 
-    assert_int_equal(publish(fx, "s", &m, &err), SF_OK);
-    assert_int_equal(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_status(sf_test_publish(fx, "s", DATA, &m, &err), SF_OK);
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     assert_string_equal(m.sid, tm.sid);
     assert_int_equal(recs[0].n, 1);
     assert_string_equal(recs[0].sids[0], m.sid);
@@ -409,7 +388,7 @@ static void test_injection_with_count_two_fails_exactly_two_calls(void **state)
         assert_injected(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), &err,
                         500, 20500, "twice");
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), SF_OK);
         assert_string_equal(r.sid, s.sid);
     }
 }
@@ -431,7 +410,7 @@ static void test_injections_of_one_op_are_used_in_the_order_added(void **state)
     assert_injected(UPDATE(), &err, 429, 1002, "second");
     assert_injected(UPDATE(), &err, 503, 1003, "Injected failure");
     assert_int_equal(sf_pending_events(fx->fake), 0); /* no TTL took effect so far */
-    assert_int_equal(UPDATE(), SF_OK);
+    assert_status(UPDATE(), SF_OK);
     assert_true(r.has_date_expires);
 #undef UPDATE
 }
@@ -453,8 +432,8 @@ static void test_injection_leaves_other_ops_unaffected(void **state)
     }
     sf_error err;
     bool page_left;
-    assert_int_equal(call_op(&w, SF_OP_STREAM_REMOVE, &err, &page_left), SF_OK);
-    assert_int_equal(call_op(&w, SF_OP_SERVICE_REMOVE, &err, &page_left), SF_OK);
+    assert_status(call_op(&w, SF_OP_STREAM_REMOVE, &err, &page_left), SF_OK);
+    assert_status(call_op(&w, SF_OP_SERVICE_REMOVE, &err, &page_left), SF_OK);
     assert_injected(call_op(&w, SF_OP_STREAM_UPDATE, &err, &page_left), &err, 500, 20500,
                     "only updates");
 }
@@ -473,14 +452,12 @@ static void test_after_apply_stream_create_reports_failure_but_stream_exists(voi
     assert_injected(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), &err, 504,
                     20504, "Gateway timeout");
     sf_stream_record fetched;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &fetched, &err),
-                     SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &fetched, &err), SF_OK);
     assert_true(fetched.has_unique_name);
     assert_string_equal(fetched.unique_name, "orders");
 
     /* the client retries: the name is taken by its own first attempt */
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err),
-                     SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), SF_ERR_UNIQUE_NAME_EXISTS);
     sf_assert_twilio_error(&err, 409, 54301);
     sf_journal_entry e = last_api(fx->fake);
     assert_false(e.injected);
@@ -489,7 +466,7 @@ static void test_after_apply_stream_create_reports_failure_but_stream_exists(voi
 
     sf_page_params pp = {.has_page_size = true, .page_size = 10};
     sf_stream_page *page = NULL;
-    assert_int_equal(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 1);
     assert_string_equal(page->records[0].sid, fetched.sid);
     sf_stream_page_free(fx->fake, page);
@@ -508,8 +485,8 @@ static void test_after_apply_publish_reports_failure_but_subscribers_received_it
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 500, 20500, "Internal Server Error", true);
     sf_message_record m, tm;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 500, 20500, "Internal Server Error");
-    assert_int_equal(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 500, 20500, "Internal Server Error");
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     for (int k = 0; k < 2; k++) {
         assert_int_equal(recs[k].n, 1);
         assert_string_equal(recs[k].sids[0], tm.sid); /* the message the twin published */
@@ -521,8 +498,8 @@ static void test_after_apply_publish_reports_failure_but_subscribers_received_it
     assert_int_equal(e.status, 500);
     assert_string_equal(e.message_sid, tm.sid);
 
-    assert_int_equal(publish(fx, "s", &m, &err), SF_OK);
-    assert_int_equal(publish(twin, "s", &tm, NULL), SF_OK);
+    assert_status(sf_test_publish(fx, "s", DATA, &m, &err), SF_OK);
+    assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     assert_string_equal(m.sid, tm.sid);
     assert_int_equal(recs[0].n, 2);
 }
@@ -534,13 +511,13 @@ static void test_after_apply_publish_with_delay_rule_still_delivers(void **state
     sf_fixture_stream(fx, "s", -1, &s);
     subscribe(fx, "s", 0);
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 25};
-    assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, NULL), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &fp, NULL, NULL), SF_OK);
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 503, 20503, "unavailable", true);
     sf_message_record m;
     sf_error err;
-    assert_injected(publish(fx, "s", &m, &err), &err, 503, 20503, "unavailable");
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 503, 20503, "unavailable");
     assert_int_equal(sf_pending_deliveries(fx->fake), 1);
-    assert_int_equal(sf_clock_advance(fx->fake, 25, NULL), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 25, NULL), SF_OK);
     assert_int_equal(recs[0].n, 1);
 }
 
@@ -554,10 +531,8 @@ static void test_after_apply_stream_remove_reports_failure_but_stream_is_gone(vo
     assert_injected(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err), &err, 500,
                     20500, "oops");
     sf_stream_record r;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &r, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &r, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 
@@ -576,10 +551,9 @@ static void test_journal_marks_injected_api_calls_with_the_injected_status(void 
     sf_stream_record r;
     sf_message_record m;
     sf_error err;
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err),
-                     SF_ERR_INJECTED);
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
-    assert_int_equal(publish(fx, s.sid, &m, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
+    assert_status(sf_test_publish(fx, s.sid, DATA, &m, &err), SF_ERR_INJECTED);
 
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_API)};
     uint64_t cursor = 0;
@@ -664,19 +638,19 @@ static void test_inject_error_rejects_invalid_injections(void **state)
         sf_assert_twilio_error(&err, 400, 20001);
     }
     sf_error err;
-    assert_int_equal(sf_inject_error(fx->fake, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_inject_error(fx->fake, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     sf_error_injection ok = {.op = SF_OP_SERVICE_FETCH, .count = 1, .http_status = 500};
-    assert_int_equal(sf_inject_error(NULL, &ok, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_inject_error(NULL, &ok, &err), SF_ERR_INVALID_ARGUMENT);
     /* the boundaries are accepted */
     sf_error_injection lo = {.op = SF_OP_SERVICE_LIST, .count = 1, .http_status = 400};
     sf_error_injection hi = {.op = SF_OP_SERVICE_LIST, .count = 1, .http_status = 599};
-    assert_int_equal(sf_inject_error(fx->fake, &lo, &err), SF_OK);
-    assert_int_equal(sf_inject_error(fx->fake, &hi, &err), SF_OK);
+    assert_status(sf_inject_error(fx->fake, &lo, &err), SF_OK);
+    assert_status(sf_inject_error(fx->fake, &hi, &err), SF_OK);
     sf_inject_clear(fx->fake);
     /* nothing rejected was stored */
     sf_service_record r;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), SF_OK);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), SF_OK);
 }
 
 static void test_injected_message_is_truncated_to_the_error_buffer(void **state)
@@ -689,8 +663,7 @@ static void test_injected_message_is_truncated_to_the_error_buffer(void **state)
     memset(longmsg, 'x', sizeof longmsg - 1); /* the fake copied it */
     sf_service_record r;
     sf_error err;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err),
-                     SF_ERR_INJECTED);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), SF_ERR_INJECTED);
     size_t n = strnlen(err.message, sizeof err.message);
     assert_true(n < sizeof err.message);
     assert_true(n > 0);

@@ -10,12 +10,9 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "syncfake.h"
-
-static void ignore(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake, (void)ev, (void)user;
-}
 
 typedef struct counted_clock {
     sf_ms now;
@@ -37,16 +34,16 @@ static sf_fake *new_fake(counted_clock *clock)
     o.clock_fn = counted_now;
     o.clock_user = clock;
     sf_fake *f = NULL;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
     return f;
 }
 
 static sf_subscriber_id subscribe(sf_fake *f, const char *svc, const char *stream,
                                   sf_connection_kind kind, uint64_t client_id)
 {
-    sf_subscribe_params p = {.on_event = ignore, .client_id = client_id, .connection = kind};
+    sf_subscribe_params p = {.on_event = sf_test_ignore_event, .client_id = client_id, .connection = kind};
     sf_subscriber_id id = 0;
-    assert_int_equal(sf_subscribe(f, NULL, svc, stream, &p, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(f, NULL, svc, stream, &p, &id, NULL), SF_OK);
     return id;
 }
 
@@ -58,14 +55,14 @@ static void test_services_and_streams(void **state)
     sf_fake *f = new_fake(&clock);
     sf_service_record s1, s2;
     sf_service_params named = {.friendly_name = "class"};
-    assert_int_equal(sf_service_create(f, NULL, &named, &s1, NULL), SF_OK);
-    assert_int_equal(sf_service_create(f, NULL, NULL, &s2, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, &named, &s1, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, NULL, &s2, NULL), SF_OK);
     sf_stream_record a, b;
     sf_stream_params ttl = {.unique_name = "chat", .has_ttl = true, .ttl = 60};
-    assert_int_equal(sf_stream_create(f, NULL, s1.sid, &ttl, &a, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(f, NULL, s1.sid, NULL, &b, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, s1.sid, &ttl, &a, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, s1.sid, NULL, &b, NULL), SF_OK);
     sf_publish_params msg = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(f, NULL, s1.sid, a.sid, &msg, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(f, NULL, s1.sid, a.sid, &msg, NULL, NULL), SF_OK);
     subscribe(f, s1.sid, a.sid, SF_CONNECTION_C, 0);
 
     sf_service_record recs[4];
@@ -90,7 +87,7 @@ static void test_services_and_streams(void **state)
     assert_int_equal(sf_inspect_streams(f, "ISnone", 0, views, 4), 0);
 
     sf_account_record other;
-    assert_int_equal(sf_account_create(f, NULL, &other, NULL), SF_OK);
+    assert_status(sf_account_create(f, NULL, &other, NULL), SF_OK);
     char sids[2][SF_SID_SIZE];
     assert_int_equal(sf_inspect_accounts(f, 0, sids, 2), 2);
     assert_string_equal(sids[0], sf_fake_account_sid(f));
@@ -105,15 +102,15 @@ static void test_subscriber_list(void **state)
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
     sf_stream_record a, b;
-    assert_int_equal(sf_stream_create(f, NULL, svc.sid, NULL, &a, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(f, NULL, svc.sid, NULL, &b, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc.sid, NULL, &a, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc.sid, NULL, &b, NULL), SF_OK);
     sf_subscriber_id s1 = subscribe(f, svc.sid, a.sid, SF_CONNECTION_C, 0);
     sf_subscriber_id s2 = subscribe(f, svc.sid, b.sid, SF_CONNECTION_SSE, 0);
     sf_subscriber_id s3 = subscribe(f, svc.sid, a.sid, SF_CONNECTION_TWILSOCK, 77);
-    assert_int_equal(sf_subscriber_hold(f, s3, NULL), SF_OK);
-    assert_int_equal(sf_unsubscribe(f, s1, NULL), SF_OK);
+    assert_status(sf_subscriber_hold(f, s3, NULL), SF_OK);
+    assert_status(sf_unsubscribe(f, s1, NULL), SF_OK);
 
     sf_subscriber_info out[4];
     assert_int_equal(sf_subscriber_list(f, NULL, out, 4), 3);
@@ -157,9 +154,9 @@ static void test_injections(void **state)
                                 .code = 20503,
                                 .message = "busy",
                                 .after_apply = true};
-    assert_int_equal(sf_inject_error(f, &later, NULL), SF_OK);
-    assert_int_equal(sf_inject_error(f, &first, NULL), SF_OK);
-    assert_int_equal(sf_service_create(f, NULL, NULL, NULL, NULL), SF_ERR_INJECTED);
+    assert_status(sf_inject_error(f, &later, NULL), SF_OK);
+    assert_status(sf_inject_error(f, &first, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, NULL, NULL, NULL), SF_ERR_INJECTED);
 
     sf_injection_info out[2];
     assert_int_equal(sf_inspect_injections(f, 0, out, 2), 2);
@@ -181,10 +178,10 @@ static void test_reading_changes_nothing(void **state)
     counted_clock clock = {SF_DEFAULT_EPOCH_MS, 0};
     sf_fake *f = new_fake(&clock);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
     sf_stream_record s;
     sf_stream_params ttl = {.has_ttl = true, .ttl = 1};
-    assert_int_equal(sf_stream_create(f, NULL, svc.sid, &ttl, &s, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc.sid, &ttl, &s, NULL), SF_OK);
     subscribe(f, svc.sid, s.sid, SF_CONNECTION_C, 0);
     size_t journal = sf_journal_count(f);
     size_t pending = sf_pending_events(f);

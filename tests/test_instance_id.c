@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assert_status.h"
 #include "instance_id.h"
 #include "syncfake.h"
 #include "syncfake_http.h"
@@ -78,7 +79,7 @@ static int env_setup(void **state)
     opts.seed = 3;
     opts.clock = SF_CLOCK_MANUAL;
     sf_error err;
-    assert_int_equal(sf_fake_new(&opts, &env->fake, &err), SF_OK);
+    assert_status(sf_fake_new(&opts, &env->fake, &err), SF_OK);
     char creds[160];
     int n = snprintf(creds, sizeof creds, "%s:%s", sf_fake_account_sid(env->fake),
                      sf_fake_auth_token(env->fake));

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake.h"
 #include "syncfake_replay.h"
 
@@ -37,7 +38,7 @@ static void make(bool record, size_t bytes) {
     sf_options_init(&o);
     o.journal_params = record;
     o.journal_params_bytes = bytes;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
 }
 
 static char *render_data(void) {
@@ -101,10 +102,10 @@ static void exact_parameters(void **state) {
                             .acl_enabled = SF_BOOL_TRUE,
                             .has_reachability_debouncing_window = true,
                             .reachability_debouncing_window = 2000};
-    assert_int_not_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK); /* 54053 */
+    assert_status_not(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK); /* 54053 */
     expect_params(2, "{\"friendly_name\":\"a\\\"b\\\\c\\u000a\\u0001\",\"acl_enabled\":true,"
                      "\"reachability_debouncing_window\":2000}");
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     expect_params(3, "{\"no_params\":true}");
     static char long_name[9000];
     memset(long_name, 'n', sizeof long_name - 1);
@@ -113,7 +114,7 @@ static void exact_parameters(void **state) {
     char want[256];
     snprintf(want, sizeof want, "{\"service\":\"%s\",\"unique_name_len\":8193}", svc.sid);
     expect_params(4, want);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     sf_publish_params bad = {.data = "{\"x\":\"\xff\"}", .data_len = 9, .client_id = 4};
     sf_stream_publish(fake, "AC00000000000000000000000000000000", svc.sid, st.sid, &bad, &m, NULL);
     snprintf(want, sizeof want,
@@ -129,20 +130,20 @@ static void exact_parameters(void **state) {
              st.sid);
     expect_params(7, want);
     sf_fault_params nan_rate = {.drop_rate = NAN};
-    assert_int_not_equal(sf_fault_add(fake, &nan_rate, NULL, NULL), SF_OK);
+    assert_status_not(sf_fault_add(fake, &nan_rate, NULL, NULL), SF_OK);
     expect_params(8, "{\"scope\":0,\"subscriber\":0,\"drop_rate\":null,\"duplicate_rate\":0,"
                      "\"delay_ms\":0,\"jitter_ms\":0,\"drop_next\":0,\"expiry_lag_ms\":0}");
-    assert_int_not_equal(sf_fault_add(fake, NULL, NULL, NULL), SF_OK);
+    assert_status_not(sf_fault_add(fake, NULL, NULL, NULL), SF_OK);
     expect_params(9, "{\"no_params\":true}");
     sf_error_injection inj = {
         .op = SF_OP_STREAM_FETCH, .count = 2, .http_status = 500, .code = 1, .message = "boom"};
-    assert_int_equal(sf_inject_error(fake, &inj, NULL), SF_OK);
+    assert_status(sf_inject_error(fake, &inj, NULL), SF_OK);
     expect_params(10, "{\"op\":6,\"count\":2,\"http_status\":500,\"code\":1,\"message\":\"boom\","
                       "\"after_apply\":false}");
     sf_stream_fetch(fake, NULL, svc.sid, st.sid, &st, NULL);
     sf_account_record acc;
     sf_account_params ap = {.auth_token = "tok"};
-    assert_int_equal(sf_account_create(fake, &ap, &acc, NULL), SF_OK);
+    assert_status(sf_account_create(fake, &ap, &acc, NULL), SF_OK);
     expect_params(12, "{\"auth_token\":\"tok\"}");
     sf_journal_refused_as(fake, acc.sid, SF_OP_STREAM_UPDATE, svc.sid, "x", SF_ERR_INVALID_TTL);
     snprintf(want, sizeof want,
@@ -152,7 +153,7 @@ static void exact_parameters(void **state) {
     expect_params(13, want);
     /* all of it replays to the same journal */
     text = render_data();
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_false(rep.diverged);
     assert_int_equal(rep.compared, 13);
 }
@@ -194,7 +195,7 @@ static void reset_and_late_start(void **state) {
     assert_true(n < sizeof first);
     assert_non_null(strstr(first, "\"fresh\":true"));
     some_calls();
-    assert_int_equal(sf_fake_reset(fake, NULL), SF_OK);
+    assert_status(sf_fake_reset(fake, NULL), SF_OK);
     assert_int_equal(sf_journal_count(fake), 1);
     char again[2048];
     cursor = 0;
@@ -204,8 +205,8 @@ static void reset_and_late_start(void **state) {
     sf_fake_free(fake);
     make(false, 0);
     some_calls();
-    assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK);
-    assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK); /* on already */
+    assert_status(sf_journal_record_calls(fake, true, NULL), SF_OK);
+    assert_status(sf_journal_record_calls(fake, true, NULL), SF_OK); /* on already */
     assert_true(sf_journal_recording(fake));
     some_calls();
     text = render_data();
@@ -215,9 +216,9 @@ static void reset_and_late_start(void **state) {
     cursor = 0;
     assert_true(sf_journal_next(fake, &calls, &cursor, &e));
     assert_string_equal(e.call, "record.start");
-    assert_int_equal(sf_journal_record_calls(fake, false, &err), SF_OK);
+    assert_status(sf_journal_record_calls(fake, false, &err), SF_OK);
     assert_false(sf_journal_recording(fake));
-    assert_int_equal(sf_journal_record_calls(NULL, true, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_record_calls(NULL, true, &err), SF_ERR_INVALID_ARGUMENT);
 }
 
 /* snprintf semantics: the length needed whatever the buffer, never a partial entry. */
@@ -243,10 +244,10 @@ static void buffer_semantics(void **state) {
     assert_int_equal(sf_journal_entry_json_data(fake, NULL, small, sizeof small), 0);
     FILE *f = tmpfile();
     assert_non_null(f);
-    assert_int_equal(sf_journal_write_data(fake, NULL, f, NULL), SF_OK);
+    assert_status(sf_journal_write_data(fake, NULL, f, NULL), SF_OK);
     assert_int_equal((size_t)ftell(f), n);
     fclose(f);
-    assert_int_equal(sf_journal_write_data(fake, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_journal_write_data(fake, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
 }
 
 /* An allocator that fails from the Nth allocation on. */

@@ -13,24 +13,9 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
-
-#define A_SID "AC00000000000000000000000000000001"
-#define B_SID "AC00000000000000000000000000000002"
-#define AUTH_B "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMjpvdGhlci10b2tlbg=="
-
-static sf_fake *new_fake(void)
-{
-    sf_options o;
-    sf_options_init(&o);
-    o.account_sid = A_SID;
-    o.auth_token = "secret-token";
-    sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
-    sf_account_params ap = {.sid = B_SID, .auth_token = "other-token"};
-    assert_int_equal(sf_account_create(fake, &ap, NULL, NULL), SF_OK);
-    return fake;
-}
+#include "two_accounts.h"
 
 /* The JSON of the journal's entries of `account` (NULL: all), one per line. */
 static void render(sf_fake *fake, const char *account, char *out, size_t cap)
@@ -53,8 +38,8 @@ static void test_kind_is_appended_last(void **state)
 static void test_entry_json_and_account(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
-    assert_int_equal(sf_clock_advance(fake, 1234, NULL), SF_OK);
+    sf_fake *fake = sf_test_accounts_fake(0, true);
+    assert_status(sf_clock_advance(fake, 1234, NULL), SF_OK);
     sf_journal_request_refused(fake, B_SID, "POST", SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
     sf_journal_request_refused(fake, "AC99999999999999999999999999999999", "BREW",
                                SF_ERR_AUTHENTICATE, SF_REFUSAL_UNAUTHENTICATED);
@@ -136,7 +121,7 @@ static int send(sf_fake *fake, const char *method, const char *target, const cha
 static void test_http_refusals(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
+    sf_fake *fake = sf_test_accounts_fake(0, true);
     assert_int_equal(send(fake, "POST", "/v1/Services", AUTH_B, SF_HTTP_MAX_BODY + 1), 413);
     assert_int_equal(send(fake, "GET", "v1/Services", AUTH_B, 0), 400);
     assert_int_equal(send(fake, "GET", "/v1/Services", "Bearer x", 0), 401);
@@ -164,7 +149,7 @@ static void test_http_refusals(void **state)
 static void test_admin_refusals_and_no_request_log(void **state)
 {
     (void)state;
-    sf_fake *fake = new_fake();
+    sf_fake *fake = sf_test_accounts_fake(0, true);
     sf_http_header h[1] = {{"Authorization", "Basic YWRtaW46cm9vdC10b2tlbg=="}}; /* admin */
     sf_http_request req = {.method = "GET",
                            .target = "/v1/Services",

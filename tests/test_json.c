@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 
 /* A literal with its exact length (embedded NULs included). */
@@ -267,12 +268,12 @@ static void test_deep_nesting_of_500_objects_compacts(void **state)
     char *want = nested_objects(500, false, &want_len);
     char *out;
     size_t out_len;
-    assert_int_equal(compact(in, in_len, &out, &out_len), SF_OK);
+    assert_status(compact(in, in_len, &out, &out_len), SF_OK);
     assert_int_equal(out_len, want_len);
     assert_string_equal(out, want);
     free(out);
     /* remove the last closing brace: unterminated */
-    assert_int_equal(compact(in, in_len - 1, &out, &out_len), SF_ERR_DATA_INVALID);
+    assert_status(compact(in, in_len - 1, &out, &out_len), SF_ERR_DATA_INVALID);
     free(out);
     free(in);
     free(want);
@@ -299,7 +300,7 @@ static void test_deep_nesting_of_500_arrays_compacts(void **state)
     want[q] = '\0';
     char *out;
     size_t out_len;
-    assert_int_equal(compact(in, p, &out, &out_len), SF_OK);
+    assert_status(compact(in, p, &out, &out_len), SF_OK);
     assert_int_equal(out_len, q);
     assert_string_equal(out, want);
     free(out);
@@ -335,7 +336,7 @@ static void test_token_dense_object_fits_the_token_budget(void **state)
     /* the smallest possible: {"":1} */
     char *out;
     size_t out_len;
-    assert_int_equal(compact(LIT("{\"\":1}"), &out, &out_len), SF_OK);
+    assert_status(compact(LIT("{\"\":1}"), &out, &out_len), SF_OK);
     assert_string_equal(out, "{\"\":1}");
     free(out);
 }
@@ -345,16 +346,12 @@ static void test_argument_checks_are_invalid_argument(void **state)
     (void)state;
     char out[64];
     size_t out_len = 99;
-    assert_int_equal(sf_json_compact_object(NULL, 2, out, sizeof out, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object("{}", 2, NULL, 3, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object("{}", 2, out, sizeof out, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(NULL, 2, out, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object("{}", 2, NULL, 3, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object("{}", 2, out, sizeof out, NULL), SF_ERR_INVALID_ARGUMENT);
     /* out_cap must be at least len + 1, even when the compact form is shorter */
-    assert_int_equal(sf_json_compact_object("{ }", 3, out, 3, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_json_compact_object("{ }", 3, out, 4, &out_len), SF_OK);
+    assert_status(sf_json_compact_object("{ }", 3, out, 3, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object("{ }", 3, out, 4, &out_len), SF_OK);
     assert_string_equal(out, "{}");
     assert_int_equal(out_len, 2);
     /* more than SF_DATA_CAP bytes is refused before being read */
@@ -367,12 +364,11 @@ static void test_argument_checks_are_invalid_argument(void **state)
     big[huge] = '\0';
     char *bout = malloc(huge + 1);
     assert_non_null(bout);
-    assert_int_equal(sf_json_compact_object(big, huge, bout, huge + 1, &out_len),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(big, huge, bout, huge + 1, &out_len), SF_ERR_INVALID_ARGUMENT);
     /* and exactly SF_DATA_CAP is fine */
     big[huge - 1] = ' ';
     big[huge - 2] = '}';
-    assert_int_equal(sf_json_compact_object(big, huge - 1, bout, huge, &out_len), SF_OK);
+    assert_status(sf_json_compact_object(big, huge - 1, bout, huge, &out_len), SF_OK);
     assert_string_equal(bout, "{}");
     free(big);
     free(bout);
@@ -386,7 +382,7 @@ static void test_compact_form_is_stable_under_recompaction(void **state)
         size_t n = strlen(once);
         char *out;
         size_t out_len;
-        assert_int_equal(compact(once, n, &out, &out_len), SF_OK);
+        assert_status(compact(once, n, &out, &out_len), SF_OK);
         assert_int_equal(out_len, n);
         assert_string_equal(out, once);
         free(out);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake.h"
 #include "syncfake_replay.h"
 #include "syncfake_snapshot.h"
@@ -61,7 +62,7 @@ static void new_fake(bool external, uint32_t burst) {
         o.clock_fn = ext_clock;
         ext_now = 1700000000000;
     }
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
 }
 
 static void publish(const char *svc, const char *stream, const char *data) {
@@ -76,7 +77,7 @@ static void advance(bool external, sf_ms ms) {
         ext_now += ms;
         sf_run_due(fake);
     } else {
-        assert_int_equal(sf_clock_advance(fake, ms, NULL), SF_OK);
+        assert_status(sf_clock_advance(fake, ms, NULL), SF_OK);
     }
 }
 
@@ -85,16 +86,16 @@ static void scenario(bool external) {
     sf_service_record svc;
     sf_stream_record st, st2;
     sf_service_params sp = {.friendly_name = "replayed"};
-    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
     sf_stream_params tp = {.unique_name = "feed", .has_ttl = true, .ttl = 30};
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st2, NULL), SF_OK);
-    assert_int_not_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st2, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st2, NULL), SF_OK);
+    assert_status_not(sf_stream_create(fake, NULL, svc.sid, &tp, &st2, NULL), SF_OK);
     sf_subscribe_params sub = {.on_event = count_event, .client_id = 3};
     sf_subscriber_id a, b, c;
-    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, "feed", &sub, &a, NULL), SF_OK);
-    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &b, NULL), SF_OK);
-    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st2.sid, &sub, &c, NULL), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, svc.sid, "feed", &sub, &a, NULL), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &b, NULL), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, svc.sid, st2.sid, &sub, &c, NULL), SF_OK);
     sf_fault_params drop = {.scope = SF_SCOPE_STREAM, .stream_sid = st.sid, .drop_rate = 0.5};
     sf_fault_params late = {.scope = SF_SCOPE_SUBSCRIBER,
                             .subscriber = b,
@@ -102,14 +103,14 @@ static void scenario(bool external) {
                             .jitter_ms = 100,
                             .duplicate_rate = 0.7};
     sf_fault_id rule;
-    assert_int_equal(sf_fault_add(fake, &drop, &rule, NULL), SF_OK);
-    assert_int_equal(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
+    assert_status(sf_fault_add(fake, &drop, &rule, NULL), SF_OK);
+    assert_status(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
     sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE,
                               .count = 1,
                               .http_status = 503,
                               .code = 20503,
                               .after_apply = true};
-    assert_int_equal(sf_inject_error(fake, &inj, NULL), SF_OK);
+    assert_status(sf_inject_error(fake, &inj, NULL), SF_OK);
     char data[64];
     for (int i = 0; i < 12; i++) {
         snprintf(data, sizeof data, "{\"i\": %d, \"s\": \"caf\xc3\xa9\"}", i);
@@ -160,7 +161,7 @@ static void replays_identically(bool external) {
     assert_non_null(strstr(text, "\"kind\":\"duplicated\""));
     assert_non_null(strstr(text, "\"injected\":true"));
     assert_non_null(strstr(text, "\"kind\":\"expired\""));
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_false(rep.diverged);
     assert_int_equal(rep.compared, count_lines(text));
     assert_true(rep.calls > 30);
@@ -202,7 +203,7 @@ static void edited_rule_diverges_at_first_drop(void **state) {
     size_t len;
     unsigned long long seq;
     const char *dropped = first_line_with(text, "\"kind\":\"dropped\"", &len, &seq);
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_true(rep.diverged);
     assert_int_equal(rep.seq, seq);
     assert_int_equal(strlen(rep.expected), len);
@@ -231,7 +232,7 @@ static void changed_limit_diverges_at_rate_limit(void **state) {
     for (int i = 0; i < 5; i++) {
         p = first_line_with(p, "\"op\":\"message.create\"", &len, &seq) + len;
     }
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_true(rep.diverged);
     assert_int_equal(rep.seq, seq);
     assert_non_null(strstr(rep.expected, "\"status\":201"));
@@ -254,7 +255,7 @@ static void missing_and_extra_lines_diverge(void **state) {
     strcpy(longer + n, extra);
     free(text);
     text = longer;
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_true(rep.diverged);
     assert_int_equal(rep.seq, last + 1);
     assert_string_equal(rep.got, "");
@@ -263,7 +264,7 @@ static void missing_and_extra_lines_diverge(void **state) {
 
 static void expect_refused(const char *journal, const char *why) {
     sf_error err;
-    assert_int_equal(sf_replay(journal, strlen(journal), &rep, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay(journal, strlen(journal), &rep, &err), SF_ERR_INVALID_ARGUMENT);
     if (!strstr(err.message, why))
         fail_msg("message \"%s\" lacks \"%s\"", err.message, why);
     assert_false(rep.diverged);
@@ -304,7 +305,7 @@ static void nested_run(size_t params_bytes) {
     sf_options_init(&o);
     o.journal_params = true;
     o.journal_params_bytes = params_bytes;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_service_record svc;
     sf_stream_record st;
     sf_service_create(fake, NULL, NULL, &svc, NULL);
@@ -338,17 +339,17 @@ static unsigned long long record_with_snapshot(bool external) {
     new_fake(external, 300);
     sf_service_record svc;
     sf_stream_record st;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     sf_subscribe_params sub = {.on_event = count_event};
     sf_subscriber_id a;
-    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &a, NULL), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, svc.sid, st.sid, &sub, &a, NULL), SF_OK);
     sf_fault_params late = {
         .scope = SF_SCOPE_FAKE, .delay_ms = 100, .jitter_ms = 300, .drop_rate = 0.2};
-    assert_int_equal(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
+    assert_status(sf_fault_add(fake, &late, NULL, NULL), SF_OK);
     for (int i = 0; i < 4; i++)
         publish(svc.sid, st.sid, "{\"a\": [1, 2]}");
-    assert_int_equal(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
+    assert_status(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
     unsigned long long next = sf_journal_count(fake) + 1; /* nothing cleared or overwritten */
     for (int i = 0; i < 6; i++) {
         publish(svc.sid, st.sid, "{\"b\": true}");
@@ -362,8 +363,7 @@ static unsigned long long record_with_snapshot(bool external) {
 
 static void snapshot_start_replays(bool external) {
     unsigned long long next = record_with_snapshot(external);
-    assert_int_equal(sf_replay_snapshot(snap, snap_len, external, text, strlen(text), &rep, NULL),
-                     SF_OK);
+    assert_status(sf_replay_snapshot(snap, snap_len, external, text, strlen(text), &rep, NULL), SF_OK);
     assert_false(rep.diverged);
     assert_int_equal(rep.compared, count_lines(text) - (next - 1));
     assert_true(rep.calls >= 8);
@@ -398,8 +398,7 @@ static void snapshot_journal_mismatch(void **state) {
     assert_non_null(strstr(rep.got, "\"status\":400,\"code\":54008"));
     sf_replay_report_free(&rep);
     memmove(line, strchr(line, '\n') + 1, strlen(strchr(line, '\n') + 1) + 1);
-    assert_int_equal(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "does not continue the snapshot"));
 }
 
@@ -410,7 +409,7 @@ static void command_line(void **state) {
     scenario(false);
     FILE *f = fopen("replay-journal.jsonl", "w");
     assert_non_null(f);
-    assert_int_equal(sf_journal_write_data(fake, NULL, f, NULL), SF_OK);
+    assert_status(sf_journal_write_data(fake, NULL, f, NULL), SF_OK);
     fclose(f);
     int rc = system("./syncfake-replay replay-journal.jsonl > replay-out.txt");
     assert_true(WIFEXITED(rc));
@@ -446,8 +445,8 @@ static void other_calls(void) {
     sf_stream_record st;
     sf_service_params sp = {.friendly_name = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/",
                             .webhooks_from_rest_enabled = SF_BOOL_FALSE};
-    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc2, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc2, NULL), SF_OK);
     sf_service_params up = {.acl_enabled = (sf_opt_bool)7}; /* out of range: kept as given */
     sf_service_update(fake, NULL, svc.sid, &up, &svc, NULL);
     sf_service_update(fake, NULL, svc.sid, NULL, &svc, NULL);
@@ -460,7 +459,7 @@ static void other_calls(void) {
     sf_service_page_free(fake, sp_page);
     sf_service_remove(fake, NULL, svc2.sid, NULL);
     sf_stream_params tp = {.unique_name = "s", .has_ttl = true, .ttl = 10};
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL), SF_OK);
     sf_stream_update(fake, NULL, svc.sid, "s", &tp, &st, NULL);
     sf_stream_update(fake, NULL, svc.sid, "s", NULL, &st, NULL);
     sf_stream_page *page = NULL;
@@ -485,9 +484,9 @@ static void other_calls(void) {
     sf_inject_clear(fake);
     sf_account_record acc;
     sf_api_key_record key;
-    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
     sf_api_key_params kp = {.secret = "key-secret"};
-    assert_int_equal(sf_api_key_create(fake, acc.sid, &kp, &key, NULL), SF_OK);
+    assert_status(sf_api_key_create(fake, acc.sid, &kp, &key, NULL), SF_OK);
     sf_account_reset(fake, acc.sid, NULL);
     sf_journal_refused(fake, SF_OP_STREAM_FETCH, svc.sid, "nope", SF_ERR_NOT_FOUND);
     text = journal_data();
@@ -498,7 +497,7 @@ static void other_calls(void) {
 static void other_calls_replay(void **state) {
     (void)state;
     other_calls();
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     if (rep.diverged)
         fail_msg("seq %llu\n%s\n%s", (unsigned long long)rep.seq, rep.expected, rep.got);
     assert_int_equal(rep.compared, count_lines(text));
@@ -510,10 +509,9 @@ static void adapter_reports_replay(void **state) {
     (void)state;
     new_fake(false, 300);
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, svc.sid, NULL, "Tll", "Ttl",
-                             "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it", NULL),
-                     SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, svc.sid, NULL, "Tll", "Ttl",
+                             "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it", NULL), SF_OK);
     sf_journal_request_refused(fake, NULL, "DELETE", SF_ERR_METHOD_NOT_ALLOWED,
                                SF_REFUSAL_METHOD_NOT_ALLOWED);
     sf_journal_request_refused(fake, "ACnotanaccount", "GET", SF_ERR_AUTHENTICATE,
@@ -523,7 +521,7 @@ static void adapter_reports_replay(void **state) {
     assert_non_null(strstr(text, "\"call\":\"warn\""));
     assert_non_null(strstr(text, "\"kind\":\"refused\""));
     assert_non_null(strstr(text, "\"call\":\"request.refused\""));
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     if (rep.diverged)
         fail_msg("seq %llu\n%s\n%s", (unsigned long long)rep.seq, rep.expected, rep.got);
     assert_int_equal(rep.compared, count_lines(text));
@@ -538,18 +536,17 @@ static void snapshot_then_recording_starts(void **state) {
     sf_options_init(&o);
     o.account_sid = "AC0123456789abcdef0123456789abcdef";
     o.auth_token = "given-token";
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_service_record svc;
     sf_stream_record st;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
-    assert_int_equal(sf_journal_record_calls(fake, true, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_snapshot_save_buffer(fake, &snap, &snap_len, NULL), SF_OK);
+    assert_status(sf_journal_record_calls(fake, true, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     publish(svc.sid, st.sid, "{}");
     text = journal_data();
     assert_non_null(strstr(text, "\"auth_token\":\"given-token\""));
-    assert_int_equal(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, NULL),
-                     SF_OK);
+    assert_status(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, NULL), SF_OK);
     assert_false(rep.diverged);
     assert_int_equal(rep.compared, 3); /* record.start, stream.create, message.create */
     sf_replay_report_free(&rep);
@@ -563,10 +560,10 @@ static void removed_entries_are_refused(void **state) {
     new_fake(false, 300);
     sf_account_record acc;
     sf_service_record svc;
-    assert_int_equal(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
+    assert_status(sf_account_create(fake, NULL, &acc, NULL), SF_OK);
     sf_service_create(fake, acc.sid, NULL, &svc, NULL);
     sf_service_create(fake, NULL, NULL, &svc, NULL);
-    assert_int_equal(sf_account_reset(fake, acc.sid, NULL), SF_OK);
+    assert_status(sf_account_reset(fake, acc.sid, NULL), SF_OK);
     text = journal_data();
     expect_refused(text, "seq 4 follows seq 2: entries are missing");
 }
@@ -588,7 +585,7 @@ static void hand_written_escapes_replay(void **state) {
     strcpy(edited + (at - text) + nl, at + wl);
     free(text);
     text = edited;
-    assert_int_equal(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
     assert_false(rep.diverged);
 }
 
@@ -630,11 +627,10 @@ static void malformed_values_are_refused(void **state) {
             fail_msg("edit %zu (%s): status %d, diverged %d", i, edits[i][1], st, rep.diverged);
         teardown(state);
     }
-    assert_int_equal(sf_replay("x", 1, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_replay(NULL, 0, &rep, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_replay_snapshot(NULL, 0, false, "", 0, &rep, NULL),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_replay_snapshot("x", 1, false, "", 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay("x", 1, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay(NULL, 0, &rep, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay_snapshot(NULL, 0, false, "", 0, &rep, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay_snapshot("x", 1, false, "", 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
 }
 
 static int run_command(const char *args) {

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 #include "syncfake_scenario.h"
 
@@ -23,19 +25,13 @@ static sf_fake *new_fake(size_t journal_capacity)
     o.seed = 42;
     o.journal_capacity = journal_capacity;
     sf_fake *f;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
     return f;
 }
 
 static int setup(void **state)
 {
     *state = new_fake(65536);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    sf_fake_free(*state);
     return 0;
 }
 
@@ -62,7 +58,7 @@ static void assert_passes(sf_fake *f, const char *text)
 static void assert_fails(sf_fake *f, const char *text, size_t line, const char *why)
 {
     sf_scenario_report r;
-    assert_int_equal(run(f, text, &r, NULL), SF_OK);
+    assert_status(run(f, text, &r, NULL), SF_OK);
     assert_true(r.completed);
     assert_false(r.passed);
     assert_int_equal(r.expects_failed, 1);
@@ -206,9 +202,7 @@ static void test_comments_crlf_and_blank_lines(void **state)
 static void test_failures_are_all_counted(void **state)
 {
     sf_scenario_report r;
-    assert_int_equal(
-        run(*state, CHAT "expect pending 1\nexpect pending 0\nexpect pending 2\n", &r, NULL),
-        SF_OK);
+    assert_status(run(*state, CHAT "expect pending 1\nexpect pending 0\nexpect pending 2\n", &r, NULL), SF_OK);
     assert_int_equal(r.expects_passed, 1);
     assert_int_equal(r.expects_failed, 2);
     assert_int_equal(r.failures[0].line, 4);
@@ -222,7 +216,7 @@ static void test_failures_are_all_counted(void **state)
 static void test_subscribers_stay_and_are_named(void **state)
 {
     sf_scenario_report r;
-    assert_int_equal(run(*state, CHAT "subscribe b room\n", &r, NULL), SF_OK);
+    assert_status(run(*state, CHAT "subscribe b room\n", &r, NULL), SF_OK);
     assert_int_equal(r.subscriber_count, 2);
     sf_subscriber_id b = sf_scenario_subscriber_id(&r, "b");
     assert_int_equal(b, 2);
@@ -230,7 +224,7 @@ static void test_subscribers_stay_and_are_named(void **state)
     assert_int_equal(sf_scenario_subscriber_id(&r, "zz"), 0);
     assert_int_equal(sf_scenario_subscriber_id(NULL, "a"), 0);
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(*state, b, &st, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(*state, b, &st, NULL), SF_OK);
     assert_true(st.attached);
 }
 
@@ -241,7 +235,7 @@ static void test_failed_step_stops_the_run(void **state)
     sf_scenario_report r;
     sf_error err;
     const char *text = CHAT "delete room\nsubscribe b room\nexpect pending 0\n";
-    assert_int_equal(run(*state, text, &r, &err), SF_ERR_NOT_FOUND);
+    assert_status(run(*state, text, &r, &err), SF_ERR_NOT_FOUND);
     assert_int_equal(err.code, 20404);
     assert_false(r.completed);
     assert_false(r.passed);
@@ -255,15 +249,13 @@ static void test_failed_step_stops_the_run(void **state)
 static void test_step_error_is_the_fakes_error(void **state)
 {
     sf_error err;
-    assert_int_equal(run(*state,
+    assert_status(run(*state,
                          "service s\nstream x\nservice t\nstream y service=s\n"
                          "stream z service=t ttl=0\n",
-                         NULL, &err),
-                     SF_OK);
-    assert_int_equal(run(*state, "service s\nstream x\n", NULL, &err), SF_OK); /* new service */
+                         NULL, &err), SF_OK);
+    assert_status(run(*state, "service s\nstream x\n", NULL, &err), SF_OK); /* new service */
     sf_fake_reset(*state, NULL);
-    assert_int_equal(run(*state, "service s\nstream x ttl=99999999\n", NULL, &err),
-                     SF_ERR_INVALID_TTL);
+    assert_status(run(*state, "service s\nstream x ttl=99999999\n", NULL, &err), SF_ERR_INVALID_TTL);
 }
 
 static void test_no_clock_forbids_clock_steps(void **state)
@@ -273,8 +265,7 @@ static void test_no_clock_forbids_clock_steps(void **state)
         sf_scenario_options o = {.no_clock = true};
         sf_scenario_report r;
         sf_error err;
-        assert_int_equal(sf_scenario_run(*state, steps[i], strlen(steps[i]), &o, &r, &err),
-                         SF_ERR_FORBIDDEN);
+        assert_status(sf_scenario_run(*state, steps[i], strlen(steps[i]), &o, &r, &err), SF_ERR_FORBIDDEN);
         assert_int_equal(err.http_status, 403);
         assert_int_equal(r.error_line, 1);
         assert_string_equal(err.message, "Forbidden");
@@ -284,11 +275,10 @@ static void test_no_clock_forbids_clock_steps(void **state)
     /* refused before anything runs */
     sf_scenario_options o2 = {.no_clock = true};
     size_t journal = sf_journal_count(*state);
-    assert_int_equal(sf_scenario_run(*state, "service s\nidle", 14, &o2, NULL, NULL),
-                     SF_ERR_FORBIDDEN);
+    assert_status(sf_scenario_run(*state, "service s\nidle", 14, &o2, NULL, NULL), SF_ERR_FORBIDDEN);
     assert_int_equal(sf_journal_count(*state), journal);
     sf_scenario_options o = {.no_clock = false};
-    assert_int_equal(sf_scenario_run(*state, "advance 1s", 10, &o, NULL, NULL), SF_OK);
+    assert_status(sf_scenario_run(*state, "advance 1s", 10, &o, NULL, NULL), SF_OK);
 }
 
 static void test_clock_steps_need_a_manual_clock(void **state)
@@ -298,31 +288,30 @@ static void test_clock_steps_need_a_manual_clock(void **state)
     sf_options_init(&o);
     o.clock = SF_CLOCK_SYSTEM;
     sf_fake *f;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
-    assert_int_equal(sf_scenario_run(f, "idle", 4, NULL, NULL, NULL), SF_ERR_CLOCK_NOT_MANUAL);
-    assert_int_equal(sf_scenario_run(f, "advance 1s", 10, NULL, NULL, NULL),
-                     SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_scenario_run(f, "idle", 4, NULL, NULL, NULL), SF_ERR_CLOCK_NOT_MANUAL);
+    assert_status(sf_scenario_run(f, "advance 1s", 10, NULL, NULL, NULL), SF_ERR_CLOCK_NOT_MANUAL);
     sf_fake_free(f);
 }
 
 static void test_other_account(void **state)
 {
     sf_account_record acct;
-    assert_int_equal(sf_account_create(*state, NULL, &acct, NULL), SF_OK);
+    assert_status(sf_account_create(*state, NULL, &acct, NULL), SF_OK);
     sf_scenario_options o = {.account_sid = acct.sid, .no_clock = true};
     const char *text = CHAT "fault f subscriber=a drop=1\npublish m1 room {}\n"
                             "expect fate a m1 dropped\n";
     sf_scenario_report r;
-    assert_int_equal(sf_scenario_run(*state, text, strlen(text), &o, &r, NULL), SF_OK);
+    assert_status(sf_scenario_run(*state, text, strlen(text), &o, &r, NULL), SF_OK);
     assert_true(r.passed);
     sf_fault_info info;
     assert_int_equal(sf_fault_list(*state, &info, 1), 1);
     assert_string_equal(info.account_sid, acct.sid);
     sf_service_page *page;
-    assert_int_equal(sf_service_list(*state, acct.sid, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, acct.sid, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 1);
     sf_service_page_free(*state, page);
-    assert_int_equal(sf_service_list(*state, NULL, NULL, &page, NULL), SF_OK);
+    assert_status(sf_service_list(*state, NULL, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_service_page_free(*state, page);
 }
@@ -409,8 +398,7 @@ static void test_parse_errors_name_the_line(void **state)
         size_t journal = sf_journal_count(f);
         sf_scenario_report r;
         sf_error err;
-        assert_int_equal(sf_scenario_run(f, bad[i].text, len, NULL, &r, &err),
-                         SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_scenario_run(f, bad[i].text, len, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
         char want[64];
         snprintf(want, sizeof want, "Invalid parameter: line %zu: ", bad[i].line);
         if (strncmp(err.message, want, strlen(want)) != 0 || !strstr(err.message, bad[i].says))
@@ -429,8 +417,7 @@ static void test_nul_byte(void **state)
 {
     static const char text[] = "service s\n\0oops";
     sf_error err;
-    assert_int_equal(sf_scenario_run(*state, text, sizeof text - 1, NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, text, sizeof text - 1, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_string_equal(err.message, "Invalid parameter: line 2: expected text, got a NUL byte");
 }
 
@@ -447,16 +434,14 @@ static void test_bounds(void **state)
 {
     sf_error err;
     char *big = filled(SF_SCENARIO_TEXT_MAX + 1, '\n');
-    assert_int_equal(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "at most 65536 bytes"));
     big[SF_SCENARIO_TEXT_MAX] = '\0'; /* exactly the bound: fine */
-    assert_int_equal(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err), SF_OK);
+    assert_status(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err), SF_OK);
     free(big);
 
     char *line = filled(SF_SCENARIO_LINE_MAX + 1, ' ');
-    assert_int_equal(sf_scenario_run(*state, line, strlen(line), NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, line, strlen(line), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 1: expected a line of at most 8192 bytes"));
     free(line);
 
@@ -466,9 +451,9 @@ static void test_bounds(void **state)
     assert_non_null(steps);
     for (int i = 0; i <= SF_SCENARIO_STEPS_MAX; i++)
         n += (size_t)snprintf(steps + n, cap - n, "idle\n");
-    assert_int_equal(sf_scenario_run(*state, steps, n, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, steps, n, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 2049: at most 2048 steps"));
-    assert_int_equal(sf_scenario_run(*state, steps, n - 5, NULL, NULL, &err), SF_OK);
+    assert_status(sf_scenario_run(*state, steps, n - 5, NULL, NULL, &err), SF_OK);
     free(steps);
 
     /* 65 services; a 65-character name */
@@ -476,15 +461,13 @@ static void test_bounds(void **state)
     n = 0;
     for (int i = 0; i <= SF_SCENARIO_NAMES_MAX; i++)
         n += (size_t)snprintf(names + n, sizeof names - n, "service s%d\n", i);
-    assert_int_equal(sf_scenario_run(*state, names, n, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, names, n, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 65: at most 64 names of this kind"));
     char *long_name = filled(8 + 65, 'n');
     memcpy(long_name, "service ", 8);
-    assert_int_equal(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     long_name[8 + 64] = '\0';
-    assert_int_equal(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err),
-                     SF_OK);
+    assert_status(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err), SF_OK);
     free(long_name);
 }
 
@@ -493,17 +476,17 @@ static void test_label_bounds(void **state)
     sf_error err;
     const char *text = "service s\nstream x\nburst a 1000 x {}\nburst b 1000 x {}\n"
                        "burst c 49 x {}\n";
-    assert_int_equal(run(*state, text, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(run(*state, text, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 5: at most 2048 message labels"));
     /* 257 labels in one expect */
     char expect[40 + 257 * 3] = CHAT "expect received a";
     for (int i = 0; i < 257; i++)
         strcat(expect, " m");
-    assert_int_equal(run(*state, CHAT "publish m room {}\n", NULL, &err), SF_OK);
+    assert_status(run(*state, CHAT "publish m room {}\n", NULL, &err), SF_OK);
     char text2[sizeof expect + 40];
     snprintf(text2, sizeof text2, "service s\nstream room\nsubscribe a room\npublish m room {}\n%s",
              expect + strlen(CHAT));
-    assert_int_equal(run(*state, text2, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(run(*state, text2, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 5: at most 256 labels in one expect"));
 }
 
@@ -511,9 +494,9 @@ static void test_null_arguments(void **state)
 {
     sf_error err;
     sf_scenario_report r;
-    assert_int_equal(sf_scenario_run(NULL, "idle", 4, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_scenario_run(*state, NULL, 0, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_scenario_run(*state, "", 0, NULL, &r, NULL), SF_OK);
+    assert_status(sf_scenario_run(NULL, "idle", 4, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, NULL, 0, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, "", 0, NULL, &r, NULL), SF_OK);
     assert_true(r.passed);
     assert_int_equal(r.steps, 0);
 }
@@ -527,7 +510,7 @@ static void test_deterministic(void **state)
     char *journals[2];
     for (int i = 0; i < 2; i++) {
         sf_fake *f = new_fake(65536);
-        assert_int_equal(run(f, text, NULL, NULL), SF_OK);
+        assert_status(run(f, text, NULL, NULL), SF_OK);
         size_t n = sf_journal_render(f, NULL, NULL, 0);
         journals[i] = malloc(n + 1);
         assert_non_null(journals[i]);
@@ -549,7 +532,7 @@ static void test_allocation_failures(void **state)
     sf_options_init(&o);
     o.allocator = sf_test_allocator(&alloc);
     sf_fake *f;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
     const char *text = "service s\nstream room\nsubscribe a room\nsubscribe b room\n"
                        "fault f subscriber=b drop_next=1\nburst m 12 room {}\n"
                        "publish x1 room {}\npublish x2 room {}\npublish x3 room {}\n"
@@ -560,7 +543,7 @@ static void test_allocation_failures(void **state)
     bool passed = false;
     int nomem = 0;
     for (long k = 1; k < 500 && !passed; k++) {
-        assert_int_equal(sf_fake_reset(f, NULL), SF_OK);
+        assert_status(sf_fake_reset(f, NULL), SF_OK);
         alloc.fail_at = alloc.calls + k;
         sf_scenario_report r;
         sf_status s = sf_scenario_run(f, text, strlen(text), NULL, &r, NULL);
@@ -570,7 +553,7 @@ static void test_allocation_failures(void **state)
             assert_false(r.completed);
             continue;
         }
-        assert_int_equal(s, SF_OK);
+        assert_status(s, SF_OK);
         passed = r.passed;
     }
     assert_true(passed);
@@ -582,33 +565,33 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_received_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drop_next_and_fate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delay_then_advance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_and_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unfault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hold_heal_flush_and_discard, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_ttl_and_removed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_and_rate_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats_fails, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clients_and_skip_local, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failures_are_all_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_step_stops_the_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_in_order, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_drop_next_and_fate, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_delay_then_advance, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_idle_and_set, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_duplicate, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_unfault, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_hold_heal_flush_and_discard, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_stream_ttl_and_removed, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_status_and_rate_limit, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_stats_fails, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_clients_and_skip_local, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failures_are_all_counted, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failed_step_stops_the_run, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup, sf_test_free_fake),
         cmocka_unit_test(test_clock_steps_need_a_manual_clock),
-        cmocka_unit_test_setup_teardown(test_other_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_account, setup, sf_test_free_fake),
         cmocka_unit_test(test_small_journal_fails_journal_expects),
-        cmocka_unit_test_setup_teardown(test_parse_errors_name_the_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_label_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_errors_name_the_line, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_nul_byte, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_bounds, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_label_bounds, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_null_arguments, setup, sf_test_free_fake),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_allocation_failures),
     };

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 
+#include "assert_status.h"
 #include "syncfake_scenario.h"
 
 /* examples/scenarios next to this file's directory (CMake compiles it by absolute path). */
@@ -72,7 +73,7 @@ static void test_every_shipped_scenario_passes(void **state)
         size_t len;
         char *text = slurp(path, &len);
         sf_fake *f;
-        assert_int_equal(sf_fake_new(NULL, &f, NULL), SF_OK);
+        assert_status(sf_fake_new(NULL, &f, NULL), SF_OK);
         sf_scenario_report r;
         sf_error err;
         sf_status s = sf_scenario_run(f, text, len, NULL, &r, &err);

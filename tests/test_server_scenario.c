@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "scenario_load.h"
 #include "syncfake_scenario.h"
 
@@ -33,7 +34,7 @@ static int setup(void **state)
     int fd = mkstemp(fx->path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(sf_fake_new(NULL, &fx->fake, NULL), SF_OK);
+    assert_status(sf_fake_new(NULL, &fx->fake, NULL), SF_OK);
     *state = fx;
     return 0;
 }
@@ -82,7 +83,7 @@ static void test_plays_and_builds_the_fake(void **state)
     assert_true(play(fx, NULL));
     assert_log_has(fx, ": 5 steps, 1 expects passed, 0 failed\n");
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, 1, &st, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, 1, &st, NULL), SF_OK);
     assert_true(st.attached);
     assert_int_equal(st.delivered, 1);
 }
@@ -136,7 +137,7 @@ static void test_clock_steps_need_a_manual_clock(void **state)
     sf_options o;
     sf_options_init(&o);
     o.clock = SF_CLOCK_SYSTEM;
-    assert_int_equal(sf_fake_new(&o, &fx->fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fx->fake, NULL), SF_OK);
     write_file(fx, "advance 1s\n", 11);
     assert_false(play(fx, NULL));
     assert_log_has(fx, "(clock steps need --clock manual)\n");

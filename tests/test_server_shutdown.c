@@ -69,13 +69,6 @@ static void *churn_main(void *arg)
     return NULL;
 }
 
-static int runs(void)
-{
-    const char *v = getenv("SF_SHUTDOWN_RUNS");
-    int n = v ? atoi(v) : RUNS;
-    return n >= 1 ? n : RUNS;
-}
-
 /* Returns the stop time in ms. */
 static int64_t one_run(int run, int sig, int64_t max_ms)
 {
@@ -123,7 +116,7 @@ static int cmp_i64(const void *a, const void *b)
 static void test_signal_under_sse_churn(void **state)
 {
     (void)state;
-    int n = runs();
+    int n = lb_runs(RUNS);
     int64_t *times = calloc((size_t)n, sizeof *times);
     assert_non_null(times);
     const char *asan = getenv("ASAN_OPTIONS");

@@ -34,13 +34,6 @@
 #define WS_CLIENTS 50
 #define STOP_BOUND_MS 2000
 
-static int runs(void)
-{
-    const char *v = getenv("SF_SHUTDOWN_RUNS");
-    int n = v ? atoi(v) : RUNS;
-    return n >= 1 ? n : RUNS;
-}
-
 /* Opens an event stream and reads its head; the socket. */
 static int open_stream(const lb_server *s, const char *service, const char *stream)
 {
@@ -114,7 +107,7 @@ static void test_sigterm_with_100_open_clients_is_quick_and_quiet(void **state)
     snprintf(options, sizeof options, "%s%sdetect_leaks=0", asan ? asan : "",
              asan && *asan ? ":" : "");
     setenv("ASAN_OPTIONS", options, 1); /* for the child: see the top of the file */
-    int n = runs();
+    int n = lb_runs(RUNS);
     int64_t max = 0;
     for (int run = 1; run <= n; run++) {
         char output[16384];

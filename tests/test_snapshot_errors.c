@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "snap_ops.h"
 #include "syncfake_snapshot.h"
@@ -29,7 +30,7 @@ static sf_fake *busy_fake(uint64_t seed, int steps) {
     o.seed = seed;
     o.allocator = sf_test_allocator(&alloc_state);
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     sf_ops_driver d;
     sf_ops_init(&d, seed);
     for (int i = 0; i < steps; i++)
@@ -39,7 +40,7 @@ static sf_fake *busy_fake(uint64_t seed, int steps) {
 
 static char *snapshot_of(sf_fake *fake, size_t *len) {
     char *buf;
-    assert_int_equal(sf_snapshot_save_buffer(fake, &buf, len, NULL), SF_OK);
+    assert_status(sf_snapshot_save_buffer(fake, &buf, len, NULL), SF_OK);
     char *copy = malloc(*len);
     memcpy(copy, buf, *len);
     sf_snapshot_buffer_free(fake, buf);
@@ -93,9 +94,9 @@ static void test_truncated_at_every_length(void **state) {
     char *snap = snapshot_of(fake, &len);
     assert_true(len > 2000);
     sf_error err;
-    assert_int_equal(try_restore(snap, len, &err), SF_OK);
+    assert_status(try_restore(snap, len, &err), SF_OK);
     for (size_t cut = 0; cut < len; cut++) {
-        assert_int_equal(try_restore(snap, cut, &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(try_restore(snap, cut, &err), SF_ERR_INVALID_ARGUMENT);
         if (!strstr(err.message, "truncated") && !strstr(err.message, "not a syncfake"))
             fail_msg("cut at %zu: %s", cut, err.message);
     }
@@ -111,7 +112,7 @@ static void test_any_flipped_byte_is_caught(void **state) {
     sf_error err;
     for (size_t i = 0; i < len; i++) {
         snap[i] ^= 0x20;
-        assert_int_equal(try_restore(snap, len, &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(try_restore(snap, len, &err), SF_ERR_INVALID_ARGUMENT);
         snap[i] ^= 0x20;
     }
     free(snap);
@@ -126,15 +127,15 @@ static void test_newer_version_and_trailing_bytes(void **state) {
     sf_error err;
     snap[8] = 2; /* the u32 version after the 8-byte magic */
     reseal(snap, len);
-    assert_int_equal(try_restore(snap, len, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(try_restore(snap, len, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "snapshot format version 2; this library reads version 1"));
     snap[8] = 1;
     reseal(snap, len);
-    assert_int_equal(try_restore(snap, len, &err), SF_OK);
+    assert_status(try_restore(snap, len, &err), SF_OK);
     char *longer = malloc(len + 1);
     memcpy(longer, snap, len);
     longer[len] = 0;
-    assert_int_equal(try_restore(longer, len + 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(try_restore(longer, len + 1, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "bytes after the checksum"));
     free(longer);
     free(snap);
@@ -187,7 +188,7 @@ static void test_save_out_of_memory_at_every_allocation(void **state) {
             break;
         }
         failures++;
-        assert_int_equal(st, SF_ERR_NOMEM);
+        assert_status(st, SF_ERR_NOMEM);
         sf_assert_twilio_error(&err, 500, 20500);
         assert_int_equal(alloc_state.live, live);
     }
@@ -223,7 +224,7 @@ static void test_restore_out_of_memory_at_every_allocation(void **state) {
             break;
         }
         failures++;
-        assert_int_equal(st, SF_ERR_NOMEM);
+        assert_status(st, SF_ERR_NOMEM);
         assert_null(restored);
         assert_int_equal(a.live, 0);
     }
@@ -260,15 +261,15 @@ static void test_restore_in_place(void **state) {
     /* a failed restore leaves the fake as it was */
     asnap[alen / 2] ^= 1;
     sf_fake *before = b;
-    assert_int_equal(sf_fake_restore(b, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(restore_into(b, asnap, alen, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_restore(b, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(restore_into(b, asnap, alen, &err), SF_ERR_INVALID_ARGUMENT);
     size_t now_len;
     char *now = snapshot_of(b, &now_len);
     assert_int_equal(now_len, blen);
     assert_memory_equal(now, bsnap, blen);
     free(now);
     asnap[alen / 2] ^= 1;
-    assert_int_equal(restore_into(b, asnap, alen, &err), SF_OK);
+    assert_status(restore_into(b, asnap, alen, &err), SF_OK);
     assert_ptr_equal(b, before);
     now = snapshot_of(b, &now_len);
     assert_int_equal(now_len, alen);
@@ -289,9 +290,9 @@ static void test_files(void **state) {
     assert_true(fd >= 0);
     close(fd);
     sf_error err;
-    assert_int_equal(sf_snapshot_save_file(fake, path, &err), SF_OK);
+    assert_status(sf_snapshot_save_file(fake, path, &err), SF_OK);
     sf_fake *back = NULL;
-    assert_int_equal(sf_fake_from_snapshot_file(NULL, path, &back, &err), SF_OK);
+    assert_status(sf_fake_from_snapshot_file(NULL, path, &back, &err), SF_OK);
     size_t a_len, b_len;
     char *a = snapshot_of(fake, &a_len), *b = snapshot_of(back, &b_len);
     assert_int_equal(a_len, b_len);
@@ -301,11 +302,10 @@ static void test_files(void **state) {
     sf_fake_free(back);
     unlink(path);
     back = (sf_fake *)path;
-    assert_int_equal(sf_fake_from_snapshot_file(NULL, path, &back, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_from_snapshot_file(NULL, path, &back, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(back);
     assert_non_null(strstr(err.message, "cannot read"));
-    assert_int_equal(sf_snapshot_save_file(fake, "/nonexistent-dir/x", &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_snapshot_save_file(fake, "/nonexistent-dir/x", &err), SF_ERR_INVALID_ARGUMENT);
     sf_fake_free(fake);
 }
 
@@ -324,32 +324,31 @@ static void test_placeholders(void **state) {
     sf_stream_record st;
     sf_subscriber_id id;
     int calls = 0;
-    assert_int_equal(sf_fake_new(NULL, &fake, NULL), SF_OK);
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_fake_new(NULL, &fake, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     sf_subscribe_params sp = {.on_event = count_event, .user = &calls};
-    assert_int_equal(sf_subscribe(fake, NULL, svc.sid, st.sid, &sp, &id, NULL), SF_OK);
+    assert_status(sf_subscribe(fake, NULL, svc.sid, st.sid, &sp, &id, NULL), SF_OK);
     size_t len;
     char *snap = snapshot_of(fake, &len);
     sf_fake *back = NULL;
-    assert_int_equal(sf_fake_from_snapshot_buffer(NULL, snap, len, &back, NULL), SF_OK);
+    assert_status(sf_fake_from_snapshot_buffer(NULL, snap, len, &back, NULL), SF_OK);
     sf_subscriber_id ids[4];
     assert_int_equal(sf_subscriber_placeholders(back, ids, 4), 1);
     assert_int_equal(ids[0], id);
     sf_publish_params pp = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(back, NULL, svc.sid, st.sid, &pp, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(back, NULL, svc.sid, st.sid, &pp, NULL, NULL), SF_OK);
     assert_int_equal(calls, 0);
     sf_subscriber_stats stats;
-    assert_int_equal(sf_subscriber_stats_get(back, id, &stats, NULL), SF_OK);
+    assert_status(sf_subscriber_stats_get(back, id, &stats, NULL), SF_OK);
     assert_int_equal(stats.delivered, 1);
     sf_error err;
-    assert_int_equal(sf_subscriber_reattach(back, id + 1, count_event, &calls, &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_subscriber_reattach(back, id, NULL, &calls, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_reattach(back, id + 1, count_event, &calls, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_reattach(back, id, NULL, &calls, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_subscriber_placeholders(back, NULL, 0), 1);
-    assert_int_equal(sf_subscriber_reattach(back, id, count_event, &calls, &err), SF_OK);
+    assert_status(sf_subscriber_reattach(back, id, count_event, &calls, &err), SF_OK);
     assert_int_equal(sf_subscriber_placeholders(back, NULL, 0), 0);
-    assert_int_equal(sf_stream_publish(back, NULL, svc.sid, st.sid, &pp, NULL, NULL), SF_OK);
+    assert_status(sf_stream_publish(back, NULL, svc.sid, st.sid, &pp, NULL, NULL), SF_OK);
     assert_int_equal(calls, 1);
     free(snap);
     sf_fake_free(back);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 #include "syncfake_snapshot.h"
 
@@ -51,24 +52,24 @@ static char *render_journal(sf_fake *fake) {
 static void test_download_and_put_back(void **state) {
     (void)state;
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(NULL, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(NULL, &fake, NULL), SF_OK);
     strcpy(auth, "Basic YWRtaW46bGV0bWVpbg=="); /* admin:letmein, the request's admin */
     sf_service_record svc;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     sf_stream_params kept = {.unique_name = "kept"}, gone = {.unique_name = "gone"};
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &kept, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &kept, NULL, NULL), SF_OK);
 
     sf_http_response got;
     assert_int_equal(call(fake, "GET", "/_syncfake/snapshot", NULL, 0, &got), 200);
     assert_string_equal(got.content_type, "application/octet-stream");
     char *direct;
     size_t direct_len;
-    assert_int_equal(sf_snapshot_save_buffer(fake, &direct, &direct_len, NULL), SF_OK);
+    assert_status(sf_snapshot_save_buffer(fake, &direct, &direct_len, NULL), SF_OK);
     assert_int_equal(got.body_len, direct_len);
     assert_memory_equal(got.body, direct, direct_len);
     char *journal_then = render_journal(fake);
 
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &gone, NULL, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &gone, NULL, NULL), SF_OK);
     post(fake, "/_syncfake/clock", "AdvanceMs=60000");
     sf_http_response put;
     assert_int_equal(call(fake, "PUT", "/_syncfake/snapshot", got.body, got.body_len, &put), 204);
@@ -78,12 +79,12 @@ static void test_download_and_put_back(void **state) {
     char *journal_now = render_journal(fake);
     assert_string_equal(journal_now, journal_then);
     sf_stream_record r;
-    assert_int_equal(sf_stream_fetch(fake, NULL, svc.sid, "kept", &r, NULL), SF_OK);
-    assert_int_equal(sf_stream_fetch(fake, NULL, svc.sid, "gone", &r, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fake, NULL, svc.sid, "kept", &r, NULL), SF_OK);
+    assert_status(sf_stream_fetch(fake, NULL, svc.sid, "gone", &r, NULL), SF_ERR_NOT_FOUND);
     char *after;
     size_t after_len;
     sf_journal_clear(fake); /* the fetches above were journaled */
-    assert_int_equal(sf_snapshot_save_buffer(fake, &after, &after_len, NULL), SF_OK);
+    assert_status(sf_snapshot_save_buffer(fake, &after, &after_len, NULL), SF_OK);
     assert_true(after_len > 0);
     sf_snapshot_buffer_free(fake, after);
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "snap_ops.h"
 #include "syncfake_snapshot.h"
@@ -29,7 +30,7 @@ static sf_fake *new_fake(uint64_t seed, size_t journal) {
     o.limits.publish_burst = 3; /* so the rate limit shows in short runs */
     o.limits.publish_rate_per_s = 2;
     sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     return fake;
 }
 
@@ -48,7 +49,7 @@ static sf_fake *restore(const char *buf, size_t len, sf_ops_log *log) {
     sf_subscriber_id *ids = calloc(n + 1, sizeof *ids);
     assert_int_equal(sf_subscriber_placeholders(fake, ids, n), n);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(sf_subscriber_reattach(fake, ids[i], sf_ops_on_event, log, NULL), SF_OK);
+        assert_status(sf_subscriber_reattach(fake, ids[i], sf_ops_on_event, log, NULL), SF_OK);
     assert_int_equal(sf_subscriber_placeholders(fake, NULL, 0), 0);
     free(ids);
     return fake;

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "fixture.h"
 #include "syncfake.h"
 
@@ -143,17 +144,15 @@ static void a_failure_fills_more_info_with_the_twilio_docs_url(void **state)
     memset(&err, 0x5a, sizeof err);
     sf_stream_record rec;
     sf_stream_params bad_ttl = {.has_ttl = true, .ttl = -1};
-    assert_int_equal(sf_stream_create(fx->fake, NULL, fx->service_sid, &bad_ttl, &rec, &err),
-                     SF_ERR_INVALID_TTL);
-    assert_int_equal(err.status, SF_ERR_INVALID_TTL);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &bad_ttl, &rec, &err), SF_ERR_INVALID_TTL);
+    assert_status(err.status, SF_ERR_INVALID_TTL);
     assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/54011");
     assert_string_equal(err.message, "Invalid TTL");
     sf_assert_twilio_error(&err, 400, 54011);
 
     sf_fixture_stream(fx, "s", -1, &rec);
     sf_stream_params no_ttl = {0};
-    assert_int_equal(sf_stream_update(fx->fake, NULL, fx->service_sid, "s", &no_ttl, &rec, &err),
-                     SF_ERR_NO_PARAMETERS);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "s", &no_ttl, &rec, &err), SF_ERR_NO_PARAMETERS);
     sf_assert_twilio_error(&err, 400, 54010);
     assert_string_equal(err.message, "No parameters specified");
 
@@ -163,8 +162,7 @@ static void a_failure_fills_more_info_with_the_twilio_docs_url(void **state)
     big[sizeof big - 1] = '}';
     sf_publish_params pp = {.data = big, .data_len = sizeof big};
     sf_message_record msg;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &pp, &msg, &err),
-                     SF_ERR_DATA_TOO_LARGE);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &pp, &msg, &err), SF_ERR_DATA_TOO_LARGE);
     sf_assert_twilio_error(&err, 413, 54006);
     assert_string_equal(err.message, "Request entity too large");
     assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/54006");
@@ -176,8 +174,8 @@ static void a_success_resets_the_error_to_ok(void **state)
     sf_error err;
     memset(&err, 0x5a, sizeof err);
     sf_service_record svc;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, &err), SF_OK);
-    assert_int_equal(err.status, SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, &err), SF_OK);
+    assert_status(err.status, SF_OK);
     assert_int_equal(err.http_status, 200);
     assert_int_equal(err.code, 0);
     assert_string_equal(err.message, "OK");
@@ -190,8 +188,7 @@ static void the_404_message_names_the_requested_path(void **state)
     sf_error err;
     sf_stream_record rec;
     const char *missing = "TO0123456789abcdef0123456789abcdef";
-    assert_int_equal(sf_stream_fetch(fx->fake, NULL, fx->service_sid, missing, &rec, &err),
-                     SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, missing, &rec, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     char expected[SF_ERROR_MESSAGE_SIZE];
     snprintf(expected, sizeof expected,
@@ -202,9 +199,7 @@ static void the_404_message_names_the_requested_path(void **state)
 
     sf_publish_params pp = {.data = "{}", .data_len = 2};
     sf_message_record msg;
-    assert_int_equal(
-        sf_stream_publish(fx->fake, NULL, fx->service_sid, "nobody", &pp, &msg, &err),
-        SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nobody", &pp, &msg, &err), SF_ERR_NOT_FOUND);
     snprintf(expected, sizeof expected,
              "The requested resource /Services/%s/Streams/nobody/Messages was not found",
              fx->service_sid);
@@ -215,8 +210,8 @@ static void c_only_errors_add_detail_after_the_twilio_message(void **state)
 {
     sf_fixture *fx = *state;
     sf_error err;
-    assert_int_equal(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(err.status, SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, -1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     assert_int_equal(err.code, 20001);
     assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/20001");
@@ -225,7 +220,7 @@ static void c_only_errors_add_detail_after_the_twilio_message(void **state)
 
     sf_account_params dup = {.sid = sf_fake_account_sid(fx->fake)};
     sf_account_record acc;
-    assert_int_equal(sf_account_create(fx->fake, &dup, &acc, &err), SF_ERR_CONFLICT);
+    assert_status(sf_account_create(fx->fake, &dup, &acc, &err), SF_ERR_CONFLICT);
     sf_assert_twilio_error(&err, 409, 20409);
     assert_true(strncmp(err.message, "Conflict: ", 10) == 0);
 }
@@ -234,11 +229,10 @@ static void errors_are_optional(void **state)
 {
     sf_fixture *fx = *state;
     sf_service_record svc;
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, "IS00000000000000000000000000000000", &svc,
-                                      NULL),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(sf_clock_advance(fx->fake, -5, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, NULL), SF_OK);
+    assert_status(sf_service_fetch(fx->fake, NULL, "IS00000000000000000000000000000000", &svc,
+                                      NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_clock_advance(fx->fake, -5, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, NULL), SF_OK);
     assert_string_equal(svc.sid, fx->service_sid);
 }
 
@@ -418,10 +412,9 @@ static void minted_sids_have_their_kind_prefix_and_lowercase_hex(void **state)
     sf_fixture_stream(fx, NULL, -1, &s);
     sf_message_record m;
     sf_publish_params pp = {.data = "{}", .data_len = 2};
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, s.sid, &pp, &m, NULL),
-                     SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, s.sid, &pp, &m, NULL), SF_OK);
     sf_api_key_record k;
-    assert_int_equal(sf_api_key_create(fx->fake, NULL, NULL, &k, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, NULL, NULL, &k, NULL), SF_OK);
     const struct {
         const char *sid;
         const char *prefix;

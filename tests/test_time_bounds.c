@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
 
 #define KIND(k) (1u << (k))
@@ -34,14 +36,6 @@ static void on_event(sf_fake *fake, const sf_event *ev, void *user)
     seen *s = user;
     if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED && s->n < 8)
         s->delivered_ms[s->n++] = ev->delivered_ms;
-}
-
-static void publish(sf_fixture *fx, const char *stream)
-{
-    sf_publish_params pp = {.data = DATA, .data_len = strlen(DATA)};
-    sf_error err;
-    assert_int_equal(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &pp, NULL, &err),
-                     SF_OK);
 }
 
 /* The until_ms of the only journal entry of `kind`. */
@@ -74,18 +68,17 @@ static void test_clock_set_above_range(void **state)
     sf_fixture *fx = *state;
     sf_ms before = sf_clock_now(fx->fake);
     sf_error err;
-    assert_int_equal(sf_clock_set(fx->fake, INT64_C(9223372036854775000), &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_C(9223372036854775000), &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_non_null(strstr(err.message, "253402300799999"));
     assert_non_null(strstr(err.message, "9999-12-31T23:59:59.999Z"));
     assert_int_equal(sf_clock_now(fx->fake), before);
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS + 1, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_set(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS + 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_MIN, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(fx->fake), before);
     /* the last millisecond itself is a valid time */
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS);
 }
 
@@ -93,17 +86,17 @@ static void test_clock_advance_past_range(void **state)
 {
     sf_fixture *fx = *state;
     sf_error err;
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 1000, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1001, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 1000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1001, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_non_null(strstr(err.message, "0..1000"));
     assert_non_null(strstr(err.message, "253402300799999"));
-    assert_int_equal(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, INT64_MAX, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS - 1000);
-    assert_int_equal(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1000, &err), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS);
-    assert_int_equal(sf_clock_advance(fx->fake, 0, &err), SF_OK);
-    assert_int_equal(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, 0, &err), SF_OK);
+    assert_status(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_manual_start_bounds(void **state)
@@ -114,14 +107,14 @@ static void test_manual_start_bounds(void **state)
     sf_error err;
     sf_options_init(&o);
     o.manual_start_ms = SF_TIME_MAX_MS + 1;
-    assert_int_equal(sf_fake_new(&o, &fake, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(&o, &fake, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(fake);
     assert_non_null(strstr(err.message, "manual_start_ms must be within 0..253402300799999"));
     o.manual_start_ms = -1;
-    assert_int_equal(sf_fake_new(&o, &fake, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fake_new(&o, &fake, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(fake);
     o.manual_start_ms = SF_TIME_MAX_MS;
-    assert_int_equal(sf_fake_new(&o, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, &err), SF_OK);
     assert_int_equal(sf_clock_now(fake), SF_TIME_MAX_MS);
     sf_fake_free(fake);
 }
@@ -144,20 +137,20 @@ static void test_callback_clock_clamped(void **state)
     o.clock = SF_CLOCK_CALLBACK;
     o.clock_fn = callback_clock;
     callback_time = -5000;
-    assert_int_equal(sf_fake_new(&o, &fake, &err), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, &err), SF_OK);
     assert_int_equal(sf_clock_now(fake), 0);
     callback_time = INT64_MAX;
     assert_int_equal(sf_clock_now(fake), SF_TIME_MAX_MS);
     sf_service_record svc;
     sf_stream_record st;
     sf_stream_params sp = {.has_ttl = true, .ttl = 3600};
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &sp, &st, &err), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, &err), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &sp, &st, &err), SF_OK);
     assert_true(st.has_date_expires);
     assert_int_equal(st.date_expires_ms, SF_TIME_MAX_MS);
     assert_int_equal(st.date_created_ms, SF_TIME_MAX_MS);
     /* at the end of time the stream's deadline has come: the next call expires it */
-    assert_int_equal(sf_stream_fetch(fake, NULL, svc.sid, st.sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fake, NULL, svc.sid, st.sid, NULL, &err), SF_ERR_NOT_FOUND);
     sf_fake_free(fake);
 }
 
@@ -170,12 +163,11 @@ static void test_delay_saturates(void **state)
     seen s = {0};
     sf_fixture_stream(fx, NULL, 0, &st);
     sf_subscribe_params sp = {.on_event = on_event, .user = &s};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, st.sid, &sp, NULL, &err),
-                     SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, st.sid, &sp, NULL, &err), SF_OK);
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 1000000};
-    assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 10, &err), SF_OK);
-    publish(fx, st.sid);
+    assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 10, &err), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     sf_ms due;
     assert_true(sf_next_event_time(fx->fake, &due));
     assert_int_equal(due, SF_TIME_MAX_MS);
@@ -196,8 +188,7 @@ static void test_delay_sum_and_duplicate_saturate(void **state)
     seen s = {0};
     sf_fixture_stream(fx, NULL, 0, &st);
     sf_subscribe_params sp = {.on_event = on_event, .user = &s};
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, st.sid, &sp, NULL, &err),
-                     SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, st.sid, &sp, NULL, &err), SF_OK);
     const sf_ms big = INT64_C(1) << 40;
     for (int i = 0; i < 3; i++) {
         sf_fault_params fp = {.scope = SF_SCOPE_STREAM,
@@ -205,10 +196,10 @@ static void test_delay_sum_and_duplicate_saturate(void **state)
                               .delay_ms = big,
                               .jitter_ms = big,
                               .duplicate_rate = 1.0};
-        assert_int_equal(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
+        assert_status(sf_fault_add(fx->fake, &fp, NULL, &err), SF_OK);
     }
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 2 * big, &err), SF_OK);
-    publish(fx, st.sid);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 2 * big, &err), SF_OK);
+    assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     assert_int_equal(journal_until(fx->fake, SF_JOURNAL_DELAYED), SF_TIME_MAX_MS);
     assert_int_equal(journal_until(fx->fake, SF_JOURNAL_DUPLICATED), SF_TIME_MAX_MS);
     assert_int_equal(sf_run_until_idle(fx->fake), 2);
@@ -217,7 +208,7 @@ static void test_delay_sum_and_duplicate_saturate(void **state)
     assert_int_equal(s.delivered_ms[1], SF_TIME_MAX_MS);
     /* a delay above the documented 2^40 ms is refused, naming the bound */
     sf_fault_params too_long = {.scope = SF_SCOPE_FAKE, .delay_ms = big + 1};
-    assert_int_equal(sf_fault_add(fx->fake, &too_long, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_fault_add(fx->fake, &too_long, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "0..2^40 ms"));
 }
 
@@ -227,18 +218,17 @@ static void test_ttl_and_expiry_lag_saturate(void **state)
     sf_error err;
     sf_stream_record st, updated;
     sf_fault_params lag = {.scope = SF_SCOPE_FAKE, .expiry_lag_ms = INT64_C(1) << 40};
-    assert_int_equal(sf_fault_add(fx->fake, &lag, NULL, &err), SF_OK);
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 5000, &err), SF_OK);
+    assert_status(sf_fault_add(fx->fake, &lag, NULL, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS - 5000, &err), SF_OK);
     sf_fixture_stream(fx, "late", 3600, &st);
     assert_true(st.has_date_expires);
     assert_int_equal(st.date_expires_ms, SF_TIME_MAX_MS);
     /* an update counts from now: saturates the same way */
     sf_stream_params up = {.has_ttl = true, .ttl = 31536000};
-    assert_int_equal(
-        sf_stream_update(fx->fake, NULL, fx->service_sid, st.sid, &up, &updated, &err), SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, st.sid, &up, &updated, &err), SF_OK);
     assert_int_equal(updated.date_expires_ms, SF_TIME_MAX_MS);
     /* at the deadline the lag rule holds it; the lagged deadline is the end of time as well */
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_EXPIRED)};
     sf_journal_entry e;
     uint64_t cursor = 0;
@@ -252,13 +242,12 @@ static void test_rate_state_saturates(void **state)
     sf_fixture *fx = *state;
     sf_error err;
     sf_stream_record st;
-    assert_int_equal(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
+    assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);
     sf_fixture_stream(fx, NULL, 0, &st);
     for (int i = 0; i < 300; i++)
-        publish(fx, st.sid);
+        assert_status(sf_test_publish(fx, st.sid, DATA, NULL, NULL), SF_OK);
     sf_rate_state rs;
-    assert_int_equal(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, st.sid, &rs, &err),
-                     SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, st.sid, &rs, &err), SF_OK);
     assert_int_equal(rs.tokens, 0);
     assert_int_equal(rs.next_allowed_ms, SF_TIME_MAX_MS);
 }

@@ -15,34 +15,9 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "syncfake.h"
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static char *case_path(const char *name, const char *ext)
 {
@@ -60,12 +35,12 @@ static void golden(const char *name)
 {
     char *in_path = case_path(name, ".jsonl"), *out_path = case_path(name, ".svg");
     size_t in_len = 0, want_len = 0, got_len = 0;
-    char *journal = read_file(in_path, &in_len);
+    char *journal = sf_test_read_file(in_path, &in_len);
     assert_non_null(journal);
     char *svg = sf_timeline_svg(journal, in_len, &got_len);
     assert_non_null(svg);
     assert_int_equal(strlen(svg), got_len);
-    char *want = read_file(out_path, &want_len);
+    char *want = sf_test_read_file(out_path, &want_len);
     if (!want && getenv("SF_TIMELINE_GOLDEN_WRITE")) {
         FILE *f = fopen(out_path, "wb");
         assert_non_null(f);
@@ -111,11 +86,6 @@ static void test_golden_empty(void **state)
     golden("empty");
 }
 
-static void ignore(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake, (void)ev, (void)user;
-}
-
 /* A fake with `subs` subscribers on one stream, `messages` published, a drop rule on the
  * first subscriber; returns its journal as text. */
 static char *journal_of(int subs, int messages, size_t *len)
@@ -125,20 +95,20 @@ static char *journal_of(int subs, int messages, size_t *len)
     o.limits.publish_rate_per_s = 0;
     o.journal_capacity = 200000; /* keeps every entry of test_caps */
     sf_fake *f = NULL;
-    assert_int_equal(sf_fake_new(&o, &f, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &f, NULL), SF_OK);
     sf_service_record svc;
     sf_stream_record s;
-    assert_int_equal(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(f, NULL, svc.sid, NULL, &s, NULL), SF_OK);
-    sf_subscribe_params p = {.on_event = ignore};
+    assert_status(sf_service_create(f, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(f, NULL, svc.sid, NULL, &s, NULL), SF_OK);
+    sf_subscribe_params p = {.on_event = sf_test_ignore_event};
     for (int i = 0; i < subs; i++)
-        assert_int_equal(sf_subscribe(f, NULL, svc.sid, s.sid, &p, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(f, NULL, svc.sid, s.sid, &p, NULL, NULL), SF_OK);
     sf_fault_params drop = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = 1, .drop_rate = 1};
-    assert_int_equal(sf_fault_add(f, &drop, NULL, NULL), SF_OK);
+    assert_status(sf_fault_add(f, &drop, NULL, NULL), SF_OK);
     sf_publish_params msg = {.data = "{}", .data_len = 2};
     for (int i = 0; i < messages; i++) {
-        assert_int_equal(sf_stream_publish(f, NULL, svc.sid, s.sid, &msg, NULL, NULL), SF_OK);
-        assert_int_equal(sf_clock_advance(f, 10, NULL), SF_OK);
+        assert_status(sf_stream_publish(f, NULL, svc.sid, s.sid, &msg, NULL, NULL), SF_OK);
+        assert_status(sf_clock_advance(f, 10, NULL), SF_OK);
     }
     *len = sf_journal_render(f, NULL, NULL, 0);
     char *text = malloc(*len + 1);

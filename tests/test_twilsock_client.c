@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assert_status.h"
 #include "jwt.h"
 #include "server.h"
 #include "syncfake.h"
@@ -292,7 +293,7 @@ static void make_stream(env *e, const char *name, sf_stream_record *out) {
     sf_server_lock(e->srv);
     sf_status st = sf_stream_create(e->fake, NULL, e->service, &p, out, NULL);
     sf_server_unlock(e->srv);
-    assert_int_equal(st, SF_OK);
+    assert_status(st, SF_OK);
 }
 
 /* ---- the Kotlin SDK's start-up ---- */
@@ -418,7 +419,7 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state) {
     sf_stream_record gone;
     make_stream(e, "short-lived", &gone);
     sf_server_lock(e->srv);
-    assert_int_equal(sf_stream_remove(e->fake, NULL, e->service, gone.sid, NULL), SF_OK);
+    assert_status(sf_stream_remove(e->fake, NULL, e->service, gone.sid, NULL), SF_OK);
     sf_server_unlock(e->srv);
     char path[256];
     snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s/Messages", e->service, gone.sid);
@@ -491,7 +492,7 @@ static size_t stream_count(env *e) {
     sf_stream_page *page = NULL;
     sf_page_params pp = {.has_page_size = true, .page_size = 100};
     sf_server_lock(e->srv);
-    assert_int_equal(sf_stream_list(e->fake, NULL, e->service, &pp, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(e->fake, NULL, e->service, &pp, &page, NULL), SF_OK);
     size_t n = page->info.count;
     sf_stream_page_free(e->fake, page);
     sf_server_unlock(e->srv);
@@ -640,7 +641,7 @@ static void token_expiry_closes_with_410_51207(void **state) {
     env *e = *state;
     int fd = connected(e);
     sf_server_lock(e->srv);
-    assert_int_equal(sf_clock_advance(e->fake, 600 * 1000, NULL), SF_OK);
+    assert_status(sf_clock_advance(e->fake, 600 * 1000, NULL), SF_OK);
     sf_server_unlock(e->srv);
     char *r = ts_next(fd, "close");
     expect_contains(r, "\"status\":{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"description\":"

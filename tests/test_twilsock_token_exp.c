@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "assert_status.h"
 #include "jwt.h"
 #include "server.h"
 #include "twilsock_frame.h"
@@ -171,7 +172,7 @@ static void set_clock(env *e, sf_ms t)
     sf_server_lock(e->srv);
     sf_status st = sf_clock_set(e->fake, t, &err);
     sf_server_unlock(e->srv);
-    assert_int_equal(st, SF_OK);
+    assert_status(st, SF_OK);
 }
 
 static void test_exp_past_the_range_expires_with_the_clock(void **state)

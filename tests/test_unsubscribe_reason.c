@@ -12,23 +12,9 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
+#include "calls.h"
 #include "fixture.h"
-
-static void on_event(sf_fake *fake, const sf_event *ev, void *user)
-{
-    (void)fake;
-    (void)ev;
-    (void)user;
-}
-
-static sf_subscriber_id subscribe(sf_fixture *fx, const char *stream)
-{
-    sf_subscribe_params p = {.on_event = on_event};
-    sf_subscriber_id id = 0;
-    sf_error err;
-    assert_int_equal(sf_subscribe(fx->fake, NULL, fx->service_sid, stream, &p, &id, &err), SF_OK);
-    return id;
-}
 
 /* The last `unsubscribed` entry of the journal as JSON. */
 static void last_unsubscribed(sf_fixture *fx, char *json, size_t cap)
@@ -49,16 +35,16 @@ static void test_queue_full_reason_in_journal(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
-    assert_int_equal(sf_unsubscribe_because(fx->fake, id, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_OK);
+    assert_status(sf_unsubscribe_because(fx->fake, id, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_OK);
     char json[512];
     last_unsubscribed(fx, json, sizeof json);
     assert_non_null(strstr(json, "\"kind\":\"unsubscribed\""));
     assert_non_null(strstr(json, ",\"reason\":\"queue_full\"}"));
     /* detaching again is no error and journals nothing more */
     size_t count = sf_journal_count(fx->fake);
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     assert_int_equal(sf_journal_count(fx->fake), count);
 }
 
@@ -66,9 +52,9 @@ static void test_plain_unsubscribe_has_no_reason(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
-    assert_int_equal(sf_unsubscribe(fx->fake, id, &err), SF_OK);
+    assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     char json[512];
     last_unsubscribed(fx, json, sizeof json);
     assert_null(strstr(json, "reason"));
@@ -83,17 +69,15 @@ static void test_bad_reason_and_names(void **state)
 {
     sf_fixture *fx = *state;
     sf_fixture_stream(fx, "s", 0, NULL);
-    sf_subscriber_id id = subscribe(fx, "s");
+    sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
     size_t count = sf_journal_count(fx->fake);
-    assert_int_equal(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_journal_count(fx->fake), count); /* refused: still attached */
     sf_subscriber_stats st;
-    assert_int_equal(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
+    assert_status(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
     assert_true(st.attached);
-    assert_int_equal(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_string_equal(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_QUEUE_FULL), "queue_full");
     assert_null(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_REQUESTED));
     assert_null(sf_unsubscribe_reason_name((sf_unsubscribe_reason)99));

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "assert_status.h"
 #include "syncfake_http.h"
 
 #define AUTH "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXQtdG9rZW4="
@@ -42,7 +43,7 @@ static sf_fake *new_fake(bool strict, seen *s) {
     o.on_warning = s ? on_warning : NULL;
     o.warning_user = s;
     sf_fake *fake;
-    assert_int_equal(sf_fake_new(&o, &fake, NULL), SF_OK);
+    assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
     return fake;
 }
 
@@ -150,7 +151,7 @@ static void test_strict_http_refuses_and_changes_nothing(void **state) {
     assert_string_equal(s.suggestion, "Ttl");
     assert_int_equal(s.op, SF_OP_STREAM_CREATE);
     sf_stream_page *page;
-    assert_int_equal(sf_stream_list(fake, NULL, SVC, NULL, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, SVC, NULL, &page, NULL), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_stream_page_free(fake, page);
     char text[4096];
@@ -166,37 +167,37 @@ static void test_c_warnings_reach_the_hook(void **state) {
     sf_fake *fake = new_fake(false, &s);
     sf_service_record svc;
     sf_service_params sp = {.reachability_debouncing_window = 5000};
-    assert_int_equal(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK);
     assert_int_equal(s.count, 1);
     assert_string_equal(s.param, "reachability_debouncing_window");
     assert_string_equal(s.suggestion, "has_reachability_debouncing_window");
     sf_stream_params p = {.unique_name = "s", .ttl = 60}; /* has_ttl forgotten */
     sf_stream_record rec;
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &p, &rec, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &p, &rec, NULL), SF_OK);
     assert_false(rec.has_date_expires); /* done as asked: no TTL */
     assert_int_equal(s.count, 2);
     assert_string_equal(s.message,
                         "ttl is set but has_ttl is false (did you mean to set has_ttl?); it is "
                         "ignored");
     sf_stream_params up = {.unique_name = "renamed", .has_ttl = true, .ttl = 5};
-    assert_int_equal(sf_stream_update(fake, NULL, svc.sid, "s", &up, &rec, NULL), SF_OK);
+    assert_status(sf_stream_update(fake, NULL, svc.sid, "s", &up, &rec, NULL), SF_OK);
     assert_int_equal(s.count, 3);
     assert_string_equal(s.param, "unique_name");
     assert_string_equal(rec.unique_name, "s");
     sf_page_params pp = {.page_size = 5, .page = 1};
     sf_stream_page *page;
-    assert_int_equal(sf_stream_list(fake, NULL, svc.sid, &pp, &page, NULL), SF_OK);
+    assert_status(sf_stream_list(fake, NULL, svc.sid, &pp, &page, NULL), SF_OK);
     sf_stream_page_free(fake, page);
     assert_int_equal(s.count, 5); /* one for page_size, then one for page */
     assert_string_equal(s.param, "page");
     sf_service_page *spage;
     pp.page = 0;
-    assert_int_equal(sf_service_list(fake, NULL, &pp, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(fake, NULL, &pp, &spage, NULL), SF_OK);
     sf_service_page_free(fake, spage);
     assert_int_equal(s.count, 6);
     assert_string_equal(s.param, "page_size");
     pp = (sf_page_params){.page = 2};
-    assert_int_equal(sf_service_list(fake, NULL, &pp, &spage, NULL), SF_OK);
+    assert_status(sf_service_list(fake, NULL, &pp, &spage, NULL), SF_OK);
     sf_service_page_free(fake, spage);
     assert_int_equal(s.count, 7);
     assert_string_equal(s.param, "page");
@@ -207,20 +208,19 @@ static void test_strict_c_refuses_and_spends_nothing(void **state) {
     (void)state;
     sf_fake *fake = new_fake(true, NULL), *twin = new_fake(false, NULL);
     sf_service_record svc, svc2;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_service_create(twin, NULL, NULL, &svc2, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(twin, NULL, NULL, &svc2, NULL), SF_OK);
     sf_stream_params bad = {.ttl = 60};
     sf_error err;
     sf_stream_record rec, rec2;
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, &bad, &rec, &err),
-                     SF_ERR_INVALID_PARAMETER);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &bad, &rec, &err), SF_ERR_INVALID_PARAMETER);
     assert_int_equal(err.http_status, 400);
     assert_int_equal(err.code, 20001);
     assert_string_equal(err.message, "Invalid parameter: ttl is set but has_ttl is false (did "
                                      "you mean to set has_ttl?); it is ignored (strict mode)");
     /* no SID spent: the next stream is the twin's first */
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &rec, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(twin, NULL, svc2.sid, NULL, &rec2, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &rec, NULL), SF_OK);
+    assert_status(sf_stream_create(twin, NULL, svc2.sid, NULL, &rec2, NULL), SF_OK);
     assert_string_equal(rec.sid, rec2.sid);
     sf_fake_free(fake);
     sf_fake_free(twin);
@@ -231,41 +231,34 @@ static void test_publish_data_len_zero_is_strlen(void **state) {
     sf_fake *fake = new_fake(false, NULL);
     sf_service_record svc;
     sf_stream_record st;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     sf_message_record m;
     sf_publish_params p = {.data = "{\"a\": 1}"}; /* data_len left 0 */
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, NULL), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, NULL), SF_OK);
     assert_string_equal(m.data, "{\"a\":1}");
     sf_error err;
     p.data = "";
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err),
-                     SF_ERR_DATA_INVALID);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err), SF_ERR_DATA_INVALID);
     char big[5000];
     memset(big, ' ', sizeof big - 1);
     big[0] = '{';
     big[sizeof big - 2] = '}';
     big[sizeof big - 1] = '\0';
     p.data = big;
-    assert_int_equal(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err),
-                     SF_ERR_DATA_TOO_LARGE);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err), SF_ERR_DATA_TOO_LARGE);
     sf_fake_free(fake);
 }
 
 static void test_sf_warn_arguments_and_old_texts(void **state) {
     (void)state;
     sf_error err;
-    assert_int_equal(sf_warn(NULL, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, "m", &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(NULL, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, "m", &err), SF_ERR_INVALID_ARGUMENT);
     sf_fake *fake = new_fake(false, NULL);
-    assert_int_equal(sf_warn(fake, NULL, SF_OP_COUNT, NULL, NULL, "x", NULL, "m", &err),
-                     SF_ERR_INVALID_ARGUMENT);
-    assert_int_equal(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, NULL, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(fake, NULL, SF_OP_COUNT, NULL, NULL, "x", NULL, "m", &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     /* bytes outside printable ASCII are shown as '?', quotes are escaped in JSON */
-    assert_int_equal(
-        sf_warn(fake, NULL, SF_OP_STREAM_CREATE, SVC, NULL, "x", NULL, "a\"b\\c\n\x80", &err),
-        SF_OK);
+    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, SVC, NULL, "x", NULL, "a\"b\\c\n\x80", &err), SF_OK);
     char text[2048];
     sf_journal_render(fake, NULL, text, sizeof text);
     assert_non_null(strstr(text, "\"service_sid\":\"" SVC "\",\"warning\":\"a\\\"b\\\\c??\"}"));
@@ -287,29 +280,23 @@ static void test_stream_lookup(void **state) {
     sf_fake *fake = new_fake(false, NULL);
     sf_service_record a, b;
     sf_stream_record s1, s2;
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &a, NULL), SF_OK);
-    assert_int_equal(sf_service_create(fake, NULL, NULL, &b, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &a, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, &b, NULL), SF_OK);
     sf_stream_params p = {.unique_name = "n"};
-    assert_int_equal(sf_stream_create(fake, NULL, a.sid, &p, &s1, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, a.sid, &p, &s1, NULL), SF_OK);
     char sid[SF_SID_SIZE];
     sf_error err;
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, NULL, "n", sid, &err), SF_OK);
+    assert_status(sf_stream_lookup(fake, NULL, false, NULL, "n", sid, &err), SF_OK);
     assert_string_equal(sid, s1.sid);
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, NULL, s1.sid, sid, &err), SF_OK);
-    assert_int_equal(sf_stream_create(fake, NULL, b.sid, &p, &s2, NULL), SF_OK);
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, NULL, "n", sid, &err), SF_ERR_CONFLICT);
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, b.sid, "n", sid, &err), SF_OK);
+    assert_status(sf_stream_lookup(fake, NULL, false, NULL, s1.sid, sid, &err), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, b.sid, &p, &s2, NULL), SF_OK);
+    assert_status(sf_stream_lookup(fake, NULL, false, NULL, "n", sid, &err), SF_ERR_CONFLICT);
+    assert_status(sf_stream_lookup(fake, NULL, false, b.sid, "n", sid, &err), SF_OK);
     assert_string_equal(sid, s2.sid);
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, b.sid, s1.sid, sid, &err),
-                     SF_ERR_NOT_FOUND);
-    assert_int_equal(
-        sf_stream_lookup(fake, "AC00000000000000000000000000000009", false, NULL, "n", sid, &err),
-        SF_ERR_NOT_FOUND);
-    assert_int_equal(
-        sf_stream_lookup(fake, "AC00000000000000000000000000000009", true, NULL, s2.sid, sid, &err),
-        SF_OK);
-    assert_int_equal(sf_stream_lookup(fake, NULL, false, NULL, NULL, sid, &err),
-                     SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_lookup(fake, NULL, false, b.sid, s1.sid, sid, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_lookup(fake, "AC00000000000000000000000000000009", false, NULL, "n", sid, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_lookup(fake, "AC00000000000000000000000000000009", true, NULL, s2.sid, sid, &err), SF_OK);
+    assert_status(sf_stream_lookup(fake, NULL, false, NULL, NULL, sid, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_journal_count(fake), 4); /* the creates only: lookups are not calls */
     sf_fake_free(fake);
 }

@@ -27,6 +27,9 @@ typedef struct sf_fixture {
     sf_test_alloc alloc;
 } sf_fixture;
 
+/* The fixture of a test run with sf_fixture_setup. */
+static inline sf_fixture *fx_of(void **state) { return *state; }
+
 /* Options: seed SF_TEST_SEED, manual clock at SF_DEFAULT_EPOCH_MS, counting allocator. */
 void sf_fixture_options(sf_fixture *fx, sf_options *opts);
 
@@ -37,7 +40,8 @@ int sf_fixture_teardown(void **state);
 /* Same, with the given options (their allocator is replaced by the counting one). */
 int sf_fixture_setup_with(void **state, const sf_options *opts);
 
-/* Creates a stream (asserting success) and returns its SID in a static-per-call buffer. */
+/* Creates a stream in fx's service (asserting success) and fills *out with its record; a
+ * negative ttl creates it without one. */
 void sf_fixture_stream(sf_fixture *fx, const char *unique_name, long long ttl,
                        sf_stream_record *out);
 

@@ -40,6 +40,13 @@ void lb_sleep_ms(long ms)
     }
 }
 
+int lb_runs(int default_runs)
+{
+    const char *v = getenv("SF_SHUTDOWN_RUNS");
+    int n = v ? atoi(v) : default_runs;
+    return n >= 1 ? n : default_runs;
+}
+
 long lb_raise_fd_limit(void)
 {
     struct rlimit r;

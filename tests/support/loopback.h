@@ -25,6 +25,10 @@ typedef struct lb_server {
 int64_t lb_now_ms(void);
 void lb_sleep_ms(long ms);
 
+/* How many runs a repeated test makes: SF_SHUTDOWN_RUNS from the environment when it is a
+ * positive number, else default_runs. */
+int lb_runs(int default_runs);
+
 /* Raises this process's open-file limit to its hard limit; returns the soft limit now. */
 long lb_raise_fd_limit(void);
 
