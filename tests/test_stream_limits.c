@@ -71,7 +71,7 @@ static void test_unique_name_limit_counts_characters_not_bytes(void **state)
 }
 
 /* 320 four-byte characters are 1280 bytes: the contract accepts the name, so the record must
- * carry it whole and the name must address the stream (SPEC 5: every accepted name is
+ * carry it whole, and the name must address it (docs/behaviour.md "Rules": each accepted name is
  * reachable). */
 static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(void **state)
 {
