@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* dispatch.c: request parsing, authentication and the routes of Twilio's Sync v1 API for
  * services, streams and messages. */
-#include "dispatch.h"
 #include "client_config.h"
+#include "control.h"
+#include "http_ctx.h"
 #include "param_warn.h"
 #include "render.h"
 
@@ -10,74 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- responses ---- */
-
-bool sf_http_is(const sf_http_ctx *c, const char *method) { return strcmp(c->method, method) == 0; }
-
-int sf_http_json(sf_http_ctx *c, int status)
-{
-    c->resp->status = status;
-    c->resp->content_type = "application/json";
-    return status;
-}
-
-int sf_http_no_content(sf_http_ctx *c)
-{
-    c->resp->status = 204;
-    c->resp->content_type = NULL;
-    c->body.len = 0;
-    return 204;
-}
-
-int sf_http_fail(sf_http_ctx *c, const sf_error *err)
-{
-    /* The core names the resource as it was given to it (decoded); on the wire the message
-     * names the path as requested, in full. */
-    if (err->status == SF_ERR_NOT_FOUND)
-        return sf_http_not_found(c);
-    c->body.len = 0;
-    sf_http_render_error(&c->body, err);
-    return sf_http_json(c, err->http_status);
-}
-
-int sf_http_fail_status(sf_http_ctx *c, sf_status status)
-{
-    sf_error err;
-    sf_http_status_error(status, NULL, &err);
-    return sf_http_fail(c, &err);
-}
-
-int sf_http_not_found(sf_http_ctx *c) { return sf_http_not_found_note(c, ""); }
-
-int sf_http_not_found_note(sf_http_ctx *c, const char *note)
-{
-    const char *path = c->path;
-    if (strncmp(path, "/v1/", 4) == 0)
-        path += 3;
-    /* the table's message is a format with the path in its %s; written here rather than
-     * through sf_error, whose message buffer is bounded; `note` follows the message */
-    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
-    const char *hole = strstr(format, "%s");
-    int code = sf_status_code(SF_ERR_NOT_FOUND);
-    c->body.len = 0;
-    sf_http_buf_printf(&c->body, "{\"code\": %d, \"message\": \"", code);
-    sf_http_buf_add(&c->body, format, (size_t)(hole - format)); /* plain text */
-    sf_http_buf_json_chars(&c->body, path);
-    sf_http_buf_json_chars(&c->body, hole + 2);
-    sf_http_buf_json_chars(&c->body, note);
-    sf_http_buf_printf(&c->body,
-                       "\", \"more_info\": \"https://www.twilio.com/docs/errors/%d\", "
-                       "\"status\": %d}",
-                       code, sf_status_http(SF_ERR_NOT_FOUND));
-    return sf_http_json(c, sf_status_http(SF_ERR_NOT_FOUND));
-}
-
-int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)
-{
-    snprintf(c->resp->allow, sizeof c->resp->allow, "%s", allow);
-    return sf_http_refuse(c, SF_ERR_METHOD_NOT_ALLOWED, SF_REFUSAL_METHOD_NOT_ALLOWED);
-}
 
 /* ---- parameters ---- */
 
@@ -398,6 +331,12 @@ static int authenticate(sf_http_ctx *c)
     return 0;
 }
 
+/* The first segment: Twilio's API, or syncfake's own (control.c). */
+static const sf_http_route top_routes[] = {
+    {"v1", 1, SF_HTTP_MAX_SEGMENTS, v1_routes},
+    {"_syncfake", 1, SF_HTTP_MAX_SEGMENTS, sf_http_control},
+};
+
 static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
 {
     const sf_http_request *req = c->req;
@@ -430,11 +369,8 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
         return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
     if (c->admin && strcmp(c->segments[0], "_syncfake") != 0) /* for the control API only */
         return sf_http_refuse(c, SF_ERR_AUTHENTICATE, SF_REFUSAL_ADMIN_OUTSIDE_CONTROL);
-    if (strcmp(c->segments[0], "v1") == 0)
-        return v1_routes(c);
-    if (strcmp(c->segments[0], "_syncfake") == 0)
-        return sf_http_control(c);
-    return sf_http_not_found(c);
+    sf_http_handler handle = sf_http_route_find(top_routes, SF_HTTP_COUNT(top_routes), c, 0);
+    return handle ? handle(c) : sf_http_not_found(c);
 }
 
 int sf_http_dispatch(sf_fake *fake, const sf_http_request *req, sf_http_response *resp)

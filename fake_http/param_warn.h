@@ -3,7 +3,7 @@
 #ifndef SF_HTTP_PARAM_WARN_H
 #define SF_HTTP_PARAM_WARN_H
 
-#include "dispatch.h"
+#include "http_ctx.h"
 
 /* The operation a /v1 route runs (segments and method already checked to be a route);
  * false for a method the route does not take. */
