@@ -29,8 +29,10 @@ static int clock_route(sf_http_ctx *c)
         if (!sf_http_fake_wide(c)) /* the clock is everyone's: only the primary account moves it */
             return sf_http_fail_status(c, SF_ERR_FORBIDDEN);
         int64_t advance = 0, now = 0;
-        bool has_advance = sf_http_param(c, "AdvanceMs") != NULL, has_now = sf_http_param(c, "NowMs") != NULL;
-        if (!sf_http_int_or_absent(c, "AdvanceMs", &advance) || !sf_http_int_or_absent(c, "NowMs", &now))
+        bool has_advance = sf_http_param(c, "AdvanceMs") != NULL,
+             has_now = sf_http_param(c, "NowMs") != NULL;
+        if (!sf_http_int_or_absent(c, "AdvanceMs", &advance) ||
+            !sf_http_int_or_absent(c, "NowMs", &now))
             return sf_http_control_bad_param(c, "AdvanceMs and NowMs are integers (ms)");
         if (has_advance == has_now)
             return sf_http_control_bad_param(c, "give exactly one of AdvanceMs or NowMs");
@@ -44,8 +46,8 @@ static int clock_route(sf_http_ctx *c)
     sf_ms t = sf_clock_now(c->fake);
     char iso[21];
     sf_format_iso8601(t, iso);
-    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"",
-                       iso, t, o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
+    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"", iso,
+                       t, o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
     if (c->req->instance_id) { /* which server run this is: never part of the fake's state */
         sf_http_buf_str(&c->body, ", \"instance_id\": \"");
         sf_http_buf_json_chars(&c->body, c->req->instance_id);
@@ -72,7 +74,8 @@ static int subscriber_route(sf_http_ctx *c)
         const char *action = sf_http_param(c, "Action");
         sf_status r;
         if (!action)
-            return sf_http_control_bad_param(c, "Action is hold, heal, discard, disconnect or reconnect");
+            return sf_http_control_bad_param(
+                c, "Action is hold, heal, discard, disconnect or reconnect");
         if (strcmp(action, "hold") == 0)
             r = sf_subscriber_hold(c->fake, (sf_subscriber_id)id, &err);
         else if (strcmp(action, "heal") == 0)
@@ -84,7 +87,8 @@ static int subscriber_route(sf_http_ctx *c)
         else if (strcmp(action, "reconnect") == 0)
             r = sf_subscriber_reconnect(c->fake, (sf_subscriber_id)id, &err);
         else
-            return sf_http_control_bad_param(c, "Action is hold, heal, discard, disconnect or reconnect");
+            return sf_http_control_bad_param(
+                c, "Action is hold, heal, discard, disconnect or reconnect");
         if (r != SF_OK)
             return sf_http_fail(c, &err);
         sf_subscriber_stats_get(c->fake, (sf_subscriber_id)id, &st, NULL);

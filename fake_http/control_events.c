@@ -46,12 +46,11 @@ char *sf_http_sse_format(const sf_event *ev, size_t *len)
         sf_http_buf_printf(&b,
                            ", \"is_duplicate\": %s, \"published_ms\": %" PRId64
                            ", \"delivered_ms\": %" PRId64 "}\n\n",
-                           ev->is_duplicate ? "true" : "false", ev->published_ms,
-                           ev->delivered_ms);
+                           ev->is_duplicate ? "true" : "false", ev->published_ms, ev->delivered_ms);
     } else {
-        sf_http_buf_printf(&b,
-                           "event: removed\ndata: {\"stream_sid\": \"%s\", \"reason\": \"%s\"}\n\n",
-                           ev->stream_sid, ev->reason == SF_REMOVED_EXPIRED ? "expired" : "deleted");
+        sf_http_buf_printf(
+            &b, "event: removed\ndata: {\"stream_sid\": \"%s\", \"reason\": \"%s\"}\n\n",
+            ev->stream_sid, ev->reason == SF_REMOVED_EXPIRED ? "expired" : "deleted");
     }
     if (b.failed) {
         sf_http_buf_free(&b);

@@ -50,8 +50,8 @@ void sf_http_control_render_fault(sf_http_buf *b, const sf_fault_info *f)
                        ", \"delay_ms\": %" PRId64 ", \"jitter_ms\": %" PRId64
                        ", \"drop_next\": %u, \"expiry_lag_ms\": %" PRId64
                        ", \"drop_next_left\": %u, \"hits\": %" PRIu64 "}",
-                       p->delay_ms, p->jitter_ms, p->drop_next, p->expiry_lag_ms,
-                       f->drop_next_left, f->hits);
+                       p->delay_ms, p->jitter_ms, p->drop_next, p->expiry_lag_ms, f->drop_next_left,
+                       f->hits);
 }
 
 /* Whether the caller may see a rule: its own, or any for a fake-wide caller. */
@@ -83,10 +83,11 @@ static bool find_fault(const sf_http_ctx *c, sf_fault_id id, sf_fault_info *out)
 /* The numbers of a rule, each refused by name with its allowed range. */
 static int fault_numbers(sf_http_ctx *c, sf_fault_params *p)
 {
-    if (!sf_http_double_or_absent(c, "DropRate", &p->drop_rate) || p->drop_rate < 0 || p->drop_rate > 1)
+    if (!sf_http_double_or_absent(c, "DropRate", &p->drop_rate) || p->drop_rate < 0 ||
+        p->drop_rate > 1)
         return sf_http_control_bad_param(c, "DropRate must be a number within 0..1");
-    if (!sf_http_double_or_absent(c, "DuplicateRate", &p->duplicate_rate) || p->duplicate_rate < 0 ||
-        p->duplicate_rate > 1)
+    if (!sf_http_double_or_absent(c, "DuplicateRate", &p->duplicate_rate) ||
+        p->duplicate_rate < 0 || p->duplicate_rate > 1)
         return sf_http_control_bad_param(c, "DuplicateRate must be a number within 0..1");
     static const char *const times[] = {"DelayMs", "JitterMs", "ExpiryLagMs"};
     sf_ms *fields[] = {&p->delay_ms, &p->jitter_ms, &p->expiry_lag_ms};
@@ -99,7 +100,8 @@ static int fault_numbers(sf_http_ctx *c, sf_fault_params *p)
         }
     }
     int64_t drop_next = 0;
-    if (!sf_http_int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 || drop_next > UINT32_MAX)
+    if (!sf_http_int_or_absent(c, "DropNext", &drop_next) || drop_next < 0 ||
+        drop_next > UINT32_MAX)
         return sf_http_control_bad_param(c, "DropNext must be an integer within 0..4294967295");
     p->drop_next = (uint32_t)drop_next;
     return 0;
@@ -124,8 +126,9 @@ static int fault_create(sf_http_ctx *c)
         int64_t id;
         p.scope = SF_SCOPE_SUBSCRIBER;
         if (!target || !sf_http_parse_int(target, &id) || id <= 0)
-            return sf_http_control_bad_param(c, "Target must be a subscriber id (an integer >= 1) with "
-                                "Scope=subscriber");
+            return sf_http_control_bad_param(
+                c, "Target must be a subscriber id (an integer >= 1) with "
+                   "Scope=subscriber");
         p.subscriber = (sf_subscriber_id)id;
     } else {
         return sf_http_control_bad_param(c, "Scope must be fake, stream or subscriber");
@@ -204,10 +207,12 @@ int sf_http_control_errors(sf_http_ctx *c)
         sf_http_operation_names(what + n, sizeof what - (size_t)n);
         return sf_http_control_bad_param(c, what);
     }
-    if (!sf_http_int_or_absent(c, "Count", &count) || !sf_http_int_or_absent(c, "Status", &status) ||
-        !sf_http_int_or_absent(c, "Code", &code) || count < 1 || count > UINT32_MAX || code < 0 ||
-        code > INT32_MAX || status < 400 || status > 599)
-        return sf_http_control_bad_param(c, "Count >= 1, Status 400..599 and Code >= 0 are integers");
+    if (!sf_http_int_or_absent(c, "Count", &count) ||
+        !sf_http_int_or_absent(c, "Status", &status) || !sf_http_int_or_absent(c, "Code", &code) ||
+        count < 1 || count > UINT32_MAX || code < 0 || code > INT32_MAX || status < 400 ||
+        status > 599)
+        return sf_http_control_bad_param(c,
+                                         "Count >= 1, Status 400..599 and Code >= 0 are integers");
     if (after_text && !sf_http_parse_bool(after_text, &after))
         return sf_http_control_bad_param(c, "AfterApply is true or false");
     inj.count = (uint32_t)count;

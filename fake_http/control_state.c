@@ -294,7 +294,8 @@ static int subscribers_route(sf_http_ctx *c)
     int64_t after = 0, limit = SUBSCRIBERS_PAGE_DEFAULT;
     const char *v;
     if ((v = sf_http_param(c, "stream")) && !stream_sid_param(v))
-        return sf_http_control_bad_param(c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
+        return sf_http_control_bad_param(
+            c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
     filter.stream_sid = v;
     if ((v = sf_http_param(c, "after")) && (!sf_http_parse_int(v, &after) || after < 0))
         return sf_http_control_bad_param(c, "after is a subscriber id (an integer >= 0)");
@@ -387,9 +388,10 @@ int sf_http_journal_filters(sf_http_ctx *c, sf_journal_filter *filter)
     const char *v;
     if ((v = sf_http_param(c, "kind")) && !parse_kinds(v, &filter->kinds))
         return sf_http_control_bad_param(c, "kind is a comma-separated list of journal kinds "
-                            "(api, subscribed, delivered, dropped, ...)");
+                                            "(api, subscribed, delivered, dropped, ...)");
     if ((v = sf_http_param(c, "stream")) && !stream_sid_param(v))
-        return sf_http_control_bad_param(c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
+        return sf_http_control_bad_param(
+            c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
     filter->stream_sid = v;
     int64_t sub;
     if ((v = sf_http_param(c, "subscriber")) && (!sf_http_parse_int(v, &sub) || sub < 1))

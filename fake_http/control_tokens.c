@@ -55,7 +55,7 @@ int sf_http_control_tokens(sf_http_ctx *c)
     int64_t exp = iat + ttl > SF_TIME_MAX_MS / 1000 ? SF_TIME_MAX_MS / 1000 : iat + ttl;
     if (exp <= iat)
         return sf_http_control_bad_param(c, "no token can be minted in the clock's last second "
-                            "(it ends at 9999-12-31T23:59:59.999Z)");
+                                            "(it ends at 9999-12-31T23:59:59.999Z)");
     sf_error err;
     sf_api_key_record key;
     if (token_key(c->fake, c->account_sid, &key, &err) != SF_OK)

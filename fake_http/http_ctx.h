@@ -17,14 +17,14 @@ typedef struct sf_http_ctx {
     const sf_http_request *req;
     sf_http_response *resp;
     char account_sid[SF_SID_SIZE];
-    bool admin;                    /* authenticated with the request's admin credential */
+    bool admin; /* authenticated with the request's admin credential */
     const char *method;
-    const char *path;              /* raw path, still encoded, NUL-terminated copy */
+    const char *path;                     /* raw path, still encoded, NUL-terminated copy */
     char *segments[SF_HTTP_MAX_SEGMENTS]; /* each decoded on its own */
     size_t segment_count;
-    sf_http_form params;           /* query for GET/DELETE, body for POST */
+    sf_http_form params; /* query for GET/DELETE, body for POST */
     sf_http_buf body;
-    const char *bad_param;         /* the parameter a parse refused, named in its 20001 */
+    const char *bad_param; /* the parameter a parse refused, named in its 20001 */
 } sf_http_ctx;
 
 /* Finishes the response with a Twilio error body. Returns the status. */
@@ -63,7 +63,7 @@ typedef struct sf_http_route {
 
 /* The handler of the first of `count` routes matching c's path at segment `segment`, or NULL
  * (respond.c). */
-sf_http_handler sf_http_route_find(const sf_http_route *routes, size_t count,
-                                   const sf_http_ctx *c, size_t segment);
+sf_http_handler sf_http_route_find(const sf_http_route *routes, size_t count, const sf_http_ctx *c,
+                                   size_t segment);
 
 #endif

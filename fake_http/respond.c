@@ -9,7 +9,10 @@
 
 /* ---- responses ---- */
 
-bool sf_http_is(const sf_http_ctx *c, const char *method) { return strcmp(c->method, method) == 0; }
+bool sf_http_is(const sf_http_ctx *c, const char *method)
+{
+    return strcmp(c->method, method) == 0;
+}
 
 int sf_http_json(sf_http_ctx *c, int status)
 {
@@ -44,7 +47,10 @@ int sf_http_fail_status(sf_http_ctx *c, sf_status status)
     return sf_http_fail(c, &err);
 }
 
-int sf_http_not_found(sf_http_ctx *c) { return sf_http_not_found_note(c, ""); }
+int sf_http_not_found(sf_http_ctx *c)
+{
+    return sf_http_not_found_note(c, "");
+}
 
 int sf_http_not_found_note(sf_http_ctx *c, const char *note)
 {
@@ -69,8 +75,8 @@ int sf_http_not_found_note(sf_http_ctx *c, const char *note)
     return sf_http_json(c, sf_status_http(SF_ERR_NOT_FOUND));
 }
 
-sf_http_handler sf_http_route_find(const sf_http_route *routes, size_t count,
-                                   const sf_http_ctx *c, size_t segment)
+sf_http_handler sf_http_route_find(const sf_http_route *routes, size_t count, const sf_http_ctx *c,
+                                   size_t segment)
 {
     size_t n = c->segment_count;
     if (n <= segment)
