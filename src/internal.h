@@ -375,6 +375,20 @@ static inline void sf__call_stream(sf__call *call, const struct sf__stream *s);
 /* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
  * runs what the call made due now, such as deliveries. Returns the call's final status. */
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err);
+/* The body of a public call: a NULL fake refused, then `inner` (an expression that may name
+ * the sf__call `call`) between sf__call_begin and sf__call_end; rec: the parameters the
+ * journal records. Returns from the enclosing function. */
+#define SF__CALL(fake, err, op, account_sid, service_sid, stream_id, rec, inner)                  \
+    do {                                                                                       \
+        if (!(fake))                                                                           \
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
+        sf__call call;                                                                         \
+        call.rec_params = rec;                                                                 \
+        sf_status call_status = SF_OK;                                                         \
+        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))              \
+            call_status = inner;                                                               \
+        return sf__call_end(fake, &call, call_status, err);                                    \
+    } while (0)
 
 /* ---- warnings (warn.c) ---- */
 /* A warning's text, kept apart from the journal ring so that entries stay small. */
@@ -483,6 +497,17 @@ typedef struct sf__page_plan {
 } sf__page_plan;
 sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
                              const sf_page_params *params, sf__page_plan *plan, sf_error *err);
+/* A public page type (sf_service_page, sf_stream_page): its size, where its sf_page_info and
+ * its records pointer sit, one record's size and how a list node becomes a record. */
+typedef struct sf__page_shape {
+    size_t page_size, info_offset, records_offset, record_size;
+    void (*fill)(const sf__order_node *node, void *record);
+} sf__page_shape;
+/* The page `params` asks of the list idx (list_id seals its tokens) as a page of `shape`:
+ * *out, the page then its records allocated from the fake, freed by the type's _free. */
+sf_status sf__page_build(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
+                         const sf_page_params *params, const sf__page_shape *shape, void **out,
+                         sf_error *err);
 
 /* ---- JSON (json_check.c) ---- */
 sf_status sf__json_scratch_init(sf_fake *fake);

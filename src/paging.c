@@ -118,3 +118,28 @@ sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t
     }
     return SF_OK;
 }
+
+sf_status sf__page_build(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
+                         const sf_page_params *params, const sf__page_shape *shape, void **out,
+                         sf_error *err)
+{
+    sf__page_plan plan;
+    sf_status st = sf__page_plan_make(fake, idx, list_id, params, &plan, err);
+    if (st != SF_OK)
+        return st;
+    unsigned char *page = sf__malloc(fake, shape->page_size);
+    void *records = sf__malloc(fake, plan.count * shape->record_size);
+    if (!page || !records) {
+        sf__free(fake, page);
+        sf__free(fake, records);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    memset(page, 0, shape->page_size);
+    memcpy(page + shape->info_offset, &plan.info, sizeof plan.info);
+    memcpy(page + shape->records_offset, &records, sizeof records); /* the typed pointer */
+    sf__order_node *n = plan.first;
+    for (size_t i = 0; i < plan.count; i++, n = n->next)
+        shape->fill(n, (unsigned char *)records + i * shape->record_size);
+    *out = page;
+    return SF_OK;
+}

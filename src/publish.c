@@ -92,13 +92,6 @@ sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *
                             const char *stream_id, const sf_publish_params *params,
                             sf_message_record *out, sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__call call;
-    call.rec_params = params; /* for the recorded parameters */
-    sf_status st = SF_OK;
-    if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id,
-                       &call))
-        st = publish(fake, &call, account_sid, service_sid, stream_id, params, out, err);
-    return sf__call_end(fake, &call, st, err);
+    SF__CALL(fake, err, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id, params,
+             publish(fake, &call, account_sid, service_sid, stream_id, params, out, err));
 }

@@ -4,6 +4,7 @@
 #include "text.h"
 #include "timebound.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static sf_status check_name(const sf_fake *fake, const char *name, size_t *len, sf_error *err)
@@ -220,6 +221,15 @@ static sf_status stream_remove(sf_fake *fake, sf__call *call, const char *accoun
     return SF_OK;
 }
 
+static void fill_stream_record(const sf__order_node *n, void *record)
+{
+    to_record(SF__CONTAINER_OF(n, sf__stream, order), record);
+}
+
+static const sf__page_shape stream_page_shape = {
+    sizeof(sf_stream_page), offsetof(sf_stream_page, info), offsetof(sf_stream_page, records),
+    sizeof(sf_stream_record), fill_stream_record};
+
 static sf_status stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
                              const sf_page_params *params, sf_stream_page **out, sf_error *err)
 {
@@ -231,24 +241,12 @@ static sf_status stream_list(sf_fake *fake, const char *account_sid, const char 
     st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st != SF_OK)
         return st;
-    sf__page_plan plan;
-    st = sf__page_plan_make(fake, &svc->streams, svc->order.key, params, &plan, err);
-    if (st != SF_OK)
-        return st;
-    sf_stream_page *page = sf__malloc(fake, sizeof *page);
-    sf_stream_record *records = sf__malloc(fake, plan.count * sizeof *records);
-    if (!page || !records) {
-        sf__free(fake, page);
-        sf__free(fake, records);
-        return sf__fail(err, SF_ERR_NOMEM);
-    }
-    page->info = plan.info;
-    page->records = records;
-    sf__order_node *n = plan.first;
-    for (size_t i = 0; i < plan.count; i++, n = n->next)
-        to_record(SF__CONTAINER_OF(n, sf__stream, order), &records[i]);
-    *out = page;
-    return SF_OK;
+    void *page;
+    st = sf__page_build(fake, &svc->streams, svc->order.key, params, &stream_page_shape, &page,
+                        err);
+    if (st == SF_OK)
+        *out = page;
+    return st;
 }
 
 void sf_stream_page_free(sf_fake *fake, sf_stream_page *page)
@@ -292,45 +290,33 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
 
 /* ---- the public calls: sf__call around each ---- */
 
-#define CALL(op, service_sid, stream_id, rec, inner)                                                \
-    do {                                                                                       \
-        if (!fake)                                                                             \
-            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
-        sf__call call;                                                                         \
-        call.rec_params = rec; /* for the recorded parameters */                               \
-        sf_status st = SF_OK;                                                                  \
-        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))                  \
-            st = inner;                                                                        \
-        return sf__call_end(fake, &call, st, err);                                             \
-    } while (0)
-
 sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const sf_stream_params *params, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_CREATE, service_sid, NULL, params,
-         stream_create(fake, &call, account_sid, service_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_CREATE, account_sid, service_sid, NULL, params,
+             stream_create(fake, &call, account_sid, service_sid, params, out, err));
 }
 
 sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
                           const char *stream_id, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_FETCH, service_sid, stream_id, NULL,
-         stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_FETCH, account_sid, service_sid, stream_id, NULL,
+             stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
 }
 
 sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const char *stream_id, const sf_stream_params *params,
                            sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_UPDATE, service_sid, stream_id, params,
-         stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_UPDATE, account_sid, service_sid, stream_id, params,
+             stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
 }
 
 sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const char *stream_id, sf_error *err)
 {
-    CALL(SF_OP_STREAM_REMOVE, service_sid, stream_id, NULL,
-         stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
+    SF__CALL(fake, err, SF_OP_STREAM_REMOVE, account_sid, service_sid, stream_id, NULL,
+             stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
 }
 
 sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
@@ -339,8 +325,11 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    CALL(SF_OP_STREAM_LIST, service_sid, NULL, params,
-         stream_list(fake, account_sid, service_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_LIST, account_sid, service_sid, NULL, params,
+             stream_list(fake, account_sid, service_sid, params, out, err));
 }
 
-void sf__stream_record_of(const sf__stream *s, sf_stream_record *out) { to_record(s, out); }
+void sf__stream_record_of(const sf__stream *s, sf_stream_record *out)
+{
+    to_record(s, out);
+}
