@@ -52,17 +52,6 @@ uint64_t sf__sum_final(const sf__snap_sum *s) {
     return step(h, s->total);
 }
 
-void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]) {
-    static const char digits[] = "0123456789abcdef";
-    out[0] = prefix[0];
-    out[1] = prefix[1];
-    for (int i = 0; i < 16; i++) {
-        out[2 + 2 * i] = digits[in[i] >> 4];
-        out[3 + 2 * i] = digits[in[i] & 15];
-    }
-    out[SF_SID_LEN] = '\0';
-}
-
 /* ---- writing ---- */
 
 void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user) {

@@ -47,6 +47,13 @@ static void to_record(const sf__stream *s, sf_stream_record *out)
     memcpy(out->created_by, "system", sizeof "system");
 }
 
+void sf__stream_init(sf__stream *s)
+{
+    memset(s, 0, sizeof *s);
+    s->expiry.slot = SF__TIMER_IDLE;
+    s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
+}
+
 static sf_status stream_create(sf_fake *fake, sf__call *call, const char *account_sid,
                                const char *service_sid, const sf_stream_params *params,
                                sf_stream_record *out, sf_error *err)
@@ -76,13 +83,11 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
         name = sf__malloc(fake, sizeof *name + name_len + 1);
     if (!s || (p->unique_name && !name))
         goto out_of_memory;
-    memset(s, 0, sizeof *s);
+    sf__stream_init(s);
     sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
     s->service = svc;
     s->date_created = s->date_updated = now;
     s->date_expires = expires ? deadline(now, p->ttl) : SF__NEVER;
-    s->expiry.slot = SF__TIMER_IDLE;
-    s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
     s->order.key = fake->next_seq;
     sf__bucket_init(fake, &s->bucket, now);
     if (!sf__table_add_stream(fake, s))
