@@ -133,21 +133,31 @@ static const sf__jentry *find_entry(const sf_fake *fake, uint64_t seq) {
     return e->seq == seq ? e : NULL;
 }
 
+/* An empty record store (nothing recorded yet); false when out of memory. */
+static bool params_new(sf_fake *fake) {
+    fake->params = sf__malloc(fake, sizeof *fake->params);
+    if (!fake->params)
+        return false;
+    memset(fake->params, 0, sizeof *fake->params);
+    return true;
+}
+
+/* The store's byte budget: the option's, or the default. */
+static void params_limit(sf_fake *fake) {
+    size_t max = fake->opts.journal_params_bytes;
+    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+}
+
 sf_status sf__params_start(sf_fake *fake) {
     if (!fake->opts.journal_params) {
         sf__params_release(fake);
         return SF_OK;
     }
-    if (fake->params) {
+    if (fake->params)
         clear_records(fake, fake->params); /* a reset: the journal starts over */
-    } else {
-        fake->params = sf__malloc(fake, sizeof *fake->params);
-        if (!fake->params)
-            return SF_ERR_NOMEM;
-        memset(fake->params, 0, sizeof *fake->params);
-    }
-    size_t max = fake->opts.journal_params_bytes;
-    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+    else if (!params_new(fake))
+        return SF_ERR_NOMEM;
+    params_limit(fake);
     sf__rec_start(fake);
     return SF_OK;
 }
@@ -155,12 +165,9 @@ sf_status sf__params_start(sf_fake *fake) {
 sf_status sf__params_continue(sf_fake *fake) {
     if (fake->params)
         return SF_OK;
-    fake->params = sf__malloc(fake, sizeof *fake->params);
-    if (!fake->params)
+    if (!params_new(fake))
         return SF_ERR_NOMEM;
-    memset(fake->params, 0, sizeof *fake->params);
-    size_t max = fake->opts.journal_params_bytes;
-    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+    params_limit(fake);
     fake->opts.journal_params = true;
     return SF_OK;
 }
