@@ -88,6 +88,32 @@ static void services_url(const sf_http_ctx *c, char *out, size_t cap)
     snprintf(out, cap, "%s/v1/Services", sf_fake_options(c->fake)->base_url);
 }
 
+/* GET /v1/Services: one page of the caller's services. */
+static int service_list_route(sf_http_ctx *c)
+{
+    const char *base = sf_fake_options(c->fake)->base_url;
+    sf_error err;
+    sf_page_params pp;
+    sf_service_page *page;
+    if (!page_params(c, &pp))
+        return refuse(c, SF_OP_SERVICE_LIST, NULL, NULL, SF_ERR_INVALID_PARAMETER);
+    if (sf_service_list(c->fake, c->account_sid, &pp, &page, &err) != SF_OK)
+        return sf_http_fail(c, &err);
+    char list_url[SF_BASE_URL_CAP + 32];
+    services_url(c, list_url, sizeof list_url);
+    sf_http_buf_str(&c->body, "{\"services\": [");
+    for (size_t i = 0; i < page->info.count; i++) {
+        if (i)
+            sf_http_buf_str(&c->body, ", ");
+        sf_http_render_service(&c->body, base, &page->records[i]);
+    }
+    sf_http_buf_str(&c->body, "], ");
+    sf_http_render_meta(&c->body, list_url, "services", &page->info, pp.page_token);
+    sf_http_buf_str(&c->body, "}");
+    sf_service_page_free(c->fake, page);
+    return sf_http_json(c, 200);
+}
+
 static int service_routes(sf_http_ctx *c)
 {
     const char *base = sf_fake_options(c->fake)->base_url;
@@ -95,27 +121,8 @@ static int service_routes(sf_http_ctx *c)
     sf_service_params sp;
     sf_service_record rec;
     if (c->segment_count == 2) {
-        if (sf_http_is(c, "GET")) {
-            sf_page_params pp;
-            sf_service_page *page;
-            if (!page_params(c, &pp))
-                return refuse(c, SF_OP_SERVICE_LIST, NULL, NULL, SF_ERR_INVALID_PARAMETER);
-            if (sf_service_list(c->fake, c->account_sid, &pp, &page, &err) != SF_OK)
-                return sf_http_fail(c, &err);
-            char list_url[SF_BASE_URL_CAP + 32];
-            services_url(c, list_url, sizeof list_url);
-            sf_http_buf_str(&c->body, "{\"services\": [");
-            for (size_t i = 0; i < page->info.count; i++) {
-                if (i)
-                    sf_http_buf_str(&c->body, ", ");
-                sf_http_render_service(&c->body, base, &page->records[i]);
-            }
-            sf_http_buf_str(&c->body, "], ");
-            sf_http_render_meta(&c->body, list_url, "services", &page->info, pp.page_token);
-            sf_http_buf_str(&c->body, "}");
-            sf_service_page_free(c->fake, page);
-            return sf_http_json(c, 200);
-        }
+        if (sf_http_is(c, "GET"))
+            return service_list_route(c);
         if (sf_http_is(c, "POST")) {
             if (!service_params(c, &sp))
                 return refuse(c, SF_OP_SERVICE_CREATE, NULL, NULL, SF_ERR_INVALID_PARAMETER);

@@ -54,6 +54,41 @@ void sf__stream_init(sf__stream *s)
     s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
 }
 
+/* What a create checks before it allocates, in Twilio's order: the parameters, the
+ * service, the name and TTL, then that the name is free. */
+static sf_status create_checks(sf_fake *fake, const sf__call *call, const char *account_sid,
+                               const char *service_sid, const sf_stream_params *params,
+                               sf__service **svc, size_t *name_len, sf_error *err)
+{
+    static const sf_stream_params none;
+    const sf_stream_params *p = params ? params : &none;
+    sf_status st =
+        sf__warn_stream_params(fake, call->op, account_sid, service_sid, NULL, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", svc, err);
+    if (st == SF_OK && p->unique_name)
+        st = check_name(fake, p->unique_name, name_len, err);
+    if (st == SF_OK && p->has_ttl)
+        st = check_ttl(fake, p->ttl, err);
+    if (st != SF_OK)
+        return st;
+    if (p->unique_name && sf__find_stream_name(fake, *svc, p->unique_name, *name_len))
+        return sf__fail(err, SF_ERR_UNIQUE_NAME_EXISTS);
+    return SF_OK;
+}
+
+/* A new stream of svc made at now, its SID the next one (not taken until committed). */
+static void fill_new(sf_fake *fake, sf__stream *s, sf__service *svc, sf_ms now, sf_ms expires)
+{
+    sf__stream_init(s);
+    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
+    s->service = svc;
+    s->date_created = s->date_updated = now;
+    s->date_expires = expires;
+    s->order.key = fake->next_seq;
+    sf__bucket_init(fake, &s->bucket, now);
+}
+
 static sf_status stream_create(sf_fake *fake, sf__call *call, const char *account_sid,
                                const char *service_sid, const sf_stream_params *params,
                                sf_stream_record *out, sf_error *err)
@@ -64,17 +99,9 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     sf__service *svc;
     size_t name_len = 0;
     sf_status st =
-        sf__warn_stream_params(fake, call->op, account_sid, service_sid, NULL, params, err);
-    if (st == SF_OK)
-        st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
-    if (st == SF_OK && p->unique_name)
-        st = check_name(fake, p->unique_name, &name_len, err);
-    if (st == SF_OK && p->has_ttl)
-        st = check_ttl(fake, p->ttl, err);
+        create_checks(fake, call, account_sid, service_sid, params, &svc, &name_len, err);
     if (st != SF_OK)
         return st;
-    if (p->unique_name && sf__find_stream_name(fake, svc, p->unique_name, name_len))
-        return sf__fail(err, SF_ERR_UNIQUE_NAME_EXISTS);
 
     bool expires = p->has_ttl && p->ttl > 0;
     sf__stream *s = sf__malloc(fake, sizeof *s);
@@ -83,13 +110,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
         name = sf__malloc(fake, sizeof *name + name_len + 1);
     if (!s || (p->unique_name && !name))
         goto out_of_memory;
-    sf__stream_init(s);
-    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
-    s->service = svc;
-    s->date_created = s->date_updated = now;
-    s->date_expires = expires ? deadline(now, p->ttl) : SF__NEVER;
-    s->order.key = fake->next_seq;
-    sf__bucket_init(fake, &s->bucket, now);
+    fill_new(fake, s, svc, now, expires ? deadline(now, p->ttl) : SF__NEVER);
     if (!sf__table_add_stream(fake, s))
         goto out_of_memory;
     if (name) {
