@@ -88,10 +88,37 @@ static void services_url(const sf_http_ctx *c, char *out, size_t cap)
     snprintf(out, cap, "%s/v1/Services", sf_fake_options(c->fake)->base_url);
 }
 
+/* A list answer: {"<key>": [its records, each by `one`], <paging meta>}. */
+static void render_list(sf_http_ctx *c, const char *key, const char *list_url,
+                        const sf_page_info *info, const char *page_token, const void *records,
+                        void (*one)(sf_http_buf *b, const char *base, const void *records,
+                                    size_t i))
+{
+    const char *base = sf_fake_options(c->fake)->base_url;
+    sf_http_buf_printf(&c->body, "{\"%s\": [", key);
+    for (size_t i = 0; i < info->count; i++) {
+        if (i)
+            sf_http_buf_str(&c->body, ", ");
+        one(&c->body, base, records, i);
+    }
+    sf_http_buf_str(&c->body, "], ");
+    sf_http_render_meta(&c->body, list_url, key, info, page_token);
+    sf_http_buf_str(&c->body, "}");
+}
+
+static void one_service(sf_http_buf *b, const char *base, const void *records, size_t i)
+{
+    sf_http_render_service(b, base, &((const sf_service_record *)records)[i]);
+}
+
+static void one_stream(sf_http_buf *b, const char *base, const void *records, size_t i)
+{
+    sf_http_render_stream(b, base, &((const sf_stream_record *)records)[i]);
+}
+
 /* GET /v1/Services: one page of the caller's services. */
 static int service_list_route(sf_http_ctx *c)
 {
-    const char *base = sf_fake_options(c->fake)->base_url;
     sf_error err;
     sf_page_params pp;
     sf_service_page *page;
@@ -101,15 +128,7 @@ static int service_list_route(sf_http_ctx *c)
         return sf_http_fail(c, &err);
     char list_url[SF_BASE_URL_CAP + 32];
     services_url(c, list_url, sizeof list_url);
-    sf_http_buf_str(&c->body, "{\"services\": [");
-    for (size_t i = 0; i < page->info.count; i++) {
-        if (i)
-            sf_http_buf_str(&c->body, ", ");
-        sf_http_render_service(&c->body, base, &page->records[i]);
-    }
-    sf_http_buf_str(&c->body, "], ");
-    sf_http_render_meta(&c->body, list_url, "services", &page->info, pp.page_token);
-    sf_http_buf_str(&c->body, "}");
+    render_list(c, "services", list_url, &page->info, pp.page_token, page->records, one_service);
     sf_service_page_free(c->fake, page);
     return sf_http_json(c, 200);
 }
@@ -179,15 +198,7 @@ static int stream_list_route(sf_http_ctx *c, const char *service_sid)
         return sf_http_fail(c, &err);
     char list_url[SF_BASE_URL_CAP + 96];
     snprintf(list_url, sizeof list_url, "%s/v1/Services/%s/Streams", base, service_sid);
-    sf_http_buf_str(&c->body, "{\"streams\": [");
-    for (size_t i = 0; i < page->info.count; i++) {
-        if (i)
-            sf_http_buf_str(&c->body, ", ");
-        sf_http_render_stream(&c->body, base, &page->records[i]);
-    }
-    sf_http_buf_str(&c->body, "], ");
-    sf_http_render_meta(&c->body, list_url, "streams", &page->info, pp.page_token);
-    sf_http_buf_str(&c->body, "}");
+    render_list(c, "streams", list_url, &page->info, pp.page_token, page->records, one_stream);
     sf_stream_page_free(c->fake, page);
     return sf_http_json(c, 200);
 }
