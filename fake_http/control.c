@@ -165,8 +165,11 @@ static int journal_route(sf_http_ctx *c)
 
 /* ---- routing ---- */
 
+/* /_syncfake/journal/record; any other /_syncfake/journal/<x> is not a route. */
 static int journal_record_route(sf_http_ctx *c)
 {
+    if (strcmp(c->segments[2], "record") != 0)
+        return sf_http_not_found(c);
     return sf_http_journal_record_route(c, sf_http_fake_wide(c));
 }
 
