@@ -51,7 +51,7 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     if (st != SF_OK)
         return st;
     sf__call_stream(call, s);
-    char *data;
+    char *data = NULL;
     size_t data_len;
     st = compact_data(fake, params, &data, &data_len, err);
     if (st != SF_OK)
