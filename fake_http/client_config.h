@@ -5,7 +5,7 @@
 #define SF_HTTP_CLIENT_CONFIG_H
 
 #include "buf.h"
-#include "dispatch.h"
+#include "http_ctx.h"
 #include "jwt.h"
 #include "syncfake.h"
 

@@ -1,23 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* codec.c: see codec.h. */
 #include "codec.h"
+#include "hex_digit.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool sf_http_percent_decode(const char *s, size_t len, bool plus_is_space, char *out,
                             size_t *out_len)
@@ -28,7 +18,7 @@ bool sf_http_percent_decode(const char *s, size_t len, bool plus_is_space, char 
         if (c == '%') {
             if (len - i < 3)
                 return false;
-            int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
+            int h = sf_hex_digit(s[i + 1]), l = sf_hex_digit(s[i + 2]);
             if (h < 0 || l < 0 || (h == 0 && l == 0))
                 return false;
             out[n++] = (char)(h << 4 | l);

@@ -52,18 +52,11 @@ int sf_http_control_bad_param(sf_http_ctx *c, const char *what) {
     return sf_http_fail(c, &err);
 }
 
-static void join(const char *const *names, char *out, size_t cap) {
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; names[i] && used < cap; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", names[i]);
-}
-
 static int unknown_param(sf_http_ctx *c, const control_route *r, const char *name) {
     char shown[SF_HTTP_NAME_SHOWN_SIZE], names[300], what[800];
     sf_http_shown_name(name, shown);
     const char *near = sf_http_nearest_name(name, r->params);
-    join(r->params, names, sizeof names);
+    sf_http_list_names(r->params, names, sizeof names);
     int n = snprintf(what, sizeof what, "%s is not a parameter of %s /_syncfake/%s%s", shown,
                      r->method, r->name, r->segments == 3 ? "/{id}" : "");
     if (near)

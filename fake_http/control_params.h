@@ -3,7 +3,7 @@
 #ifndef SF_HTTP_CONTROL_PARAMS_H
 #define SF_HTTP_CONTROL_PARAMS_H
 
-#include "dispatch.h"
+#include "http_ctx.h"
 
 /* 400/20001 "Invalid parameter: <what>". Returns the status. */
 int sf_http_control_bad_param(sf_http_ctx *c, const char *what);

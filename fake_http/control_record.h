@@ -4,7 +4,7 @@
 #ifndef SF_HTTP_CONTROL_RECORD_H
 #define SF_HTTP_CONTROL_RECORD_H
 
-#include "dispatch.h"
+#include "http_ctx.h"
 
 /* One page of the journal in its data form: at most `limit` entries from `cursor`, and at
  * most SF_HTTP_JOURNAL_DATA_PAGE_BYTES of lines (at least one line), since one entry's

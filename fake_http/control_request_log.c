@@ -3,34 +3,29 @@
  * server's request log (request_log.h). GET: {"enabled": true|false}; POST Enabled=true|false
  * turns it on or off for the whole server, so only fake-wide callers may. In process there is
  * no log: 404 with a message that says so. */
-#include "dispatch.h"
+#include "control_access.h"
+#include "control_params.h"
+#include "control_routes.h"
 #include "render.h"
 
 #include <string.h>
 #include <strings.h>
 
-static int bad_enabled(sf_http_ctx *c, const char *what)
-{
-    sf_error err;
-    sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
-    return sf_http_fail(c, &err);
-}
-
 /* POST's one parameter, Enabled: true or false; anything else is 400 naming it. */
 static int set_enabled(sf_http_ctx *c)
 {
-    if (!c->admin && strcmp(c->account_sid, sf_fake_account_sid(c->fake)) != 0)
+    if (!sf_http_fake_wide(c))
         return sf_http_fail_status(c, SF_ERR_FORBIDDEN); /* the log is the whole server's */
     const char *v = NULL;
     for (size_t i = 0; i < c->params.count; i++) {
         if (strcmp(c->params.fields[i].name, "Enabled") != 0)
-            return bad_enabled(c, "Invalid parameter: request-log takes only Enabled "
+            return sf_http_control_bad_param(c, "Invalid parameter: request-log takes only Enabled "
                                   "(true or false)");
         v = c->params.fields[i].value;
     }
     bool on;
     if (!v || !sf_http_parse_bool(v, &on))
-        return bad_enabled(c, "Invalid parameter: Enabled must be true or false");
+        return sf_http_control_bad_param(c, "Invalid parameter: Enabled must be true or false");
     c->resp->request_log_set = on ? SF_HTTP_REQUEST_LOG_ON : SF_HTTP_REQUEST_LOG_OFF;
     return on ? SF_HTTP_REQUEST_LOG_ON : SF_HTTP_REQUEST_LOG_OFF;
 }

@@ -8,6 +8,8 @@
  * that does not parse answers 400/20001 naming the line, and nothing changes; one that ran,
  * wholly or until a step failed, answers 200 with its report. */
 #include "control_scenario.h"
+#include "control_access.h"
+#include "control_params.h"
 #include "render.h"
 
 #include <stdlib.h>
@@ -73,12 +75,10 @@ int sf_http_control_scenario(sf_http_ctx *c)
         len = c->req->body_len;
     }
     sf_error err;
-    if (!text) {
-        sf_http_status_error(SF_ERR_INVALID_PARAMETER,
-                             "Scenario is required (a form parameter or a text/plain body)", &err);
-        return sf_http_fail(c, &err);
-    }
-    bool fake_wide = c->admin || strcmp(c->account_sid, sf_fake_account_sid(c->fake)) == 0;
+    if (!text)
+        return sf_http_control_bad_param(
+            c, "Scenario is required (a form parameter or a text/plain body)");
+    bool fake_wide = sf_http_fake_wide(c);
     sf_scenario_options opts = {.account_sid = fake_wide ? NULL : c->account_sid,
                                 .no_clock = !fake_wide};
     sf_scenario_report *report = malloc(sizeof *report); /* large for a stack frame */

@@ -3,7 +3,7 @@
 #ifndef SF_HTTP_CONTROL_SCENARIO_H
 #define SF_HTTP_CONTROL_SCENARIO_H
 
-#include "dispatch.h"
+#include "http_ctx.h"
 #include "syncfake_scenario.h"
 
 /* Plays a scenario (syncfake_scenario.h) as the calling account and answers its report. */

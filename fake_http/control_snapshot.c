@@ -3,15 +3,11 @@
  * format of docs/snapshot-format.md); PUT /_syncfake/snapshot replaces the state with the
  * request body's snapshot. Both are fake-wide, like moving the clock: the default account or
  * the admin credential only, 403/20403 for any other account. */
-#include "dispatch.h"
+#include "control_access.h"
+#include "control_routes.h"
 #include "syncfake_snapshot.h"
 
 #include <string.h>
-
-/* Whether the caller has the control API's fake-wide powers (as in control.c). */
-static bool fake_wide(const sf_http_ctx *c) {
-    return c->admin || strcmp(c->account_sid, sf_fake_account_sid(c->fake)) == 0;
-}
 
 static bool to_body(const void *buf, size_t len, void *user) {
     sf_http_buf *b = user;
@@ -56,7 +52,7 @@ static int replace(sf_http_ctx *c) {
 int sf_http_control_snapshot(sf_http_ctx *c) {
     if (!sf_http_is(c, "GET") && !sf_http_is(c, "PUT"))
         return sf_http_method_not_allowed(c, "GET, PUT");
-    if (!fake_wide(c))
+    if (!sf_http_fake_wide(c))
         return sf_http_fail_status(c, SF_ERR_FORBIDDEN);
     return sf_http_is(c, "GET") ? download(c) : replace(c);
 }

@@ -7,6 +7,9 @@
  * a test sees. Account scoping is control.c's: the fake-wide caller (default account or admin
  * credential) sees every account, any other account only its own things. */
 #include "control_state.h"
+#include "control_access.h"
+#include "control_params.h"
+#include "control_routes.h"
 #include "render.h"
 
 #include <inttypes.h>
@@ -24,25 +27,6 @@
 #define STATE_INJECTIONS_MAX 1000
 #define SUBSCRIBERS_PAGE_DEFAULT 100
 #define SUBSCRIBERS_PAGE_MAX 1000
-
-static const char *param(const sf_http_ctx *c, const char *name)
-{
-    return sf_http_form_get(&c->params, name);
-}
-
-static int bad_param(sf_http_ctx *c, const char *what)
-{
-    sf_error err;
-    sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
-    return sf_http_fail(c, &err);
-}
-
-/* As control.c: the default account or the admin credential sees every account. */
-static const char *own_account(const sf_http_ctx *c)
-{
-    bool wide = c->admin || strcmp(c->account_sid, sf_fake_account_sid(c->fake)) == 0;
-    return wide ? NULL : c->account_sid;
-}
 
 static void put_iso(sf_http_buf *b, sf_ms t)
 {
@@ -140,7 +124,7 @@ static void render_services(sf_http_ctx *c, const char *account_sid, sf_ms now, 
 
 static void render_accounts(sf_http_ctx *c, sf_ms now)
 {
-    const char *own = own_account(c);
+    const char *own = sf_http_own_account(c);
     char(*sids)[SF_SID_SIZE] = calloc(STATE_ACCOUNTS_MAX, sizeof *sids);
     if (!sids) {
         c->body.failed = true;
@@ -211,7 +195,7 @@ static void render_subscribers(sf_http_ctx *c, sf_subscriber_filter *filter, siz
 
 static bool fault_visible(const sf_http_ctx *c, const sf_fault_info *f)
 {
-    const char *own = own_account(c);
+    const char *own = sf_http_own_account(c);
     return !own || strcmp(f->account_sid, own) == 0;
 }
 
@@ -251,7 +235,7 @@ static void render_injection(sf_http_buf *b, const sf_injection_info *j)
 
 static void render_injections(sf_http_ctx *c)
 {
-    const char *own = own_account(c);
+    const char *own = sf_http_own_account(c);
     size_t n = sf_inspect_injections(c->fake, 0, NULL, 0);
     sf_injection_info *all = calloc(n ? n : 1, sizeof *all);
     if (!all) {
@@ -280,7 +264,7 @@ static void render_injections(sf_http_ctx *c)
 static int state_route(sf_http_ctx *c)
 {
     sf_ms now = sf_inspect_now(c->fake);
-    sf_subscriber_filter filter = {.account_sid = own_account(c)};
+    sf_subscriber_filter filter = {.account_sid = sf_http_own_account(c)};
     sf_http_buf_str(&c->body, "{");
     render_clock(c, now);
     sf_http_buf_str(&c->body, ", ");
@@ -306,17 +290,18 @@ static bool stream_sid_param(const char *v)
 
 static int subscribers_route(sf_http_ctx *c)
 {
-    sf_subscriber_filter filter = {.account_sid = own_account(c)};
+    sf_subscriber_filter filter = {.account_sid = sf_http_own_account(c)};
     int64_t after = 0, limit = SUBSCRIBERS_PAGE_DEFAULT;
     const char *v;
-    if ((v = param(c, "stream")) && !stream_sid_param(v))
-        return bad_param(c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
+    if ((v = sf_http_param(c, "stream")) && !stream_sid_param(v))
+        return sf_http_control_bad_param(
+            c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
     filter.stream_sid = v;
-    if ((v = param(c, "after")) && (!sf_http_parse_int(v, &after) || after < 0))
-        return bad_param(c, "after is a subscriber id (an integer >= 0)");
-    if ((v = param(c, "limit")) &&
+    if ((v = sf_http_param(c, "after")) && (!sf_http_parse_int(v, &after) || after < 0))
+        return sf_http_control_bad_param(c, "after is a subscriber id (an integer >= 0)");
+    if ((v = sf_http_param(c, "limit")) &&
         (!sf_http_parse_int(v, &limit) || limit < 1 || limit > SUBSCRIBERS_PAGE_MAX))
-        return bad_param(c, "limit is an integer within 1..1000");
+        return sf_http_control_bad_param(c, "limit is an integer within 1..1000");
     filter.after = (sf_subscriber_id)after;
     sf_http_buf_str(&c->body, "{");
     render_subscribers(c, &filter, (size_t)limit);
@@ -331,7 +316,7 @@ static int subscribers_route(sf_http_ctx *c)
  * so the answer is bounded. */
 static int timeline_route(sf_http_ctx *c)
 {
-    sf_journal_filter filter = {.account_sid = own_account(c)};
+    sf_journal_filter filter = {.account_sid = sf_http_own_account(c)};
     int refused = sf_http_journal_filters(c, &filter);
     if (refused)
         return refused;
@@ -357,12 +342,6 @@ static int timeline_route(sf_http_ctx *c)
     c->resp->status = 200;
     c->resp->content_type = "image/svg+xml";
     return 200;
-}
-
-bool sf_http_control_state_owns(const char *name)
-{
-    return strcmp(name, "state") == 0 || strcmp(name, "subscribers") == 0 ||
-           strcmp(name, "timeline.svg") == 0;
 }
 
 int sf_http_control_state(sf_http_ctx *c)
@@ -407,15 +386,16 @@ static bool parse_kinds(const char *list, uint32_t *out)
 int sf_http_journal_filters(sf_http_ctx *c, sf_journal_filter *filter)
 {
     const char *v;
-    if ((v = param(c, "kind")) && !parse_kinds(v, &filter->kinds))
-        return bad_param(c, "kind is a comma-separated list of journal kinds "
-                            "(api, subscribed, delivered, dropped, ...)");
-    if ((v = param(c, "stream")) && !stream_sid_param(v))
-        return bad_param(c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
+    if ((v = sf_http_param(c, "kind")) && !parse_kinds(v, &filter->kinds))
+        return sf_http_control_bad_param(c, "kind is a comma-separated list of journal kinds "
+                                            "(api, subscribed, delivered, dropped, ...)");
+    if ((v = sf_http_param(c, "stream")) && !stream_sid_param(v))
+        return sf_http_control_bad_param(
+            c, "stream is a stream SID (TO followed by 32 lowercase hex digits)");
     filter->stream_sid = v;
     int64_t sub;
-    if ((v = param(c, "subscriber")) && (!sf_http_parse_int(v, &sub) || sub < 1))
-        return bad_param(c, "subscriber is a subscriber id (an integer >= 1)");
+    if ((v = sf_http_param(c, "subscriber")) && (!sf_http_parse_int(v, &sub) || sub < 1))
+        return sf_http_control_bad_param(c, "subscriber is a subscriber id (an integer >= 1)");
     if (v)
         filter->subscriber = (sf_subscriber_id)sub;
     return 0;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* dispatch.c: request parsing, authentication and the routes of Twilio's Sync v1 API for
  * services, streams and messages. */
-#include "dispatch.h"
 #include "client_config.h"
+#include "control.h"
+#include "http_ctx.h"
 #include "param_warn.h"
 #include "render.h"
 
@@ -10,74 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- responses ---- */
-
-bool sf_http_is(const sf_http_ctx *c, const char *method) { return strcmp(c->method, method) == 0; }
-
-int sf_http_json(sf_http_ctx *c, int status)
-{
-    c->resp->status = status;
-    c->resp->content_type = "application/json";
-    return status;
-}
-
-int sf_http_no_content(sf_http_ctx *c)
-{
-    c->resp->status = 204;
-    c->resp->content_type = NULL;
-    c->body.len = 0;
-    return 204;
-}
-
-int sf_http_fail(sf_http_ctx *c, const sf_error *err)
-{
-    /* The core names the resource as it was given to it (decoded); on the wire the message
-     * names the path as requested, in full. */
-    if (err->status == SF_ERR_NOT_FOUND)
-        return sf_http_not_found(c);
-    c->body.len = 0;
-    sf_http_render_error(&c->body, err);
-    return sf_http_json(c, err->http_status);
-}
-
-int sf_http_fail_status(sf_http_ctx *c, sf_status status)
-{
-    sf_error err;
-    sf_http_status_error(status, NULL, &err);
-    return sf_http_fail(c, &err);
-}
-
-int sf_http_not_found(sf_http_ctx *c) { return sf_http_not_found_note(c, ""); }
-
-int sf_http_not_found_note(sf_http_ctx *c, const char *note)
-{
-    const char *path = c->path;
-    if (strncmp(path, "/v1/", 4) == 0)
-        path += 3;
-    /* the table's message is a format with the path in its %s; written here rather than
-     * through sf_error, whose message buffer is bounded; `note` follows the message */
-    const char *format = sf_status_message(SF_ERR_NOT_FOUND);
-    const char *hole = strstr(format, "%s");
-    int code = sf_status_code(SF_ERR_NOT_FOUND);
-    c->body.len = 0;
-    sf_http_buf_printf(&c->body, "{\"code\": %d, \"message\": \"", code);
-    sf_http_buf_add(&c->body, format, (size_t)(hole - format)); /* plain text */
-    sf_http_buf_json_chars(&c->body, path);
-    sf_http_buf_json_chars(&c->body, hole + 2);
-    sf_http_buf_json_chars(&c->body, note);
-    sf_http_buf_printf(&c->body,
-                       "\", \"more_info\": \"https://www.twilio.com/docs/errors/%d\", "
-                       "\"status\": %d}",
-                       code, sf_status_http(SF_ERR_NOT_FOUND));
-    return sf_http_json(c, sf_status_http(SF_ERR_NOT_FOUND));
-}
-
-int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)
-{
-    snprintf(c->resp->allow, sizeof c->resp->allow, "%s", allow);
-    return sf_http_refuse(c, SF_ERR_METHOD_NOT_ALLOWED, SF_REFUSAL_METHOD_NOT_ALLOWED);
-}
 
 /* ---- parameters ---- */
 
@@ -155,6 +88,51 @@ static void services_url(const sf_http_ctx *c, char *out, size_t cap)
     snprintf(out, cap, "%s/v1/Services", sf_fake_options(c->fake)->base_url);
 }
 
+/* A list answer: {"<key>": [its records, each by `one`], <paging meta>}. */
+static void render_list(sf_http_ctx *c, const char *key, const char *list_url,
+                        const sf_page_info *info, const char *page_token, const void *records,
+                        void (*one)(sf_http_buf *b, const char *base, const void *records,
+                                    size_t i))
+{
+    const char *base = sf_fake_options(c->fake)->base_url;
+    sf_http_buf_printf(&c->body, "{\"%s\": [", key);
+    for (size_t i = 0; i < info->count; i++) {
+        if (i)
+            sf_http_buf_str(&c->body, ", ");
+        one(&c->body, base, records, i);
+    }
+    sf_http_buf_str(&c->body, "], ");
+    sf_http_render_meta(&c->body, list_url, key, info, page_token);
+    sf_http_buf_str(&c->body, "}");
+}
+
+static void one_service(sf_http_buf *b, const char *base, const void *records, size_t i)
+{
+    sf_http_render_service(b, base, &((const sf_service_record *)records)[i]);
+}
+
+static void one_stream(sf_http_buf *b, const char *base, const void *records, size_t i)
+{
+    sf_http_render_stream(b, base, &((const sf_stream_record *)records)[i]);
+}
+
+/* GET /v1/Services: one page of the caller's services. */
+static int service_list_route(sf_http_ctx *c)
+{
+    sf_error err;
+    sf_page_params pp;
+    sf_service_page *page;
+    if (!page_params(c, &pp))
+        return refuse(c, SF_OP_SERVICE_LIST, NULL, NULL, SF_ERR_INVALID_PARAMETER);
+    if (sf_service_list(c->fake, c->account_sid, &pp, &page, &err) != SF_OK)
+        return sf_http_fail(c, &err);
+    char list_url[SF_BASE_URL_CAP + 32];
+    services_url(c, list_url, sizeof list_url);
+    render_list(c, "services", list_url, &page->info, pp.page_token, page->records, one_service);
+    sf_service_page_free(c->fake, page);
+    return sf_http_json(c, 200);
+}
+
 static int service_routes(sf_http_ctx *c)
 {
     const char *base = sf_fake_options(c->fake)->base_url;
@@ -162,27 +140,8 @@ static int service_routes(sf_http_ctx *c)
     sf_service_params sp;
     sf_service_record rec;
     if (c->segment_count == 2) {
-        if (sf_http_is(c, "GET")) {
-            sf_page_params pp;
-            sf_service_page *page;
-            if (!page_params(c, &pp))
-                return refuse(c, SF_OP_SERVICE_LIST, NULL, NULL, SF_ERR_INVALID_PARAMETER);
-            if (sf_service_list(c->fake, c->account_sid, &pp, &page, &err) != SF_OK)
-                return sf_http_fail(c, &err);
-            char list_url[SF_BASE_URL_CAP + 32];
-            services_url(c, list_url, sizeof list_url);
-            sf_http_buf_str(&c->body, "{\"services\": [");
-            for (size_t i = 0; i < page->info.count; i++) {
-                if (i)
-                    sf_http_buf_str(&c->body, ", ");
-                sf_http_render_service(&c->body, base, &page->records[i]);
-            }
-            sf_http_buf_str(&c->body, "], ");
-            sf_http_render_meta(&c->body, list_url, "services", &page->info, pp.page_token);
-            sf_http_buf_str(&c->body, "}");
-            sf_service_page_free(c->fake, page);
-            return sf_http_json(c, 200);
-        }
+        if (sf_http_is(c, "GET"))
+            return service_list_route(c);
         if (sf_http_is(c, "POST")) {
             if (!service_params(c, &sp))
                 return refuse(c, SF_OP_SERVICE_CREATE, NULL, NULL, SF_ERR_INVALID_PARAMETER);
@@ -239,15 +198,7 @@ static int stream_list_route(sf_http_ctx *c, const char *service_sid)
         return sf_http_fail(c, &err);
     char list_url[SF_BASE_URL_CAP + 96];
     snprintf(list_url, sizeof list_url, "%s/v1/Services/%s/Streams", base, service_sid);
-    sf_http_buf_str(&c->body, "{\"streams\": [");
-    for (size_t i = 0; i < page->info.count; i++) {
-        if (i)
-            sf_http_buf_str(&c->body, ", ");
-        sf_http_render_stream(&c->body, base, &page->records[i]);
-    }
-    sf_http_buf_str(&c->body, "], ");
-    sf_http_render_meta(&c->body, list_url, "streams", &page->info, pp.page_token);
-    sf_http_buf_str(&c->body, "}");
+    render_list(c, "streams", list_url, &page->info, pp.page_token, page->records, one_stream);
     sf_stream_page_free(c->fake, page);
     return sf_http_json(c, 200);
 }
@@ -398,6 +349,12 @@ static int authenticate(sf_http_ctx *c)
     return 0;
 }
 
+/* The first segment: Twilio's API, or syncfake's own (control.c). */
+static const sf_http_route top_routes[] = {
+    {"v1", 1, SF_HTTP_MAX_SEGMENTS, v1_routes},
+    {"_syncfake", 1, SF_HTTP_MAX_SEGMENTS, sf_http_control},
+};
+
 static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
 {
     const sf_http_request *req = c->req;
@@ -430,11 +387,8 @@ static int route(sf_http_ctx *c, char *path_copy, char *segment_storage)
         return sf_http_refuse(c, SF_ERR_INVALID_PARAMETER, SF_REFUSAL_BAD_FORM);
     if (c->admin && strcmp(c->segments[0], "_syncfake") != 0) /* for the control API only */
         return sf_http_refuse(c, SF_ERR_AUTHENTICATE, SF_REFUSAL_ADMIN_OUTSIDE_CONTROL);
-    if (strcmp(c->segments[0], "v1") == 0)
-        return v1_routes(c);
-    if (strcmp(c->segments[0], "_syncfake") == 0)
-        return sf_http_control(c);
-    return sf_http_not_found(c);
+    sf_http_handler handle = sf_http_route_find(top_routes, SF_HTTP_COUNT(top_routes), c, 0);
+    return handle ? handle(c) : sf_http_not_found(c);
 }
 
 int sf_http_dispatch(sf_fake *fake, const sf_http_request *req, sf_http_response *resp)

@@ -148,6 +148,38 @@ static bool equal_const_time(const uint8_t *a, const uint8_t *b, size_t n)
     return diff == 0;
 }
 
+/* A correctly signed token's verdict at now_s: expired, not yet valid, or valid. */
+static sf_jwt_result in_time(const sf_jwt_claims *claims, int64_t now_s)
+{
+    if (now_s >= claims->exp)
+        return SF_JWT_EXPIRED;
+    if (claims->nbf != 0 && now_s < claims->nbf)
+        return SF_JWT_NOT_YET_VALID;
+    return SF_JWT_OK;
+}
+
+/* A well-formed token's verdict: its key (by `iss`, of account `sub`), its signature over
+ * the first signed_len bytes, then its times. */
+static sf_jwt_result judge(const char *token, size_t signed_len, const uint8_t *sig,
+                           size_t sig_len, const sf_jwt_claims *claims, sf_jwt_lookup_fn lookup,
+                           void *user, int64_t now_s)
+{
+    char secret[512], account[64];
+    secret[0] = account[0] = '\0';
+    if (!lookup(user, claims->iss, secret, sizeof secret, account, sizeof account))
+        return SF_JWT_UNKNOWN_KEY;
+    secret[sizeof secret - 1] = account[sizeof account - 1] = '\0';
+    sf_jwt_result res = SF_JWT_UNKNOWN_KEY; /* a key of another account: `sub` knows none */
+    if (strcmp(account, claims->sub) == 0) {
+        uint8_t mac[SHA256_DIGEST_SIZE];
+        hs256(secret, token, signed_len, mac);
+        bool signed_ok = sig_len == SHA256_DIGEST_SIZE && equal_const_time(mac, sig, sig_len);
+        res = signed_ok ? in_time(claims, now_s) : SF_JWT_BAD_SIGNATURE;
+    }
+    memset(secret, 0, sizeof secret);
+    return res;
+}
+
 sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *user,
                             int64_t now_s, sf_jwt_claims *out)
 {
@@ -189,33 +221,7 @@ sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *us
         goto done;
     if (out)
         *out = claims;
-
-    char secret[512], account[64];
-    secret[0] = account[0] = '\0';
-    if (!lookup(user, claims.iss, secret, sizeof secret, account, sizeof account)) {
-        res = SF_JWT_UNKNOWN_KEY;
-        goto done;
-    }
-    secret[sizeof secret - 1] = account[sizeof account - 1] = '\0';
-    if (strcmp(account, claims.sub) != 0) {
-        /* a key of another account: the account `sub` knows no such key */
-        res = SF_JWT_UNKNOWN_KEY;
-        goto wipe;
-    }
-    uint8_t mac[SHA256_DIGEST_SIZE];
-    hs256(secret, token, (size_t)(dot2 - token), mac);
-    if (sig_len != SHA256_DIGEST_SIZE || !equal_const_time(mac, sig, SHA256_DIGEST_SIZE)) {
-        res = SF_JWT_BAD_SIGNATURE;
-        goto wipe;
-    }
-    if (now_s >= claims.exp)
-        res = SF_JWT_EXPIRED;
-    else if (claims.nbf != 0 && now_s < claims.nbf)
-        res = SF_JWT_NOT_YET_VALID;
-    else
-        res = SF_JWT_OK;
-wipe:
-    memset(secret, 0, sizeof secret);
+    res = judge(token, (size_t)(dot2 - token), sig, sig_len, &claims, lookup, user, now_s);
 done:
     free(buf);
     return res;

@@ -138,7 +138,7 @@ static int warn(sf_http_ctx *c, sf_op op, const char *param, const char *suggest
     return sf_http_fail(c, &err);
 }
 
-static void list_names(const char *const *known, char *out, size_t cap) {
+void sf_http_list_names(const char *const *known, char *out, size_t cap) {
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; known[i] && used < cap; i++)
@@ -157,7 +157,7 @@ static int warn_unknown(sf_http_ctx *c, sf_op op, const char *name, const char *
         snprintf(text, sizeof text, "Unknown parameter %s (did you mean %s?); Twilio ignores it",
                  name_text, near);
     } else if (known[0]) {
-        list_names(known, names, sizeof names);
+        sf_http_list_names(known, names, sizeof names);
         snprintf(text, sizeof text, "Unknown parameter %s (%s takes %s); Twilio ignores it",
                  name_text, sf_op_name(op), names);
     } else {

@@ -3,7 +3,7 @@
 #ifndef SF_HTTP_PARAM_WARN_H
 #define SF_HTTP_PARAM_WARN_H
 
-#include "dispatch.h"
+#include "http_ctx.h"
 
 /* The operation a /v1 route runs (segments and method already checked to be a route);
  * false for a method the route does not take. */
@@ -20,5 +20,7 @@ const char *sf_http_nearest_name(const char *name, const char *const *known);
 /* A name as messages show it: printable ASCII, cut at 64 characters ("..."). */
 #define SF_HTTP_NAME_SHOWN_SIZE 68
 void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE]);
+/* The NULL-terminated names as "a, b, c" into out (cut to cap bytes, NUL included). */
+void sf_http_list_names(const char *const *known, char *out, size_t cap);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* refused.c: journals requests refused before they reached an operation (journal kind
  * `refused`), scoped to the account the request is made as when that is known. */
-#include "dispatch.h"
+#include "http_ctx.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,4 +52,10 @@ int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason)
     else
         sf_http_journal_refused(c->fake, c->req, status, reason);
     return sf_http_fail_status(c, status);
+}
+
+int sf_http_method_not_allowed(sf_http_ctx *c, const char *allow)
+{
+    snprintf(c->resp->allow, sizeof c->resp->allow, "%s", allow);
+    return sf_http_refuse(c, SF_ERR_METHOD_NOT_ALLOWED, SF_REFUSAL_METHOD_NOT_ALLOWED);
 }

@@ -2,7 +2,7 @@
 /* unemulated.c: Sync's other resources (Documents, Lists, Maps and what hangs under them) are
  * linked from every service body, so a client may well follow those links. They answer
  * Twilio's 404/20404 for an unknown resource, with a message that says why. */
-#include "dispatch.h"
+#include "http_ctx.h"
 
 #include <string.h>
 

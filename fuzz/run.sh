@@ -27,7 +27,7 @@ TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay fu
 mkdir -p "$OUT/corpus"
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang)" >&2; exit 1; }
 CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iinclude -Isrc
-        -Ifake_http -Ifake_http/server)
+        -Ifake_http -Ifake_http/server -Icommon)
 SANITIZE=address,undefined
 # every source is compiled once (in parallel, JOBS at a time), then each target is linked
 mkdir -p "$OUT"

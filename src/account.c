@@ -106,6 +106,18 @@ sf_status sf_account_create(sf_fake *fake, const sf_account_params *params,
     return SF_OK;
 }
 
+/* A key's given SID and secret (each optional: NULL mints one). */
+static sf_status check_key_params(const char *sid, const char *secret, sf_error *err)
+{
+    if (sid && !lower_hex_sid(sid, "SK"))
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "key sid must be SK + 32 lowercase hex digits");
+    if (secret && !sf__valid_secret(secret))
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
+                               "secret must be 1..127 printable characters");
+    return SF_OK;
+}
+
 sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
                             const sf_api_key_params *params, sf_api_key_record *out,
                             sf_error *err)
@@ -121,12 +133,9 @@ sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
         return st;
     const char *sid = params ? params->sid : NULL;
     const char *secret = params ? params->secret : NULL;
-    if (sid && !lower_hex_sid(sid, "SK"))
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
-                               "key sid must be SK + 32 lowercase hex digits");
-    if (secret && !sf__valid_secret(secret))
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
-                               "secret must be 1..127 printable characters");
+    st = check_key_params(sid, secret, err);
+    if (st != SF_OK)
+        return st;
     char minted_sid[SF_SID_SIZE];
     uint64_t key_counter = fake->sid_counter[SF__SID_API_KEY];
     if (!sid) {

@@ -10,25 +10,35 @@
 /* Room for one more rule in an array; nothing changes when it fails. */
 static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
 {
-    if (count < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    sf__rule **n = sf__realloc(fake, *arr, ncap * sizeof *n);
-    if (!n)
-        return false;
-    *arr = n;
-    *cap = ncap;
-    return true;
+    sf__rule **n = sf__array_grow(fake, *arr, cap, count + 1, sizeof *n, 8);
+    if (n)
+        *arr = n;
+    return n != NULL;
 }
 
-/* Gives back an array that `room` allocated for a rule that then could not be added. */
-static void unroom(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap)
+bool sf__rule_reserve(sf_fake *fake, sf__subscriber *sub)
 {
-    if (count == 0 && *arr) {
-        sf__free(fake, *arr);
-        *arr = NULL;
-        *cap = 0;
+    sf__rule ***scoped = sub ? &sub->rules : &fake->shared_rules;
+    size_t count = sub ? sub->rule_count : fake->shared_count;
+    size_t *cap = sub ? &sub->rule_cap : &fake->shared_cap;
+    if (room(fake, &fake->rules, fake->rule_count, &fake->rule_cap) &&
+        room(fake, scoped, count, cap))
+        return true;
+    if (fake->rule_count == 0 && fake->rules) { /* gives back what `room` took */
+        sf__free(fake, fake->rules);
+        fake->rules = NULL;
+        fake->rule_cap = 0;
     }
+    return false;
+}
+
+void sf__rule_link(sf_fake *fake, sf__rule *r, sf__subscriber *sub)
+{
+    fake->rules[fake->rule_count++] = r;
+    if (sub)
+        sub->rules[sub->rule_count++] = r;
+    else
+        fake->shared_rules[fake->shared_count++] = r;
 }
 
 static void drop_from(sf__rule **arr, size_t *count, const sf__rule *r)
@@ -118,17 +128,11 @@ sf_status sf_fault_add(sf_fake *fake, const sf_fault_params *params, sf_fault_id
     r->account = account;
     r->params.account_sid = account ? account->sid : NULL;
 
-    sf__rule ***scoped = sub ? &sub->rules : &fake->shared_rules;
-    size_t *scoped_count = sub ? &sub->rule_count : &fake->shared_count;
-    size_t *scoped_cap = sub ? &sub->rule_cap : &fake->shared_cap;
-    if (!room(fake, &fake->rules, fake->rule_count, &fake->rule_cap) ||
-        !room(fake, scoped, *scoped_count, scoped_cap)) {
-        unroom(fake, &fake->rules, fake->rule_count, &fake->rule_cap);
+    if (!sf__rule_reserve(fake, sub)) {
         sf__free(fake, r);
         return sf__fail(err, SF_ERR_NOMEM);
     }
-    fake->rules[fake->rule_count++] = r;
-    (*scoped)[(*scoped_count)++] = r;
+    sf__rule_link(fake, r, sub);
     fake->next_rule_id++;
     if (out)
         *out = r->id;
@@ -149,17 +153,15 @@ static void rule_free(sf_fake *fake, sf__rule *r)
     sf__free(fake, r);
 }
 
+static uint64_t rule_id_at(const void *rules, size_t i)
+{
+    return ((sf__rule *const *)rules)[i]->id;
+}
+
 static sf__rule *find_rule(sf_fake *fake, sf_fault_id id)
 {
     /* ids only grow, so the array is sorted: binary search */
-    size_t lo = 0, hi = fake->rule_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fake->rules[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sf__lower_bound(fake->rules, fake->rule_count, id, rule_id_at);
     return lo < fake->rule_count && fake->rules[lo]->id == id ? fake->rules[lo] : NULL;
 }
 

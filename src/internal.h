@@ -267,6 +267,21 @@ void *sf__realloc(sf_fake *fake, void *ptr, size_t size);
 void sf__free(sf_fake *fake, void *ptr);
 char *sf__strndup(sf_fake *fake, const char *s, size_t len);
 
+/* ---- arrays (array.c) ---- */
+/* arr (*cap elements of elem bytes) with room for `need`: itself when it has it, else grown
+ * by doubling (from `first` when empty; *cap updated). NULL when out of memory: arr and *cap
+ * are then unchanged. */
+void *sf__array_grow(sf_fake *fake, void *arr, size_t *cap, size_t need, size_t elem,
+                     size_t first);
+/* The first index in 0..count whose key is >= key, where key_at(items, i) ascends with i. */
+size_t sf__lower_bound(const void *items, size_t count, uint64_t key,
+                       uint64_t (*key_at)(const void *items, size_t i));
+/* A new ring of new_cap elements holding the `count` elements of `ring` (cap elements of elem
+ * bytes, the oldest at `head`) oldest first, from index 0; NULL when out of memory. The old
+ * ring is the caller's to free. */
+void *sf__ring_regrow(sf_fake *fake, const void *ring, size_t elem, size_t count, size_t head,
+                      size_t cap, size_t new_cap);
+
 /* ---- lifecycle (fake.c) ---- */
 /* sf_fake_free from a callback only marks the fake; it is released when the outermost API call
  * returns. A public function that can run callbacks (directly or through sf__begin) declares
@@ -337,6 +352,8 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
                              sf_error *err);
 
 /* ---- streams (stream.c) ---- */
+/* A zeroed stream with an idle expiry timer. */
+void sf__stream_init(sf__stream *s);
 /* Unlinks and frees a stream: from its service, the SID table, the name table, the timers;
  * then (notify) tells its subscribers it was removed, detaching them. */
 void sf__stream_destroy(sf_fake *fake, sf__stream *s, bool notify, sf_removed_reason reason);
@@ -375,6 +392,20 @@ static inline void sf__call_stream(sf__call *call, const struct sf__stream *s);
 /* Ends a call: applies an after-apply injection, journals, fills err, and (outside callbacks)
  * runs what the call made due now, such as deliveries. Returns the call's final status. */
 sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *err);
+/* The body of a public call: a NULL fake refused, then `inner` (an expression that may name
+ * the sf__call `call`) between sf__call_begin and sf__call_end; rec: the parameters the
+ * journal records. Returns from the enclosing function. */
+#define SF__CALL(fake, err, op, account_sid, service_sid, stream_id, rec, inner)                  \
+    do {                                                                                       \
+        if (!(fake))                                                                           \
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
+        sf__call call;                                                                         \
+        call.rec_params = rec;                                                                 \
+        sf_status call_status = SF_OK;                                                         \
+        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))              \
+            call_status = inner;                                                               \
+        return sf__call_end(fake, &call, call_status, err);                                    \
+    } while (0)
 
 /* ---- warnings (warn.c) ---- */
 /* A warning's text, kept apart from the journal ring so that entries stay small. */
@@ -411,6 +442,8 @@ const char *sf__journal_method_name(uint8_t number);
 void sf__format_iso8601_ms(sf_ms t, char buf[25]);
 /* Packs the 32 lowercase hex digits of a SID; false (and zeroes) when it is not one. */
 bool sf__sid_pack(const char *sid, uint8_t out[16]);
+/* The SID `prefix` + the 32 hex digits of packed `in` (journal.c). */
+void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]);
 void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
                       const char *message);
 /* A delivery fate of `msg` to subscriber `sub`. */
@@ -421,6 +454,14 @@ void sf__journal_forget_account(sf_fake *fake, const sf__account *a);
 
 /* ---- subscribers (subscriber.c) ---- */
 sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id);
+/* A zeroed record with an idle `removed` notice. */
+void sf__subscriber_init(sf__subscriber *sub);
+/* Room for one more record in fake->subs; false when out of memory (nothing changes). */
+bool sf__subscribers_reserve(sf_fake *fake);
+/* Links sub at the tail of stream s's subscribers (counting it impaired if it is). */
+void sf__subscriber_link(sf__stream *s, sf__subscriber *sub);
+/* Appends a released record to the queue of retired ones. */
+void sf__subscriber_queue_retired(sf_fake *fake, sf__subscriber *sub);
 /* Detaches every subscriber of `s` and (notify) queues a `removed` event for each at now; if
  * the queue cannot grow, they are told at once. */
 void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify,
@@ -450,6 +491,10 @@ uint64_t sf__message_draw_key(const sf_fake *fake, const sf__message *m);
 
 /* ---- faults (fault.c) ---- */
 void sf__faults_release(sf_fake *fake);
+/* Room for one more rule in fake->rules and in its scope's array (sub's, or the shared one
+ * when sub is NULL); false when out of memory. sf__rule_link then adds it to both. */
+bool sf__rule_reserve(sf_fake *fake, sf__subscriber *sub);
+void sf__rule_link(sf_fake *fake, sf__rule *r, sf__subscriber *sub);
 /* The extra time an expiring stream stays, from expiry-lag rules (0: none). */
 sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s);
 /* Takes the next injection of `op` into call; false when there is none. */
@@ -483,6 +528,17 @@ typedef struct sf__page_plan {
 } sf__page_plan;
 sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
                              const sf_page_params *params, sf__page_plan *plan, sf_error *err);
+/* A public page type (sf_service_page, sf_stream_page): its size, where its sf_page_info and
+ * its records pointer sit, one record's size and how a list node becomes a record. */
+typedef struct sf__page_shape {
+    size_t page_size, info_offset, records_offset, record_size;
+    void (*fill)(const sf__order_node *node, void *record);
+} sf__page_shape;
+/* The page `params` asks of the list idx (list_id seals its tokens) as a page of `shape`:
+ * *out, the page then its records allocated from the fake, freed by the type's _free. */
+sf_status sf__page_build(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
+                         const sf_page_params *params, const sf__page_shape *shape, void **out,
+                         sf_error *err);
 
 /* ---- JSON (json_check.c) ---- */
 sf_status sf__json_scratch_init(sf_fake *fake);

@@ -62,7 +62,7 @@ bool sf__sid_pack(const char *sid, uint8_t out[16])
     return ok;
 }
 
-static void unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE])
+void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
     out[0] = prefix[0];
@@ -79,12 +79,10 @@ static bool grow(sf_fake *fake, sf__journal *j)
     size_t cap = j->cap ? j->cap * 2 : 256;
     if (cap > j->max)
         cap = j->max;
-    sf__jentry *ring = sf__malloc(fake, cap * sizeof *ring);
+    /* unroll the ring so the oldest entry is first */
+    sf__jentry *ring = sf__ring_regrow(fake, j->ring, sizeof *ring, j->count, j->head, j->cap, cap);
     if (!ring)
         return false;
-    /* unroll the ring so the oldest entry is first */
-    for (size_t i = 0; i < j->count; i++)
-        ring[i] = j->ring[(j->head + i) % j->cap];
     sf__free(fake, j->ring);
     j->ring = ring;
     j->cap = cap;
@@ -180,11 +178,11 @@ static void expand(const sf_fake *fake, const sf__jentry *in, sf_journal_entry *
     out->injected = (in->flags & SF__J_INJECTED) != 0;
     out->duplicate = (in->flags & SF__J_DUPLICATE) != 0;
     if (in->flags & SF__J_HAS_SERVICE)
-        unpack(in->sids[0], "IS", out->service_sid);
+        sf__sid_unpack(in->sids[0], "IS", out->service_sid);
     if (in->flags & SF__J_HAS_STREAM)
-        unpack(in->sids[1], "TO", out->stream_sid);
+        sf__sid_unpack(in->sids[1], "TO", out->stream_sid);
     if (in->flags & SF__J_HAS_MESSAGE)
-        unpack(in->sids[2], "TZ", out->message_sid);
+        sf__sid_unpack(in->sids[2], "TZ", out->message_sid);
     out->subscriber = in->subscriber;
     out->rule = in->rule;
     out->until_ms = in->until;

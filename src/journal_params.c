@@ -58,11 +58,9 @@ static bool ring_room(sf_fake *fake, struct sf__params *p) {
     if (p->count < p->cap)
         return true;
     size_t cap = p->cap ? p->cap * 2 : 64;
-    sf__prec **ring = sf__malloc(fake, cap * sizeof *ring);
+    sf__prec **ring = sf__ring_regrow(fake, p->ring, sizeof *ring, p->count, p->head, p->cap, cap);
     if (!ring)
         return false;
-    for (size_t i = 0; i < p->count; i++)
-        ring[i] = p->ring[(p->head + i) % p->cap];
     sf__free(fake, p->ring);
     p->ring = ring;
     p->cap = cap;
@@ -135,21 +133,31 @@ static const sf__jentry *find_entry(const sf_fake *fake, uint64_t seq) {
     return e->seq == seq ? e : NULL;
 }
 
+/* An empty record store (nothing recorded yet); false when out of memory. */
+static bool params_new(sf_fake *fake) {
+    fake->params = sf__malloc(fake, sizeof *fake->params);
+    if (!fake->params)
+        return false;
+    memset(fake->params, 0, sizeof *fake->params);
+    return true;
+}
+
+/* The store's byte budget: the option's, or the default. */
+static void params_limit(sf_fake *fake) {
+    size_t max = fake->opts.journal_params_bytes;
+    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+}
+
 sf_status sf__params_start(sf_fake *fake) {
     if (!fake->opts.journal_params) {
         sf__params_release(fake);
         return SF_OK;
     }
-    if (fake->params) {
+    if (fake->params)
         clear_records(fake, fake->params); /* a reset: the journal starts over */
-    } else {
-        fake->params = sf__malloc(fake, sizeof *fake->params);
-        if (!fake->params)
-            return SF_ERR_NOMEM;
-        memset(fake->params, 0, sizeof *fake->params);
-    }
-    size_t max = fake->opts.journal_params_bytes;
-    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+    else if (!params_new(fake))
+        return SF_ERR_NOMEM;
+    params_limit(fake);
     sf__rec_start(fake);
     return SF_OK;
 }
@@ -157,12 +165,9 @@ sf_status sf__params_start(sf_fake *fake) {
 sf_status sf__params_continue(sf_fake *fake) {
     if (fake->params)
         return SF_OK;
-    fake->params = sf__malloc(fake, sizeof *fake->params);
-    if (!fake->params)
+    if (!params_new(fake))
         return SF_ERR_NOMEM;
-    memset(fake->params, 0, sizeof *fake->params);
-    size_t max = fake->opts.journal_params_bytes;
-    fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
+    params_limit(fake);
     fake->opts.journal_params = true;
     return SF_OK;
 }
@@ -201,6 +206,14 @@ typedef struct sink {
     size_t cap, len;
 } sink;
 
+/* A sink over buf (cap bytes; NULL: only count), which starts as "". */
+static sink sink_open(char *buf, size_t cap) {
+    sink s = {buf, buf ? cap : 0, 0};
+    if (s.cap)
+        buf[0] = '\0';
+    return s;
+}
+
 static void sink_put(sink *s, const char *text, size_t n) {
     if (s->len < s->cap) {
         size_t room = s->cap - s->len - 1; /* the NUL always fits */
@@ -212,9 +225,7 @@ static void sink_put(sink *s, const char *text, size_t n) {
 }
 
 size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, size_t cap) {
-    sink s = {buf, buf ? cap : 0, 0};
-    if (s.cap)
-        buf[0] = '\0';
+    sink s = sink_open(buf, cap);
     const sf__prec *r = fake ? find_rec(fake, seq) : NULL;
     if (r)
         sink_put(&s, r->text, r->len);
@@ -223,9 +234,7 @@ size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, siz
 
 size_t sf_journal_entry_json_data(const sf_fake *fake, const sf_journal_entry *entry, char *buf,
                                   size_t cap) {
-    sink s = {buf, buf ? cap : 0, 0};
-    if (s.cap)
-        buf[0] = '\0';
+    sink s = sink_open(buf, cap);
     if (!entry)
         return 0;
     char line[1024]; /* every field of an entry has a bounded width */
@@ -251,9 +260,7 @@ size_t sf_journal_entry_json_data(const sf_fake *fake, const sf_journal_entry *e
 
 size_t sf_journal_render_data(const sf_fake *fake, const sf_journal_filter *filter, char *buf,
                               size_t cap) {
-    sink s = {buf, buf ? cap : 0, 0};
-    if (s.cap)
-        buf[0] = '\0';
+    sink s = sink_open(buf, cap);
     uint64_t cursor = 0;
     sf_journal_entry e;
     while (sf_journal_next(fake, filter, &cursor, &e)) {

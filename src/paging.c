@@ -55,20 +55,31 @@ static bool parse_token(const sf_fake *fake, uint64_t list_id, const char *token
     return sealed == seal(fake, list_id, *dir, *key);
 }
 
+/* The page size asked (or the default) once PageSize and Page are checked. */
+static sf_status page_size_of(const sf_fake *fake, const sf_page_params *p, size_t *size,
+                              sf_error *err)
+{
+    const sf_limits *l = &fake->opts.limits;
+    *size = l->page_size_default;
+    if (p->has_page_size) {
+        if (p->page_size < 1 || p->page_size > (int64_t)l->page_size_max)
+            return sf__fail(err, SF_ERR_INVALID_PAGE_SIZE);
+        *size = (size_t)p->page_size;
+    }
+    if (p->has_page && p->page < 0)
+        return sf__fail_detail(err, SF_ERR_INVALID_PARAMETER, "Page");
+    return SF_OK;
+}
+
 sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
                              const sf_page_params *params, sf__page_plan *plan, sf_error *err)
 {
     static const sf_page_params none;
     const sf_page_params *p = params ? params : &none;
-    const sf_limits *l = &fake->opts.limits;
-    size_t size = l->page_size_default;
-    if (p->has_page_size) {
-        if (p->page_size < 1 || p->page_size > (int64_t)l->page_size_max)
-            return sf__fail(err, SF_ERR_INVALID_PAGE_SIZE);
-        size = (size_t)p->page_size;
-    }
-    if (p->has_page && p->page < 0)
-        return sf__fail_detail(err, SF_ERR_INVALID_PARAMETER, "Page");
+    size_t size;
+    sf_status st = page_size_of(fake, p, &size, err);
+    if (st != SF_OK)
+        return st;
 
     sf__order_node *first = NULL, *last = NULL;
     size_t count = 0;
@@ -116,5 +127,30 @@ sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t
         plan->info.has_previous = true;
         make_token(fake, list_id, BEFORE, empty_before, plan->info.previous_token);
     }
+    return SF_OK;
+}
+
+sf_status sf__page_build(sf_fake *fake, const sf__order_index *idx, uint64_t list_id,
+                         const sf_page_params *params, const sf__page_shape *shape, void **out,
+                         sf_error *err)
+{
+    sf__page_plan plan;
+    sf_status st = sf__page_plan_make(fake, idx, list_id, params, &plan, err);
+    if (st != SF_OK)
+        return st;
+    unsigned char *page = sf__malloc(fake, shape->page_size);
+    void *records = sf__malloc(fake, plan.count * shape->record_size);
+    if (!page || !records) {
+        sf__free(fake, page);
+        sf__free(fake, records);
+        return sf__fail(err, SF_ERR_NOMEM);
+    }
+    memset(page, 0, shape->page_size);
+    memcpy(page + shape->info_offset, &plan.info, sizeof plan.info);
+    memcpy(page + shape->records_offset, &records, sizeof records); /* the typed pointer */
+    sf__order_node *n = plan.first;
+    for (size_t i = 0; i < plan.count; i++, n = n->next)
+        shape->fill(n, (unsigned char *)records + i * shape->record_size);
+    *out = page;
     return SF_OK;
 }

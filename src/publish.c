@@ -22,6 +22,25 @@ static void describe(const sf__stream *s, const char *sid, const uint8_t packed[
     memcpy(m->packed[2], packed, 16);
 }
 
+/* The message's data, checked and compacted into the fake's output buffer (one per callback
+ * depth), or the error. */
+static sf_status compact_data(sf_fake *fake, const sf_publish_params *params, char **data,
+                              size_t *data_len, sf_error *err)
+{
+    if (!params || !params->data)
+        return sf__fail(err, SF_ERR_DATA_MISSING);
+    /* 0 means NUL-terminated (syncfake.h): a data_len left unset still publishes the text */
+    size_t max = fake->opts.limits.max_data_bytes;
+    size_t given_len = params->data_len ? params->data_len : strnlen(params->data, max + 1);
+    if (given_len > max)
+        return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
+    *data = fake->data_out[fake->dispatch_depth > 0];
+    sf_status st = sf__json_compact_with(fake->json_tokens, fake->json_frames,
+                                         fake->json_token_cap, params->data, given_len, *data,
+                                         data_len);
+    return st == SF_OK ? SF_OK : sf__fail(err, st);
+}
+
 static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
                          const char *service_sid, const char *stream_id,
                          const sf_publish_params *params, sf_message_record *out, sf_error *err)
@@ -32,19 +51,11 @@ static sf_status publish(sf_fake *fake, sf__call *call, const char *account_sid,
     if (st != SF_OK)
         return st;
     sf__call_stream(call, s);
-    if (!params || !params->data)
-        return sf__fail(err, SF_ERR_DATA_MISSING);
-    /* 0 means NUL-terminated (syncfake.h): a data_len left unset still publishes the text */
-    size_t max = fake->opts.limits.max_data_bytes;
-    size_t given_len = params->data_len ? params->data_len : strnlen(params->data, max + 1);
-    if (given_len > max)
-        return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
-    char *data = fake->data_out[fake->dispatch_depth > 0];
+    char *data = NULL;
     size_t data_len;
-    st = sf__json_compact_with(fake->json_tokens, fake->json_frames, fake->json_token_cap,
-                               params->data, given_len, data, &data_len);
+    st = compact_data(fake, params, &data, &data_len, err);
     if (st != SF_OK)
-        return sf__fail(err, st);
+        return st;
     if (!sf__bucket_allows(fake, &s->bucket, call->now))
         return sf__fail(err, SF_ERR_RATE_LIMITED);
 
@@ -92,13 +103,6 @@ sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *
                             const char *stream_id, const sf_publish_params *params,
                             sf_message_record *out, sf_error *err)
 {
-    if (!fake)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
-    sf__call call;
-    call.rec_params = params; /* for the recorded parameters */
-    sf_status st = SF_OK;
-    if (sf__call_begin(fake, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id,
-                       &call))
-        st = publish(fake, &call, account_sid, service_sid, stream_id, params, out, err);
-    return sf__call_end(fake, &call, st, err);
+    SF__CALL(fake, err, SF_OP_MESSAGE_CREATE, account_sid, service_sid, stream_id, params,
+             publish(fake, &call, account_sid, service_sid, stream_id, params, out, err));
 }

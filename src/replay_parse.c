@@ -7,6 +7,7 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include "hex_digit.h"
 #include "replay.h"
 
 #include <errno.h>
@@ -101,22 +102,12 @@ void sf__rstr_free(sf__rstr *s) {
     s->len = 0;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(const char *p, const char *end, unsigned *out) {
     if (end - p < 4)
         return false;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = sf_hex_digit(p[i]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;
@@ -200,7 +191,7 @@ static bool from_hex(const char *p, const char *end, sf__rstr *out) {
     if (!out->s)
         return false;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
+        int hi = sf_hex_digit(p[2 * i]), lo = sf_hex_digit(p[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             sf__rstr_free(out);
             return false;

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "text.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static sf_status check_params(const sf_fake *fake, const sf_service_params *p, sf_error *err)
@@ -206,6 +207,15 @@ static sf_status service_remove(sf_fake *fake, const char *account_sid,
     return SF_OK;
 }
 
+static void fill_service_record(const sf__order_node *n, void *record)
+{
+    to_record(SF__CONTAINER_OF(n, sf__service, order), record);
+}
+
+static const sf__page_shape service_page_shape = {
+    sizeof(sf_service_page), offsetof(sf_service_page, info), offsetof(sf_service_page, records),
+    sizeof(sf_service_record), fill_service_record};
+
 static sf_status service_list(sf_fake *fake, const char *account_sid,
                               const sf_page_params *params, sf_service_page **out, sf_error *err)
 {
@@ -215,24 +225,12 @@ static sf_status service_list(sf_fake *fake, const char *account_sid,
         st = sf__resolve_account(fake, account_sid, &account, err);
     if (st != SF_OK)
         return st;
-    sf__page_plan plan;
-    st = sf__page_plan_make(fake, &account->services, account->seq, params, &plan, err);
-    if (st != SF_OK)
-        return st;
-    sf_service_page *page = sf__malloc(fake, sizeof *page);
-    sf_service_record *records = sf__malloc(fake, plan.count * sizeof *records);
-    if (!page || !records) {
-        sf__free(fake, page);
-        sf__free(fake, records);
-        return sf__fail(err, SF_ERR_NOMEM);
-    }
-    page->info = plan.info;
-    page->records = records;
-    sf__order_node *n = plan.first;
-    for (size_t i = 0; i < plan.count; i++, n = n->next)
-        to_record(SF__CONTAINER_OF(n, sf__service, order), &records[i]);
-    *out = page;
-    return SF_OK;
+    void *page;
+    st = sf__page_build(fake, &account->services, account->seq, params, &service_page_shape,
+                        &page, err);
+    if (st == SF_OK)
+        *out = page;
+    return st;
 }
 
 void sf_service_page_free(sf_fake *fake, sf_service_page *page)
@@ -245,44 +243,32 @@ void sf_service_page_free(sf_fake *fake, sf_service_page *page)
 
 /* ---- the public calls: sf__call around each ---- */
 
-#define CALL(op, service_sid, rec, inner)                                                           \
-    do {                                                                                       \
-        if (!fake)                                                                             \
-            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
-        sf__call call;                                                                         \
-        call.rec_params = rec; /* for the recorded parameters */                               \
-        sf_status st = SF_OK;                                                                  \
-        if (sf__call_begin(fake, op, account_sid, service_sid, NULL, &call))                       \
-            st = inner;                                                                        \
-        return sf__call_end(fake, &call, st, err);                                             \
-    } while (0)
-
-sf_status sf_service_create(sf_fake *fake, const char *account_sid,
-                            const sf_service_params *params, sf_service_record *out,
-                            sf_error *err)
+sf_status sf_service_create(sf_fake *fake, const char *account_sid, const sf_service_params *params,
+                            sf_service_record *out, sf_error *err)
 {
-    CALL(SF_OP_SERVICE_CREATE, NULL, params, service_create(fake, &call, account_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_SERVICE_CREATE, account_sid, NULL, NULL, params,
+             service_create(fake, &call, account_sid, params, out, err));
 }
 
 sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
                            sf_service_record *out, sf_error *err)
 {
-    CALL(SF_OP_SERVICE_FETCH, service_sid, NULL,
-         service_fetch(fake, account_sid, service_sid, out, err));
+    SF__CALL(fake, err, SF_OP_SERVICE_FETCH, account_sid, service_sid, NULL, NULL,
+             service_fetch(fake, account_sid, service_sid, out, err));
 }
 
 sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *service_sid,
-                            const sf_service_params *params, sf_service_record *out,
-                            sf_error *err)
+                            const sf_service_params *params, sf_service_record *out, sf_error *err)
 {
-    CALL(SF_OP_SERVICE_UPDATE, service_sid, params,
-         service_update(fake, &call, account_sid, service_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_SERVICE_UPDATE, account_sid, service_sid, NULL, params,
+             service_update(fake, &call, account_sid, service_sid, params, out, err));
 }
 
 sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
                             sf_error *err)
 {
-    CALL(SF_OP_SERVICE_REMOVE, service_sid, NULL, service_remove(fake, account_sid, service_sid, err));
+    SF__CALL(fake, err, SF_OP_SERVICE_REMOVE, account_sid, service_sid, NULL, NULL,
+             service_remove(fake, account_sid, service_sid, err));
 }
 
 sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
@@ -291,7 +277,11 @@ sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    CALL(SF_OP_SERVICE_LIST, NULL, params, service_list(fake, account_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_SERVICE_LIST, account_sid, NULL, NULL, params,
+             service_list(fake, account_sid, params, out, err));
 }
 
-void sf__service_record_of(const sf__service *svc, sf_service_record *out) { to_record(svc, out); }
+void sf__service_record_of(const sf__service *svc, sf_service_record *out)
+{
+    to_record(svc, out);
+}

@@ -81,9 +81,6 @@ bool sf__sr_time(sf__snap_reader *r, sf_ms *v);
 /* Reads and checks the checksum, then that nothing follows. */
 bool sf__sr_finish(sf__snap_reader *r);
 
-/* 32 lowercase hex digits after `prefix` from 16 bytes. */
-void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]);
-
 /* The restore itself (snapshot_load.c): a new fake, or an error with nothing allocated. */
 sf_status sf__snapshot_load(const sf_options *opts, sf__snap_reader *r, sf_fake **out,
                             sf_error *err);

@@ -52,17 +52,6 @@ uint64_t sf__sum_final(const sf__snap_sum *s) {
     return step(h, s->total);
 }
 
-void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]) {
-    static const char digits[] = "0123456789abcdef";
-    out[0] = prefix[0];
-    out[1] = prefix[1];
-    for (int i = 0; i < 16; i++) {
-        out[2 + 2 * i] = digits[in[i] >> 4];
-        out[3 + 2 * i] = digits[in[i] & 15];
-    }
-    out[SF_SID_LEN] = '\0';
-}
-
 /* ---- writing ---- */
 
 void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user) {
@@ -224,36 +213,22 @@ static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes) {
     return true;
 }
 
-bool sf__sr_u8(sf__snap_reader *r, uint8_t *v) {
-    uint64_t x = 0;
-    bool ok = get_le(r, &x, 1);
-    *v = (uint8_t)x;
-    return ok;
-}
-
-bool sf__sr_u16(sf__snap_reader *r, uint16_t *v) {
-    uint64_t x = 0;
-    bool ok = get_le(r, &x, 2);
-    *v = (uint16_t)x;
-    return ok;
-}
-
-bool sf__sr_u32(sf__snap_reader *r, uint32_t *v) {
-    uint64_t x = 0;
-    bool ok = get_le(r, &x, 4);
-    *v = (uint32_t)x;
-    return ok;
-}
+/* The readers of a fixed-width integer: `bytes` little-endian bytes as `type`. */
+#define SR_INT(name, type, bytes)                                                              \
+    bool name(sf__snap_reader *r, type *v) {                                                   \
+        uint64_t x = 0;                                                                        \
+        bool ok = get_le(r, &x, bytes);                                                        \
+        *v = (type)x;                                                                          \
+        return ok;                                                                             \
+    }
+SR_INT(sf__sr_u8, uint8_t, 1)
+SR_INT(sf__sr_u16, uint16_t, 2)
+SR_INT(sf__sr_u32, uint32_t, 4)
+SR_INT(sf__sr_i64, int64_t, 8)
+#undef SR_INT
 
 bool sf__sr_u64(sf__snap_reader *r, uint64_t *v) {
     return get_le(r, v, 8);
-}
-
-bool sf__sr_i64(sf__snap_reader *r, int64_t *v) {
-    uint64_t x = 0;
-    bool ok = get_le(r, &x, 8);
-    *v = (int64_t)x;
-    return ok;
 }
 
 bool sf__sr_f64(sf__snap_reader *r, double *v) {

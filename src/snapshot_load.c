@@ -7,16 +7,12 @@
  * failure frees what was built and hands back nothing. */
 #include "snapshot_internal.h"
 
-/* Grows an array of pointers by one slot (doubling); false when out of memory. */
+/* Appends item to an array of pointers, grown by doubling; false when out of memory. */
 static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *item) {
-    if (*count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        void **n = sf__realloc(fake, *arr, ncap * sizeof *n);
-        if (!n)
-            return false;
-        *arr = n;
-        *cap = ncap;
-    }
+    void **n = sf__array_grow(fake, *arr, cap, *count + 1, sizeof *n, 16);
+    if (!n)
+        return false;
+    *arr = n;
     (*arr)[(*count)++] = item;
     return true;
 }
@@ -309,9 +305,7 @@ static bool load_streams(sf__load_ctx *c) {
         sf__stream *s = sf__malloc(fake, sizeof *s);
         if (!s)
             return false;
-        memset(s, 0, sizeof *s);
-        s->expiry.slot = SF__TIMER_IDLE;
-        s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
+        sf__stream_init(s);
         bool named, armed;
         sf__stream_name *nm = NULL;
         bool ok = read_stream(c, s, name, &named, &armed);

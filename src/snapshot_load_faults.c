@@ -6,18 +6,6 @@
 
 #include <math.h>
 
-static bool room(sf_fake *fake, sf__rule ***arr, size_t count, size_t *cap) {
-    if (count < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    sf__rule **n = sf__realloc(fake, *arr, ncap * sizeof *n);
-    if (!n)
-        return false;
-    *arr = n;
-    *cap = ncap;
-    return true;
-}
-
 static bool time_ok(sf_ms t) {
     return t >= 0 && t <= INT64_C(1) << 40;
 }
@@ -62,19 +50,14 @@ static bool load_rule(sf__load_ctx *c) {
         if (!sub)
             return sf__sr_fail(c->r, "corrupt: rule %u names an unknown subscriber", tmp.id);
     }
-    sf__rule ***scoped = sub ? &sub->rules : &fake->shared_rules;
-    size_t *count = sub ? &sub->rule_count : &fake->shared_count;
-    size_t *cap = sub ? &sub->rule_cap : &fake->shared_cap;
-    if (!room(fake, &fake->rules, fake->rule_count, &fake->rule_cap) ||
-        !room(fake, scoped, *count, cap))
+    if (!sf__rule_reserve(fake, sub))
         return false;
     sf__rule *r = sf__malloc(fake, sizeof *r);
     if (!r)
         return false;
     *r = tmp;
     r->params.stream_sid = tmp.params.stream_sid ? r->stream_sid : NULL;
-    fake->rules[fake->rule_count++] = r;
-    (*scoped)[(*count)++] = r;
+    sf__rule_link(fake, r, sub);
     return true;
 }
 

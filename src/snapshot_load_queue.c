@@ -8,29 +8,12 @@
 
 #include <math.h>
 
-static bool grow(sf_fake *fake, void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *n = sf__realloc(fake, *arr, ncap * elem);
-    if (!n)
-        return false;
-    *arr = n;
-    *cap = ncap;
-    return true;
+static uint64_t ordinal_at(const void *messages, size_t i) {
+    return ((sf__message *const *)messages)[i]->ordinal;
 }
 
 static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal) {
-    size_t lo = 0, hi = c->message_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->messages[mid]->ordinal < ordinal)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sf__lower_bound(c->messages, c->message_count, ordinal, ordinal_at);
     if (lo < c->message_count && c->messages[lo]->ordinal == ordinal)
         return c->messages[lo];
     sf__sr_fail(c->r, "corrupt: unknown message %llu", (unsigned long long)ordinal);
@@ -50,8 +33,11 @@ static bool load_message(sf__load_ctx *c, size_t *cap) {
     if (len > c->fake->opts.limits.max_data_bytes ||
         (c->message_count && c->messages[c->message_count - 1]->ordinal >= head.ordinal))
         return sf__sr_fail(r, "corrupt: message %llu", (unsigned long long)head.ordinal);
-    if (!grow(c->fake, (void **)&c->messages, cap, c->message_count + 1, sizeof *c->messages))
+    sf__message **messages =
+        sf__array_grow(c->fake, c->messages, cap, c->message_count + 1, sizeof *messages, 16);
+    if (!messages)
         return false;
+    c->messages = messages;
     sf__message *m = sf__malloc(c->fake, sizeof *m + len + 1);
     if (!m)
         return false;
@@ -112,15 +98,7 @@ static bool attach(sf__load_ctx *c, sf__subscriber *sub) {
         return sf__sr_fail(c->r, "corrupt: subscriber %llu on unknown stream",
                            (unsigned long long)sub->id);
     sub->stream = s;
-    sub->prev = s->subs_tail;
-    if (s->subs_tail)
-        s->subs_tail->next = sub;
-    else
-        s->subs_head = sub;
-    s->subs_tail = sub;
-    s->sub_count++;
-    if (sub->held || sub->disconnected)
-        s->impaired++;
+    sf__subscriber_link(s, sub);
     return true;
 }
 
@@ -150,14 +128,12 @@ static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags
 
 static bool load_subscriber(sf__load_ctx *c) {
     sf_fake *fake = c->fake;
-    if (!grow(fake, (void **)&fake->subs, &fake->sub_cap, fake->sub_count + 1, sizeof *fake->subs))
+    if (!sf__subscribers_reserve(fake))
         return false;
     sf__subscriber *sub = sf__malloc(fake, sizeof *sub);
     if (!sub)
         return false;
-    memset(sub, 0, sizeof *sub);
-    sub->notice.slot = SF__TIMER_IDLE;
-    sub->notice.kind = SF__TIMER_REMOVED_NOTICE;
+    sf__subscriber_init(sub);
     sub->fn = sf__snapshot_placeholder;
     uint8_t flags;
     bool armed;
@@ -190,12 +166,7 @@ static bool load_retired(sf__load_ctx *c) {
         bool queued = sub && (sub->retired_next || fake->retired_tail == sub);
         if (!sub || !sub->released || queued)
             return sf__sr_fail(c->r, "corrupt: retired subscriber %llu", (unsigned long long)id);
-        if (fake->retired_tail)
-            fake->retired_tail->retired_next = sub;
-        else
-            fake->retired_head = sub;
-        fake->retired_tail = sub;
-        fake->retired_count++;
+        sf__subscriber_queue_retired(fake, sub);
     }
     return true;
 }

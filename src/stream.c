@@ -4,6 +4,7 @@
 #include "text.h"
 #include "timebound.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static sf_status check_name(const sf_fake *fake, const char *name, size_t *len, sf_error *err)
@@ -46,6 +47,48 @@ static void to_record(const sf__stream *s, sf_stream_record *out)
     memcpy(out->created_by, "system", sizeof "system");
 }
 
+void sf__stream_init(sf__stream *s)
+{
+    memset(s, 0, sizeof *s);
+    s->expiry.slot = SF__TIMER_IDLE;
+    s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
+}
+
+/* What a create checks before it allocates, in Twilio's order: the parameters, the
+ * service, the name and TTL, then that the name is free. */
+static sf_status create_checks(sf_fake *fake, const sf__call *call, const char *account_sid,
+                               const char *service_sid, const sf_stream_params *params,
+                               sf__service **svc, size_t *name_len, sf_error *err)
+{
+    static const sf_stream_params none;
+    const sf_stream_params *p = params ? params : &none;
+    sf_status st =
+        sf__warn_stream_params(fake, call->op, account_sid, service_sid, NULL, params, err);
+    if (st == SF_OK)
+        st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", svc, err);
+    if (st == SF_OK && p->unique_name)
+        st = check_name(fake, p->unique_name, name_len, err);
+    if (st == SF_OK && p->has_ttl)
+        st = check_ttl(fake, p->ttl, err);
+    if (st != SF_OK)
+        return st;
+    if (p->unique_name && sf__find_stream_name(fake, *svc, p->unique_name, *name_len))
+        return sf__fail(err, SF_ERR_UNIQUE_NAME_EXISTS);
+    return SF_OK;
+}
+
+/* A new stream of svc made at now, its SID the next one (not taken until committed). */
+static void fill_new(sf_fake *fake, sf__stream *s, sf__service *svc, sf_ms now, sf_ms expires)
+{
+    sf__stream_init(s);
+    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
+    s->service = svc;
+    s->date_created = s->date_updated = now;
+    s->date_expires = expires;
+    s->order.key = fake->next_seq;
+    sf__bucket_init(fake, &s->bucket, now);
+}
+
 static sf_status stream_create(sf_fake *fake, sf__call *call, const char *account_sid,
                                const char *service_sid, const sf_stream_params *params,
                                sf_stream_record *out, sf_error *err)
@@ -56,17 +99,9 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
     sf__service *svc;
     size_t name_len = 0;
     sf_status st =
-        sf__warn_stream_params(fake, call->op, account_sid, service_sid, NULL, params, err);
-    if (st == SF_OK)
-        st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
-    if (st == SF_OK && p->unique_name)
-        st = check_name(fake, p->unique_name, &name_len, err);
-    if (st == SF_OK && p->has_ttl)
-        st = check_ttl(fake, p->ttl, err);
+        create_checks(fake, call, account_sid, service_sid, params, &svc, &name_len, err);
     if (st != SF_OK)
         return st;
-    if (p->unique_name && sf__find_stream_name(fake, svc, p->unique_name, name_len))
-        return sf__fail(err, SF_ERR_UNIQUE_NAME_EXISTS);
 
     bool expires = p->has_ttl && p->ttl > 0;
     sf__stream *s = sf__malloc(fake, sizeof *s);
@@ -75,15 +110,7 @@ static sf_status stream_create(sf_fake *fake, sf__call *call, const char *accoun
         name = sf__malloc(fake, sizeof *name + name_len + 1);
     if (!s || (p->unique_name && !name))
         goto out_of_memory;
-    memset(s, 0, sizeof *s);
-    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
-    s->service = svc;
-    s->date_created = s->date_updated = now;
-    s->date_expires = expires ? deadline(now, p->ttl) : SF__NEVER;
-    s->expiry.slot = SF__TIMER_IDLE;
-    s->expiry.kind = SF__TIMER_STREAM_EXPIRY;
-    s->order.key = fake->next_seq;
-    sf__bucket_init(fake, &s->bucket, now);
+    fill_new(fake, s, svc, now, expires ? deadline(now, p->ttl) : SF__NEVER);
     if (!sf__table_add_stream(fake, s))
         goto out_of_memory;
     if (name) {
@@ -220,6 +247,15 @@ static sf_status stream_remove(sf_fake *fake, sf__call *call, const char *accoun
     return SF_OK;
 }
 
+static void fill_stream_record(const sf__order_node *n, void *record)
+{
+    to_record(SF__CONTAINER_OF(n, sf__stream, order), record);
+}
+
+static const sf__page_shape stream_page_shape = {
+    sizeof(sf_stream_page), offsetof(sf_stream_page, info), offsetof(sf_stream_page, records),
+    sizeof(sf_stream_record), fill_stream_record};
+
 static sf_status stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
                              const sf_page_params *params, sf_stream_page **out, sf_error *err)
 {
@@ -231,24 +267,12 @@ static sf_status stream_list(sf_fake *fake, const char *account_sid, const char 
     st = sf__resolve_service(fake, account_sid, service_sid, "/Streams", &svc, err);
     if (st != SF_OK)
         return st;
-    sf__page_plan plan;
-    st = sf__page_plan_make(fake, &svc->streams, svc->order.key, params, &plan, err);
-    if (st != SF_OK)
-        return st;
-    sf_stream_page *page = sf__malloc(fake, sizeof *page);
-    sf_stream_record *records = sf__malloc(fake, plan.count * sizeof *records);
-    if (!page || !records) {
-        sf__free(fake, page);
-        sf__free(fake, records);
-        return sf__fail(err, SF_ERR_NOMEM);
-    }
-    page->info = plan.info;
-    page->records = records;
-    sf__order_node *n = plan.first;
-    for (size_t i = 0; i < plan.count; i++, n = n->next)
-        to_record(SF__CONTAINER_OF(n, sf__stream, order), &records[i]);
-    *out = page;
-    return SF_OK;
+    void *page;
+    st = sf__page_build(fake, &svc->streams, svc->order.key, params, &stream_page_shape, &page,
+                        err);
+    if (st == SF_OK)
+        *out = page;
+    return st;
 }
 
 void sf_stream_page_free(sf_fake *fake, sf_stream_page *page)
@@ -292,45 +316,33 @@ sf_status sf_stream_rate_state(sf_fake *fake, const char *account_sid, const cha
 
 /* ---- the public calls: sf__call around each ---- */
 
-#define CALL(op, service_sid, stream_id, rec, inner)                                                \
-    do {                                                                                       \
-        if (!fake)                                                                             \
-            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
-        sf__call call;                                                                         \
-        call.rec_params = rec; /* for the recorded parameters */                               \
-        sf_status st = SF_OK;                                                                  \
-        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))                  \
-            st = inner;                                                                        \
-        return sf__call_end(fake, &call, st, err);                                             \
-    } while (0)
-
 sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const sf_stream_params *params, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_CREATE, service_sid, NULL, params,
-         stream_create(fake, &call, account_sid, service_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_CREATE, account_sid, service_sid, NULL, params,
+             stream_create(fake, &call, account_sid, service_sid, params, out, err));
 }
 
 sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
                           const char *stream_id, sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_FETCH, service_sid, stream_id, NULL,
-         stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_FETCH, account_sid, service_sid, stream_id, NULL,
+             stream_fetch(fake, &call, account_sid, service_sid, stream_id, out, err));
 }
 
 sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const char *stream_id, const sf_stream_params *params,
                            sf_stream_record *out, sf_error *err)
 {
-    CALL(SF_OP_STREAM_UPDATE, service_sid, stream_id, params,
-         stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_UPDATE, account_sid, service_sid, stream_id, params,
+             stream_update(fake, &call, account_sid, service_sid, stream_id, params, out, err));
 }
 
 sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
                            const char *stream_id, sf_error *err)
 {
-    CALL(SF_OP_STREAM_REMOVE, service_sid, stream_id, NULL,
-         stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
+    SF__CALL(fake, err, SF_OP_STREAM_REMOVE, account_sid, service_sid, stream_id, NULL,
+             stream_remove(fake, &call, account_sid, service_sid, stream_id, err));
 }
 
 sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
@@ -339,8 +351,11 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
     if (!out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
     *out = NULL;
-    CALL(SF_OP_STREAM_LIST, service_sid, NULL, params,
-         stream_list(fake, account_sid, service_sid, params, out, err));
+    SF__CALL(fake, err, SF_OP_STREAM_LIST, account_sid, service_sid, NULL, params,
+             stream_list(fake, account_sid, service_sid, params, out, err));
 }
 
-void sf__stream_record_of(const sf__stream *s, sf_stream_record *out) { to_record(s, out); }
+void sf__stream_record_of(const sf__stream *s, sf_stream_record *out)
+{
+    to_record(s, out);
+}

@@ -11,17 +11,14 @@
 #include <string.h>
 
 /* The index of the first kept record with an id >= id (binary search: subs is in id order). */
+static uint64_t sub_id_at(const void *subs, size_t i)
+{
+    return ((sf__subscriber *const *)subs)[i]->id;
+}
+
 static size_t index_of(const sf_fake *fake, sf_subscriber_id id)
 {
-    size_t lo = 0, hi = fake->sub_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fake->subs[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sf__lower_bound(fake->subs, fake->sub_count, id, sub_id_at);
 }
 
 sf__subscriber *sf__subscriber_get(sf_fake *fake, sf_subscriber_id id)
@@ -62,9 +59,8 @@ static void forget_retired(sf_fake *fake)
     }
 }
 
-static void retire(sf_fake *fake, sf__subscriber *sub)
+void sf__subscriber_queue_retired(sf_fake *fake, sf__subscriber *sub)
 {
-    sub->released = true;
     sub->retired_next = NULL;
     if (fake->retired_tail)
         fake->retired_tail->retired_next = sub;
@@ -72,7 +68,42 @@ static void retire(sf_fake *fake, sf__subscriber *sub)
         fake->retired_head = sub;
     fake->retired_tail = sub;
     fake->retired_count++;
+}
+
+static void retire(sf_fake *fake, sf__subscriber *sub)
+{
+    sub->released = true;
+    sf__subscriber_queue_retired(fake, sub);
     forget_retired(fake);
+}
+
+void sf__subscriber_init(sf__subscriber *sub)
+{
+    memset(sub, 0, sizeof *sub);
+    sub->notice.slot = SF__TIMER_IDLE;
+    sub->notice.kind = SF__TIMER_REMOVED_NOTICE;
+}
+
+bool sf__subscribers_reserve(sf_fake *fake)
+{
+    sf__subscriber **subs = sf__array_grow(fake, fake->subs, &fake->sub_cap, fake->sub_count + 1,
+                                           sizeof *subs, 16);
+    if (subs)
+        fake->subs = subs;
+    return subs != NULL;
+}
+
+void sf__subscriber_link(sf__stream *s, sf__subscriber *sub)
+{
+    sub->prev = s->subs_tail;
+    if (s->subs_tail)
+        s->subs_tail->next = sub;
+    else
+        s->subs_head = sub;
+    s->subs_tail = sub;
+    s->sub_count++;
+    if (sub->held || sub->disconnected)
+        s->impaired++;
 }
 
 static sf_status lookup(sf_fake *fake, sf_subscriber_id id, sf__subscriber **out, sf_error *err)
@@ -115,17 +146,11 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sf__subscriber *sub = sf__malloc(fake, sizeof *sub);
     if (!sub)
         return sf__fail(err, SF_ERR_NOMEM);
-    if (fake->sub_count == fake->sub_cap) {
-        size_t cap = fake->sub_cap ? fake->sub_cap * 2 : 16;
-        sf__subscriber **subs = sf__realloc(fake, fake->subs, cap * sizeof *subs);
-        if (!subs) {
-            sf__free(fake, sub);
-            return sf__fail(err, SF_ERR_NOMEM);
-        }
-        fake->subs = subs;
-        fake->sub_cap = cap;
+    if (!sf__subscribers_reserve(fake)) {
+        sf__free(fake, sub);
+        return sf__fail(err, SF_ERR_NOMEM);
     }
-    memset(sub, 0, sizeof *sub);
+    sf__subscriber_init(sub);
     sub->id = ++fake->last_sub_id;
     sub->stream = s;
     sub->account = s->service->account;
@@ -137,17 +162,8 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sub->connection = params->connection;
     memcpy(sub->stats.stream_sid, s->sid, SF_SID_SIZE);
     sub->stats.connected = true;
-    sub->notice.slot = SF__TIMER_IDLE;
-    sub->notice.kind = SF__TIMER_REMOVED_NOTICE;
     fake->subs[fake->sub_count++] = sub;
-
-    sub->prev = s->subs_tail;
-    if (s->subs_tail)
-        s->subs_tail->next = sub;
-    else
-        s->subs_head = sub;
-    s->subs_tail = sub;
-    s->sub_count++;
+    sf__subscriber_link(s, sub);
     journal_sub(fake, SF_JOURNAL_SUBSCRIBED, sub, s->service->sid);
     if (out)
         *out = sub->id;

@@ -92,10 +92,12 @@ exported_api() { # shared library
 
 only_sf_api_exported() { # prefix
     local p=$1
-    # Every core header the install ships declares part of libsyncfake's API.
-    diff <(declared_api "$ROOT"/include/syncfake*.h) <(exported_api "$p/lib/libsyncfake.so") ||
-        return 1
-    diff <(declared_api "$ROOT/fake_http/syncfake_http.h") \
+    # Every core header the install ships declares part of libsyncfake's API; syncfake_http.h,
+    # libsyncfake_http's.
+    local core=()
+    mapfile -t core < <(ls "$ROOT"/include/syncfake*.h | grep -v '/syncfake_http\.h$')
+    diff <(declared_api "${core[@]}") <(exported_api "$p/lib/libsyncfake.so") || return 1
+    diff <(declared_api "$ROOT/include/syncfake_http.h") \
         <(exported_api "$p/lib/libsyncfake_http.so") || return 1
     echo "libsyncfake.so exports $(exported_api "$p/lib/libsyncfake.so" | wc -l) functions," \
         "libsyncfake_http.so $(exported_api "$p/lib/libsyncfake_http.so" | wc -l): the SF_API ones"
@@ -182,7 +184,22 @@ subdirectory_core() {
     fi
 }
 
+# A consumer's include path holds syncfake's public headers (include/) and nothing private:
+# fake_http/, src/ and common/ headers (buf.h, codec.h, internal.h ...) stay in the tree.
+only_public_headers() { # build_dir
+    local flags=$1/CMakeFiles/room_test.dir/flags.make
+    [[ -f $flags ]] || { echo "no $flags"; return 1; }
+    grep '^C_INCLUDES' "$flags" | grep -q -F -e "-I$ROOT/include" ||
+        { echo "include/ is not on room_test's include path"; return 1; }
+    if grep '^C_INCLUDES' "$flags" | tr ' ' '\n' |
+        grep -F -e "$ROOT/fake_http" -e "$ROOT/src" -e "$ROOT/common"; then
+        echo "room_test (a consumer of syncfake::http) sees private headers"
+        return 1
+    fi
+}
+
 check "add_subdirectory (with syncfake::http)" subdirectory_http
+check "add_subdirectory: a consumer sees only include/" only_public_headers "$WORK/sub"
 check "add_subdirectory, core only: no nettle, no HTTP face" subdirectory_core
 
 # ---- 5. FetchContent ----

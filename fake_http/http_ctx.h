@@ -1,27 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* dispatch.h: what the route handlers of the HTTP face share. */
-#ifndef SF_HTTP_DISPATCH_H
-#define SF_HTTP_DISPATCH_H
+/* http_ctx.h: what the route handlers of the HTTP face share: the request being answered and
+ * the responses they finish it with (respond.c, refused.c, unemulated.c). The handlers never
+ * include the dispatcher (dispatch.c): it reaches them through route tables (control.h). */
+#ifndef SF_HTTP_CTX_H
+#define SF_HTTP_CTX_H
 
 #include "buf.h"
 #include "codec.h"
 #include "syncfake_http.h"
 
 #define SF_HTTP_MAX_SEGMENTS 8
+#define SF_HTTP_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 typedef struct sf_http_ctx {
     sf_fake *fake;
     const sf_http_request *req;
     sf_http_response *resp;
     char account_sid[SF_SID_SIZE];
-    bool admin;                    /* authenticated with the request's admin credential */
+    bool admin; /* authenticated with the request's admin credential */
     const char *method;
-    const char *path;              /* raw path, still encoded, NUL-terminated copy */
+    const char *path;                     /* raw path, still encoded, NUL-terminated copy */
     char *segments[SF_HTTP_MAX_SEGMENTS]; /* each decoded on its own */
     size_t segment_count;
-    sf_http_form params;           /* query for GET/DELETE, body for POST */
+    sf_http_form params; /* query for GET/DELETE, body for POST */
     sf_http_buf body;
-    const char *bad_param;         /* the parameter a parse refused, named in its 20001 */
+    const char *bad_param; /* the parameter a parse refused, named in its 20001 */
 } sf_http_ctx;
 
 /* Finishes the response with a Twilio error body. Returns the status. */
@@ -46,11 +49,21 @@ bool sf_http_is(const sf_http_ctx *c, const char *method);
 /* A request refused before it reached an operation: a `refused` journal entry (refused.c)
  * and the status's Twilio error. Returns the status. */
 int sf_http_refuse(sf_http_ctx *c, sf_status status, sf_refusal reason);
-/* Routes under /_syncfake/ (control.c). */
-int sf_http_control(sf_http_ctx *c);
-/* GET/POST /_syncfake/request-log (control_request_log.c). */
-int sf_http_control_request_log(sf_http_ctx *c);
-/* GET/PUT /_syncfake/snapshot (control_snapshot.c). */
-int sf_http_control_snapshot(sf_http_ctx *c);
+
+/* A route's handler: answers the request, returns the status. */
+typedef int (*sf_http_handler)(sf_http_ctx *c);
+
+/* One entry of a route table: the handler of the paths that have `name` at the segment the
+ * table looks at and min_segments..max_segments segments in all. */
+typedef struct sf_http_route {
+    const char *name;
+    size_t min_segments, max_segments;
+    sf_http_handler handle;
+} sf_http_route;
+
+/* The handler of the first of `count` routes matching c's path at segment `segment`, or NULL
+ * (respond.c). */
+sf_http_handler sf_http_route_find(const sf_http_route *routes, size_t count, const sf_http_ctx *c,
+                                   size_t segment);
 
 #endif
