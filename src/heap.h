@@ -14,9 +14,9 @@
 
 typedef struct sf__heap_entry {
     int64_t due;
-    uint64_t tie;  /* equal due times: the smaller tie first */
+    uint64_t tie; /* equal due times: the smaller tie first */
     void *item;
-    size_t *slot;  /* the item's: its index + 1 while in the heap, 0 when not */
+    size_t *slot; /* the item's: its index + 1 while in the heap, 0 when not */
 } sf__heap_entry;
 
 typedef struct sf__heap {
