@@ -183,12 +183,18 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     return -1;
 }
 
-/* wslay's frames go to the outbox; wslay_event_send runs with c->lock held. */
+/* wslay's frames go to the outbox; wslay_event_send runs with c->lock held. A full outbox
+ * asks for close 1008, as sf_ws_sendv does. */
 static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user)
 {
     (void)flags;
     sf_ws_conn *c = user;
+    if (!sf_http_buf_fits(&c->out, len)) { /* a full outbox: the peer stopped reading */
+        sf_ws_request_close_locked(c, POLICY_VIOLATION);
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK); /* wslay keeps the frame */
+        return -1;
+    }
     if (!sf_http_buf_reserve(&c->out, len)) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
