@@ -111,7 +111,8 @@ static bool add_extras(sf_fake *fake, const extras *x)
         memset(&err, 0, sizeof err);
         snprintf(copy, sizeof copy, "%s", x->keys[i]);
         sf_api_key_record have;
-        if (sf_args_split(copy, parts, 3) == 3 && sf_api_key_fetch(fake, parts[0], &have, NULL) == SF_OK)
+        if (sf_args_split(copy, parts, 3) == 3 &&
+            sf_api_key_fetch(fake, parts[0], &have, NULL) == SF_OK)
             continue; /* a loaded or restored snapshot has it already */
         snprintf(copy, sizeof copy, "%s", x->keys[i]);
         if (sf_args_split(copy, parts, 3) != 3 ||
@@ -260,7 +261,8 @@ static bool start_serving(running *r, int listen_fd, uint16_t port)
 static void print_banner(const running *r)
 {
     const sf_server_args *a = r->args;
-    printf("syncfake-server listening on http://%s:%u\n", a->host, (unsigned)sf_server_port(r->srv));
+    printf("syncfake-server listening on http://%s:%u\n", a->host,
+           (unsigned)sf_server_port(r->srv));
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
            sf_fake_account_sid(r->fake), sf_fake_auth_token(r->fake),
            sf_fake_options(r->fake)->base_url, a->wall ? "wall" : "manual",

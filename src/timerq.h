@@ -21,7 +21,7 @@ typedef enum sf__timer_kind {
 typedef struct sf__timer {
     int64_t due;
     uint64_t seq;
-    size_t slot;    /* the heap's slot number (heap.h); SF__TIMER_IDLE when not queued */
+    size_t slot; /* the heap's slot number (heap.h); SF__TIMER_IDLE when not queued */
     uint8_t kind;
 } sf__timer;
 

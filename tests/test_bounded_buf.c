@@ -31,7 +31,7 @@ static void cap_refuses_whole_appends(void **state)
     assert_int_equal(sf_http_buf_pending(&b), 5);
     assert_string_equal(b.data, "abcde");
     assert_false(b.failed); /* the all-or-nothing path does not stick */
-    put(&b, "fgh");          /* exactly the cap */
+    put(&b, "fgh");         /* exactly the cap */
     assert_int_equal(b.len, 8);
     assert_string_equal(b.data, "abcdefgh");
     assert_false(sf_http_buf_fits(&b, 1));
