@@ -9,29 +9,82 @@
 
 void sf_http_buf_init(sf_http_buf *b) { memset(b, 0, sizeof *b); }
 
-void sf_http_buf_free(sf_http_buf *b)
+void sf_http_buf_init_max(sf_http_buf *b, size_t max)
 {
-    free(b->data);
     sf_http_buf_init(b);
+    b->max = max;
 }
 
+void sf_http_buf_free(sf_http_buf *b)
+{
+    size_t max = b->max;
+    free(b->data);
+    sf_http_buf_init_max(b, max);
+}
+
+bool sf_http_buf_fits(const sf_http_buf *b, size_t n)
+{
+    return b->max == 0 || (n <= b->max && sf_http_buf_pending(b) <= b->max - n);
+}
+
+bool sf_http_buf_reserve(sf_http_buf *b, size_t n)
+{
+    if (!sf_http_buf_fits(b, n) || n > SIZE_MAX / 2 - b->len)
+        return false;
+    if (b->off > 0 && (b->off == b->len || b->len + n + 1 > b->cap)) {
+        memmove(b->data, b->data + b->off, sf_http_buf_pending(b));
+        b->len -= b->off;
+        b->off = 0;
+    }
+    if (b->len + n + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    char *data = realloc(b->data, cap);
+    if (!data)
+        return false;
+    b->data = data;
+    b->cap = cap;
+    return true;
+}
+
+void sf_http_buf_put(sf_http_buf *b, const void *data, size_t n)
+{
+    if (n)
+        memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void sf_http_buf_consume(sf_http_buf *b, size_t n)
+{
+    b->off += n;
+    if (b->off == b->len)
+        b->off = b->len = 0;
+}
+
+void sf_http_buf_clear(sf_http_buf *b, size_t keep)
+{
+    b->off = b->len = 0;
+    if (b->cap > keep) {
+        free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+    } else if (b->data) {
+        b->data[0] = '\0';
+    }
+}
+
+/* The sticky appenders' reserve: a failure is kept in `failed`. */
 static bool reserve(sf_http_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
-    if (b->len + extra + 1 <= b->cap)
+    if (sf_http_buf_reserve(b, extra))
         return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data) {
-        b->failed = true;
-        return false;
-    }
-    b->data = data;
-    b->cap = cap;
-    return true;
+    b->failed = true;
+    return false;
 }
 
 void sf_http_buf_add(sf_http_buf *b, const char *s, size_t n)

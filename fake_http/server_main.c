@@ -6,6 +6,7 @@
 #include "instance_id.h"
 #include "scenario_load.h"
 #include "server.h"
+#include "server_args.h"
 #include "server_flags.h"
 #include "request_log.h"
 #include "twilsock_session.h"
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define MAX_EXTRA 32
 
 static void usage(FILE *out)
 {
@@ -80,42 +79,6 @@ static void usage(FILE *out)
 
 }
 
-static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Splits "a:b" or "a:b:c" in place. */
-static int split(char *s, char **parts, int max)
-{
-    int n = 0;
-    parts[n++] = s;
-    for (char *p = s; *p && n < max; p++)
-        if (*p == ':') {
-            *p = '\0';
-            parts[n++] = p + 1;
-        }
-    return n;
-}
-
-/* --cors-origin ORIGIN: the first one replaces the default list; "none" adds no origin. */
-static bool add_cors_origin(sf_cors *cors, bool *given, const char *origin)
-{
-    if (!origin)
-        return false;
-    if (!*given)
-        cors->count = 0;
-    *given = true;
-    return strcmp(origin, "none") == 0 || sf_cors_add(cors, origin);
-}
-
 static void lock_server(void *srv) { sf_server_lock(srv); }
 static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
@@ -132,7 +95,7 @@ static bool add_extras(sf_fake *fake, const extras *x)
         char copy[512], *parts[2];
         memset(&err, 0, sizeof err);
         snprintf(copy, sizeof copy, "%s", x->accounts[i]);
-        int n = split(copy, parts, 2);
+        int n = sf_args_split(copy, parts, 2);
         if (n == 2 && sf_authenticate(fake, parts[0], parts[1], NULL, NULL) == SF_OK)
             continue; /* a loaded or restored snapshot has it already */
         if (n != 2 ||
@@ -148,10 +111,11 @@ static bool add_extras(sf_fake *fake, const extras *x)
         memset(&err, 0, sizeof err);
         snprintf(copy, sizeof copy, "%s", x->keys[i]);
         sf_api_key_record have;
-        if (split(copy, parts, 3) == 3 && sf_api_key_fetch(fake, parts[0], &have, NULL) == SF_OK)
+        if (sf_args_split(copy, parts, 3) == 3 &&
+            sf_api_key_fetch(fake, parts[0], &have, NULL) == SF_OK)
             continue; /* a loaded or restored snapshot has it already */
         snprintf(copy, sizeof copy, "%s", x->keys[i]);
-        if (split(copy, parts, 3) != 3 ||
+        if (sf_args_split(copy, parts, 3) != 3 ||
             sf_api_key_create(fake, parts[2], &(sf_api_key_params){parts[0], parts[1]}, NULL,
                               &err) != SF_OK) {
             fprintf(stderr, "syncfake-server: --api-key SK...:SECRET:AC...: %s\n",
@@ -183,215 +147,191 @@ static sf_fake *make_fake(const sf_options *opts, const extras *x, const char *l
     return fake;
 }
 
-int main(int argc, char **argv)
+/* What the process needs before any thread starts: an instance id, as many open files as
+ * the system allows (every WebSocket holds a socket), and SIGINT/SIGTERM blocked so that only
+ * sigwait sees them (threads inherit the mask). false: message printed. */
+static bool prepare_process(sf_server_args *a, sigset_t *stop_signals)
 {
-    const char *host = "127.0.0.1", *base_url = NULL, *account_sid = NULL, *auth_token = NULL;
-    unsigned long long port = 8787, seed = 1;
-    bool wall = true;
-    sf_limits limits;
-    sf_limits_init(&limits);
-    bool default_page_size_given = false;
-    char *accounts[MAX_EXTRA], *keys[MAX_EXTRA];
-    int naccounts = 0, nkeys = 0;
-    char *admin_parts[2] = {NULL, NULL};
-    unsigned long long sse_queue_max = 0, max_connections = 0, request_timeout_ms = 0;
-    char instance_id[SF_INSTANCE_ID_MAX + 1] = "";
-    bool strict = false;
-    const char *load_path = NULL, *save_path = NULL;
-    static sf_cors cors; /* static: large, and it outlives the server */
-    bool cors_given = false;
-    bool record_calls = false;
-    sf_cors_default(&cors);
-    const char *log_path = NULL;
-    bool log_on = false, mhd_log = false;
-    const char *scenario = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
-        if (strcmp(a, "--strict") == 0) { /* a switch: it takes no value */
-            strict = true;
-            continue;
-        }
-        if (strcmp(a, "--record-calls") == 0) { /* a flag: takes no value */
-            record_calls = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--log-requests") == 0 ||
-                   (strncmp(a, "--log-requests=", 15) == 0 && a[15])) {
-            log_on = true;
-            log_path = a[14] ? a + 15 : NULL;
-            continue; /* takes no separate value */
-        } else if (strcmp(a, "--log-libmicrohttpd") == 0) {
-            mhd_log = true;
-            continue;
-        } else if (strcmp(a, "--host") == 0 && v) {
-            host = v;
-        } else if (strcmp(a, "--port") == 0 && parse_u64(v, 65535, &port)) {
-        } else if (strcmp(a, "--seed") == 0 && parse_u64(v, UINT64_MAX, &seed)) {
-        } else if (strcmp(a, "--clock") == 0 && v && (!strcmp(v, "wall") || !strcmp(v, "manual"))) {
-            wall = strcmp(v, "wall") == 0;
-        } else if (strcmp(a, "--account-sid") == 0 && v) {
-            account_sid = v;
-        } else if (strcmp(a, "--auth-token") == 0 && v) {
-            auth_token = v;
-        } else if (strcmp(a, "--base-url") == 0 && v) {
-            base_url = v;
-        } else if (strcmp(a, "--limit") == 0 && v && sf_flags_set_limit(&limits, v)) {
-            default_page_size_given |= strncmp(v, "page_size_default=", 18) == 0;
-        } else if (strcmp(a, "--sse-queue-max") == 0 && parse_u64(v, SIZE_MAX, &sse_queue_max) &&
-                   sse_queue_max > 0) {
-        } else if (strcmp(a, "--max-connections") == 0 &&
-                   parse_u64(v, 1000000, &max_connections) && max_connections > 0) {
-        } else if (strcmp(a, "--request-timeout-ms") == 0 &&
-                   parse_u64(v, 3600000, &request_timeout_ms) && request_timeout_ms > 0) {
-        } else if (strcmp(a, "--account") == 0 && v && naccounts < MAX_EXTRA) {
-            accounts[naccounts++] = argv[i + 1];
-        } else if (strcmp(a, "--api-key") == 0 && v && nkeys < MAX_EXTRA) {
-            keys[nkeys++] = argv[i + 1];
-        } else if (strcmp(a, "--admin") == 0 && v && split(argv[i + 1], admin_parts, 2) == 2 &&
-                   admin_parts[0][0] && admin_parts[1][0]) {
-        } else if (strcmp(a, "--instance-id") == 0 && sf_instance_id_valid(v)) {
-            snprintf(instance_id, sizeof instance_id, "%s", v);
-        } else if (strcmp(a, "--cors-origin") == 0 && add_cors_origin(&cors, &cors_given, v)) {
-        } else if (strcmp(a, "--load") == 0 && v) {
-            load_path = v;
-        } else if (strcmp(a, "--save-on-exit") == 0 && v) {
-            save_path = v;
-        } else if (strcmp(a, "--scenario") == 0 && v) {
-            scenario = v;
-        } else {
-            takes = false;
-        }
-        if (!takes) {
-            sf_flags_explain(stderr, a, v);
-            return 2;
-        }
-        i++;
-    }
-
-    if (!instance_id[0] && !sf_instance_id_new(instance_id)) {
+    if (!a->instance_id[0] && !sf_instance_id_new(a->instance_id)) {
         fprintf(stderr, "syncfake-server: no random bytes for an instance id: give one with "
                         "--instance-id\n");
-        return 1;
+        return false;
     }
-
-    /* every WebSocket holds a socket: allow as many open files as the system lets us */
     struct rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
         files.rlim_cur = files.rlim_max;
         setrlimit(RLIMIT_NOFILE, &files);
     }
+    sigemptyset(stop_signals);
+    sigaddset(stop_signals, SIGINT);
+    sigaddset(stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop_signals, NULL);
+    return true;
+}
 
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL); /* threads inherit: only sigwait sees them */
-
-    sf_options opts;
-    sf_options_init(&opts);
-    opts.seed = seed;
-    opts.strict_params = strict;
-    opts.clock = wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
-    opts.account_sid = account_sid;
-    opts.auth_token = auth_token;
+/* The fake's options from the command line (base_url is set once the port is known). */
+static void fake_options(sf_server_args *a, sf_options *opts)
+{
+    sf_options_init(opts);
+    opts->seed = a->seed;
+    opts->strict_params = a->strict;
+    opts->clock = a->wall ? SF_CLOCK_SYSTEM : SF_CLOCK_MANUAL;
+    opts->account_sid = a->account_sid;
+    opts->auth_token = a->auth_token;
     /* a smaller page_size_max given alone also caps the default page size */
-    if (limits.page_size_default > limits.page_size_max && !default_page_size_given)
-        limits.page_size_default = limits.page_size_max;
-    opts.limits = limits;
-    opts.journal_params = record_calls;
+    if (a->limits.page_size_default > a->limits.page_size_max && !a->default_page_size_given)
+        a->limits.page_size_default = a->limits.page_size_max;
+    opts->limits = a->limits;
+    opts->journal_params = a->record_calls;
+}
 
-    /* bound first: the default base URL names the port (any free one with --port 0) */
-    uint16_t bound_port;
-    int listen_fd = sf_server_listen(host, (uint16_t)port, &bound_port);
-    if (listen_fd < 0)
-        return 1;
-    char url[600];
-    opts.base_url = base_url;
-    if (!base_url) {
-        snprintf(url, sizeof url, "http://%s:%u", host, (unsigned)bound_port);
-        opts.base_url = url;
+/* What a running server is made of, for its start and its stop. */
+typedef struct running {
+    sf_server_args *args;
+    extras extra;
+    sf_ts_manager *twilsock; /* the client SDK's WebSocket sessions */
+    sf_fake *fake;
+    sf_server *srv;
+    sf_request_log *request_log;
+} running;
+
+/* The fake, built whole before the server (and its threads) can touch it: options, snapshot,
+ * extras, recording, scenario. Exit status on failure, 0 on success. */
+static int build_fake(running *r, sf_options *opts)
+{
+    sf_server_args *a = r->args;
+    r->extra = (extras){a->accounts, a->keys, a->naccounts, a->nkeys};
+    r->twilsock = sf_ts_manager_new();
+    r->fake = r->twilsock ? make_fake(opts, &r->extra, a->load_path) : NULL;
+    if (r->fake && a->record_calls && a->load_path) /* a snapshot's options do not say it */
+        sf_journal_record_calls(r->fake, true, NULL);
+    if (r->fake && a->scenario && !sf_server_play_scenario(r->fake, a->scenario, stderr)) {
+        sf_fake_free(r->fake);
+        r->fake = NULL;
     }
-    static sf_request_log request_log; /* static: it outlives the server */
-    if (!sf_request_log_open(&request_log, log_path, log_on)) {
-        close(listen_fd);
-        return 2;
-    }
-    extras extra = {accounts, keys, naccounts, nkeys};
-    sf_ts_manager *twilsock = sf_ts_manager_new(); /* the client SDK's WebSocket sessions */
-    /* the whole fake is built before the server (and its threads) can touch it */
-    sf_fake *fake = twilsock ? make_fake(&opts, &extra, load_path) : NULL;
-    if (fake && record_calls && load_path) /* a snapshot's options do not say it */
-        sf_journal_record_calls(fake, true, NULL);
-    if (fake && scenario && !sf_server_play_scenario(fake, scenario, stderr)) {
-        sf_fake_free(fake);
-        fake = NULL;
-    }
-    if (!fake) {
-        close(listen_fd);
-        sf_ts_manager_free(twilsock);
-        return twilsock ? 2 : 1;
-    }
-    sf_server_config cfg = {.host = host,
-                            .port = bound_port,
+    if (r->fake)
+        return 0;
+    sf_ts_manager_free(r->twilsock);
+    return r->twilsock ? 2 : 1;
+}
+
+/* The server on listen_fd (which it owns from here, even when it fails) and the Twilsock
+ * sessions' thread. false: everything is freed. */
+static bool start_serving(running *r, int listen_fd, uint16_t port)
+{
+    sf_server_args *a = r->args;
+    sf_server_config cfg = {.host = a->host,
+                            .port = port,
                             .listen_fd = listen_fd,
-                            .fake = fake,
-                            .wall_clock = wall,
+                            .fake = r->fake,
+                            .wall_clock = a->wall,
                             .on_reset = readd_extras,
-                            .on_reset_ctx = &extra,
-                            .ws = sf_ts_handler(twilsock),
-                            .admin_sid = admin_parts[0],
-                            .admin_token = admin_parts[1],
-                            .sse_queue_max = (size_t)sse_queue_max,
-                            .max_connections = (unsigned)max_connections,
-                            .request_timeout_ms = (unsigned)request_timeout_ms,
-                            .instance_id = instance_id,
-                            .cors = &cors,
-                            .request_log = &request_log,
-                            .mhd_log = mhd_log};
-    sf_server *srv = sf_server_start(&cfg); /* owns listen_fd from here, even when it fails */
-    if (!srv) {
-        sf_fake_free(fake);
-        sf_ts_manager_free(twilsock);
-        return 1;
+                            .on_reset_ctx = &r->extra,
+                            .ws = sf_ts_handler(r->twilsock),
+                            .admin_sid = a->admin_parts[0],
+                            .admin_token = a->admin_parts[1],
+                            .sse_queue_max = (size_t)a->sse_queue_max,
+                            .max_connections = (unsigned)a->max_connections,
+                            .request_timeout_ms = (unsigned)a->request_timeout_ms,
+                            .instance_id = a->instance_id,
+                            .cors = a->cors,
+                            .request_log = r->request_log,
+                            .mhd_log = a->mhd_log};
+    r->srv = sf_server_start(&cfg);
+    if (!r->srv) {
+        sf_fake_free(r->fake);
+        sf_ts_manager_free(r->twilsock);
+        return false;
     }
     sf_ts_host host_of_sessions = {.lock = lock_server,
                                    .unlock = unlock_server,
-                                   .ctx = srv,
-                                   .fake = fake,
-                                   .base_url = sf_fake_options(fake)->base_url,
-                                   .instance_id = instance_id};
-    if (!sf_ts_manager_start(twilsock, &host_of_sessions)) {
-        sf_server_stop(srv);
-        sf_ts_manager_free(twilsock); /* its thread never started */
-        sf_fake_free(fake);
-        return 1;
+                                   .ctx = r->srv,
+                                   .fake = r->fake,
+                                   .base_url = sf_fake_options(r->fake)->base_url,
+                                   .instance_id = a->instance_id};
+    if (!sf_ts_manager_start(r->twilsock, &host_of_sessions)) {
+        sf_server_stop(r->srv);
+        sf_ts_manager_free(r->twilsock); /* its thread never started */
+        sf_fake_free(r->fake);
+        return false;
     }
+    return true;
+}
 
-    printf("syncfake-server listening on http://%s:%u\n", host, (unsigned)sf_server_port(srv));
+static void print_banner(const running *r)
+{
+    const sf_server_args *a = r->args;
+    printf("syncfake-server listening on http://%s:%u\n", a->host,
+           (unsigned)sf_server_port(r->srv));
     printf("account_sid %s\nauth_token %s\nbase_url %s\nclock %s\nseed %llu\n",
-           sf_fake_account_sid(fake), sf_fake_auth_token(fake), sf_fake_options(fake)->base_url,
-           wall ? "wall" : "manual", (unsigned long long)sf_fake_options(fake)->seed);
-    printf("instance_id %s\n", instance_id);
+           sf_fake_account_sid(r->fake), sf_fake_auth_token(r->fake),
+           sf_fake_options(r->fake)->base_url, a->wall ? "wall" : "manual",
+           (unsigned long long)sf_fake_options(r->fake)->seed);
+    printf("instance_id %s\n", a->instance_id);
     fflush(stdout);
+}
 
-    int sig;
-    sigwait(&stop_signals, &sig);
-    sf_ts_manager_stop(twilsock); /* its thread uses the server's lock */
-    sf_server_stop(srv);          /* closes every WebSocket session */
-    sf_ts_manager_free(twilsock);
+/* After SIGINT/SIGTERM: stops everything, saves when asked. The exit status. */
+static int stop_serving(running *r)
+{
+    sf_ts_manager_stop(r->twilsock); /* its thread uses the server's lock */
+    sf_server_stop(r->srv);          /* closes every WebSocket session */
+    sf_ts_manager_free(r->twilsock);
     sf_error err;
     int rc = 0;
-    if (save_path && sf_snapshot_save_file(fake, save_path, &err) != SF_OK) {
+    const char *save = r->args->save_path;
+    if (save && sf_snapshot_save_file(r->fake, save, &err) != SF_OK) {
         fprintf(stderr, "syncfake-server: --save-on-exit: %s\n", err.message);
         rc = 1;
     }
-    sf_fake_free(fake);
-    sf_request_log_close(&request_log);
+    sf_fake_free(r->fake);
+    sf_request_log_close(r->request_log);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static sf_cors cors; /* static: large, and it outlives the server */
+    sf_server_args args;
+    sf_server_args_init(&args, &cors);
+    sf_args_result parsed = sf_server_args_parse(&args, argc, argv);
+    if (parsed != SF_ARGS_RUN) {
+        if (parsed == SF_ARGS_HELP)
+            usage(stdout);
+        return parsed == SF_ARGS_HELP ? 0 : 2;
+    }
+    sigset_t stop_signals;
+    if (!prepare_process(&args, &stop_signals))
+        return 1;
+    sf_options opts;
+    fake_options(&args, &opts);
+
+    /* bound first: the default base URL names the port (any free one with --port 0) */
+    uint16_t bound_port;
+    int listen_fd = sf_server_listen(args.host, (uint16_t)args.port, &bound_port);
+    if (listen_fd < 0)
+        return 1;
+    char url[600];
+    opts.base_url = args.base_url;
+    if (!args.base_url) {
+        snprintf(url, sizeof url, "http://%s:%u", args.host, (unsigned)bound_port);
+        opts.base_url = url;
+    }
+    static sf_request_log request_log; /* static: it outlives the server */
+    if (!sf_request_log_open(&request_log, args.log_path, args.log_on)) {
+        close(listen_fd);
+        return 2;
+    }
+    running run = {.args = &args, .request_log = &request_log};
+    int failed = build_fake(&run, &opts);
+    if (failed) {
+        close(listen_fd);
+        return failed;
+    }
+    if (!start_serving(&run, listen_fd, bound_port))
+        return 1;
+    print_banner(&run);
+    int sig;
+    sigwait(&stop_signals, &sig);
+    return stop_serving(&run);
 }

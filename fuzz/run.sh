@@ -35,7 +35,7 @@ mkdir -p "$OUT"
 cmake -DUI_DIR=fake_http/ui -DOUT="$OUT/ui_assets.c" -P cmake/embed_ui.cmake
 CORE="$(ls src/*.c fake_http/*.c | grep -v server_main.c) $OUT/ui_assets.c"
 SESSION="$(ls fake_http/server/twilsock_*.c) fake_http/server/deadline_heap.c fuzz/ts_fixture.c"
-WS="fake_http/server/websocket.c fake_http/server/ws_frame_guard.c"
+WS="fake_http/server/websocket.c fake_http/server/ws_conn.c fake_http/server/io_loop.c fake_http/server/ws_frame_guard.c"
 mkdir -p "$OUT/obj"
 export OUT
 # shellcheck disable=SC2086

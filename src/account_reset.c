@@ -10,8 +10,8 @@
 static void cancel_deliveries(sf_fake *fake, const sf__account *a)
 {
     sf__delivery *chain = NULL;
-    for (uint32_t i = 0; i < fake->timers.count; i++) {
-        sf__timer *t = fake->timers.heap[i].timer;
+    for (size_t i = 0; i < sf__timerq_count(&fake->timers); i++) {
+        sf__timer *t = sf__timerq_at(&fake->timers, i);
         if (t->kind != SF__TIMER_DELIVERY)
             continue;
         sf__delivery *d = SF__CONTAINER_OF(t, sf__delivery, timer);

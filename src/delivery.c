@@ -360,8 +360,8 @@ void sf__deliveries_release(sf_fake *fake)
     /* Queued deliveries are owned by the timer queue; parked ones by their subscriber. Called
      * at teardown, after every stream (and so every expiry timer) is gone: the queue holds
      * deliveries only, and is emptied here. */
-    for (uint32_t i = 0; i < fake->timers.count; i++) {
-        sf__timer *t = fake->timers.heap[i].timer;
+    for (size_t i = 0; i < sf__timerq_count(&fake->timers); i++) {
+        sf__timer *t = sf__timerq_at(&fake->timers, i);
         t->slot = SF__TIMER_IDLE;
         if (t->kind == SF__TIMER_DELIVERY) {
             sf__delivery *d = SF__CONTAINER_OF(t, sf__delivery, timer);
@@ -369,7 +369,7 @@ void sf__deliveries_release(sf_fake *fake)
             sf__free(fake, d);
         }
     }
-    fake->timers.count = 0;
+    fake->timers.heap.len = 0;
     for (size_t i = 0; i < fake->sub_count; i++) {
         sf__subscriber *sub = fake->subs[i];
         while (sub->parked_head) {

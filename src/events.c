@@ -44,7 +44,7 @@ bool sf_next_event_time(const sf_fake *fake, sf_ms *out)
     return true;
 }
 
-size_t sf_pending_events(const sf_fake *fake) { return fake ? fake->timers.count : 0; }
+size_t sf_pending_events(const sf_fake *fake) { return fake ? sf__timerq_count(&fake->timers) : 0; }
 
 size_t sf_pending_deliveries(const sf_fake *fake) { return fake ? fake->pending_deliveries : 0; }
 

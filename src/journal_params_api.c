@@ -135,7 +135,7 @@ static bool is_fresh(const sf_fake *fake) {
            memcmp(fake->sid_counter, fake->fresh_sid_counter, sizeof fake->sid_counter) == 0 &&
            fake->next_rule_id == 1 && fake->last_sub_id == 0 && !fake->api_keys &&
            HASH_COUNT(fake->accounts) == 1 && fake->journal.next_seq == 1 &&
-           fake->timers.count == 0;
+           sf__timerq_count(&fake->timers) == 0;
 }
 
 /* Credentials only when they were given: minted ones come from the seed again, and giving

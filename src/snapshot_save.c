@@ -184,8 +184,8 @@ static bool collect_deliveries(save_ctx *c) {
     if (!c->queued || !c->messages)
         return false;
     size_t nq = 0, nm = 0;
-    for (uint32_t i = 0; i < fake->timers.count; i++) {
-        sf__timer *t = fake->timers.heap[i].timer;
+    for (size_t i = 0; i < sf__timerq_count(&fake->timers); i++) {
+        sf__timer *t = sf__timerq_at(&fake->timers, i);
         if (t->kind != SF__TIMER_DELIVERY || nq == fake->pending_deliveries)
             continue;
         c->queued[nq] = SF__CONTAINER_OF(t, sf__delivery, timer);

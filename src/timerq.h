@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* timerq.h: the fake's event queue, a binary min-heap of intrusive timers ordered by
- * (due time, sequence). The sequence is taken when a timer is armed, so ties run in the order
- * they were scheduled. Each timer knows its heap slot, so cancelling is O(log n). The heap
- * keeps each entry's (due, seq) inline, so sifting compares without touching the timers. */
+/* timerq.h: the fake's event queue, intrusive timers ordered by (due time, sequence) in the
+ * project's one binary min-heap (heap.h) on the fake's allocator. The sequence is taken when a
+ * timer is armed, so ties run in the order they were scheduled. Each timer knows its heap slot,
+ * so cancelling is O(log n). */
 #ifndef SF_TIMERQ_H
 #define SF_TIMERQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "heap.h"
 
 typedef enum sf__timer_kind {
     SF__TIMER_STREAM_EXPIRY = 1,
@@ -19,22 +21,14 @@ typedef enum sf__timer_kind {
 typedef struct sf__timer {
     int64_t due;
     uint64_t seq;
-    uint32_t slot;  /* index in the heap; SF__TIMER_IDLE when not queued */
+    size_t slot; /* the heap's slot number (heap.h); SF__TIMER_IDLE when not queued */
     uint8_t kind;
 } sf__timer;
 
-#define SF__TIMER_IDLE UINT32_MAX
-
-typedef struct sf__timerq_entry {
-    int64_t due;
-    uint64_t seq;
-    sf__timer *timer;
-} sf__timerq_entry;
+#define SF__TIMER_IDLE 0
 
 typedef struct sf__timerq {
-    sf__timerq_entry *heap;
-    uint32_t count;
-    uint32_t cap;
+    sf__heap heap; /* items are sf__timer, tie is the timer's seq */
     uint64_t next_seq;
 } sf__timerq;
 
@@ -56,6 +50,10 @@ void sf__timerq_restore(sf__timerq *q, sf__timer *t, int64_t due, uint64_t seq);
 void sf__timerq_pop(sf__timerq *q);
 /* The earliest timer, or NULL. */
 sf__timer *sf__timerq_peek(const sf__timerq *q);
+
+/* How many timers are queued, and the i-th of them in heap order (for walks over all). */
+static inline size_t sf__timerq_count(const sf__timerq *q) { return q->heap.len; }
+static inline sf__timer *sf__timerq_at(const sf__timerq *q, size_t i) { return q->heap.at[i].item; }
 
 static inline bool sf__timer_armed(const sf__timer *t) { return t->slot != SF__TIMER_IDLE; }
 

@@ -1,26 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* deadline_heap.h: a binary min-heap of items by (due time, tie-breaker), for background work
- * that must find what is due without scanning everything that is not (token expiry of the
- * Twilsock sessions). Each item keeps its own slot number, so it can be moved or removed in
- * O(log n). Not thread-safe: the caller serialises. */
+/* deadline_heap.h: items by (due time, tie-breaker), for background work that must find what is
+ * due without scanning everything that is not (token expiry of the Twilsock sessions). The
+ * core's one heap (src/heap.h) on the C allocator: each item keeps its own slot number (index
+ * + 1 while in the heap, 0 when not), so it can be moved or removed in O(log n). Not
+ * thread-safe: the caller serialises. */
 #ifndef SF_DEADLINE_HEAP_H
 #define SF_DEADLINE_HEAP_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "../../src/heap.h"
 
-typedef struct sf_deadline {
-    int64_t due;
-    uint64_t tie;  /* equal due times: the smaller tie first */
-    void *item;
-    size_t *slot;  /* the item's: its index + 1 while in the heap, 0 when not */
-} sf_deadline;
-
-typedef struct sf_deadline_heap {
-    sf_deadline *at;
-    size_t len, cap;
-} sf_deadline_heap;
+typedef sf__heap_entry sf_deadline;
+typedef sf__heap sf_deadline_heap;
 
 /* Room for n items in all, so that sf_deadline_set cannot fail. false: out of memory. */
 bool sf_deadline_reserve(sf_deadline_heap *h, size_t n);

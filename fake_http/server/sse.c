@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sse.c: see sse.h. */
 #include "sse.h"
+#include "buf.h"
 #include "cors.h"
 
 #include <stdbool.h>
@@ -8,11 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-typedef struct sse_chunk {
-    struct sse_chunk *next;
-    size_t len, sent;
-    char text[];
-} sse_chunk;
+#define QUEUE_KEEP (64u * 1024) /* an emptied queue larger than this is given back */
 
 struct sf_sse_stream {
     sf_sse_list *list;
@@ -20,8 +17,7 @@ struct sf_sse_stream {
     struct MHD_Connection *conn;
     int fd;         /* the connection's socket, to cut a client that stopped reading */
     bool suspended; /* waiting for an event: resume it to send */
-    sse_chunk *head, *tail;
-    size_t queued;   /* bytes of event text not yet handed to libmicrohttpd */
+    sf_http_buf queue; /* event text not yet handed to libmicrohttpd, capped at queue_max */
     bool finished;   /* a `removed` event was queued: end after it */
     bool closed;     /* server stopping or fake reset: end now */
     bool overflowed; /* the queue passed list->queue_max: abort the connection */
@@ -39,24 +35,13 @@ static void wake(sf_sse_stream *s)
     }
 }
 
-static void free_chunks(sf_sse_stream *s)
-{
-    while (s->head) {
-        sse_chunk *c = s->head;
-        s->head = c->next;
-        free(c);
-    }
-    s->tail = NULL;
-    s->queued = 0;
-}
-
 /* The client stopped reading and its queue passed the cap: drop what waits, abort the
  * connection (shutdown wakes libmicrohttpd even when it is blocked sending to this client),
  * and detach the subscriber with the reason the journal shows. Caller holds list->lock and
  * s->lock. */
 static void overflow(sf_sse_stream *s)
 {
-    free_chunks(s);
+    sf_http_buf_clear(&s->queue, 0);
     s->overflowed = true;
     if (s->fd >= 0)
         shutdown(s->fd, SHUT_RDWR);
@@ -73,23 +58,13 @@ static void push(sf_sse_stream *s, const char *text, size_t len, bool last)
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    if (s->queued + len > s->list->queue_max) {
+    if (!sf_http_buf_fits(&s->queue, len)) {
         overflow(s);
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    sse_chunk *c = malloc(sizeof *c + len);
-    if (c) {
-        c->next = NULL;
-        c->len = len;
-        c->sent = 0;
-        memcpy(c->text, text, len);
-        if (s->tail)
-            s->tail->next = c;
-        else
-            s->head = c;
-        s->tail = c;
-        s->queued += len;
+    if (sf_http_buf_reserve(&s->queue, len)) { /* out of memory: this event is lost */
+        sf_http_buf_put(&s->queue, text, len);
         if (last)
             s->finished = true;
         wake(s);
@@ -112,23 +87,14 @@ static void on_event(sf_fake *fake, const sf_event *ev, void *user)
 /* Moves queued text into libmicrohttpd's buffer. Caller holds s->lock. */
 static size_t drain(sf_sse_stream *s, char *buf, size_t max)
 {
-    size_t n = 0;
-    while (s->head && n < max) {
-        sse_chunk *c = s->head;
-        size_t take = c->len - c->sent;
-        if (take > max - n)
-            take = max - n;
-        memcpy(buf + n, c->text + c->sent, take);
-        c->sent += take;
-        n += take;
-        if (c->sent == c->len) {
-            s->head = c->next;
-            if (!s->head)
-                s->tail = NULL;
-            free(c);
-        }
-    }
-    s->queued -= n;
+    size_t n = sf_http_buf_pending(&s->queue);
+    if (n > max)
+        n = max;
+    if (n)
+        memcpy(buf, s->queue.data + s->queue.off, n);
+    sf_http_buf_consume(&s->queue, n);
+    if (sf_http_buf_pending(&s->queue) == 0)
+        sf_http_buf_clear(&s->queue, QUEUE_KEEP); /* a burst is over: give the memory back */
     return n;
 }
 
@@ -173,7 +139,7 @@ static void free_stream(void *cls)
         sf_unsubscribe(list->fake, s->subscriber, NULL); /* no-op after an overflow */
     unlink_stream(s);
     pthread_mutex_unlock(list->lock);
-    free_chunks(s);
+    sf_http_buf_free(&s->queue);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -185,6 +151,7 @@ sf_sse_stream *sf_sse_new(sf_sse_list *list)
         return NULL;
     s->list = list;
     s->fd = -1;
+    sf_http_buf_init_max(&s->queue, list->queue_max);
     pthread_mutex_init(&s->lock, NULL);
     return s;
 }
@@ -198,6 +165,7 @@ void sf_sse_discard(sf_sse_stream *s)
 {
     if (!s)
         return;
+    sf_http_buf_free(&s->queue);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
