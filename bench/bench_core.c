@@ -284,8 +284,7 @@ static void bench_publish(void)
     if (expect_tokens != 11 || sink != (long)(PUBLISH_ROUNDS * PUBLISH_PER_ROUND) * 12)
         die("floor sanity check (jsmn token count)", NULL);
 
-    printf("publish (100-byte object, 1 stream, rate limit lifted, %lu publishes)\n",
-           published);
+    printf("publish (100-byte object, 1 stream, rate limit lifted, %lu publishes)\n", published);
     report("publish_ops_per_s", 1.0 / best_pub, "ops/s", T_NONE, 0);
     report("publish_ns", best_pub * 1e9, "ns", T_NONE, 0);
     report("publish_floor_ns", best_floor * 1e9, "ns", T_NONE, 0);

@@ -63,7 +63,9 @@ static void add(const char *name, double value, const char *unit, const char *ta
 {
     figures[nfigures++] = (figure){name, unit, target, value, pass};
     printf("  %-34s %14.4f  %-12s %-10s %s\n", name, value, unit, target ? target : "-",
-           pass < 0 ? "info" : pass ? "PASS" : "MISS");
+           pass < 0 ? "info"
+           : pass   ? "PASS"
+                    : "MISS");
 }
 
 static void on_event(sf_fake *fake, const sf_event *ev, void *user)

@@ -21,13 +21,15 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void) {
+static double now_s(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, const sf_error *err) {
+static void die(const char *what, const sf_error *err)
+{
     fprintf(stderr, "bench_snapshot: %s: %s\n", what, err ? err->message : "failed");
     exit(1);
 }
@@ -35,7 +37,8 @@ static void die(const char *what, const sf_error *err) {
 static sf_bench_figure figures[8];
 static size_t nfigures;
 
-static void report(const char *name, double value, const char *unit, const char *target, int pass) {
+static void report(const char *name, double value, const char *unit, const char *target, int pass)
+{
     printf("  %-32s %14.4f  %-9s %-10s %s\n", name, value, unit, target,
            pass < 0 ? ""
            : pass   ? "PASS"
@@ -43,7 +46,8 @@ static void report(const char *name, double value, const char *unit, const char 
     figures[nfigures++] = (sf_bench_figure){name, unit, value};
 }
 
-static void on_event(sf_fake *fake, const sf_event *ev, void *user) {
+static void on_event(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake;
     (void)ev;
     (*(size_t *)user)++;
@@ -53,7 +57,8 @@ static size_t events;
 
 /* The fixture by calls: services, streams (every 10th with a TTL and every 5th named), and
  * subscribers on the first streams. */
-static sf_fake *build(size_t services, size_t streams, size_t subscribers, size_t journal) {
+static sf_fake *build(size_t services, size_t streams, size_t subscribers, size_t journal)
+{
     sf_fake *fake;
     sf_error err;
     sf_options o;
@@ -86,7 +91,8 @@ static sf_fake *build(size_t services, size_t streams, size_t subscribers, size_
     return fake;
 }
 
-static sf_fake *restore(const char *buf, size_t len) {
+static sf_fake *restore(const char *buf, size_t len)
+{
     sf_fake *fake;
     sf_error err;
     if (sf_fake_from_snapshot_buffer(NULL, buf, len, &fake, &err) != SF_OK)
@@ -101,7 +107,8 @@ static sf_fake *restore(const char *buf, size_t len) {
     return fake;
 }
 
-static void same_bytes(sf_fake *fake, const char *buf, size_t len) {
+static void same_bytes(sf_fake *fake, const char *buf, size_t len)
+{
     char *again;
     size_t again_len;
     sf_error err;
@@ -112,7 +119,8 @@ static void same_bytes(sf_fake *fake, const char *buf, size_t len) {
     sf_snapshot_buffer_free(fake, again);
 }
 
-static void bench_fixture(void) {
+static void bench_fixture(void)
+{
     enum { ROUNDS = 5 };
     double built = 0, restored = 0;
     char *buf = NULL;
@@ -147,7 +155,8 @@ static void bench_fixture(void) {
     free(buf);
 }
 
-static void bench_million(void) {
+static void bench_million(void)
+{
     sf_fake *fake = build(100, 1000000, 0, 0); /* no journal: only the streams */
     char *buf;
     size_t len;
@@ -168,7 +177,8 @@ static void bench_million(void) {
     sf_fake_free(fake);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *out = argc > 1 ? argv[1] : "build/bench.json";
     printf("  %-32s %14s  %-9s %-10s %s\n", "figure", "value", "unit", "target", "verdict");
     bench_fixture();

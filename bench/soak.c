@@ -144,7 +144,8 @@ static int rest_read(const char *path, char **body, size_t *used, bool *closing)
 
 /* One request; the status must be `want`. The body is copied to out (may be NULL). */
 static void api(const char *method, const char *path, const char *form, int want, char *out,
-                size_t cap) {
+                size_t cap)
+{
     if (rest.fd < 0) {
         rest.fd = connect_blocking();
         rest.len = 0;

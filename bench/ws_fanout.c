@@ -59,9 +59,9 @@
 
 #define TARGET_DELIVERIES_PER_S 100000.0
 #define TARGET_P99_MS 20.0
-#define SETUP_WINDOW 200       /* connections being set up at once */
+#define SETUP_WINDOW 200          /* connections being set up at once */
 #define DRAIN_AFTER_LAST_MS 10000 /* after the last publish answer: wait this long at most */
-#define SETUP_STALL_MS 10000   /* no connection subscribed for this long: give up */
+#define SETUP_STALL_MS 10000      /* no connection subscribed for this long: give up */
 #define IN_MAX (SF_TS_MAX_FRAME + 64 * 1024)
 #define WS_PATH "/v3/wsconnect"
 
@@ -96,15 +96,15 @@ typedef struct conn {
     int fd;
     unsigned idx;
     int state;
-    bool want_out;           /* EPOLLOUT registered */
-    bool sub_replied;        /* the Subscriptions request was answered 200 */
-    char accept[29];         /* expected Sec-WebSocket-Accept */
+    bool want_out;    /* EPOLLOUT registered */
+    bool sub_replied; /* the Subscriptions request was answered 200 */
+    char accept[29];  /* expected Sec-WebSocket-Accept */
     uint8_t *in;
     size_t in_len, in_cap;
-    uint8_t *frag;           /* a fragmented message being put together */
+    uint8_t *frag; /* a fragmented message being put together */
     size_t frag_len;
     int frag_opcode;
-    uint8_t *out;            /* bytes not yet accepted by the socket */
+    uint8_t *out; /* bytes not yet accepted by the socket */
     size_t out_len, out_cap;
     unsigned received, duplicates;
 } conn;
@@ -114,8 +114,8 @@ static int ep;
 static char service_sid[64], stream_sid[64], token[4096];
 
 /* Results. */
-static uint8_t *seen;        /* [conn * messages + seq] */
-static double *lat_ms;       /* one per delivery */
+static uint8_t *seen;  /* [conn * messages + seq] */
+static double *lat_ms; /* one per delivery */
 static size_t nlat;
 static int64_t *pub_start, *pub_end; /* per seq */
 static int64_t last_delivery_ns;
@@ -189,8 +189,10 @@ static void ts_send(conn *c, const char *header, const char *payload)
 static void send_init(conn *c)
 {
     char header[sizeof token + 128];
-    snprintf(header, sizeof header, "{\"method\":\"init\",\"id\":\"TM%030" PRIx32 "00\","
-             "\"token\":\"%s\"}", (uint32_t)c->idx, token);
+    snprintf(header, sizeof header,
+             "{\"method\":\"init\",\"id\":\"TM%030" PRIx32 "00\","
+             "\"token\":\"%s\"}",
+             (uint32_t)c->idx, token);
     ts_send(c, header, "");
 }
 
@@ -296,8 +298,8 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
     const char *hdr, *payload;
     size_t hlen, plen;
     if (!ts_split(m, len, &hdr, &hlen, &payload, &plen))
-        lb_die("connection %u: malformed Twilsock frame: %.*s", c->idx, (int)(len < 300 ? len : 300),
-            (const char *)m);
+        lb_die("connection %u: malformed Twilsock frame: %.*s", c->idx,
+               (int)(len < 300 ? len : 300), (const char *)m);
     bool notification = memmem(hdr, hlen, "\"method\":\"notification\"", 23) != NULL;
     if (c->state == ST_READY && notification &&
         memmem(payload, plen, "\"stream_message_published\"", 26)) {
@@ -307,7 +309,7 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
         sf_ts_frame *f = malloc(sizeof *f);
         if (!f || !sf_ts_parse(m, len, f))
             lb_die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
-                (int)(len < 300 ? len : 300), (const char *)m);
+                   (int)(len < 300 ? len : 300), (const char *)m);
         bool ok200 = memmem(hdr, hlen, "\"status\":{\"code\":200", 20) != NULL;
         if (c->state == ST_INIT && strcmp(f->method, "reply") == 0) {
             if (!ok200)
@@ -317,7 +319,7 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
         } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "reply") == 0) {
             if (!ok200 || !memmem(hdr, hlen, "\"http_status\":{\"code\":200", 25))
                 lb_die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)hlen, hdr,
-                    (int)plen, payload);
+                       (int)plen, payload);
             c->sub_replied = true;
         } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "notification") == 0) {
             if (memmem(payload, plen, "\"subscription_failed\"", 21))
@@ -332,7 +334,7 @@ static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
             }
         } else {
             lb_die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)hlen,
-                hdr);
+                   hdr);
         }
         free(f);
         return;
@@ -458,7 +460,7 @@ static void conn_readable(conn *c)
             lb_die("connection %u: recv: %s", c->idx, strerror(errno));
         if (n == 0)
             lb_die("connection %u: the server closed the socket (%u of %u connections ready)",
-                c->idx, ready_count, opt.conns);
+                   c->idx, ready_count, opt.conns);
         c->in_len += (size_t)n;
         bool full = c->in_len == c->in_cap;
         if (c->state == ST_HANDSHAKE) {
@@ -518,15 +520,15 @@ static void conn_event(conn *c, uint32_t events)
 
 static struct {
     int fd;
-    bool busy;               /* a request is out */
-    unsigned seq;            /* next to publish */
+    bool busy;    /* a request is out */
+    unsigned seq; /* next to publish */
     unsigned answered;
     char in[65536];
     size_t in_len;
     char out[4096];
     size_t out_len, out_off;
     double max_ms, total_ms;
-    double *ms;              /* per request */
+    double *ms; /* per request */
 } pub = {.fd = -1};
 
 static void pub_connect(void)
@@ -668,7 +670,9 @@ static double pct(const double *v, size_t n, double p)
 static void row(const char *name, double value, const char *unit, const char *target, int pass)
 {
     printf("  %-28s %12.3f  %-12s %-10s %s\n", name, value, unit, target ? target : "-",
-           pass < 0 ? "info" : pass ? "PASS" : "MISS");
+           pass < 0 ? "info"
+           : pass   ? "PASS"
+                    : "MISS");
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -732,7 +736,7 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
             lb_die("open files limit %llu, need %llu (ulimit -n)", (unsigned long long)rl.rlim_cur,
-                (unsigned long long)need);
+                   (unsigned long long)need);
     }
 
     size_t total = (size_t)opt.conns * opt.messages;
@@ -745,8 +749,8 @@ int main(int argc, char **argv)
     if (!conns || !seen || !lat_ms || !pub_start || !pub_end || !pub.ms)
         lb_die("out of memory");
 
-    static const char *const server_args[] = {"--clock", "wall", "--limit",
-                                              "publish_rate_per_s=0", NULL};
+    static const char *const server_args[] = {"--clock", "wall", "--limit", "publish_rate_per_s=0",
+                                              NULL};
     lb_start_server(NULL, opt.server, server_args);
 
     /* service, stream, token */
@@ -769,8 +773,8 @@ int main(int argc, char **argv)
     free(body);
 
     printf("ws_fanout: %s on port %u, %u WebSocket connections, %u messages%s%s\n", opt.server,
-           (unsigned)lb_srv.port, opt.conns, opt.messages, opt.rate > 0 ? ", paced" : ", back to back",
-           opt.ack ? ", acks on" : "");
+           (unsigned)lb_srv.port, opt.conns, opt.messages,
+           opt.rate > 0 ? ", paced" : ", back to back", opt.ack ? ", acks on" : "");
     fflush(stdout);
 
     ep = epoll_create1(EPOLL_CLOEXEC);
@@ -814,8 +818,8 @@ int main(int argc, char **argv)
                     "ws_fanout: %s: %u of %u connections subscribed (opened %u; connecting %u, "
                     "waiting for the upgrade answer %u, init %u, subscribing %u)\n",
                     stalled ? "setup stalled (no progress for 10 s)" : "setup timed out",
-                    ready_count, opt.conns, next, by_state[ST_CONNECTING],
-                    by_state[ST_HANDSHAKE], by_state[ST_INIT], by_state[ST_SUBSCRIBING]);
+                    ready_count, opt.conns, next, by_state[ST_CONNECTING], by_state[ST_HANDSHAKE],
+                    by_state[ST_INIT], by_state[ST_SUBSCRIBING]);
             if (by_state[ST_HANDSHAKE] && ready_count + by_state[ST_HANDSHAKE] == opt.conns)
                 fprintf(stderr,
                         "ws_fanout: the server stopped accepting connections at %u (%u "
@@ -866,7 +870,7 @@ int main(int argc, char **argv)
                     deliveries, total);
             if (pub.answered < opt.messages)
                 lb_die("timed out after %u s: %u of %u publishes answered", opt.timeout_s,
-                    pub.answered, opt.messages);
+                       pub.answered, opt.messages);
             break;
         }
     }

@@ -42,8 +42,7 @@ static void must(sf_status st, const sf_error *err, const char *what)
 {
     if (st == SF_OK)
         return;
-    fprintf(stderr, "demo: %s failed: %d/%d %s\n", what, err->http_status, err->code,
-            err->message);
+    fprintf(stderr, "demo: %s failed: %d/%d %s\n", what, err->http_status, err->code, err->message);
     exit(1);
 }
 
@@ -66,8 +65,7 @@ static const char *when(sf_ms t)
 /* The Twilio error body, as the REST API would send it. */
 static void show_error(const sf_error *err)
 {
-    say("HTTP %d {\"code\": %d, \"message\": \"%s\",", err->http_status, err->code,
-        err->message);
+    say("HTTP %d {\"code\": %d, \"message\": \"%s\",", err->http_status, err->code, err->message);
     say("         \"more_info\": \"%s\", \"status\": %d}", err->more_info, err->http_status);
 }
 
@@ -417,8 +415,7 @@ int main(void)
         static const char data[] = "{ \"user\": \"bob\",  \"text\": \"hi there\" }";
         sf_publish_params pub = {.data = data, .data_len = sizeof data - 1};
         sf_message_record msg;
-        must(sf_stream_publish(fake, NULL, IS, "chat-room", &pub, &msg, &err), &err,
-             "publish");
+        must(sf_stream_publish(fake, NULL, IS, "chat-room", &pub, &msg, &err), &err, "publish");
         say("sent     %s", data);
         say("answered {\"sid\": \"%s\", \"data\": %s}", msg.sid, msg.data);
         check(strncmp(msg.sid, "TZ", 2) == 0 &&
@@ -435,8 +432,7 @@ int main(void)
         sf_rate_state rs;
         must(sf_stream_rate_state(fake, NULL, IS, "chat-room", &rs, &err), &err, "rate state");
         err = refused;
-        say("sent %s (chat-room still has %u of %u publish tokens)", bad, rs.tokens,
-            rs.capacity);
+        say("sent %s (chat-room still has %u of %u publish tokens)", bad, rs.tokens, rs.capacity);
         show_error(&err);
         check(rs.tokens == 299, "the refused publish took no token");
         check(st == SF_ERR_DATA_INVALID && err.http_status == 400 && err.code == 54008 &&
@@ -501,9 +497,8 @@ int main(void)
         char want[200];
         snprintf(want, sizeof want,
                  "The requested resource /Services/%s/Streams/chat-room was not found", IS);
-        check(after == SF_ERR_NOT_FOUND && err.http_status == 404 &&
-                  err.code == 20404 && strcmp(err.message, want) == 0 &&
-                  sf_pending_events(fake) == 0,
+        check(after == SF_ERR_NOT_FOUND && err.http_status == 404 && err.code == 20404 &&
+                  strcmp(err.message, want) == 0 && sf_pending_events(fake) == 0,
               "404/20404 at the deadline, nothing left pending");
     }
 
@@ -514,8 +509,8 @@ int main(void)
     chapter_disconnect(fake, IS);
 
     { /* the run's journal as the timeline picture (docs/tools.md "The delivery timeline") */
-        const char *path = getenv("SF_DEMO_TIMELINE") ? getenv("SF_DEMO_TIMELINE")
-                                                      : "build/demo-timeline.svg";
+        const char *path =
+            getenv("SF_DEMO_TIMELINE") ? getenv("SF_DEMO_TIMELINE") : "build/demo-timeline.svg";
         size_t len = sf_journal_render(fake, NULL, NULL, 0), svg_len = 0;
         char *journal = malloc(len + 1), *svg = NULL;
         if (journal && sf_journal_render(fake, NULL, journal, len + 1) == len)

@@ -8,7 +8,8 @@
 #include <string.h>
 
 static bool lookup_key(void *user, const char *key_sid, char *secret, size_t secret_cap,
-                       char *account_sid, size_t account_cap) {
+                       char *account_sid, size_t account_cap)
+{
     sf_api_key_record k;
     if (sf_api_key_fetch(user, key_sid, &k, NULL) != SF_OK)
         return false;
@@ -17,7 +18,8 @@ static bool lookup_key(void *user, const char *key_sid, char *secret, size_t sec
     return true;
 }
 
-sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *claims) {
+sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *claims)
+{
     sf_jwt_result r =
         sf_jwt_verify(token ? token : "", lookup_key, fake, sf_clock_now(fake) / 1000, claims);
     if (r == SF_JWT_EXPIRED)
@@ -27,7 +29,8 @@ sf_status sf_http_check_token(sf_fake *fake, const char *token, sf_jwt_claims *c
     return SF_OK;
 }
 
-void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *service_sid) {
+void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *service_sid)
+{
     /* the Kotlin SDK derives the stream, document, map and list URLs from list_items (its
      * first three path segments: v3/Services/IS...), so every templated link is per service */
     const char *svc = service_sid;
@@ -54,7 +57,8 @@ void sf_http_render_configuration(sf_http_buf *b, const char *base, const char *
                        base, base, svc, base, svc, base);
 }
 
-int sf_http_client_configuration(sf_http_ctx *c, const char *token) {
+int sf_http_client_configuration(sf_http_ctx *c, const char *token)
+{
     if (!sf_http_is(c, "GET"))
         return sf_http_method_not_allowed(c, "GET");
     sf_jwt_claims claims;

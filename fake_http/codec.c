@@ -180,8 +180,8 @@ static bool base64_decode(const char *in, size_t len, char *out, size_t cap, siz
                 return false;
             }
         }
-        uint32_t bits = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                        (uint32_t)v[3];
+        uint32_t bits =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         char bytes[3] = {(char)(bits >> 16), (char)(bits >> 8 & 0xff), (char)(bits & 0xff)};
         for (int k = 0; k < 3 - pad; k++) {
             if (n + 1 >= cap)

@@ -38,7 +38,8 @@ static const control_route routes[] = {
     {"subscribers", 3, "POST", {"Action", NULL}},
 };
 
-static const control_route *find_route(const sf_http_ctx *c) {
+static const control_route *find_route(const sf_http_ctx *c)
+{
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (c->segment_count == routes[i].segments && strcmp(c->segments[1], routes[i].name) == 0 &&
             sf_http_is(c, routes[i].method))
@@ -46,13 +47,15 @@ static const control_route *find_route(const sf_http_ctx *c) {
     return NULL;
 }
 
-int sf_http_control_bad_param(sf_http_ctx *c, const char *what) {
+int sf_http_control_bad_param(sf_http_ctx *c, const char *what)
+{
     sf_error err;
     sf_http_status_error(SF_ERR_INVALID_PARAMETER, what, &err);
     return sf_http_fail(c, &err);
 }
 
-static int unknown_param(sf_http_ctx *c, const control_route *r, const char *name) {
+static int unknown_param(sf_http_ctx *c, const control_route *r, const char *name)
+{
     char shown[SF_HTTP_NAME_SHOWN_SIZE], names[300], what[800];
     sf_http_shown_name(name, shown);
     const char *near = sf_http_nearest_name(name, r->params);
@@ -66,7 +69,8 @@ static int unknown_param(sf_http_ctx *c, const control_route *r, const char *nam
     return sf_http_control_bad_param(c, what);
 }
 
-int sf_http_control_check_params(sf_http_ctx *c) {
+int sf_http_control_check_params(sf_http_ctx *c)
+{
     const control_route *r = c->segment_count >= 2 ? find_route(c) : NULL;
     if (!r)
         return 0;
@@ -81,7 +85,8 @@ int sf_http_control_check_params(sf_http_ctx *c) {
     return 0;
 }
 
-void sf_http_operation_names(char *out, size_t cap) {
+void sf_http_operation_names(char *out, size_t cap)
+{
     size_t used = 0;
     out[0] = '\0';
     for (int op = 0; op < SF_OP_COUNT && used < cap; op++)
@@ -90,7 +95,8 @@ void sf_http_operation_names(char *out, size_t cap) {
 }
 
 int sf_http_control_stream_target(sf_http_ctx *c, const char *target, const char *service_sid,
-                                  bool every_account, char sid_out[SF_SID_SIZE]) {
+                                  bool every_account, char sid_out[SF_SID_SIZE])
+{
     char what[900];
     sf_error err;
     if (!target || !*target)

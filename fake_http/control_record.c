@@ -8,7 +8,8 @@
 #include <stdlib.h>
 
 int sf_http_journal_data_page(sf_http_ctx *c, const sf_journal_filter *filter, uint64_t cursor,
-                              int64_t limit) {
+                              int64_t limit)
+{
     sf_journal_entry e;
     for (int64_t n = 0; n < limit && c->body.len < SF_HTTP_JOURNAL_DATA_PAGE_BYTES &&
                         sf_journal_next(c->fake, filter, &cursor, &e);
@@ -27,13 +28,15 @@ int sf_http_journal_data_page(sf_http_ctx *c, const sf_journal_filter *filter, u
     return 200;
 }
 
-static int bad_enabled(sf_http_ctx *c) {
+static int bad_enabled(sf_http_ctx *c)
+{
     sf_error err;
     sf_http_status_error(SF_ERR_INVALID_PARAMETER, "Enabled is true or false", &err);
     return sf_http_fail(c, &err);
 }
 
-int sf_http_journal_record_route(sf_http_ctx *c, bool fake_wide) {
+int sf_http_journal_record_route(sf_http_ctx *c, bool fake_wide)
+{
     if (sf_http_is(c, "POST")) {
         if (!fake_wide) /* one switch for the whole fake */
             return sf_http_fail_status(c, SF_ERR_FORBIDDEN);

@@ -20,7 +20,7 @@ static int set_enabled(sf_http_ctx *c)
     for (size_t i = 0; i < c->params.count; i++) {
         if (strcmp(c->params.fields[i].name, "Enabled") != 0)
             return sf_http_control_bad_param(c, "Invalid parameter: request-log takes only Enabled "
-                                  "(true or false)");
+                                                "(true or false)");
         v = c->params.fields[i].value;
     }
     bool on;

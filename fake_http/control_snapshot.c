@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-static bool to_body(const void *buf, size_t len, void *user) {
+static bool to_body(const void *buf, size_t len, void *user)
+{
     sf_http_buf *b = user;
     sf_http_buf_add(b, buf, len);
     return !b->failed;
@@ -20,7 +21,8 @@ typedef struct body_source {
     size_t left;
 } body_source;
 
-static size_t from_body(void *buf, size_t len, void *user) {
+static size_t from_body(void *buf, size_t len, void *user)
+{
     body_source *s = user;
     size_t n = len < s->left ? len : s->left;
     memcpy(buf, s->p, n);
@@ -29,7 +31,8 @@ static size_t from_body(void *buf, size_t len, void *user) {
     return n;
 }
 
-static int download(sf_http_ctx *c) {
+static int download(sf_http_ctx *c)
+{
     sf_error err;
     if (sf_snapshot_save(c->fake, to_body, &c->body, &err) != SF_OK)
         return sf_http_fail_status(c, SF_ERR_NOMEM); /* writing to memory fails only so */
@@ -40,7 +43,8 @@ static int download(sf_http_ctx *c) {
 
 /* The state is replaced as a reset replaces it: the server closes event streams and adds
  * the command line's accounts and keys back when the snapshot lacks them. */
-static int replace(sf_http_ctx *c) {
+static int replace(sf_http_ctx *c)
+{
     body_source src = {c->req->body, c->req->body_len};
     sf_error err;
     if (sf_fake_restore(c->fake, from_body, &src, &err) != SF_OK)
@@ -49,7 +53,8 @@ static int replace(sf_http_ctx *c) {
     return sf_http_no_content(c);
 }
 
-int sf_http_control_snapshot(sf_http_ctx *c) {
+int sf_http_control_snapshot(sf_http_ctx *c)
+{
     if (!sf_http_is(c, "GET") && !sf_http_is(c, "PUT"))
         return sf_http_method_not_allowed(c, "GET, PUT");
     if (!sf_http_fake_wide(c))

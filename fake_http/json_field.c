@@ -64,10 +64,7 @@ void sf_jf_free(sf_jf_doc *doc)
 }
 
 /* Whether tok names one of the doc's tokens (see json_field.h). */
-static bool is_token(const sf_jf_doc *doc, int tok)
-{
-    return tok >= 0 && tok < doc->ntok;
-}
+static bool is_token(const sf_jf_doc *doc, int tok) { return tok >= 0 && tok < doc->ntok; }
 
 /* The index just past token i's subtree. */
 static int skip(const jsmntok_t *tok, int ntok, int i)

@@ -97,8 +97,8 @@ static bool check_header(const char *json, size_t len)
 }
 
 /* Member `key` of `obj` as a string; `required` or absent (out stays ""). */
-static bool claim_string(const sf_jf_doc *doc, int obj, const char *key, bool required,
-                         char *out, size_t cap)
+static bool claim_string(const sf_jf_doc *doc, int obj, const char *key, bool required, char *out,
+                         size_t cap)
 {
     int v = sf_jf_member(doc, obj, key);
     if (v == SF_JF_ABSENT)
@@ -124,8 +124,7 @@ static bool read_claims(const char *json, size_t len, sf_jwt_claims *c)
               claim_int(&doc, "exp", true, &c->exp) && claim_int(&doc, "iat", false, &c->iat) &&
               claim_int(&doc, "nbf", false, &c->nbf) && c->iss[0] && c->sub[0];
     int grants = ok ? sf_jf_member(&doc, 0, "grants") : SF_JF_ABSENT;
-    if (grants == SF_JF_DUPLICATE ||
-        (grants >= 0 && sf_jf_kind_of(&doc, grants) != SF_JF_OBJECT))
+    if (grants == SF_JF_DUPLICATE || (grants >= 0 && sf_jf_kind_of(&doc, grants) != SF_JF_OBJECT))
         ok = false;
     if (ok && grants >= 0) {
         ok = claim_string(&doc, grants, "identity", false, c->identity, sizeof c->identity);
@@ -160,9 +159,9 @@ static sf_jwt_result in_time(const sf_jwt_claims *claims, int64_t now_s)
 
 /* A well-formed token's verdict: its key (by `iss`, of account `sub`), its signature over
  * the first signed_len bytes, then its times. */
-static sf_jwt_result judge(const char *token, size_t signed_len, const uint8_t *sig,
-                           size_t sig_len, const sf_jwt_claims *claims, sf_jwt_lookup_fn lookup,
-                           void *user, int64_t now_s)
+static sf_jwt_result judge(const char *token, size_t signed_len, const uint8_t *sig, size_t sig_len,
+                           const sf_jwt_claims *claims, sf_jwt_lookup_fn lookup, void *user,
+                           int64_t now_s)
 {
     char secret[512], account[64];
     secret[0] = account[0] = '\0';
@@ -180,8 +179,8 @@ static sf_jwt_result judge(const char *token, size_t signed_len, const uint8_t *
     return res;
 }
 
-sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *user,
-                            int64_t now_s, sf_jwt_claims *out)
+sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *user, int64_t now_s,
+                            sf_jwt_claims *out)
 {
     sf_jwt_claims claims;
     memset(&claims, 0, sizeof claims);
@@ -236,14 +235,29 @@ static size_t json_escape(const char *s, char *out)
         unsigned char c = (unsigned char)*s;
         const char *short_form = NULL;
         switch (c) {
-        case '"': short_form = "\\\""; break;
-        case '\\': short_form = "\\\\"; break;
-        case '\b': short_form = "\\b"; break;
-        case '\f': short_form = "\\f"; break;
-        case '\n': short_form = "\\n"; break;
-        case '\r': short_form = "\\r"; break;
-        case '\t': short_form = "\\t"; break;
-        default: break;
+        case '"':
+            short_form = "\\\"";
+            break;
+        case '\\':
+            short_form = "\\\\";
+            break;
+        case '\b':
+            short_form = "\\b";
+            break;
+        case '\f':
+            short_form = "\\f";
+            break;
+        case '\n':
+            short_form = "\\n";
+            break;
+        case '\r':
+            short_form = "\\r";
+            break;
+        case '\t':
+            short_form = "\\t";
+            break;
+        default:
+            break;
         }
         if (short_form) {
             if (out)
@@ -272,12 +286,27 @@ static size_t payload_json(const char *key_sid, const char *account_sid, const c
     char num[3][24];
     snprintf(num[0], sizeof num[0], "%lld", (long long)iat);
     snprintf(num[1], sizeof num[1], "%lld", (long long)exp);
-    const char *parts[] = {
-        "{\"jti\":\"", NULL /* key */, "-", num[0], "\",\"grants\":{",
-        identity ? "\"identity\":\"" : "", NULL /* identity */, identity ? "\"," : "",
-        "\"data_sync\":{", service_sid ? "\"service_sid\":\"" : "", NULL /* service */,
-        service_sid ? "\"" : "", "}},\"iat\":", num[0], ",\"exp\":", num[1], ",\"iss\":\"",
-        NULL /* key */, "\",\"sub\":\"", NULL /* account */, "\"}"};
+    const char *parts[] = {"{\"jti\":\"",
+                           NULL /* key */,
+                           "-",
+                           num[0],
+                           "\",\"grants\":{",
+                           identity ? "\"identity\":\"" : "",
+                           NULL /* identity */,
+                           identity ? "\"," : "",
+                           "\"data_sync\":{",
+                           service_sid ? "\"service_sid\":\"" : "",
+                           NULL /* service */,
+                           service_sid ? "\"" : "",
+                           "}},\"iat\":",
+                           num[0],
+                           ",\"exp\":",
+                           num[1],
+                           ",\"iss\":\"",
+                           NULL /* key */,
+                           "\",\"sub\":\"",
+                           NULL /* account */,
+                           "\"}"};
     const char *escaped[] = {key_sid, identity, service_sid, key_sid, account_sid};
     size_t o = 0, e = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {

@@ -13,26 +13,26 @@
 #define SF_JWT_MAX_TOKEN 8192 /* a token of this many characters or more is MALFORMED */
 
 typedef struct sf_jwt_claims {
-    char iss[64];           /* API key SID */
-    char sub[64];           /* account SID */
+    char iss[64]; /* API key SID */
+    char sub[64]; /* account SID */
     char identity[257];
-    char service_sid[64];   /* grants.data_sync.service_sid, "" when absent */
-    int64_t iat, exp, nbf;  /* seconds since the epoch; nbf 0 when absent */
+    char service_sid[64];  /* grants.data_sync.service_sid, "" when absent */
+    int64_t iat, exp, nbf; /* seconds since the epoch; nbf 0 when absent */
 } sf_jwt_claims;
 
 typedef enum sf_jwt_result {
     SF_JWT_OK = 0,
-    SF_JWT_MALFORMED,       /* not three base64url parts, bad JSON, wrong alg, missing claims */
-    SF_JWT_UNKNOWN_KEY,     /* iss names no key the lookup knows, or a key of an account
-                               other than sub (checked before the signature) */
+    SF_JWT_MALFORMED,   /* not three base64url parts, bad JSON, wrong alg, missing claims */
+    SF_JWT_UNKNOWN_KEY, /* iss names no key the lookup knows, or a key of an account
+                           other than sub (checked before the signature) */
     SF_JWT_BAD_SIGNATURE,
-    SF_JWT_EXPIRED,         /* now >= exp */
-    SF_JWT_NOT_YET_VALID    /* now < nbf */
+    SF_JWT_EXPIRED,      /* now >= exp */
+    SF_JWT_NOT_YET_VALID /* now < nbf */
 } sf_jwt_result;
 
 /* Finds the secret of API key `key_sid` (and the account it belongs to). */
-typedef bool (*sf_jwt_lookup_fn)(void *user, const char *key_sid, char *secret,
-                                 size_t secret_cap, char *account_sid, size_t account_cap);
+typedef bool (*sf_jwt_lookup_fn)(void *user, const char *key_sid, char *secret, size_t secret_cap,
+                                 char *account_sid, size_t account_cap);
 
 /* Verifies `token` at `now_s` (seconds): signature with the looked-up secret, sub equal to the
  * key's account, exp/nbf. Fills *out when the token could be decoded (also for EXPIRED),
@@ -40,8 +40,8 @@ typedef bool (*sf_jwt_lookup_fn)(void *user, const char *key_sid, char *secret,
  * JSON objects, header alg "HS256" (typ "JWT" when present), iss, sub and exp required (iat,
  * nbf and the grants optional; numbers are integers), a 32-byte signature. Checks in order:
  * MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID. */
-sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *user,
-                            int64_t now_s, sf_jwt_claims *out);
+sf_jwt_result sf_jwt_verify(const char *token, sf_jwt_lookup_fn lookup, void *user, int64_t now_s,
+                            sf_jwt_claims *out);
 
 /* Mints a token like the helper libraries do (byte for byte what twilio-node 6.3.1's
  * AccessToken + SyncGrant writes for the same inputs, without nbf). identity NULL leaves out

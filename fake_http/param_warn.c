@@ -26,7 +26,8 @@ static const char *const stream_update_names[] = {"Ttl", NULL};
 static const char *const message_names[] = {"Data", NULL};
 static const char *const no_names[] = {NULL};
 
-static const char *const *known_names(sf_op op) {
+static const char *const *known_names(sf_op op)
+{
     switch (op) {
     case SF_OP_SERVICE_LIST:
     case SF_OP_STREAM_LIST:
@@ -50,7 +51,8 @@ static const char *const *known_names(sf_op op) {
 
 /* Optimal string alignment distance, ignoring letter case: edits (insert, delete, replace,
  * swap two neighbours) that turn a into b. Both are at most NAME_SHOWN_MAX long. */
-static size_t edit_distance(const char *a, const char *b) {
+static size_t edit_distance(const char *a, const char *b)
+{
     size_t la = strlen(a), lb = strlen(b);
     size_t d[NAME_SHOWN_MAX + 1][NAME_SHOWN_MAX + 1];
     for (size_t i = 0; i <= la; i++)
@@ -76,7 +78,8 @@ static size_t edit_distance(const char *a, const char *b) {
 
 /* The known name nearest to `name`: the same letters in another case, else one within a
  * third of its length (at least 1, at most 2 edits); first in table order on a tie. */
-const char *sf_http_nearest_name(const char *name, const char *const *known) {
+const char *sf_http_nearest_name(const char *name, const char *const *known)
+{
     if (strlen(name) > NAME_SHOWN_MAX)
         return NULL;
     const char *best = NULL;
@@ -93,7 +96,8 @@ const char *sf_http_nearest_name(const char *name, const char *const *known) {
     return best;
 }
 
-static bool is_known(const char *name, const char *const *known) {
+static bool is_known(const char *name, const char *const *known)
+{
     for (size_t i = 0; known[i]; i++)
         if (strcmp(name, known[i]) == 0)
             return true;
@@ -101,7 +105,8 @@ static bool is_known(const char *name, const char *const *known) {
 }
 
 /* The name as shown in a message: printable ASCII, cut at NAME_SHOWN_MAX. */
-void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE]) {
+void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE])
+{
     size_t i = 0;
     for (; name[i] && i < NAME_SHOWN_MAX; i++) {
         unsigned char ch = (unsigned char)name[i];
@@ -112,7 +117,8 @@ void sf_http_shown_name(const char *name, char out[SF_HTTP_NAME_SHOWN_SIZE]) {
 
 /* Adds one warning to the response header (" | " between two); a warning that no longer
  * fits ends the header with " | ..." (the journal has them all). */
-static void add_header(sf_http_response *resp, const char *text) {
+static void add_header(sf_http_response *resp, const char *text)
+{
     size_t used = strlen(resp->warning), len = strlen(text), cap = sizeof resp->warning;
     if (used && used + 3 + len < cap) { /* sizes checked: copies, not a format to truncate */
         memcpy(resp->warning + used, " | ", 3);
@@ -126,7 +132,8 @@ static void add_header(sf_http_response *resp, const char *text) {
 
 /* One warning: journaled, in the header, and in strict mode the refusal (returns its status). */
 static int warn(sf_http_ctx *c, sf_op op, const char *param, const char *suggestion,
-                const char *text) {
+                const char *text)
+{
     const char *service = c->segment_count > 2 ? c->segments[2] : NULL;
     const char *stream = c->segment_count > 4 ? c->segments[4] : NULL;
     sf_error err;
@@ -138,14 +145,16 @@ static int warn(sf_http_ctx *c, sf_op op, const char *param, const char *suggest
     return sf_http_fail(c, &err);
 }
 
-void sf_http_list_names(const char *const *known, char *out, size_t cap) {
+void sf_http_list_names(const char *const *known, char *out, size_t cap)
+{
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; known[i] && used < cap; i++)
         used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", known[i]);
 }
 
-static int warn_unknown(sf_http_ctx *c, sf_op op, const char *name, const char *const *known) {
+static int warn_unknown(sf_http_ctx *c, sf_op op, const char *name, const char *const *known)
+{
     char text[2 * SF_WARNING_SIZE], name_text[SF_HTTP_NAME_SHOWN_SIZE], names[200];
     const char *near = sf_http_nearest_name(name, known);
     sf_http_shown_name(name, name_text);
@@ -168,14 +177,16 @@ static int warn_unknown(sf_http_ctx *c, sf_op op, const char *name, const char *
     return warn(c, op, name, near, text);
 }
 
-static const char *header_value(const sf_http_request *req, const char *name) {
+static const char *header_value(const sf_http_request *req, const char *name)
+{
     for (size_t i = 0; i < req->header_count; i++)
         if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value;
     return NULL;
 }
 
-static bool looks_like_json(const char *body, size_t len) {
+static bool looks_like_json(const char *body, size_t len)
+{
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
@@ -184,7 +195,8 @@ static bool looks_like_json(const char *body, size_t len) {
 
 /* A POST body Twilio cannot read as parameters: another content type, or JSON sent as a
  * form. true when it warned (then its fields are not checked one by one). */
-static bool body_warning(sf_http_ctx *c, sf_op op, int *status) {
+static bool body_warning(sf_http_ctx *c, sf_op op, int *status)
+{
     const sf_http_request *req = c->req;
     const char *type = header_value(req, "Content-Type");
     bool form = !type || strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
@@ -204,14 +216,16 @@ static bool body_warning(sf_http_ctx *c, sf_op op, int *status) {
 }
 
 /* The first occurrence of a name only: a repeated field warns once. */
-static bool seen_before(const sf_http_form *form, size_t i) {
+static bool seen_before(const sf_http_form *form, size_t i)
+{
     for (size_t k = 0; k < i; k++)
         if (strcmp(form->fields[k].name, form->fields[i].name) == 0)
             return true;
     return false;
 }
 
-int sf_http_warn_params(sf_http_ctx *c, sf_op op) {
+int sf_http_warn_params(sf_http_ctx *c, sf_op op)
+{
     int status = 0;
     if (body_warning(c, op, &status))
         return status;
@@ -224,7 +238,8 @@ int sf_http_warn_params(sf_http_ctx *c, sf_op op) {
     return status;
 }
 
-bool sf_http_route_op(const sf_http_ctx *c, sf_op *op) {
+bool sf_http_route_op(const sf_http_ctx *c, sf_op *op)
+{
     size_t n = c->segment_count;
     bool get = sf_http_is(c, "GET"), post = sf_http_is(c, "POST"), del = sf_http_is(c, "DELETE");
     if (n == 2 || n == 4) { /* .../Services or .../Streams */

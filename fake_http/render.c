@@ -47,8 +47,8 @@ void sf_http_not_found_error(const char *path, sf_error *err)
     sf_http_status_error(SF_ERR_NOT_FOUND, NULL, err);
     const char *format = sf_status_message(SF_ERR_NOT_FOUND);
     const char *hole = strstr(format, "%s"); /* the table's message is a format */
-    snprintf(err->message, sizeof err->message, "%.*s%.900s%s", (int)(hole - format), format,
-             path, hole + 2);
+    snprintf(err->message, sizeof err->message, "%.*s%.900s%s", (int)(hole - format), format, path,
+             hole + 2);
 }
 
 void sf_http_render_status(sf_http_buf *b, sf_status status)
@@ -138,8 +138,9 @@ void sf_http_render_stream(sf_http_buf *b, const char *base, const sf_stream_rec
 
 void sf_http_render_service(sf_http_buf *b, const char *base, const sf_service_record *r)
 {
-    sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": null, \"account_sid\": \"%s\", "
-                          "\"friendly_name\": ",
+    sf_http_buf_printf(b,
+                       "{\"sid\": \"%s\", \"unique_name\": null, \"account_sid\": \"%s\", "
+                       "\"friendly_name\": ",
                        r->sid, r->account_sid);
     sf_http_buf_json_string_or_null(b, r->has_friendly_name ? r->friendly_name : NULL);
     sf_http_buf_str(b, ", \"date_created\": ");

@@ -9,10 +9,7 @@
 
 /* ---- responses ---- */
 
-bool sf_http_is(const sf_http_ctx *c, const char *method)
-{
-    return strcmp(c->method, method) == 0;
-}
+bool sf_http_is(const sf_http_ctx *c, const char *method) { return strcmp(c->method, method) == 0; }
 
 int sf_http_json(sf_http_ctx *c, int status)
 {
@@ -47,10 +44,7 @@ int sf_http_fail_status(sf_http_ctx *c, sf_status status)
     return sf_http_fail(c, &err);
 }
 
-int sf_http_not_found(sf_http_ctx *c)
-{
-    return sf_http_not_found_note(c, "");
-}
+int sf_http_not_found(sf_http_ctx *c) { return sf_http_not_found_note(c, ""); }
 
 int sf_http_not_found_note(sf_http_ctx *c, const char *note)
 {

@@ -76,7 +76,6 @@ static void usage(FILE *out)
             "                           then serve the fake it built; clock steps need\n"
             "                           --clock manual. A parse error or failed step exits 2\n"
             "  --help, -h               this text\n");
-
 }
 
 static void lock_server(void *srv) { sf_server_lock(srv); }
@@ -98,9 +97,8 @@ static bool add_extras(sf_fake *fake, const extras *x)
         int n = sf_args_split(copy, parts, 2);
         if (n == 2 && sf_authenticate(fake, parts[0], parts[1], NULL, NULL) == SF_OK)
             continue; /* a loaded or restored snapshot has it already */
-        if (n != 2 ||
-            sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL, &err) !=
-                SF_OK) {
+        if (n != 2 || sf_account_create(fake, &(sf_account_params){parts[0], parts[1]}, NULL,
+                                        &err) != SF_OK) {
             fprintf(stderr, "syncfake-server: --account AC...:TOKEN: %s\n",
                     err.message[0] ? err.message : "malformed");
             return false;
@@ -134,8 +132,8 @@ static sf_fake *make_fake(const sf_options *opts, const extras *x, const char *l
 {
     sf_fake *fake;
     sf_error err;
-    sf_status st = load ? sf_fake_from_snapshot_file(opts, load, &fake, &err)
-                        : sf_fake_new(opts, &fake, &err);
+    sf_status st =
+        load ? sf_fake_from_snapshot_file(opts, load, &fake, &err) : sf_fake_new(opts, &fake, &err);
     if (st != SF_OK) {
         fprintf(stderr, "syncfake-server: %s\n", err.message);
         return NULL;

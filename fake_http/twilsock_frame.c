@@ -54,11 +54,11 @@ static bool read_header(const char *text, size_t len, sf_ts_frame *out, int64_t 
     sf_jf_doc doc;
     if (!sf_jf_parse_object(&doc, text, len, SF_TS_MAX_HEADER_TOKENS))
         return false;
-    bool ok = get_string(&doc, 0, "method", out->method, sizeof out->method, NULL) &&
-              get_string(&doc, 0, "id", out->id, sizeof out->id, NULL) &&
-              get_string(&doc, 0, "payload_type", out->payload_type, sizeof out->payload_type,
-                         NULL) &&
-              get_token(&doc, out);
+    bool ok =
+        get_string(&doc, 0, "method", out->method, sizeof out->method, NULL) &&
+        get_string(&doc, 0, "id", out->id, sizeof out->id, NULL) &&
+        get_string(&doc, 0, "payload_type", out->payload_type, sizeof out->payload_type, NULL) &&
+        get_token(&doc, out);
     *payload_size = 0;
     if (ok) {
         int v = sf_jf_member(&doc, 0, "payload_size");
@@ -74,8 +74,7 @@ static bool read_header(const char *text, size_t len, sf_ts_frame *out, int64_t 
         } else if (req >= 0) {
             out->has_http_request = true;
             ok = sf_jf_kind_of(&doc, req) == SF_JF_OBJECT &&
-                 get_string(&doc, req, "method", out->http_method, sizeof out->http_method,
-                            NULL) &&
+                 get_string(&doc, req, "method", out->http_method, sizeof out->http_method, NULL) &&
                  get_string(&doc, req, "path", out->http_path, sizeof out->http_path, NULL) &&
                  get_string(&doc, req, "host", out->http_host, sizeof out->http_host, NULL);
         }
@@ -149,8 +148,8 @@ size_t sf_ts_build_head(const char *header_json, size_t payload_len, char *out, 
         return 0;
     bool empty = header_json[before - 1] == '{';
     char member[48];
-    int mlen = snprintf(member, sizeof member, "%s\"payload_size\":%zu", empty ? "" : ",",
-                        payload_len);
+    int mlen =
+        snprintf(member, sizeof member, "%s\"payload_size\":%zu", empty ? "" : ",", payload_len);
     if (mlen < 0 || (size_t)mlen >= sizeof member)
         return 0;
     size_t new_hlen = hlen + (size_t)mlen;

@@ -12,8 +12,8 @@
 #define SF_TS_MAX_FRAME (1024 * 1024) /* larger frames are refused */
 #define SF_TS_MAX_HEADER (64 * 1024)
 #define SF_TS_MAX_HEADER_TOKENS 4096 /* jsmn token budget of one header; more is refused */
-#define SF_TS_MAX_ID 1024    /* bytes of a request id (UTF-8); a longer one is refused */
-#define SF_TS_MAX_TOKEN 8191 /* bytes of an access token; a longer one reads as bad_token */
+#define SF_TS_MAX_ID 1024            /* bytes of a request id (UTF-8); a longer one is refused */
+#define SF_TS_MAX_TOKEN 8191         /* bytes of an access token; a longer one reads as bad_token */
 /* Nesting of a `message` frame's JSON payload (the tunnelled request body, whose "data" is
  * the user's): deeper is read as malformed JSON. jsmn's cost grows with the square of the
  * depth; this keeps a payload's parse linear. */
@@ -21,7 +21,7 @@
 
 /* The header fields syncfake reads. Absent strings are "" (and has_* false). */
 typedef struct sf_ts_frame {
-    char method[32];          /* "init", "message", "reply", "update", "close", ... */
+    char method[32];           /* "init", "message", "reply", "update", "close", ... */
     char id[SF_TS_MAX_ID + 1]; /* request id, echoed in the reply */
     char payload_type[64];
     char token[SF_TS_MAX_TOKEN + 1]; /* init / update */
@@ -30,11 +30,11 @@ typedef struct sf_ts_frame {
      * init or update gets its reply (401) rather than the protocol error a malformed frame
      * gets. */
     bool bad_token;
-    bool has_http_request;    /* message: the tunnelled HTTP request */
+    bool has_http_request; /* message: the tunnelled HTTP request */
     char http_method[16];
-    char http_path[2048];     /* as sent, e.g. "/v3/Streams/TO..." or a full http:// URL's path */
+    char http_path[2048]; /* as sent, e.g. "/v3/Streams/TO..." or a full http:// URL's path */
     char http_host[256];
-    const char *payload;      /* points into the parsed buffer; payload_len bytes, not NUL-ended */
+    const char *payload; /* points into the parsed buffer; payload_len bytes, not NUL-ended */
     size_t payload_len;
 } sf_ts_frame;
 

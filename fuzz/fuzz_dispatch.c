@@ -111,8 +111,8 @@ static void other_decoders(const uint8_t *data, size_t size)
         abort();
     free(header);
     if (sf_ts_parse(data, size, &ts_frame) &&
-        (ts_frame.payload_len > size || ts_frame.payload + ts_frame.payload_len !=
-                                            (const char *)data + size))
+        (ts_frame.payload_len > size ||
+         ts_frame.payload + ts_frame.payload_len != (const char *)data + size))
         abort(); /* the payload is the end of the frame */
 }
 

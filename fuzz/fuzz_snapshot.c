@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void exercise(sf_fake *fake) {
+static void exercise(sf_fake *fake)
+{
     char *buf, *again;
     size_t len, again_len;
     if (sf_snapshot_save_buffer(fake, &buf, &len, NULL) != SF_OK)
@@ -46,7 +47,8 @@ static void exercise(sf_fake *fake) {
     sf_service_page_free(fake, page);
 }
 
-static void restore(const uint8_t *data, size_t size) {
+static void restore(const uint8_t *data, size_t size)
+{
     sf_fake *fake = NULL;
     if (sf_fake_from_snapshot_buffer(NULL, (const char *)data, size, &fake, NULL) == SF_OK) {
         exercise(fake);
@@ -54,7 +56,8 @@ static void restore(const uint8_t *data, size_t size) {
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     restore(data, size);
     if (size < 8)
         return 0;

@@ -9,14 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void lock_host(void *ctx)
-{
-    pthread_mutex_lock(&((ts_fixture *)ctx)->lock);
-}
-static void unlock_host(void *ctx)
-{
-    pthread_mutex_unlock(&((ts_fixture *)ctx)->lock);
-}
+static void lock_host(void *ctx) { pthread_mutex_lock(&((ts_fixture *)ctx)->lock); }
+static void unlock_host(void *ctx) { pthread_mutex_unlock(&((ts_fixture *)ctx)->lock); }
 
 /* The service, key, stream and token; after a reset too. Caller holds the lock. */
 static void populate(ts_fixture *fx)

@@ -57,17 +57,17 @@ SF_API const char *sf_version(void);
 /* Sizes                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
-#define SF_SID_LEN 34                 /* "TO" + 32 lowercase hex digits */
+#define SF_SID_LEN 34 /* "TO" + 32 lowercase hex digits */
 #define SF_SID_SIZE (SF_SID_LEN + 1)
-#define SF_UNIQUE_NAME_CAP 512        /* hard ceiling for limits.unique_name_max (characters) */
-#define SF_FRIENDLY_NAME_CAP 512      /* hard ceiling for limits.friendly_name_max (characters) */
-#define SF_UTF8_MAX 4                 /* bytes per character, at most: records hold that many */
-#define SF_WEBHOOK_URL_CAP 2048       /* hard ceiling for limits.webhook_url_max */
-#define SF_SECRET_CAP 128             /* auth tokens and API key secrets */
+#define SF_UNIQUE_NAME_CAP 512   /* hard ceiling for limits.unique_name_max (characters) */
+#define SF_FRIENDLY_NAME_CAP 512 /* hard ceiling for limits.friendly_name_max (characters) */
+#define SF_UTF8_MAX 4            /* bytes per character, at most: records hold that many */
+#define SF_WEBHOOK_URL_CAP 2048  /* hard ceiling for limits.webhook_url_max */
+#define SF_SECRET_CAP 128        /* auth tokens and API key secrets */
 #define SF_BASE_URL_CAP 512
-#define SF_DATA_CAP (1024 * 1024)     /* hard ceiling for limits.max_data_bytes */
-#define SF_PAGE_SIZE_CAP 1000         /* hard ceiling for limits.page_size_max */
-#define SF_PAGE_TOKEN_SIZE 40         /* opaque page tokens fit in this, NUL included */
+#define SF_DATA_CAP (1024 * 1024) /* hard ceiling for limits.max_data_bytes */
+#define SF_PAGE_SIZE_CAP 1000     /* hard ceiling for limits.page_size_max */
+#define SF_PAGE_TOKEN_SIZE 40     /* opaque page tokens fit in this, NUL included */
 #define SF_ERROR_MESSAGE_SIZE 1200
 #define SF_MORE_INFO_SIZE 64
 #define SF_CREATED_BY_SIZE 257
@@ -94,57 +94,57 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
  * the wire can show: the client API's (Twilsock, /v3/...: stream and unique name not found,
  * token refusals, the session's token expiry) and the HTTP server's own (malformed requests,
  * the WebSocket handshake, body, URI and header limits). */
-#define SF_STATUS_MAP(X)                                                                      \
-    X(OK, 200, 0, "OK")                                                                       \
-    X(ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter")                                  \
-    X(ERR_INVALID_PARAMETER, 400, 20001, "Invalid parameter")                                 \
-    X(ERR_AUTHENTICATE, 401, 20003, "Authenticate")                                           \
-    X(ERR_NOT_FOUND, 404, 20404, "The requested resource %s was not found")                   \
-    X(ERR_METHOD_NOT_ALLOWED, 405, 20004, "Method not allowed")                               \
-    X(ERR_NOMEM, 500, 20500, "Internal Server Error")                                         \
-    X(ERR_DATA_TOO_LARGE, 413, 54006, "Request entity too large")                             \
-    X(ERR_DATA_INVALID, 400, 54008, "Invalid JSON")                                   \
-    X(ERR_RATE_LIMITED, 429, 54009, "Rate limit exceeded")                                    \
-    X(ERR_NO_PARAMETERS, 400, 54010, "No parameters specified")                               \
-    X(ERR_INVALID_TTL, 400, 54011, "Invalid TTL")                                             \
-    X(ERR_INVALID_WEBHOOK_URL, 400, 54051, "Invalid webhook URL")                             \
-    X(ERR_INVALID_FRIENDLY_NAME, 400, 54053, "Invalid friendly name")                         \
-    X(ERR_DATA_MISSING, 400, 54251, "Invalid Message Stream Message data")                                 \
-    X(ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists")                       \
-    X(ERR_INVALID_UNIQUE_NAME, 400, 54302,                                                    \
-      "Invalid unique name. Expected a string with length 1-320 not matching the SID "       \
-      "pattern [A-Z]{2}[a-f0-9]{32}")                                                         \
-    X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                               \
-    X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                                 \
-    X(ERR_CONFLICT, 409, 20409, "Conflict")                                                   \
-    X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                  \
-    X(ERR_INJECTED, 500, 20500, "Injected failure")                                           \
-    X(ERR_STREAM_NOT_FOUND, 404, 54250, "Stream not found")                                   \
-    X(ERR_UNIQUE_NAME_NOT_FOUND, 404, 54300, "Unique name not found")                         \
-    X(ERR_TOKEN_INVALID, 401, 20101, "Invalid Access Token")                                  \
-    X(ERR_TOKEN_EXPIRED, 401, 20104, "Access Token expired or expiration date invalid")       \
-    X(ERR_SESSION_TOKEN_EXPIRED, 410, 51207, "Token expired")                                 \
-    X(ERR_TOO_MANY_SUBSCRIPTIONS, 429, 54009, "Too many subscriptions")                       \
-    X(ERR_BAD_REQUEST, 400, 20001, "Bad request")                                             \
-    X(ERR_WEBSOCKET_HANDSHAKE, 400, 20001, "Invalid WebSocket handshake")                     \
-    X(ERR_REQUEST_TOO_LARGE, 413, 54006, "Request entity too large")                          \
-    X(ERR_URI_TOO_LONG, 414, 20001, "Request-URI too long")                                   \
-    X(ERR_HEADERS_TOO_LARGE, 431, 20001, "Request header fields too large")                   \
-    /* 403: the control API refuses a fake-wide operation to an account (Twilio's 20403) */   \
-    X(ERR_FORBIDDEN, 403, 20403, "Forbidden")                                               \
-    /* the HTTP server's own refusals, made before the dispatcher sees a request */          \
-    X(ERR_CONFLICTING_CONTENT_LENGTH, 400, 20001, "Conflicting Content-Length headers")      \
-    X(ERR_MISSING_HOST, 400, 20001, "Missing Host header")                                   \
-    X(ERR_ORIGIN_NOT_ALLOWED, 403, 20403,                                                    \
-      "Origin not allowed: start syncfake-server with --cors-origin ORIGIN")                 \
-    X(ERR_TOO_MANY_CONNECTIONS, 503, 20503, "Service unavailable: too many connections")     \
+#define SF_STATUS_MAP(X)                                                                           \
+    X(OK, 200, 0, "OK")                                                                            \
+    X(ERR_INVALID_ARGUMENT, 400, 20001, "Invalid parameter")                                       \
+    X(ERR_INVALID_PARAMETER, 400, 20001, "Invalid parameter")                                      \
+    X(ERR_AUTHENTICATE, 401, 20003, "Authenticate")                                                \
+    X(ERR_NOT_FOUND, 404, 20404, "The requested resource %s was not found")                        \
+    X(ERR_METHOD_NOT_ALLOWED, 405, 20004, "Method not allowed")                                    \
+    X(ERR_NOMEM, 500, 20500, "Internal Server Error")                                              \
+    X(ERR_DATA_TOO_LARGE, 413, 54006, "Request entity too large")                                  \
+    X(ERR_DATA_INVALID, 400, 54008, "Invalid JSON")                                                \
+    X(ERR_RATE_LIMITED, 429, 54009, "Rate limit exceeded")                                         \
+    X(ERR_NO_PARAMETERS, 400, 54010, "No parameters specified")                                    \
+    X(ERR_INVALID_TTL, 400, 54011, "Invalid TTL")                                                  \
+    X(ERR_INVALID_WEBHOOK_URL, 400, 54051, "Invalid webhook URL")                                  \
+    X(ERR_INVALID_FRIENDLY_NAME, 400, 54053, "Invalid friendly name")                              \
+    X(ERR_DATA_MISSING, 400, 54251, "Invalid Message Stream Message data")                         \
+    X(ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists")                            \
+    X(ERR_INVALID_UNIQUE_NAME, 400, 54302,                                                         \
+      "Invalid unique name. Expected a string with length 1-320 not matching the SID "             \
+      "pattern [A-Z]{2}[a-f0-9]{32}")                                                              \
+    X(ERR_INVALID_PAGE_TOKEN, 400, 54453, "Invalid 'PageToken' query parameter")                   \
+    X(ERR_INVALID_PAGE_SIZE, 400, 54454, "Invalid 'PageSize' query parameter")                     \
+    X(ERR_CONFLICT, 409, 20409, "Conflict")                                                        \
+    X(ERR_CLOCK_NOT_MANUAL, 400, 20001, "Invalid parameter")                                       \
+    X(ERR_INJECTED, 500, 20500, "Injected failure")                                                \
+    X(ERR_STREAM_NOT_FOUND, 404, 54250, "Stream not found")                                        \
+    X(ERR_UNIQUE_NAME_NOT_FOUND, 404, 54300, "Unique name not found")                              \
+    X(ERR_TOKEN_INVALID, 401, 20101, "Invalid Access Token")                                       \
+    X(ERR_TOKEN_EXPIRED, 401, 20104, "Access Token expired or expiration date invalid")            \
+    X(ERR_SESSION_TOKEN_EXPIRED, 410, 51207, "Token expired")                                      \
+    X(ERR_TOO_MANY_SUBSCRIPTIONS, 429, 54009, "Too many subscriptions")                            \
+    X(ERR_BAD_REQUEST, 400, 20001, "Bad request")                                                  \
+    X(ERR_WEBSOCKET_HANDSHAKE, 400, 20001, "Invalid WebSocket handshake")                          \
+    X(ERR_REQUEST_TOO_LARGE, 413, 54006, "Request entity too large")                               \
+    X(ERR_URI_TOO_LONG, 414, 20001, "Request-URI too long")                                        \
+    X(ERR_HEADERS_TOO_LARGE, 431, 20001, "Request header fields too large")                        \
+    /* 403: the control API refuses a fake-wide operation to an account (Twilio's 20403) */        \
+    X(ERR_FORBIDDEN, 403, 20403, "Forbidden")                                                      \
+    /* the HTTP server's own refusals, made before the dispatcher sees a request */                \
+    X(ERR_CONFLICTING_CONTENT_LENGTH, 400, 20001, "Conflicting Content-Length headers")            \
+    X(ERR_MISSING_HOST, 400, 20001, "Missing Host header")                                         \
+    X(ERR_ORIGIN_NOT_ALLOWED, 403, 20403,                                                          \
+      "Origin not allowed: start syncfake-server with --cors-origin ORIGIN")                       \
+    X(ERR_TOO_MANY_CONNECTIONS, 503, 20503, "Service unavailable: too many connections")           \
     X(ERR_SERVER_STOPPING, 503, 20503, "Service unavailable: the server is stopping")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,
     SF_STATUS_MAP(SF__STATUS_ENUM)
 #undef SF__STATUS_ENUM
-    SF_STATUS_COUNT
+        SF_STATUS_COUNT
 } sf_status;
 
 /* Exactly Twilio's error body. `message` may add detail only for errors that Twilio's wire
@@ -152,9 +152,9 @@ typedef enum sf_status {
 typedef struct sf_error {
     sf_status status;
     int http_status;
-    int code;                                   /* Twilio error code, 0 for SF_OK */
+    int code; /* Twilio error code, 0 for SF_OK */
     char message[SF_ERROR_MESSAGE_SIZE];
-    char more_info[SF_MORE_INFO_SIZE];          /* https://www.twilio.com/docs/errors/<code> */
+    char more_info[SF_MORE_INFO_SIZE]; /* https://www.twilio.com/docs/errors/<code> */
 } sf_error;
 
 /* Static strings for a status: its enum name ("SF_ERR_NOT_FOUND") and Twilio message. */
@@ -217,16 +217,16 @@ typedef struct sf_allocator {
 } sf_allocator;
 
 typedef struct sf_options {
-    uint64_t seed;               /* SIDs, tokens and secrets derive from it; default 1 */
-    sf_clock_kind clock;         /* default SF_CLOCK_MANUAL */
-    sf_ms manual_start_ms;       /* default SF_DEFAULT_EPOCH_MS; SF_TIME_MIN_MS..SF_TIME_MAX_MS */
-    sf_clock_fn clock_fn;        /* SF_CLOCK_CALLBACK only */
+    uint64_t seed;         /* SIDs, tokens and secrets derive from it; default 1 */
+    sf_clock_kind clock;   /* default SF_CLOCK_MANUAL */
+    sf_ms manual_start_ms; /* default SF_DEFAULT_EPOCH_MS; SF_TIME_MIN_MS..SF_TIME_MAX_MS */
+    sf_clock_fn clock_fn;  /* SF_CLOCK_CALLBACK only */
     void *clock_user;
-    sf_allocator allocator;      /* zeroed: the C library's */
-    const char *account_sid;     /* NULL: minted from the seed */
-    const char *auth_token;      /* NULL: minted from the seed (32 hex digits) */
-    const char *base_url;        /* NULL: SF_DEFAULT_BASE_URL; no trailing slash */
-    size_t journal_capacity;     /* entries kept (a ring); default 65536; 0 keeps none */
+    sf_allocator allocator;  /* zeroed: the C library's */
+    const char *account_sid; /* NULL: minted from the seed */
+    const char *auth_token;  /* NULL: minted from the seed (32 hex digits) */
+    const char *base_url;    /* NULL: SF_DEFAULT_BASE_URL; no trailing slash */
+    size_t journal_capacity; /* entries kept (a ring); default 65536; 0 keeps none */
     sf_limits limits;
     /* Warnings (see "Warnings" below): called once per warning, on the fake's thread, from
      * inside the call warned about; it must not call the fake. NULL: none (the journal still
@@ -377,7 +377,7 @@ SF_API sf_status sf_authenticate(sf_fake *fake, const char *user, const char *pa
 
 typedef struct sf_page_params {
     bool has_page_size;
-    int64_t page_size;      /* 1..limits.page_size_max, else 400/54454 */
+    int64_t page_size; /* 1..limits.page_size_max, else 400/54454 */
     bool has_page;
     int64_t page;           /* >= 0; without a token selects page*page_size, else informational */
     const char *page_token; /* NULL or as issued in a page; else 400/54453 */
@@ -385,9 +385,9 @@ typedef struct sf_page_params {
 
 /* Common part of a returned page. Items are in creation order. */
 typedef struct sf_page_info {
-    int64_t page;            /* the page number this page answers as */
+    int64_t page; /* the page number this page answers as */
     uint32_t page_size;
-    size_t count;            /* records in this page */
+    size_t count; /* records in this page */
     bool has_next;
     char next_token[SF_PAGE_TOKEN_SIZE];
     bool has_previous;
@@ -437,16 +437,15 @@ SF_API sf_status sf_service_create(sf_fake *fake, const char *account_sid,
                                    const sf_service_params *params, sf_service_record *out,
                                    sf_error *err);
 /* Errors: 404/20404. */
-SF_API sf_status sf_service_fetch(sf_fake *fake, const char *account_sid,
-                                  const char *service_sid, sf_service_record *out,
-                                  sf_error *err);
+SF_API sf_status sf_service_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                  sf_service_record *out, sf_error *err);
 /* Changes only the parameters given. Errors: 404, as create. */
-SF_API sf_status sf_service_update(sf_fake *fake, const char *account_sid,
-                                   const char *service_sid, const sf_service_params *params,
-                                   sf_service_record *out, sf_error *err);
+SF_API sf_status sf_service_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                   const sf_service_params *params, sf_service_record *out,
+                                   sf_error *err);
 /* Removes the service and all its streams. Errors: 404. */
-SF_API sf_status sf_service_remove(sf_fake *fake, const char *account_sid,
-                                   const char *service_sid, sf_error *err);
+SF_API sf_status sf_service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                   sf_error *err);
 /* The account's services in creation order. *out is freed with sf_service_page_free.
  * Errors: 54454, 54453, 20001 (negative page), NOMEM. */
 SF_API sf_status sf_service_list(sf_fake *fake, const char *account_sid,
@@ -461,7 +460,7 @@ SF_API void sf_service_page_free(sf_fake *fake, sf_service_page *page);
 typedef struct sf_stream_params {
     const char *unique_name; /* NULL: none; 1..limits.unique_name_max, not SID-shaped */
     bool has_ttl;
-    int64_t ttl;             /* seconds, 0..limits.ttl_max_s; 0 = never expires */
+    int64_t ttl; /* seconds, 0..limits.ttl_max_s; 0 = never expires */
 } sf_stream_params;
 
 typedef struct sf_stream_record {
@@ -471,7 +470,7 @@ typedef struct sf_stream_record {
     bool has_unique_name;
     char unique_name[SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1];
     bool has_date_expires;
-    sf_ms date_expires_ms;   /* exact deadline; Twilio shows it rounded down to the second */
+    sf_ms date_expires_ms; /* exact deadline; Twilio shows it rounded down to the second */
     sf_ms date_created_ms;
     sf_ms date_updated_ms;
     char created_by[SF_CREATED_BY_SIZE]; /* "system" for streams created through REST/C */
@@ -483,29 +482,25 @@ typedef struct sf_stream_page {
 } sf_stream_page;
 
 /* Errors: 404 (service), 54302, 54301, 54011, NOMEM. `params` NULL: no name, no TTL. */
-SF_API sf_status sf_stream_create(sf_fake *fake, const char *account_sid,
-                                  const char *service_sid, const sf_stream_params *params,
-                                  sf_stream_record *out, sf_error *err);
-/* Errors: 404. */
-SF_API sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid,
-                                 const char *service_sid, const char *stream_id,
-                                 sf_stream_record *out, sf_error *err);
-/* Only the TTL can change (`unique_name` in params is ignored). The new deadline counts from
- * now; ttl 0 clears it. Errors: 404, 54010 (no ttl), 54011. */
-SF_API sf_status sf_stream_update(sf_fake *fake, const char *account_sid,
-                                  const char *service_sid, const char *stream_id,
+SF_API sf_status sf_stream_create(sf_fake *fake, const char *account_sid, const char *service_sid,
                                   const sf_stream_params *params, sf_stream_record *out,
                                   sf_error *err);
 /* Errors: 404. */
-SF_API sf_status sf_stream_remove(sf_fake *fake, const char *account_sid,
-                                  const char *service_sid, const char *stream_id,
-                                  sf_error *err);
+SF_API sf_status sf_stream_fetch(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                 const char *stream_id, sf_stream_record *out, sf_error *err);
+/* Only the TTL can change (`unique_name` in params is ignored). The new deadline counts from
+ * now; ttl 0 clears it. Errors: 404, 54010 (no ttl), 54011. */
+SF_API sf_status sf_stream_update(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                  const char *stream_id, const sf_stream_params *params,
+                                  sf_stream_record *out, sf_error *err);
+/* Errors: 404. */
+SF_API sf_status sf_stream_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                  const char *stream_id, sf_error *err);
 /* The service's live streams in creation order; the page token is a cursor, so streams
  * created, removed or expired between pages never make another appear twice or vanish.
  * Errors: 404 (service), 54454, 54453, 20001 (negative page), NOMEM. */
-SF_API sf_status sf_stream_list(sf_fake *fake, const char *account_sid,
-                                const char *service_sid, const sf_page_params *params,
-                                sf_stream_page **out, sf_error *err);
+SF_API sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                const sf_page_params *params, sf_stream_page **out, sf_error *err);
 SF_API void sf_stream_page_free(sf_fake *fake, sf_stream_page *page);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -531,17 +526,16 @@ typedef struct sf_message_record {
 /* Publishes an ephemeral message. Checks in this order: stream exists (404), Data present
  * (54251), size (413/54006), strict JSON object (54008), rate limit (429/54009).
  * A rejected publish takes no token. */
-SF_API sf_status sf_stream_publish(sf_fake *fake, const char *account_sid,
-                                   const char *service_sid, const char *stream_id,
-                                   const sf_publish_params *params, sf_message_record *out,
-                                   sf_error *err);
+SF_API sf_status sf_stream_publish(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                   const char *stream_id, const sf_publish_params *params,
+                                   sf_message_record *out, sf_error *err);
 
 /* Rate-limit state of a stream at now. */
 typedef struct sf_rate_state {
-    uint32_t tokens;          /* whole publishes allowed right now */
-    uint32_t capacity;        /* limits.publish_burst */
-    bool limited;             /* false when the rate limit is lifted (rate 0) */
-    sf_ms next_allowed_ms;    /* earliest time the next publish is allowed (now if tokens>0) */
+    uint32_t tokens;       /* whole publishes allowed right now */
+    uint32_t capacity;     /* limits.publish_burst */
+    bool limited;          /* false when the rate limit is lifted (rate 0) */
+    sf_ms next_allowed_ms; /* earliest time the next publish is allowed (now if tokens>0) */
 } sf_rate_state;
 
 /* Errors: 404. */
@@ -572,8 +566,8 @@ typedef struct sf_event {
     sf_subscriber_id subscriber;
     const char *service_sid;
     const char *stream_sid;
-    const char *message_sid;  /* message_published only */
-    const char *data;         /* message_published only: compact JSON, NUL-terminated */
+    const char *message_sid; /* message_published only */
+    const char *data;        /* message_published only: compact JSON, NUL-terminated */
     size_t data_len;
     bool is_local;            /* published by this subscriber's own client */
     bool is_duplicate;        /* a second copy made by a duplicate fault */
@@ -584,9 +578,9 @@ typedef struct sf_event {
 
 /* What kind of client a subscriber is: a label that adapters set, shown by inspection. */
 typedef enum sf_connection_kind {
-    SF_CONNECTION_C = 0,    /* a C callback (sf_subscribe from code) */
-    SF_CONNECTION_SSE,      /* the HTTP face's server-sent events stream */
-    SF_CONNECTION_TWILSOCK  /* a client SDK over WebSocket (Twilsock) */
+    SF_CONNECTION_C = 0,   /* a C callback (sf_subscribe from code) */
+    SF_CONNECTION_SSE,     /* the HTTP face's server-sent events stream */
+    SF_CONNECTION_TWILSOCK /* a client SDK over WebSocket (Twilsock) */
 } sf_connection_kind;
 
 /* "c", "sse", "twilsock"; NULL when out of range. */
@@ -603,9 +597,9 @@ typedef void (*sf_event_fn)(sf_fake *fake, const sf_event *event, void *user);
 typedef struct sf_subscribe_params {
     sf_event_fn on_event; /* required */
     void *user;
-    uint64_t client_id;   /* 0: none. A publish with the same client_id is "local" to it. */
-    bool skip_local;      /* local publishes are not delivered to it (as Twilio's client SDKs
-                             raise their own event for what they publish) */
+    uint64_t client_id; /* 0: none. A publish with the same client_id is "local" to it. */
+    bool skip_local;    /* local publishes are not delivered to it (as Twilio's client SDKs
+                           raise their own event for what they publish) */
     sf_connection_kind connection; /* who is behind it, for inspection only (sf_subscriber_list):
                                       adapters set theirs; 0 is a C callback */
 } sf_subscribe_params;
@@ -637,8 +631,7 @@ SF_API const char *sf_unsubscribe_reason_name(sf_unsubscribe_reason reason);
 /* Partition: deliveries that fall due while held are parked, in order, until healed; then
  * they are delivered when it is healed (flush true) or discarded (flush false). */
 SF_API sf_status sf_subscriber_hold(sf_fake *fake, sf_subscriber_id id, sf_error *err);
-SF_API sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush,
-                                    sf_error *err);
+SF_API sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_error *err);
 /* Disconnect: everything that would reach the subscriber until it reconnects is lost, as in
  * Twilio (nothing is replayed after a reconnect). */
 SF_API sf_status sf_subscriber_disconnect(sf_fake *fake, sf_subscriber_id id, sf_error *err);
@@ -647,12 +640,12 @@ SF_API sf_status sf_subscriber_reconnect(sf_fake *fake, sf_subscriber_id id, sf_
 typedef struct sf_subscriber_stats {
     char stream_sid[SF_SID_SIZE];
     bool attached, held, connected;
-    uint64_t delivered;   /* message_published events, duplicates included */
-    uint64_t duplicated;  /* of which duplicate copies */
-    uint64_t dropped;     /* dropped by a fault rule */
-    uint64_t lost;        /* lost to a disconnect, a detach or a discarded hold */
-    uint64_t in_flight;   /* queued (delayed) deliveries */
-    uint64_t parked;      /* held deliveries waiting for a heal */
+    uint64_t delivered;            /* message_published events, duplicates included */
+    uint64_t duplicated;           /* of which duplicate copies */
+    uint64_t dropped;              /* dropped by a fault rule */
+    uint64_t lost;                 /* lost to a disconnect, a detach or a discarded hold */
+    uint64_t in_flight;            /* queued (delayed) deliveries */
+    uint64_t parked;               /* held deliveries waiting for a heal */
     char account_sid[SF_SID_SIZE]; /* its stream's account; "" once sf_account_reset of that
                                       account forgot it */
 } sf_subscriber_stats;
@@ -662,7 +655,7 @@ SF_API sf_status sf_subscriber_stats_get(sf_fake *fake, sf_subscriber_id id,
 
 typedef struct sf_stream_stats {
     uint64_t messages_published;
-    uint64_t subscribers;  /* attached now */
+    uint64_t subscribers; /* attached now */
     sf_rate_state rate;
 } sf_stream_stats;
 
@@ -697,9 +690,9 @@ SF_API size_t sf_pending_deliveries(const sf_fake *fake);
 typedef uint32_t sf_fault_id;
 
 typedef enum sf_fault_scope {
-    SF_SCOPE_FAKE = 0,   /* every delivery / every stream */
-    SF_SCOPE_STREAM,     /* deliveries of one stream (by SID) */
-    SF_SCOPE_SUBSCRIBER  /* deliveries to one subscriber */
+    SF_SCOPE_FAKE = 0,  /* every delivery / every stream */
+    SF_SCOPE_STREAM,    /* deliveries of one stream (by SID) */
+    SF_SCOPE_SUBSCRIBER /* deliveries to one subscriber */
 } sf_fault_scope;
 
 /* One rule may combine several effects. Random effects draw from a keyed hash of
@@ -724,10 +717,10 @@ typedef struct sf_fault_params {
 
 typedef struct sf_fault_info {
     sf_fault_id id;
-    sf_fault_params params;      /* params.stream_sid points at stream_sid below */
+    sf_fault_params params; /* params.stream_sid points at stream_sid below */
     char stream_sid[SF_SID_SIZE];
     uint32_t drop_next_left;
-    uint64_t hits;               /* deliveries (or expiries) this rule changed */
+    uint64_t hits;                 /* deliveries (or expiries) this rule changed */
     char account_sid[SF_SID_SIZE]; /* "" for a rule of every account; params.account_sid
                                       points here (or is NULL) */
 } sf_fault_info;
@@ -743,27 +736,27 @@ SF_API sf_status sf_fault_remove(sf_fake *fake, sf_fault_id id, sf_error *err);
 SF_API size_t sf_fault_list(sf_fake *fake, sf_fault_info *out, size_t cap);
 
 /* The API operations, for error injection and the journal: X(name, wire name, success HTTP). */
-#define SF_OP_MAP(X)                                                                          \
-    X(SERVICE_CREATE, "service.create", 201)                                                  \
-    X(SERVICE_FETCH, "service.fetch", 200)                                                    \
-    X(SERVICE_UPDATE, "service.update", 200)                                                  \
-    X(SERVICE_REMOVE, "service.remove", 204)                                                  \
-    X(SERVICE_LIST, "service.list", 200)                                                      \
-    X(STREAM_CREATE, "stream.create", 201)                                                    \
-    X(STREAM_FETCH, "stream.fetch", 200)                                                      \
-    X(STREAM_UPDATE, "stream.update", 200)                                                    \
-    X(STREAM_REMOVE, "stream.remove", 204)                                                    \
-    X(STREAM_LIST, "stream.list", 200)                                                        \
+#define SF_OP_MAP(X)                                                                               \
+    X(SERVICE_CREATE, "service.create", 201)                                                       \
+    X(SERVICE_FETCH, "service.fetch", 200)                                                         \
+    X(SERVICE_UPDATE, "service.update", 200)                                                       \
+    X(SERVICE_REMOVE, "service.remove", 204)                                                       \
+    X(SERVICE_LIST, "service.list", 200)                                                           \
+    X(STREAM_CREATE, "stream.create", 201)                                                         \
+    X(STREAM_FETCH, "stream.fetch", 200)                                                           \
+    X(STREAM_UPDATE, "stream.update", 200)                                                         \
+    X(STREAM_REMOVE, "stream.remove", 204)                                                         \
+    X(STREAM_LIST, "stream.list", 200)                                                             \
     X(MESSAGE_CREATE, "message.create", 201)
 
 typedef enum sf_op {
 #define SF__OP_ENUM(name, wire, http) SF_OP_##name,
     SF_OP_MAP(SF__OP_ENUM)
 #undef SF__OP_ENUM
-    SF_OP_COUNT
+        SF_OP_COUNT
 } sf_op;
 
-SF_API const char *sf_op_name(sf_op op);        /* "stream.create"; NULL when out of range */
+SF_API const char *sf_op_name(sf_op op); /* "stream.create"; NULL when out of range */
 SF_API bool sf_op_parse(const char *name, sf_op *out);
 
 /* The next `count` calls of `op` fail with this Twilio error. With after_apply the call's
@@ -772,10 +765,10 @@ SF_API bool sf_op_parse(const char *name, sf_op *out);
  * used in the order they were added. The error reported has status SF_ERR_INJECTED. */
 typedef struct sf_error_injection {
     sf_op op;
-    uint32_t count;     /* >= 1 */
-    int http_status;    /* 400..599 */
-    int code;           /* Twilio code, >= 0 */
-    const char *message;/* NULL: "Injected failure" */
+    uint32_t count;      /* >= 1 */
+    int http_status;     /* 400..599 */
+    int code;            /* Twilio code, >= 0 */
+    const char *message; /* NULL: "Injected failure" */
     bool after_apply;
     const char *account_sid; /* NULL: any call of `op`. Else only calls made as that account
                                 (a call's NULL account_sid is the default account); it goes
@@ -791,64 +784,64 @@ SF_API void sf_inject_clear(sf_fake *fake);
 /* Journal: every API call and every delivery fate, in order                                 */
 /* ---------------------------------------------------------------------------------------- */
 
-#define SF_JOURNAL_KIND_MAP(X)                                                                \
-    X(API, "api")                                                                             \
-    X(SUBSCRIBED, "subscribed")                                                               \
-    X(UNSUBSCRIBED, "unsubscribed")                                                           \
-    X(DELIVERED, "delivered")                                                                 \
-    X(DROPPED, "dropped")                                                                     \
-    X(DELAYED, "delayed")                                                                     \
-    X(DUPLICATED, "duplicated")                                                               \
-    X(HELD, "held")                                                                           \
-    X(LOST, "lost")                                                                           \
-    X(DISCARDED, "discarded")                                                                 \
-    X(EXPIRED, "expired")                                                                     \
-    X(REMOVED, "removed")                                                                     \
-    X(WARNING, "warning")                                                                     \
-    X(REFUSED, "refused")                                                                     \
+#define SF_JOURNAL_KIND_MAP(X)                                                                     \
+    X(API, "api")                                                                                  \
+    X(SUBSCRIBED, "subscribed")                                                                    \
+    X(UNSUBSCRIBED, "unsubscribed")                                                                \
+    X(DELIVERED, "delivered")                                                                      \
+    X(DROPPED, "dropped")                                                                          \
+    X(DELAYED, "delayed")                                                                          \
+    X(DUPLICATED, "duplicated")                                                                    \
+    X(HELD, "held")                                                                                \
+    X(LOST, "lost")                                                                                \
+    X(DISCARDED, "discarded")                                                                      \
+    X(EXPIRED, "expired")                                                                          \
+    X(REMOVED, "removed")                                                                          \
+    X(WARNING, "warning")                                                                          \
+    X(REFUSED, "refused")                                                                          \
     X(CALL, "call")
 
 typedef enum sf_journal_kind {
 #define SF__JOURNAL_ENUM(name, wire) SF_JOURNAL_##name,
     SF_JOURNAL_KIND_MAP(SF__JOURNAL_ENUM)
 #undef SF__JOURNAL_ENUM
-    SF_JOURNAL_KIND_COUNT
+        SF_JOURNAL_KIND_COUNT
 } sf_journal_kind;
 
 SF_API const char *sf_journal_kind_name(sf_journal_kind kind); /* "delivered" */
 
 /* Why an HTTP request was refused before it reached a route's operation (journal kind
  * `refused`, key "reason"): X(name, wire name). */
-#define SF_REFUSAL_MAP(X)                                                                     \
-    X(NONE, "none")                                                                           \
-    X(BAD_TARGET, "bad_target")                /* not "/...", or longer than the cap */        \
-    X(BODY_TOO_LARGE, "body_too_large")        /* 413 */                                       \
-    X(HEADERS_TOO_LARGE, "headers_too_large")  /* 431 */                                       \
-    X(MALFORMED_REQUEST, "malformed_request")  /* two Content-Lengths, HTTP/1.1 without Host */ \
-    X(UNAUTHENTICATED, "unauthenticated")      /* 401: no, malformed or wrong credentials */   \
-    X(BAD_PATH, "bad_path")                    /* a path segment that does not percent-decode */ \
-    X(BAD_FORM, "bad_form")                    /* a form body or query that does not parse */  \
-    X(ADMIN_OUTSIDE_CONTROL, "admin_outside_control") /* --admin credential on /v1 */          \
-    X(METHOD_NOT_ALLOWED, "method_not_allowed") /* 405 */                                      \
+#define SF_REFUSAL_MAP(X)                                                                          \
+    X(NONE, "none")                                                                                \
+    X(BAD_TARGET, "bad_target")               /* not "/...", or longer than the cap */             \
+    X(BODY_TOO_LARGE, "body_too_large")       /* 413 */                                            \
+    X(HEADERS_TOO_LARGE, "headers_too_large") /* 431 */                                            \
+    X(MALFORMED_REQUEST, "malformed_request") /* two Content-Lengths, HTTP/1.1 without Host */     \
+    X(UNAUTHENTICATED, "unauthenticated")     /* 401: no, malformed or wrong credentials */        \
+    X(BAD_PATH, "bad_path")                   /* a path segment that does not percent-decode */    \
+    X(BAD_FORM, "bad_form")                   /* a form body or query that does not parse */       \
+    X(ADMIN_OUTSIDE_CONTROL, "admin_outside_control") /* --admin credential on /v1 */              \
+    X(METHOD_NOT_ALLOWED, "method_not_allowed")       /* 405 */                                    \
     X(BAD_WEBSOCKET_HANDSHAKE, "bad_websocket_handshake")
 
 typedef enum sf_refusal {
 #define SF__REFUSAL_ENUM(name, wire) SF_REFUSAL_##name,
     SF_REFUSAL_MAP(SF__REFUSAL_ENUM)
 #undef SF__REFUSAL_ENUM
-    SF_REFUSAL_COUNT
+        SF_REFUSAL_COUNT
 } sf_refusal;
 
 SF_API const char *sf_refusal_name(sf_refusal reason); /* "bad_form"; NULL when out of range */
 
 typedef struct sf_journal_entry {
-    uint64_t seq;              /* 1, 2, ... for the fake's life (reset starts over) */
-    sf_ms t_ms;                /* the fake's time when it happened */
+    uint64_t seq; /* 1, 2, ... for the fake's life (reset starts over) */
+    sf_ms t_ms;   /* the fake's time when it happened */
     sf_journal_kind kind;
-    sf_op op;                  /* api: the operation */
-    int status;                /* api: HTTP status of the result (201, 404, ...) */
-    int code;                  /* api: Twilio code, 0 on success */
-    bool injected;             /* api: the result came from sf_inject_error */
+    sf_op op;                      /* api: the operation */
+    int status;                    /* api: HTTP status of the result (201, 404, ...) */
+    int code;                      /* api: Twilio code, 0 on success */
+    bool injected;                 /* api: the result came from sf_inject_error */
     char service_sid[SF_SID_SIZE]; /* "" when it does not apply */
     char stream_sid[SF_SID_SIZE];
     char message_sid[SF_SID_SIZE];
@@ -864,11 +857,11 @@ typedef struct sf_journal_entry {
     /* warning: the text (sf_warning.message; key "warning"). The text of the latest 256
      * warnings is kept; an older entry reads "(text no longer kept)". op is the call's. */
     char warning[SF_WARNING_SIZE];
-    sf_refusal refusal;            /* refused: why (key "reason") */
-    char method[8];                /* refused: the request's method ("GET", ...; "OTHER" for
-                                      one not listed in sf_journal_request_refused) */
-    const char *call;              /* call (recorded calls only): its name, "clock.set";
-                                      NULL for other kinds */
+    sf_refusal refusal; /* refused: why (key "reason") */
+    char method[8];     /* refused: the request's method ("GET", ...; "OTHER" for
+                           one not listed in sf_journal_request_refused) */
+    const char *call;   /* call (recorded calls only): its name, "clock.set";
+                           NULL for other kinds */
 } sf_journal_entry;
 
 /* Select entries: NULL/0 fields match anything. kinds is a bit set of (1u << kind). */
@@ -876,7 +869,7 @@ typedef struct sf_journal_filter {
     const char *stream_sid;
     sf_subscriber_id subscriber;
     uint32_t kinds;
-    const char *account_sid;   /* only that account's entries (see sf_journal_entry) */
+    const char *account_sid; /* only that account's entries (see sf_journal_entry) */
 } sf_journal_filter;
 
 /* Entries held (at most options.journal_capacity) and entries overwritten so far. */
@@ -884,8 +877,8 @@ SF_API size_t sf_journal_count(const sf_fake *fake);
 SF_API uint64_t sf_journal_overwritten(const sf_fake *fake);
 
 /* Iterates the held entries oldest first. Start with *cursor = 0; returns false at the end. */
-SF_API bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter,
-                            uint64_t *cursor, sf_journal_entry *out);
+SF_API bool sf_journal_next(const sf_fake *fake, const sf_journal_filter *filter, uint64_t *cursor,
+                            sf_journal_entry *out);
 
 /* The cursor for sf_journal_next that starts at the first held entry whose seq is greater
  * than `seq` (0: the oldest held entry), for reading the journal page by page: pass the seq
@@ -895,14 +888,14 @@ SF_API uint64_t sf_journal_cursor_after(const sf_fake *fake, uint64_t seq);
 /* One entry as one JSON object (no newline), keys in a fixed order:
  * seq, t_ms, time, kind, op, method, status, code, injected, service_sid, stream_sid,
  * message_sid, subscriber_id, rule, until_ms, duplicate, reason, warning (keys that do not
- * apply are left out; a warning entry has op, the SIDs it names and warning). "time" is t_ms as UTC ISO 8601 with milliseconds ("2015-07-30T20:00:00.000Z"),
- * for people; t_ms stays the number to compute with.
- * snprintf semantics: returns the length it needs. */
+ * apply are left out; a warning entry has op, the SIDs it names and warning). "time" is t_ms as UTC
+ * ISO 8601 with milliseconds ("2015-07-30T20:00:00.000Z"), for people; t_ms stays the number to
+ * compute with. snprintf semantics: returns the length it needs. */
 SF_API size_t sf_journal_entry_json(const sf_journal_entry *entry, char *buf, size_t cap);
 
 /* The selected entries as JSON Lines. Errors: SF_ERR_INVALID_ARGUMENT (write failed). */
-SF_API sf_status sf_journal_write(const sf_fake *fake, const sf_journal_filter *filter,
-                                  FILE *out, sf_error *err);
+SF_API sf_status sf_journal_write(const sf_fake *fake, const sf_journal_filter *filter, FILE *out,
+                                  sf_error *err);
 /* The same into a buffer; snprintf semantics (returns the bytes needed, without the NUL). */
 SF_API size_t sf_journal_render(const sf_fake *fake, const sf_journal_filter *filter, char *buf,
                                 size_t cap);
@@ -919,8 +912,7 @@ SF_API void sf_journal_refused(sf_fake *fake, sf_op op, const char *service_sid,
 /* The same for a call made as `account_sid` (NULL: the default account), so that the entry
  * is that account's (sf_journal_filter.account_sid). */
 SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op op,
-                                  const char *service_sid, const char *stream_id,
-                                  sf_status status);
+                                  const char *service_sid, const char *stream_id, sf_status status);
 
 /* Reports a warning for a call of `op` made as `account_sid` (NULL: the default account), as
  * an adapter does for what only it can see (the HTTP face: unknown form parameters, a JSON
@@ -930,9 +922,9 @@ SF_API void sf_journal_refused_as(sf_fake *fake, const char *account_sid, sf_op 
  * strict_params SF_ERR_INVALID_PARAMETER (400/20001, "Invalid parameter: <message> (strict
  * mode)" in err): the adapter then refuses the call. SF_ERR_INVALID_ARGUMENT: NULL fake or
  * message, op out of range. */
-SF_API sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op,
-                         const char *service_sid, const char *stream_id, const char *param,
-                         const char *suggestion, const char *message, sf_error *err);
+SF_API sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
+                         const char *stream_id, const char *param, const char *suggestion,
+                         const char *message, sf_error *err);
 
 /* Records an HTTP request refused before it reached a route's operation (a malformed form
  * body, a body over the cap, missing or wrong credentials, a method the resource does not
@@ -941,8 +933,8 @@ SF_API sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op,
  * of `status` and `reason`. It is the entry of account_sid when that is an account of the
  * fake, else of no account (only fake-wide journal readers see it). Nothing else happens. Does
  * nothing for SF_OK or a reason out of range. */
-SF_API void sf_journal_request_refused(sf_fake *fake, const char *account_sid,
-                                       const char *method, sf_status status, sf_refusal reason);
+SF_API void sf_journal_request_refused(sf_fake *fake, const char *account_sid, const char *method,
+                                       sf_status status, sf_refusal reason);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Checks shared with the HTTP face                                                          */
@@ -957,8 +949,8 @@ SF_API bool sf_sid_pattern(const char *s);
 /* Strict RFC 8259 check that text[0..len) is one JSON object; on success writes its compact
  * form (insignificant whitespace removed, key order kept) to out (capacity out_cap >= len+1)
  * and its length to *out_len. Errors: SF_ERR_DATA_INVALID, SF_ERR_INVALID_ARGUMENT. */
-SF_API sf_status sf_json_compact_object(const char *text, size_t len, char *out,
-                                        size_t out_cap, size_t *out_len);
+SF_API sf_status sf_json_compact_object(const char *text, size_t len, char *out, size_t out_cap,
+                                        size_t *out_len);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Inspection: read-only views for dashboards and the control API                            */
@@ -984,9 +976,9 @@ SF_API size_t sf_inspect_services(const sf_fake *fake, const char *account_sid, 
 
 typedef struct sf_stream_view {
     sf_stream_record record;
-    sf_rate_state rate;          /* at sf_inspect_now */
+    sf_rate_state rate; /* at sf_inspect_now */
     uint64_t messages_published;
-    uint64_t subscribers;        /* attached now */
+    uint64_t subscribers; /* attached now */
 } sf_stream_view;
 
 /* Copies the live streams [skip, skip+cap) of a service (by SID, any account's) in creation
@@ -996,16 +988,16 @@ SF_API size_t sf_inspect_streams(const sf_fake *fake, const char *service_sid, s
 
 typedef struct sf_subscriber_info {
     sf_subscriber_id id;
-    uint64_t client_id;          /* as subscribed; 0 none */
+    uint64_t client_id; /* as subscribed; 0 none */
     sf_connection_kind connection;
-    sf_subscriber_stats stats;   /* as sf_subscriber_stats_get */
+    sf_subscriber_stats stats; /* as sf_subscriber_stats_get */
 } sf_subscriber_info;
 
 /* Which subscribers sf_subscriber_list reports: NULL/0 fields match anything. */
 typedef struct sf_subscriber_filter {
-    const char *account_sid;     /* only its stream's account's (a forgotten one: none's) */
-    const char *stream_sid;      /* only those of this stream (attached or detached) */
-    sf_subscriber_id after;      /* only ids greater than this: the cursor for the next page */
+    const char *account_sid; /* only its stream's account's (a forgotten one: none's) */
+    const char *stream_sid;  /* only those of this stream (attached or detached) */
+    sf_subscriber_id after;  /* only ids greater than this: the cursor for the next page */
 } sf_subscriber_filter;
 
 /* Copies up to `cap` of the subscriber records the fake keeps (every attached one and the
@@ -1016,7 +1008,7 @@ SF_API size_t sf_subscriber_list(const sf_fake *fake, const sf_subscriber_filter
 
 typedef struct sf_injection_info {
     sf_op op;
-    uint32_t count_left;         /* calls it will still fail */
+    uint32_t count_left; /* calls it will still fail */
     int http_status;
     int code;
     char message[SF_ERROR_MESSAGE_SIZE];
@@ -1081,8 +1073,7 @@ SF_API uint64_t sf_journal_params_dropped(const sf_fake *fake);
 /* The recorded parameters of the entry `seq` as one JSON object, keys in a fixed order
  * (docs/tools.md "Replaying"); snprintf semantics. Returns 0 (and writes "") when the entry
  * has none. */
-SF_API size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf,
-                                      size_t cap);
+SF_API size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, size_t cap);
 /* sf_journal_entry_json plus the entry's parameters: `"params":{...}` as the last key, or
  * `"params_dropped":true` when they were recorded but dropped. This is the `?data=1` form of
  * GET /_syncfake/journal. snprintf semantics. */

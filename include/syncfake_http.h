@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 typedef struct sf_http_header {
-    const char *name;  /* matched without regard to case */
+    const char *name; /* matched without regard to case */
     const char *value;
 } sf_http_header;
 
@@ -33,11 +33,11 @@ typedef struct sf_http_events_hook {
 enum { SF_HTTP_REQUEST_LOG_NONE = 0, SF_HTTP_REQUEST_LOG_ON = 1, SF_HTTP_REQUEST_LOG_OFF = 2 };
 
 typedef struct sf_http_request {
-    const char *method;            /* "GET", "POST", "DELETE", ... */
-    const char *target;            /* path and optional "?query", still percent-encoded */
+    const char *method; /* "GET", "POST", "DELETE", ... */
+    const char *target; /* path and optional "?query", still percent-encoded */
     const sf_http_header *headers;
     size_t header_count;
-    const char *body;              /* may be NULL when body_len is 0 */
+    const char *body; /* may be NULL when body_len is 0 */
     size_t body_len;
     const sf_http_events_hook *events; /* NULL: the events endpoint answers 404 */
     /* Basic credentials (user, password) with the fake-wide powers of the control API under
@@ -46,30 +46,30 @@ typedef struct sf_http_request {
      * NULL: none. A server passes its --admin credential here. */
     const char *admin_sid;
     const char *admin_token;
-    const char *instance_id;       /* the serving process's id, shown by GET /_syncfake/clock
-                                      (JSON-escaped); NULL in process: not shown */
-    int request_log;               /* SF_HTTP_REQUEST_LOG_*: the serving process's log */
+    const char *instance_id; /* the serving process's id, shown by GET /_syncfake/clock
+                                (JSON-escaped); NULL in process: not shown */
+    int request_log;         /* SF_HTTP_REQUEST_LOG_*: the serving process's log */
 } sf_http_request;
 
 #define SF_HTTP_WARNING_CAP 1024
 
 typedef struct sf_http_response {
     int status;
-    const char *content_type;      /* static; NULL for 204 */
-    char date[30];                 /* RFC 7231 "Date" from the fake clock */
-    char allow[32];                /* "Allow" for 405, else "" */
-    char *body;                    /* owned, NUL-terminated; free with sf_http_response_free */
+    const char *content_type; /* static; NULL for 204 */
+    char date[30];            /* RFC 7231 "Date" from the fake clock */
+    char allow[32];           /* "Allow" for 405, else "" */
+    char *body;               /* owned, NUL-terminated; free with sf_http_response_free */
     size_t body_len;
-    bool event_stream;             /* text/event-stream: the connection is now a subscriber */
-    sf_subscriber_id subscriber;   /* which one (detach it when the connection closes) */
-    bool fake_was_reset;           /* POST /_syncfake/reset ran: subscriber ids start over */
+    bool event_stream;           /* text/event-stream: the connection is now a subscriber */
+    sf_subscriber_id subscriber; /* which one (detach it when the connection closes) */
+    bool fake_was_reset;         /* POST /_syncfake/reset ran: subscriber ids start over */
     /* "Syncfake-Warning" when not "": what Twilio would silently ignore in the request (an
      * unknown or wrongly cased parameter, a JSON body), warnings joined by " | ", ending in
      * " | ..." when more did not fit (the journal has each). Never changes the answer. */
     char warning[SF_HTTP_WARNING_CAP];
-    int request_log_set;           /* SF_HTTP_REQUEST_LOG_ON/OFF: POST /_syncfake/request-log
-                                      asks the server to turn its log on/off; NONE: leave it */
-    const char *cache_control;     /* static "Cache-Control" value, NULL: none (the page) */
+    int request_log_set;       /* SF_HTTP_REQUEST_LOG_ON/OFF: POST /_syncfake/request-log
+                                  asks the server to turn its log on/off; NONE: leave it */
+    const char *cache_control; /* static "Cache-Control" value, NULL: none (the page) */
 } sf_http_response;
 
 /* Largest request body accepted (413 beyond). */

@@ -20,8 +20,8 @@
  * parameters were dropped by the byte cap, calls made from inside a subscriber callback
  * (their "nested" parameter: callbacks are code, not data), and a journal that does not
  * start at a record.start entry with seq 1 (sf_journal_clear, a ring that overwrote its
- * oldest entries) unless it starts from a snapshot (sf_replay_snapshot). Subscribers are re-created with a
- * callback that does nothing: what they received is in the journal.
+ * oldest entries) unless it starts from a snapshot (sf_replay_snapshot). Subscribers are re-created
+ * with a callback that does nothing: what they received is in the journal.
  */
 #ifndef SYNCFAKE_REPLAY_H
 #define SYNCFAKE_REPLAY_H
@@ -59,9 +59,9 @@ SF_API void sf_replay_report_free(sf_replay_report *report);
  * there. A snapshot does not say which clock the fake had: external_clock true replays the
  * rest as an external clock (see above), false as a manual one. Errors: as sf_replay, and
  * the snapshot's own (sf_fake_from_snapshot_buffer). */
-SF_API sf_status sf_replay_snapshot(const char *snapshot, size_t snapshot_len,
-                                    bool external_clock, const char *journal, size_t len,
-                                    sf_replay_report *report, sf_error *err);
+SF_API sf_status sf_replay_snapshot(const char *snapshot, size_t snapshot_len, bool external_clock,
+                                    const char *journal, size_t len, sf_replay_report *report,
+                                    sf_error *err);
 
 #ifdef __cplusplus
 }

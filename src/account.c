@@ -65,8 +65,8 @@ void sf__account_destroy(sf_fake *fake, sf__account *a)
     sf__free(fake, a);
 }
 
-sf_status sf_account_create(sf_fake *fake, const sf_account_params *params,
-                            sf_account_record *out, sf_error *err)
+sf_status sf_account_create(sf_fake *fake, const sf_account_params *params, sf_account_record *out,
+                            sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
@@ -118,9 +118,8 @@ static sf_status check_key_params(const char *sid, const char *secret, sf_error 
     return SF_OK;
 }
 
-sf_status sf_api_key_create(sf_fake *fake, const char *account_sid,
-                            const sf_api_key_params *params, sf_api_key_record *out,
-                            sf_error *err)
+sf_status sf_api_key_create(sf_fake *fake, const char *account_sid, const sf_api_key_params *params,
+                            sf_api_key_record *out, sf_error *err)
 {
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");

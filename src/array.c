@@ -5,8 +5,7 @@
 
 #include <string.h>
 
-void *sf__array_grow(sf_fake *fake, void *arr, size_t *cap, size_t need, size_t elem,
-                     size_t first)
+void *sf__array_grow(sf_fake *fake, void *arr, size_t *cap, size_t need, size_t elem, size_t first)
 {
     if (need <= *cap)
         return arr;

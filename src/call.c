@@ -122,7 +122,7 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
     if (e) {
         e->op = (uint8_t)call->op;
         e->account = call->account;
-        e->status = (uint16_t)(injected ? call->inject_http
+        e->status = (uint16_t)(injected      ? call->inject_http
                                : st == SF_OK ? ops[call->op].http
                                              : sf_status_http(st));
         e->code = injected ? call->inject_code : sf_status_code(st);

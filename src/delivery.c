@@ -42,7 +42,7 @@ static sf_ms jitter(const sf_fake *fake, const sf__rule *r, const sf__message *m
 
 typedef struct plan {
     sf__subscriber *sub;
-    bool skip;               /* its own client published it and it asked not to get those */
+    bool skip; /* its own client published it and it asked not to get those */
     bool lost, dropped, duplicate;
     sf__rule *drop_rule, *delay_rule, *duplicate_rule;
     sf_ms delay, duplicate_delay;
@@ -82,13 +82,12 @@ static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, pl
 }
 
 /* The duplicate copy's own delay: the same rules, their own jitter draws. */
-static void plan_duplicate_delay(const sf_fake *fake, sf__rule *r, const sf__message *m,
-                                 plan *p)
+static void plan_duplicate_delay(const sf_fake *fake, sf__rule *r, const sf__message *m, plan *p)
 {
     if (r->params.delay_ms > 0 || r->params.jitter_ms > 0)
-        p->duplicate_delay = sf__time_add(
-            p->duplicate_delay,
-            r->params.delay_ms + jitter(fake, r, m, p->sub->id, DRAW_DUPLICATE_JITTER));
+        p->duplicate_delay =
+            sf__time_add(p->duplicate_delay, r->params.delay_ms + jitter(fake, r, m, p->sub->id,
+                                                                         DRAW_DUPLICATE_JITTER));
 }
 
 static void make_plan(sf_fake *fake, const sf__stream *s, const sf__message *m, plan *p)
@@ -195,15 +194,12 @@ void sf__delivery_fire(sf_fake *fake, sf__delivery *d)
     if (sub) {
         if (!sub->stream) {
             sub->stats.lost++;
-            sf__journal_fate(fake, SF_JOURNAL_LOST, d->msg, sub->id, NULL, fake->now,
-                             d->duplicate);
+            sf__journal_fate(fake, SF_JOURNAL_LOST, d->msg, sub->id, NULL, fake->now, d->duplicate);
         } else if (sub->disconnected) {
             sub->stats.lost++;
-            sf__journal_fate(fake, SF_JOURNAL_LOST, d->msg, sub->id, NULL, fake->now,
-                             d->duplicate);
+            sf__journal_fate(fake, SF_JOURNAL_LOST, d->msg, sub->id, NULL, fake->now, d->duplicate);
         } else if (sub->held) {
-            sf__journal_fate(fake, SF_JOURNAL_HELD, d->msg, sub->id, NULL, fake->now,
-                             d->duplicate);
+            sf__journal_fate(fake, SF_JOURNAL_HELD, d->msg, sub->id, NULL, fake->now, d->duplicate);
             sub->stats.parked++;
             d->next = NULL;
             if (sub->parked_tail)

@@ -102,8 +102,8 @@ static sf_status check_options(const sf_options *o, sf_error *err)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "allocator needs all three");
     if (o->clock > SF_CLOCK_CALLBACK || (o->clock == SF_CLOCK_CALLBACK && !o->clock_fn))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "clock callback missing");
-    if (o->account_sid && !(sf_sid_is(o->account_sid, "AC") &&
-                            strspn(o->account_sid + 2, "0123456789abcdef") == 32))
+    if (o->account_sid &&
+        !(sf_sid_is(o->account_sid, "AC") && strspn(o->account_sid + 2, "0123456789abcdef") == 32))
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "account_sid must be AC + 32 lowercase hex digits");
     if (o->auth_token && !sf__valid_secret(o->auth_token))
@@ -175,10 +175,9 @@ static void tear_down(sf_fake *fake, bool keep_default)
     }
     if (keep_default)
         while (fake->default_account->services.head)
-            sf__service_destroy(fake,
-                                SF__CONTAINER_OF(fake->default_account->services.head,
-                                                 sf__service, order),
-                                false);
+            sf__service_destroy(
+                fake, SF__CONTAINER_OF(fake->default_account->services.head, sf__service, order),
+                false);
     else
         fake->default_account = NULL;
     sf__deliveries_release(fake);

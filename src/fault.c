@@ -60,8 +60,7 @@ static sf_status limit_account(sf_fake *fake, const char *account_sid, sf__accou
 {
     *out = account_sid ? sf__find_account(fake, account_sid) : NULL;
     if (account_sid && !*out)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown account %.64s",
-                               account_sid);
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "unknown account %.64s", account_sid);
     return SF_OK;
 }
 
@@ -77,8 +76,7 @@ static sf_status check(sf_fake *fake, const sf_fault_params *p, sf__subscriber *
     if (p->delay_ms < 0 || p->jitter_ms < 0 || p->expiry_lag_ms < 0 ||
         p->delay_ms > INT64_C(1) << 40 || p->jitter_ms > INT64_C(1) << 40 ||
         p->expiry_lag_ms > INT64_C(1) << 40)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
-                               "times must be within 0..2^40 ms");
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "times must be within 0..2^40 ms");
     switch (p->scope) {
     case SF_SCOPE_FAKE:
         return SF_OK;

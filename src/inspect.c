@@ -20,10 +20,7 @@ const char *sf_connection_kind_name(sf_connection_kind kind)
     return NULL;
 }
 
-sf_ms sf_inspect_now(const sf_fake *fake)
-{
-    return fake ? fake->now : 0;
-}
+sf_ms sf_inspect_now(const sf_fake *fake) { return fake ? fake->now : 0; }
 
 size_t sf_inspect_accounts(const sf_fake *fake, size_t skip, char (*out)[SF_SID_SIZE], size_t cap)
 {

@@ -35,32 +35,32 @@ typedef struct sf__stream sf__stream;
 struct sf__account {
     char sid[SF_SID_SIZE];
     char auth_token[SF_SECRET_CAP];
-    uint64_t seq;            /* creation order; also the identity of its service list */
+    uint64_t seq; /* creation order; also the identity of its service list */
     sf__order_index services;
-    UT_hash_handle hh;       /* fake->accounts, by sid */
+    UT_hash_handle hh; /* fake->accounts, by sid */
 };
 
 typedef struct sf__api_key {
     char sid[SF_SID_SIZE];
     char secret[SF_SECRET_CAP];
     sf__account *account;
-    UT_hash_handle hh;       /* fake->api_keys, by sid */
+    UT_hash_handle hh; /* fake->api_keys, by sid */
 } sf__api_key;
 
 /* A unique name, allocated only for streams that have one. */
 typedef struct sf__stream_name {
     sf__stream *stream;
     size_t len;
-    UT_hash_handle hh;       /* service->names, by name bytes */
+    UT_hash_handle hh; /* service->names, by name bytes */
     char text[];
 } sf__stream_name;
 
 struct sf__service {
     char sid[SF_SID_SIZE];
-    uint8_t packed[16];      /* the SID's bits, for the journal */
+    uint8_t packed[16]; /* the SID's bits, for the journal */
     sf__account *account;
-    char *friendly_name;     /* NULL: null */
-    char *webhook_url;       /* NULL: null */
+    char *friendly_name; /* NULL: null */
+    char *webhook_url;   /* NULL: null */
     bool webhooks_from_rest_enabled;
     bool reachability_webhooks_enabled;
     bool acl_enabled;
@@ -83,21 +83,21 @@ typedef struct sf__bucket {
 
 struct sf__stream {
     char sid[SF_SID_SIZE];
-    uint8_t packed[16];      /* the SID's bits, for the journal */
+    uint8_t packed[16]; /* the SID's bits, for the journal */
     sf__service *service;
-    sf__stream_name *name;   /* NULL: no unique name */
+    sf__stream_name *name; /* NULL: no unique name */
     sf_ms date_created;
     sf_ms date_updated;
-    sf_ms date_expires;      /* SF__NEVER when it never expires */
+    sf_ms date_expires; /* SF__NEVER when it never expires */
     sf__bucket bucket;
-    sf__timer expiry;        /* queued while date_expires != SF__NEVER */
-    bool lagging;            /* past date_expires, kept alive by an expiry-lag rule */
-    sf__order_node order;    /* in service->streams, keyed by creation seq */
+    sf__timer expiry;     /* queued while date_expires != SF__NEVER */
+    bool lagging;         /* past date_expires, kept alive by an expiry-lag rule */
+    sf__order_node order; /* in service->streams, keyed by creation seq */
     struct sf__subscriber *subs_head, *subs_tail; /* attached, in subscription order */
     uint64_t sub_count;
-    uint64_t impaired;       /* attached subscribers that are held or disconnected */
+    uint64_t impaired; /* attached subscribers that are held or disconnected */
     uint64_t messages_published;
-    UT_hash_handle hh;       /* fake->streams, by sid */
+    UT_hash_handle hh; /* fake->streams, by sid */
 };
 
 #define SF__NEVER INT64_MAX
@@ -106,42 +106,42 @@ struct sf__stream {
  * subscriber). The SIDs are also kept packed for the journal. */
 typedef struct sf__message {
     uint32_t refs;
-    uint64_t ordinal;        /* the message counter: part of every random draw about it */
-    uint64_t stream_key;     /* the stream's creation key: likewise */
-    uint64_t draw_key;       /* hash of (seed, stream, message) under every draw about it */
-    uint64_t publisher;      /* client_id of the publisher, 0 none */
+    uint64_t ordinal;    /* the message counter: part of every random draw about it */
+    uint64_t stream_key; /* the stream's creation key: likewise */
+    uint64_t draw_key;   /* hash of (seed, stream, message) under every draw about it */
+    uint64_t publisher;  /* client_id of the publisher, 0 none */
     sf_ms published;
     char sid[SF_SID_SIZE];
     char stream_sid[SF_SID_SIZE];
     char service_sid[SF_SID_SIZE];
-    uint8_t packed[3][16];   /* service, stream, message SIDs for the journal */
+    uint8_t packed[3][16]; /* service, stream, message SIDs for the journal */
     size_t len;
-    char *data;              /* inline storage after the struct, or scratch for a stack message */
+    char *data; /* inline storage after the struct, or scratch for a stack message */
 } sf__message;
 
 typedef struct sf__rule sf__rule;
 
 typedef struct sf__subscriber {
     sf_subscriber_id id;
-    sf__stream *stream;      /* NULL once detached */
+    sf__stream *stream; /* NULL once detached */
     char stream_sid[SF_SID_SIZE];
     sf_event_fn fn;
     void *user;
     uint64_t client_id;
-    bool skip_local;         /* its own client's publishes are not delivered */
+    bool skip_local; /* its own client's publishes are not delivered */
     bool held, disconnected;
     struct sf__subscriber *prev, *next; /* in stream order; kept as they were on detach */
     struct sf__delivery *parked_head, *parked_tail;
-    sf__timer notice;        /* the queued `removed` event */
+    sf__timer notice; /* the queued `removed` event */
     sf_removed_reason notice_reason;
     char notice_service[SF_SID_SIZE];
-    sf__rule **rules;        /* subscriber-scope rules, in id order */
+    sf__rule **rules; /* subscriber-scope rules, in id order */
     size_t rule_count, rule_cap;
     sf_subscriber_stats stats;
-    sf__account *account;    /* its stream's account; NULL once that account was reset */
-    bool released;           /* sf_unsubscribe was called: queued to be forgotten */
+    sf__account *account; /* its stream's account; NULL once that account was reset */
+    bool released;        /* sf_unsubscribe was called: queued to be forgotten */
     struct sf__subscriber *retired_next; /* fake->retired queue */
-    sf_connection_kind connection; /* a label for inspection (sf_subscribe_params) */
+    sf_connection_kind connection;       /* a label for inspection (sf_subscribe_params) */
 } sf__subscriber;
 
 /* Unsubscribed records kept readable (stats, journal ids) before the oldest is freed. */
@@ -160,15 +160,15 @@ struct sf__rule {
     sf_fault_params params;
     char stream_sid[SF_SID_SIZE];
     uint32_t drop_next_left;
-    uint32_t pending_drops;  /* planned by a publish not yet committed */
+    uint32_t pending_drops; /* planned by a publish not yet committed */
     uint64_t hits;
-    sf__account *account;    /* only this account's streams and subscribers; NULL: all */
+    sf__account *account; /* only this account's streams and subscribers; NULL: all */
 };
 
 typedef struct sf__injection {
     sf_error_injection inj;
     char message[SF_ERROR_MESSAGE_SIZE];
-    sf__account *account;    /* only calls made as this account; NULL: every call */
+    sf__account *account; /* only calls made as this account; NULL: every call */
     struct sf__injection *next;
 } sf__injection;
 
@@ -183,9 +183,9 @@ typedef struct sf__jentry {
     uint16_t status;
     uint8_t kind, op;
     uint8_t flags;
-    uint8_t reason;          /* unsubscribed: an sf_unsubscribe_reason */
-    uint8_t sids[3][16];     /* service, stream, message */
-    uint64_t note;           /* warning: the id of its text in sf_fake.notes (warn.c) */
+    uint8_t reason;      /* unsubscribed: an sf_unsubscribe_reason */
+    uint8_t sids[3][16]; /* service, stream, message */
+    uint64_t note;       /* warning: the id of its text in sf_fake.notes (warn.c) */
     /* whose entry it is; NULL: no account's (a call naming an unknown account). Accounts
      * live until a full reset, which also empties the journal, so this never dangles. */
     const sf__account *account;
@@ -197,7 +197,7 @@ enum {
     SF__J_HAS_SERVICE = 4,
     SF__J_HAS_STREAM = 8,
     SF__J_HAS_MESSAGE = 16,
-    SF__J_HAS_PARAMS = 32    /* parameters were recorded for it (journal_params.c) */
+    SF__J_HAS_PARAMS = 32 /* parameters were recorded for it (journal_params.c) */
 };
 
 typedef struct sf__journal {
@@ -208,37 +208,37 @@ typedef struct sf__journal {
 } sf__journal;
 
 struct sf_fake {
-    sf_options opts;         /* strings point into the copies below */
+    sf_options opts; /* strings point into the copies below */
     char account_sid_copy[SF_SID_SIZE];
     char auth_token_copy[SF_SECRET_CAP];
     char base_url_copy[SF_BASE_URL_CAP];
     sf_allocator alloc;
 
-    sf_ms now;               /* latest time seen; never goes backwards */
-    uint64_t next_seq;       /* creation order of accounts, services, streams */
+    sf_ms now;         /* latest time seen; never goes backwards */
+    uint64_t next_seq; /* creation order of accounts, services, streams */
     uint64_t sid_counter[SF__SID_KIND_COUNT];
     uint64_t generation;     /* sf_fake_reset calls so far */
     uint64_t fresh_next_seq; /* next_seq and sid_counter right after sf_fake_new: */
     uint64_t fresh_sid_counter[SF__SID_KIND_COUNT]; /* what sf_fake_reset restores */
 
     sf__account *default_account;
-    sf__account *accounts;   /* uthash head, by sid */
-    sf__api_key *api_keys;   /* uthash head, by sid */
-    sf__service *services;   /* uthash head, by sid: every account's */
-    sf__stream *streams;     /* uthash head, by sid: every service's */
+    sf__account *accounts; /* uthash head, by sid */
+    sf__api_key *api_keys; /* uthash head, by sid */
+    sf__service *services; /* uthash head, by sid: every account's */
+    sf__stream *streams;   /* uthash head, by sid: every service's */
 
     sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */
     unsigned dispatch_depth; /* > 0 while a subscriber callback runs */
     bool free_requested;     /* sf_fake_free ran inside a callback: freed on the way out */
     size_t pending_deliveries;
 
-    sf__subscriber **subs;   /* the records kept, in id order (ids only grow) */
+    sf__subscriber **subs; /* the records kept, in id order (ids only grow) */
     size_t sub_count, sub_cap;
     sf_subscriber_id last_sub_id;
     sf__subscriber *retired_head, *retired_tail; /* unsubscribed, oldest first */
     size_t retired_count;
 
-    sf__rule **rules;        /* every rule, by id order */
+    sf__rule **rules; /* every rule, by id order */
     size_t rule_count, rule_cap;
     sf__rule **shared_rules; /* fake- and stream-scope rules, by id order */
     size_t shared_count, shared_cap;
@@ -247,15 +247,15 @@ struct sf_fake {
     sf__injection *injections[SF_OP_COUNT];
 
     sf__journal journal;
-    struct sf__note *notes;  /* the text of the latest SF__NOTE_SLOTS warnings (warn.c) */
-    uint64_t notes_written;  /* a warning's id is its number, from 1 */
+    struct sf__note *notes; /* the text of the latest SF__NOTE_SLOTS warnings (warn.c) */
+    uint64_t notes_written; /* a warning's id is its number, from 1 */
     sf__delivery *free_deliveries;
 
     /* Scratch for publish: JSON tokens and the compacted data handed back as borrowed. */
     void *json_tokens;
     void *json_frames;
     size_t json_token_cap;
-    char *data_out[2];       /* [0] for top-level calls, [1] for calls from callbacks */
+    char *data_out[2]; /* [0] for top-level calls, [1] for calls from callbacks */
     size_t data_out_cap;
 
     struct sf__params *params; /* recorded call parameters; NULL: not recording */
@@ -271,8 +271,7 @@ char *sf__strndup(sf_fake *fake, const char *s, size_t len);
 /* arr (*cap elements of elem bytes) with room for `need`: itself when it has it, else grown
  * by doubling (from `first` when empty; *cap updated). NULL when out of memory: arr and *cap
  * are then unchanged. */
-void *sf__array_grow(sf_fake *fake, void *arr, size_t *cap, size_t need, size_t elem,
-                     size_t first);
+void *sf__array_grow(sf_fake *fake, void *arr, size_t *cap, size_t need, size_t elem, size_t first);
 /* The first index in 0..count whose key is >= key, where key_at(items, i) ascends with i. */
 size_t sf__lower_bound(const void *items, size_t count, uint64_t key,
                        uint64_t (*key_at)(const void *items, size_t i));
@@ -290,15 +289,14 @@ void *sf__ring_regrow(sf_fake *fake, const void *ring, size_t elem, size_t count
  * guard may be live per call chain at depth 0 (a guarded function must not return into
  * another guarded one that then touches the fake). */
 void sf__leave(sf_fake **fake);
-#define SF__OUTERMOST(fake)                                                                    \
+#define SF__OUTERMOST(fake)                                                                        \
     sf_fake *sf__outermost __attribute__((cleanup(sf__leave), unused)) = (fake)
 
 /* ---- errors (status.c) ---- */
 /* Fills err (may be NULL) for `status`, returns status. */
 sf_status sf__fail(sf_error *err, sf_status status);
 /* 404 with the requested path (without /v1) in the message. */
-sf_status sf__not_found(sf_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+sf_status sf__not_found(sf_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An error whose message carries detail (C-only errors). */
 sf_status sf__fail_detail(sf_error *err, sf_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -366,18 +364,18 @@ void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify);
 /* ---- API calls (call.c): one clock sample, error injection, the journal ---- */
 typedef struct sf__call {
     sf_op op;
-    sf__account *account;    /* the calling account; NULL when it does not exist */
+    sf__account *account; /* the calling account; NULL when it does not exist */
     sf_ms now;
     bool inject_before, inject_after;
     int inject_http, inject_code;
     char inject_message[SF_ERROR_MESSAGE_SIZE];
     /* for the journal: SIDs as resolved (packed), else the ids as given */
     const char *given_service, *given_stream;
-    uint8_t sids[3][16];     /* service, stream, message */
-    uint8_t known;           /* SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE */
+    uint8_t sids[3][16];       /* service, stream, message */
+    uint8_t known;             /* SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE */
     sf__stream *fanout_stream; /* fast-path publish: delivered after the call is journaled */
     sf__message fanout_msg;
-    sf__message *queued_msg;   /* queued publish: its fates are journaled after the call */
+    sf__message *queued_msg; /* queued publish: its fates are journaled after the call */
     void *plans;
     size_t plan_count;
     const char *given_account; /* for recorded parameters (journal_params.c) */
@@ -395,16 +393,16 @@ sf_status sf__call_end(sf_fake *fake, sf__call *call, sf_status st, sf_error *er
 /* The body of a public call: a NULL fake refused, then `inner` (an expression that may name
  * the sf__call `call`) between sf__call_begin and sf__call_end; rec: the parameters the
  * journal records. Returns from the enclosing function. */
-#define SF__CALL(fake, err, op, account_sid, service_sid, stream_id, rec, inner)                  \
-    do {                                                                                       \
-        if (!(fake))                                                                           \
-            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");              \
-        sf__call call;                                                                         \
-        call.rec_params = rec;                                                                 \
-        sf_status call_status = SF_OK;                                                         \
-        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))              \
-            call_status = inner;                                                               \
-        return sf__call_end(fake, &call, call_status, err);                                    \
+#define SF__CALL(fake, err, op, account_sid, service_sid, stream_id, rec, inner)                   \
+    do {                                                                                           \
+        if (!(fake))                                                                               \
+            return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");                  \
+        sf__call call;                                                                             \
+        call.rec_params = rec;                                                                     \
+        sf_status call_status = SF_OK;                                                             \
+        if (sf__call_begin(fake, op, account_sid, service_sid, stream_id, &call))                  \
+            call_status = inner;                                                                   \
+        return sf__call_end(fake, &call, call_status, err);                                        \
     } while (0)
 
 /* ---- warnings (warn.c) ---- */
@@ -444,8 +442,7 @@ void sf__format_iso8601_ms(sf_ms t, char buf[25]);
 bool sf__sid_pack(const char *sid, uint8_t out[16]);
 /* The SID `prefix` + the 32 hex digits of packed `in` (journal.c). */
 void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]);
-void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
-                      const char *message);
+void sf__journal_sids(sf__jentry *e, const char *service, const char *stream, const char *message);
 /* A delivery fate of `msg` to subscriber `sub`. */
 void sf__journal_fate(sf_fake *fake, sf_journal_kind kind, const sf__message *msg,
                       sf_subscriber_id sub, const sf__rule *rule, sf_ms until, bool duplicate);
@@ -480,8 +477,7 @@ void sf__delivery_due(sf_fake *fake, sf__delivery *d);
 void sf__delivery_fire(sf_fake *fake, sf__delivery *d);
 /* Plans, allocates and queues the deliveries of a validated message (nothing changes on
  * failure). The plans are handed back for sf__fanout_journal, which frees them. */
-sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plans,
-                     size_t *count);
+sf_status sf__fanout(sf_fake *fake, sf__stream *s, sf__message *msg, void **plans, size_t *count);
 void sf__fanout_journal(sf_fake *fake, const sf__message *msg, void *plans, size_t count);
 bool sf__fanout_fast_ok(const sf_fake *fake, const sf__stream *s);
 void sf__fanout_now(sf_fake *fake, sf__stream *s, const sf__message *msg);
@@ -509,8 +505,8 @@ static inline bool sf__rule_account_ok(const sf__rule *r, const sf__account *a)
 
 /* ---- accounts (account.c) ---- */
 void sf__account_destroy(sf_fake *fake, sf__account *a);
-sf_status sf__account_add(sf_fake *fake, const char *sid, const char *token,
-                          sf__account **out, sf_error *err);
+sf_status sf__account_add(sf_fake *fake, const char *sid, const char *token, sf__account **out,
+                          sf_error *err);
 
 /* ---- rate limit (ratelimit.c) ---- */
 void sf__bucket_init(const sf_fake *fake, sf__bucket *b, sf_ms now);

@@ -37,9 +37,8 @@ void sf__journal_release(sf_fake *fake, sf__journal *j)
 
 /* Lowercase hex digit values; 0xff for anything else (minted SIDs are lowercase). */
 static const uint8_t hex_values[256] = {
-    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,
-    ['6'] = 6,  ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11,
-    ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+    ['0'] = 0, ['1'] = 1, ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,  ['7'] = 7,
+    ['8'] = 8, ['9'] = 9, ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
 };
 
 static bool is_lower_hex(unsigned char c)
@@ -119,8 +118,7 @@ void sf__journal_packed(sf__jentry *e, const uint8_t sids[3][16], uint8_t known)
     e->flags |= known & (SF__J_HAS_SERVICE | SF__J_HAS_STREAM | SF__J_HAS_MESSAGE);
 }
 
-void sf__journal_sids(sf__jentry *e, const char *service, const char *stream,
-                      const char *message)
+void sf__journal_sids(sf__jentry *e, const char *service, const char *stream, const char *message)
 {
     const char *sids[3] = {service, stream, message};
     static const uint8_t flags[3] = {SF__J_HAS_SERVICE, SF__J_HAS_STREAM, SF__J_HAS_MESSAGE};
@@ -384,8 +382,7 @@ sf_status sf_journal_write(const sf_fake *fake, const sf_journal_filter *filter,
                            sf_error *err)
 {
     if (!fake || !out)
-        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
-                               fake ? "out" : "fake");
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
     uint64_t cursor = 0;
     sf_journal_entry e;
     char line[1024];

@@ -23,11 +23,10 @@ struct sf__params {
     uint64_t dropped;
 };
 
-static size_t rec_bytes(const sf__prec *r) {
-    return sizeof *r + r->len + 1;
-}
+static size_t rec_bytes(const sf__prec *r) { return sizeof *r + r->len + 1; }
 
-static void drop_oldest(sf_fake *fake, struct sf__params *p) {
+static void drop_oldest(sf_fake *fake, struct sf__params *p)
+{
     sf__prec *r = p->ring[p->head];
     p->bytes -= rec_bytes(r);
     sf__free(fake, r);
@@ -35,12 +34,14 @@ static void drop_oldest(sf_fake *fake, struct sf__params *p) {
     p->count--;
 }
 
-static void clear_records(sf_fake *fake, struct sf__params *p) {
+static void clear_records(sf_fake *fake, struct sf__params *p)
+{
     while (p->count)
         drop_oldest(fake, p);
 }
 
-void sf__params_release(sf_fake *fake) {
+void sf__params_release(sf_fake *fake)
+{
     struct sf__params *p = fake->params;
     if (!p)
         return;
@@ -50,11 +51,10 @@ void sf__params_release(sf_fake *fake) {
     fake->params = NULL;
 }
 
-bool sf__recording(const sf_fake *fake) {
-    return fake->params != NULL;
-}
+bool sf__recording(const sf_fake *fake) { return fake->params != NULL; }
 
-static bool ring_room(sf_fake *fake, struct sf__params *p) {
+static bool ring_room(sf_fake *fake, struct sf__params *p)
+{
     if (p->count < p->cap)
         return true;
     size_t cap = p->cap ? p->cap * 2 : 64;
@@ -69,12 +69,14 @@ static bool ring_room(sf_fake *fake, struct sf__params *p) {
 }
 
 /* The oldest seq the journal still holds: records before it can never be shown. */
-static uint64_t oldest_held(const sf_fake *fake) {
+static uint64_t oldest_held(const sf_fake *fake)
+{
     const sf__journal *j = &fake->journal;
     return j->count ? j->ring[j->head].seq : j->next_seq;
 }
 
-void sf__params_attach(sf_fake *fake, sf__jentry *e, sf__pbuf *pb) {
+void sf__params_attach(sf_fake *fake, sf__jentry *e, sf__pbuf *pb)
+{
     struct sf__params *p = fake->params;
     if (!p || !e) {
         sf__pb_free(pb);
@@ -108,7 +110,8 @@ void sf__params_attach(sf_fake *fake, sf__jentry *e, sf__pbuf *pb) {
     sf__pb_free(pb);
 }
 
-static const sf__prec *find_rec(const sf_fake *fake, uint64_t seq) {
+static const sf__prec *find_rec(const sf_fake *fake, uint64_t seq)
+{
     const struct sf__params *p = fake->params;
     if (!p)
         return NULL;
@@ -124,7 +127,8 @@ static const sf__prec *find_rec(const sf_fake *fake, uint64_t seq) {
     return r && r->seq == seq ? r : NULL;
 }
 
-static const sf__jentry *find_entry(const sf_fake *fake, uint64_t seq) {
+static const sf__jentry *find_entry(const sf_fake *fake, uint64_t seq)
+{
     const sf__journal *j = &fake->journal;
     uint64_t at = sf_journal_cursor_after(fake, seq ? seq - 1 : 0);
     if (at >= j->count)
@@ -134,7 +138,8 @@ static const sf__jentry *find_entry(const sf_fake *fake, uint64_t seq) {
 }
 
 /* An empty record store (nothing recorded yet); false when out of memory. */
-static bool params_new(sf_fake *fake) {
+static bool params_new(sf_fake *fake)
+{
     fake->params = sf__malloc(fake, sizeof *fake->params);
     if (!fake->params)
         return false;
@@ -143,12 +148,14 @@ static bool params_new(sf_fake *fake) {
 }
 
 /* The store's byte budget: the option's, or the default. */
-static void params_limit(sf_fake *fake) {
+static void params_limit(sf_fake *fake)
+{
     size_t max = fake->opts.journal_params_bytes;
     fake->params->max_bytes = max ? max : SF_JOURNAL_PARAMS_BYTES_DEFAULT;
 }
 
-sf_status sf__params_start(sf_fake *fake) {
+sf_status sf__params_start(sf_fake *fake)
+{
     if (!fake->opts.journal_params) {
         sf__params_release(fake);
         return SF_OK;
@@ -162,7 +169,8 @@ sf_status sf__params_start(sf_fake *fake) {
     return SF_OK;
 }
 
-sf_status sf__params_continue(sf_fake *fake) {
+sf_status sf__params_continue(sf_fake *fake)
+{
     if (fake->params)
         return SF_OK;
     if (!params_new(fake))
@@ -172,7 +180,8 @@ sf_status sf__params_continue(sf_fake *fake) {
     return SF_OK;
 }
 
-sf_status sf_journal_record_calls(sf_fake *fake, bool on, sf_error *err) {
+sf_status sf_journal_record_calls(sf_fake *fake, bool on, sf_error *err)
+{
     if (!fake)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake is NULL");
     if (fake->dispatch_depth > 0)
@@ -192,11 +201,10 @@ sf_status sf_journal_record_calls(sf_fake *fake, bool on, sf_error *err) {
     return SF_OK;
 }
 
-bool sf_journal_recording(const sf_fake *fake) {
-    return fake && fake->params;
-}
+bool sf_journal_recording(const sf_fake *fake) { return fake && fake->params; }
 
-uint64_t sf_journal_params_dropped(const sf_fake *fake) {
+uint64_t sf_journal_params_dropped(const sf_fake *fake)
+{
     return fake && fake->params ? fake->params->dropped : 0;
 }
 
@@ -207,14 +215,16 @@ typedef struct sink {
 } sink;
 
 /* A sink over buf (cap bytes; NULL: only count), which starts as "". */
-static sink sink_open(char *buf, size_t cap) {
+static sink sink_open(char *buf, size_t cap)
+{
     sink s = {buf, buf ? cap : 0, 0};
     if (s.cap)
         buf[0] = '\0';
     return s;
 }
 
-static void sink_put(sink *s, const char *text, size_t n) {
+static void sink_put(sink *s, const char *text, size_t n)
+{
     if (s->len < s->cap) {
         size_t room = s->cap - s->len - 1; /* the NUL always fits */
         size_t k = n < room ? n : room;
@@ -224,7 +234,8 @@ static void sink_put(sink *s, const char *text, size_t n) {
     s->len += n;
 }
 
-size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, size_t cap) {
+size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, size_t cap)
+{
     sink s = sink_open(buf, cap);
     const sf__prec *r = fake ? find_rec(fake, seq) : NULL;
     if (r)
@@ -233,7 +244,8 @@ size_t sf_journal_entry_params(const sf_fake *fake, uint64_t seq, char *buf, siz
 }
 
 size_t sf_journal_entry_json_data(const sf_fake *fake, const sf_journal_entry *entry, char *buf,
-                                  size_t cap) {
+                                  size_t cap)
+{
     sink s = sink_open(buf, cap);
     if (!entry)
         return 0;
@@ -259,7 +271,8 @@ size_t sf_journal_entry_json_data(const sf_fake *fake, const sf_journal_entry *e
 }
 
 size_t sf_journal_render_data(const sf_fake *fake, const sf_journal_filter *filter, char *buf,
-                              size_t cap) {
+                              size_t cap)
+{
     sink s = sink_open(buf, cap);
     uint64_t cursor = 0;
     sf_journal_entry e;
@@ -276,7 +289,8 @@ size_t sf_journal_render_data(const sf_fake *fake, const sf_journal_filter *filt
 }
 
 sf_status sf_journal_write_data(const sf_fake *fake, const sf_journal_filter *filter, FILE *out,
-                                sf_error *err) {
+                                sf_error *err)
+{
     if (!fake || !out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "out" : "fake");
     uint64_t cursor = 0;

@@ -5,14 +5,16 @@
 
 #include <string.h>
 
-static void opt_bool(sf__pbuf *pb, const char *key, sf_opt_bool v) {
+static void opt_bool(sf__pbuf *pb, const char *key, sf_opt_bool v)
+{
     if (v == SF_BOOL_FALSE || v == SF_BOOL_TRUE)
         sf__pb_bool(pb, key, v == SF_BOOL_TRUE);
     else if (v != SF_BOOL_UNSET)
         sf__pb_i64(pb, key, (int64_t)v); /* out of range: kept as given */
 }
 
-static void service_params(sf__pbuf *pb, const sf_service_params *p) {
+static void service_params(sf__pbuf *pb, const sf_service_params *p)
+{
     sf__pb_str(pb, "friendly_name", p->friendly_name);
     sf__pb_str(pb, "webhook_url", p->webhook_url);
     opt_bool(pb, "reachability_webhooks_enabled", p->reachability_webhooks_enabled);
@@ -23,13 +25,15 @@ static void service_params(sf__pbuf *pb, const sf_service_params *p) {
         sf__pb_i64(pb, "reachability_debouncing_window", p->reachability_debouncing_window);
 }
 
-static void stream_params(sf__pbuf *pb, const sf_stream_params *p) {
+static void stream_params(sf__pbuf *pb, const sf_stream_params *p)
+{
     sf__pb_str(pb, "unique_name", p->unique_name);
     if (p->has_ttl)
         sf__pb_i64(pb, "ttl", p->ttl);
 }
 
-static void page_params(sf__pbuf *pb, const sf_page_params *p) {
+static void page_params(sf__pbuf *pb, const sf_page_params *p)
+{
     if (p->has_page_size)
         sf__pb_i64(pb, "page_size", p->page_size);
     if (p->has_page)
@@ -38,13 +42,15 @@ static void page_params(sf__pbuf *pb, const sf_page_params *p) {
 }
 
 /* Data longer than the limit is refused whatever it holds (413): its length is enough. */
-static void publish_params(sf_fake *fake, sf__pbuf *pb, const sf_publish_params *p) {
+static void publish_params(sf_fake *fake, sf__pbuf *pb, const sf_publish_params *p)
+{
     sf__pb_bytes(pb, "data", p->data, p->data_len, fake->opts.limits.max_data_bytes);
     if (p->client_id)
         sf__pb_u64(pb, "client_id", p->client_id);
 }
 
-static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params) {
+static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params)
+{
     if (!params) {
         if (op != SF_OP_SERVICE_FETCH && op != SF_OP_SERVICE_REMOVE && op != SF_OP_STREAM_FETCH &&
             op != SF_OP_STREAM_REMOVE)
@@ -73,7 +79,8 @@ static void op_params(sf_fake *fake, sf__pbuf *pb, sf_op op, const void *params)
 }
 
 static void open_api(sf_fake *fake, sf__pbuf *pb, const char *account, const char *service,
-                     const char *stream) {
+                     const char *stream)
+{
     sf__pb_init(pb, fake);
     sf__pb_raw(pb, "{", 1);
     if (fake->dispatch_depth > 0)
@@ -83,7 +90,8 @@ static void open_api(sf_fake *fake, sf__pbuf *pb, const char *account, const cha
     sf__pb_str(pb, "stream", stream);
 }
 
-void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call) {
+void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call)
+{
     if (!e || !sf__recording(fake))
         return;
     sf__pbuf pb;
@@ -94,7 +102,8 @@ void sf__rec_api(sf_fake *fake, sf__jentry *e, const sf__call *call) {
 }
 
 void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid, const char *service_sid,
-                     const char *stream_id, sf_status status) {
+                     const char *stream_id, sf_status status)
+{
     if (!e || !sf__recording(fake))
         return;
     sf__pbuf pb;
@@ -107,7 +116,8 @@ void sf__rec_refused(sf_fake *fake, sf__jentry *e, const char *account_sid, cons
     sf__params_attach(fake, e, &pb);
 }
 
-static void limits_object(sf__pbuf *pb, const sf_limits *l) {
+static void limits_object(sf__pbuf *pb, const sf_limits *l)
+{
     sf__pb_key(pb, "limits");
     sf__pb_raw(pb, "{", 1);
     pb->first = true;
@@ -127,7 +137,8 @@ static void limits_object(sf__pbuf *pb, const sf_limits *l) {
 
 /* Whether the fake is as sf_fake_new made it (or sf_fake_reset left it): only then can a
  * replay start from a new fake. */
-static bool is_fresh(const sf_fake *fake) {
+static bool is_fresh(const sf_fake *fake)
+{
     for (unsigned op = 0; op < SF_OP_COUNT; op++)
         if (fake->injections[op])
             return false;
@@ -140,7 +151,8 @@ static bool is_fresh(const sf_fake *fake) {
 
 /* Credentials only when they were given: minted ones come from the seed again, and giving
  * them would change the SID counters. */
-void sf__rec_start(sf_fake *fake) {
+void sf__rec_start(sf_fake *fake)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_RECORD_START, &rec))
         return;

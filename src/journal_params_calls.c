@@ -12,11 +12,10 @@ static const char *const call_names[SF__CALL_COUNT] = {
 #undef SF__CALL_NAME
 };
 
-const char *sf__call_name(unsigned kind) {
-    return kind < SF__CALL_COUNT ? call_names[kind] : NULL;
-}
+const char *sf__call_name(unsigned kind) { return kind < SF__CALL_COUNT ? call_names[kind] : NULL; }
 
-bool sf__call_parse(const char *name, size_t len, sf__call_kind *out) {
+bool sf__call_parse(const char *name, size_t len, sf__call_kind *out)
+{
     for (unsigned i = 0; i < SF__CALL_COUNT; i++) {
         if (strlen(call_names[i]) == len && memcmp(call_names[i], name, len) == 0) {
             *out = (sf__call_kind)i;
@@ -28,14 +27,16 @@ bool sf__call_parse(const char *name, size_t len, sf__call_kind *out) {
 
 /* Opens the parameters' object; a call made from a subscriber callback says so (replay
  * cannot re-run callbacks, so it refuses such a journal). */
-static void open_object(sf_fake *fake, sf__pbuf *pb) {
+static void open_object(sf_fake *fake, sf__pbuf *pb)
+{
     sf__pb_init(pb, fake);
     sf__pb_raw(pb, "{", 1);
     if (fake->dispatch_depth > 0)
         sf__pb_bool(pb, "nested", true);
 }
 
-bool sf__rec_open(sf_fake *fake, sf__call_kind kind, sf__rec *rec) {
+bool sf__rec_open(sf_fake *fake, sf__call_kind kind, sf__rec *rec)
+{
     rec->fake = fake;
     rec->kind = kind;
     memset(&rec->pb, 0, sizeof rec->pb);
@@ -45,7 +46,8 @@ bool sf__rec_open(sf_fake *fake, sf__call_kind kind, sf__rec *rec) {
     return true;
 }
 
-void sf__rec_end(sf__rec *rec) {
+void sf__rec_end(sf__rec *rec)
+{
     if (!rec->pb.data && !rec->pb.failed)
         return; /* not recording */
     sf__pb_raw(&rec->pb, "}", 1);
@@ -55,27 +57,31 @@ void sf__rec_end(sf__rec *rec) {
     sf__params_attach(rec->fake, e, &rec->pb);
 }
 
-sf__rec sf__rec_plain(sf_fake *fake, sf__call_kind kind) {
+sf__rec sf__rec_plain(sf_fake *fake, sf__call_kind kind)
+{
     sf__rec rec;
     sf__rec_open(fake, kind, &rec);
     return rec;
 }
 
-sf__rec sf__rec_clock_set(sf_fake *fake, sf_ms now_ms) {
+sf__rec sf__rec_clock_set(sf_fake *fake, sf_ms now_ms)
+{
     sf__rec rec;
     if (sf__rec_open(fake, SF__CALL_CLOCK_SET, &rec))
         sf__pb_i64(&rec.pb, "now_ms", now_ms);
     return rec;
 }
 
-sf__rec sf__rec_id(sf_fake *fake, sf__call_kind kind, uint64_t id) {
+sf__rec sf__rec_id(sf_fake *fake, sf__call_kind kind, uint64_t id)
+{
     sf__rec rec;
     if (sf__rec_open(fake, kind, &rec))
         sf__pb_u64(&rec.pb, "id", id);
     return rec;
 }
 
-sf__rec sf__rec_fault_add(sf_fake *fake, const sf_fault_params *p) {
+sf__rec sf__rec_fault_add(sf_fake *fake, const sf_fault_params *p)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_FAULT_ADD, &rec))
         return rec;
@@ -97,7 +103,8 @@ sf__rec sf__rec_fault_add(sf_fake *fake, const sf_fault_params *p) {
     return rec;
 }
 
-sf__rec sf__rec_inject(sf_fake *fake, const sf_error_injection *inj) {
+sf__rec sf__rec_inject(sf_fake *fake, const sf_error_injection *inj)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_INJECT_ERROR, &rec))
         return rec;
@@ -117,7 +124,8 @@ sf__rec sf__rec_inject(sf_fake *fake, const sf_error_injection *inj) {
 }
 
 sf__rec sf__rec_subscribe(sf_fake *fake, const char *account_sid, const char *service_sid,
-                          const char *stream_id, const sf_subscribe_params *p) {
+                          const char *stream_id, const sf_subscribe_params *p)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_SUBSCRIBE, &rec))
         return rec;
@@ -131,21 +139,24 @@ sf__rec sf__rec_subscribe(sf_fake *fake, const char *account_sid, const char *se
     return rec;
 }
 
-sf__rec sf__rec_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_unsubscribe_reason reason) {
+sf__rec sf__rec_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_unsubscribe_reason reason)
+{
     sf__rec rec = sf__rec_id(fake, SF__CALL_UNSUBSCRIBE, id);
     if (rec.pb.data)
         sf__pb_i64(&rec.pb, "reason", (int64_t)reason);
     return rec;
 }
 
-sf__rec sf__rec_heal(sf_fake *fake, sf_subscriber_id id, bool flush) {
+sf__rec sf__rec_heal(sf_fake *fake, sf_subscriber_id id, bool flush)
+{
     sf__rec rec = sf__rec_id(fake, SF__CALL_HEAL, id);
     if (rec.pb.data)
         sf__pb_bool(&rec.pb, "flush", flush);
     return rec;
 }
 
-sf__rec sf__rec_account_create(sf_fake *fake, const sf_account_params *p) {
+sf__rec sf__rec_account_create(sf_fake *fake, const sf_account_params *p)
+{
     sf__rec rec;
     if (sf__rec_open(fake, SF__CALL_ACCOUNT_CREATE, &rec) && p) {
         sf__pb_str(&rec.pb, "sid", p->sid);
@@ -154,7 +165,8 @@ sf__rec sf__rec_account_create(sf_fake *fake, const sf_account_params *p) {
     return rec;
 }
 
-sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid, const sf_api_key_params *p) {
+sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid, const sf_api_key_params *p)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_API_KEY_CREATE, &rec))
         return rec;
@@ -166,7 +178,8 @@ sf__rec sf__rec_api_key_create(sf_fake *fake, const char *account_sid, const sf_
     return rec;
 }
 
-sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid) {
+sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid)
+{
     sf__rec rec;
     if (sf__rec_open(fake, SF__CALL_ACCOUNT_RESET, &rec))
         sf__pb_str(&rec.pb, "account", account_sid);
@@ -175,7 +188,8 @@ sf__rec sf__rec_account_reset(sf_fake *fake, const char *account_sid) {
 
 sf__rec sf__rec_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
                      const char *stream_id, const char *param, const char *suggestion,
-                     const char *message) {
+                     const char *message)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_WARN, &rec))
         return rec;
@@ -190,7 +204,8 @@ sf__rec sf__rec_warn(sf_fake *fake, const char *account_sid, sf_op op, const cha
 }
 
 sf__rec sf__rec_request_refused(sf_fake *fake, const char *account_sid, const char *method,
-                                sf_status status, sf_refusal reason) {
+                                sf_status status, sf_refusal reason)
+{
     sf__rec rec;
     if (!sf__rec_open(fake, SF__CALL_REQUEST_REFUSED, &rec))
         return rec;
@@ -201,7 +216,8 @@ sf__rec sf__rec_request_refused(sf_fake *fake, const char *account_sid, const ch
     return rec;
 }
 
-void sf__rec_clock_sample(sf_fake *fake, sf_ms now) {
+void sf__rec_clock_sample(sf_fake *fake, sf_ms now)
+{
     sf__rec rec;
     if (sf__rec_open(fake, SF__CALL_CLOCK_SAMPLE, &rec)) {
         sf__pb_i64(&rec.pb, "now_ms", now);

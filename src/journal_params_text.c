@@ -11,21 +11,24 @@
 #include <stdio.h>
 #include <string.h>
 
-void sf__pb_init(sf__pbuf *pb, sf_fake *fake) {
+void sf__pb_init(sf__pbuf *pb, sf_fake *fake)
+{
     memset(pb, 0, sizeof *pb);
     pb->fake = fake;
     pb->max = fake->params ? SIZE_MAX / 4 : 0;
     pb->first = true;
 }
 
-void sf__pb_free(sf__pbuf *pb) {
+void sf__pb_free(sf__pbuf *pb)
+{
     if (pb->data)
         sf__free(pb->fake, pb->data);
     pb->data = NULL;
     pb->len = pb->cap = 0;
 }
 
-static bool reserve(sf__pbuf *pb, size_t n) {
+static bool reserve(sf__pbuf *pb, size_t n)
+{
     if (pb->failed)
         return false;
     if (n > pb->max - pb->len) {
@@ -47,7 +50,8 @@ static bool reserve(sf__pbuf *pb, size_t n) {
     return true;
 }
 
-void sf__pb_raw(sf__pbuf *pb, const char *s, size_t n) {
+void sf__pb_raw(sf__pbuf *pb, const char *s, size_t n)
+{
     if (!reserve(pb, n))
         return;
     memcpy(pb->data + pb->len, s, n);
@@ -55,7 +59,8 @@ void sf__pb_raw(sf__pbuf *pb, const char *s, size_t n) {
     pb->data[pb->len] = '\0';
 }
 
-void sf__pb_printf(sf__pbuf *pb, const char *fmt, ...) {
+void sf__pb_printf(sf__pbuf *pb, const char *fmt, ...)
+{
     char tmp[64]; /* numbers and keys only */
     va_list ap;
     va_start(ap, fmt);
@@ -68,7 +73,8 @@ void sf__pb_printf(sf__pbuf *pb, const char *fmt, ...) {
     sf__pb_raw(pb, tmp, (size_t)n);
 }
 
-void sf__pb_key(sf__pbuf *pb, const char *key) {
+void sf__pb_key(sf__pbuf *pb, const char *key)
+{
     if (!pb->first)
         sf__pb_raw(pb, ",", 1);
     pb->first = false;
@@ -77,23 +83,27 @@ void sf__pb_key(sf__pbuf *pb, const char *key) {
     sf__pb_raw(pb, "\":", 2);
 }
 
-void sf__pb_i64(sf__pbuf *pb, const char *key, int64_t v) {
+void sf__pb_i64(sf__pbuf *pb, const char *key, int64_t v)
+{
     sf__pb_key(pb, key);
     sf__pb_printf(pb, "%" PRId64, v);
 }
 
-void sf__pb_u64(sf__pbuf *pb, const char *key, uint64_t v) {
+void sf__pb_u64(sf__pbuf *pb, const char *key, uint64_t v)
+{
     sf__pb_key(pb, key);
     sf__pb_printf(pb, "%" PRIu64, v);
 }
 
-void sf__pb_bool(sf__pbuf *pb, const char *key, bool v) {
+void sf__pb_bool(sf__pbuf *pb, const char *key, bool v)
+{
     sf__pb_key(pb, key);
     sf__pb_raw(pb, v ? "true" : "false", v ? 4 : 5);
 }
 
 /* %.17g reads back as the same double; NaN and the infinities have no JSON form: null. */
-void sf__pb_double(sf__pbuf *pb, const char *key, double v) {
+void sf__pb_double(sf__pbuf *pb, const char *key, double v)
+{
     sf__pb_key(pb, key);
     if (isfinite(v))
         sf__pb_printf(pb, "%.17g", v);
@@ -101,7 +111,8 @@ void sf__pb_double(sf__pbuf *pb, const char *key, double v) {
         sf__pb_raw(pb, "null", 4);
 }
 
-static bool valid_utf8(const char *s, size_t n) {
+static bool valid_utf8(const char *s, size_t n)
+{
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t k = sf__utf8_seq(p + i, n - i);
@@ -112,7 +123,8 @@ static bool valid_utf8(const char *s, size_t n) {
     return true;
 }
 
-static void json_string(sf__pbuf *pb, const char *s, size_t n) {
+static void json_string(sf__pbuf *pb, const char *s, size_t n)
+{
     static const char hex[] = "0123456789abcdef";
     sf__pb_raw(pb, "\"", 1);
     size_t run = 0; /* bytes copied as they are, in one go */
@@ -132,7 +144,8 @@ static void json_string(sf__pbuf *pb, const char *s, size_t n) {
     sf__pb_raw(pb, "\"", 1);
 }
 
-void sf__pb_bytes(sf__pbuf *pb, const char *key, const char *s, size_t n, size_t max) {
+void sf__pb_bytes(sf__pbuf *pb, const char *key, const char *s, size_t n, size_t max)
+{
     char name[48];
     if (!s)
         return;
@@ -157,7 +170,8 @@ void sf__pb_bytes(sf__pbuf *pb, const char *key, const char *s, size_t n, size_t
     sf__pb_raw(pb, "\"", 1);
 }
 
-void sf__pb_str(sf__pbuf *pb, const char *key, const char *s) {
+void sf__pb_str(sf__pbuf *pb, const char *key, const char *s)
+{
     if (s)
         sf__pb_bytes(pb, key, s, strnlen(s, SF_JOURNAL_PARAM_STRING_MAX + 1),
                      SF_JOURNAL_PARAM_STRING_MAX);

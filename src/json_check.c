@@ -19,8 +19,8 @@
 #include <string.h>
 
 typedef struct frame {
-    int token;       /* the container's token */
-    int remaining;   /* members or elements still to read */
+    int token;     /* the container's token */
+    int remaining; /* members or elements still to read */
     bool is_object;
     bool first;
 } frame;

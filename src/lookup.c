@@ -23,8 +23,8 @@ sf_status sf__resolve_service(sf_fake *fake, const char *account_sid, const char
 {
     if (!service_sid)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "service_sid is NULL");
-    sf__account *account = account_sid ? sf__find_account(fake, account_sid)
-                                       : fake->default_account;
+    sf__account *account =
+        account_sid ? sf__find_account(fake, account_sid) : fake->default_account;
     sf__service *svc = sf__find_service_any(fake, service_sid);
     if (!account || !svc || svc->account != account || svc->dying)
         return sf__not_found(err, "/Services/%.64s%s", service_sid, path_suffix);
@@ -39,8 +39,8 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
     if (!service_sid || !stream_id)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
                                service_sid ? "stream_id" : "service_sid");
-    sf__account *account = account_sid ? sf__find_account(fake, account_sid)
-                                       : fake->default_account;
+    sf__account *account =
+        account_sid ? sf__find_account(fake, account_sid) : fake->default_account;
     sf__stream *s = NULL;
     if (sf__sid_shaped(stream_id, strnlen(stream_id, SF_SID_LEN + 1))) {
         /* by SID (a unique name never has its shape): one lookup, then check it is this

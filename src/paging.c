@@ -94,8 +94,7 @@ sf_status sf__page_plan_make(sf_fake *fake, const sf__order_index *idx, uint64_t
             empty_before = key + 1;
         } else {
             last = sf__order_before(idx, key);
-            for (first = last, count = last ? 1 : 0; first && first->prev && count < size;
-                 count++)
+            for (first = last, count = last ? 1 : 0; first && first->prev && count < size; count++)
                 first = first->prev;
             empty_before = 0;
         }

@@ -35,9 +35,8 @@ static sf_status compact_data(sf_fake *fake, const sf_publish_params *params, ch
     if (given_len > max)
         return sf__fail(err, SF_ERR_DATA_TOO_LARGE);
     *data = fake->data_out[fake->dispatch_depth > 0];
-    sf_status st = sf__json_compact_with(fake->json_tokens, fake->json_frames,
-                                         fake->json_token_cap, params->data, given_len, *data,
-                                         data_len);
+    sf_status st = sf__json_compact_with(fake->json_tokens, fake->json_frames, fake->json_token_cap,
+                                         params->data, given_len, *data, data_len);
     return st == SF_OK ? SF_OK : sf__fail(err, st);
 }
 

@@ -29,7 +29,8 @@ typedef struct replay {
 } replay;
 
 /* The next non-empty line (a trailing \r dropped); false at the end. */
-static bool next_line(cursor *c, const char **line, size_t *n) {
+static bool next_line(cursor *c, const char **line, size_t *n)
+{
     while (c->pos < c->len) {
         const char *start = c->text + c->pos;
         const char *nl = memchr(start, '\n', c->len - c->pos);
@@ -47,7 +48,8 @@ static bool next_line(cursor *c, const char **line, size_t *n) {
 
 static sf_status refuse(sf_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static sf_status refuse(sf_error *err, const char *fmt, ...) {
+static sf_status refuse(sf_error *err, const char *fmt, ...)
+{
     char msg[SF_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);
@@ -56,11 +58,10 @@ static sf_status refuse(sf_error *err, const char *fmt, ...) {
     return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s", msg);
 }
 
-static sf_ms read_clock(void *user) {
-    return *(const sf_ms *)user;
-}
+static sf_ms read_clock(void *user) { return *(const sf_ms *)user; }
 
-static char *copy(const char *s, size_t n) {
+static char *copy(const char *s, size_t n)
+{
     char *c = malloc(n + 1);
     if (c) {
         memcpy(c, s, n);
@@ -70,7 +71,8 @@ static char *copy(const char *s, size_t n) {
 }
 
 static sf_status diverge(replay *r, uint64_t seq, const char *exp, size_t en, const char *got,
-                         size_t gn) {
+                         size_t gn)
+{
     sf_replay_report *rep = r->report;
     rep->diverged = true;
     rep->seq = seq;
@@ -82,7 +84,8 @@ static sf_status diverge(replay *r, uint64_t seq, const char *exp, size_t en, co
 /* Whether a recorded line says what the replay's entry says. The parameters (the last key)
  * are the replay's input, not its result, so they are left out: an edited parameter shows
  * where its effects begin, not on its own line. */
-static bool same_entry(replay *r, const char *exp, size_t en, const sf_journal_entry *e) {
+static bool same_entry(replay *r, const char *exp, size_t en, const sf_journal_entry *e)
+{
     char plain[1024], why[160];
     size_t n = sf_journal_entry_json(e, plain, sizeof plain);
     if (n >= sizeof plain || !sf__rline_parse(exp, en, &r->seen, why))
@@ -94,7 +97,8 @@ static bool same_entry(replay *r, const char *exp, size_t en, const sf_journal_e
 }
 
 /* Compares what the replay journaled since the last comparison. */
-static sf_status compare_new(replay *r) {
+static sf_status compare_new(replay *r)
+{
     uint64_t at = sf_journal_cursor_after(r->fake, r->last_seq);
     sf_journal_entry e;
     while (sf_journal_next(r->fake, NULL, &at, &e)) {
@@ -119,7 +123,8 @@ static sf_status compare_new(replay *r) {
     return SF_OK;
 }
 
-static bool limits_from(const sf__rline *l, int obj, sf_limits *m) {
+static bool limits_from(const sf__rline *l, int obj, sf_limits *m)
+{
     uint64_t u[9];
     static const char *const keys[9] = {"max_data_bytes",    "publish_rate_per_s", "publish_burst",
                                         "unique_name_max",   "page_size_default",  "page_size_max",
@@ -138,7 +143,8 @@ static bool limits_from(const sf__rline *l, int obj, sf_limits *m) {
 }
 
 /* The options of record.start; strings point into `a`. */
-static bool options_from(replay *r, const sf__rline *l, sf__rargs *a, sf_options *o) {
+static bool options_from(replay *r, const sf__rline *l, sf__rargs *a, sf_options *o)
+{
     int P = l->params;
     const char *clock = sf__rarg_name(a, l, "clock");
     bool fresh;
@@ -166,7 +172,8 @@ static bool options_from(replay *r, const sf__rline *l, sf__rargs *a, sf_options
     return ok && a->ok;
 }
 
-static sf_status start(replay *r, sf_error *err) {
+static sf_status start(replay *r, sf_error *err)
+{
     const char *text;
     size_t n;
     char why[160];
@@ -200,7 +207,8 @@ static sf_status start(replay *r, sf_error *err) {
 }
 
 /* Whether line l is a call to re-execute; an error when it cannot be. */
-static sf_status executable(const sf__rline *l, bool from_snapshot, bool *run, sf_error *err) {
+static sf_status executable(const sf__rline *l, bool from_snapshot, bool *run, sf_error *err)
+{
     unsigned long long seq = (unsigned long long)l->seq;
     *run = l->kind == SF_JOURNAL_API || l->kind == SF_JOURNAL_CALL;
     if (!*run)
@@ -223,14 +231,16 @@ static sf_status executable(const sf__rline *l, bool from_snapshot, bool *run, s
 }
 
 /* A restored fake's recording turned on (syncfake-server --load --record-calls). */
-static void restart_recording(sf_fake *fake) {
+static void restart_recording(sf_fake *fake)
+{
     sf_journal_record_calls(fake, false, NULL);
     sf_journal_record_calls(fake, true, NULL);
 }
 
 /* Re-executes every recorded call, then compares the replay's journal with the recorded one
  * as they stand at the end: an entry that sf_account_reset removed is then gone from both. */
-static sf_status run_lines(replay *r, sf_error *err) {
+static sf_status run_lines(replay *r, sf_error *err)
+{
     const char *text;
     size_t n;
     char why[160];
@@ -271,7 +281,8 @@ static sf_status run_lines(replay *r, sf_error *err) {
     return st;
 }
 
-sf_status sf_replay(const char *journal, size_t len, sf_replay_report *report, sf_error *err) {
+sf_status sf_replay(const char *journal, size_t len, sf_replay_report *report, sf_error *err)
+{
     if (!report)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "report is NULL");
     memset(report, 0, sizeof *report);
@@ -295,7 +306,8 @@ sf_status sf_replay(const char *journal, size_t len, sf_replay_report *report, s
 }
 
 /* Skips the recorded lines before the snapshot's journal position (both cursors). */
-static sf_status skip_history(replay *r, sf_error *err) {
+static sf_status skip_history(replay *r, sf_error *err)
+{
     uint64_t next = r->fake->journal.next_seq;
     const char *text;
     size_t n, before = 0;
@@ -322,7 +334,8 @@ static sf_status skip_history(replay *r, sf_error *err) {
 
 sf_status sf_replay_snapshot(const char *snapshot, size_t snapshot_len, bool external_clock,
                              const char *journal, size_t len, sf_replay_report *report,
-                             sf_error *err) {
+                             sf_error *err)
+{
     if (!report)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "report is NULL");
     memset(report, 0, sizeof *report);
@@ -352,7 +365,8 @@ sf_status sf_replay_snapshot(const char *snapshot, size_t snapshot_len, bool ext
     return st;
 }
 
-void sf_replay_report_free(sf_replay_report *report) {
+void sf_replay_report_free(sf_replay_report *report)
+{
     if (!report)
         return;
     free(report->expected);

@@ -5,7 +5,8 @@
 #include <limits.h>
 
 /* A string parameter ("key", "key_hex" or "key_len"), kept until sf__rargs_free. */
-const char *sf__rarg_str(sf__rargs *a, const sf__rline *l, const char *key, size_t fill) {
+const char *sf__rarg_str(sf__rargs *a, const sf__rline *l, const char *key, size_t fill)
+{
     if (a->n == (int)(sizeof a->s / sizeof a->s[0])) {
         a->ok = false;
         return NULL;
@@ -16,26 +17,31 @@ const char *sf__rarg_str(sf__rargs *a, const sf__rline *l, const char *key, size
     return r->s;
 }
 
-const char *sf__rarg_name(sf__rargs *a, const sf__rline *l, const char *key) {
+const char *sf__rarg_name(sf__rargs *a, const sf__rline *l, const char *key)
+{
     return sf__rarg_str(a, l, key, SF_JOURNAL_PARAM_STRING_MAX + 1);
 }
 
-void sf__rargs_free(sf__rargs *a) {
+void sf__rargs_free(sf__rargs *a)
+{
     for (int i = 0; i < a->n; i++)
         sf__rstr_free(&a->s[i]);
 }
 
-bool sf__rarg_has(const sf__rline *l, const char *key) {
+bool sf__rarg_has(const sf__rline *l, const char *key)
+{
     return sf__rline_find(l, l->params, key) >= 0;
 }
 
-bool sf__rarg_flag(const sf__rline *l, const char *key) {
+bool sf__rarg_flag(const sf__rline *l, const char *key)
+{
     bool v = false;
     return sf__rline_bool(l, l->params, key, &v) && v;
 }
 
 /* An int-sized number (enums, HTTP statuses); absent or out of range: false. */
-bool sf__rarg_int(const sf__rline *l, const char *key, int *out) {
+bool sf__rarg_int(const sf__rline *l, const char *key, int *out)
+{
     int64_t v;
     if (!sf__rline_i64(l, l->params, key, &v) || v < INT_MIN || v > INT_MAX)
         return false;

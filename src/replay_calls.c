@@ -6,11 +6,13 @@
 #include <string.h>
 
 /* Subscribers of a replay receive nothing: the journal already says what they got. */
-static void ignore_event(sf_fake *fake, const sf_event *event, void *user) {
+static void ignore_event(sf_fake *fake, const sf_event *event, void *user)
+{
     (void)fake, (void)event, (void)user;
 }
 
-static bool fault_add(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool fault_add(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     if (sf__rarg_flag(l, "no_params"))
         return sf_fault_add(fake, NULL, NULL, NULL), true;
     sf_fault_params p = {0};
@@ -36,7 +38,8 @@ static bool fault_add(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     return a->ok;
 }
 
-static bool inject_error(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool inject_error(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     if (sf__rarg_flag(l, "no_params"))
         return sf_inject_error(fake, NULL, NULL), true;
     sf_error_injection inj = {0};
@@ -57,7 +60,8 @@ static bool inject_error(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     return a->ok;
 }
 
-static bool subscribe(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool subscribe(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     sf_subscribe_params p = {.on_event = ignore_event};
     sf_subscriber_id id;
     const char *account = sf__rarg_name(a, l, "account");
@@ -72,7 +76,8 @@ static bool subscribe(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
 }
 
 /* The calls that name a subscriber (or rule) by id. */
-static bool by_id(sf_fake *fake, const sf__rline *l) {
+static bool by_id(sf_fake *fake, const sf__rline *l)
+{
     uint64_t id;
     int reason;
     bool flush;
@@ -100,7 +105,8 @@ static bool by_id(sf_fake *fake, const sf__rline *l) {
     }
 }
 
-static bool accounts(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool accounts(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     sf_account_record acc;
     sf_api_key_record key;
     if (l->call == SF__CALL_ACCOUNT_CREATE) {
@@ -121,7 +127,8 @@ static bool accounts(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
 }
 
 /* What an adapter reported (sf_warn, sf_journal_request_refused): reported again. */
-static bool adapter_report(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool adapter_report(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     int op, status, reason;
     const char *account = sf__rarg_name(a, l, "account");
     if (l->call == SF__CALL_WARN) {
@@ -145,7 +152,8 @@ static bool adapter_report(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     return a->ok;
 }
 
-static bool dispatch(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
+static bool dispatch(sf_fake *fake, const sf__rline *l, sf__rargs *a)
+{
     int64_t now;
     switch (l->call) {
     case SF__CALL_CLOCK_SET:
@@ -178,7 +186,8 @@ static bool dispatch(sf_fake *fake, const sf__rline *l, sf__rargs *a) {
     }
 }
 
-bool sf__replay_calls(sf_fake *fake, const sf__rline *l) {
+bool sf__replay_calls(sf_fake *fake, const sf__rline *l)
+{
     sf__rargs a = {.ok = true};
     bool ok = dispatch(fake, l, &a);
     sf__rargs_free(&a);

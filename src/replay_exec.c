@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool opt_bool(const sf__rline *l, const char *key, sf_opt_bool *out) {
+static bool opt_bool(const sf__rline *l, const char *key, sf_opt_bool *out)
+{
     bool b;
     int v;
     *out = SF_BOOL_UNSET;
@@ -24,7 +25,8 @@ static bool opt_bool(const sf__rline *l, const char *key, sf_opt_bool *out) {
     return true;
 }
 
-static bool service_params(const sf__rline *l, sf__rargs *a, sf_service_params *p) {
+static bool service_params(const sf__rline *l, sf__rargs *a, sf_service_params *p)
+{
     memset(p, 0, sizeof *p);
     p->friendly_name = sf__rarg_name(a, l, "friendly_name");
     p->webhook_url = sf__rarg_name(a, l, "webhook_url");
@@ -38,7 +40,8 @@ static bool service_params(const sf__rline *l, sf__rargs *a, sf_service_params *
                           &p->reachability_debouncing_window));
 }
 
-static bool page_params(const sf__rline *l, sf__rargs *a, sf_page_params *p) {
+static bool page_params(const sf__rline *l, sf__rargs *a, sf_page_params *p)
+{
     memset(p, 0, sizeof *p);
     p->has_page_size = sf__rarg_has(l, "page_size");
     p->has_page = sf__rarg_has(l, "page");
@@ -48,7 +51,8 @@ static bool page_params(const sf__rline *l, sf__rargs *a, sf_page_params *p) {
 }
 
 static bool run_service_op(sf_fake *fake, const sf__rline *l, sf__rargs *a, const char *account,
-                           const char *service) {
+                           const char *service)
+{
     sf_service_record rec;
     sf_service_params p;
     sf_page_params pp;
@@ -80,7 +84,8 @@ static bool run_service_op(sf_fake *fake, const sf__rline *l, sf__rargs *a, cons
 }
 
 static bool run_stream_op(sf_fake *fake, const sf__rline *l, sf__rargs *a, const char *account,
-                          const char *service, const char *stream) {
+                          const char *service, const char *stream)
+{
     sf_stream_record rec;
     sf_stream_params p = {0};
     sf_page_params pp;
@@ -114,7 +119,8 @@ static bool run_stream_op(sf_fake *fake, const sf__rline *l, sf__rargs *a, const
 }
 
 static bool run_publish(sf_fake *fake, const sf__rline *l, sf__rargs *a, const char *account,
-                        const char *service, const char *stream) {
+                        const char *service, const char *stream)
+{
     sf_publish_params p = {0};
     sf_message_record rec;
     if (!sf__rarg_flag(l, "no_params")) {
@@ -129,7 +135,8 @@ static bool run_publish(sf_fake *fake, const sf__rline *l, sf__rargs *a, const c
     return true;
 }
 
-static bool parse_status(const sf__rline *l, sf_status *out) {
+static bool parse_status(const sf__rline *l, sf_status *out)
+{
     sf__rstr s;
     if (!sf__rline_str(l, l->params, "refused", 0, &s) || !s.s)
         return false;
@@ -141,7 +148,8 @@ static bool parse_status(const sf__rline *l, sf_status *out) {
     return found;
 }
 
-static bool run_api(sf_fake *fake, const sf__rline *l) {
+static bool run_api(sf_fake *fake, const sf__rline *l)
+{
     sf__rargs a = {.ok = true};
     const char *account = sf__rarg_name(&a, l, "account");
     const char *service = sf__rarg_name(&a, l, "service");
@@ -164,7 +172,8 @@ static bool run_api(sf_fake *fake, const sf__rline *l) {
     return ok;
 }
 
-bool sf__replay_exec(sf_fake *fake, const sf__rline *l, char why[160]) {
+bool sf__replay_exec(sf_fake *fake, const sf__rline *l, char why[160])
+{
     bool ok = l->kind == SF_JOURNAL_API ? run_api(fake, l) : sf__replay_calls(fake, l);
     if (!ok)
         snprintf(why, 160, "malformed or missing parameters");

@@ -16,14 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool tok_is(const sf__rline *l, int i, const char *s) {
+static bool tok_is(const sf__rline *l, int i, const char *s)
+{
     const jsmntok_t *t = &l->tok[i];
     size_t n = strlen(s);
     return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n &&
            memcmp(l->text + t->start, s, n) == 0;
 }
 
-int sf__rline_find(const sf__rline *l, int obj, const char *key) {
+int sf__rline_find(const sf__rline *l, int obj, const char *key)
+{
     if (obj < 0 || obj >= l->ntok || l->tok[obj].type != JSMN_OBJECT)
         return -1;
     for (int i = obj + 1; i + 1 < l->ntok; i++)
@@ -33,7 +35,8 @@ int sf__rline_find(const sf__rline *l, int obj, const char *key) {
 }
 
 /* A primitive's text copied out (numbers are short); false when it is not a primitive. */
-static bool primitive(const sf__rline *l, int i, char *buf, size_t cap) {
+static bool primitive(const sf__rline *l, int i, char *buf, size_t cap)
+{
     const jsmntok_t *t = &l->tok[i];
     size_t n = (size_t)(t->end - t->start);
     if (t->type != JSMN_PRIMITIVE || n == 0 || n >= cap)
@@ -43,7 +46,8 @@ static bool primitive(const sf__rline *l, int i, char *buf, size_t cap) {
     return true;
 }
 
-bool sf__rline_i64(const sf__rline *l, int obj, const char *key, int64_t *out) {
+bool sf__rline_i64(const sf__rline *l, int obj, const char *key, int64_t *out)
+{
     char buf[32], *end;
     int i = sf__rline_find(l, obj, key);
     if (i < 0 || !primitive(l, i, buf, sizeof buf) ||
@@ -57,7 +61,8 @@ bool sf__rline_i64(const sf__rline *l, int obj, const char *key, int64_t *out) {
     return true;
 }
 
-bool sf__rline_u64(const sf__rline *l, int obj, const char *key, uint64_t *out) {
+bool sf__rline_u64(const sf__rline *l, int obj, const char *key, uint64_t *out)
+{
     char buf[32], *end;
     int i = sf__rline_find(l, obj, key);
     if (i < 0 || !primitive(l, i, buf, sizeof buf) || buf[0] < '0' || buf[0] > '9')
@@ -70,7 +75,8 @@ bool sf__rline_u64(const sf__rline *l, int obj, const char *key, uint64_t *out) 
     return true;
 }
 
-bool sf__rline_bool(const sf__rline *l, int obj, const char *key, bool *out) {
+bool sf__rline_bool(const sf__rline *l, int obj, const char *key, bool *out)
+{
     char buf[8];
     int i = sf__rline_find(l, obj, key);
     if (i < 0 || !primitive(l, i, buf, sizeof buf))
@@ -81,7 +87,8 @@ bool sf__rline_bool(const sf__rline *l, int obj, const char *key, bool *out) {
     return true;
 }
 
-bool sf__rline_double(const sf__rline *l, int obj, const char *key, double *out) {
+bool sf__rline_double(const sf__rline *l, int obj, const char *key, double *out)
+{
     char buf[64], *end;
     int i = sf__rline_find(l, obj, key);
     if (i < 0 || !primitive(l, i, buf, sizeof buf))
@@ -96,13 +103,15 @@ bool sf__rline_double(const sf__rline *l, int obj, const char *key, double *out)
     return *end == '\0';
 }
 
-void sf__rstr_free(sf__rstr *s) {
+void sf__rstr_free(sf__rstr *s)
+{
     free(s->s);
     s->s = NULL;
     s->len = 0;
 }
 
-static bool hex4(const char *p, const char *end, unsigned *out) {
+static bool hex4(const char *p, const char *end, unsigned *out)
+{
     if (end - p < 4)
         return false;
     unsigned v = 0;
@@ -116,7 +125,8 @@ static bool hex4(const char *p, const char *end, unsigned *out) {
     return true;
 }
 
-static size_t put_utf8(char *o, unsigned cp) {
+static size_t put_utf8(char *o, unsigned cp)
+{
     if (cp < 0x80)
         return (size_t)(o[0] = (char)cp, 1);
     if (cp < 0x800) {
@@ -134,7 +144,8 @@ static size_t put_utf8(char *o, unsigned cp) {
 }
 
 /* One escape at *pp (after the backslash) into o; returns bytes written, 0 when invalid. */
-static size_t unescape_one(const char **pp, const char *end, char *o) {
+static size_t unescape_one(const char **pp, const char *end, char *o)
+{
     const char *p = *pp;
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     const char *k = p < end ? strchr(from, *p) : NULL;
@@ -160,7 +171,8 @@ static size_t unescape_one(const char **pp, const char *end, char *o) {
     return put_utf8(o, cp);
 }
 
-static bool unescape(const char *p, const char *end, sf__rstr *out) {
+static bool unescape(const char *p, const char *end, sf__rstr *out)
+{
     out->s = malloc((size_t)(end - p) + 1); /* never longer than the escaped form */
     if (!out->s)
         return false;
@@ -183,7 +195,8 @@ static bool unescape(const char *p, const char *end, sf__rstr *out) {
     return true;
 }
 
-static bool from_hex(const char *p, const char *end, sf__rstr *out) {
+static bool from_hex(const char *p, const char *end, sf__rstr *out)
+{
     size_t n = (size_t)(end - p);
     if (n % 2)
         return false;
@@ -205,7 +218,8 @@ static bool from_hex(const char *p, const char *end, sf__rstr *out) {
 
 /* A value recorded as its length only: any bytes of that length get the same answer, and
  * len_fill (just past the limit) is as good as any longer one. */
-static bool filler(uint64_t n, size_t len_fill, sf__rstr *out) {
+static bool filler(uint64_t n, size_t len_fill, sf__rstr *out)
+{
     size_t k = n < len_fill ? (size_t)n : len_fill;
     out->s = malloc(k + 1);
     if (!out->s)
@@ -216,7 +230,8 @@ static bool filler(uint64_t n, size_t len_fill, sf__rstr *out) {
     return true;
 }
 
-bool sf__rline_str(const sf__rline *l, int obj, const char *key, size_t len_fill, sf__rstr *out) {
+bool sf__rline_str(const sf__rline *l, int obj, const char *key, size_t len_fill, sf__rstr *out)
+{
     char name[48];
     out->s = NULL;
     out->len = 0;
@@ -237,7 +252,8 @@ bool sf__rline_str(const sf__rline *l, int obj, const char *key, size_t len_fill
     return true;
 }
 
-static bool kind_of(const sf__rline *l, int i, sf_journal_kind *out) {
+static bool kind_of(const sf__rline *l, int i, sf_journal_kind *out)
+{
     for (unsigned k = 0; k < SF_JOURNAL_KIND_COUNT; k++) {
         if (tok_is(l, i, sf_journal_kind_name((sf_journal_kind)k))) {
             *out = (sf_journal_kind)k;
@@ -247,7 +263,8 @@ static bool kind_of(const sf__rline *l, int i, sf_journal_kind *out) {
     return false;
 }
 
-static bool op_of(const sf__rline *l, int i, sf_op *out) {
+static bool op_of(const sf__rline *l, int i, sf_op *out)
+{
     for (unsigned k = 0; k < SF_OP_COUNT; k++) {
         if (tok_is(l, i, sf_op_name((sf_op)k))) {
             *out = (sf_op)k;
@@ -257,12 +274,14 @@ static bool op_of(const sf__rline *l, int i, sf_op *out) {
     return false;
 }
 
-static bool fail(char why[160], const char *what) {
+static bool fail(char why[160], const char *what)
+{
     snprintf(why, 160, "%s", what);
     return false;
 }
 
-bool sf__rline_parse(const char *text, size_t len, sf__rline *out, char why[160]) {
+bool sf__rline_parse(const char *text, size_t len, sf__rline *out, char why[160])
+{
     jsmn_parser parser;
     jsmn_init(&parser);
     out->text = text;

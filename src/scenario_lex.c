@@ -46,10 +46,7 @@ const char *sf__scn_show(const sf__scn_word *w, char buf[48])
     return buf;
 }
 
-static bool blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
+static bool blank(char c) { return c == ' ' || c == '\t'; }
 
 bool sf__scn_at_end(sf__scn_parser *ps)
 {

@@ -17,8 +17,7 @@ static sf_status check_params(const sf_fake *fake, const sf_service_params *p, s
         return sf__fail(err, SF_ERR_INVALID_WEBHOOK_URL);
     /* 20001 names the parameter, as Twilio words it ("Invalid parameter: <Name>") */
     const sf_opt_bool flags[] = {p->reachability_webhooks_enabled, p->acl_enabled,
-                                 p->reachability_debouncing_enabled,
-                                 p->webhooks_from_rest_enabled};
+                                 p->reachability_debouncing_enabled, p->webhooks_from_rest_enabled};
     static const char *const flag_names[] = {"ReachabilityWebhooksEnabled", "AclEnabled",
                                              "ReachabilityDebouncingEnabled",
                                              "WebhooksFromRestEnabled"};
@@ -59,8 +58,7 @@ static void apply(sf_fake *fake, sf__service *svc, const sf_service_params *p, c
 }
 
 /* Copies the given strings up front so that applying cannot fail half way. */
-static bool copy_strings(sf_fake *fake, const sf_service_params *p, char **friendly,
-                         char **webhook)
+static bool copy_strings(sf_fake *fake, const sf_service_params *p, char **friendly, char **webhook)
 {
     *friendly = *webhook = NULL;
     if (p->friendly_name &&
@@ -190,8 +188,8 @@ void sf__service_destroy(sf_fake *fake, sf__service *svc, bool notify)
     sf__free(fake, svc);
 }
 
-static sf_status service_remove(sf_fake *fake, const char *account_sid,
-                                const char *service_sid, sf_error *err)
+static sf_status service_remove(sf_fake *fake, const char *account_sid, const char *service_sid,
+                                sf_error *err)
 {
     sf__service *svc;
     sf_status st = sf__resolve_service(fake, account_sid, service_sid, "", &svc, err);
@@ -216,8 +214,8 @@ static const sf__page_shape service_page_shape = {
     sizeof(sf_service_page), offsetof(sf_service_page, info), offsetof(sf_service_page, records),
     sizeof(sf_service_record), fill_service_record};
 
-static sf_status service_list(sf_fake *fake, const char *account_sid,
-                              const sf_page_params *params, sf_service_page **out, sf_error *err)
+static sf_status service_list(sf_fake *fake, const char *account_sid, const sf_page_params *params,
+                              sf_service_page **out, sf_error *err)
 {
     sf__account *account;
     sf_status st = sf__warn_page_params(fake, SF_OP_SERVICE_LIST, account_sid, NULL, params, err);
@@ -226,8 +224,8 @@ static sf_status service_list(sf_fake *fake, const char *account_sid,
     if (st != SF_OK)
         return st;
     void *page;
-    st = sf__page_build(fake, &account->services, account->seq, params, &service_page_shape,
-                        &page, err);
+    st = sf__page_build(fake, &account->services, account->seq, params, &service_page_shape, &page,
+                        err);
     if (st == SF_OK)
         *out = page;
     return st;
@@ -281,7 +279,4 @@ sf_status sf_service_list(sf_fake *fake, const char *account_sid, const sf_page_
              service_list(fake, account_sid, params, out, err));
 }
 
-void sf__service_record_of(const sf__service *svc, sf_service_record *out)
-{
-    to_record(svc, out);
-}
+void sf__service_record_of(const sf__service *svc, sf_service_record *out) { to_record(svc, out); }

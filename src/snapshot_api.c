@@ -6,14 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void sf__snapshot_placeholder(sf_fake *fake, const sf_event *event, void *user) {
+void sf__snapshot_placeholder(sf_fake *fake, const sf_event *event, void *user)
+{
     (void)fake;
     (void)event;
     (void)user;
 }
 
 static sf_status load_with(const sf_options *opts, sf_snapshot_read_fn read_fn, void *user,
-                           sf_fake **out, sf_error *err) {
+                           sf_fake **out, sf_error *err)
+{
     /* the reader's buffer is too big for every stack: allocate it as the fake will */
     sf_allocator a = opts ? opts->allocator : (sf_allocator){0};
     sf__snap_reader *r = a.malloc_fn ? a.malloc_fn(sizeof *r, a.user) : malloc(sizeof *r);
@@ -29,14 +31,16 @@ static sf_status load_with(const sf_options *opts, sf_snapshot_read_fn read_fn, 
 }
 
 sf_status sf_fake_from_snapshot(const sf_options *opts, sf_snapshot_read_fn read_fn, void *user,
-                                sf_fake **out, sf_error *err) {
+                                sf_fake **out, sf_error *err)
+{
     if (!out || !read_fn)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "read_fn" : "out");
     *out = NULL;
     return load_with(opts, read_fn, user, out, err);
 }
 
-sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, void *user, sf_error *err) {
+sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, void *user, sf_error *err)
+{
     if (!fake || !read_fn)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
                                fake ? "read_fn" : "fake");
@@ -61,15 +65,15 @@ sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, void *user
 
 /* ---- files and memory ---- */
 
-static bool file_write(const void *buf, size_t len, void *user) {
+static bool file_write(const void *buf, size_t len, void *user)
+{
     return fwrite(buf, 1, len, user) == len;
 }
 
-static size_t file_read(void *buf, size_t len, void *user) {
-    return fread(buf, 1, len, user);
-}
+static size_t file_read(void *buf, size_t len, void *user) { return fread(buf, 1, len, user); }
 
-sf_status sf_snapshot_save_file(sf_fake *fake, const char *path, sf_error *err) {
+sf_status sf_snapshot_save_file(sf_fake *fake, const char *path, sf_error *err)
+{
     if (!fake || !path)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", fake ? "path" : "fake");
     FILE *f = fopen(path, "wb");
@@ -82,7 +86,8 @@ sf_status sf_snapshot_save_file(sf_fake *fake, const char *path, sf_error *err) 
 }
 
 sf_status sf_fake_from_snapshot_file(const sf_options *opts, const char *path, sf_fake **out,
-                                     sf_error *err) {
+                                     sf_error *err)
+{
     if (!path || !out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", path ? "out" : "path");
     *out = NULL;
@@ -100,7 +105,8 @@ typedef struct mem_sink {
     size_t len, cap;
 } mem_sink;
 
-static bool mem_write(const void *buf, size_t len, void *user) {
+static bool mem_write(const void *buf, size_t len, void *user)
+{
     mem_sink *m = user;
     if (len > m->cap - m->len) {
         size_t cap = m->cap ? m->cap : 4096;
@@ -117,7 +123,8 @@ static bool mem_write(const void *buf, size_t len, void *user) {
     return true;
 }
 
-sf_status sf_snapshot_save_buffer(sf_fake *fake, char **buf, size_t *len, sf_error *err) {
+sf_status sf_snapshot_save_buffer(sf_fake *fake, char **buf, size_t *len, sf_error *err)
+{
     if (!fake || !buf || !len)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "fake, buf and len are needed");
     mem_sink m = {fake, NULL, 0, 0};
@@ -132,7 +139,8 @@ sf_status sf_snapshot_save_buffer(sf_fake *fake, char **buf, size_t *len, sf_err
     return SF_OK;
 }
 
-void sf_snapshot_buffer_free(sf_fake *fake, char *buf) {
+void sf_snapshot_buffer_free(sf_fake *fake, char *buf)
+{
     if (fake)
         sf__free(fake, buf);
 }
@@ -142,7 +150,8 @@ typedef struct mem_source {
     size_t len, pos;
 } mem_source;
 
-static size_t mem_read(void *buf, size_t len, void *user) {
+static size_t mem_read(void *buf, size_t len, void *user)
+{
     mem_source *m = user;
     size_t n = m->len - m->pos < len ? m->len - m->pos : len;
     memcpy(buf, m->buf + m->pos, n);
@@ -151,7 +160,8 @@ static size_t mem_read(void *buf, size_t len, void *user) {
 }
 
 sf_status sf_fake_from_snapshot_buffer(const sf_options *opts, const char *buf, size_t len,
-                                       sf_fake **out, sf_error *err) {
+                                       sf_fake **out, sf_error *err)
+{
     if (!buf && len)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "buf is NULL");
     mem_source m = {buf, len, 0};
@@ -161,7 +171,8 @@ sf_status sf_fake_from_snapshot_buffer(const sf_options *opts, const char *buf, 
 /* ---- placeholders ---- */
 
 sf_status sf_subscriber_reattach(sf_fake *fake, sf_subscriber_id id, sf_event_fn on_event,
-                                 void *user, sf_error *err) {
+                                 void *user, sf_error *err)
+{
     if (!fake || !on_event)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s",
                                !fake ? "fake is NULL" : "on_event callback is required");
@@ -175,7 +186,8 @@ sf_status sf_subscriber_reattach(sf_fake *fake, sf_subscriber_id id, sf_event_fn
     return SF_OK;
 }
 
-size_t sf_subscriber_placeholders(const sf_fake *fake, sf_subscriber_id *out, size_t cap) {
+size_t sf_subscriber_placeholders(const sf_fake *fake, sf_subscriber_id *out, size_t cap)
+{
     size_t n = 0;
     for (size_t i = 0; fake && i < fake->sub_count; i++) {
         if (fake->subs[i]->fn != sf__snapshot_placeholder)

@@ -13,18 +13,21 @@
 #define SUM_START UINT64_C(0xcbf29ce484222325)
 #define SUM_PRIME UINT64_C(0x100000001b3)
 
-static uint64_t step(uint64_t h, uint64_t word) {
+static uint64_t step(uint64_t h, uint64_t word)
+{
     h = (h ^ word) * SUM_PRIME;
     return h ^ (h >> 32);
 }
 
-void sf__sum_init(sf__snap_sum *s) {
+void sf__sum_init(sf__snap_sum *s)
+{
     s->h = SUM_START;
     s->acc = s->total = 0;
     s->nacc = 0;
 }
 
-void sf__sum_bytes(sf__snap_sum *s, const unsigned char *p, size_t n) {
+void sf__sum_bytes(sf__snap_sum *s, const unsigned char *p, size_t n)
+{
     s->total += n;
     while (n > 0 && s->nacc != 0) { /* finish a word begun by an earlier piece */
         s->acc |= (uint64_t)*p++ << (8 * s->nacc);
@@ -47,14 +50,16 @@ void sf__sum_bytes(sf__snap_sum *s, const unsigned char *p, size_t n) {
         s->acc |= (uint64_t)*p++ << (8 * s->nacc++);
 }
 
-uint64_t sf__sum_final(const sf__snap_sum *s) {
+uint64_t sf__sum_final(const sf__snap_sum *s)
+{
     uint64_t h = s->nacc ? step(s->h, s->acc) : s->h; /* a last partial word, zero-padded */
     return step(h, s->total);
 }
 
 /* ---- writing ---- */
 
-void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user) {
+void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user)
+{
     w->fn = fn;
     w->user = user;
     sf__sum_init(&w->sum);
@@ -62,14 +67,16 @@ void sf__sw_init(sf__snap_writer *w, sf_snapshot_write_fn fn, void *user) {
     w->len = w->hashed = 0;
 }
 
-static void flush(sf__snap_writer *w) {
+static void flush(sf__snap_writer *w)
+{
     sf__sum_bytes(&w->sum, w->buf + w->hashed, w->len - w->hashed);
     if (w->len && !w->failed && !w->fn(w->buf, w->len, w->user))
         w->failed = true;
     w->len = w->hashed = 0;
 }
 
-static void put(sf__snap_writer *w, const void *p, size_t n) {
+static void put(sf__snap_writer *w, const void *p, size_t n)
+{
     const unsigned char *b = p;
     while (n > 0 && !w->failed) {
         size_t room = sizeof w->buf - w->len, take = n < room ? n : room;
@@ -82,40 +89,31 @@ static void put(sf__snap_writer *w, const void *p, size_t n) {
     }
 }
 
-void sf__sw_bytes(sf__snap_writer *w, const void *p, size_t n) {
-    put(w, p, n);
-}
+void sf__sw_bytes(sf__snap_writer *w, const void *p, size_t n) { put(w, p, n); }
 
-static void put_le(sf__snap_writer *w, uint64_t v, int bytes) {
+static void put_le(sf__snap_writer *w, uint64_t v, int bytes)
+{
     unsigned char b[8];
     for (int i = 0; i < bytes; i++)
         b[i] = (unsigned char)(v >> (8 * i));
     put(w, b, (size_t)bytes);
 }
 
-void sf__sw_u8(sf__snap_writer *w, uint8_t v) {
-    put_le(w, v, 1);
-}
-void sf__sw_u16(sf__snap_writer *w, uint16_t v) {
-    put_le(w, v, 2);
-}
-void sf__sw_u32(sf__snap_writer *w, uint32_t v) {
-    put_le(w, v, 4);
-}
-void sf__sw_u64(sf__snap_writer *w, uint64_t v) {
-    put_le(w, v, 8);
-}
-void sf__sw_i64(sf__snap_writer *w, int64_t v) {
-    put_le(w, (uint64_t)v, 8);
-}
+void sf__sw_u8(sf__snap_writer *w, uint8_t v) { put_le(w, v, 1); }
+void sf__sw_u16(sf__snap_writer *w, uint16_t v) { put_le(w, v, 2); }
+void sf__sw_u32(sf__snap_writer *w, uint32_t v) { put_le(w, v, 4); }
+void sf__sw_u64(sf__snap_writer *w, uint64_t v) { put_le(w, v, 8); }
+void sf__sw_i64(sf__snap_writer *w, int64_t v) { put_le(w, (uint64_t)v, 8); }
 
-void sf__sw_f64(sf__snap_writer *w, double v) {
+void sf__sw_f64(sf__snap_writer *w, double v)
+{
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     sf__sw_u64(w, bits);
 }
 
-void sf__sw_str(sf__snap_writer *w, const char *s) {
+void sf__sw_str(sf__snap_writer *w, const char *s)
+{
     if (!s) {
         sf__sw_u32(w, SF__SNAP_NULL_STR);
         return;
@@ -125,13 +123,15 @@ void sf__sw_str(sf__snap_writer *w, const char *s) {
     sf__sw_bytes(w, s, n);
 }
 
-void sf__sw_sid(sf__snap_writer *w, const char *sid) {
+void sf__sw_sid(sf__snap_writer *w, const char *sid)
+{
     uint8_t packed[16];
     sf__sid_pack(sid, packed); /* every SID the fake keeps is lowercase hex */
     sf__sw_bytes(w, packed, 16);
 }
 
-bool sf__sw_finish(sf__snap_writer *w) {
+bool sf__sw_finish(sf__snap_writer *w)
+{
     sf__sum_bytes(&w->sum, w->buf + w->hashed, w->len - w->hashed);
     w->hashed = w->len;
     uint64_t sum = sf__sum_final(&w->sum);
@@ -147,7 +147,8 @@ bool sf__sw_finish(sf__snap_writer *w) {
 
 /* ---- reading ---- */
 
-void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user) {
+void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user)
+{
     memset(r, 0, offsetof(sf__snap_reader, buf));
     r->fn = fn;
     r->user = user;
@@ -155,13 +156,15 @@ void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user) {
 }
 
 /* Folds the bytes consumed since the last call into the checksum. */
-static void sync_sum(sf__snap_reader *r) {
+static void sync_sum(sf__snap_reader *r)
+{
     if (!r->sealed)
         sf__sum_bytes(&r->sum, r->buf + r->hashed, r->pos - r->hashed);
     r->hashed = r->pos;
 }
 
-bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...) {
+bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...)
+{
     if (r->failed)
         return false;
     r->failed = true;
@@ -175,7 +178,8 @@ bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...) {
     return false;
 }
 
-static bool take(sf__snap_reader *r, void *p, size_t n) {
+static bool take(sf__snap_reader *r, void *p, size_t n)
+{
     unsigned char *out = p;
     if (r->failed)
         return false;
@@ -199,11 +203,10 @@ static bool take(sf__snap_reader *r, void *p, size_t n) {
     return true;
 }
 
-bool sf__sr_bytes(sf__snap_reader *r, void *p, size_t n) {
-    return take(r, p, n);
-}
+bool sf__sr_bytes(sf__snap_reader *r, void *p, size_t n) { return take(r, p, n); }
 
-static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes) {
+static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes)
+{
     unsigned char b[8];
     if (!take(r, b, (size_t)bytes))
         return false;
@@ -214,12 +217,13 @@ static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes) {
 }
 
 /* The readers of a fixed-width integer: `bytes` little-endian bytes as `type`. */
-#define SR_INT(name, type, bytes)                                                              \
-    bool name(sf__snap_reader *r, type *v) {                                                   \
-        uint64_t x = 0;                                                                        \
-        bool ok = get_le(r, &x, bytes);                                                        \
-        *v = (type)x;                                                                          \
-        return ok;                                                                             \
+#define SR_INT(name, type, bytes)                                                                  \
+    bool name(sf__snap_reader *r, type *v)                                                         \
+    {                                                                                              \
+        uint64_t x = 0;                                                                            \
+        bool ok = get_le(r, &x, bytes);                                                            \
+        *v = (type)x;                                                                              \
+        return ok;                                                                                 \
     }
 SR_INT(sf__sr_u8, uint8_t, 1)
 SR_INT(sf__sr_u16, uint16_t, 2)
@@ -227,18 +231,18 @@ SR_INT(sf__sr_u32, uint32_t, 4)
 SR_INT(sf__sr_i64, int64_t, 8)
 #undef SR_INT
 
-bool sf__sr_u64(sf__snap_reader *r, uint64_t *v) {
-    return get_le(r, v, 8);
-}
+bool sf__sr_u64(sf__snap_reader *r, uint64_t *v) { return get_le(r, v, 8); }
 
-bool sf__sr_f64(sf__snap_reader *r, double *v) {
+bool sf__sr_f64(sf__snap_reader *r, double *v)
+{
     uint64_t bits = 0;
     bool ok = get_le(r, &bits, 8);
     memcpy(v, &bits, sizeof *v);
     return ok;
 }
 
-bool sf__sr_bool(sf__snap_reader *r, bool *v) {
+bool sf__sr_bool(sf__snap_reader *r, bool *v)
+{
     uint8_t b = 0;
     if (!sf__sr_u8(r, &b))
         return false;
@@ -248,7 +252,8 @@ bool sf__sr_bool(sf__snap_reader *r, bool *v) {
     return true;
 }
 
-bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent) {
+bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent)
+{
     uint32_t n;
     if (!sf__sr_u32(r, &n))
         return false;
@@ -268,7 +273,8 @@ bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent) {
     return true;
 }
 
-bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE]) {
+bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE])
+{
     uint8_t packed[16];
     if (!sf__sr_bytes(r, packed, 16))
         return false;
@@ -276,7 +282,8 @@ bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE]) {
     return true;
 }
 
-bool sf__sr_time(sf__snap_reader *r, sf_ms *v) {
+bool sf__sr_time(sf__snap_reader *r, sf_ms *v)
+{
     if (!sf__sr_i64(r, v))
         return false;
     if (*v < SF_TIME_MIN_MS || *v > SF_TIME_MAX_MS)
@@ -284,7 +291,8 @@ bool sf__sr_time(sf__snap_reader *r, sf_ms *v) {
     return true;
 }
 
-bool sf__sr_finish(sf__snap_reader *r) {
+bool sf__sr_finish(sf__snap_reader *r)
+{
     sync_sum(r);
     r->sealed = true;
     uint64_t expected = sf__sum_final(&r->sum), stored;

@@ -8,7 +8,8 @@
 #include "snapshot_internal.h"
 
 /* Appends item to an array of pointers, grown by doubling; false when out of memory. */
-static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *item) {
+static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *item)
+{
     void **n = sf__array_grow(fake, *arr, cap, *count + 1, sizeof *n, 16);
     if (!n)
         return false;
@@ -17,7 +18,8 @@ static bool push(sf_fake *fake, void ***arr, size_t *count, size_t *cap, void *i
     return true;
 }
 
-bool sf__load_account_ref(sf__load_ctx *c, sf__account **out) {
+bool sf__load_account_ref(sf__load_ctx *c, sf__account **out)
+{
     uint32_t ref;
     if (!sf__sr_u32(c->r, &ref))
         return false;
@@ -27,7 +29,8 @@ bool sf__load_account_ref(sf__load_ctx *c, sf__account **out) {
     return true;
 }
 
-static bool load_limits(sf__snap_reader *r, sf_limits *l) {
+static bool load_limits(sf__snap_reader *r, sf_limits *l)
+{
     uint64_t data = 0, name = 0, friendly = 0, webhook = 0; /* a short read stops midway */
     bool ok = sf__sr_u64(r, &data) && sf__sr_u32(r, &l->publish_rate_per_s) &&
               sf__sr_u32(r, &l->publish_burst) && sf__sr_u64(r, &name) &&
@@ -49,7 +52,8 @@ typedef struct saved_options {
 } saved_options;
 
 /* The header and options; opts' allocator and clock source are kept. */
-static bool load_options(sf__snap_reader *r, const sf_options *given, saved_options *s) {
+static bool load_options(sf__snap_reader *r, const sf_options *given, saved_options *s)
+{
     char magic[8];
     uint32_t version;
     uint8_t clock;
@@ -85,7 +89,8 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
     return true;
 }
 
-static bool load_counters(sf__snap_reader *r, sf_fake *fake) {
+static bool load_counters(sf__snap_reader *r, sf_fake *fake)
+{
     bool ok = sf__sr_time(r, &fake->now) && sf__sr_u64(r, &fake->next_seq);
     for (int k = 0; ok && k < SF__SID_KIND_COUNT; k++)
         ok = sf__sr_u64(r, &fake->sid_counter[k]);
@@ -101,7 +106,8 @@ static bool load_counters(sf__snap_reader *r, sf_fake *fake) {
     return ok;
 }
 
-static bool load_accounts(sf__load_ctx *c) {
+static bool load_accounts(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     sf__snap_reader *r = c->r;
     uint32_t n, default_index;
@@ -139,7 +145,8 @@ static bool load_accounts(sf__load_ctx *c) {
     return true;
 }
 
-static bool load_api_keys(sf__load_ctx *c) {
+static bool load_api_keys(sf__load_ctx *c)
+{
     uint32_t n;
     if (!sf__sr_u32(c->r, &n))
         return false;
@@ -167,7 +174,8 @@ static bool load_api_keys(sf__load_ctx *c) {
 }
 
 /* A saved optional string as an allocated copy (*out NULL when absent). */
-static bool load_text(sf__load_ctx *c, size_t cap, char **out) {
+static bool load_text(sf__load_ctx *c, size_t cap, char **out)
+{
     char *buf = sf__malloc(c->fake, cap);
     bool absent = true;
     *out = NULL;
@@ -180,7 +188,8 @@ static bool load_text(sf__load_ctx *c, size_t cap, char **out) {
     return ok && (absent || *out);
 }
 
-static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char **webhook) {
+static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char **webhook)
+{
     sf__snap_reader *r = c->r;
     uint8_t packed[16], flags;
     *friendly = *webhook = NULL;
@@ -203,7 +212,8 @@ static bool read_service(sf__load_ctx *c, sf__service *s, char **friendly, char 
     return true;
 }
 
-static bool load_services(sf__load_ctx *c) {
+static bool load_services(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     uint32_t n;
     size_t cap = 0;
@@ -235,7 +245,8 @@ static bool load_services(sf__load_ctx *c) {
     return true;
 }
 
-bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed) {
+bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed)
+{
     if (!sf__sr_bool(c->r, armed))
         return false;
     if (!*armed)
@@ -249,7 +260,8 @@ bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed) {
 
 #define NAME_CAP (SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1)
 
-static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed) {
+static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed)
+{
     sf__snap_reader *r = c->r;
     uint32_t svc;
     bool absent;
@@ -274,7 +286,8 @@ static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named,
 
 /* Links a read stream into its service, the tables and the queue; false: out of memory or
  * a SID taken (nothing linked, the stream and its name are the caller's to free). */
-static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool armed) {
+static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool armed)
+{
     sf_fake *fake = c->fake;
     if (!sf__order_reserve(fake, &s->service->streams) ||
         (armed && !sf__timerq_reserve(fake, &fake->timers)))
@@ -295,7 +308,8 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
     return true;
 }
 
-static bool load_streams(sf__load_ctx *c) {
+static bool load_streams(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     uint64_t n;
     char name[NAME_CAP];
@@ -328,14 +342,16 @@ static bool load_streams(sf__load_ctx *c) {
     return true;
 }
 
-static sf_status fail_from(sf__snap_reader *r, sf_error *err) {
+static sf_status fail_from(sf__snap_reader *r, sf_error *err)
+{
     if (r->failed)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s", r->why);
     return sf__fail(err, SF_ERR_NOMEM);
 }
 
 sf_status sf__snapshot_load(const sf_options *opts, sf__snap_reader *r, sf_fake **out,
-                            sf_error *err) {
+                            sf_error *err)
+{
     saved_options saved;
     sf_fake *fake = NULL;
     bool ok = load_options(r, opts, &saved);

@@ -6,14 +6,11 @@
 
 #include <math.h>
 
-static bool time_ok(sf_ms t) {
-    return t >= 0 && t <= INT64_C(1) << 40;
-}
-static bool rate_ok(double r) {
-    return r >= 0.0 && r <= 1.0;
-} /* false for NaN too */
+static bool time_ok(sf_ms t) { return t >= 0 && t <= INT64_C(1) << 40; }
+static bool rate_ok(double r) { return r >= 0.0 && r <= 1.0; } /* false for NaN too */
 
-static bool read_rule(sf__load_ctx *c, sf__rule *r) {
+static bool read_rule(sf__load_ctx *c, sf__rule *r)
+{
     sf__snap_reader *in = c->r;
     sf_fault_params *p = &r->params;
     uint8_t scope;
@@ -38,7 +35,8 @@ static bool read_rule(sf__load_ctx *c, sf__rule *r) {
     return true;
 }
 
-static bool load_rule(sf__load_ctx *c) {
+static bool load_rule(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     sf__rule tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -61,7 +59,8 @@ static bool load_rule(sf__load_ctx *c) {
     return true;
 }
 
-static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail) {
+static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail)
+{
     sf__injection tmp;
     uint32_t http, code;
     memset(&tmp, 0, sizeof tmp);
@@ -86,7 +85,8 @@ static bool load_injection(sf__load_ctx *c, unsigned op, sf__injection ***tail) 
     return true;
 }
 
-static bool load_injections(sf__load_ctx *c) {
+static bool load_injections(sf__load_ctx *c)
+{
     uint32_t ops;
     if (!sf__sr_u32(c->r, &ops))
         return false;
@@ -104,7 +104,8 @@ static bool load_injections(sf__load_ctx *c) {
     return true;
 }
 
-bool sf__load_rules(sf__load_ctx *c) {
+bool sf__load_rules(sf__load_ctx *c)
+{
     uint32_t n;
     if (!sf__sr_u32(c->r, &n))
         return false;
@@ -116,7 +117,8 @@ bool sf__load_rules(sf__load_ctx *c) {
 
 /* ---- the journal ---- */
 
-static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq) {
+static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
+{
     sf__snap_reader *r = c->r;
     uint32_t code;
     const sf__account *a;
@@ -125,8 +127,8 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq) {
         !sf__sr_u64(r, &e->subscriber) || !sf__sr_u32(r, &e->rule) || !sf__sr_u32(r, &code) ||
         !sf__sr_u16(r, &e->status) || !sf__sr_u8(r, &e->kind) || !sf__sr_u8(r, &e->op) ||
         !sf__sr_u8(r, &e->flags) || !sf__sr_u8(r, &e->reason) ||
-        !sf__sr_bytes(r, e->sids, sizeof e->sids) ||
-        !sf__load_account_ref(c, (sf__account **)&a) || !sf__sr_u64(r, &e->note))
+        !sf__sr_bytes(r, e->sids, sizeof e->sids) || !sf__load_account_ref(c, (sf__account **)&a) ||
+        !sf__sr_u64(r, &e->note))
         return false;
     e->code = (int32_t)code;
     e->account = a;
@@ -141,7 +143,8 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq) {
 }
 
 /* The kept warning texts: ids within notes_written, each in its own slot, printable ASCII. */
-static bool load_notes(sf__load_ctx *c) {
+static bool load_notes(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     uint32_t n;
     if (!sf__sr_u64(c->r, &fake->notes_written) || !sf__sr_u32(c->r, &n))
@@ -171,11 +174,12 @@ static bool load_notes(sf__load_ctx *c) {
     return true;
 }
 
-bool sf__load_journal(sf__load_ctx *c) {
+bool sf__load_journal(sf__load_ctx *c)
+{
     sf__journal *j = &c->fake->journal;
     uint64_t count, prev = 0;
-    if (!sf__sr_u64(c->r, &j->next_seq) || !sf__sr_u64(c->r, &j->overwritten) ||
-        !load_notes(c) || !sf__sr_u64(c->r, &count))
+    if (!sf__sr_u64(c->r, &j->next_seq) || !sf__sr_u64(c->r, &j->overwritten) || !load_notes(c) ||
+        !sf__sr_u64(c->r, &count))
         return false;
     if (count > j->max)
         return sf__sr_fail(c->r, "corrupt: %llu journal entries (capacity %zu)",

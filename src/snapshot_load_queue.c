@@ -8,11 +8,13 @@
 
 #include <math.h>
 
-static uint64_t ordinal_at(const void *messages, size_t i) {
+static uint64_t ordinal_at(const void *messages, size_t i)
+{
     return ((sf__message *const *)messages)[i]->ordinal;
 }
 
-static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal) {
+static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal)
+{
     size_t lo = sf__lower_bound(c->messages, c->message_count, ordinal, ordinal_at);
     if (lo < c->message_count && c->messages[lo]->ordinal == ordinal)
         return c->messages[lo];
@@ -20,7 +22,8 @@ static sf__message *find_message(sf__load_ctx *c, uint64_t ordinal) {
     return NULL;
 }
 
-static bool load_message(sf__load_ctx *c, size_t *cap) {
+static bool load_message(sf__load_ctx *c, size_t *cap)
+{
     sf__snap_reader *r = c->r;
     sf__message head;
     uint32_t len;
@@ -54,7 +57,8 @@ static bool load_message(sf__load_ctx *c, size_t *cap) {
 }
 
 static sf__delivery *new_delivery(sf__load_ctx *c, sf__message *m, sf__subscriber *sub,
-                                  bool duplicate) {
+                                  bool duplicate)
+{
     sf__delivery *d = sf__malloc(c->fake, sizeof *d);
     if (!d)
         return NULL;
@@ -68,7 +72,8 @@ static sf__delivery *new_delivery(sf__load_ctx *c, sf__message *m, sf__subscribe
     return d;
 }
 
-static bool load_parked(sf__load_ctx *c, sf__subscriber *sub) {
+static bool load_parked(sf__load_ctx *c, sf__subscriber *sub)
+{
     uint64_t n;
     if (!sf__sr_u64(c->r, &n))
         return false;
@@ -92,7 +97,8 @@ static bool load_parked(sf__load_ctx *c, sf__subscriber *sub) {
 }
 
 /* Attaches a restored subscriber at the tail of its stream (ids come in order). */
-static bool attach(sf__load_ctx *c, sf__subscriber *sub) {
+static bool attach(sf__load_ctx *c, sf__subscriber *sub)
+{
     sf__stream *s = sf__find_stream_sid(c->fake, sub->stream_sid);
     if (!s)
         return sf__sr_fail(c->r, "corrupt: subscriber %llu on unknown stream",
@@ -102,7 +108,8 @@ static bool attach(sf__load_ctx *c, sf__subscriber *sub) {
     return true;
 }
 
-static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags, bool *armed) {
+static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags, bool *armed)
+{
     sf__snap_reader *r = c->r;
     uint8_t reason;
     if (!sf__sr_u64(r, &sub->id) || !sf__sr_u8(r, flags) || !sf__sr_sid(r, "TO", sub->stream_sid) ||
@@ -126,7 +133,8 @@ static bool read_subscriber(sf__load_ctx *c, sf__subscriber *sub, uint8_t *flags
     return true;
 }
 
-static bool load_subscriber(sf__load_ctx *c) {
+static bool load_subscriber(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     if (!sf__subscribers_reserve(fake))
         return false;
@@ -153,7 +161,8 @@ static bool load_subscriber(sf__load_ctx *c) {
     return load_parked(c, sub);
 }
 
-static bool load_retired(sf__load_ctx *c) {
+static bool load_retired(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     uint64_t n;
     if (!sf__sr_u64(c->r, &n))
@@ -171,7 +180,8 @@ static bool load_retired(sf__load_ctx *c) {
     return true;
 }
 
-static bool load_delivery(sf__load_ctx *c) {
+static bool load_delivery(sf__load_ctx *c)
+{
     sf_fake *fake = c->fake;
     uint64_t ordinal, id;
     bool dup;
@@ -194,7 +204,8 @@ static bool load_delivery(sf__load_ctx *c) {
     return true;
 }
 
-bool sf__load_queue(sf__load_ctx *c) {
+bool sf__load_queue(sf__load_ctx *c)
+{
     uint64_t n;
     size_t cap = 0;
     if (!sf__sr_u64(c->r, &n))
@@ -215,7 +226,8 @@ bool sf__load_queue(sf__load_ctx *c) {
     return sf__load_rules(c);
 }
 
-void sf__load_ctx_release(sf__load_ctx *c) {
+void sf__load_ctx_release(sf__load_ctx *c)
+{
     for (size_t i = 0; i < c->message_count; i++)
         sf__message_unref(c->fake, c->messages[i]);
     sf__free(c->fake, c->messages);

@@ -23,24 +23,28 @@ typedef struct save_ctx {
     size_t queued_count;
 } save_ctx;
 
-static int by_ptr(const void *a, const void *b) {
+static int by_ptr(const void *a, const void *b)
+{
     uintptr_t x = (uintptr_t)((const ref_entry *)a)->ptr;
     uintptr_t y = (uintptr_t)((const ref_entry *)b)->ptr;
     return (x > y) - (x < y);
 }
 
-static uint32_t ref_of(const ref_entry *table, size_t n, const void *ptr) {
+static uint32_t ref_of(const ref_entry *table, size_t n, const void *ptr)
+{
     ref_entry key = {ptr, 0};
     const ref_entry *e = bsearch(&key, table, n, sizeof *table, by_ptr);
     return e ? e->index : UINT32_MAX;
 }
 
 /* An account reference: 0 for none, else its position + 1. */
-static void put_account_ref(save_ctx *c, const sf__account *a) {
+static void put_account_ref(save_ctx *c, const sf__account *a)
+{
     sf__sw_u32(c->w, a ? ref_of(c->accounts, c->account_count, a) + 1 : 0);
 }
 
-static void put_timer(sf__snap_writer *w, const sf__timer *t) {
+static void put_timer(sf__snap_writer *w, const sf__timer *t)
+{
     bool armed = sf__timer_armed(t);
     sf__sw_u8(w, armed);
     if (armed) {
@@ -49,7 +53,8 @@ static void put_timer(sf__snap_writer *w, const sf__timer *t) {
     }
 }
 
-static void save_options(sf__snap_writer *w, const sf_fake *fake) {
+static void save_options(sf__snap_writer *w, const sf_fake *fake)
+{
     const sf_options *o = &fake->opts;
     const sf_limits *l = &o->limits;
     sf__sw_u64(w, o->seed);
@@ -72,7 +77,8 @@ static void save_options(sf__snap_writer *w, const sf_fake *fake) {
     sf__sw_i64(w, l->debouncing_window_max_ms);
 }
 
-static void save_counters(sf__snap_writer *w, const sf_fake *fake) {
+static void save_counters(sf__snap_writer *w, const sf_fake *fake)
+{
     sf__sw_i64(w, fake->now);
     sf__sw_u64(w, fake->next_seq);
     for (int k = 0; k < SF__SID_KIND_COUNT; k++)
@@ -86,7 +92,8 @@ static void save_counters(sf__snap_writer *w, const sf_fake *fake) {
     sf__sw_u64(w, fake->timers.next_seq);
 }
 
-static bool save_accounts(save_ctx *c) {
+static bool save_accounts(save_ctx *c)
+{
     sf_fake *fake = c->fake;
     size_t n = HASH_COUNT(fake->accounts), i = 0, default_index = 0;
     c->accounts = sf__malloc(fake, n * sizeof *c->accounts);
@@ -113,7 +120,8 @@ static bool save_accounts(save_ctx *c) {
     return true;
 }
 
-static bool save_services(save_ctx *c) {
+static bool save_services(save_ctx *c)
+{
     sf_fake *fake = c->fake;
     size_t n = HASH_COUNT(fake->services), i = 0;
     c->services = sf__malloc(fake, n * sizeof *c->services);
@@ -139,7 +147,8 @@ static bool save_services(save_ctx *c) {
     return true;
 }
 
-static void save_streams(save_ctx *c) {
+static void save_streams(save_ctx *c)
+{
     sf__snap_writer *w = c->w;
     sf__sw_u64(w, HASH_COUNT(c->fake->streams));
     for (sf__stream *s = c->fake->streams; s; s = s->hh.next) {
@@ -158,12 +167,14 @@ static void save_streams(save_ctx *c) {
     }
 }
 
-static int by_ordinal(const void *a, const void *b) {
+static int by_ordinal(const void *a, const void *b)
+{
     uint64_t x = (*(sf__message *const *)a)->ordinal, y = (*(sf__message *const *)b)->ordinal;
     return (x > y) - (x < y);
 }
 
-static int by_due(const void *a, const void *b) {
+static int by_due(const void *a, const void *b)
+{
     const sf__timer *x = &(*(sf__delivery *const *)a)->timer;
     const sf__timer *y = &(*(sf__delivery *const *)b)->timer;
     if (x->due != y->due)
@@ -172,7 +183,8 @@ static int by_due(const void *a, const void *b) {
 }
 
 /* Every queued delivery in (due, seq) order, and every message a delivery holds, once. */
-static bool collect_deliveries(save_ctx *c) {
+static bool collect_deliveries(save_ctx *c)
+{
     sf_fake *fake = c->fake;
     size_t parked = 0;
     for (size_t i = 0; i < fake->sub_count; i++)
@@ -205,7 +217,8 @@ static bool collect_deliveries(save_ctx *c) {
     return true;
 }
 
-static void save_messages(save_ctx *c) {
+static void save_messages(save_ctx *c)
+{
     sf__sw_u64(c->w, c->message_count);
     for (size_t i = 0; i < c->message_count; i++) {
         const sf__message *m = c->messages[i];
@@ -220,7 +233,8 @@ static void save_messages(save_ctx *c) {
     }
 }
 
-static void save_subscriber(save_ctx *c, const sf__subscriber *sub) {
+static void save_subscriber(save_ctx *c, const sf__subscriber *sub)
+{
     sf__snap_writer *w = c->w;
     sf__sw_u64(w, sub->id);
     sf__sw_u8(w, (uint8_t)((sub->stream != NULL) | sub->skip_local << 1 | sub->held << 2 |
@@ -247,7 +261,8 @@ static void save_subscriber(save_ctx *c, const sf__subscriber *sub) {
     }
 }
 
-static void save_subscribers(save_ctx *c) {
+static void save_subscribers(save_ctx *c)
+{
     sf_fake *fake = c->fake;
     sf__sw_u64(c->w, fake->sub_count);
     for (size_t i = 0; i < fake->sub_count; i++)
@@ -266,7 +281,8 @@ static void save_subscribers(save_ctx *c) {
     }
 }
 
-static void save_faults(save_ctx *c) {
+static void save_faults(save_ctx *c)
+{
     sf_fake *fake = c->fake;
     sf__snap_writer *w = c->w;
     sf__sw_u32(w, (uint32_t)fake->rule_count);
@@ -306,7 +322,8 @@ static void save_faults(save_ctx *c) {
 
 /* Only the SIDs the flags mark as present: the bytes of the others are whatever the call
  * left there, and would make two equal states save differently. */
-static void put_entry_sids(sf__snap_writer *w, const sf__jentry *e) {
+static void put_entry_sids(sf__snap_writer *w, const sf__jentry *e)
+{
     static const uint8_t zero[16];
     static const uint8_t flags[3] = {SF__J_HAS_SERVICE, SF__J_HAS_STREAM, SF__J_HAS_MESSAGE};
     for (int i = 0; i < 3; i++)
@@ -314,7 +331,8 @@ static void put_entry_sids(sf__snap_writer *w, const sf__jentry *e) {
 }
 
 /* The kept texts of warnings (warn.c), in slot order: a warning entry names its text by id. */
-static void save_notes(save_ctx *c) {
+static void save_notes(save_ctx *c)
+{
     const sf_fake *fake = c->fake;
     uint32_t n = 0;
     for (size_t i = 0; fake->notes && i < SF__NOTE_SLOTS; i++)
@@ -329,7 +347,8 @@ static void save_notes(save_ctx *c) {
     }
 }
 
-static void save_journal(save_ctx *c) {
+static void save_journal(save_ctx *c)
+{
     const sf__journal *j = &c->fake->journal;
     sf__snap_writer *w = c->w;
     sf__sw_u64(w, j->next_seq);
@@ -355,7 +374,8 @@ static void save_journal(save_ctx *c) {
     }
 }
 
-static bool save_all(save_ctx *c) {
+static bool save_all(save_ctx *c)
+{
     sf__sw_bytes(c->w, SF__SNAP_MAGIC, 8);
     sf__sw_u32(c->w, SF_SNAPSHOT_VERSION);
     save_options(c->w, c->fake);
@@ -370,8 +390,8 @@ static bool save_all(save_ctx *c) {
     return true;
 }
 
-sf_status sf_snapshot_save(sf_fake *fake, sf_snapshot_write_fn write_fn, void *user,
-                           sf_error *err) {
+sf_status sf_snapshot_save(sf_fake *fake, sf_snapshot_write_fn write_fn, void *user, sf_error *err)
+{
     if (!fake || !write_fn)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
                                fake ? "write_fn" : "fake");

@@ -150,8 +150,8 @@ out_of_memory:
 }
 
 static sf_status stream_fetch(sf_fake *fake, sf__call *call, const char *account_sid,
-                              const char *service_sid, const char *stream_id,
-                              sf_stream_record *out, sf_error *err)
+                              const char *service_sid, const char *stream_id, sf_stream_record *out,
+                              sf_error *err)
 {
     sf__stream *s;
     sf_status st = sf__resolve_stream(fake, account_sid, service_sid, stream_id, "", &s, err);
@@ -164,8 +164,7 @@ static sf_status stream_fetch(sf_fake *fake, sf__call *call, const char *account
 
 static sf_status stream_update(sf_fake *fake, sf__call *call, const char *account_sid,
                                const char *service_sid, const char *stream_id,
-                               const sf_stream_params *params, sf_stream_record *out,
-                               sf_error *err)
+                               const sf_stream_params *params, sf_stream_record *out, sf_error *err)
 {
     sf_ms now = call->now;
     sf__stream *s;
@@ -268,8 +267,8 @@ static sf_status stream_list(sf_fake *fake, const char *account_sid, const char 
     if (st != SF_OK)
         return st;
     void *page;
-    st = sf__page_build(fake, &svc->streams, svc->order.key, params, &stream_page_shape, &page,
-                        err);
+    st =
+        sf__page_build(fake, &svc->streams, svc->order.key, params, &stream_page_shape, &page, err);
     if (st == SF_OK)
         *out = page;
     return st;
@@ -355,7 +354,4 @@ sf_status sf_stream_list(sf_fake *fake, const char *account_sid, const char *ser
              stream_list(fake, account_sid, service_sid, params, out, err));
 }
 
-void sf__stream_record_of(const sf__stream *s, sf_stream_record *out)
-{
-    to_record(s, out);
-}
+void sf__stream_record_of(const sf__stream *s, sf_stream_record *out) { to_record(s, out); }

@@ -7,7 +7,8 @@
 
 /* The stream `stream_id` names in one live service of `account`, or NULL. */
 static sf__stream *in_service(sf_fake *fake, const sf__account *account, sf__service *svc,
-                              const char *stream_id) {
+                              const char *stream_id)
+{
     if (!svc || svc->account != account || svc->dying)
         return NULL;
     size_t max = SF_UNIQUE_NAME_CAP * SF_UTF8_MAX;
@@ -22,7 +23,8 @@ static sf__stream *in_service(sf_fake *fake, const sf__account *account, sf__ser
 /* Adds the stream `stream_id` names in the account's services to *found; false when it is
  * the second one found. */
 static bool search_account(sf_fake *fake, const sf__account *account, const char *service_sid,
-                           const char *stream_id, sf__stream **found) {
+                           const char *stream_id, sf__stream **found)
+{
     if (service_sid) {
         sf__stream *s =
             in_service(fake, account, sf__find_service_any(fake, service_sid), stream_id);
@@ -43,7 +45,8 @@ static bool search_account(sf_fake *fake, const sf__account *account, const char
 
 sf_status sf_stream_lookup(sf_fake *fake, const char *account_sid, bool every_account,
                            const char *service_sid, const char *stream_id,
-                           char sid_out[SF_SID_SIZE], sf_error *err) {
+                           char sid_out[SF_SID_SIZE], sf_error *err)
+{
     if (!fake || !stream_id || !sid_out)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL",
                                !fake        ? "fake"

@@ -86,8 +86,8 @@ void sf__subscriber_init(sf__subscriber *sub)
 
 bool sf__subscribers_reserve(sf_fake *fake)
 {
-    sf__subscriber **subs = sf__array_grow(fake, fake->subs, &fake->sub_cap, fake->sub_count + 1,
-                                           sizeof *subs, 16);
+    sf__subscriber **subs =
+        sf__array_grow(fake, fake->subs, &fake->sub_cap, fake->sub_count + 1, sizeof *subs, 16);
     if (subs)
         fake->subs = subs;
     return subs != NULL;
@@ -218,8 +218,8 @@ sf_status sf_unsubscribe(sf_fake *fake, sf_subscriber_id id, sf_error *err)
     return sf_unsubscribe_because(fake, id, SF_UNSUBSCRIBE_REQUESTED, err);
 }
 
-sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id,
-                                 sf_unsubscribe_reason reason, sf_error *err)
+sf_status sf_unsubscribe_because(sf_fake *fake, sf_subscriber_id id, sf_unsubscribe_reason reason,
+                                 sf_error *err)
 {
     sf__subscriber *sub;
     sf_status st = lookup(fake, id, &sub, err);
@@ -269,8 +269,7 @@ static void tell_removed(sf_fake *fake, sf__subscriber *sub)
 
 void sf__subscriber_notice_due(sf_fake *fake, sf__subscriber *sub) { tell_removed(fake, sub); }
 
-void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify,
-                                sf_removed_reason reason)
+void sf__subscribers_remove_all(sf_fake *fake, sf__stream *s, bool notify, sf_removed_reason reason)
 {
     sf__subscriber *first = s->subs_head;
     sf_subscriber_id last_id = s->subs_tail ? s->subs_tail->id : 0;
@@ -344,8 +343,7 @@ sf_status sf_subscriber_heal(sf_fake *fake, sf_subscriber_id id, bool flush, sf_
     return SF_OK;
 }
 
-static sf_status set_connected(sf_fake *fake, sf_subscriber_id id, bool connected,
-                               sf_error *err)
+static sf_status set_connected(sf_fake *fake, sf_subscriber_id id, bool connected, sf_error *err)
 {
     sf__subscriber *sub;
     sf_status st = lookup(fake, id, &sub, err);

@@ -17,19 +17,19 @@
 
 #include <string.h>
 
-#define ADD_BY_SID(head, item)                                                                 \
-    do {                                                                                       \
-        sf_fake *hash_fake = fake;                                                             \
-        bool hash_oom = false;                                                                 \
-        HASH_ADD(hh, head, sid, SF_SID_LEN, item);                                             \
-        return !hash_oom;                                                                      \
+#define ADD_BY_SID(head, item)                                                                     \
+    do {                                                                                           \
+        sf_fake *hash_fake = fake;                                                                 \
+        bool hash_oom = false;                                                                     \
+        HASH_ADD(hh, head, sid, SF_SID_LEN, item);                                                 \
+        return !hash_oom;                                                                          \
     } while (0)
 
-#define DEL(head, item)                                                                        \
-    do {                                                                                       \
-        sf_fake *hash_fake = fake;                                                             \
-        HASH_DELETE(hh, head, item);                                                           \
-        (void)hash_fake;                                                                       \
+#define DEL(head, item)                                                                            \
+    do {                                                                                           \
+        sf_fake *hash_fake = fake;                                                                 \
+        HASH_DELETE(hh, head, item);                                                               \
+        (void)hash_fake;                                                                           \
     } while (0)
 
 bool sf__table_add_account(sf_fake *fake, sf__account *a) { ADD_BY_SID(fake->accounts, a); }
@@ -49,18 +49,15 @@ void sf__table_del_account(sf_fake *fake, sf__account *a) { DEL(fake->accounts, 
 void sf__table_del_api_key(sf_fake *fake, sf__api_key *k) { DEL(fake->api_keys, k); }
 void sf__table_del_service(sf_fake *fake, sf__service *s) { DEL(fake->services, s); }
 void sf__table_del_stream(sf_fake *fake, sf__stream *s) { DEL(fake->streams, s); }
-void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n)
-{
-    DEL(svc->names, n);
-}
+void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n) { DEL(svc->names, n); }
 
 /* Lookups by SID: a value of the wrong length can never match. */
-#define FIND_BY_SID(head, type, sid)                                                           \
-    do {                                                                                       \
-        type *found = NULL;                                                                    \
-        if (sid && strnlen(sid, SF_SID_SIZE) == SF_SID_LEN)                                    \
-            HASH_FIND(hh, head, sid, SF_SID_LEN, found);                                       \
-        return found;                                                                          \
+#define FIND_BY_SID(head, type, sid)                                                               \
+    do {                                                                                           \
+        type *found = NULL;                                                                        \
+        if (sid && strnlen(sid, SF_SID_SIZE) == SF_SID_LEN)                                        \
+            HASH_FIND(hh, head, sid, SF_SID_LEN, found);                                           \
+        return found;                                                                              \
     } while (0)
 
 sf__account *sf__find_account(sf_fake *fake, const char *sid)

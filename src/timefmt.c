@@ -2,7 +2,6 @@
 /* timefmt.c: UTC calendar formatting without the C library's locale or time zone. */
 #include "internal.h"
 
-
 /* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm, public domain). */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
@@ -107,7 +106,7 @@ void sf__format_iso8601_ms(sf_ms t, char buf[25])
     sf_format_iso8601(t, whole);
     int64_t ms = t % 1000;
     if (ms < 0)
-        ms += 1000; /* floor, as split() does for the seconds */
+        ms += 1000;         /* floor, as split() does for the seconds */
     memcpy(buf, whole, 19); /* up to the seconds, without the 'Z' */
     buf[19] = '.';
     digits(buf + 20, (unsigned)ms, 3);

@@ -86,14 +86,8 @@ static void put_text(out *o, const char *s)
     }
 }
 
-static int col_x(int col)
-{
-    return LEFT + col * COLW + COLW / 2;
-}
-static int row_y(int lane)
-{
-    return TOP + 24 + (lane + 1) * ROWH;
-} /* lane -1: publishes */
+static int col_x(int col) { return LEFT + col * COLW + COLW / 2; }
+static int row_y(int lane) { return TOP + 24 + (lane + 1) * ROWH; } /* lane -1: publishes */
 
 /* The shape of a mark centred at (x, y). */
 static void put_shape(out *o, sf_tl_mark_kind k, int x, int y)
@@ -322,7 +316,4 @@ char *sf_timeline_svg(const char *journal, size_t len, size_t *out_len)
     return svg;
 }
 
-void sf_timeline_free(char *svg)
-{
-    free(svg);
-}
+void sf_timeline_free(char *svg) { free(svg); }

@@ -9,21 +9,24 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *sf__note_text(const sf_fake *fake, uint64_t id) {
+const char *sf__note_text(const sf_fake *fake, uint64_t id)
+{
     if (!fake->notes || id == 0)
         return NULL;
     const sf__note *n = &fake->notes[id % SF__NOTE_SLOTS];
     return n->id == id ? n->text : NULL;
 }
 
-void sf__notes_release(sf_fake *fake) {
+void sf__notes_release(sf_fake *fake)
+{
     sf__free(fake, fake->notes);
     fake->notes = NULL;
 }
 
 /* Keeps the text (printable ASCII only, so that it is safe in a header and a log line);
  * returns its id, 0 when no memory could be had (the entry then shows no text). */
-static uint64_t keep_note(sf_fake *fake, const char *message) {
+static uint64_t keep_note(sf_fake *fake, const char *message)
+{
     if (!fake->notes) {
         fake->notes = sf__malloc(fake, SF__NOTE_SLOTS * sizeof *fake->notes);
         if (!fake->notes)
@@ -45,7 +48,8 @@ static uint64_t keep_note(sf_fake *fake, const char *message) {
 /* The warning at the fake's time as last sampled (inside a call: the call's now). */
 static sf_status warn_now(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
                           const char *stream_id, const char *param, const char *suggestion,
-                          const char *message, sf_error *err) {
+                          const char *message, sf_error *err)
+{
     sf__jentry *e = sf__journal_append(fake, SF_JOURNAL_WARNING);
     uint64_t id = keep_note(fake, message);
     const char *kept = sf__note_text(fake, id);
@@ -70,15 +74,16 @@ static sf_status warn_now(sf_fake *fake, const char *account_sid, sf_op op, cons
 
 sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *service_sid,
                   const char *stream_id, const char *param, const char *suggestion,
-                  const char *message, sf_error *err) {
+                  const char *message, sf_error *err)
+{
     if (!fake || !message || (unsigned)op >= SF_OP_COUNT)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s",
                                !fake      ? "fake is NULL"
                                : !message ? "message is NULL"
                                           : "op out of range");
     SF__OUTERMOST(fake);
-    SF__RECORDED(sf__rec_warn(fake, account_sid, op, service_sid, stream_id, param, suggestion,
-                              message));
+    SF__RECORDED(
+        sf__rec_warn(fake, account_sid, op, service_sid, stream_id, param, suggestion, message));
     sf__begin(fake); /* the entry's time, as for any call */
     return warn_now(fake, account_sid, op, service_sid, stream_id, param, suggestion, message, err);
 }
@@ -86,8 +91,8 @@ sf_status sf_warn(sf_fake *fake, const char *account_sid, sf_op op, const char *
 /* A value given in a field whose has_* flag is false: the fake (as Twilio for an absent
  * parameter) uses the default, which is seldom what the caller meant. */
 static sf_status flagless(sf_fake *fake, sf_op op, const char *account_sid, const char *service_sid,
-                          const char *stream_id, const char *field, const char *flag,
-                          sf_error *err) {
+                          const char *stream_id, const char *field, const char *flag, sf_error *err)
+{
     char text[SF_WARNING_SIZE];
     snprintf(text, sizeof text,
              "%s is set but %s is false (did you mean to set %s?); it is ignored", field, flag,
@@ -96,7 +101,8 @@ static sf_status flagless(sf_fake *fake, sf_op op, const char *account_sid, cons
 }
 
 sf_status sf__warn_page_params(sf_fake *fake, sf_op op, const char *account_sid,
-                               const char *service_sid, const sf_page_params *p, sf_error *err) {
+                               const char *service_sid, const sf_page_params *p, sf_error *err)
+{
     sf_status st = SF_OK;
     if (p && !p->has_page_size && p->page_size != 0)
         st = flagless(fake, op, account_sid, service_sid, NULL, "page_size", "has_page_size", err);
@@ -107,7 +113,8 @@ sf_status sf__warn_page_params(sf_fake *fake, sf_op op, const char *account_sid,
 
 sf_status sf__warn_stream_params(sf_fake *fake, sf_op op, const char *account_sid,
                                  const char *service_sid, const char *stream_id,
-                                 const sf_stream_params *p, sf_error *err) {
+                                 const sf_stream_params *p, sf_error *err)
+{
     sf_status st = SF_OK;
     if (p && !p->has_ttl && p->ttl != 0)
         st = flagless(fake, op, account_sid, service_sid, stream_id, "ttl", "has_ttl", err);
@@ -121,7 +128,8 @@ sf_status sf__warn_stream_params(sf_fake *fake, sf_op op, const char *account_si
 
 sf_status sf__warn_service_params(sf_fake *fake, sf_op op, const char *account_sid,
                                   const char *service_sid, const sf_service_params *p,
-                                  sf_error *err) {
+                                  sf_error *err)
+{
     if (p && !p->has_reachability_debouncing_window && p->reachability_debouncing_window != 0)
         return flagless(fake, op, account_sid, service_sid, NULL, "reachability_debouncing_window",
                         "has_reachability_debouncing_window", err);

@@ -375,7 +375,8 @@ static void api_key_create_mints_a_sid_and_secret_for_the_default_account(void *
     assert_string_equal(k1.account_sid, sf_fake_account_sid(fx->fake));
     assert_string_not_equal(k1.secret, sf_fake_auth_token(fx->fake));
     sf_api_key_params empty = {0};
-    assert_status(sf_api_key_create(fx->fake, sf_fake_account_sid(fx->fake), &empty, &k2, NULL), SF_OK);
+    assert_status(sf_api_key_create(fx->fake, sf_fake_account_sid(fx->fake), &empty, &k2, NULL),
+                  SF_OK);
     assert_string_not_equal(k1.sid, k2.sid);
     assert_string_not_equal(k1.secret, k2.secret);
     expect_auth_ok(fx->fake, k1.sid, k1.secret, sf_fake_account_sid(fx->fake));
@@ -425,7 +426,8 @@ static void api_key_create_refuses_bad_input(void **state)
         {.secret = long_secret},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_status(sf_api_key_create(fx->fake, NULL, &bad[i], &k, &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_api_key_create(fx->fake, NULL, &bad[i], &k, &err),
+                      SF_ERR_INVALID_ARGUMENT);
         assert_int_equal(err.http_status, 400);
         assert_int_equal(err.code, 20001);
     }
@@ -465,8 +467,8 @@ static void wrong_or_missing_credentials_are_401_20003_authenticate(void **state
     expect_auth_fails(fx->fake, sid, "");
     expect_auth_fails(fx->fake, sid, prefix);
     expect_auth_fails(fx->fake, sid, suffix);
-    expect_auth_fails(fx->fake, sid, k.secret);    /* a key's secret is not the token */
-    expect_auth_fails(fx->fake, k.sid, token);     /* nor the other way round */
+    expect_auth_fails(fx->fake, sid, k.secret); /* a key's secret is not the token */
+    expect_auth_fails(fx->fake, k.sid, token);  /* nor the other way round */
     expect_auth_fails(fx->fake, k.sid, "wrong");
     expect_auth_fails(fx->fake, UNKNOWN_AC, token);
     expect_auth_fails(fx->fake, UNKNOWN_SK, k.secret);
@@ -519,7 +521,8 @@ static void make_account_b(sf_fixture *fx, two_accounts *t)
     assert_status(sf_service_create(fx->fake, t->b.sid, &p, &t->b_service, NULL), SF_OK);
     assert_string_equal(t->b_service.account_sid, t->b.sid);
     sf_stream_params sp = {.unique_name = "b-stream"};
-    assert_status(sf_stream_create(fx->fake, t->b.sid, t->b_service.sid, &sp, &t->b_stream, NULL), SF_OK);
+    assert_status(sf_stream_create(fx->fake, t->b.sid, t->b_service.sid, &sp, &t->b_stream, NULL),
+                  SF_OK);
     assert_string_equal(t->b_stream.account_sid, t->b.sid);
 }
 
@@ -570,7 +573,8 @@ static void a_hidden_service_answers_exactly_like_a_missing_one(void **state)
     assert_status(sf_service_fetch(fake, NULL, t.b_service.sid, &rec, &hidden), SF_ERR_NOT_FOUND);
     /* remove it for real, then ask again as B */
     assert_status(sf_service_remove(fake, t.b.sid, t.b_service.sid, NULL), SF_OK);
-    assert_status(sf_service_fetch(fake, t.b.sid, t.b_service.sid, &rec, &missing), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fake, t.b.sid, t.b_service.sid, &rec, &missing),
+                  SF_ERR_NOT_FOUND);
     assert_memory_equal(&hidden, &missing, sizeof hidden);
 }
 
@@ -678,12 +682,15 @@ static void account_b_cannot_see_account_a_either(void **state)
     assert_status(sf_service_fetch(fake, t.b.sid, t.fx->service_sid, &rec, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     sf_stream_record s;
-    assert_status(sf_stream_fetch(fake, t.b.sid, t.fx->service_sid, a_stream.sid, &s, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fake, t.b.sid, t.fx->service_sid, a_stream.sid, &s, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     /* and an unknown account sees nothing at all */
-    assert_status(sf_service_fetch(fake, UNKNOWN_AC, t.fx->service_sid, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fake, UNKNOWN_AC, t.fx->service_sid, &rec, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
-    assert_status(sf_stream_fetch(fake, UNKNOWN_AC, t.fx->service_sid, "a-stream", &s, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fake, UNKNOWN_AC, t.fx->service_sid, "a-stream", &s, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 

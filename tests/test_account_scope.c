@@ -67,7 +67,8 @@ static void build(world *w)
         memcpy(w->svc[i], svc.sid, SF_SID_SIZE);
         memcpy(w->stream[i], st.sid, SF_SID_SIZE);
         sf_subscribe_params sp = {.on_event = on_event, .user = &w->seen[i]};
-        assert_status(sf_subscribe(w->fake, acct(i), svc.sid, st.sid, &sp, &w->sub[i], &err), SF_OK);
+        assert_status(sf_subscribe(w->fake, acct(i), svc.sid, st.sid, &sp, &w->sub[i], &err),
+                      SF_OK);
     }
 }
 
@@ -117,8 +118,10 @@ static void test_entries_know_their_account(void **state)
         lines += *p == '\n';
     assert_int_equal(lines, 6);
     char a_create[160];
-    snprintf(a_create, sizeof a_create, "\"op\":\"service.create\",\"status\":201,\"code\":0,"
-             "\"injected\":false,\"service_sid\":\"%s\"", w.svc[0]);
+    snprintf(a_create, sizeof a_create,
+             "\"op\":\"service.create\",\"status\":201,\"code\":0,"
+             "\"injected\":false,\"service_sid\":\"%s\"",
+             w.svc[0]);
     assert_null(strstr(only_b, a_create));
     free(only_b);
 
@@ -156,11 +159,15 @@ static void test_rules_act_on_their_account_only(void **state)
     assert_ptr_equal(info[0].params.account_sid, info[0].account_sid);
 
     /* B's rule may not name A's subscriber, nor an unknown account be named */
-    sf_fault_params on_a = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = w.sub[0],
-                            .drop_rate = 1.0, .account_sid = B_SID};
+    sf_fault_params on_a = {.scope = SF_SCOPE_SUBSCRIBER,
+                            .subscriber = w.sub[0],
+                            .drop_rate = 1.0,
+                            .account_sid = B_SID};
     assert_status(sf_fault_add(w.fake, &on_a, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "unknown subscriber"));
-    sf_fault_params ghost = {.scope = SF_SCOPE_FAKE, .account_sid = "AC" "0123456789abcdef0123456789abcdef"};
+    sf_fault_params ghost = {.scope = SF_SCOPE_FAKE,
+                             .account_sid = "AC"
+                                            "0123456789abcdef0123456789abcdef"};
     assert_status(sf_fault_add(w.fake, &ghost, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     on_a.account_sid = NULL; /* a rule for every account may */
     assert_status(sf_fault_add(w.fake, &on_a, NULL, &err), SF_OK);
@@ -173,13 +180,17 @@ static void test_injections_hit_their_account_only(void **state)
     world w;
     build(&w);
     sf_error err;
-    sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE, .count = 1, .http_status = 503,
-                              .code = 20503, .account_sid = B_SID};
+    sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE,
+                              .count = 1,
+                              .http_status = 503,
+                              .code = 20503,
+                              .account_sid = B_SID};
     assert_status(sf_inject_error(w.fake, &inj, &err), SF_OK);
     assert_status(publish(&w, 0), SF_OK); /* A's call passes it by */
     assert_status(publish(&w, 1), SF_ERR_INJECTED);
     assert_status(publish(&w, 1), SF_OK); /* used up */
-    inj.account_sid = "AC" "0123456789abcdef0123456789abcdef";
+    inj.account_sid = "AC"
+                      "0123456789abcdef0123456789abcdef";
     assert_status(sf_inject_error(w.fake, &inj, &err), SF_ERR_INVALID_ARGUMENT);
     sf_fake_free(w.fake);
 }
@@ -198,13 +209,18 @@ static void test_account_reset_clears_one_account(void **state)
         sf_fault_params every = {.scope = SF_SCOPE_FAKE, .delay_ms = 10};
         assert_status(sf_fault_add(x->fake, &delay, NULL, &err), SF_OK);
         assert_status(sf_fault_add(x->fake, &every, NULL, &err), SF_OK);
-        sf_error_injection inj = {.op = SF_OP_STREAM_CREATE, .count = 5, .http_status = 500,
-                                  .code = 20500, .account_sid = B_SID};
+        sf_error_injection inj = {.op = SF_OP_STREAM_CREATE,
+                                  .count = 5,
+                                  .http_status = 500,
+                                  .code = 20500,
+                                  .account_sid = B_SID};
         assert_status(sf_inject_error(x->fake, &inj, &err), SF_OK);
         sf_error_injection any = {.op = SF_OP_SERVICE_UPDATE, .count = 1, .http_status = 500};
         assert_status(sf_inject_error(x->fake, &any, &err), SF_OK);
-        sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = x->sub[1],
-                                .duplicate_rate = 0.5, .account_sid = B_SID};
+        sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER,
+                                .subscriber = x->sub[1],
+                                .duplicate_rate = 0.5,
+                                .account_sid = B_SID};
         assert_status(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
         assert_status(publish(x, 0), SF_OK);
         assert_status(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
@@ -231,7 +247,8 @@ static void test_account_reset_clears_one_account(void **state)
     sf_fault_info info[4];
     assert_int_equal(sf_fault_list(w.fake, info, 4), 1); /* the every-account rule stays */
     assert_string_equal(info[0].account_sid, "");
-    assert_status(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err), SF_ERR_INJECTED); /* and so does the every-account injection */
+    assert_status(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err),
+                  SF_ERR_INJECTED); /* and so does the every-account injection */
     sf_service_record svc;
     assert_status(sf_service_create(w.fake, B_SID, NULL, &svc, &err), SF_OK);
     assert_status(sf_stream_create(w.fake, B_SID, svc.sid, NULL, NULL, &err), SF_OK);
@@ -270,7 +287,11 @@ static void test_account_reset_errors(void **state)
     assert_status(sf_account_reset(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     world w;
     build(&w);
-    assert_status(sf_account_reset(w.fake, "AC" "0123456789abcdef0123456789abcdef", &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_account_reset(w.fake,
+                                   "AC"
+                                   "0123456789abcdef0123456789abcdef",
+                                   &err),
+                  SF_ERR_NOT_FOUND);
     /* inside a callback: refused, nothing happens */
     sf_subscribe_params sp = {.on_event = reset_inside};
     assert_status(sf_subscribe(w.fake, NULL, w.svc[0], w.stream[0], &sp, NULL, &err), SF_OK);

@@ -129,7 +129,8 @@ static void test_stream_publish_needs_no_allocation(void **state)
     /* subscribers with no fault in the way are served on the spot, without queueing */
     sf_subscribe_params sub = {.on_event = alloc_count_event};
     for (int i = 0; i < 2; i++) {
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "pub", &sub, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "pub", &sub, NULL, NULL),
+                      SF_OK);
         assert_status(sf_subscribe(twin, NULL, fx->service_sid, "pub", &sub, NULL, NULL), SF_OK);
     }
     long seen = events_seen;
@@ -169,21 +170,22 @@ static void test_subscribe_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(rep.failed, 1);
     /* fill the array's first block (16), then one more must held_grow it */
     for (int i = 2; i < 16; i++) {
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
-                                      NULL), SF_OK);
-        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
+                      SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
+                      SF_OK);
     }
     rep = oom_loop(fx, twin, op_subscribe, &ctx);
     assert_int_equal(rep.failed, 2);
     /* every subscriber is attached exactly once */
     sf_stream_stats stats;
-    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "watched", &stats,
-                                         NULL), SF_OK);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "watched", &stats, NULL),
+                  SF_OK);
     assert_int_equal(stats.subscribers, 17);
     long seen = events_seen;
     sf_publish_params pub = {.data = "{}", .data_len = 2};
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "watched", &pub, NULL,
-                                       NULL), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "watched", &pub, NULL, NULL),
+                  SF_OK);
     assert_int_equal(events_seen, seen + 17);
     alloc_twin_free(twin, &talloc);
 }
@@ -202,14 +204,17 @@ static void test_stream_publish_through_fault_rules_fails_cleanly(void **state)
     sf_subscribe_params sub = {.on_event = alloc_count_event};
     sf_subscriber_id first = 0;
     for (int i = 0; i < 3; i++) {
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "fan", &sub,
-                                      i ? NULL : &first, NULL), SF_OK);
+        assert_status(
+            sf_subscribe(fx->fake, NULL, fx->service_sid, "fan", &sub, i ? NULL : &first, NULL),
+            SF_OK);
         assert_status(sf_subscribe(twin, NULL, fx->service_sid, "fan", &sub, NULL, NULL), SF_OK);
     }
-    sf_fault_params delay_dup = {.scope = SF_SCOPE_STREAM, .stream_sid = fan.sid,
-                                 .delay_ms = 100, .jitter_ms = 50, .duplicate_rate = 1.0};
-    sf_fault_params drop_one = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = first,
-                                .drop_next = 1};
+    sf_fault_params delay_dup = {.scope = SF_SCOPE_STREAM,
+                                 .stream_sid = fan.sid,
+                                 .delay_ms = 100,
+                                 .jitter_ms = 50,
+                                 .duplicate_rate = 1.0};
+    sf_fault_params drop_one = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = first, .drop_next = 1};
     const sf_fault_params *rules[] = {&delay_dup, &drop_one};
     for (int i = 0; i < 2; i++) {
         assert_status(sf_fault_add(fx->fake, rules[i], NULL, NULL), SF_OK);
@@ -267,8 +272,8 @@ static void test_fault_add_fails_cleanly_at_every_allocation(void **state)
     assert_int_equal(rep.failed, 2);
 
     /* 8 rules fill the first block of the list of rules: the 9th must held_grow it */
-    sf_fault_params stream_rule = {.scope = SF_SCOPE_STREAM, .stream_sid = rec.sid,
-                                   .expiry_lag_ms = 5};
+    sf_fault_params stream_rule = {
+        .scope = SF_SCOPE_STREAM, .stream_sid = rec.sid, .expiry_lag_ms = 5};
     for (int i = 2; i < 8; i++) {
         assert_status(sf_fault_add(fx->fake, &stream_rule, NULL, NULL), SF_OK);
         assert_status(sf_fault_add(twin, &stream_rule, NULL, NULL), SF_OK);
@@ -285,8 +290,11 @@ static void test_inject_error_fails_cleanly(void **state)
     sf_fixture *fx = *state;
     static sf_test_alloc talloc;
     sf_fake *twin = alloc_twin_new(&talloc, fx->service_sid);
-    sf_error_injection inj = {.op = SF_OP_STREAM_REMOVE, .count = 2, .http_status = 503,
-                              .code = 20503, .message = "try later"};
+    sf_error_injection inj = {.op = SF_OP_STREAM_REMOVE,
+                              .count = 2,
+                              .http_status = 503,
+                              .code = 20503,
+                              .message = "try later"};
     op_ctx ctx = {.params = &inj};
     oom_report rep = oom_loop(fx, twin, op_inject_error, &ctx);
     assert_int_equal(rep.failed, 1);
@@ -297,7 +305,8 @@ static void test_inject_error_fails_cleanly(void **state)
         alloc_make_stream(fakes[f], fx->service_sid, "doomed", -1, &rec);
         for (int i = 0; i < 2; i++) {
             sf_error err;
-            assert_status(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", &err), SF_ERR_INJECTED);
+            assert_status(sf_stream_remove(fakes[f], NULL, fx->service_sid, "doomed", &err),
+                          SF_ERR_INJECTED);
             assert_int_equal(err.http_status, 503);
             assert_int_equal(err.code, 20503);
             assert_string_equal(err.message, "try later");
@@ -318,18 +327,20 @@ static void test_stream_remove_with_subscribers_fails_cleanly(void **state)
     alloc_make_stream(twin, fx->service_sid, "watched", -1, NULL);
     sf_subscribe_params sub = {.on_event = alloc_count_event};
     for (int i = 0; i < 3; i++) {
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL,
-                                      NULL), SF_OK);
-        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL), SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
+                      SF_OK);
+        assert_status(sf_subscribe(twin, NULL, fx->service_sid, "watched", &sub, NULL, NULL),
+                      SF_OK);
     }
     long seen = events_seen;
     op_ctx ctx = {.params = NULL};
     memcpy(ctx.service_sid, fx->service_sid, SF_SID_SIZE);
     snprintf(ctx.stream_id, sizeof ctx.stream_id, "watched");
     oom_report rep = oom_loop(fx, twin, op_stream_remove, &ctx);
-    assert_int_equal(rep.failed, 1); /* the timer heap, for three `removed` events */
+    assert_int_equal(rep.failed, 1);             /* the timer heap, for three `removed` events */
     assert_int_equal(events_seen, seen + 3 + 3); /* once per subscriber, on each fake */
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "watched", NULL, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "watched", NULL, NULL),
+                  SF_ERR_NOT_FOUND);
     sf_subscriber_stats st;
     assert_status(sf_subscriber_stats_get(fx->fake, 1, &st, NULL), SF_OK);
     assert_false(st.attached);
@@ -346,8 +357,8 @@ static void test_service_remove_with_subscribers_fails_cleanly(void **state)
     for (int i = 0; i < 2; i++) {
         alloc_make_stream(fx->fake, fx->service_sid, names[i], -1, NULL);
         alloc_make_stream(twin, fx->service_sid, names[i], -1, NULL);
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, names[i], &sub, NULL,
-                                      NULL), SF_OK);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, names[i], &sub, NULL, NULL),
+                      SF_OK);
         assert_status(sf_subscribe(twin, NULL, fx->service_sid, names[i], &sub, NULL, NULL), SF_OK);
     }
     long seen = events_seen;
@@ -368,7 +379,8 @@ static void test_journal_growth_failure_never_fails_a_call(void **state)
     sf_stream_record rec;
     alloc_make_stream(fx->fake, fx->service_sid, "logged", -1, &rec);
     while (sf_journal_count(fx->fake) < 256)
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL), SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "logged", NULL, NULL),
+                      SF_OK);
     assert_int_equal(sf_journal_count(fx->fake), 256);
     assert_int_equal(sf_journal_overwritten(fx->fake), 0);
     long live = fx->alloc.live, failures = fx->alloc.failures;

@@ -129,7 +129,8 @@ static void test_default_fake_works_after_failed_creations(void **state)
     assert_status(sf_stream_create(fake, NULL, svc.sid, &p, &stream, &err), SF_OK);
     sf_publish_params pub = {.data = "{\"ok\":1}", .data_len = 8};
     sf_message_record msg;
-    assert_status(sf_stream_publish(fake, NULL, svc.sid, "after-failures", &pub, &msg, &err), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "after-failures", &pub, &msg, &err),
+                  SF_OK);
     assert_true(sf_sid_is(msg.sid, "TZ"));
     sf_stream_page *page = NULL;
     assert_status(sf_stream_list(fake, NULL, svc.sid, NULL, &page, &err), SF_OK);

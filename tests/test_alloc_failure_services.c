@@ -251,7 +251,8 @@ static void test_stream_create_with_ttl_fails_cleanly_when_timer_heap_must_grow(
     sf_fixture *fx = *state;
     static sf_test_alloc talloc;
     sf_fake *twin = alloc_twin_new(&talloc, fx->service_sid);
-    alloc_make_stream(fx->fake, fx->service_sid, "named-first", -1, NULL); /* builds the name table */
+    alloc_make_stream(fx->fake, fx->service_sid, "named-first", -1,
+                      NULL); /* builds the name table */
     alloc_make_stream(twin, fx->service_sid, "named-first", -1, NULL);
     alloc_make_streams(fx->fake, fx->service_sid, 64, 10);
     alloc_make_streams(twin, fx->service_sid, 64, 10);
@@ -266,7 +267,8 @@ static void test_stream_create_with_ttl_fails_cleanly_when_timer_heap_must_grow(
     assert_int_equal(next, SF_DEFAULT_EPOCH_MS + 5000);
     /* the streams still expire when their time comes */
     assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "sixty-fifth", NULL, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "sixty-fifth", NULL, NULL),
+                  SF_ERR_NOT_FOUND);
     assert_status(sf_clock_advance(fx->fake, 5000, NULL), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0 + 0); /* the probe's 7 s stream is gone */
     alloc_twin_free(twin, &talloc);

@@ -65,10 +65,7 @@ static void grow_out_of_memory_changes_nothing(void **state)
     sf_fake_free(fake);
 }
 
-static uint64_t key_at(const void *items, size_t i)
-{
-    return ((const uint64_t *)items)[i];
-}
+static uint64_t key_at(const void *items, size_t i) { return ((const uint64_t *)items)[i]; }
 
 static void lower_bound_finds_first_key_not_below(void **state)
 {

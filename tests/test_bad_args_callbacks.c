@@ -26,16 +26,20 @@ static void test_subscribe_rejects_missing_callback_and_unknown_stream(void **st
     sf_fixture_stream(fx, "s", -1, NULL);
     sf_error err;
     sf_subscriber_id id = 42;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", NULL, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", NULL, &id, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "on_event callback is required");
     sf_subscribe_params none = {.user = &err};
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &none, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &none, &id, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "on_event callback is required");
     sf_subscribe_params ok = {.on_event = sf_test_ignore_event};
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "ghost", &ok, &id, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "ghost", &ok, &id, &err),
+                  SF_ERR_NOT_FOUND);
     assert_error(&err, SF_ERR_NOT_FOUND, 404, 20404);
     assert_status(sf_subscribe(fx->fake, NULL, NULL, "s", &ok, &id, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, NULL, &ok, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, NULL, &ok, &id, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(id, 42);
     sf_stream_stats stats;
     assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", &stats, NULL), SF_OK);
@@ -43,7 +47,8 @@ static void test_subscribe_rejects_missing_callback_and_unknown_stream(void **st
     /* nothing spent: the first subscriber still gets id 1 */
     assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &ok, &id, NULL), SF_OK);
     assert_int_equal(id, 1);
-    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
 }
 
@@ -59,13 +64,12 @@ static void test_unknown_subscriber_ids_are_invalid_argument(void **state)
         sf_error err;
         sf_subscriber_stats st;
         char detail[64];
-        snprintf(detail, sizeof detail, "unknown subscriber %llu",
-                 (unsigned long long)unknown[i]);
-#define REJECTS_ID(call)                                                                       \
-    do {                                                                                       \
-        memset(&err, 0, sizeof err);                                                           \
-        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
-        assert_invalid_argument(&err, detail);                                                 \
+        snprintf(detail, sizeof detail, "unknown subscriber %llu", (unsigned long long)unknown[i]);
+#define REJECTS_ID(call)                                                                           \
+    do {                                                                                           \
+        memset(&err, 0, sizeof err);                                                               \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
+        assert_invalid_argument(&err, detail);                                                     \
     } while (0)
         REJECTS_ID(sf_unsubscribe(fx->fake, unknown[i], &err));
         REJECTS_ID(sf_subscriber_hold(fx->fake, unknown[i], &err));
@@ -166,10 +170,11 @@ static void test_inject_error_rejects_invalid_injections(void **state)
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_OK);
     /* a message longer than the error body holds is cut, not overrun */
     char *huge = filled(10 * KB, 'm');
-    sf_error_injection loud = {.op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 502,
-                               .message = huge};
+    sf_error_injection loud = {
+        .op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 502, .message = huge};
     assert_status(sf_inject_error(fx->fake, &loud, &err), SF_OK);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
+                  SF_ERR_INJECTED);
     assert_int_equal(err.http_status, 502);
     assert_int_equal(err.code, 0);
     assert_string_equal(err.more_info, "");
@@ -245,8 +250,8 @@ static void test_callbacks_cannot_reset_or_move_the_clock(void **state)
     sf_subscribe_params p = {.on_event = misbehave, .user = &m};
     assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "s", &p, NULL, NULL), SF_OK);
     sf_ms before = sf_clock_now(fx->fake);
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &ok_data, NULL,
-                                       NULL), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &ok_data, NULL, NULL),
+                  SF_OK);
     assert_int_equal(m.calls, 1);
     assert_status(m.reset, SF_ERR_INVALID_ARGUMENT);
     assert_status(m.advance, SF_ERR_INVALID_ARGUMENT);
@@ -302,9 +307,12 @@ static void test_json_compact_object_rejects_bad_arguments(void **state)
     const char text[] = "{ \"a\" : 1 }";
     size_t len = sizeof text - 1, out_len = 99;
     char out[64];
-    assert_status(sf_json_compact_object(NULL, len, out, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_json_compact_object(text, len, NULL, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_json_compact_object(text, len, out, sizeof out, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(NULL, len, out, sizeof out, &out_len),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(text, len, NULL, sizeof out, &out_len),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(text, len, out, sizeof out, NULL),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_json_compact_object(text, len, out, len, &out_len), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(out_len, 99);
     /* longer than SF_DATA_CAP, with room to spare */
@@ -314,7 +322,8 @@ static void test_json_compact_object_rejects_bad_arguments(void **state)
     in[0] = '{';
     in[big - 1] = '}';
     assert_status(sf_json_compact_object(in, big, dst, big + 1, &out_len), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len), SF_ERR_DATA_INVALID); /* its closing brace cut off */
+    assert_status(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len),
+                  SF_ERR_DATA_INVALID); /* its closing brace cut off */
     in[big - 2] = '}';
     assert_status(sf_json_compact_object(in, big - 1, dst, big + 1, &out_len), SF_OK);
     assert_string_equal(dst, "{}");

@@ -37,11 +37,11 @@ static void test_null_fake_is_rejected_by_every_endpoint(void **state)
     char who[SF_SID_SIZE];
     sf_stream_params ttl = {.has_ttl = true, .ttl = 5};
 
-#define REJECTS_NULL_FAKE(call)                                                                \
-    do {                                                                                       \
-        memset(&err, 0, sizeof err);                                                           \
-        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
-        assert_invalid_argument(&err, "fake is NULL");                                         \
+#define REJECTS_NULL_FAKE(call)                                                                    \
+    do {                                                                                           \
+        memset(&err, 0, sizeof err);                                                               \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
+        assert_invalid_argument(&err, "fake is NULL");                                             \
     } while (0)
 
     REJECTS_NULL_FAKE(sf_fake_reset(NULL, &err));
@@ -100,11 +100,14 @@ static void test_null_fake_is_rejected_by_every_endpoint(void **state)
     assert_status(sf_service_list(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_create(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_fetch(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_update(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_update(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_remove(NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_list(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_publish(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_rate_state(NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(NULL, NULL, NULL, NULL, NULL, NULL),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_subscribe(NULL, NULL, NULL, NULL, NULL, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_unsubscribe(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_subscriber_hold(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
@@ -220,7 +223,8 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     assert_status(sf_service_create(f, NULL, &empty, &srec, NULL), SF_ERR_INVALID_FRIENDLY_NAME);
     assert_status(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_OK);
     assert_status(sf_service_update(f, NULL, srec.sid, &sp, &srec, NULL), SF_OK);
-    assert_status(sf_service_update(f, NULL, srec.sid, &empty, &srec, NULL), SF_ERR_INVALID_FRIENDLY_NAME);
+    assert_status(sf_service_update(f, NULL, srec.sid, &empty, &srec, NULL),
+                  SF_ERR_INVALID_FRIENDLY_NAME);
     sf_service_page *spage = NULL;
     assert_status(sf_service_list(f, NULL, NULL, &spage, NULL), SF_OK);
     assert_int_equal(spage->info.count, 2);
@@ -259,15 +263,17 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     sf_error err;
 
     assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid,
-                                      &(sf_stream_params){.unique_name = "no-out"}, NULL, &err), SF_OK);
+                                   &(sf_stream_params){.unique_name = "no-out"}, NULL, &err),
+                  SF_OK);
     assert_status(err.status, SF_OK);
     sf_stream_record rec;
     assert_status(sf_stream_create(twin, NULL, fx->service_sid,
-                                      &(sf_stream_params){.unique_name = "no-out"}, &rec, NULL), SF_OK);
+                                   &(sf_stream_params){.unique_name = "no-out"}, &rec, NULL),
+                  SF_OK);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, rec.sid, NULL, &err), SF_OK);
     sf_stream_params ttl = {.has_ttl = true, .ttl = 30};
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "no-out", &ttl, NULL,
-                                      &err), SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "no-out", &ttl, NULL, &err),
+                  SF_OK);
     assert_status(sf_stream_update(twin, NULL, fx->service_sid, "no-out", &ttl, NULL, NULL), SF_OK);
     sf_stream_record got;
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "no-out", &got, NULL), SF_OK);
@@ -302,13 +308,14 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     assert_string_equal(who, acct.sid);
 
     /* a publish without a record still spends its message SID, as on the twin */
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "no-out", &ok_data, NULL,
-                                       &err), SF_OK);
+    assert_status(
+        sf_stream_publish(fx->fake, NULL, fx->service_sid, "no-out", &ok_data, NULL, &err), SF_OK);
     sf_message_record msg;
-    assert_status(sf_stream_publish(twin, NULL, fx->service_sid, "no-out", &ok_data, &msg,
-                                       NULL), SF_OK);
+    assert_status(sf_stream_publish(twin, NULL, fx->service_sid, "no-out", &ok_data, &msg, NULL),
+                  SF_OK);
     sf_rate_state rs;
-    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "no-out", &rs, NULL), SF_OK);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "no-out", &rs, NULL),
+                  SF_OK);
     assert_int_equal(rs.tokens, 299);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -322,9 +329,11 @@ static void test_list_and_rate_state_outputs_are_required(void **state)
     sf_error err;
     assert_status(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
-    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
-    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "s", NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "s", NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_invalid_argument(&err, "out is NULL");
     assert_int_equal(fx->alloc.live, live);
     /* sf_next_event_time's output is optional */
@@ -354,11 +363,11 @@ static void test_null_service_sid_is_invalid_argument(void **state)
     sf_stream_params ttl = {.has_ttl = true, .ttl = 3};
     sf_service_params sp = {.friendly_name = "x"};
 
-#define REJECTS_NULL_SERVICE(call)                                                             \
-    do {                                                                                       \
-        memset(&err, 0, sizeof err);                                                           \
-        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
-        assert_invalid_argument(&err, "service_sid is NULL");                                  \
+#define REJECTS_NULL_SERVICE(call)                                                                 \
+    do {                                                                                           \
+        memset(&err, 0, sizeof err);                                                               \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
+        assert_invalid_argument(&err, "service_sid is NULL");                                      \
     } while (0)
     REJECTS_NULL_SERVICE(sf_service_fetch(fx->fake, NULL, NULL, &srec, &err));
     REJECTS_NULL_SERVICE(sf_service_update(fx->fake, NULL, NULL, &sp, &srec, &err));
@@ -388,15 +397,14 @@ static void test_null_stream_id_is_invalid_argument(void **state)
     sf_message_record msg;
     sf_rate_state rs;
     sf_stream_params ttl = {.has_ttl = true, .ttl = 3};
-#define REJECTS_NULL_STREAM(call)                                                              \
-    do {                                                                                       \
-        memset(&err, 0, sizeof err);                                                           \
-        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                       \
-        assert_invalid_argument(&err, "stream_id is NULL");                                    \
+#define REJECTS_NULL_STREAM(call)                                                                  \
+    do {                                                                                           \
+        memset(&err, 0, sizeof err);                                                               \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
+        assert_invalid_argument(&err, "stream_id is NULL");                                        \
     } while (0)
     REJECTS_NULL_STREAM(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &rec, &err));
-    REJECTS_NULL_STREAM(
-        sf_stream_update(fx->fake, NULL, fx->service_sid, NULL, &ttl, &rec, &err));
+    REJECTS_NULL_STREAM(sf_stream_update(fx->fake, NULL, fx->service_sid, NULL, &ttl, &rec, &err));
     REJECTS_NULL_STREAM(sf_stream_remove(fx->fake, NULL, fx->service_sid, NULL, &err));
     REJECTS_NULL_STREAM(
         sf_stream_publish(fx->fake, NULL, fx->service_sid, NULL, &ok_data, &msg, &err));

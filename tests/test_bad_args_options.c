@@ -52,7 +52,7 @@ typedef struct bad_option {
 
 static char long_url[SF_BASE_URL_CAP + 8];
 
-#define SPOIL(name, ...)                                                                       \
+#define SPOIL(name, ...)                                                                           \
     static void spoil_##name(sf_options *o) { __VA_ARGS__; }
 SPOIL(data_above_cap, o->limits.max_data_bytes = SF_DATA_CAP + 1)
 SPOIL(data_below_two, o->limits.max_data_bytes = 1)
@@ -72,8 +72,8 @@ SPOIL(friendly_zero, o->limits.friendly_name_max = 0)
 SPOIL(webhook_above_cap, o->limits.webhook_url_max = SF_WEBHOOK_URL_CAP + 1)
 SPOIL(webhook_zero, o->limits.webhook_url_max = 0)
 SPOIL(debounce_min_negative, o->limits.debouncing_window_min_ms = -1)
-SPOIL(debounce_min_above_max, o->limits.debouncing_window_min_ms =
-                                  o->limits.debouncing_window_max_ms + 1)
+SPOIL(debounce_min_above_max,
+      o->limits.debouncing_window_min_ms = o->limits.debouncing_window_max_ms + 1)
 SPOIL(allocator_malloc_only, o->allocator = (sf_allocator){.malloc_fn = only_malloc})
 SPOIL(allocator_without_free,
       o->allocator = (sf_allocator){.malloc_fn = only_malloc, .realloc_fn = only_realloc})
@@ -110,22 +110,54 @@ SPOIL(base_url_too_long, {
 })
 #undef SPOIL
 
-#define BAD(name) {#name, spoil_##name}
+#define BAD(name)                                                                                  \
+    {                                                                                              \
+#name, spoil_##name                                                                        \
+    }
 static const bad_option bad_options[] = {
-    BAD(data_above_cap), BAD(data_below_two), BAD(burst_zero), BAD(burst_above_cap),
-    BAD(rate_above_cap), BAD(name_above_cap), BAD(name_zero), BAD(ttl_negative),
-    BAD(ttl_above_cap), BAD(page_max_above_cap), BAD(page_max_zero), BAD(page_default_zero),
-    BAD(page_default_above_max), BAD(friendly_above_cap), BAD(friendly_zero),
-    BAD(webhook_above_cap), BAD(webhook_zero), BAD(debounce_min_negative),
-    BAD(debounce_min_above_max), BAD(allocator_malloc_only), BAD(allocator_without_free),
-    BAD(allocator_free_only), BAD(callback_clock_without_fn), BAD(clock_kind_unknown),
-    BAD(account_sid_uppercase_hex), BAD(account_sid_wrong_prefix),
-    BAD(account_sid_service_prefix), BAD(account_sid_short), BAD(account_sid_long),
-    BAD(account_sid_empty), BAD(auth_token_empty), BAD(auth_token_with_space),
-    BAD(auth_token_with_newline), BAD(auth_token_too_long), BAD(base_url_ftp),
-    BAD(base_url_without_scheme), BAD(base_url_empty), BAD(base_url_too_long),
-    BAD(base_url_trailing_slash), BAD(base_url_with_space), BAD(base_url_with_quote),
-    BAD(base_url_with_backslash), BAD(journal_above_cap),
+    BAD(data_above_cap),
+    BAD(data_below_two),
+    BAD(burst_zero),
+    BAD(burst_above_cap),
+    BAD(rate_above_cap),
+    BAD(name_above_cap),
+    BAD(name_zero),
+    BAD(ttl_negative),
+    BAD(ttl_above_cap),
+    BAD(page_max_above_cap),
+    BAD(page_max_zero),
+    BAD(page_default_zero),
+    BAD(page_default_above_max),
+    BAD(friendly_above_cap),
+    BAD(friendly_zero),
+    BAD(webhook_above_cap),
+    BAD(webhook_zero),
+    BAD(debounce_min_negative),
+    BAD(debounce_min_above_max),
+    BAD(allocator_malloc_only),
+    BAD(allocator_without_free),
+    BAD(allocator_free_only),
+    BAD(callback_clock_without_fn),
+    BAD(clock_kind_unknown),
+    BAD(account_sid_uppercase_hex),
+    BAD(account_sid_wrong_prefix),
+    BAD(account_sid_service_prefix),
+    BAD(account_sid_short),
+    BAD(account_sid_long),
+    BAD(account_sid_empty),
+    BAD(auth_token_empty),
+    BAD(auth_token_with_space),
+    BAD(auth_token_with_newline),
+    BAD(auth_token_too_long),
+    BAD(base_url_ftp),
+    BAD(base_url_without_scheme),
+    BAD(base_url_empty),
+    BAD(base_url_too_long),
+    BAD(base_url_trailing_slash),
+    BAD(base_url_with_space),
+    BAD(base_url_with_quote),
+    BAD(base_url_with_backslash),
+    BAD(journal_above_cap),
 };
 #undef BAD
 

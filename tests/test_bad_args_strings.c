@@ -30,11 +30,14 @@ static void test_unique_name_of_100_kb_is_invalid_unique_name(void **state)
     sf_stream_params p = {.unique_name = name, .has_ttl = true, .ttl = 10};
     sf_error err;
     sf_stream_record rec;
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                  SF_ERR_INVALID_UNIQUE_NAME);
     assert_error(&err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302);
-    assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+    assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 not "
+                                     "matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
     /* looking it up is a plain 404 */
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, name, &rec, &err),
+                  SF_ERR_NOT_FOUND);
     block_release(name);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
@@ -51,9 +54,11 @@ static void test_unique_name_bounds_and_shape(void **state)
         "",
         "TO0123456789abcdef0123456789abcdef", /* a stream SID */
         "XY0123456789abcdef0123456789abcdef", /* anything of Twilio's SID pattern */
-        "bad\xff" "utf8",
+        "bad\xff"
+        "utf8",
         "over\xc0\xaflong",
-        "control\x01" "char",
+        "control\x01"
+        "char",
         "delete\x7f",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
@@ -71,7 +76,8 @@ static void test_unique_name_bounds_and_shape(void **state)
         memcpy(wide + 2 * i, "\xc3\xa9", 2);
     wide[640] = '\0';
     sf_stream_params p = {.unique_name = too_long};
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_UNIQUE_NAME);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                  SF_ERR_INVALID_UNIQUE_NAME);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
 
     /* SID-like but not of Twilio's pattern [A-Z]{2}[a-f0-9]{32}: too long, too short, no
@@ -89,7 +95,8 @@ static void test_unique_name_bounds_and_shape(void **state)
         assert_string_equal(rec.unique_name, accepted[i]);
         /* and the name addresses it (it is never read as a SID) */
         sf_stream_record got;
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err), SF_OK);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err),
+                      SF_OK);
         assert_string_equal(got.sid, rec.sid);
         assert_status(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
     }
@@ -97,7 +104,8 @@ static void test_unique_name_bounds_and_shape(void **state)
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
     p.unique_name = wide;
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                  SF_ERR_UNIQUE_NAME_EXISTS);
     assert_error(&err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
@@ -115,7 +123,8 @@ static void test_fetch_with_100_kb_stream_id_is_not_found_with_bounded_message(v
     sf_error err;
     memset(&err, 0x7f, sizeof err);
     sf_stream_record rec;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, id, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, id, &rec, &err),
+                  SF_ERR_NOT_FOUND);
     assert_error(&err, SF_ERR_NOT_FOUND, 404, 20404);
     size_t len = strnlen(err.message, sizeof err.message);
     assert_true(len < sizeof err.message);
@@ -129,15 +138,16 @@ static void test_fetch_with_100_kb_stream_id_is_not_found_with_bounded_message(v
     /* the other stream endpoints too; publish names the Messages path */
     memset(&err, 0x7f, sizeof err);
     sf_stream_params ttl = {.has_ttl = true, .ttl = 1};
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, id, &ttl, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, id, &ttl, &rec, &err),
+                  SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     memset(&err, 0x7f, sizeof err);
     assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, id, &err), SF_ERR_NOT_FOUND);
     assert_true(strnlen(err.message, sizeof err.message) < sizeof err.message);
     memset(&err, 0x7f, sizeof err);
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, id, &ok_data, &msg,
-                                       &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, id, &ok_data, &msg, &err),
+                  SF_ERR_NOT_FOUND);
     len = strnlen(err.message, sizeof err.message);
     assert_true(len < sizeof err.message);
     assert_string_equal(err.message + len - strlen("/Messages was not found"),
@@ -172,11 +182,13 @@ static void test_friendly_name_of_10_kb_is_invalid_friendly_name(void **state)
         sf_error err;
         sf_service_record rec;
         memset(&err, 0, sizeof err);
-        assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err), SF_ERR_INVALID_FRIENDLY_NAME);
+        assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err),
+                      SF_ERR_INVALID_FRIENDLY_NAME);
         assert_error(&err, SF_ERR_INVALID_FRIENDLY_NAME, 400, 54053);
         assert_string_equal(err.message, "Invalid friendly name");
         memset(&err, 0, sizeof err);
-        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_FRIENDLY_NAME);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                      SF_ERR_INVALID_FRIENDLY_NAME);
         assert_error(&err, SF_ERR_INVALID_FRIENDLY_NAME, 400, 54053);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -202,10 +214,18 @@ static void test_webhook_url_of_10_kb_is_invalid_webhook_url(void **state)
     memcpy(huge, "https://", 8);
     char *too_long = filled(513, 'w');
     memcpy(too_long, "http://", 7);
-    const char *refused[] = {huge,       too_long,           "",
-                             "ftp://example.com", "example.com", "http://",
-                             "https:///path", "http://?q", "http://#f",
-                             "http://exa mple.com", "http://\x01.com", "mailto:a@b.c"};
+    const char *refused[] = {huge,
+                             too_long,
+                             "",
+                             "ftp://example.com",
+                             "example.com",
+                             "http://",
+                             "https:///path",
+                             "http://?q",
+                             "http://#f",
+                             "http://exa mple.com",
+                             "http://\x01.com",
+                             "mailto:a@b.c"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         sf_service_params p = {.webhook_url = refused[i], .friendly_name = "ok"};
         sf_error err;
@@ -217,7 +237,8 @@ static void test_webhook_url_of_10_kb_is_invalid_webhook_url(void **state)
         assert_error(&err, SF_ERR_INVALID_WEBHOOK_URL, 400, 54051);
         assert_string_equal(err.message, "Invalid webhook URL");
         memset(&err, 0, sizeof err);
-        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_WEBHOOK_URL);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                      SF_ERR_INVALID_WEBHOOK_URL);
         assert_error(&err, SF_ERR_INVALID_WEBHOOK_URL, 400, 54051);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -254,8 +275,9 @@ static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
         sf_error err;
         sf_message_record msg;
         memset(&err, 0, sizeof err);
-        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &big[i], &msg,
-                                           &err), SF_ERR_DATA_TOO_LARGE);
+        assert_status(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &big[i], &msg, &err),
+            SF_ERR_DATA_TOO_LARGE);
         assert_error(&err, SF_ERR_DATA_TOO_LARGE, 413, 54006);
         assert_string_equal(err.message, "Request entity too large");
     }
@@ -264,8 +286,8 @@ static void test_publish_of_1_mb_is_request_entity_too_large(void **state)
     sf_publish_params limit = {.data = over, .data_len = 4096};
     over[4095] = '}';
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &limit, &msg,
-                                       NULL), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "big", &limit, &msg, NULL),
+                  SF_OK);
     assert_string_equal(msg.data, "{}");
     block_release(mb);
     block_release(over);
@@ -307,7 +329,8 @@ static void test_publish_data_with_embedded_nul_is_invalid_json(void **state)
     /* the same object without the trailing NUL is fine */
     sf_publish_params good = {.data = after_object, .data_len = sizeof after_object - 2};
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nul", &good, &msg, NULL), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nul", &good, &msg, NULL),
+                  SF_OK);
     assert_string_equal(msg.data, "{\"a\":1}");
     assert_int_equal(msg.data_len, 7);
 }
@@ -324,8 +347,9 @@ static void test_publish_without_data_is_data_missing(void **state)
         sf_error err;
         sf_message_record msg;
         memset(&err, 0, sizeof err);
-        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "empty", cases[i],
-                                           &msg, &err), SF_ERR_DATA_MISSING);
+        assert_status(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, "empty", cases[i], &msg, &err),
+            SF_ERR_DATA_MISSING);
         assert_error(&err, SF_ERR_DATA_MISSING, 400, 54251);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -351,14 +375,16 @@ static void test_publish_beyond_burst_is_rate_limited_without_taking_a_token(voi
     assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_OK);
     char first[SF_SID_SIZE];
     memcpy(first, msg.sid, SF_SID_SIZE);
-    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
+                  SF_ERR_RATE_LIMITED);
     assert_error(&err, SF_ERR_RATE_LIMITED, 429, 54009);
     sf_rate_state rs;
     assert_status(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
     assert_int_equal(rs.tokens, 0);
     assert_int_equal(rs.next_allowed_ms, SF_DEFAULT_EPOCH_MS + 1000);
     assert_status(sf_clock_advance(fake, 999, NULL), SF_OK);
-    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err),
+                  SF_ERR_RATE_LIMITED);
     assert_status(sf_clock_advance(fake, 1, NULL), SF_OK);
     assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, &msg, &err), SF_OK);
     assert_string_not_equal(msg.sid, first);
@@ -371,7 +397,8 @@ static void test_publish_beyond_burst_is_rate_limited_without_taking_a_token(voi
     assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     assert_status(sf_stream_create(fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
     for (int i = 0; i < 5; i++)
-        assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, NULL, &err), SF_OK);
+        assert_status(sf_stream_publish(fake, NULL, svc.sid, "limited", &ok_data, NULL, &err),
+                      SF_OK);
     assert_status(sf_stream_rate_state(fake, NULL, svc.sid, "limited", &rs, NULL), SF_OK);
     assert_false(rs.limited);
     assert_int_equal(rs.tokens, 1);

@@ -34,21 +34,24 @@ static void test_invalid_opt_bool_is_invalid_parameter(void **state)
             sf_error err;
             sf_service_record rec;
             memset(&err, 0, sizeof err);
-            assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err), SF_ERR_INVALID_PARAMETER);
+            assert_status(sf_service_create(fx->fake, NULL, &p, &rec, &err),
+                          SF_ERR_INVALID_PARAMETER);
             assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
-            static const char *const named[] = {
-                "Invalid parameter: ReachabilityWebhooksEnabled", "Invalid parameter: AclEnabled",
-                "Invalid parameter: ReachabilityDebouncingEnabled",
-                "Invalid parameter: WebhooksFromRestEnabled"};
+            static const char *const named[] = {"Invalid parameter: ReachabilityWebhooksEnabled",
+                                                "Invalid parameter: AclEnabled",
+                                                "Invalid parameter: ReachabilityDebouncingEnabled",
+                                                "Invalid parameter: WebhooksFromRestEnabled"};
             assert_string_equal(err.message, named[field]); /* 20001 names the parameter */
             memset(&err, 0, sizeof err);
-            assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_PARAMETER);
+            assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                          SF_ERR_INVALID_PARAMETER);
             assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
         }
     }
     /* a negative value, as a signed enum would hold it */
     sf_service_params neg = {.acl_enabled = (sf_opt_bool)-1};
-    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &neg, NULL, NULL), SF_ERR_INVALID_PARAMETER);
+    assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &neg, NULL, NULL),
+                  SF_ERR_INVALID_PARAMETER);
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
     assert_same_next_sids(fx->fake, twin, fx->service_sid);
     fake_release(twin);
@@ -66,7 +69,8 @@ static void test_debouncing_window_out_of_range_is_invalid_parameter(void **stat
         sf_error err;
         assert_status(sf_service_create(fx->fake, NULL, &p, NULL, &err), SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
-        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, NULL, &err), SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &p, NULL, &err),
+                      SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
     }
     fingerprint_assert_same(fx->fake, fx->service_sid, &before);
@@ -95,11 +99,13 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
         sf_error err;
         sf_stream_record rec;
         memset(&err, 0, sizeof err);
-        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_ERR_INVALID_TTL);
+        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err),
+                      SF_ERR_INVALID_TTL);
         assert_error(&err, SF_ERR_INVALID_TTL, 400, 54011);
         assert_string_equal(err.message, "Invalid TTL");
         memset(&err, 0, sizeof err);
-        assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", &p, &rec, &err), SF_ERR_INVALID_TTL);
+        assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", &p, &rec, &err),
+                      SF_ERR_INVALID_TTL);
         assert_error(&err, SF_ERR_INVALID_TTL, 400, 54011);
     }
     /* update with no TTL at all */
@@ -108,8 +114,9 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
     for (size_t i = 0; i < 2; i++) {
         sf_error err;
         memset(&err, 0, sizeof err);
-        assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", no_ttl[i],
-                                          NULL, &err), SF_ERR_NO_PARAMETERS);
+        assert_status(
+            sf_stream_update(fx->fake, NULL, fx->service_sid, "ttl", no_ttl[i], NULL, &err),
+            SF_ERR_NO_PARAMETERS);
         assert_error(&err, SF_ERR_NO_PARAMETERS, 400, 54010);
         assert_string_equal(err.message, "No parameters specified");
     }
@@ -155,8 +162,8 @@ static void test_page_params_out_of_range_are_rejected(void **state)
     snprintf(longer, sizeof longer, "%s0", stream_token);
     memcpy(prefix, stream_token, SF_PAGE_TOKEN_SIZE);
     prefix[0] = 'Q';
-    const char *bad_tokens[] = {"garbage", "", tampered, upper, direction, non_hex, longer,
-                                prefix,    service_token /* another list's */};
+    const char *bad_tokens[] = {"garbage", "",     tampered, upper,        direction,
+                                non_hex,   longer, prefix,   service_token /* another list's */};
 
     for (size_t i = 0; i < sizeof bad_tokens / sizeof bad_tokens[0]; i++) {
         sf_page_params pp = {.page_token = bad_tokens[i]};
@@ -180,7 +187,8 @@ static void test_page_params_out_of_range_are_rejected(void **state)
     const int64_t bad_sizes[] = {0, -1, 101, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         sf_page_params pp = {.has_page_size = true, .page_size = bad_sizes[i]};
-        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err), SF_ERR_INVALID_PAGE_SIZE);
+        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err),
+                      SF_ERR_INVALID_PAGE_SIZE);
         assert_error(&err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454);
         assert_status(sf_service_list(fx->fake, NULL, &pp, &spage, &err), SF_ERR_INVALID_PAGE_SIZE);
         assert_error(&err, SF_ERR_INVALID_PAGE_SIZE, 400, 54454);
@@ -188,13 +196,14 @@ static void test_page_params_out_of_range_are_rejected(void **state)
     const int64_t bad_pages[] = {-1, INT64_MIN};
     for (size_t i = 0; i < 2; i++) {
         sf_page_params pp = {.has_page = true, .page = bad_pages[i]};
-        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err), SF_ERR_INVALID_PARAMETER);
+        assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err),
+                      SF_ERR_INVALID_PARAMETER);
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
         assert_status(sf_service_list(fx->fake, NULL, &pp, &spage, &err), SF_ERR_INVALID_PARAMETER);
     }
     /* a page far past the end is empty, not an error */
-    sf_page_params far = {.has_page_size = true, .page_size = 100, .has_page = true,
-                          .page = INT64_MAX};
+    sf_page_params far = {
+        .has_page_size = true, .page_size = 100, .has_page = true, .page = INT64_MAX};
     assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &far, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_stream_page_free(fx->fake, page);
@@ -226,23 +235,27 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
     assert_status(sf_stream_list(fx->fake, NULL, ghost_svc, NULL, &page, &err), SF_ERR_NOT_FOUND);
     assert_null(page);
 
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ghost", NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "ghost", NULL, &err),
+                  SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want, "The requested resource /Services/%s/Streams/ghost was not found",
              fx->service_sid);
     assert_string_equal(err.message, want);
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "ghost", &ok_data, &msg,
-                                       &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "ghost", &ok_data, &msg, &err),
+                  SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want,
              "The requested resource /Services/%s/Streams/ghost/Messages was not found",
              fx->service_sid);
     assert_string_equal(err.message, want);
     sf_rate_state rs;
-    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "ghost", &rs, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "ghost", &rs, &err),
+                  SF_ERR_NOT_FOUND);
     sf_stream_stats stats;
-    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "ghost", &stats, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "ghost", &stats, &err),
+                  SF_ERR_NOT_FOUND);
     sf_subscribe_params sp = {.on_event = sf_test_ignore_event};
-    assert_status(sf_subscribe(fx->fake, NULL, ghost_svc, "mine", &sp, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, ghost_svc, "mine", &sp, NULL, &err),
+                  SF_ERR_NOT_FOUND);
 
     /* an unknown account, for every kind of call that takes one */
     assert_status(sf_service_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
@@ -253,17 +266,22 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
     assert_null(spage);
     assert_status(sf_api_key_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
     assert_string_equal(err.message, want);
-    assert_status(sf_service_fetch(fx->fake, ghost_acct, fx->service_sid, NULL, &err), SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_fetch(fx->fake, ghost_acct, fx->service_sid, "mine", NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, ghost_acct, fx->service_sid, NULL, &err),
+                  SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, ghost_acct, fx->service_sid, "mine", NULL, &err),
+                  SF_ERR_NOT_FOUND);
 
     /* another account's service and a stream SID of another service look absent */
     sf_account_record other;
     assert_status(sf_account_create(fx->fake, NULL, &other, NULL), SF_OK);
-    assert_status(sf_service_fetch(fx->fake, other.sid, fx->service_sid, NULL, &err), SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine.sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_service_fetch(fx->fake, other.sid, fx->service_sid, NULL, &err),
+                  SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine.sid, NULL, &err),
+                  SF_ERR_NOT_FOUND);
     sf_service_record svc2;
     assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, NULL), SF_OK);
-    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine.sid, NULL, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine.sid, NULL, &err),
+                  SF_ERR_NOT_FOUND);
     assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, "mine", NULL, &err), SF_ERR_NOT_FOUND);
     /* and an uppercase spelling of a real SID is not that SID */
     char upper[SF_SID_SIZE];
@@ -272,7 +290,8 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
         if (*c >= 'a' && *c <= 'f')
             *c = (char)(*c - 'a' + 'A');
     if (strcmp(upper, mine.sid) != 0)
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, upper, NULL, &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, upper, NULL, &err),
+                      SF_ERR_NOT_FOUND);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, mine.sid, NULL, &err), SF_OK);
 }
 
@@ -333,7 +352,8 @@ static void test_account_create_skips_minted_sid_taken_explicitly(void **state)
     assert_string_equal(rec.sid, next[1].sid);
     char who[SF_SID_SIZE];
     assert_status(sf_authenticate(fx->fake, next[0].sid, "chosen", who, NULL), SF_OK);
-    assert_status(sf_authenticate(fx->fake, next[0].sid, next[0].auth_token, who, NULL), SF_ERR_AUTHENTICATE);
+    assert_status(sf_authenticate(fx->fake, next[0].sid, next[0].auth_token, who, NULL),
+                  SF_ERR_AUTHENTICATE);
     /* the twin, without the conflict, agrees on everything minted since */
     sf_account_record trec;
     assert_status(sf_account_create(twin, NULL, &trec, NULL), SF_OK);
@@ -365,7 +385,8 @@ static void test_api_key_create_rejects_malformed_and_taken_sids(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_error err;
         memset(&err, 0, sizeof err);
-        assert_status(sf_api_key_create(fx->fake, NULL, &bad[i], NULL, &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_api_key_create(fx->fake, NULL, &bad[i], NULL, &err),
+                      SF_ERR_INVALID_ARGUMENT);
         assert_error(&err, SF_ERR_INVALID_ARGUMENT, 400, 20001);
     }
     /* the SID the fake would mint next, taken explicitly: minting skips past it, and giving
@@ -380,7 +401,8 @@ static void test_api_key_create_rejects_malformed_and_taken_sids(void **state)
     sf_account_record acct;
     assert_status(sf_account_create(fx->fake, NULL, &acct, NULL), SF_OK);
     assert_status(sf_account_create(twin, NULL, NULL, NULL), SF_OK);
-    assert_status(sf_api_key_create(fx->fake, acct.sid, &other_account, NULL, &err), SF_ERR_CONFLICT); /* key SIDs are unique across accounts */
+    assert_status(sf_api_key_create(fx->fake, acct.sid, &other_account, NULL, &err),
+                  SF_ERR_CONFLICT); /* key SIDs are unique across accounts */
     sf_api_key_record k1, k2;
     assert_status(sf_api_key_create(fx->fake, NULL, NULL, &k1, NULL), SF_OK);
     assert_status(sf_api_key_create(twin, NULL, NULL, &k2, NULL), SF_OK);
@@ -409,9 +431,17 @@ static void test_authenticate_rejects_null_and_wrong_credentials(void **state)
     struct {
         const char *user, *password;
     } bad[] = {
-        {NULL, token},  {sid, NULL},      {NULL, NULL},        {sid, ""},
-        {sid, "nope"},  {sid, wrong_len}, {key.sid, token},    {key.sid, ""},
-        {"", token},    {"user", token},  {"AC0000000000000000000000000000000", token},
+        {NULL, token},
+        {sid, NULL},
+        {NULL, NULL},
+        {sid, ""},
+        {sid, "nope"},
+        {sid, wrong_len},
+        {key.sid, token},
+        {key.sid, ""},
+        {"", token},
+        {"user", token},
+        {"AC0000000000000000000000000000000", token},
         {"AC00000000000000000000000000000000", token},
         {"SK00000000000000000000000000000000", key.secret},
     };
@@ -419,7 +449,8 @@ static void test_authenticate_rejects_null_and_wrong_credentials(void **state)
         sf_error err;
         char who[SF_SID_SIZE] = "untouched";
         memset(&err, 0, sizeof err);
-        assert_status(sf_authenticate(fx->fake, bad[i].user, bad[i].password, who, &err), SF_ERR_AUTHENTICATE);
+        assert_status(sf_authenticate(fx->fake, bad[i].user, bad[i].password, who, &err),
+                      SF_ERR_AUTHENTICATE);
         assert_error(&err, SF_ERR_AUTHENTICATE, 401, 20003);
         assert_string_equal(err.message, "Authenticate");
         assert_string_equal(who, "untouched");

@@ -44,8 +44,12 @@ static void mint(sf_fixture *fx, char key_sid[SF_SID_SIZE])
     snprintf(body, sizeof body, "Identity=alice&ServiceSid=%s", fx->service_sid);
     sf_http_header headers[] = {{"Authorization", auth},
                                 {"Content-Type", "application/x-www-form-urlencoded"}};
-    sf_http_request req = {.method = "POST", .target = "/_syncfake/tokens", .headers = headers,
-                           .header_count = 2, .body = body, .body_len = strlen(body)};
+    sf_http_request req = {.method = "POST",
+                           .target = "/_syncfake/tokens",
+                           .headers = headers,
+                           .header_count = 2,
+                           .body = body,
+                           .body_len = strlen(body)};
     sf_http_response resp;
     assert_int_equal(sf_http_dispatch(fx->fake, &req, &resp), 201);
     const char *k = strstr(resp.body, "\"api_key_sid\": \"");
@@ -82,7 +86,8 @@ static sf_subscriber_id churn(sf_fixture *fx, const char *stream)
     sf_subscriber_id id = sf_test_subscribe(fx, stream);
     sf_publish_params m = {.data = "{}", .data_len = 2};
     sf_error err;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &m, NULL, &err), SF_OK);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &m, NULL, &err),
+                  SF_OK);
     assert_status(sf_unsubscribe(fx->fake, id, &err), SF_OK);
     return id;
 }

@@ -73,8 +73,7 @@ static char *read_all_pages(sf_fake *fake, unsigned limit, size_t *pages)
     for (;;) {
         char target[96];
         if (limit)
-            snprintf(target, sizeof target, "/_syncfake/journal?since=%llu&limit=%u", since,
-                     limit);
+            snprintf(target, sizeof target, "/_syncfake/journal?since=%llu&limit=%u", since, limit);
         else
             snprintf(target, sizeof target, "/_syncfake/journal?since=%llu", since);
         sf_http_response r;
@@ -117,7 +116,8 @@ static void test_journal_pages_are_bounded_and_complete(void **state)
         sf_journal_render(fake, NULL, whole, need + 1);
 
         sf_http_response r;
-        assert_int_equal(send(fake, "GET", "/_syncfake/journal", AUTH_A, NULL, NULL, false, &r), 200);
+        assert_int_equal(send(fake, "GET", "/_syncfake/journal", AUTH_A, NULL, NULL, false, &r),
+                         200);
         assert_int_equal(count_lines(r.body, r.body_len), PAGE_DEFAULT);
         assert_true(r.body_len <= PAGE_DEFAULT * LINE_MAX_BYTES);
         sf_http_response_free(&r);
@@ -135,9 +135,9 @@ static void test_journal_pages_are_bounded_and_complete(void **state)
         /* account B's pages: only its own entries, every one of them */
         sf_journal_filter only_b = {.account_sid = B_SID};
         size_t b_need = sf_journal_render(fake, &only_b, NULL, 0);
-        assert_int_equal(send(fake, "GET", "/_syncfake/journal?limit=10000", AUTH_B, NULL, NULL, false,
-                              &r),
-                         200);
+        assert_int_equal(
+            send(fake, "GET", "/_syncfake/journal?limit=10000", AUTH_B, NULL, NULL, false, &r),
+            200);
         assert_int_equal(count_lines(r.body, r.body_len), PAGE_MAX); /* of B's 12,500 */
         assert_true(r.body_len < b_need);
         assert_non_null(strstr(r.body, "\"seq\":5001,")); /* B made the odd-numbered calls */
@@ -170,8 +170,7 @@ static void test_admin_credential(void **state)
     assert_int_equal(status_of(fake, "GET", clock, AUTH_ADMIN, NULL, false), 401);
     assert_int_equal(status_of(fake, "GET", "/v1/Services", AUTH_ADMIN, NULL, true), 401);
     /* the admin sees B's rules; a reset by B is B's, a reset by the admin the whole fake's */
-    assert_int_equal(status_of(fake, "POST", "/_syncfake/faults", AUTH_B, "DelayMs=5", false),
-                     201);
+    assert_int_equal(status_of(fake, "POST", "/_syncfake/faults", AUTH_B, "DelayMs=5", false), 201);
     assert_int_equal(status_of(fake, "GET", "/_syncfake/faults/1", AUTH_ADMIN, NULL, true), 200);
     sf_http_response r;
     assert_int_equal(send(fake, "POST", "/_syncfake/reset", AUTH_B, NULL, NULL, false, &r), 204);

@@ -140,7 +140,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_body_and_report, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_form_parameter, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_parse_error_changes_nothing, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_failed_step_reports_its_error, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_failed_step_reports_its_error, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_other_account_is_scoped, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_method_and_auth, setup, sf_test_free_fake),
     };

@@ -156,14 +156,8 @@ static int start(void **state, bool with_cors)
     return 0;
 }
 
-static int setup_cors(void **state)
-{
-    return start(state, true);
-}
-static int setup_plain(void **state)
-{
-    return start(state, false);
-}
+static int setup_cors(void **state) { return start(state, true); }
+static int setup_plain(void **state) { return start(state, false); }
 
 static int teardown(void **state)
 {

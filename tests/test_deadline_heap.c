@@ -73,11 +73,11 @@ static void test_order_and_ties(void **state)
     assert_ptr_equal(sf_deadline_first(&h)->item, &c);
     sf_deadline_set(&h, &c, &c.slot, 40, 1); /* moved later */
     assert_ptr_equal(sf_deadline_first(&h)->item, &b);
-    sf_deadline_set(&h, &a, &a.slot, 5, 1);  /* moved earlier */
+    sf_deadline_set(&h, &a, &a.slot, 5, 1); /* moved earlier */
     assert_ptr_equal(sf_deadline_first(&h)->item, &a);
     sf_deadline_remove(&h, &a.slot);
     assert_int_equal(a.slot, 0);
-    sf_deadline_remove(&h, &a.slot);         /* not in: nothing */
+    sf_deadline_remove(&h, &a.slot); /* not in: nothing */
     assert_ptr_equal(sf_deadline_first(&h)->item, &b);
     assert_int_equal(sf_deadline_first(&h)->due, 10);
     sf_deadline_remove(&h, &b.slot);

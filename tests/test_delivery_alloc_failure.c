@@ -121,8 +121,7 @@ static sf_status publish(world *w, char sid_out[SF_SID_SIZE], sf_error *err)
 {
     sf_publish_params p = {.data = DATA, .data_len = sizeof DATA - 1};
     sf_message_record m;
-    sf_status st = sf_stream_publish(w->fx->fake, NULL, w->fx->service_sid, w->s.sid, &p, &m,
-                                     err);
+    sf_status st = sf_stream_publish(w->fx->fake, NULL, w->fx->service_sid, w->s.sid, &p, &m, err);
     if (st == SF_OK && sid_out)
         memcpy(sid_out, m.sid, SF_SID_SIZE);
     return st;
@@ -139,8 +138,8 @@ static void world_build(int slot, const scenario *sc)
     sf_fixture_stream(w->fx, "s", -1, &w->s);
     for (int k = 0; k < sc->nsubs; k++) {
         sf_subscribe_params p = {.on_event = on_event, .user = w->rec};
-        assert_status(sf_subscribe(w->fx->fake, NULL, w->fx->service_sid, "s", &p,
-                                      &w->subs[k], NULL), SF_OK);
+        assert_status(
+            sf_subscribe(w->fx->fake, NULL, w->fx->service_sid, "s", &p, &w->subs[k], NULL), SF_OK);
         w->nsubs++;
     }
     if (sc->jitter_rule) {
@@ -151,8 +150,8 @@ static void world_build(int slot, const scenario *sc)
         sf_fault_params dup = {.scope = SF_SCOPE_FAKE, .duplicate_rate = 0.5, .delay_ms = 3};
         assert_status(sf_fault_add(w->fx->fake, &dup, NULL, NULL), SF_OK);
         assert_true(sc->nsubs >= 2);
-        sf_fault_params next = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = w->subs[1],
-                                .drop_next = 1};
+        sf_fault_params next = {
+            .scope = SF_SCOPE_SUBSCRIBER, .subscriber = w->subs[1], .drop_next = 1};
         assert_status(sf_fault_add(w->fx->fake, &next, NULL, NULL), SF_OK);
     }
     if (sc->warm) {
@@ -465,8 +464,8 @@ static const scenario PUB_COLD = {.nsubs = 3, .jitter_rule = true};
 static const scenario PUB_WARM = {.nsubs = 3, .jitter_rule = true, .warm = true};
 static const scenario PUB_RICH = {.nsubs = 3, .jitter_rule = true, .rich_rules = true};
 
-static const sf_error_injection INJ = {.op = SF_OP_STREAM_FETCH, .count = 1,
-                                       .http_status = 503, .code = 20503, .message = "later"};
+static const sf_error_injection INJ = {
+    .op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 503, .code = 20503, .message = "later"};
 
 static oom_report fault_add_loop(sf_fault_scope scope, const scenario *sc)
 {
@@ -622,7 +621,8 @@ static void test_failed_publish_journals_its_api_call_without_a_message(void **s
     sf_error err;
     assert_status(publish(w, NULL, &err), SF_ERR_NOMEM);
     w->fx->alloc.fail_at = 0;
-    assert_int_equal(sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL), api_before + 1);
+    assert_int_equal(sf_test_journal_count(w->fx->fake, KIND(SF_JOURNAL_API), 0, NULL),
+                     api_before + 1);
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_API)};
     uint64_t cursor = 0;
     sf_journal_entry e, last;

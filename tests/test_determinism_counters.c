@@ -242,11 +242,11 @@ static void invalid_options_are_refused(void **state)
     memset(long_url + 7, 'h', sizeof long_url - 8);
     long_url[sizeof long_url - 1] = '\0';
 
-#define BAD(stmt)                                                                              \
-    do {                                                                                       \
-        sf_options_init(&o);                                                                   \
-        stmt;                                                                                  \
-        expect_bad_options(&o);                                                                \
+#define BAD(stmt)                                                                                  \
+    do {                                                                                           \
+        sf_options_init(&o);                                                                       \
+        stmt;                                                                                      \
+        expect_bad_options(&o);                                                                    \
     } while (0)
     BAD(o.allocator.malloc_fn = plain_malloc);
     BAD(o.clock = SF_CLOCK_CALLBACK);

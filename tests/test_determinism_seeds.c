@@ -144,11 +144,30 @@ static void many_seeds_give_pairwise_different_sids(void **state)
 {
     (void)state;
     enum { N = 24 };
-    static const uint64_t seeds[N] = {0,  1,  2,  3,  4,  5,  6,  7,
-                                      8,  9,  10, 41, 42, 43, 255, 256,
-                                      1u << 31, UINT64_C(1) << 32, UINT64_C(1) << 63,
-                                      UINT64_MAX, UINT64_MAX - 1, 0x9e3779b97f4a7c15u,
-                                      12345678901234567u, 1000000007u};
+    static const uint64_t seeds[N] = {0,
+                                      1,
+                                      2,
+                                      3,
+                                      4,
+                                      5,
+                                      6,
+                                      7,
+                                      8,
+                                      9,
+                                      10,
+                                      41,
+                                      42,
+                                      43,
+                                      255,
+                                      256,
+                                      1u << 31,
+                                      UINT64_C(1) << 32,
+                                      UINT64_C(1) << 63,
+                                      UINT64_MAX,
+                                      UINT64_MAX - 1,
+                                      0x9e3779b97f4a7c15u,
+                                      12345678901234567u,
+                                      1000000007u};
     static char services[N][SF_SID_SIZE], streams[N][SF_SID_SIZE], accounts[N][SF_SID_SIZE];
     for (int i = 0; i < N; i++) {
         sf_fake *fake = tx_new_fake(seeds[i]);
@@ -249,7 +268,8 @@ static void reset_keeps_the_options(void **state)
     assert_int_equal(o->limits.page_size_default, 2);
     assert_int_equal(sf_clock_now(fake), 1000);
     assert_string_equal(sf_fake_account_sid(fake), "ACabcdefabcdefabcdefabcdefabcdefab");
-    assert_status(sf_authenticate(fake, "ACabcdefabcdefabcdefabcdefabcdefab", "tok", NULL, NULL), SF_OK);
+    assert_status(sf_authenticate(fake, "ACabcdefabcdefabcdefabcdefabcdefab", "tok", NULL, NULL),
+                  SF_OK);
     sf_service_record svc;
     assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     assert_int_equal(svc.date_created_ms, 1000);

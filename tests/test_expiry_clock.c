@@ -350,7 +350,8 @@ static void test_clock_advance_negative_or_overflowing_fails(void **state)
     sf_assert_twilio_error(&err, 400, 20001);
     assert_int_equal(sf_clock_now(fx->fake), NOW0);
     /* up to the end of the fake's range is allowed */
-    assert_status(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0 + 1, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0 + 1, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_clock_advance(fx->fake, SF_TIME_MAX_MS - NOW0, &err), SF_OK);
     assert_int_equal(sf_clock_now(fx->fake), SF_TIME_MAX_MS);
     assert_status(sf_clock_advance(fx->fake, 1, &err), SF_ERR_INVALID_ARGUMENT);

@@ -42,7 +42,8 @@ static void test_stream_is_usable_everywhere_one_ms_before_deadline(void **state
     /* and removing it there works */
     assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, s.sid, &err), SF_OK);
     assert_int_equal(sf_pending_events(fx->fake), 0);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err),
+                  SF_ERR_NOT_FOUND);
 }
 
 static void test_stream_ttl_expires_exactly_at_deadline(void **state)
@@ -285,8 +286,8 @@ static void test_large_number_of_expiries_run_in_order(void **state)
             }
             if (!page->info.has_next)
                 break;
-            sf_page_params np = {.has_page_size = true, .page_size = 100,
-                                 .page_token = page->info.next_token};
+            sf_page_params np = {
+                .has_page_size = true, .page_size = 100, .page_token = page->info.next_token};
             char token[SF_PAGE_TOKEN_SIZE];
             memcpy(token, page->info.next_token, sizeof token);
             np.page_token = token;
@@ -394,7 +395,8 @@ static void test_failed_update_keeps_the_pending_expiry(void **state)
     sf_error err;
     assert_status(create_in(fx, fx->service_sid, "kept", 5, &s), SF_OK);
     assert_status(sf_test_update_ttl(fx, "kept", -5, &u, &err), SF_ERR_INVALID_TTL);
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "kept", NULL, &u, &err), SF_ERR_NO_PARAMETERS);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "kept", NULL, &u, &err),
+                  SF_ERR_NO_PARAMETERS);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_int_equal(next, NOW0 + 5000);

@@ -83,8 +83,8 @@ static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_r
         size_t sub_dropped = 0;
         for (int i = 0; i < DROP_MSGS; i++) {
             if (delivered[k][i] + dropped[k][i] != 1)
-                fail_msg("subscriber %d message %d: delivered %d times, dropped %d times",
-                         k + 1, i, delivered[k][i], dropped[k][i]);
+                fail_msg("subscriber %d message %d: delivered %d times, dropped %d times", k + 1, i,
+                         delivered[k][i], dropped[k][i]);
             sub_dropped += dropped[k][i];
             total_delivered += delivered[k][i];
         }
@@ -102,10 +102,10 @@ static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_r
     assert_int_equal(sf_test_journal_count(fx->fake, KIND(SF_JOURNAL_DELIVERED), 0, NULL),
                      total_delivered);
     assert_int_equal(sf_test_journal_count(fx->fake,
-                                      KIND(SF_JOURNAL_DELAYED) | KIND(SF_JOURNAL_DUPLICATED) |
-                                          KIND(SF_JOURNAL_HELD) | KIND(SF_JOURNAL_LOST) |
-                                          KIND(SF_JOURNAL_DISCARDED),
-                                      0, NULL),
+                                           KIND(SF_JOURNAL_DELAYED) | KIND(SF_JOURNAL_DUPLICATED) |
+                                               KIND(SF_JOURNAL_HELD) | KIND(SF_JOURNAL_LOST) |
+                                               KIND(SF_JOURNAL_DISCARDED),
+                                           0, NULL),
                      0);
     assert_int_equal(fault_info(fx, rule).hits, total_dropped);
 }
@@ -122,8 +122,8 @@ static void test_stream_scope_rule_touches_only_its_stream(void **state)
     sf_fixture_stream(fx, "b", -1, &b);
     sf_subscriber_id a1 = faults_subscribe(fx, a.sid, 0), a2 = faults_subscribe(fx, a.sid, 1);
     sf_subscriber_id b1 = faults_subscribe(fx, b.sid, 2);
-    sf_fault_params fp = {.scope = SF_SCOPE_STREAM, .stream_sid = a.sid, .drop_rate = 0.5,
-                          .delay_ms = 20};
+    sf_fault_params fp = {
+        .scope = SF_SCOPE_STREAM, .stream_sid = a.sid, .drop_rate = 0.5, .delay_ms = 20};
     sf_fault_id rule = add_fault(fx, &fp);
 
     enum { N = 40 };
@@ -169,10 +169,10 @@ static void test_stream_scope_rule_touches_only_its_stream(void **state)
     }
     assert_int_equal(fates, 2 * N);
     assert_int_equal(fault_info(fx, rule).hits, 2 * N);
-    assert_int_equal(sf_test_journal_count(fx->fake, ~KIND(SF_JOURNAL_API) &
-                                                    ~KIND(SF_JOURNAL_SUBSCRIBED) &
-                                                    ~KIND(SF_JOURNAL_DELIVERED),
-                                      b1, NULL),
+    assert_int_equal(sf_test_journal_count(fx->fake,
+                                           ~KIND(SF_JOURNAL_API) & ~KIND(SF_JOURNAL_SUBSCRIBED) &
+                                               ~KIND(SF_JOURNAL_DELIVERED),
+                                           b1, NULL),
                      0);
 }
 
@@ -184,8 +184,11 @@ static void test_subscriber_scope_rule_touches_only_its_subscriber(void **state)
     sf_fixture_stream(fx, "other", -1, &other);
     sf_subscriber_id s1 = faults_subscribe(fx, s.sid, 0), s2 = faults_subscribe(fx, s.sid, 1);
     sf_subscriber_id s3 = faults_subscribe(fx, s.sid, 2), o1 = faults_subscribe(fx, other.sid, 3);
-    sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = s2, .drop_rate = 0.5,
-                          .delay_ms = 15, .duplicate_rate = 0.5};
+    sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER,
+                          .subscriber = s2,
+                          .drop_rate = 0.5,
+                          .delay_ms = 15,
+                          .duplicate_rate = 0.5};
     sf_fault_id rule = add_fault(fx, &fp);
 
     enum { N = 40 };
@@ -303,8 +306,8 @@ static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal
             assert_int_equal(msgmap_find(map, e->message_sid), i);
             assert_int_equal(e->published_ms, published[i]);
             if (e->delivered_ms < published[i] + 10 || e->delivered_ms > published[i] + 60)
-                fail_msg("message %d published at %lld arrived at %lld", i,
-                         (long long)published[i], (long long)e->delivered_ms);
+                fail_msg("message %d published at %lld arrived at %lld", i, (long long)published[i],
+                         (long long)e->delivered_ms);
             assert_int_equal(ndelayed[k][i], 1);
             assert_int_equal(e->delivered_ms, until[k][i]);
             if (j > 0) {
@@ -322,8 +325,8 @@ static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal
         assert_int_equal(st.delivered, N);
         assert_int_equal(st.in_flight, 0);
     }
-    assert_true(inversions > 0);   /* jitter reorders */
-    assert_true(max_extra > 10);   /* and actually adds time */
+    assert_true(inversions > 0); /* jitter reorders */
+    assert_true(max_extra > 10); /* and actually adds time */
 
     /* the delivered entries agree with the callbacks */
     f.kinds = KIND(SF_JOURNAL_DELIVERED);
@@ -358,14 +361,17 @@ static void independence_run(sf_fixture *fx, int rec, bool first_rule, bool seco
     sf_subscriber_id s1 = faults_subscribe(fx, s.sid, rec);
     assert_int_equal(s1, 1);
     if (first_rule) {
-        sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .drop_rate = 0.2, .delay_ms = 5,
-                              .jitter_ms = 30};
+        sf_fault_params fp = {
+            .scope = SF_SCOPE_FAKE, .drop_rate = 0.2, .delay_ms = 5, .jitter_ms = 30};
         add_fault(fx, &fp);
     }
     if (second) {
         sf_subscriber_id s2 = faults_subscribe(fx, s.sid, rec + 1);
-        sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = s2, .drop_rate = 0.5,
-                              .jitter_ms = 100, .duplicate_rate = 0.3};
+        sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER,
+                              .subscriber = s2,
+                              .drop_rate = 0.5,
+                              .jitter_ms = 100,
+                              .duplicate_rate = 0.3};
         add_fault(fx, &fp);
     }
     for (int i = 0; i < 150; i++) {

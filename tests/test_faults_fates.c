@@ -45,7 +45,10 @@ static void test_drop_next_drops_exactly_the_next_deliveries_then_none(void **st
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_DROPPED)};
     uint64_t cursor = 0;
     sf_journal_entry je;
-    const struct { sf_subscriber_id sub; int msg; } want[] = {{s1, 0}, {s2, 0}, {s1, 1}};
+    const struct {
+        sf_subscriber_id sub;
+        int msg;
+    } want[] = {{s1, 0}, {s2, 0}, {s1, 1}};
     for (int k = 0; k < 3; k++) {
         assert_true(sf_journal_next(fx->fake, &f, &cursor, &je));
         assert_int_equal(je.subscriber, want[k].sub);
@@ -147,8 +150,8 @@ static void test_duplicate_copy_with_jitter_arrives_at_its_duplicated_until(void
     sf_stream_record s;
     sf_fixture_stream(fx, "dupjitter", -1, &s);
     sf_subscriber_id sub = faults_subscribe(fx, s.sid, 0);
-    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 10,
-                          .jitter_ms = 50};
+    sf_fault_params fp = {
+        .scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 10, .jitter_ms = 50};
     sf_fault_id rule = add_fault(fx, &fp);
     enum { N = 30 };
     msgmap *map = msgmap_new();
@@ -220,8 +223,8 @@ static void test_run_until_idle_runs_expiries_on_the_way_and_leaves_later_ones(v
     sf_fixture *fx = *state;
     sf_stream_record live, early, late;
     sf_fixture_stream(fx, "live", -1, &live);
-    sf_fixture_stream(fx, "early", 1, &early);  /* expires at +1 s */
-    sf_fixture_stream(fx, "late", 10, &late);   /* expires at +10 s */
+    sf_fixture_stream(fx, "early", 1, &early); /* expires at +1 s */
+    sf_fixture_stream(fx, "late", 10, &late);  /* expires at +10 s */
     faults_subscribe(fx, live.sid, 0);
     sf_ms t0 = sf_clock_now(fx->fake);
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 5000};
@@ -332,7 +335,8 @@ static void test_hold_parks_deliveries_and_heal_with_flush_delivers_them_in_orde
     sf_fixture *fx = *state;
     sf_stream_record s;
     sf_fixture_stream(fx, "hold", -1, &s);
-    sf_subscriber_id held = faults_subscribe(fx, s.sid, 0), free_sub = faults_subscribe(fx, s.sid, 1);
+    sf_subscriber_id held = faults_subscribe(fx, s.sid, 0),
+                     free_sub = faults_subscribe(fx, s.sid, 1);
     assert_status(sf_subscriber_hold(fx->fake, held, NULL), SF_OK);
     assert_true(fault_sub_stats(fx, held).held);
 
@@ -579,8 +583,7 @@ static void test_expiry_lag_stream_scope_delays_only_its_stream(void **state)
     sf_fixture_stream(fx, "b", 10, &b);
     assert_int_equal(a.date_expires_ms, b.date_expires_ms);
     sf_ms deadline = a.date_expires_ms;
-    sf_fault_params fp = {.scope = SF_SCOPE_STREAM, .stream_sid = a.sid,
-                          .expiry_lag_ms = 5000};
+    sf_fault_params fp = {.scope = SF_SCOPE_STREAM, .stream_sid = a.sid, .expiry_lag_ms = 5000};
     sf_fault_id rule = add_fault(fx, &fp);
 
     assert_status(sf_clock_set(fx->fake, deadline - 1, NULL), SF_OK);

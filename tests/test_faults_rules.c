@@ -69,12 +69,12 @@ static void test_fault_list_shows_ids_params_and_hits(void **state)
     sf_subscriber_id s1 = faults_subscribe(fx, s.sid, 0);
     assert_int_equal(sf_fault_list(fx->fake, NULL, 0), 0);
 
-    sf_fault_params p1 = {.scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 7,
-                          .jitter_ms = 3};
+    sf_fault_params p1 = {
+        .scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 7, .jitter_ms = 3};
     char sid_copy[SF_SID_SIZE];
     memcpy(sid_copy, s.sid, SF_SID_SIZE);
-    sf_fault_params p2 = {.scope = SF_SCOPE_STREAM, .stream_sid = sid_copy, .drop_next = 2,
-                          .expiry_lag_ms = 100};
+    sf_fault_params p2 = {
+        .scope = SF_SCOPE_STREAM, .stream_sid = sid_copy, .drop_next = 2, .expiry_lag_ms = 100};
     sf_fault_params p3 = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = s1, .drop_rate = 0.25};
     add_fault(fx, &p1);
     add_fault(fx, &p2);
@@ -163,8 +163,7 @@ static void test_fault_add_rejects_invalid_params(void **state)
         sf_fault_id id = 12345;
         sf_status st = sf_fault_add(fx->fake, &cases[i].p, &id, &err);
         if (st != SF_ERR_INVALID_ARGUMENT)
-            fail_msg("%s: got %s, want SF_ERR_INVALID_ARGUMENT", cases[i].what,
-                     sf_status_name(st));
+            fail_msg("%s: got %s, want SF_ERR_INVALID_ARGUMENT", cases[i].what, sf_status_name(st));
         assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
         sf_assert_twilio_error(&err, 400, 20001);
         assert_int_equal(id, 12345);
@@ -198,8 +197,8 @@ static void seed_run_do(sf_fixture *fx, int rec, seed_run *out)
     sf_fixture_stream(fx, "seeded", -1, &s);
     for (int k = 0; k < SEED_SUBS; k++)
         assert_int_equal(faults_subscribe(fx, s.sid, rec + k), (sf_subscriber_id)(k + 1));
-    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .drop_rate = 0.5, .duplicate_rate = 0.2,
-                          .jitter_ms = 20};
+    sf_fault_params fp = {
+        .scope = SF_SCOPE_FAKE, .drop_rate = 0.5, .duplicate_rate = 0.2, .jitter_ms = 20};
     add_fault(fx, &fp);
     msgmap *map = msgmap_new();
     char sid[SF_SID_SIZE];

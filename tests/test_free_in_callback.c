@@ -25,8 +25,8 @@
 
 typedef struct listener {
     int calls;
-    bool free_it;           /* free the fake on the first event */
-    bool reset_it;          /* try a reset on the first event */
+    bool free_it;  /* free the fake on the first event */
+    bool reset_it; /* try a reset on the first event */
     sf_status reset_status;
     const char *publish_to; /* publish to this stream on the first event */
     const char *service_sid;
@@ -187,9 +187,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, sf_fixture_setup, sf_fixture_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_free_in_fast_publish),   T(test_free_in_delayed_delivery),
-        T(test_free_in_removed_notice), T(test_free_in_heal_flush),
-        T(test_free_in_run_until_idle), T(test_free_in_nested_callback),
+        T(test_free_in_fast_publish),      T(test_free_in_delayed_delivery),
+        T(test_free_in_removed_notice),    T(test_free_in_heal_flush),
+        T(test_free_in_run_until_idle),    T(test_free_in_nested_callback),
         T(test_reset_in_callback_refused),
     };
 #undef T

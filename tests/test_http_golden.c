@@ -9,8 +9,8 @@
  *   NN.request   "METHOD TARGET", then "Name: value" header lines, a blank line, the body.
  *   NN.response  the status code, then the headers to check, a blank line, the exact body.
  *                Content-Type, Allow and Syncfake-Warning are always checked: a header that
- *                is not listed must be absent (no content type / empty Allow / no warning). A Date line, when given, is
- *                checked too; every response must carry the RFC 7231 date of the fake clock
+ *                is not listed must be absent (no content type / empty Allow / no warning). A Date
+ * line, when given, is checked too; every response must carry the RFC 7231 date of the fake clock
  *                anyway.
  *   NN.clock     (optional) ms to advance the manual clock before the exchange.
  *   NN.repeat    (optional) send the request this many times; only the last answer is checked.

@@ -474,9 +474,8 @@ static bool hc_request(hconn *c, const char *method, const char *target, const c
                        const char *form, hresp *r)
 {
     memset(r, 0, sizeof *r);
-    if (!hc_send_request(c, method, target, auth,
-                         form ? "application/x-www-form-urlencoded" : NULL, form,
-                         form ? strlen(form) : 0, NULL))
+    if (!hc_send_request(c, method, target, auth, form ? "application/x-www-form-urlencoded" : NULL,
+                         form, form ? strlen(form) : 0, NULL))
         return false;
     int64_t deadline = now_ms() + IO_TIMEOUT_MS;
     return hc_read_head(c, r, deadline) && hc_read_body(c, r, deadline);
@@ -803,8 +802,17 @@ static char *same_answer(hconn *c, twin *t, const char *method, const char *targ
         headers[nh++] = (sf_http_header){"Authorization", auth};
     if (form)
         headers[nh++] = (sf_http_header){"Content-Type", "application/x-www-form-urlencoded"};
-    sf_http_request req = {method, target, headers, nh, form, form ? strlen(form) : 0,
-                           NULL,   NULL,   NULL,   NULL, SF_HTTP_REQUEST_LOG_NONE};
+    sf_http_request req = {method,
+                           target,
+                           headers,
+                           nh,
+                           form,
+                           form ? strlen(form) : 0,
+                           NULL,
+                           NULL,
+                           NULL,
+                           NULL,
+                           SF_HTTP_REQUEST_LOG_NONE};
     sf_http_response want;
     sf_http_dispatch(t->fake, &req, &want);
 
@@ -815,8 +823,8 @@ static char *same_answer(hconn *c, twin *t, const char *method, const char *targ
     assert_string_equal(r.date, want.date);
     assert_string_equal(r.allow, want.allow);
     if (r.body_len != want.body_len || memcmp(r.body, want.body ? want.body : "", r.body_len))
-        fail_msg("%s %s: bodies differ\n TCP:        %.600s\n in-process: %.600s", method,
-                 target, r.body, want.body ? want.body : "");
+        fail_msg("%s %s: bodies differ\n TCP:        %.600s\n in-process: %.600s", method, target,
+                 r.body, want.body ? want.body : "");
     sf_http_response_free(&want);
     char *body = r.body;
     r.body = NULL;
@@ -896,11 +904,11 @@ static void test_tcp_equals_in_process(void **state)
 typedef struct worker {
     env *e;
     int index;
-    int requests;          /* this thread's total, create included */
+    int requests; /* this thread's total, create included */
     char stream[SF_SID_SIZE];
     char (*sids)[SF_SID_SIZE];
     int publishes, fetches;
-    char failure[512];     /* first failure; "" when all went well */
+    char failure[512]; /* first failure; "" when all went well */
 } worker;
 
 static void worker_fail(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -947,8 +955,8 @@ static void *worker_main(void *arg)
         } else {
             snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s/Messages", e->service,
                      w->stream);
-            snprintf(form, sizeof form, "Data=%%7B%%22t%%22%%3A%d%%2C%%22i%%22%%3A%d%%7D",
-                     w->index, i);
+            snprintf(form, sizeof form, "Data=%%7B%%22t%%22%%3A%d%%2C%%22i%%22%%3A%d%%7D", w->index,
+                     i);
             char data[128], want[128];
             snprintf(want, sizeof want, "{\"t\":%d,\"i\":%d}", w->index, i);
             if (!hc_request(&c, "POST", target, e->auth, form, &r) || r.status != 201 ||
@@ -1032,15 +1040,14 @@ static void test_concurrent_clients(void **state)
     for (int t = 0; t < THREADS; t++) {
         char sid_frag[64];
         snprintf(sid_frag, sizeof sid_frag, "\"stream_sid\":\"%s\"", w[t].stream);
-        assert_int_equal(journal_count(text, "\"op\":\"message.create\",\"status\":201", sid_frag,
-                                       NULL),
-                         (size_t)w[t].publishes);
-        assert_int_equal(journal_count(text, "\"op\":\"stream.fetch\",\"status\":200", sid_frag,
-                                       NULL),
-                         (size_t)w[t].fetches);
-        assert_int_equal(journal_count(text, "\"op\":\"stream.create\",\"status\":201", sid_frag,
-                                       NULL),
-                         1);
+        assert_int_equal(
+            journal_count(text, "\"op\":\"message.create\",\"status\":201", sid_frag, NULL),
+            (size_t)w[t].publishes);
+        assert_int_equal(
+            journal_count(text, "\"op\":\"stream.fetch\",\"status\":200", sid_frag, NULL),
+            (size_t)w[t].fetches);
+        assert_int_equal(
+            journal_count(text, "\"op\":\"stream.create\",\"status\":201", sid_frag, NULL), 1);
     }
     assert_int_equal(journal_count(text, "\"kind\":\"api\"", "\"code\":0", NULL), api_after);
     free(text);
@@ -1052,7 +1059,8 @@ static void test_concurrent_clients(void **state)
     for (int t = 0; t < THREADS; t++) {
         sf_stream_stats st;
         sf_error err;
-        assert_status(sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err), SF_OK);
+        assert_status(sf_stream_stats_get(e->fake, NULL, e->service, w[t].stream, &st, &err),
+                      SF_OK);
         assert_int_equal(st.messages_published, (uint64_t)w[t].publishes);
         assert_int_equal(st.subscribers, 0);
         free(w[t].sids);
@@ -1470,7 +1478,10 @@ static void reset_closes_streams(env *e, const char *reset_target)
         int st = sse_next(all[i], &ev, SHORT_TIMEOUT_MS);
         if (st != 0 && !not_ended[0])
             snprintf(not_ended, sizeof not_ended, "event stream %d not ended after POST %s (%s)",
-                     i + 1, reset_target, st == -1 ? "still open" : st == -2 ? "cut" : ev.name);
+                     i + 1, reset_target,
+                     st == -1   ? "still open"
+                     : st == -2 ? "cut"
+                                : ev.name);
     }
 
     /* the fake is new: the service is gone; a new subscriber of a new stream works, and the
@@ -1804,10 +1815,7 @@ static int child_wait(child *ch, int timeout_ms)
 }
 
 /* True while the child runs; else *status is its wait status. */
-static bool child_alive(child *ch, int *status)
-{
-    return waitpid(ch->pid, status, WNOHANG) == 0;
-}
+static bool child_alive(child *ch, int *status) { return waitpid(ch->pid, status, WNOHANG) == 0; }
 
 static void child_stop(child *ch, int sig)
 {
@@ -1925,7 +1933,6 @@ static void test_binary_unknown_control_paths(void **state)
     child_stop(&ch, SIGTERM);
 }
 
-
 /* --help prints the usage and exits 0; a bad or incomplete option exits 2 with the usage. */
 static void test_binary_help_and_bad_options(void **state)
 {
@@ -1946,8 +1953,8 @@ static void test_binary_help_and_bad_options(void **state)
         {"--clock", "sundial", NULL},
         {"--limit", "no_such_limit=3", NULL},
         {"--account", "not-an-account", NULL},
-        {"--api-key", "SK00000000000000000000000000000001:secret:AC0000000000000000000000000000dead",
-         NULL},
+        {"--api-key",
+         "SK00000000000000000000000000000001:secret:AC0000000000000000000000000000dead", NULL},
         {"--account-sid", "ACnothex", NULL},
         {"--seed", NULL},
     };
@@ -1965,11 +1972,27 @@ static void test_binary_accounts_keys_limits_base_url(void **state)
 {
     (void)state;
     static const char *const args[] = {
-        "--port", "0", "--host", "127.0.0.1", "--clock", "wall", "--seed", "9",
-        "--account-sid", "AC00000000000000000000000000000001", "--auth-token", "main-token",
-        "--account", "AC00000000000000000000000000000002:other-token",
-        "--api-key", "SK00000000000000000000000000000003:key-secret:AC00000000000000000000000000000002",
-        "--limit", "page_size_max=5", "--base-url", "http://fake.example", NULL};
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--clock",
+        "wall",
+        "--seed",
+        "9",
+        "--account-sid",
+        "AC00000000000000000000000000000001",
+        "--auth-token",
+        "main-token",
+        "--account",
+        "AC00000000000000000000000000000002:other-token",
+        "--api-key",
+        "SK00000000000000000000000000000003:key-secret:AC00000000000000000000000000000002",
+        "--limit",
+        "page_size_max=5",
+        "--base-url",
+        "http://fake.example",
+        NULL};
     child ch;
     child_spawn(&ch, args);
     char line[512];
@@ -2028,8 +2051,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tcp_equals_in_process, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_clients, env_setup, env_teardown),
-        cmocka_unit_test_setup_teardown(test_events_in_order_then_removed, env_setup,
-                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_events_in_order_then_removed, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_events_errors, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_events_drop_rule_journal, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_oversized_body_413, env_setup, env_teardown),
@@ -2039,8 +2061,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_closes_event_streams, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_reset_encoded_path_closes_event_streams, env_setup,
                                         env_teardown),
-        cmocka_unit_test_setup_teardown(test_stop_with_open_event_stream, env_setup,
-                                        env_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_with_open_event_stream, env_setup, env_teardown),
         cmocka_unit_test(test_prebound_listener),
         cmocka_unit_test(test_binary_sigterm),
         cmocka_unit_test(test_binary_sigint),

@@ -89,8 +89,12 @@ static const char DATA[] = "{\"n\": 1}";
 static void inject(sf_fixture *fx, sf_op op, uint32_t count, int http, int code,
                    const char *message, bool after_apply)
 {
-    sf_error_injection inj = {.op = op, .count = count, .http_status = http, .code = code,
-                              .message = message, .after_apply = after_apply};
+    sf_error_injection inj = {.op = op,
+                              .count = count,
+                              .http_status = http,
+                              .code = code,
+                              .message = message,
+                              .after_apply = after_apply};
     sf_error err;
     sf_status st = sf_inject_error(fx->fake, &inj, &err);
     if (st != SF_OK)
@@ -171,9 +175,11 @@ static void snap(sf_fixture *fx, snapshot *s)
     sf_stream_page_free(fx->fake, tp);
     for (size_t i = 0; i < s->nstreams; i++) {
         assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
-                                              &s->rates[i], NULL), SF_OK);
+                                           &s->rates[i], NULL),
+                      SF_OK);
         assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, s->streams[i].sid,
-                                             &s->stream_stats[i], NULL), SF_OK);
+                                          &s->stream_stats[i], NULL),
+                      SF_OK);
     }
     s->pending = sf_pending_events(fx->fake);
     for (int i = 0; i < 4; i++)
@@ -188,8 +194,7 @@ static void assert_snap_equal(const snapshot *a, const snapshot *b)
     assert_int_equal(a->nstreams, b->nstreams);
     assert_memory_equal(a->streams, b->streams, a->nstreams * sizeof a->streams[0]);
     assert_memory_equal(a->rates, b->rates, a->nstreams * sizeof a->rates[0]);
-    assert_memory_equal(a->stream_stats, b->stream_stats,
-                        a->nstreams * sizeof a->stream_stats[0]);
+    assert_memory_equal(a->stream_stats, b->stream_stats, a->nstreams * sizeof a->stream_stats[0]);
     assert_int_equal(a->pending, b->pending);
     assert_int_equal(a->delivered, b->delivered);
 }
@@ -328,7 +333,8 @@ static void test_injected_stream_create_creates_nothing_and_spends_no_sid(void *
     sf_error err;
     assert_injected(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), &err, 503,
                     20429, "Too many requests");
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &r, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &r, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_int_equal(sf_pending_events(fx->fake), 0); /* no expiry armed */
 
@@ -385,8 +391,8 @@ static void test_injection_with_count_two_fails_exactly_two_calls(void **state)
     sf_stream_record r;
     sf_error err;
     for (int i = 0; i < 2; i++)
-        assert_injected(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), &err,
-                        500, 20500, "twice");
+        assert_injected(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), &err, 500,
+                        20500, "twice");
     for (int i = 0; i < 3; i++) {
         assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "s", &r, &err), SF_OK);
         assert_string_equal(r.sid, s.sid);
@@ -452,12 +458,14 @@ static void test_after_apply_stream_create_reports_failure_but_stream_exists(voi
     assert_injected(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), &err, 504,
                     20504, "Gateway timeout");
     sf_stream_record fetched;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &fetched, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &fetched, &err),
+                  SF_OK);
     assert_true(fetched.has_unique_name);
     assert_string_equal(fetched.unique_name, "orders");
 
     /* the client retries: the name is taken by its own first attempt */
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &r, &err),
+                  SF_ERR_UNIQUE_NAME_EXISTS);
     sf_assert_twilio_error(&err, 409, 54301);
     sf_journal_entry e = last_api(fx->fake);
     assert_false(e.injected);
@@ -485,7 +493,8 @@ static void test_after_apply_publish_reports_failure_but_subscribers_received_it
     inject(fx, SF_OP_MESSAGE_CREATE, 1, 500, 20500, "Internal Server Error", true);
     sf_message_record m, tm;
     sf_error err;
-    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 500, 20500, "Internal Server Error");
+    assert_injected(sf_test_publish(fx, "s", DATA, &m, &err), &err, 500, 20500,
+                    "Internal Server Error");
     assert_status(sf_test_publish(twin, "s", DATA, &tm, NULL), SF_OK);
     for (int k = 0; k < 2; k++) {
         assert_int_equal(recs[k].n, 1);
@@ -531,8 +540,10 @@ static void test_after_apply_stream_remove_reports_failure_but_stream_is_gone(vo
     assert_injected(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err), &err, 500,
                     20500, "oops");
     sf_stream_record r;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &r, &err), SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &r, &err),
+                  SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, "gone", &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 
@@ -551,7 +562,8 @@ static void test_journal_marks_injected_api_calls_with_the_injected_status(void 
     sf_stream_record r;
     sf_message_record m;
     sf_error err;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err),
+                  SF_ERR_INJECTED);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, s.sid, &r, &err), SF_OK);
     assert_status(sf_test_publish(fx, s.sid, DATA, &m, &err), SF_ERR_INJECTED);
 
@@ -609,8 +621,8 @@ static void test_inject_clear_forgets_every_pending_injection(void **state)
     inject(fx, SF_OP_SERVICE_FETCH, 1, 404, 20404, "again", false);
     sf_service_record r;
     sf_error err;
-    assert_injected(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), &err, 404,
-                    20404, "again");
+    assert_injected(sf_service_fetch(fx->fake, NULL, fx->service_sid, &r, &err), &err, 404, 20404,
+                    "again");
 }
 
 static void test_inject_error_rejects_invalid_injections(void **state)

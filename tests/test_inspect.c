@@ -41,7 +41,8 @@ static sf_fake *new_fake(counted_clock *clock)
 static sf_subscriber_id subscribe(sf_fake *f, const char *svc, const char *stream,
                                   sf_connection_kind kind, uint64_t client_id)
 {
-    sf_subscribe_params p = {.on_event = sf_test_ignore_event, .client_id = client_id, .connection = kind};
+    sf_subscribe_params p = {
+        .on_event = sf_test_ignore_event, .client_id = client_id, .connection = kind};
     sf_subscriber_id id = 0;
     assert_status(sf_subscribe(f, NULL, svc, stream, &p, &id, NULL), SF_OK);
     return id;

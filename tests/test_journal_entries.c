@@ -136,8 +136,8 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     jok(jpublish(j->fake, svc.sid, "jstream", "{}", 0, &m1, &err), &err);
     jok(jpublish(j->fake, svc.sid, s.sid, "{}", 0, &m2, &err), &err);
     assert_status(jpublish(j->fake, svc.sid, "jstream", "{}", 0, &m3, &err), SF_ERR_RATE_LIMITED);
-    sf_error_injection inj = {.op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 503,
-                              .code = 20503};
+    sf_error_injection inj = {
+        .op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 503, .code = 20503};
     jok(sf_inject_error(j->fake, &inj, &err), &err);
     assert_status(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &rec, &err), SF_ERR_INJECTED);
 
@@ -221,8 +221,8 @@ static void test_refused_calls_are_journaled_and_change_nothing(void **state)
     jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
     sf_stream_record s;
     jmake_stream(j->fake, svc.sid, "kept", -1, &s);
-    sf_error_injection inj = {.op = SF_OP_STREAM_UPDATE, .count = 1, .http_status = 503,
-                              .code = 20503};
+    sf_error_injection inj = {
+        .op = SF_OP_STREAM_UPDATE, .count = 1, .http_status = 503, .code = 20503};
     jok(sf_inject_error(j->fake, &inj, &err), &err);
     jok(sf_clock_advance(j->fake, 77, &err), &err);
     size_t before = sf_journal_count(j->fake);
@@ -256,7 +256,8 @@ static void test_refused_calls_are_journaled_and_change_nothing(void **state)
     jok(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &now, &err), &err);
     assert_memory_equal(&now, &s, sizeof now);
     sf_stream_params up = {.has_ttl = true, .ttl = 60};
-    assert_status(sf_stream_update(j->fake, NULL, svc.sid, s.sid, &up, &now, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_update(j->fake, NULL, svc.sid, s.sid, &up, &now, &err),
+                  SF_ERR_INJECTED);
     jfake_free(j);
 }
 
@@ -343,8 +344,11 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
     size_t got = 0;
     sf_subscriber_id a = jsubscribe(j->fake, svc.sid, "marks", 0, &got);
     /* the message goes out, then the call reports an injected 500 */
-    sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE, .count = 1, .http_status = 500,
-                              .code = 20500, .after_apply = true};
+    sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE,
+                              .count = 1,
+                              .http_status = 500,
+                              .code = 20500,
+                              .after_apply = true};
     jok(sf_inject_error(j->fake, &inj, &err), &err);
     sf_journal_clear(j->fake);
     sf_message_record m;
@@ -392,8 +396,8 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
             assert_int_equal(e.until_ms, NOW0);
             char line[512];
             sf_journal_entry_json(&e, line, sizeof line);
-            assert_non_null(strstr(line, e.duplicate ? ",\"duplicate\":true}"
-                                                     : ",\"duplicate\":false}"));
+            assert_non_null(
+                strstr(line, e.duplicate ? ",\"duplicate\":true}" : ",\"duplicate\":false}"));
         }
     }
     assert_int_equal(dup_entries, 1);
@@ -417,8 +421,8 @@ static void test_publish_api_entry_precedes_the_fates_of_its_message(void **stat
     sf_subscriber_id b = jsubscribe(j->fake, svc.sid, "order", 0, NULL);
     sf_message_record m_fast, m_slow;
     jok(jpublish(j->fake, svc.sid, "order", "{}", 0, &m_fast, &err), &err);
-    sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = b, .drop_next = 1,
-                          .delay_ms = 10};
+    sf_fault_params fp = {
+        .scope = SF_SCOPE_SUBSCRIBER, .subscriber = b, .drop_next = 1, .delay_ms = 10};
     sf_fault_id rule;
     jok(sf_fault_add(j->fake, &fp, &rule, &err), &err);
     jok(jpublish(j->fake, svc.sid, "order", "{}", 0, &m_slow, &err), &err);

@@ -27,8 +27,7 @@ typedef struct filter_names {
 
 /* One entry as "kind:detail@stream": detail is the op of an api entry, else the subscriber's
  * letter; "@-" when the entry names no stream. */
-static void describe_entry(const sf_journal_entry *e, const filter_names *nm, char *out,
-                           size_t cap)
+static void describe_entry(const sf_journal_entry *e, const filter_names *nm, char *out, size_t cap)
 {
     char detail[32] = "-";
     if (e->kind == SF_JOURNAL_API)
@@ -135,8 +134,7 @@ static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
     /* by kinds */
     sf_journal_filter dropped = {.kinds = 1u << SF_JOURNAL_DROPPED};
     check_filter(j->fake, &dropped, &nm, "dropped:b@f1 dropped:b@f1");
-    sf_journal_filter subs = {.kinds = 1u << SF_JOURNAL_SUBSCRIBED |
-                                       1u << SF_JOURNAL_UNSUBSCRIBED};
+    sf_journal_filter subs = {.kinds = 1u << SF_JOURNAL_SUBSCRIBED | 1u << SF_JOURNAL_UNSUBSCRIBED};
     check_filter(j->fake, &subs, &nm,
                  "subscribed:a@f1 subscribed:b@f1 subscribed:c@f2 unsubscribed:a@f1");
     sf_journal_filter api = {.kinds = 1u << SF_JOURNAL_API};
@@ -148,8 +146,8 @@ static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
                  " api:message.create@f2");
 
     /* combined: all three must hold */
-    sf_journal_filter comb = {.stream_sid = s1.sid, .subscriber = b,
-                              .kinds = 1u << SF_JOURNAL_DELIVERED};
+    sf_journal_filter comb = {
+        .stream_sid = s1.sid, .subscriber = b, .kinds = 1u << SF_JOURNAL_DELIVERED};
     check_filter(j->fake, &comb, &nm, "delivered:b@f1 delivered:b@f1 delivered:b@f1");
     sf_journal_filter none = {.stream_sid = s2.sid, .subscriber = b};
     check_filter(j->fake, &none, &nm, "");
@@ -321,8 +319,8 @@ static void test_clear_empties_the_journal_and_sequence_keeps_counting(void **st
 
 #define GUARD 0x5a
 
-static void test_entry_json_with_small_buffers_returns_needed_length_and_never_overflows(
-    void **state)
+static void
+test_entry_json_with_small_buffers_returns_needed_length_and_never_overflows(void **state)
 {
     (void)state;
     jfake *j = jfake_new(SF_TEST_SEED);
@@ -356,8 +354,7 @@ static void test_entry_json_with_small_buffers_returns_needed_length_and_never_o
     jfake_free(j);
 }
 
-static void test_render_with_small_buffers_returns_needed_length_and_never_overflows(
-    void **state)
+static void test_render_with_small_buffers_returns_needed_length_and_never_overflows(void **state)
 {
     (void)state;
     jfake *j = jfake_new(SF_TEST_SEED);

@@ -23,7 +23,8 @@ static sf_fake *fake;
 static char *text;
 static sf_replay_report rep;
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     (void)state;
     sf_fake_free(fake);
     fake = NULL;
@@ -33,7 +34,8 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void make(bool record, size_t bytes) {
+static void make(bool record, size_t bytes)
+{
     sf_options o;
     sf_options_init(&o);
     o.journal_params = record;
@@ -41,7 +43,8 @@ static void make(bool record, size_t bytes) {
     assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
 }
 
-static char *render_data(void) {
+static char *render_data(void)
+{
     size_t n = sf_journal_render_data(fake, NULL, NULL, 0);
     char *buf = malloc(n + 1);
     assert_non_null(buf);
@@ -49,7 +52,8 @@ static char *render_data(void) {
     return buf;
 }
 
-static void some_calls(void) {
+static void some_calls(void)
+{
     sf_service_record svc;
     sf_stream_record st;
     sf_message_record m;
@@ -63,7 +67,8 @@ static void some_calls(void) {
 }
 
 /* The default: no `call` entries, no parameters; the data form is the plain form. */
-static void off_by_default(void **state) {
+static void off_by_default(void **state)
+{
     (void)state;
     sf_options o;
     sf_options_init(&o);
@@ -84,7 +89,8 @@ static void off_by_default(void **state) {
 }
 
 /* The text of entry `seq`'s parameters. */
-static void expect_params(uint64_t seq, const char *want) {
+static void expect_params(uint64_t seq, const char *want)
+{
     char buf[20000];
     size_t n = sf_journal_entry_params(fake, seq, buf, sizeof buf);
     assert_true(n < sizeof buf);
@@ -92,7 +98,8 @@ static void expect_params(uint64_t seq, const char *want) {
 }
 
 /* Values only the C API can pass: invalid UTF-8, oversize data and names, NaN, NULLs. */
-static void exact_parameters(void **state) {
+static void exact_parameters(void **state)
+{
     (void)state;
     make(true, 0);
     sf_service_record svc;
@@ -159,7 +166,8 @@ static void exact_parameters(void **state) {
 }
 
 /* A cap smaller than the records: the oldest go, their entries say so, the count grows. */
-static void byte_cap(void **state) {
+static void byte_cap(void **state)
+{
     (void)state;
     make(true, 1000);
     for (int i = 0; i < 20; i++)
@@ -184,7 +192,8 @@ static void byte_cap(void **state) {
 
 /* A reset journals record.start again, as a new fake does; turning recording on later
  * records a start that is not fresh, which replay refuses. */
-static void reset_and_late_start(void **state) {
+static void reset_and_late_start(void **state)
+{
     (void)state;
     make(true, 0);
     char first[2048];
@@ -222,7 +231,8 @@ static void reset_and_late_start(void **state) {
 }
 
 /* snprintf semantics: the length needed whatever the buffer, never a partial entry. */
-static void buffer_semantics(void **state) {
+static void buffer_semantics(void **state)
+{
     (void)state;
     make(true, 0);
     some_calls();
@@ -252,22 +262,26 @@ static void buffer_semantics(void **state) {
 
 /* An allocator that fails from the Nth allocation on. */
 static long alloc_left;
-static void *maybe_malloc(size_t n, void *u) {
+static void *maybe_malloc(size_t n, void *u)
+{
     (void)u;
     return alloc_left-- > 0 ? malloc(n) : NULL;
 }
-static void *maybe_realloc(void *p, size_t n, void *u) {
+static void *maybe_realloc(void *p, size_t n, void *u)
+{
     (void)u;
     return alloc_left-- > 0 ? realloc(p, n) : NULL;
 }
-static void plain_free(void *p, void *u) {
+static void plain_free(void *p, void *u)
+{
     (void)u;
     free(p);
 }
 
 /* Every allocation may fail: calls still answer, nothing leaks (ASan, valgrind), and an
  * entry whose parameters could not be kept says so. */
-static void allocation_failure(void **state) {
+static void allocation_failure(void **state)
+{
     (void)state;
     int dropped_seen = 0;
     for (long n = 0; n < 120; n++) {
@@ -294,7 +308,8 @@ static void allocation_failure(void **state) {
     assert_true(dropped_seen > 0);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(off_by_default, teardown),
         cmocka_unit_test_teardown(exact_parameters, teardown),

@@ -346,7 +346,8 @@ static void test_argument_checks_are_invalid_argument(void **state)
     (void)state;
     char out[64];
     size_t out_len = 99;
-    assert_status(sf_json_compact_object(NULL, 2, out, sizeof out, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(NULL, 2, out, sizeof out, &out_len),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_json_compact_object("{}", 2, NULL, 3, &out_len), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_json_compact_object("{}", 2, out, sizeof out, NULL), SF_ERR_INVALID_ARGUMENT);
     /* out_cap must be at least len + 1, even when the compact form is shorter */
@@ -364,7 +365,8 @@ static void test_argument_checks_are_invalid_argument(void **state)
     big[huge] = '\0';
     char *bout = malloc(huge + 1);
     assert_non_null(bout);
-    assert_status(sf_json_compact_object(big, huge, bout, huge + 1, &out_len), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_json_compact_object(big, huge, bout, huge + 1, &out_len),
+                  SF_ERR_INVALID_ARGUMENT);
     /* and exactly SF_DATA_CAP is fine */
     big[huge - 1] = ' ';
     big[huge - 2] = '}';

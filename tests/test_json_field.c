@@ -104,12 +104,12 @@ static void strings_refuse_what_cannot_be_text(void **state)
 {
     (void)state;
     char out[64];
-    assert_false(string_of("{\"s\":\"\\u0000\"}", out, sizeof out));       /* escaped NUL */
-    assert_false(string_of("{\"s\":\"\\ude00\"}", out, sizeof out));       /* lone low */
-    assert_false(string_of("{\"s\":\"\\ud83d\"}", out, sizeof out));       /* lone high */
+    assert_false(string_of("{\"s\":\"\\u0000\"}", out, sizeof out));         /* escaped NUL */
+    assert_false(string_of("{\"s\":\"\\ude00\"}", out, sizeof out));         /* lone low */
+    assert_false(string_of("{\"s\":\"\\ud83d\"}", out, sizeof out));         /* lone high */
     assert_false(string_of("{\"s\":\"\\ud83dx\\ude00\"}", out, sizeof out)); /* not a pair */
-    assert_false(string_of("{\"s\":\"\\ud83d\\u0041\"}", out, sizeof out)); /* high, then no low */
-    assert_false(string_of("{\"s\":\"abcd\"}", out, 4));                    /* no room for NUL */
+    assert_false(string_of("{\"s\":\"\\ud83d\\u0041\"}", out, sizeof out));  /* high, then no low */
+    assert_false(string_of("{\"s\":\"abcd\"}", out, 4));                     /* no room for NUL */
     assert_true(string_of("{\"s\":\"abc\"}", out, 4));
     assert_string_equal(out, "abc");
     assert_false(string_of("{\"s\":1}", out, sizeof out)); /* not a string */

@@ -160,20 +160,20 @@ static void test_mint_matches_official(void **state)
 {
     (void)state;
     char out[1024];
-    size_t n = sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT, OFFICIAL_EXP,
-                           out, sizeof out);
+    size_t n = sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT, OFFICIAL_EXP, out,
+                           sizeof out);
     assert_int_equal(n, strlen(OFFICIAL));
     assert_string_equal(out, OFFICIAL);
     /* exactly enough room (the NUL included), then one byte less */
     char *exact = malloc(n + 1);
     assert_non_null(exact);
-    assert_int_equal(sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT,
-                                 OFFICIAL_EXP, exact, n + 1),
+    assert_int_equal(sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT, OFFICIAL_EXP,
+                                 exact, n + 1),
                      n);
     assert_string_equal(exact, OFFICIAL);
-    assert_int_equal(sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT,
-                                 OFFICIAL_EXP, exact, n),
-                     0);
+    assert_int_equal(
+        sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, OFFICIAL_IAT, OFFICIAL_EXP, exact, n),
+        0);
     free(exact);
     char tiny[16];
     assert_int_equal(sf_jwt_mint(KEY, SECRET, ACCOUNT, "alice", SERVICE, 1, 2, tiny, sizeof tiny),
@@ -250,8 +250,8 @@ static void test_wrong_secret(void **state)
     assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_BAD_SIGNATURE);
     free(t);
     char out[1024];
-    assert_true(sf_jwt_mint(KEY, "another secret", ACCOUNT, "a", SERVICE, 1, 100, out,
-                            sizeof out) > 0);
+    assert_true(sf_jwt_mint(KEY, "another secret", ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) >
+                0);
     assert_int_equal(verify(out, 50, &c), SF_JWT_BAD_SIGNATURE);
     assert_string_equal(c.identity, "a");
 }
@@ -261,20 +261,18 @@ static void test_unknown_key_and_account(void **state)
     (void)state;
     char out[1024];
     sf_jwt_claims c;
-    assert_true(sf_jwt_mint("SK0000000000000000000000000000000f", SECRET, ACCOUNT, "a", SERVICE,
-                            1, 100, out, sizeof out) > 0);
+    assert_true(sf_jwt_mint("SK0000000000000000000000000000000f", SECRET, ACCOUNT, "a", SERVICE, 1,
+                            100, out, sizeof out) > 0);
     assert_int_equal(verify(out, 50, &c), SF_JWT_UNKNOWN_KEY);
     assert_string_equal(c.iss, "SK0000000000000000000000000000000f");
     /* sub names another account than the key's: UNKNOWN_KEY (that account has no such key),
      * even with a valid signature */
-    assert_true(sf_jwt_mint(KEY, SECRET, OTHER_ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) >
-                0);
+    assert_true(sf_jwt_mint(KEY, SECRET, OTHER_ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) > 0);
     assert_int_equal(verify(out, 50, &c), SF_JWT_UNKNOWN_KEY);
-    assert_true(sf_jwt_mint(OTHER_KEY, SECRET, ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) >
-                0);
+    assert_true(sf_jwt_mint(OTHER_KEY, SECRET, ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) > 0);
     assert_int_equal(verify(out, 50, &c), SF_JWT_UNKNOWN_KEY);
-    assert_true(sf_jwt_mint(OTHER_KEY, SECRET, OTHER_ACCOUNT, "a", SERVICE, 1, 100, out,
-                            sizeof out) > 0);
+    assert_true(
+        sf_jwt_mint(OTHER_KEY, SECRET, OTHER_ACCOUNT, "a", SERVICE, 1, 100, out, sizeof out) > 0);
     assert_int_equal(verify(out, 50, &c), SF_JWT_OK);
 }
 
@@ -298,9 +296,9 @@ static void test_exp_nbf(void **state)
     /* a token before its iat is fine (clock skew): only nbf limits it */
     assert_int_equal(verify(OFFICIAL, OFFICIAL_IAT - 1000, &c), SF_JWT_OK);
     /* minimal claims: iss, sub, exp */
-    assert_int_equal(verify_payload("{\"iss\":\"" KEY "\",\"sub\":\"" ACCOUNT "\",\"exp\":9}", 8,
-                                    &c),
-                     SF_JWT_OK);
+    assert_int_equal(
+        verify_payload("{\"iss\":\"" KEY "\",\"sub\":\"" ACCOUNT "\",\"exp\":9}", 8, &c),
+        SF_JWT_OK);
     assert_int_equal(c.iat, 0);
     assert_string_equal(c.identity, "");
 }
@@ -339,26 +337,26 @@ static void test_bad_claims(void **state)
 #define ISS "\"iss\":\"" KEY "\""
 #define SUB "\"sub\":\"" ACCOUNT "\""
     const char *bad[] = {
-        "{" SUB ",\"exp\":9}",                               /* no iss */
-        "{" ISS ",\"exp\":9}",                               /* no sub */
-        "{" ISS "," SUB "}",                                 /* no exp */
-        "{" ISS "," SUB ",\"exp\":\"9\"}",                   /* exp a string */
-        "{" ISS "," SUB ",\"exp\":9.5}",                     /* not an integer */
+        "{" SUB ",\"exp\":9}",             /* no iss */
+        "{" ISS ",\"exp\":9}",             /* no sub */
+        "{" ISS "," SUB "}",               /* no exp */
+        "{" ISS "," SUB ",\"exp\":\"9\"}", /* exp a string */
+        "{" ISS "," SUB ",\"exp\":9.5}",   /* not an integer */
         "{" ISS "," SUB ",\"exp\":9e3}",
-        "{" ISS "," SUB ",\"exp\":99999999999999999999}",    /* overflow */
+        "{" ISS "," SUB ",\"exp\":99999999999999999999}", /* overflow */
         "{" ISS "," SUB ",\"exp\":9,\"iat\":null}",
         "{" ISS "," SUB ",\"exp\":9,\"nbf\":true}",
-        "{" ISS "," SUB ",\"exp\":9,\"exp\":10}",            /* duplicate */
+        "{" ISS "," SUB ",\"exp\":9,\"exp\":10}", /* duplicate */
         "{" ISS "," ISS "," SUB ",\"exp\":9}",
         "{\"iss\":5," SUB ",\"exp\":9}",
-        "{\"iss\":\"\"," SUB ",\"exp\":9}",                  /* empty */
+        "{\"iss\":\"\"," SUB ",\"exp\":9}", /* empty */
         "{" ISS ",\"sub\":\"\",\"exp\":9}",
         "{" ISS "," SUB ",\"exp\":9,\"grants\":[]}",
         "{" ISS "," SUB ",\"exp\":9,\"grants\":{\"identity\":1}}",
         "{" ISS "," SUB ",\"exp\":9,\"grants\":{\"data_sync\":\"IS\"}}",
         "{" ISS "," SUB ",\"exp\":9,\"grants\":{\"data_sync\":{\"service_sid\":[]}}}",
         "{" ISS "," SUB ",\"exp\":9,\"grants\":{\"identity\":\"a\\u0000b\"}}",
-        "{" ISS "," SUB ",\"exp\":9,}",                      /* not strict JSON */
+        "{" ISS "," SUB ",\"exp\":9,}", /* not strict JSON */
         "{" ISS "," SUB ",\"exp\":09}",
         "[" ISS "]",
         "",
@@ -478,16 +476,11 @@ static void test_bad_shape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_official_token),
-        cmocka_unit_test(test_mint_matches_official),
-        cmocka_unit_test(test_mint_verify),
-        cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_wrong_secret),
-        cmocka_unit_test(test_unknown_key_and_account),
-        cmocka_unit_test(test_exp_nbf),
-        cmocka_unit_test(test_bad_header),
-        cmocka_unit_test(test_bad_claims),
-        cmocka_unit_test(test_bad_shape),
+        cmocka_unit_test(test_official_token), cmocka_unit_test(test_mint_matches_official),
+        cmocka_unit_test(test_mint_verify),    cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_wrong_secret),   cmocka_unit_test(test_unknown_key_and_account),
+        cmocka_unit_test(test_exp_nbf),        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_bad_claims),     cmocka_unit_test(test_bad_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

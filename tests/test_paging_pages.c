@@ -68,7 +68,8 @@ static void page_size_outside_1_to_100_is_rejected_with_54454(void **state)
     sf_error err;
     sf_stream_page *page;
     sf_page_params p = sized(101);
-    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &p, &page, &err), SF_ERR_INVALID_PAGE_SIZE);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &p, &page, &err),
+                  SF_ERR_INVALID_PAGE_SIZE);
     assert_string_equal(err.message, "Invalid 'PageSize' query parameter");
 }
 
@@ -87,8 +88,8 @@ static void negative_page_is_rejected_with_20001(void **state)
     char token[SF_PAGE_TOKEN_SIZE];
     memcpy(token, page->info.next_token, sizeof token);
     sf_stream_page_free(fx->fake, page);
-    sf_page_params with_token = {.has_page_size = true, .page_size = 1, .has_page = true,
-                                 .page = -3, .page_token = token};
+    sf_page_params with_token = {
+        .has_page_size = true, .page_size = 1, .has_page = true, .page = -3, .page_token = token};
     expect_list_error(fx, fx->service_sid, &with_token, 400, 20001);
 }
 
@@ -147,7 +148,9 @@ static void streams_are_listed_in_creation_order(void **state)
     for (int i = 0; i < 40; i++) {
         assert_memory_equal(&page->records[i], &created[i], sizeof created[i]);
         sf_stream_record fetched;
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, created[i].sid, &fetched, NULL), SF_OK);
+        assert_status(
+            sf_stream_fetch(fx->fake, NULL, fx->service_sid, created[i].sid, &fetched, NULL),
+            SF_OK);
         assert_memory_equal(&page->records[i], &fetched, sizeof fetched);
     }
     sf_stream_page_free(fx->fake, page);
@@ -213,7 +216,8 @@ static void a_service_whose_streams_were_all_removed_lists_empty(void **state)
     char sids[5 * SF_SID_SIZE];
     make_streams(fx, fx->service_sid, 5, sids);
     for (size_t i = 0; i < 5; i++)
-        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
+                      SF_OK);
     sf_stream_page *page = must_list(fx, fx->service_sid, NULL);
     assert_int_equal(page->info.count, 0);
     assert_false(page->info.has_next);
@@ -285,10 +289,12 @@ static void listing_needs_an_out_pointer(void **state)
 {
     sf_fixture *fx = *state;
     sf_error err;
-    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     sf_stream_page *page = NULL;
-    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_null(page);
     assert_status(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     assert_null(page);
@@ -329,8 +335,8 @@ static void page_info_reports_page_size_and_count(void **state)
     sf_stream_page_free(fx->fake, page);
 
     /* with a token, Page is informational: the token decides, the number is echoed */
-    sf_page_params t = {.has_page_size = true, .page_size = 7, .has_page = true, .page = 9,
-                        .page_token = next};
+    sf_page_params t = {
+        .has_page_size = true, .page_size = 7, .has_page = true, .page = 9, .page_token = next};
     page = must_list(fx, fx->service_sid, &t);
     assert_int_equal(page->info.page, 9);
     assert_int_equal(page->info.count, 2);
@@ -369,8 +375,8 @@ static void a_page_past_the_end_is_empty_without_next(void **state)
 
     const int64_t huge[] = {INT64_MAX, INT64_MAX / 2, (int64_t)1 << 62, 1000000};
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
-        sf_page_params q = {.has_page_size = true, .page_size = 100, .has_page = true,
-                            .page = huge[i]};
+        sf_page_params q = {
+            .has_page_size = true, .page_size = 100, .has_page = true, .page = huge[i]};
         page = must_list(fx, fx->service_sid, &q);
         assert_int_equal(page->info.count, 0);
         assert_int_equal(page->info.page, huge[i]);
@@ -388,7 +394,8 @@ int main(void)
         T(page_size_outside_1_to_100_is_rejected_with_54454),
         T(negative_page_is_rejected_with_20001),
         T(a_page_size_error_wins_over_a_bad_token),
-        cmocka_unit_test_setup_teardown(page_size_limits_follow_the_options, setup_page_limits, sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(page_size_limits_follow_the_options, setup_page_limits,
+                                        sf_fixture_teardown),
         T(streams_are_listed_in_creation_order),
         T(first_page_has_no_previous_and_last_page_has_no_next),
         T(a_single_full_page_has_neither_link),

@@ -145,7 +145,8 @@ static void garbage_tokens_are_rejected(void **state)
         "PTN 000000000000000000000000000000a",
         "%50%54%4E",
         "\x01\x02\x03",
-        "PTN000000000000000\xc3\xa9" "000000000000000",
+        "PTN000000000000000\xc3\xa9"
+        "000000000000000",
         upper,
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
@@ -299,7 +300,8 @@ static void a_next_token_whose_followers_were_all_removed_gives_an_empty_last_pa
     memcpy(next, page->info.next_token, sizeof next);
     sf_stream_page_free(fx->fake, page);
     for (size_t i = 5; i < 8; i++)
-        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
+                      SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 0);
@@ -321,7 +323,8 @@ static void a_next_token_whose_followers_were_all_removed_gives_an_empty_last_pa
 
     /* once everything is gone, the same token gives an empty page with no links at all */
     for (size_t i = 0; i < 5; i++)
-        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL), SF_OK);
+        assert_status(sf_stream_remove(fx->fake, NULL, fx->service_sid, sid_at(sids, i), NULL),
+                      SF_OK);
     p.page_token = next;
     page = must_list(fx, fx->service_sid, &p);
     assert_int_equal(page->info.count, 0);
@@ -371,8 +374,8 @@ typedef struct prop_entry {
 
 typedef struct prop_token {
     bool used;
-    bool after;   /* next token: continues after `at`; else previous: before `at` */
-    size_t at;    /* creation index of the record the token names */
+    bool after; /* next token: continues after `at`; else previous: before `at` */
+    size_t at;  /* creation index of the record the token names */
     char text[SF_PAGE_TOKEN_SIZE];
 } prop_token;
 
@@ -380,7 +383,7 @@ typedef struct prop {
     sf_fixture *fx;
     prop_entry *all; /* every stream ever created, in creation order */
     size_t n_all;
-    size_t *live;    /* creation indices of live streams, ascending */
+    size_t *live; /* creation indices of live streams, ascending */
     size_t n_live;
     prop_token tokens[PROP_TOKENS];
 } prop;
@@ -388,7 +391,8 @@ typedef struct prop {
 static void prop_append(prop *pr)
 {
     sf_stream_record rec;
-    assert_status(sf_stream_create(pr->fx->fake, NULL, pr->fx->service_sid, NULL, &rec, NULL), SF_OK);
+    assert_status(sf_stream_create(pr->fx->fake, NULL, pr->fx->service_sid, NULL, &rec, NULL),
+                  SF_OK);
     memcpy(pr->all[pr->n_all].sid, rec.sid, SF_SID_SIZE);
     pr->all[pr->n_all].alive = true;
     pr->live[pr->n_live++] = pr->n_all++;
@@ -397,8 +401,8 @@ static void prop_append(prop *pr)
 static void prop_remove(prop *pr, size_t rank)
 {
     size_t idx = pr->live[rank];
-    assert_status(sf_stream_remove(pr->fx->fake, NULL, pr->fx->service_sid, pr->all[idx].sid,
-                                      NULL), SF_OK);
+    assert_status(sf_stream_remove(pr->fx->fake, NULL, pr->fx->service_sid, pr->all[idx].sid, NULL),
+                  SF_OK);
     pr->all[idx].alive = false;
     memmove(&pr->live[rank], &pr->live[rank + 1], (pr->n_live - rank - 1) * sizeof *pr->live);
     pr->n_live--;
@@ -432,8 +436,7 @@ static size_t prop_rank_from(const prop *pr, size_t idx)
     return lo;
 }
 
-static void prop_expect_ranks(const prop *pr, const sf_stream_page *page, size_t from,
-                              size_t count)
+static void prop_expect_ranks(const prop *pr, const sf_stream_page *page, size_t from, size_t count)
 {
     assert_int_equal(page->info.count, count);
     for (size_t i = 0; i < count; i++)
@@ -458,8 +461,8 @@ static void prop_remember(prop *pr, bool after, size_t at, const char *text)
 /* Page=r with size 1 selects rank r; its tokens lead to ranks r+1 and r-1. */
 static void prop_check_rank(prop *pr, size_t r)
 {
-    sf_page_params p = {.has_page_size = true, .page_size = 1, .has_page = true,
-                        .page = (int64_t)r};
+    sf_page_params p = {
+        .has_page_size = true, .page_size = 1, .has_page = true, .page = (int64_t)r};
     sf_stream_page *page = must_list(pr->fx, pr->fx->service_sid, &p);
     if (r >= pr->n_live) {
         assert_int_equal(page->info.count, 0);
@@ -580,7 +583,8 @@ int main(void)
         T(a_truncated_or_extended_token_is_rejected),
         T(garbage_tokens_are_rejected),
         T(a_token_from_another_services_list_is_rejected_with_54453),
-        cmocka_unit_test_setup_teardown(a_token_from_a_fake_with_another_seed_is_rejected, setup_two_seeds, teardown_pair),
+        cmocka_unit_test_setup_teardown(a_token_from_a_fake_with_another_seed_is_rejected,
+                                        setup_two_seeds, teardown_pair),
         T(a_token_stays_valid_after_the_record_it_points_at_was_removed),
         T(a_token_stays_valid_after_the_record_it_points_at_expired),
         T(a_next_token_whose_followers_were_all_removed_gives_an_empty_last_page),

@@ -77,8 +77,8 @@ static void check_page_numbers(sf_fixture *fx, int64_t size)
     for (size_t i = 0; i < BIG; i++)
         assert_string_equal(sid_at(w.sids, i), sid_at(sids, i));
     for (size_t k = 0; k < w.pages + 2; k++) {
-        sf_page_params p = {.has_page_size = true, .page_size = size, .has_page = true,
-                            .page = (int64_t)k};
+        sf_page_params p = {
+            .has_page_size = true, .page_size = size, .has_page = true, .page = (int64_t)k};
         sf_stream_page *page = must_list(fx, fx->service_sid, &p);
         assert_int_equal(page->info.page, (int64_t)k);
         assert_int_equal(page->info.page_size, size);
@@ -88,8 +88,7 @@ static void check_page_numbers(sf_fixture *fx, int64_t size)
             assert_string_equal(page->info.next_token, w.infos[k].next_token);
             assert_int_equal(page->info.has_previous, k > 0);
             if (k > 0)
-                assert_string_equal(sid_at(sids, k * (size_t)size),
-                                    page->records[0].sid);
+                assert_string_equal(sid_at(sids, k * (size_t)size), page->records[0].sid);
         } else {
             assert_int_equal(page->info.count, 0);
             assert_false(page->info.has_next);
@@ -283,8 +282,7 @@ static void check_walk_while_changing(sf_fixture *fx, int64_t size)
                          m.v[i].seen);
         }
         assert_true(m.v[i].seen <= 1);
-        if (m.v[i].from_start && !m.v[i].deleted && m.v[i].expires > start &&
-            m.v[i].expires <= now)
+        if (m.v[i].from_start && !m.v[i].deleted && m.v[i].expires > start && m.v[i].expires <= now)
             expired++;
     }
     /* the walk really did run while things changed */

@@ -302,7 +302,7 @@ static void test_null_data_is_400_54251(void **state)
     sf_error err;
     sf_status st = pub_len(fx, "n", NULL, 0, &m, &err);
     sf_test_expect_error(st, &err, SF_ERR_DATA_MISSING, 400, 54251,
-                 "Invalid Message Stream Message data");
+                         "Invalid Message Stream Message data");
     /* missing wins over size */
     st = pub_len(fx, "n", NULL, 100000, &m, &err);
     sf_test_expect_error(st, &err, SF_ERR_DATA_MISSING, 400, 54251, NULL);
@@ -318,9 +318,21 @@ static void test_invalid_json_is_400_54008(void **state)
     sf_stream_record s;
     sf_fixture_stream(fx, "j", -1, &s);
     const char *bad[] = {
-        "",         "   ",          "{",           "}",           "{\"a\":1,}",
-        "{'a':1}",  "{\"a\" 1}",    "{\"a\":01}",  "{\"a\":NaN}", "{\"a\":\"\x01\"}",
-        "{}{}",     "{\"a\":1} x",  "{\"a\":tru}", "{a:1}",       "{\"a\":\"\\x\"}",
+        "",
+        "   ",
+        "{",
+        "}",
+        "{\"a\":1,}",
+        "{'a':1}",
+        "{\"a\" 1}",
+        "{\"a\":01}",
+        "{\"a\":NaN}",
+        "{\"a\":\"\x01\"}",
+        "{}{}",
+        "{\"a\":1} x",
+        "{\"a\":tru}",
+        "{a:1}",
+        "{\"a\":\"\\x\"}",
         "{\"a\":\"\xc0\x80\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -340,8 +352,8 @@ static void test_top_level_non_object_is_400_54008(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record s;
     sf_fixture_stream(fx, "t", -1, &s);
-    const char *bad[] = {"[]",   "[1,2]", "\"str\"", "42", "-1.5", "true",
-                         "null", "false", " [ { } ] ", "[{\"a\":1}]"};
+    const char *bad[] = {"[]",   "[1,2]", "\"str\"", "42",        "-1.5",
+                         "true", "null",  "false",   " [ { } ] ", "[{\"a\":1}]"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sf_message_record m;
         sf_error err;
@@ -406,13 +418,17 @@ static void test_publish_argument_checks(void **state)
     sf_publish_params p = {.data = "{}", .data_len = 2};
     sf_message_record m;
     sf_error err;
-    assert_status(sf_stream_publish(NULL, NULL, fx->service_sid, "x", &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(NULL, NULL, fx->service_sid, "x", &p, &m, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, NULL, &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, NULL, &p, &m, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_status(sf_stream_publish(fx->fake, NULL, NULL, "x", &p, &m, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_publish(fx->fake, NULL, NULL, "x", &p, &m, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     /* errors without an err to fill still return the status */
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "x", &p, &m, NULL), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "x", &p, &m, NULL),
+                  SF_ERR_NOT_FOUND);
 }
 
 static void test_rejected_publishes_take_no_token_and_spend_no_sid(void **state)
@@ -598,8 +614,10 @@ static void test_stream_stats_count_accepted_messages_and_mirror_rate_state(void
 
     sf_status st = sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "none", &ss, &err);
     sf_test_expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, NULL);
-    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_stats_get(NULL, NULL, fx->service_sid, "stats", &ss, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "stats", NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_stats_get(NULL, NULL, fx->service_sid, "stats", &ss, &err),
+                  SF_ERR_INVALID_ARGUMENT);
 }
 
 static void test_rate_limit_is_per_stream(void **state)

@@ -27,7 +27,8 @@ static int callbacks;
 static char *snap;
 static size_t snap_len;
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     (void)state;
     if (snap)
         sf_snapshot_buffer_free(fake, snap);
@@ -40,18 +41,21 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void count_event(sf_fake *f, const sf_event *ev, void *user) {
+static void count_event(sf_fake *f, const sf_event *ev, void *user)
+{
     (void)f, (void)ev, (void)user;
     callbacks++;
 }
 
 static sf_ms ext_now;
-static sf_ms ext_clock(void *user) {
+static sf_ms ext_clock(void *user)
+{
     (void)user;
     return ext_now;
 }
 
-static void new_fake(bool external, uint32_t burst) {
+static void new_fake(bool external, uint32_t burst)
+{
     sf_options o;
     sf_options_init(&o);
     o.seed = 7;
@@ -65,14 +69,16 @@ static void new_fake(bool external, uint32_t burst) {
     assert_status(sf_fake_new(&o, &fake, NULL), SF_OK);
 }
 
-static void publish(const char *svc, const char *stream, const char *data) {
+static void publish(const char *svc, const char *stream, const char *data)
+{
     sf_publish_params p = {.data = data, .data_len = strlen(data)};
     sf_message_record m;
     sf_stream_publish(fake, NULL, svc, stream, &p, &m, NULL);
 }
 
 /* Moves time: the manual clock by a call, the external one by its reading. */
-static void advance(bool external, sf_ms ms) {
+static void advance(bool external, sf_ms ms)
+{
     if (external) {
         ext_now += ms;
         sf_run_due(fake);
@@ -82,7 +88,8 @@ static void advance(bool external, sf_ms ms) {
 }
 
 /* Faults, subscribers (held, disconnected, unsubscribed), clock moves, publishes, errors. */
-static void scenario(bool external) {
+static void scenario(bool external)
+{
     sf_service_record svc;
     sf_stream_record st, st2;
     sf_service_params sp = {.friendly_name = "replayed"};
@@ -136,7 +143,8 @@ static void scenario(bool external) {
     sf_stream_fetch(fake, NULL, svc.sid, "feed", &st, NULL);
 }
 
-static char *journal_data(void) {
+static char *journal_data(void)
+{
     size_t n = sf_journal_render_data(fake, NULL, NULL, 0);
     char *buf = malloc(n + 1);
     assert_non_null(buf);
@@ -144,14 +152,16 @@ static char *journal_data(void) {
     return buf;
 }
 
-static size_t count_lines(const char *s) {
+static size_t count_lines(const char *s)
+{
     size_t n = 0;
     for (; *s; s++)
         n += *s == '\n';
     return n;
 }
 
-static void replays_identically(bool external) {
+static void replays_identically(bool external)
+{
     new_fake(external, 300);
     scenario(external);
     text = journal_data();
@@ -167,12 +177,14 @@ static void replays_identically(bool external) {
     assert_true(rep.calls > 30);
 }
 
-static void manual_clock_replays(void **state) {
+static void manual_clock_replays(void **state)
+{
     (void)state;
     replays_identically(false);
 }
 
-static void external_clock_replays(void **state) {
+static void external_clock_replays(void **state)
+{
     (void)state;
     replays_identically(true);
     assert_non_null(strstr(text, "\"call\":\"clock.sample\""));
@@ -180,7 +192,8 @@ static void external_clock_replays(void **state) {
 
 /* The line of the first entry that contains `needle`; its seq in *seq. */
 static const char *first_line_with(const char *s, const char *needle, size_t *len,
-                                   unsigned long long *seq) {
+                                   unsigned long long *seq)
+{
     const char *hit = strstr(s, needle);
     assert_non_null(hit);
     const char *start = hit;
@@ -192,7 +205,8 @@ static const char *first_line_with(const char *s, const char *needle, size_t *le
 }
 
 /* Editing the drop rule's rate to 0: the first dropped delivery is now delivered. */
-static void edited_rule_diverges_at_first_drop(void **state) {
+static void edited_rule_diverges_at_first_drop(void **state)
+{
     (void)state;
     new_fake(false, 300);
     scenario(false);
@@ -214,7 +228,8 @@ static void edited_rule_diverges_at_first_drop(void **state) {
 
 /* A different rule in force (a burst of 2 and 1 publish/s instead of 300 and 30/s): the
  * third publish on one stream, accepted when recorded, is refused 429 by the replay. */
-static void changed_limit_diverges_at_rate_limit(void **state) {
+static void changed_limit_diverges_at_rate_limit(void **state)
+{
     (void)state;
     new_fake(false, 300);
     scenario(false);
@@ -240,7 +255,8 @@ static void changed_limit_diverges_at_rate_limit(void **state) {
 }
 
 /* A line the replay does not make: reported with an empty "got". */
-static void missing_and_extra_lines_diverge(void **state) {
+static void missing_and_extra_lines_diverge(void **state)
+{
     (void)state;
     new_fake(false, 300);
     scenario(false);
@@ -262,7 +278,8 @@ static void missing_and_extra_lines_diverge(void **state) {
     assert_int_equal(rep.compared, count_lines(text) - 1);
 }
 
-static void expect_refused(const char *journal, const char *why) {
+static void expect_refused(const char *journal, const char *why)
+{
     sf_error err;
     assert_status(sf_replay(journal, strlen(journal), &rep, &err), SF_ERR_INVALID_ARGUMENT);
     if (!strstr(err.message, why))
@@ -271,7 +288,8 @@ static void expect_refused(const char *journal, const char *why) {
 }
 
 /* Without parameters, without its start, with a nested call, with dropped parameters. */
-static void unreplayable_journals_are_errors(void **state) {
+static void unreplayable_journals_are_errors(void **state)
+{
     (void)state;
     new_fake(false, 300);
     scenario(false);
@@ -293,14 +311,16 @@ static void unreplayable_journals_are_errors(void **state) {
     expect_refused(text, "malformed or missing parameters");
 }
 
-static void nested(sf_fake *f, const sf_event *ev, void *user) {
+static void nested(sf_fake *f, const sf_event *ev, void *user)
+{
     (void)user;
     sf_fault_params p = {.scope = SF_SCOPE_FAKE};
     if (ev->kind == SF_EVENT_MESSAGE_PUBLISHED)
         sf_fault_add(f, &p, NULL, NULL);
 }
 
-static void nested_run(size_t params_bytes) {
+static void nested_run(size_t params_bytes)
+{
     sf_options o;
     sf_options_init(&o);
     o.journal_params = true;
@@ -318,7 +338,8 @@ static void nested_run(size_t params_bytes) {
     assert_non_null(strstr(text, "\"nested\":true"));
 }
 
-static void nested_calls_are_errors(void **state) {
+static void nested_calls_are_errors(void **state)
+{
     (void)state;
     nested_run(0);
     assert_null(strstr(text, "\"params_dropped\":true"));
@@ -326,7 +347,8 @@ static void nested_calls_are_errors(void **state) {
 }
 
 /* A cap of 800 bytes keeps the last few records: the oldest entries say they lost theirs. */
-static void dropped_params_are_errors(void **state) {
+static void dropped_params_are_errors(void **state)
+{
     (void)state;
     nested_run(800);
     assert_non_null(strstr(text, "\"params_dropped\":true"));
@@ -335,7 +357,8 @@ static void dropped_params_are_errors(void **state) {
 }
 
 /* A (service, stream, subscribers, a delay rule, publishes), the snapshot, then B. */
-static unsigned long long record_with_snapshot(bool external) {
+static unsigned long long record_with_snapshot(bool external)
+{
     new_fake(external, 300);
     sf_service_record svc;
     sf_stream_record st;
@@ -361,26 +384,31 @@ static unsigned long long record_with_snapshot(bool external) {
     return next;
 }
 
-static void snapshot_start_replays(bool external) {
+static void snapshot_start_replays(bool external)
+{
     unsigned long long next = record_with_snapshot(external);
-    assert_status(sf_replay_snapshot(snap, snap_len, external, text, strlen(text), &rep, NULL), SF_OK);
+    assert_status(sf_replay_snapshot(snap, snap_len, external, text, strlen(text), &rep, NULL),
+                  SF_OK);
     assert_false(rep.diverged);
     assert_int_equal(rep.compared, count_lines(text) - (next - 1));
     assert_true(rep.calls >= 8);
 }
 
-static void snapshot_manual_replays(void **state) {
+static void snapshot_manual_replays(void **state)
+{
     (void)state;
     snapshot_start_replays(false);
 }
 
-static void snapshot_external_replays(void **state) {
+static void snapshot_external_replays(void **state)
+{
     (void)state;
     snapshot_start_replays(true);
 }
 
 /* The first line after the snapshot missing: refused; an edited publish: its entry. */
-static void snapshot_journal_mismatch(void **state) {
+static void snapshot_journal_mismatch(void **state)
+{
     (void)state;
     unsigned long long next = record_with_snapshot(false);
     char needle[32];
@@ -398,12 +426,14 @@ static void snapshot_journal_mismatch(void **state) {
     assert_non_null(strstr(rep.got, "\"status\":400,\"code\":54008"));
     sf_replay_report_free(&rep);
     memmove(line, strchr(line, '\n') + 1, strlen(strchr(line, '\n') + 1) + 1);
-    assert_status(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_replay_snapshot(snap, snap_len, false, text, strlen(text), &rep, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "does not continue the snapshot"));
 }
 
 /* The command: exit 0 for the recorded journal, 1 and the seq for an edited one. */
-static void command_line(void **state) {
+static void command_line(void **state)
+{
     (void)state;
     new_fake(false, 300);
     scenario(false);
@@ -439,7 +469,8 @@ static void command_line(void **state) {
 
 /* The calls the scenario does not make: service and stream updates, lists, removal,
  * accounts and keys, account reset, injections cleared, run-until-idle, adapter refusals. */
-static void other_calls(void) {
+static void other_calls(void)
+{
     new_fake(false, 300);
     sf_service_record svc, svc2;
     sf_stream_record st;
@@ -494,7 +525,8 @@ static void other_calls(void) {
         fputs(text, stderr);
 }
 
-static void other_calls_replay(void **state) {
+static void other_calls_replay(void **state)
+{
     (void)state;
     other_calls();
     assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
@@ -505,13 +537,15 @@ static void other_calls_replay(void **state) {
 
 /* What only an adapter sees (the HTTP face's warnings and requests refused before routing) is
  * recorded too, so a server's journal replays with its `warning` and `refused` entries. */
-static void adapter_reports_replay(void **state) {
+static void adapter_reports_replay(void **state)
+{
     (void)state;
     new_fake(false, 300);
     sf_service_record svc;
     assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
     assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, svc.sid, NULL, "Tll", "Ttl",
-                             "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it", NULL), SF_OK);
+                          "Unknown parameter Tll (did you mean Ttl?); Twilio ignores it", NULL),
+                  SF_OK);
     sf_journal_request_refused(fake, NULL, "DELETE", SF_ERR_METHOD_NOT_ALLOWED,
                                SF_REFUSAL_METHOD_NOT_ALLOWED);
     sf_journal_request_refused(fake, "ACnotanaccount", "GET", SF_ERR_AUTHENTICATE,
@@ -530,7 +564,8 @@ static void adapter_reports_replay(void **state) {
 /* Recording turned on after the snapshot was taken (syncfake-server --load --record-calls):
  * its record.start is the first line after the snapshot, and the rest replays. Credentials
  * given in the options are recorded and used. */
-static void snapshot_then_recording_starts(void **state) {
+static void snapshot_then_recording_starts(void **state)
+{
     (void)state;
     sf_options o;
     sf_options_init(&o);
@@ -555,7 +590,8 @@ static void snapshot_then_recording_starts(void **state) {
 }
 
 /* sf_account_reset removes that account's entries, calls included: refused, not guessed. */
-static void removed_entries_are_refused(void **state) {
+static void removed_entries_are_refused(void **state)
+{
     (void)state;
     new_fake(false, 300);
     sf_account_record acc;
@@ -570,7 +606,8 @@ static void removed_entries_are_refused(void **state) {
 
 /* A line written by hand (escapes the recorder never writes, upper-case hex) replays the
  * same bytes: the entries it makes are the recorded ones. */
-static void hand_written_escapes_replay(void **state) {
+static void hand_written_escapes_replay(void **state)
+{
     (void)state;
     other_calls();
     const char *was = "\"friendly_name\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/\"";
@@ -590,7 +627,8 @@ static void hand_written_escapes_replay(void **state) {
 }
 
 /* Edits that make a line unreadable: each is refused, naming the line. */
-static void malformed_values_are_refused(void **state) {
+static void malformed_values_are_refused(void **state)
+{
     (void)state;
     static const char *const edits[][2] = {
         {"\"acl_enabled\":7", "\"acl_enabled\":x"},
@@ -633,7 +671,8 @@ static void malformed_values_are_refused(void **state) {
     assert_status(sf_replay_snapshot("x", 1, false, "", 0, NULL, NULL), SF_ERR_INVALID_ARGUMENT);
 }
 
-static int run_command(const char *args) {
+static int run_command(const char *args)
+{
     char cmd[256];
     snprintf(cmd, sizeof cmd, "./syncfake-replay %s > replay-snap-out.txt 2>&1", args);
     int rc = system(cmd);
@@ -641,7 +680,8 @@ static int run_command(const char *args) {
     return WEXITSTATUS(rc);
 }
 
-static void write_file(const char *path, const char *bytes, size_t n) {
+static void write_file(const char *path, const char *bytes, size_t n)
+{
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(bytes, 1, n, f), n);
@@ -649,7 +689,8 @@ static void write_file(const char *path, const char *bytes, size_t n) {
 }
 
 /* The command from a snapshot: manual and external clocks. */
-static void command_line_snapshot(void **state) {
+static void command_line_snapshot(void **state)
+{
     for (int external = 0; external < 2; external++) {
         record_with_snapshot(external);
         write_file("replay-snap.bin", snap, snap_len);
@@ -666,7 +707,8 @@ static void command_line_snapshot(void **state) {
     remove("replay-snap-out.txt");
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(manual_clock_replays, teardown),
         cmocka_unit_test_teardown(external_clock_replays, teardown),

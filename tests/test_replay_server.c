@@ -20,7 +20,8 @@
 static lb_server server;
 static char resp[1 << 20];
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     (void)state;
     if (server.pid > 0)
         lb_stop(&server);
@@ -30,7 +31,8 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void drive(void) {
+static void drive(void)
+{
     char service[64], stream[64], target[256];
     lb_make_stream(&server, service, stream);
     assert_int_equal(lb_request(&server, "POST", "/_syncfake/faults", "DropRate=0.5&DelayMs=20",
@@ -52,7 +54,8 @@ static void drive(void) {
 }
 
 /* Downloads the journal's data form into replay-server.jsonl; returns the replay's exit. */
-static int download_and_replay(void) {
+static int download_and_replay(void)
+{
     assert_int_equal(
         lb_request(&server, "GET", "/_syncfake/journal?data=1", NULL, resp, sizeof resp), 200);
     FILE *f = fopen("replay-server.jsonl", "w");
@@ -64,7 +67,8 @@ static int download_and_replay(void) {
     return WEXITSTATUS(rc);
 }
 
-static void recorded_server_run_replays(void **state) {
+static void recorded_server_run_replays(void **state)
+{
     (void)state;
     const char *const args[] = {"--record-calls", NULL};
     lb_start(&server, args);
@@ -87,14 +91,16 @@ static void recorded_server_run_replays(void **state) {
     assert_non_null(strstr(body, "\"kind\":\"expired\""));
 }
 
-static void unrecorded_server_run_is_refused(void **state) {
+static void unrecorded_server_run_is_refused(void **state)
+{
     (void)state;
     lb_start(&server, NULL);
     drive();
     assert_int_equal(download_and_replay(), 2);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(recorded_server_run_replays, teardown),
         cmocka_unit_test_teardown(unrecorded_server_run_is_refused, teardown),

@@ -202,7 +202,9 @@ static void test_comments_crlf_and_blank_lines(void **state)
 static void test_failures_are_all_counted(void **state)
 {
     sf_scenario_report r;
-    assert_status(run(*state, CHAT "expect pending 1\nexpect pending 0\nexpect pending 2\n", &r, NULL), SF_OK);
+    assert_status(
+        run(*state, CHAT "expect pending 1\nexpect pending 0\nexpect pending 2\n", &r, NULL),
+        SF_OK);
     assert_int_equal(r.expects_passed, 1);
     assert_int_equal(r.expects_failed, 2);
     assert_int_equal(r.failures[0].line, 4);
@@ -250,12 +252,14 @@ static void test_step_error_is_the_fakes_error(void **state)
 {
     sf_error err;
     assert_status(run(*state,
-                         "service s\nstream x\nservice t\nstream y service=s\n"
-                         "stream z service=t ttl=0\n",
-                         NULL, &err), SF_OK);
+                      "service s\nstream x\nservice t\nstream y service=s\n"
+                      "stream z service=t ttl=0\n",
+                      NULL, &err),
+                  SF_OK);
     assert_status(run(*state, "service s\nstream x\n", NULL, &err), SF_OK); /* new service */
     sf_fake_reset(*state, NULL);
-    assert_status(run(*state, "service s\nstream x ttl=99999999\n", NULL, &err), SF_ERR_INVALID_TTL);
+    assert_status(run(*state, "service s\nstream x ttl=99999999\n", NULL, &err),
+                  SF_ERR_INVALID_TTL);
 }
 
 static void test_no_clock_forbids_clock_steps(void **state)
@@ -265,7 +269,8 @@ static void test_no_clock_forbids_clock_steps(void **state)
         sf_scenario_options o = {.no_clock = true};
         sf_scenario_report r;
         sf_error err;
-        assert_status(sf_scenario_run(*state, steps[i], strlen(steps[i]), &o, &r, &err), SF_ERR_FORBIDDEN);
+        assert_status(sf_scenario_run(*state, steps[i], strlen(steps[i]), &o, &r, &err),
+                      SF_ERR_FORBIDDEN);
         assert_int_equal(err.http_status, 403);
         assert_int_equal(r.error_line, 1);
         assert_string_equal(err.message, "Forbidden");
@@ -275,7 +280,8 @@ static void test_no_clock_forbids_clock_steps(void **state)
     /* refused before anything runs */
     sf_scenario_options o2 = {.no_clock = true};
     size_t journal = sf_journal_count(*state);
-    assert_status(sf_scenario_run(*state, "service s\nidle", 14, &o2, NULL, NULL), SF_ERR_FORBIDDEN);
+    assert_status(sf_scenario_run(*state, "service s\nidle", 14, &o2, NULL, NULL),
+                  SF_ERR_FORBIDDEN);
     assert_int_equal(sf_journal_count(*state), journal);
     sf_scenario_options o = {.no_clock = false};
     assert_status(sf_scenario_run(*state, "advance 1s", 10, &o, NULL, NULL), SF_OK);
@@ -398,7 +404,8 @@ static void test_parse_errors_name_the_line(void **state)
         size_t journal = sf_journal_count(f);
         sf_scenario_report r;
         sf_error err;
-        assert_status(sf_scenario_run(f, bad[i].text, len, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+        assert_status(sf_scenario_run(f, bad[i].text, len, NULL, &r, &err),
+                      SF_ERR_INVALID_ARGUMENT);
         char want[64];
         snprintf(want, sizeof want, "Invalid parameter: line %zu: ", bad[i].line);
         if (strncmp(err.message, want, strlen(want)) != 0 || !strstr(err.message, bad[i].says))
@@ -417,7 +424,8 @@ static void test_nul_byte(void **state)
 {
     static const char text[] = "service s\n\0oops";
     sf_error err;
-    assert_status(sf_scenario_run(*state, text, sizeof text - 1, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, text, sizeof text - 1, NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_string_equal(err.message, "Invalid parameter: line 2: expected text, got a NUL byte");
 }
 
@@ -434,14 +442,16 @@ static void test_bounds(void **state)
 {
     sf_error err;
     char *big = filled(SF_SCENARIO_TEXT_MAX + 1, '\n');
-    assert_status(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "at most 65536 bytes"));
     big[SF_SCENARIO_TEXT_MAX] = '\0'; /* exactly the bound: fine */
     assert_status(sf_scenario_run(*state, big, strlen(big), NULL, NULL, &err), SF_OK);
     free(big);
 
     char *line = filled(SF_SCENARIO_LINE_MAX + 1, ' ');
-    assert_status(sf_scenario_run(*state, line, strlen(line), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, line, strlen(line), NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "line 1: expected a line of at most 8192 bytes"));
     free(line);
 
@@ -465,7 +475,8 @@ static void test_bounds(void **state)
     assert_non_null(strstr(err.message, "line 65: at most 64 names of this kind"));
     char *long_name = filled(8 + 65, 'n');
     memcpy(long_name, "service ", 8);
-    assert_status(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     long_name[8 + 64] = '\0';
     assert_status(sf_scenario_run(*state, long_name, strlen(long_name), NULL, NULL, &err), SF_OK);
     free(long_name);
@@ -566,24 +577,30 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_received_in_order, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_received_fails_on_order_and_count, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_drop_next_and_fate, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_delay_then_advance, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_idle_and_set, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_duplicate, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_unfault, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_hold_heal_flush_and_discard, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_disconnect_reconnect_unsubscribe, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_stream_ttl_and_removed, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_status_and_rate_limit, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_stats_fails, setup, sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_clients_and_skip_local, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_comments_crlf_and_blank_lines, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_failures_are_all_counted, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_subscribers_stay_and_are_named, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test_setup_teardown(test_failed_step_stops_the_run, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup, sf_test_free_fake),
-        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup, sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_step_error_is_the_fakes_error, setup,
+                                        sf_test_free_fake),
+        cmocka_unit_test_setup_teardown(test_no_clock_forbids_clock_steps, setup,
+                                        sf_test_free_fake),
         cmocka_unit_test(test_clock_steps_need_a_manual_clock),
         cmocka_unit_test_setup_teardown(test_other_account, setup, sf_test_free_fake),
         cmocka_unit_test(test_small_journal_fails_journal_expects),

@@ -2,8 +2,9 @@
 /* test_server_shutdown_clients.c: SIGTERM while 100 clients hold connections open (50
  * event streams and 50 WebSockets) exits 0 without waiting for them (within STOP_BOUND_MS,
  * loose on purpose: the 200 ms the server promises is measured by bench/bench_shutdown.c on a
- * plain build), in every one of RUNS runs; and the server says nothing on stderr about clients that left (libmicrohttpd's
- * "Failed to send the footers..." and the like), unless --log-libmicrohttpd asks for it.
+ * plain build), in every one of RUNS runs; and the server says nothing on stderr about clients that
+ * left (libmicrohttpd's "Failed to send the footers..." and the like), unless --log-libmicrohttpd
+ * asks for it.
  *
  * The timed runs start the server with LeakSanitizer off: in a sanitizer build its leak scan
  * at exit takes 100-170 ms on this machine, which is the instrument, not the server (a release
@@ -126,8 +127,7 @@ static void test_sigterm_with_100_open_clients_is_quick_and_quiet(void **state)
     free(saved);
     print_message("    stop time: max %lld ms over %d runs\n", (long long)max, n);
     if (max > STOP_BOUND_MS)
-        fail_msg("a stop took %lld ms (at most %d ms in every run)", (long long)max,
-                 STOP_BOUND_MS);
+        fail_msg("a stop took %lld ms (at most %d ms in every run)", (long long)max, STOP_BOUND_MS);
 }
 
 /* The quiet is a choice, not lost output: asked for, libmicrohttpd's messages do appear. */

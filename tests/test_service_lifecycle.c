@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_service_lifecycle.c: Sync services: create, fetch, update, remove, and their streams addressed
- * through them. */
+/* test_service_lifecycle.c: Sync services: create, fetch, update, remove, and their streams
+ * addressed through them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,8 +118,9 @@ static void fetch_returns_what_create_returned(void **state)
     assert_memory_equal(&created, &fetched, sizeof created);
     /* explicit default account SID works like NULL */
     memset(&fetched, 0, sizeof fetched);
-    assert_status(sf_service_fetch(fx->fake, sf_fake_account_sid(fx->fake), created.sid,
-                                      &fetched, NULL), SF_OK);
+    assert_status(
+        sf_service_fetch(fx->fake, sf_fake_account_sid(fx->fake), created.sid, &fetched, NULL),
+        SF_OK);
     assert_memory_equal(&created, &fetched, sizeof created);
     /* out may be NULL */
     assert_status(sf_service_fetch(fx->fake, NULL, created.sid, NULL, NULL), SF_OK);
@@ -187,8 +188,10 @@ static void null_arguments_are_invalid_arguments(void **state)
     sf_service_record rec;
     assert_status(sf_service_create(NULL, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
-    assert_status(sf_service_fetch(NULL, NULL, fx->service_sid, &rec, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_service_update(NULL, NULL, fx->service_sid, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_fetch(NULL, NULL, fx->service_sid, &rec, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_update(NULL, NULL, fx->service_sid, NULL, &rec, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_service_remove(NULL, NULL, fx->service_sid, &err), SF_ERR_INVALID_ARGUMENT);
     sf_service_page *page = NULL;
     assert_status(sf_service_list(NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
@@ -196,7 +199,8 @@ static void null_arguments_are_invalid_arguments(void **state)
     assert_status(sf_service_list(fx->fake, NULL, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_service_fetch(fx->fake, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.code, 20001);
-    assert_status(sf_service_update(fx->fake, NULL, NULL, NULL, &rec, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_service_update(fx->fake, NULL, NULL, NULL, &rec, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_service_remove(fx->fake, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
     sf_service_page_free(fx->fake, NULL);
     sf_service_page_free(NULL, NULL);
@@ -311,7 +315,8 @@ static void update_can_replace_strings_repeatedly(void **state)
 static void a_failed_update_changes_nothing(void **state)
 {
     sf_fixture *fx = *state;
-    sf_service_params full = {.friendly_name = "keep", .webhook_url = "https://keep.example",
+    sf_service_params full = {.friendly_name = "keep",
+                              .webhook_url = "https://keep.example",
                               .acl_enabled = SF_BOOL_TRUE};
     sf_service_record before;
     assert_status(sf_service_update(fx->fake, NULL, fx->service_sid, &full, &before, NULL), SF_OK);
@@ -373,10 +378,12 @@ static void remove_takes_the_service_and_all_its_streams(void **state)
     sf_assert_twilio_error(&err, 404, 20404);
     for (int i = 0; i < 5; i++) {
         sf_stream_record s;
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, doomed[i].sid, &s, &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, doomed[i].sid, &s, &err),
+                      SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
         /* not reachable through another service either */
-        assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, doomed[i].sid, &s, &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_stream_fetch(fx->fake, NULL, other.sid, doomed[i].sid, &s, &err),
+                      SF_ERR_NOT_FOUND);
     }
     /* their expiry timers went with them; the other service's stream is untouched */
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -389,7 +396,8 @@ static void remove_takes_the_service_and_all_its_streams(void **state)
     assert_status(sf_service_remove(fx->fake, NULL, fx->service_sid, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     /* and streams cannot be created in it any more */
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &s, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, NULL, &s, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
 }
 
@@ -398,13 +406,12 @@ static void removing_a_service_with_many_streams_releases_everything(void **stat
     sf_fixture *fx = *state;
     long live_before = fx->alloc.live;
     sf_service_record svc;
-    must_create(fx, &(sf_service_params){.friendly_name = "big", .webhook_url = "http://h"},
-                &svc);
+    must_create(fx, &(sf_service_params){.friendly_name = "big", .webhook_url = "http://h"}, &svc);
     for (int i = 0; i < 300; i++) {
         char name[16];
         snprintf(name, sizeof name, "n%d", i);
-        sf_stream_params p = {.unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0,
-                              .ttl = 100 + i};
+        sf_stream_params p = {
+            .unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0, .ttl = 100 + i};
         assert_status(sf_stream_create(fx->fake, NULL, svc.sid, &p, NULL, NULL), SF_OK);
     }
     assert_status(sf_service_remove(fx->fake, NULL, svc.sid, NULL), SF_OK);
@@ -463,16 +470,18 @@ static void stream_lookups_reject_null_ids_and_miss_overlong_names(void **state)
     sf_fixture *fx = *state;
     sf_error err;
     sf_stream_record got;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &got, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &got, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
     assert_status(sf_stream_fetch(fx->fake, NULL, NULL, "x", &got, &err), SF_ERR_INVALID_ARGUMENT);
     char *overlong = sf_test_repeat("n", SF_UNIQUE_NAME_CAP + 10);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, overlong, &got, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, overlong, &got, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     free(overlong);
     /* a SID-shaped id of the wrong kind is a (never created) name */
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, fx->service_sid, &got,
-                                     &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, fx->service_sid, &got, &err),
+                  SF_ERR_NOT_FOUND);
 }
 
 int main(void)

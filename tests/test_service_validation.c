@@ -50,8 +50,8 @@ static void friendly_name_of_256_characters_or_empty_is_rejected_with_54053(void
     char *ascii = sf_test_repeat("a", 256);
     char *accents = sf_test_repeat("\xc3\xa9", 256);
     char *huge = sf_test_repeat("a", 5000);
-    const char *bad[] = {ascii, accents, huge, "", "bad\xff utf8", "tab\there", "nl\n",
-                         "\xc0\xaf", "\xed\xa0\x80", "del\x7f"};
+    const char *bad[] = {ascii,  accents,    huge,           "",       "bad\xff utf8", "tab\there",
+                         "nl\n", "\xc0\xaf", "\xed\xa0\x80", "del\x7f"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_service_params p = {.friendly_name = bad[i]};
         expect_create_error(fx, &p, 400, 54053);
@@ -81,19 +81,31 @@ static void webhook_url_must_be_an_absolute_http_url_of_at_most_512(void **state
     }
     char *over = url_of_length(513);
     char *way_over = url_of_length(4000);
-    const char *bad[] = {over,         way_over,          "ftp://x",       "http://",
-                         "https://",   "not a url",       "http://exa mple.com",
-                         "",           "example.com/hook", "http:/example.com",
-                         "http:///p",  "https://?q",      "https://#f",    "mailto:a@b.c",
-                         "http://ex\tample.com", "http://ex\xc3\xa9.com"};
+    const char *bad[] = {over,
+                         way_over,
+                         "ftp://x",
+                         "http://",
+                         "https://",
+                         "not a url",
+                         "http://exa mple.com",
+                         "",
+                         "example.com/hook",
+                         "http:/example.com",
+                         "http:///p",
+                         "https://?q",
+                         "https://#f",
+                         "mailto:a@b.c",
+                         "http://ex\tample.com",
+                         "http://ex\xc3\xa9.com"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sf_service_params p = {.webhook_url = bad[i]};
         expect_create_error(fx, &p, 400, 54051);
         expect_update_error(fx, fx->service_sid, &p, 400, 54051);
     }
     sf_error err;
-    assert_status(sf_service_create(fx->fake, NULL, &(sf_service_params){.webhook_url = "x"},
-                                       NULL, &err), SF_ERR_INVALID_WEBHOOK_URL);
+    assert_status(
+        sf_service_create(fx->fake, NULL, &(sf_service_params){.webhook_url = "x"}, NULL, &err),
+        SF_ERR_INVALID_WEBHOOK_URL);
     assert_string_equal(err.message, "Invalid webhook URL");
     free(max);
     free(over);
@@ -149,7 +161,8 @@ static void a_failed_create_changes_nothing_and_spends_no_sid(void **state)
     sf_service_params bad[] = {
         {.friendly_name = long_name},
         {.friendly_name = "ok", .webhook_url = "ftp://nope"},
-        {.friendly_name = "ok", .has_reachability_debouncing_window = true,
+        {.friendly_name = "ok",
+         .has_reachability_debouncing_window = true,
          .reachability_debouncing_window = 30001},
         {.acl_enabled = (sf_opt_bool)7},
     };
@@ -230,9 +243,8 @@ static void an_accepted_friendly_name_always_fits_the_record(void **state)
         name[4 * lengths[i]] = '\0';
         memset(&g, 0xa5, sizeof g);
         sf_error err;
-        sf_status status =
-            sf_service_create(fx->fake, NULL, &(sf_service_params){.friendly_name = name},
-                              &g.rec, &err);
+        sf_status status = sf_service_create(
+            fx->fake, NULL, &(sf_service_params){.friendly_name = name}, &g.rec, &err);
         for (size_t b = 0; b < sizeof g.guard; b++)
             if (g.guard[b] != 0xa5)
                 fail_msg("%zu-character name accepted: byte %zu past the end of the "
@@ -292,8 +304,8 @@ static void services_are_listed_in_creation_order_in_pages(void **state)
     char token[SF_PAGE_TOKEN_SIZE] = "";
     size_t seen = 0;
     for (int k = 0; k < 4; k++) {
-        sf_page_params p = {.has_page_size = true, .page_size = 7,
-                            .page_token = token[0] ? token : NULL};
+        sf_page_params p = {
+            .has_page_size = true, .page_size = 7, .page_token = token[0] ? token : NULL};
         page = must_list_services(fx, &p);
         assert_int_equal(page->info.count, k < 3 ? 7 : 4);
         assert_int_equal(page->info.has_previous, k > 0);
@@ -374,8 +386,9 @@ static void service_list_rejects_bad_paging_params(void **state)
         sf_fixture_stream(fx, NULL, -1, &(sf_stream_record){0});
     sf_stream_page *sp = NULL;
     assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid,
-                                    &(sf_page_params){.has_page_size = true, .page_size = 2},
-                                    &sp, NULL), SF_OK);
+                                 &(sf_page_params){.has_page_size = true, .page_size = 2}, &sp,
+                                 NULL),
+                  SF_OK);
     char stream_token[SF_PAGE_TOKEN_SIZE];
     memcpy(stream_token, sp->info.next_token, sizeof stream_token);
     sf_stream_page_free(fx->fake, sp);
@@ -425,13 +438,15 @@ static void service_list_of_an_unknown_account_is_404(void **state)
     sf_fixture *fx = *state;
     sf_service_page *page = NULL;
     sf_error err;
-    assert_status(sf_service_list(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &page,
-                                     &err), SF_ERR_NOT_FOUND);
+    assert_status(
+        sf_service_list(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &page, &err),
+        SF_ERR_NOT_FOUND);
     assert_null(page);
     sf_assert_twilio_error(&err, 404, 20404);
     sf_service_record rec;
-    assert_status(sf_service_create(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &rec,
-                                       &err), SF_ERR_NOT_FOUND);
+    assert_status(
+        sf_service_create(fx->fake, "AC0123456789abcdef0123456789abcdef", NULL, &rec, &err),
+        SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_int_equal(count_services(fx), 1);
 }
@@ -445,9 +460,12 @@ int main(void)
         T(webhook_url_must_be_an_absolute_http_url_of_at_most_512),
         T(debouncing_window_must_be_1000_to_30000),
         T(an_out_of_range_boolean_is_an_invalid_parameter),
-        cmocka_unit_test_setup_teardown(a_failed_create_changes_nothing_and_spends_no_sid, sf_test_setup_twins, sf_test_teardown_twins),
-        cmocka_unit_test_setup_teardown(validation_limits_follow_the_options, setup_small_limits, sf_fixture_teardown),
-        cmocka_unit_test_setup_teardown(an_accepted_friendly_name_always_fits_the_record, setup_friendly_name_at_the_cap, sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(a_failed_create_changes_nothing_and_spends_no_sid,
+                                        sf_test_setup_twins, sf_test_teardown_twins),
+        cmocka_unit_test_setup_teardown(validation_limits_follow_the_options, setup_small_limits,
+                                        sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(an_accepted_friendly_name_always_fits_the_record,
+                                        setup_friendly_name_at_the_cap, sf_fixture_teardown),
         T(services_are_listed_in_creation_order_in_pages),
         T(service_list_rejects_bad_paging_params),
         T(a_service_removed_mid_walk_does_not_disturb_the_walk),

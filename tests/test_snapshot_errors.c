@@ -24,7 +24,8 @@ static sf_test_alloc alloc_state;
 static sf_ops_log events;
 
 /* A fake with some of everything, and its snapshot. */
-static sf_fake *busy_fake(uint64_t seed, int steps) {
+static sf_fake *busy_fake(uint64_t seed, int steps)
+{
     sf_options o;
     sf_options_init(&o);
     o.seed = seed;
@@ -38,7 +39,8 @@ static sf_fake *busy_fake(uint64_t seed, int steps) {
     return fake;
 }
 
-static char *snapshot_of(sf_fake *fake, size_t *len) {
+static char *snapshot_of(sf_fake *fake, size_t *len)
+{
     char *buf;
     assert_status(sf_snapshot_save_buffer(fake, &buf, len, NULL), SF_OK);
     char *copy = malloc(*len);
@@ -50,12 +52,14 @@ static char *snapshot_of(sf_fake *fake, size_t *len) {
 /* The format's checksum (docs/snapshot-format.md): the bytes before it as little-endian
  * 64-bit words (the last zero-padded), each folded in as h = (h ^ w) * P; h ^= h >> 32,
  * then the byte count the same way; written little-endian. */
-static uint64_t fold(uint64_t h, uint64_t w) {
+static uint64_t fold(uint64_t h, uint64_t w)
+{
     h = (h ^ w) * UINT64_C(0x100000001b3);
     return h ^ (h >> 32);
 }
 
-static void reseal(char *buf, size_t len) {
+static void reseal(char *buf, size_t len)
+{
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     size_t n = len - 8;
     for (size_t i = 0; i < n; i += 8) {
@@ -70,7 +74,8 @@ static void reseal(char *buf, size_t len) {
 }
 
 /* Restores with a counting allocator; on failure checks that nothing is left allocated. */
-static sf_status try_restore(const char *buf, size_t len, sf_error *err) {
+static sf_status try_restore(const char *buf, size_t len, sf_error *err)
+{
     sf_test_alloc a = {0};
     sf_options o;
     sf_options_init(&o);
@@ -87,7 +92,8 @@ static sf_status try_restore(const char *buf, size_t len, sf_error *err) {
     return st;
 }
 
-static void test_truncated_at_every_length(void **state) {
+static void test_truncated_at_every_length(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(3, 120);
     size_t len;
@@ -104,7 +110,8 @@ static void test_truncated_at_every_length(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_any_flipped_byte_is_caught(void **state) {
+static void test_any_flipped_byte_is_caught(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(4, 120);
     size_t len;
@@ -119,7 +126,8 @@ static void test_any_flipped_byte_is_caught(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_newer_version_and_trailing_bytes(void **state) {
+static void test_newer_version_and_trailing_bytes(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(5, 40);
     size_t len;
@@ -145,7 +153,8 @@ static void test_newer_version_and_trailing_bytes(void **state) {
 /* With the checksum made valid again, a changed byte reaches the structural checks: the
  * restore either succeeds (a plausible state) or fails cleanly; never a crash or a leak
  * (the sanitizers watch), and a restored fake keeps working. */
-static void test_corrupt_with_valid_checksum(void **state) {
+static void test_corrupt_with_valid_checksum(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(6, 120);
     size_t len;
@@ -167,7 +176,8 @@ static void test_corrupt_with_valid_checksum(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_save_out_of_memory_at_every_allocation(void **state) {
+static void test_save_out_of_memory_at_every_allocation(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(7, 120);
     size_t ref_len;
@@ -198,7 +208,8 @@ static void test_save_out_of_memory_at_every_allocation(void **state) {
     assert_int_equal(alloc_state.live, 0);
 }
 
-static void test_restore_out_of_memory_at_every_allocation(void **state) {
+static void test_restore_out_of_memory_at_every_allocation(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(8, 120);
     size_t len;
@@ -238,7 +249,8 @@ typedef struct mem_src {
     size_t left;
 } mem_src;
 
-static size_t mem_read(void *buf, size_t len, void *user) {
+static size_t mem_read(void *buf, size_t len, void *user)
+{
     mem_src *m = user;
     size_t n = len < m->left ? len : m->left;
     memcpy(buf, m->p, n);
@@ -247,12 +259,14 @@ static size_t mem_read(void *buf, size_t len, void *user) {
     return n;
 }
 
-static sf_status restore_into(sf_fake *fake, const char *buf, size_t len, sf_error *err) {
+static sf_status restore_into(sf_fake *fake, const char *buf, size_t len, sf_error *err)
+{
     mem_src m = {buf, len};
     return sf_fake_restore(fake, mem_read, &m, err);
 }
 
-static void test_restore_in_place(void **state) {
+static void test_restore_in_place(void **state)
+{
     (void)state;
     sf_fake *a = busy_fake(9, 100), *b = busy_fake(10, 100);
     size_t alen, blen;
@@ -282,7 +296,8 @@ static void test_restore_in_place(void **state) {
     assert_int_equal(alloc_state.live, 0);
 }
 
-static void test_files(void **state) {
+static void test_files(void **state)
+{
     (void)state;
     sf_fake *fake = busy_fake(11, 60);
     char path[] = "/tmp/sf_snapshot_XXXXXX";
@@ -309,7 +324,8 @@ static void test_files(void **state) {
     sf_fake_free(fake);
 }
 
-static void count_event(sf_fake *fake, const sf_event *ev, void *user) {
+static void count_event(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake;
     (void)ev;
     (*(int *)user)++;
@@ -317,7 +333,8 @@ static void count_event(sf_fake *fake, const sf_event *ev, void *user) {
 
 /* A placeholder gets no callback (its delivery is journaled and counted as the original
  * would have been); once re-attached it gets them again. */
-static void test_placeholders(void **state) {
+static void test_placeholders(void **state)
+{
     (void)state;
     sf_fake *fake = NULL;
     sf_service_record svc;
@@ -343,7 +360,8 @@ static void test_placeholders(void **state) {
     assert_status(sf_subscriber_stats_get(back, id, &stats, NULL), SF_OK);
     assert_int_equal(stats.delivered, 1);
     sf_error err;
-    assert_status(sf_subscriber_reattach(back, id + 1, count_event, &calls, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscriber_reattach(back, id + 1, count_event, &calls, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_subscriber_reattach(back, id, NULL, &calls, &err), SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_subscriber_placeholders(back, NULL, 0), 1);
     assert_status(sf_subscriber_reattach(back, id, count_event, &calls, &err), SF_OK);
@@ -355,7 +373,8 @@ static void test_placeholders(void **state) {
     sf_fake_free(fake);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truncated_at_every_length),
         cmocka_unit_test(test_any_flipped_byte_is_caught),

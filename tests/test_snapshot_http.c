@@ -21,7 +21,8 @@
 static char auth[64];
 
 static int call(sf_fake *fake, const char *method, const char *target, const char *body, size_t len,
-                sf_http_response *resp) {
+                sf_http_response *resp)
+{
     sf_http_header h[2] = {{"Authorization", auth},
                            {"Content-Type", "application/x-www-form-urlencoded"}};
     sf_http_request req = {.method = method,
@@ -35,21 +36,24 @@ static int call(sf_fake *fake, const char *method, const char *target, const cha
     return sf_http_dispatch(fake, &req, resp);
 }
 
-static void post(sf_fake *fake, const char *target, const char *form) {
+static void post(sf_fake *fake, const char *target, const char *form)
+{
     sf_http_response r;
     int st = call(fake, "POST", target, form, strlen(form), &r);
     assert_true(st == 201 || st == 200);
     sf_http_response_free(&r);
 }
 
-static char *render_journal(sf_fake *fake) {
+static char *render_journal(sf_fake *fake)
+{
     size_t n = sf_journal_render(fake, NULL, NULL, 0);
     char *text = malloc(n + 1);
     sf_journal_render(fake, NULL, text, n + 1);
     return text;
 }
 
-static void test_download_and_put_back(void **state) {
+static void test_download_and_put_back(void **state)
+{
     (void)state;
     sf_fake *fake;
     assert_status(sf_fake_new(NULL, &fake, NULL), SF_OK);
@@ -102,7 +106,8 @@ static void test_download_and_put_back(void **state) {
     sf_fake_free(fake);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download_and_put_back),
     };

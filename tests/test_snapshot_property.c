@@ -22,7 +22,8 @@
 #define STEPS_A 70
 #define STEPS_B 70
 
-static sf_fake *new_fake(uint64_t seed, size_t journal) {
+static sf_fake *new_fake(uint64_t seed, size_t journal)
+{
     sf_options o;
     sf_options_init(&o);
     o.seed = seed;
@@ -34,13 +35,15 @@ static sf_fake *new_fake(uint64_t seed, size_t journal) {
     return fake;
 }
 
-static void save(sf_fake *fake, char **buf, size_t *len) {
+static void save(sf_fake *fake, char **buf, size_t *len)
+{
     sf_error err;
     if (sf_snapshot_save_buffer(fake, buf, len, &err) != SF_OK)
         fail_msg("save: %s", err.message);
 }
 
-static sf_fake *restore(const char *buf, size_t len, sf_ops_log *log) {
+static sf_fake *restore(const char *buf, size_t len, sf_ops_log *log)
+{
     sf_fake *fake = NULL;
     sf_error err;
     if (sf_fake_from_snapshot_buffer(NULL, buf, len, &fake, &err) != SF_OK)
@@ -56,7 +59,8 @@ static sf_fake *restore(const char *buf, size_t len, sf_ops_log *log) {
 }
 
 static void assert_same_text(const char *what, const char *a, size_t alen, const char *b,
-                             size_t blen, uint64_t seed) {
+                             size_t blen, uint64_t seed)
+{
     if (alen == blen && memcmp(a, b, alen) == 0)
         return;
     size_t i = 0;
@@ -67,14 +71,16 @@ static void assert_same_text(const char *what, const char *a, size_t alen, const
              (unsigned long long)seed, what, i, a + from, b + from);
 }
 
-static char *journal_of(sf_fake *fake, size_t *len) {
+static char *journal_of(sf_fake *fake, size_t *len)
+{
     *len = sf_journal_render(fake, NULL, NULL, 0);
     char *text = malloc(*len + 1);
     sf_journal_render(fake, NULL, text, *len + 1);
     return text;
 }
 
-static void check_seed(uint64_t seed, size_t journal) {
+static void check_seed(uint64_t seed, size_t journal)
+{
     sf_ops_driver dx, dy;
     sf_ops_log lx = {0}, ly = {0};
     sf_fake *x = new_fake(seed, journal), *y = new_fake(seed, journal);
@@ -119,7 +125,8 @@ static void check_seed(uint64_t seed, size_t journal) {
     sf_ops_log_free(&ly);
 }
 
-static void test_a_save_restore_b_equals_a_b(void **state) {
+static void test_a_save_restore_b_equals_a_b(void **state)
+{
     (void)state;
     for (uint64_t seed = 1; seed <= SEEDS; seed++)
         check_seed(seed, 65536);
@@ -127,7 +134,8 @@ static void test_a_save_restore_b_equals_a_b(void **state) {
 
 /* A journal ring that wraps: the held entries, the overwritten count and what is overwritten
  * next all carry over. */
-static void test_small_journal_ring(void **state) {
+static void test_small_journal_ring(void **state)
+{
     (void)state;
     for (uint64_t seed = 1000; seed < 1000 + SEEDS / 3; seed++)
         check_seed(seed, 37);
@@ -135,7 +143,8 @@ static void test_small_journal_ring(void **state) {
 
 /* The run actually exercises what the snapshot must carry: over the seeds, restored fakes
  * held queued deliveries, parked ones, expiries, rules and placeholders at the split. */
-static void test_runs_cover_the_queue(void **state) {
+static void test_runs_cover_the_queue(void **state)
+{
     (void)state;
     size_t with_deliveries = 0, with_rules = 0, with_subs = 0, with_events = 0;
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
@@ -161,7 +170,8 @@ static void test_runs_cover_the_queue(void **state) {
     assert_true(with_subs > SEEDS / 2);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_save_restore_b_equals_a_b),
         cmocka_unit_test(test_small_journal_ring),

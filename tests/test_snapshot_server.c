@@ -19,20 +19,23 @@
 static char path[64];
 
 /* The calls both histories share: a service, a stream, the clock moved by 5 s. */
-static void first_half(const lb_server *s, char *service, char *stream) {
+static void first_half(const lb_server *s, char *service, char *stream)
+{
     lb_make_stream(s, service, stream);
     assert_int_equal(lb_request(s, "POST", "/_syncfake/clock", "AdvanceMs=5000", NULL, 0), 200);
 }
 
 /* The second stream's SID. */
-static void second_half(const lb_server *s, const char *service, char *stream) {
+static void second_half(const lb_server *s, const char *service, char *stream)
+{
     char resp[8192], target[128];
     snprintf(target, sizeof target, "/v1/Services/%s/Streams", service);
     assert_int_equal(lb_request(s, "POST", target, "UniqueName=later", resp, sizeof resp), 201);
     assert_true(lb_json_str(lb_body(resp), "sid", stream, 64));
 }
 
-static void test_save_on_exit_then_load(void **state) {
+static void test_save_on_exit_then_load(void **state)
+{
     (void)state;
     snprintf(path, sizeof path, "/tmp/sf_server_snapshot_%d", (int)getpid());
     unlink(path);
@@ -72,7 +75,8 @@ static void test_save_on_exit_then_load(void **state) {
     unlink(path);
 }
 
-static void test_load_of_a_bad_file_fails_at_start(void **state) {
+static void test_load_of_a_bad_file_fails_at_start(void **state)
+{
     (void)state;
     snprintf(path, sizeof path, "/tmp/sf_server_bad_%d", (int)getpid());
     FILE *f = fopen(path, "w");
@@ -95,7 +99,8 @@ static void test_load_of_a_bad_file_fails_at_start(void **state) {
     assert_non_null(strstr(out, "not a syncfake snapshot"));
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_save_on_exit_then_load),
         cmocka_unit_test(test_load_of_a_bad_file_fails_at_start),

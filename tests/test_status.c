@@ -45,7 +45,8 @@ static void every_status_has_a_name_message_http_status_and_code(void **state)
 static void status_names_are_the_enum_names(void **state)
 {
     (void)state;
-#define CHECK_NAME(name, http, code, msg) assert_string_equal(sf_status_name(SF_##name), "SF_" #name);
+#define CHECK_NAME(name, http, code, msg)                                                          \
+    assert_string_equal(sf_status_name(SF_##name), "SF_" #name);
     SF_STATUS_MAP(CHECK_NAME)
 #undef CHECK_NAME
     assert_string_equal(sf_status_name(SF_OK), "SF_OK");
@@ -56,9 +57,9 @@ static void status_names_are_the_enum_names(void **state)
 static void status_functions_agree_with_the_status_map(void **state)
 {
     (void)state;
-#define CHECK_ROW(name, http, code, msg)                                                      \
-    assert_int_equal(sf_status_http(SF_##name), http);                                       \
-    assert_int_equal(sf_status_code(SF_##name), code);                                        \
+#define CHECK_ROW(name, http, code, msg)                                                           \
+    assert_int_equal(sf_status_http(SF_##name), http);                                             \
+    assert_int_equal(sf_status_code(SF_##name), code);                                             \
     assert_string_equal(sf_status_message(SF_##name), msg);
     SF_STATUS_MAP(CHECK_ROW)
 #undef CHECK_ROW
@@ -144,7 +145,8 @@ static void a_failure_fills_more_info_with_the_twilio_docs_url(void **state)
     memset(&err, 0x5a, sizeof err);
     sf_stream_record rec;
     sf_stream_params bad_ttl = {.has_ttl = true, .ttl = -1};
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &bad_ttl, &rec, &err), SF_ERR_INVALID_TTL);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &bad_ttl, &rec, &err),
+                  SF_ERR_INVALID_TTL);
     assert_status(err.status, SF_ERR_INVALID_TTL);
     assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/54011");
     assert_string_equal(err.message, "Invalid TTL");
@@ -152,7 +154,8 @@ static void a_failure_fills_more_info_with_the_twilio_docs_url(void **state)
 
     sf_fixture_stream(fx, "s", -1, &rec);
     sf_stream_params no_ttl = {0};
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "s", &no_ttl, &rec, &err), SF_ERR_NO_PARAMETERS);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "s", &no_ttl, &rec, &err),
+                  SF_ERR_NO_PARAMETERS);
     sf_assert_twilio_error(&err, 400, 54010);
     assert_string_equal(err.message, "No parameters specified");
 
@@ -162,7 +165,8 @@ static void a_failure_fills_more_info_with_the_twilio_docs_url(void **state)
     big[sizeof big - 1] = '}';
     sf_publish_params pp = {.data = big, .data_len = sizeof big};
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &pp, &msg, &err), SF_ERR_DATA_TOO_LARGE);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "s", &pp, &msg, &err),
+                  SF_ERR_DATA_TOO_LARGE);
     sf_assert_twilio_error(&err, 413, 54006);
     assert_string_equal(err.message, "Request entity too large");
     assert_string_equal(err.more_info, "https://www.twilio.com/docs/errors/54006");
@@ -188,7 +192,8 @@ static void the_404_message_names_the_requested_path(void **state)
     sf_error err;
     sf_stream_record rec;
     const char *missing = "TO0123456789abcdef0123456789abcdef";
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, missing, &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, missing, &rec, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     char expected[SF_ERROR_MESSAGE_SIZE];
     snprintf(expected, sizeof expected,
@@ -199,7 +204,8 @@ static void the_404_message_names_the_requested_path(void **state)
 
     sf_publish_params pp = {.data = "{}", .data_len = 2};
     sf_message_record msg;
-    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nobody", &pp, &msg, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "nobody", &pp, &msg, &err),
+                  SF_ERR_NOT_FOUND);
     snprintf(expected, sizeof expected,
              "The requested resource /Services/%s/Streams/nobody/Messages was not found",
              fx->service_sid);
@@ -229,8 +235,9 @@ static void errors_are_optional(void **state)
 {
     sf_fixture *fx = *state;
     sf_service_record svc;
-    assert_status(sf_service_fetch(fx->fake, NULL, "IS00000000000000000000000000000000", &svc,
-                                      NULL), SF_ERR_NOT_FOUND);
+    assert_status(
+        sf_service_fetch(fx->fake, NULL, "IS00000000000000000000000000000000", &svc, NULL),
+        SF_ERR_NOT_FOUND);
     assert_status(sf_clock_advance(fx->fake, -5, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_service_fetch(fx->fake, NULL, fx->service_sid, &svc, NULL), SF_OK);
     assert_string_equal(svc.sid, fx->service_sid);
@@ -443,12 +450,11 @@ int main(void)
                                         sf_fixture_setup, sf_fixture_teardown),
         cmocka_unit_test_setup_teardown(a_success_resets_the_error_to_ok, sf_fixture_setup,
                                         sf_fixture_teardown),
-        cmocka_unit_test_setup_teardown(the_404_message_names_the_requested_path,
-                                        sf_fixture_setup, sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(the_404_message_names_the_requested_path, sf_fixture_setup,
+                                        sf_fixture_teardown),
         cmocka_unit_test_setup_teardown(c_only_errors_add_detail_after_the_twilio_message,
                                         sf_fixture_setup, sf_fixture_teardown),
-        cmocka_unit_test_setup_teardown(errors_are_optional, sf_fixture_setup,
-                                        sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(errors_are_optional, sf_fixture_setup, sf_fixture_teardown),
         cmocka_unit_test(iso8601_formats_known_instants),
         cmocka_unit_test(http_date_formats_known_instants),
         cmocka_unit_test(formatting_rounds_down_to_the_second),

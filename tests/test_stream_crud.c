@@ -88,7 +88,8 @@ static void test_create_with_null_out_and_null_err_still_creates(void **state)
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "quiet", &r, NULL), SF_OK);
     assert_string_equal(r.unique_name, "quiet");
     /* errors too are reported without an err to fill */
-    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL), SF_ERR_UNIQUE_NAME_EXISTS);
+    assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, NULL, NULL),
+                  SF_ERR_UNIQUE_NAME_EXISTS);
 }
 
 static void test_create_with_explicit_default_account_matches(void **state)
@@ -96,12 +97,14 @@ static void test_create_with_explicit_default_account_matches(void **state)
     sf_fixture *fx = fx_of(state);
     sf_stream_record r;
     sf_error err;
-    assert_status(sf_stream_create(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
-                                      NULL, &r, &err), SF_OK);
+    assert_status(
+        sf_stream_create(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid, NULL, &r, &err),
+        SF_OK);
     assert_string_equal(r.account_sid, sf_fake_account_sid(fx->fake));
     sf_stream_record f;
-    assert_status(sf_stream_fetch(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid,
-                                     r.sid, &f, &err), SF_OK);
+    assert_status(
+        sf_stream_fetch(fx->fake, sf_fake_account_sid(fx->fake), fx->service_sid, r.sid, &f, &err),
+        SF_OK);
     assert_string_equal(f.sid, r.sid);
 }
 
@@ -146,8 +149,7 @@ static void test_create_in_unknown_service_is_404_naming_streams_path(void **sta
     sf_status st = sf_stream_create(fx->fake, NULL, missing, &p, &r, &err);
     /* the requested path is POST /v1/Services/{IS}/Streams */
     char msg[SF_ERROR_MESSAGE_SIZE];
-    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
-             missing);
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found", missing);
     sf_test_expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
 }
 
@@ -205,7 +207,8 @@ static void test_fetch_by_sid_and_by_name_give_same_record(void **state)
     assert_status(sf_clock_advance(fx->fake, 500, NULL), SF_OK);
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, c.sid, &by_sid, &err), SF_OK);
     assert_status(err.status, SF_OK);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &by_name, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "orders", &by_name, &err),
+                  SF_OK);
     assert_memory_equal(&c, &by_sid, sizeof c);
     assert_memory_equal(&c, &by_name, sizeof c);
 }
@@ -218,12 +221,13 @@ static void test_fetch_by_names_with_slash_space_and_unicode(void **state)
         "/leading/slash/",
         "with space",
         "  padded  ",
-        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",  /* café 日本語 */
+        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", /* café 日本語 */
         "emoji \xf0\x9f\x98\x80",                           /* U+1F600 */
         "percent%2Fencoded",
         "?query=1&x#frag",
         "TO",
-        "T0" "0123456789abcdef0123456789abcdef", /* second char is a digit: a name */
+        "T0"
+        "0123456789abcdef0123456789abcdef", /* second char is a digit: a name */
     };
     sf_stream_record created[sizeof names / sizeof *names];
     sf_error err;
@@ -395,7 +399,8 @@ static void test_update_ignores_unique_name(void **state)
     sf_error err;
     assert_status(create_stream(fx, "original", false, 0, &c, &err), SF_OK);
     sf_stream_params p = {.unique_name = "other", .has_ttl = true, .ttl = 5};
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "original", &p, &u, &err), SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, "original", &p, &u, &err),
+                  SF_OK);
     assert_string_equal(u.unique_name, "original");
     sf_status st = sf_stream_fetch(fx->fake, NULL, fx->service_sid, "other", &f, &err);
     expect_not_found(st, &err, fx->service_sid, "other", "");
@@ -496,8 +501,7 @@ static void test_list_of_unknown_service_is_404_naming_streams_path(void **state
     sf_status st = sf_stream_list(fx->fake, NULL, missing, NULL, &page, &err);
     /* the requested path is GET /v1/Services/{IS}/Streams */
     char msg[SF_ERROR_MESSAGE_SIZE];
-    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found",
-             missing);
+    snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams was not found", missing);
     sf_test_expect_error(st, &err, SF_ERR_NOT_FOUND, 404, 20404, msg);
 }
 

@@ -40,7 +40,9 @@ static void test_unique_name_of_321_chars_is_400_54302(void **state)
     sf_stream_record r;
     sf_error err;
     sf_status st = create_stream(fx, name, false, 0, &r, &err);
-    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302,
+                         "Invalid unique name. Expected a string with length 1-320 not matching "
+                         "the SID pattern [A-Z]{2}[a-f0-9]{32}");
     free(name);
     char sids[2][SF_SID_SIZE];
     assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
@@ -90,8 +92,8 @@ static void test_unique_name_of_320_four_byte_chars_is_kept_whole_and_reachable(
         free(name);
         free(r);
         free(f);
-        fail_msg("accepted 1280-byte unique name is not reachable by name: %d %.60s...",
-                 err.code, err.message);
+        fail_msg("accepted 1280-byte unique name is not reachable by name: %d %.60s...", err.code,
+                 err.message);
     }
     assert_int_equal(strnlen(f->unique_name, sizeof f->unique_name), strlen(name));
     assert_string_equal(f->unique_name, name);
@@ -135,7 +137,9 @@ static void test_empty_unique_name_is_400_54302(void **state)
     sf_stream_record r;
     sf_error err;
     sf_status st = create_stream(fx, "", false, 0, &r, &err);
-    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+    sf_test_expect_error(st, &err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302,
+                         "Invalid unique name. Expected a string with length 1-320 not matching "
+                         "the SID pattern [A-Z]{2}[a-f0-9]{32}");
 }
 
 static void test_very_long_unique_name_is_400_54302(void **state)
@@ -198,7 +202,8 @@ static void test_sid_shaped_unique_names_are_400_54302(void **state)
         if (st != SF_ERR_INVALID_UNIQUE_NAME)
             fail_msg("SID-shaped name %s: got status %d", names[i], (int)st);
         sf_assert_twilio_error(&err, 400, 54302);
-        assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
+        assert_string_equal(err.message, "Invalid unique name. Expected a string with length 1-320 "
+                                         "not matching the SID pattern [A-Z]{2}[a-f0-9]{32}");
     }
     char sids[2][SF_SID_SIZE];
     assert_int_equal(list_sids(fx, fx->service_sid, sids, 2), 0);
@@ -208,10 +213,10 @@ static void test_almost_sid_shaped_unique_names_are_accepted(void **state)
 {
     sf_fixture *fx = fx_of(state);
     char names[12][64];
-    snprintf(names[0], 64, "TO%.31s", hex32);          /* 31 hex digits: 33 chars */
-    snprintf(names[1], 64, "TO%s0", hex32);            /* 33 hex digits: 35 chars */
-    snprintf(names[2], 64, "IS%.31sg", hex32);         /* 32 chars after the prefix, one not hex */
-    snprintf(names[3], 64, "1O%s", hex32);             /* prefix not two letters */
+    snprintf(names[0], 64, "TO%.31s", hex32);  /* 31 hex digits: 33 chars */
+    snprintf(names[1], 64, "TO%s0", hex32);    /* 33 hex digits: 35 chars */
+    snprintf(names[2], 64, "IS%.31sg", hex32); /* 32 chars after the prefix, one not hex */
+    snprintf(names[3], 64, "1O%s", hex32);     /* prefix not two letters */
     snprintf(names[4], 64, "T-%s", hex32);
     snprintf(names[5], 64, "ab%.33s", "0123456789abcdef0123456789abcdef0"); /* 35 chars */
     snprintf(names[6], 64, "AB%.31s", hex32_upper);
@@ -241,7 +246,8 @@ static void test_duplicate_unique_name_in_same_service_is_409_54301(void **state
     assert_status(create_stream(fx, "dup", true, 60, &a, &err), SF_OK);
     assert_status(sf_clock_advance(fx->fake, 5, NULL), SF_OK);
     sf_status st = create_stream(fx, "dup", false, 0, &b, &err);
-    sf_test_expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301, "Unique name already exists");
+    sf_test_expect_error(st, &err, SF_ERR_UNIQUE_NAME_EXISTS, 409, 54301,
+                         "Unique name already exists");
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "dup", &f, &err), SF_OK);
     assert_memory_equal(&a, &f, sizeof a);
     assert_int_equal(sf_pending_events(fx->fake), 1);
@@ -409,7 +415,8 @@ static void test_publishing_does_not_change_later_stream_sids(void **state)
     sf_publish_params pp = {.data = "{\"k\":1}", .data_len = 7};
     sf_message_record m;
     for (int i = 0; i < 3; i++)
-        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, a.sid, &pp, &m, &err), SF_OK);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, a.sid, &pp, &m, &err),
+                      SF_OK);
     assert_status(create_stream(fx, NULL, false, 0, &c, &err), SF_OK);
     assert_status(create_stream(fresh, NULL, false, 0, &d, &err), SF_OK);
     assert_string_equal(c.sid, d.sid);
@@ -429,21 +436,30 @@ static void test_null_arguments_are_invalid_argument(void **state)
     sf_stream_page *page = NULL;
     sf_rate_state rs;
 
-    assert_status(sf_stream_create(NULL, NULL, fx->service_sid, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_create(NULL, NULL, fx->service_sid, NULL, &r, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_status(sf_stream_fetch(NULL, NULL, fx->service_sid, "x", &r, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_update(NULL, NULL, fx->service_sid, "x", &p, &r, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_remove(NULL, NULL, fx->service_sid, "x", &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_rate_state(NULL, NULL, fx->service_sid, "x", &rs, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "x", NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(NULL, NULL, fx->service_sid, "x", &r, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_update(NULL, NULL, fx->service_sid, "x", &p, &r, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_remove(NULL, NULL, fx->service_sid, "x", &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(NULL, NULL, fx->service_sid, NULL, &page, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(NULL, NULL, fx->service_sid, "x", &rs, &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_rate_state(fx->fake, NULL, fx->service_sid, "x", NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
 
     /* NULL service or stream id */
     assert_status(sf_stream_create(fx->fake, NULL, NULL, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &r, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, NULL, &r, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_fetch(fx->fake, NULL, NULL, "x", &r, &err), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_stream_list(fx->fake, NULL, NULL, NULL, &page, &err), SF_ERR_INVALID_ARGUMENT);
     sf_stream_page_free(fx->fake, NULL); /* no-op */

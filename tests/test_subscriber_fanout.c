@@ -21,8 +21,8 @@
 
 enum { FAN_N = 5, FAN_M = 200 };
 
-static void test_every_subscriber_gets_every_message_once_in_order_before_publish_returns(
-    void **state)
+static void
+test_every_subscriber_gets_every_message_once_in_order_before_publish_returns(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
@@ -43,8 +43,8 @@ static void test_every_subscriber_gets_every_message_once_in_order_before_publis
         snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"tag\" : \"m %d\" }", i, i);
         snprintf(compact, sizeof compact, "{\"i\":%d,\"tag\":\"m %d\"}", i, i);
         sf_message_record m;
-        assert_status(publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : s.sid, data, 0,
-                                   &m, &err), SF_OK);
+        assert_status(
+            publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : s.sid, data, 0, &m, &err), SF_OK);
         assert_string_equal(m.data, compact);
         memcpy(sids[i], m.sid, SF_SID_SIZE);
         times[i] = sf_clock_now(fx->fake);
@@ -129,8 +129,7 @@ static void test_is_local_only_for_the_publishing_client(void **state)
     sf_fixture *fx = *state;
     sf_stream_record s;
     sf_fixture_stream(fx, "local", -1, &s);
-    recorder *c7 = rec_new(NULL), *c8 = rec_new(NULL), *c0 = rec_new(NULL),
-             *c7b = rec_new(NULL);
+    recorder *c7 = rec_new(NULL), *c8 = rec_new(NULL), *c0 = rec_new(NULL), *c7b = rec_new(NULL);
     attach(fx, "local", c7, 7);
     attach(fx, "local", c8, 8);
     attach(fx, "local", c0, 0);
@@ -207,15 +206,17 @@ static void test_subscribe_to_unknown_stream_is_404_and_spends_no_id(void **stat
     const char *unknown[] = {"nope", "TO00000000000000000000000000000000"};
     for (int i = 0; i < 2; i++) {
         memset(&err, 0, sizeof err);
-        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, unknown[i], &p, &id, &err), SF_ERR_NOT_FOUND);
+        assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, unknown[i], &p, &id, &err),
+                      SF_ERR_NOT_FOUND);
         assert_status(err.status, SF_ERR_NOT_FOUND);
         sf_assert_twilio_error(&err, 404, 20404);
     }
     /* an unknown service, and a stream of another service */
     sf_service_record svc2;
     assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, &err), SF_OK);
-    assert_status(sf_subscribe(fx->fake, NULL, "IS00000000000000000000000000000000", "exists",
-                                  &p, &id, &err), SF_ERR_NOT_FOUND);
+    assert_status(
+        sf_subscribe(fx->fake, NULL, "IS00000000000000000000000000000000", "exists", &p, &id, &err),
+        SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_status(sf_subscribe(fx->fake, NULL, svc2.sid, s.sid, &p, &id, &err), SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
@@ -236,10 +237,12 @@ static void test_subscribe_without_callback_is_invalid_argument(void **state)
     sf_subscribe_params p = {.on_event = NULL, .client_id = 3};
     sf_subscriber_id id = 555;
     sf_error err;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", &p, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", &p, &id, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(err.http_status, 400);
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", NULL, &id, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "nocb", NULL, &id, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_status(err.status, SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(id, 555);
     assert_int_equal(stream_stats(fx, "nocb").subscribers, 0);
@@ -336,7 +339,8 @@ static void test_stream_remove_sends_one_removed_deleted_to_each_and_detaches(vo
     /* the old SID is gone for subscribing and publishing */
     sf_subscribe_params p = {.on_event = rec_on_event, .user = r[0]};
     sf_subscriber_id id;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, s.sid, &p, &id, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, s.sid, &p, &id, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     for (int k = 0; k < 3; k++)
         rec_free(r[k]);
@@ -375,8 +379,7 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
     assert_removed(&a->ev[1], ia, fx->service_sid, s10.sid, SF_REMOVED_EXPIRED, NOW0 + 10000);
     assert_int_equal(a->ev[1].clock_in_callback, NOW0 + 10000);
     assert_int_equal(b->n, 1);
-    assert_removed(&b->ev[0], ib, fx->service_sid, s20.sid, SF_REMOVED_EXPIRED,
-                   NOW0 + 250 + 20000);
+    assert_removed(&b->ev[0], ib, fx->service_sid, s20.sid, SF_REMOVED_EXPIRED, NOW0 + 250 + 20000);
     assert_int_equal(log.n, 3);
     assert_int_equal(log.items[1].subscriber, ia);
     assert_int_equal(log.items[2].subscriber, ib);
@@ -385,7 +388,8 @@ static void test_ttl_expiry_sends_removed_expired_at_the_deadline(void **state)
     assert_false(sub_stats(fx, ib).attached);
     assert_true(sub_stats(fx, ic).attached);
     sf_message_record m;
-    assert_status(publish_c(fx->fake, fx->service_sid, "ttl10", "{}", 0, &m, &err), SF_ERR_NOT_FOUND);
+    assert_status(publish_c(fx->fake, fx->service_sid, "ttl10", "{}", 0, &m, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     assert_status(sf_clock_advance(fx->fake, 60000, &err), SF_OK);
     assert_int_equal(a->n, 2); /* exactly one REMOVED */
@@ -490,7 +494,8 @@ static void test_stats_count_subscribers_and_messages(void **state)
     assert_int_equal(stream_stats(fx, "stats").subscribers, 1);
     /* a rejected publish counts nothing */
     sf_message_record m;
-    assert_status(publish_c(fx->fake, fx->service_sid, "stats", "not json", 0, &m, &err), SF_ERR_DATA_INVALID);
+    assert_status(publish_c(fx->fake, fx->service_sid, "stats", "not json", 0, &m, &err),
+                  SF_ERR_DATA_INVALID);
     assert_int_equal(stream_stats(fx, "stats").messages_published, 4);
     assert_int_equal(sub_stats(fx, ib).delivered, 2);
     assert_int_equal(b->n, 2);
@@ -499,7 +504,8 @@ static void test_stats_count_subscribers_and_messages(void **state)
     assert_status(sf_subscriber_stats_get(fx->fake, 0, &st, &err), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_subscriber_stats_get(fx->fake, 3, &st, &err), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_subscriber_stats_get(fx->fake, ia, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "missing", &ss, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_stats_get(fx->fake, NULL, fx->service_sid, "missing", &ss, &err),
+                  SF_ERR_NOT_FOUND);
     sf_assert_twilio_error(&err, 404, 20404);
     rec_free(a);
     rec_free(b);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_subscriber_reentrancy.c: subscriber callbacks that call the API: nested publishes, subscribes,
- * unsubscribes and removals, and the order in which their events arrive. */
+/* test_subscriber_reentrancy.c: subscriber callbacks that call the API: nested publishes,
+ * subscribes, unsubscribes and removals, and the order in which their events arrive. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,8 +58,8 @@ static void test_callback_publishing_to_same_stream_delivers_nested_after_curren
 
     sf_message_record out;
     sf_error err;
-    assert_status(publish_c(fx->fake, fx->service_sid, "echo", "{ \"outer\" : 1 }", 0, &out,
-                               &err), SF_OK);
+    assert_status(publish_c(fx->fake, fx->service_sid, "echo", "{ \"outer\" : 1 }", 0, &out, &err),
+                  SF_OK);
     /* the outer publish's borrowed data survives the nested publishes */
     assert_string_equal(out.data, "{\"outer\":1}");
     /* everything arrived before the outer publish returned */
@@ -115,15 +115,14 @@ static void act_publish_other_stream_once(sf_fake *fake, const sf_event *ev, rec
     r->budget--;
     sf_message_record m;
     sf_error err;
-    sf_status st = publish_c(fake, r->fx->service_sid, r->other_stream_id, "{\"relay\":true}",
-                             0, &m, &err);
+    sf_status st =
+        publish_c(fake, r->fx->service_sid, r->other_stream_id, "{\"relay\":true}", 0, &m, &err);
     r->statuses[r->nstatus++] = st;
     if (st == SF_OK)
         memcpy(r->nested_sids[r->nested++], m.sid, SF_SID_SIZE);
 }
 
-static void test_callback_publishing_to_another_stream_delivers_before_outer_returns(
-    void **state)
+static void test_callback_publishing_to_another_stream_delivers_before_outer_returns(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s1, s2;
@@ -169,8 +168,7 @@ static void act_subscribe_once(sf_fake *fake, const sf_event *ev, recorder *r)
     r->spawn->id = id;
 }
 
-static void test_callback_subscribing_new_subscriber_gets_next_message_not_current(
-    void **state)
+static void test_callback_subscribing_new_subscriber_gets_next_message_not_current(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
@@ -217,8 +215,7 @@ static void act_unsubscribe_target_once(sf_fake *fake, const sf_event *ev, recor
     r->statuses[r->nstatus++] = sf_unsubscribe(fake, r->target, &err);
 }
 
-static void test_callback_unsubscribing_later_subscriber_prevents_current_delivery(
-    void **state)
+static void test_callback_unsubscribing_later_subscriber_prevents_current_delivery(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
@@ -281,8 +278,8 @@ static void act_remove_stream_once(sf_fake *fake, const sf_event *ev, recorder *
         return;
     r->budget--;
     sf_error err;
-    r->statuses[r->nstatus++] = sf_stream_remove(fake, NULL, r->fx->service_sid, r->stream_id,
-                                                 &err);
+    r->statuses[r->nstatus++] =
+        sf_stream_remove(fake, NULL, r->fx->service_sid, r->stream_id, &err);
     /* the stream is gone for calls made right after, from the callback */
     sf_message_record m;
     r->statuses[r->nstatus++] =
@@ -326,7 +323,8 @@ static void test_callback_removing_stream_sends_removed_instead_of_message(void 
         assert_false(sub_stats(fx, (sf_subscriber_id)(k + 1)).attached);
     assert_int_equal(sub_stats(fx, ib).delivered, 0);
     sf_stream_record rec;
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &rec, &err), SF_ERR_NOT_FOUND);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "gone", &rec, &err),
+                  SF_ERR_NOT_FOUND);
     /* its TTL never fires afterwards, and nothing is left queued */
     assert_status(sf_clock_advance(fx->fake, 120000, &err), SF_OK);
     assert_int_equal(log.n, 4);
@@ -515,8 +513,8 @@ static void act_subscribe_then_publish_once(sf_fake *fake, const sf_event *ev, r
     r->statuses[r->nstatus++] =
         sf_subscribe(fake, NULL, r->fx->service_sid, r->stream_id, &p, &r->target, &err);
     sf_message_record m;
-    sf_status st = publish_c(fake, r->fx->service_sid, r->stream_id, "{\"n\":\"nested\"}", 0, &m,
-                             &err);
+    sf_status st =
+        publish_c(fake, r->fx->service_sid, r->stream_id, "{\"n\":\"nested\"}", 0, &m, &err);
     r->statuses[r->nstatus++] = st;
     if (st == SF_OK)
         memcpy(r->nested_sids[r->nested++], m.sid, SF_SID_SIZE);
@@ -631,8 +629,7 @@ static void test_expiry_callbacks_run_at_their_due_times_in_order(void **state)
     sf_fixture_stream(fx, "y", 12, &y);
     sf_fixture_stream(fx, "news", -1, &news);
     trace log = {0};
-    recorder *rx = rec_new(&log), *ry = rec_new(&log), *rz = rec_new(&log),
-             *rn = rec_new(&log);
+    recorder *rx = rec_new(&log), *ry = rec_new(&log), *rz = rec_new(&log), *rn = rec_new(&log);
     rx->fx = fx;
     rx->budget = 1;
     rx->spawn = rz;
@@ -679,13 +676,15 @@ static void test_skip_local_subscriber_does_not_get_its_own_publishes(void **sta
     sf_stream_record st;
     sf_fixture_stream(fx, "echo", -1, &st);
     recorder *own = rec_new(NULL), *other = rec_new(NULL);
-    sf_subscribe_params sp = {.on_event = rec_on_event, .user = own, .client_id = 9,
-                              .skip_local = true};
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &own->id, NULL), SF_OK);
+    sf_subscribe_params sp = {
+        .on_event = rec_on_event, .user = own, .client_id = 9, .skip_local = true};
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &own->id, NULL),
+                  SF_OK);
     sp.user = other;
     sp.client_id = 0;
     sp.skip_local = false;
-    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &other->id, NULL), SF_OK);
+    assert_status(sf_subscribe(fx->fake, NULL, fx->service_sid, "echo", &sp, &other->id, NULL),
+                  SF_OK);
     sf_publish_params mine = {.data = "{\"a\":1}", .data_len = 7, .client_id = 9};
     sf_publish_params theirs = {.data = "{\"b\":2}", .data_len = 7, .client_id = 0};
     for (int path = 0; path < 2; path++) {
@@ -693,8 +692,10 @@ static void test_skip_local_subscriber_does_not_get_its_own_publishes(void **sta
             sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 5};
             assert_status(sf_fault_add(fx->fake, &delay, NULL, NULL), SF_OK);
         }
-        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &mine, NULL, NULL), SF_OK);
-        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &theirs, NULL, NULL), SF_OK);
+        assert_status(sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &mine, NULL, NULL),
+                      SF_OK);
+        assert_status(
+            sf_stream_publish(fx->fake, NULL, fx->service_sid, "echo", &theirs, NULL, NULL), SF_OK);
         sf_run_until_idle(fx->fake);
     }
     assert_int_equal(own->n, 2);   /* only the other client's two messages */
@@ -717,7 +718,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, sf_fixture_setup, subscriber_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_skip_local_subscriber_does_not_get_its_own_publishes, sf_fixture_setup, sf_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_skip_local_subscriber_does_not_get_its_own_publishes,
+                                        sf_fixture_setup, sf_fixture_teardown),
         T(test_callback_publishing_to_same_stream_delivers_nested_after_current),
         T(test_callback_publishing_to_another_stream_delivers_before_outer_returns),
         T(test_callback_subscribing_new_subscriber_gets_next_message_not_current),

@@ -68,7 +68,8 @@ static void test_clock_set_above_range(void **state)
     sf_fixture *fx = *state;
     sf_ms before = sf_clock_now(fx->fake);
     sf_error err;
-    assert_status(sf_clock_set(fx->fake, INT64_C(9223372036854775000), &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_clock_set(fx->fake, INT64_C(9223372036854775000), &err),
+                  SF_ERR_INVALID_ARGUMENT);
     sf_assert_twilio_error(&err, 400, 20001);
     assert_non_null(strstr(err.message, "253402300799999"));
     assert_non_null(strstr(err.message, "9999-12-31T23:59:59.999Z"));
@@ -225,7 +226,8 @@ static void test_ttl_and_expiry_lag_saturate(void **state)
     assert_int_equal(st.date_expires_ms, SF_TIME_MAX_MS);
     /* an update counts from now: saturates the same way */
     sf_stream_params up = {.has_ttl = true, .ttl = 31536000};
-    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, st.sid, &up, &updated, &err), SF_OK);
+    assert_status(sf_stream_update(fx->fake, NULL, fx->service_sid, st.sid, &up, &updated, &err),
+                  SF_OK);
     assert_int_equal(updated.date_expires_ms, SF_TIME_MAX_MS);
     /* at the deadline the lag rule holds it; the lagged deadline is the end of time as well */
     assert_status(sf_clock_set(fx->fake, SF_TIME_MAX_MS, &err), SF_OK);

@@ -54,19 +54,17 @@ typedef struct env {
     sf_api_key_record key;
 } env;
 
-static void lock_server(void *ctx) {
-    sf_server_lock(ctx);
-}
-static void unlock_server(void *ctx) {
-    sf_server_unlock(ctx);
-}
+static void lock_server(void *ctx) { sf_server_lock(ctx); }
+static void unlock_server(void *ctx) { sf_server_unlock(ctx); }
 
-static void mint(env *e, int64_t iat, int64_t ttl, char *out, size_t cap) {
+static void mint(env *e, int64_t iat, int64_t ttl, char *out, size_t cap)
+{
     assert_true(sf_jwt_mint(e->key.sid, e->key.secret, e->account, "alice", e->service, iat,
                             iat + ttl, out, cap) > 0);
 }
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     env *e = calloc(1, sizeof *e);
     sf_options opts;
     sf_options_init(&opts);
@@ -100,7 +98,8 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     env *e = *state;
     sf_ts_manager_stop(e->ts);
     sf_server_stop(e->srv);
@@ -112,12 +111,14 @@ static int teardown(void **state) {
 
 /* ---- a minimal WebSocket client ---- */
 
-static bool wait_readable(int fd) {
+static bool wait_readable(int fd)
+{
     struct pollfd p = {fd, POLLIN, 0};
     return poll(&p, 1, WAIT_MS) == 1;
 }
 
-static bool read_exact(int fd, void *buf, size_t n) {
+static bool read_exact(int fd, void *buf, size_t n)
+{
     for (size_t got = 0; got < n;) {
         if (!wait_readable(fd))
             return false;
@@ -129,7 +130,8 @@ static bool read_exact(int fd, void *buf, size_t n) {
     return true;
 }
 
-static int ws_connect(uint16_t port) {
+static int ws_connect(uint16_t port)
+{
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -151,7 +153,8 @@ static int ws_connect(uint16_t port) {
 }
 
 /* Sends one masked binary WebSocket message (mask key 0: the bytes go as they are). */
-static void ws_send(int fd, const char *data, size_t len) {
+static void ws_send(int fd, const char *data, size_t len)
+{
     uint8_t h[14] = {0x82};
     size_t hl = 2;
     if (len < 126) {
@@ -171,7 +174,8 @@ static void ws_send(int fd, const char *data, size_t len) {
 }
 
 /* The next data message (pings skipped), NUL-terminated, malloc'd; NULL on close or time-out. */
-static char *ws_read(int fd) {
+static char *ws_read(int fd)
+{
     for (;;) {
         uint8_t h[2];
         if (!read_exact(fd, h, 2))
@@ -202,7 +206,8 @@ static char *ws_read(int fd) {
 }
 
 /* Sends a Twilsock message as the Kotlin SDK encodes it (TwilsockMessage.kt encode()). */
-static void ts_send(int fd, const char *header, const char *payload) {
+static void ts_send(int fd, const char *header, const char *payload)
+{
     size_t cap = strlen(header) + strlen(payload) + 64;
     char *msg = malloc(cap);
     int n = snprintf(msg, cap, "TWILSOCK V3.0 %zu\r\n%s\r\n%s%s", strlen(header), header, payload,
@@ -212,7 +217,8 @@ static void ts_send(int fd, const char *header, const char *payload) {
 }
 
 /* The next Twilsock message whose header has `method`, other methods skipped. */
-static char *ts_next(int fd, const char *method) {
+static char *ts_next(int fd, const char *method)
+{
     char want[48];
     snprintf(want, sizeof want, "{\"method\":\"%s\"", method);
     for (char *m; (m = ws_read(fd));) {
@@ -227,17 +233,20 @@ static char *ts_next(int fd, const char *method) {
     return NULL;
 }
 
-static void expect_contains(const char *text, const char *part) {
+static void expect_contains(const char *text, const char *part)
+{
     if (!strstr(text, part))
         fail_msg("expected %s\nin %s", part, text);
 }
 
-static void expect_lacks(const char *text, const char *part) {
+static void expect_lacks(const char *text, const char *part)
+{
     if (strstr(text, part))
         fail_msg("did not expect %s\nin %s", part, text);
 }
 
-static void kotlin_init(int fd, const char *token) {
+static void kotlin_init(int fd, const char *token)
+{
     char header[4608];
     snprintf(header, sizeof header,
              "{\"method\":\"init\",\"id\":\"RQ5d1a0e5cc0d04b0c8e2a56b1f3a5f5c1\","
@@ -252,7 +261,8 @@ static void kotlin_init(int fd, const char *token) {
 
 /* An upstream request as the Kotlin SDK sends it through Twilsock. */
 static void kotlin_request(int fd, const char *id, const char *method, const char *path,
-                           const char *payload) {
+                           const char *payload)
+{
     char header[2048];
     if (*payload) /* SubscriptionManager.kt: no HTTP headers, so payload_type application/json */
         snprintf(header, sizeof header,
@@ -273,13 +283,15 @@ static void kotlin_request(int fd, const char *id, const char *method, const cha
 }
 
 /* The payload of a reply (after the header's "\r\n"). */
-static const char *payload_of(const char *msg) {
+static const char *payload_of(const char *msg)
+{
     const char *h = strstr(msg, "\r\n");
     const char *p = h ? strstr(h + 2, "\r\n") : NULL;
     return p ? p + 2 : "";
 }
 
-static int connected(env *e) {
+static int connected(env *e)
+{
     int fd = ws_connect(e->port);
     kotlin_init(fd, e->token);
     char *r = ts_next(fd, "reply");
@@ -288,7 +300,8 @@ static int connected(env *e) {
     return fd;
 }
 
-static void make_stream(env *e, const char *name, sf_stream_record *out) {
+static void make_stream(env *e, const char *name, sf_stream_record *out)
+{
     sf_stream_params p = {.unique_name = name};
     sf_server_lock(e->srv);
     sf_status st = sf_stream_create(e->fake, NULL, e->service, &p, out, NULL);
@@ -298,7 +311,8 @@ static void make_stream(env *e, const char *name, sf_stream_record *out) {
 
 /* ---- the Kotlin SDK's start-up ---- */
 
-static void kotlin_startup_sequence(void **state) {
+static void kotlin_startup_sequence(void **state)
+{
     env *e = *state;
     sf_stream_record made;
     make_stream(e, "kotlin-first", &made);
@@ -391,7 +405,8 @@ static void kotlin_startup_sequence(void **state) {
 
 /* ---- not found, the client API's way ---- */
 
-static void not_found_is_54250_by_sid_and_54300_by_name(void **state) {
+static void not_found_is_54250_by_sid_and_54300_by_name(void **state)
+{
     env *e = *state;
     int fd = connected(e);
     static const struct {
@@ -452,7 +467,8 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state) {
 
 /* ---- unique names: Twilio's 54302, its SID pattern, JSON escapes ---- */
 
-static void unique_names_over_twilsock(void **state) {
+static void unique_names_over_twilsock(void **state)
+{
     env *e = *state;
     int fd = connected(e);
     kotlin_request(fd, "RQ00000000000000000000000000000020", "POST", "/v3/Streams",
@@ -488,7 +504,8 @@ static void unique_names_over_twilsock(void **state) {
 
 /* ---- payloads: read by json_field.c, as frame headers and tokens are ---- */
 
-static size_t stream_count(env *e) {
+static size_t stream_count(env *e)
+{
     sf_stream_page *page = NULL;
     sf_page_params pp = {.has_page_size = true, .page_size = 100};
     sf_server_lock(e->srv);
@@ -499,7 +516,8 @@ static size_t stream_count(env *e) {
     return n;
 }
 
-static bool has_stream_named(env *e, const char *name) {
+static bool has_stream_named(env *e, const char *name)
+{
     sf_stream_record r;
     sf_server_lock(e->srv);
     sf_status st = sf_stream_fetch(e->fake, NULL, e->service, name, &r, NULL);
@@ -508,7 +526,8 @@ static bool has_stream_named(env *e, const char *name) {
 }
 
 /* Sends one create and returns its reply's payload status line part (malloc'd reply). */
-static char *create_over_twilsock(int fd, const char *payload) {
+static char *create_over_twilsock(int fd, const char *payload)
+{
     kotlin_request(fd, "RQ00000000000000000000000000000030", "POST", "/v3/Streams", payload);
     return ts_next(fd, "reply");
 }
@@ -516,7 +535,8 @@ static char *create_over_twilsock(int fd, const char *payload) {
 /* A key written with an escape is the same key; a key sent twice is refused (400/20001 naming
  * it); a payload that is not one strict JSON object (cut short, not UTF-8, trailing text) is
  * 400/54008 and creates nothing, instead of being read as no payload (an unnamed stream). */
-static void payload_keys_and_grammar(void **state) {
+static void payload_keys_and_grammar(void **state)
+{
     env *e = *state;
     int fd = connected(e);
     char *r = create_over_twilsock(fd, "{\"unique\\u005fname\":\"esc-key\"}");
@@ -547,9 +567,9 @@ static void payload_keys_and_grammar(void **state) {
     close(fd);
 }
 
-static void base64(const char *in, char *out) {
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static void base64(const char *in, char *out)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t n = strlen(in), o = 0;
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned char)in[i] << 16;
@@ -568,7 +588,8 @@ static void base64(const char *in, char *out) {
 static char *http_raw(uint16_t port, const char *request);
 
 /* A REST request with the account's Basic credentials; returns the whole response. */
-static char *rest(env *e, const char *method, const char *target, const char *form) {
+static char *rest(env *e, const char *method, const char *target, const char *form)
+{
     char creds[128], auth[192], req[2048];
     snprintf(creds, sizeof creds, "%s:%s", e->account, sf_fake_auth_token(e->fake));
     base64(creds, auth);
@@ -582,7 +603,8 @@ static char *rest(env *e, const char *method, const char *target, const char *fo
 /* A unique name with " and \ (and a non-ASCII letter) is the same name on both faces: made
  * over REST it is found over Twilsock, made over Twilsock it is found over REST, and both
  * render it alike. */
-static void escaped_unique_name_on_both_faces(void **state) {
+static void escaped_unique_name_on_both_faces(void **state)
+{
     env *e = *state;
     int fd = connected(e);
     /* say "hi" \ é, form-encoded and as a path segment */
@@ -616,7 +638,8 @@ static void escaped_unique_name_on_both_faces(void **state) {
 
 /* ---- Twilsock statuses ---- */
 
-static void refused_tokens_are_upper_case_unauthorized(void **state) {
+static void refused_tokens_are_upper_case_unauthorized(void **state)
+{
     env *e = *state;
     char expired[4096];
     mint(e, SF_DEFAULT_EPOCH_MS / 1000 - 7200, 3600, expired, sizeof expired);
@@ -637,7 +660,8 @@ static void refused_tokens_are_upper_case_unauthorized(void **state) {
     }
 }
 
-static void token_expiry_closes_with_410_51207(void **state) {
+static void token_expiry_closes_with_410_51207(void **state)
+{
     env *e = *state;
     int fd = connected(e);
     sf_server_lock(e->srv);
@@ -653,7 +677,8 @@ static void token_expiry_closes_with_410_51207(void **state) {
 /* ---- the server's own refusals: Twilio's error body, from the status table ---- */
 
 /* Sends a raw HTTP request and returns the response (malloc'd, NUL-terminated). */
-static char *http_raw(uint16_t port, const char *request) {
+static char *http_raw(uint16_t port, const char *request)
+{
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -673,7 +698,8 @@ static char *http_raw(uint16_t port, const char *request) {
     return out;
 }
 
-static void server_refusals_are_twilio_errors(void **state) {
+static void server_refusals_are_twilio_errors(void **state)
+{
     env *e = *state;
     char *r =
         http_raw(e->port, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -696,7 +722,8 @@ static void server_refusals_are_twilio_errors(void **state) {
     free(r);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(kotlin_startup_sequence, setup, teardown),
         cmocka_unit_test_setup_teardown(not_found_is_54250_by_sid_and_54300_by_name, setup,

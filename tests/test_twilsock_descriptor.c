@@ -34,15 +34,9 @@ typedef struct env {
     char token[4096];
 } env;
 
-static void lock_server(void *ctx)
-{
-    sf_server_lock(ctx);
-}
+static void lock_server(void *ctx) { sf_server_lock(ctx); }
 
-static void unlock_server(void *ctx)
-{
-    sf_server_unlock(ctx);
-}
+static void unlock_server(void *ctx) { sf_server_unlock(ctx); }
 
 static bool make_fake(env *e)
 {

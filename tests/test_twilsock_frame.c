@@ -279,15 +279,29 @@ static void test_bad_preamble(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "", "TWILSOCK", "TWILSOCK V3.0 ", "TWILSOCK V3.0 2\r\n{}x",
-        "TWILSOCK V3.1 2\r\n{}\r\n", "twilsock V3.0 2\r\n{}\r\n", "TWILSOCK V3.0  2\r\n{}\r\n",
-        "TWILSOCK  V3.0 2\r\n{}\r\n", " TWILSOCK V3.0 2\r\n{}\r\n", "TWILSOCK V3.0\r\n{}\r\n",
-        "TWILSOCK V3.0 02\r\n{}\r\n", "TWILSOCK V3.0 0\r\n\r\n", "TWILSOCK V3.0 +2\r\n{}\r\n",
-        "TWILSOCK V3.0 2 \r\n{}\r\n", "TWILSOCK V3.0 x\r\n{}\r\n", "TWILSOCK V3.0 2x\r\n{}\r\n",
-        "TWILSOCK V3.0 -2\r\n{}\r\n", "TWILSOCK V3.0 0x2\r\n{}\r\n",
-        "TWILSOCK V3.0 2\n{}\r\n", "TWILSOCK V3.0 2\r{}\r\n", "TWILSOCK V3.0 2{}\r\n",
+        "",
+        "TWILSOCK",
+        "TWILSOCK V3.0 ",
+        "TWILSOCK V3.0 2\r\n{}x",
+        "TWILSOCK V3.1 2\r\n{}\r\n",
+        "twilsock V3.0 2\r\n{}\r\n",
+        "TWILSOCK V3.0  2\r\n{}\r\n",
+        "TWILSOCK  V3.0 2\r\n{}\r\n",
+        " TWILSOCK V3.0 2\r\n{}\r\n",
+        "TWILSOCK V3.0\r\n{}\r\n",
+        "TWILSOCK V3.0 02\r\n{}\r\n",
+        "TWILSOCK V3.0 0\r\n\r\n",
+        "TWILSOCK V3.0 +2\r\n{}\r\n",
+        "TWILSOCK V3.0 2 \r\n{}\r\n",
+        "TWILSOCK V3.0 x\r\n{}\r\n",
+        "TWILSOCK V3.0 2x\r\n{}\r\n",
+        "TWILSOCK V3.0 -2\r\n{}\r\n",
+        "TWILSOCK V3.0 0x2\r\n{}\r\n",
+        "TWILSOCK V3.0 2\n{}\r\n",
+        "TWILSOCK V3.0 2\r{}\r\n",
+        "TWILSOCK V3.0 2{}\r\n",
         "TWILSOCK V3.0 2\r\n\r\n{}", /* CRLF in the wrong place */
-        "TWILSOCK V3.0 3\r\n{}\r\n",   /* header length off by one */
+        "TWILSOCK V3.0 3\r\n{}\r\n", /* header length off by one */
         "TWILSOCK V3.0 1\r\n{}\r\n",
         "TWILSOCK V3.0 99999999999999999999999\r\n{}\r\n", /* huge */
         "TWILSOCK V3.0 65537\r\n{}\r\n",                   /* above SF_TS_MAX_HEADER */
@@ -391,14 +405,16 @@ static void test_oversize_fields(void **state)
         bool nested;
     } fields[] = {
         {"method", sizeof frame.method, false},
-        {"id", sizeof frame.id, false},           {"payload_type", sizeof frame.payload_type, false},
-        {"path", sizeof frame.http_path, true},   {"host", sizeof frame.http_host, true},
+        {"id", sizeof frame.id, false},
+        {"payload_type", sizeof frame.payload_type, false},
+        {"path", sizeof frame.http_path, true},
+        {"host", sizeof frame.http_host, true},
         {"method", sizeof frame.http_method, true},
     };
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
         for (size_t len = fields[f].cap - 1; len <= fields[f].cap; len++) {
-            size_t o = (size_t)sprintf(big, "{%s\"%s\":\"", fields[f].nested ? "\"http_request\":{" : "",
-                                       fields[f].name);
+            size_t o = (size_t)sprintf(
+                big, "{%s\"%s\":\"", fields[f].nested ? "\"http_request\":{" : "", fields[f].name);
             memset(big + o, 'a', len);
             o += len;
             sprintf(big + o, "\"}%s", fields[f].nested ? "}" : "");

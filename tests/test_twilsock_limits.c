@@ -43,14 +43,8 @@ typedef struct env {
     char service_sid[SF_SID_SIZE];
 } env;
 
-static void lock_server(void *srv)
-{
-    sf_server_lock(srv);
-}
-static void unlock_server(void *srv)
-{
-    sf_server_unlock(srv);
-}
+static void lock_server(void *srv) { sf_server_lock(srv); }
+static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
 static int64_t now_ms(void)
 {

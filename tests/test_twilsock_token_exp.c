@@ -218,8 +218,8 @@ static void test_exp_past_the_range_expires_with_the_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_exp_past_the_range_expires_with_the_clock,
-                                        env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_exp_past_the_range_expires_with_the_clock, env_setup,
+                                        env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

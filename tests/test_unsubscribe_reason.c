@@ -72,12 +72,14 @@ static void test_bad_reason_and_names(void **state)
     sf_subscriber_id id = sf_test_subscribe(fx, "s");
     sf_error err;
     size_t count = sf_journal_count(fx->fake);
-    assert_status(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, id, (sf_unsubscribe_reason)99, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_journal_count(fx->fake), count); /* refused: still attached */
     sf_subscriber_stats st;
     assert_status(sf_subscriber_stats_get(fx->fake, id, &st, &err), SF_OK);
     assert_true(st.attached);
-    assert_status(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_unsubscribe_because(fx->fake, 12345, SF_UNSUBSCRIBE_QUEUE_FULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_string_equal(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_QUEUE_FULL), "queue_full");
     assert_null(sf_unsubscribe_reason_name(SF_UNSUBSCRIBE_REQUESTED));
     assert_null(sf_unsubscribe_reason_name((sf_unsubscribe_reason)99));

@@ -25,7 +25,8 @@ typedef struct seen {
     char param[64], suggestion[64], message[SF_WARNING_SIZE];
 } seen;
 
-static void on_warning(const sf_warning *w, void *user) {
+static void on_warning(const sf_warning *w, void *user)
+{
     seen *s = user;
     s->count++;
     s->op = w->op;
@@ -34,7 +35,8 @@ static void on_warning(const sf_warning *w, void *user) {
     snprintf(s->message, sizeof s->message, "%s", w->message);
 }
 
-static sf_fake *new_fake(bool strict, seen *s) {
+static sf_fake *new_fake(bool strict, seen *s)
+{
     sf_options o;
     sf_options_init(&o);
     o.account_sid = "AC00000000000000000000000000000001";
@@ -48,7 +50,8 @@ static sf_fake *new_fake(bool strict, seen *s) {
 }
 
 static int send(sf_fake *fake, const char *method, const char *target, const char *type,
-                const char *body, sf_http_response *resp) {
+                const char *body, sf_http_response *resp)
+{
     sf_http_header h[2] = {{"Authorization", AUTH}, {"Content-Type", type}};
     sf_http_request req = {.method = method,
                            .target = target,
@@ -79,7 +82,8 @@ static const exchange transcript[] = {
 };
 
 /* The journal without its warning entries (seq renumbered away: compared by content). */
-static char *journal_without_warnings(sf_fake *fake) {
+static char *journal_without_warnings(sf_fake *fake)
+{
     sf_journal_filter f = {.kinds = ~(1u << SF_JOURNAL_WARNING)};
     size_t n = sf_journal_render(fake, &f, NULL, 0);
     char *text = malloc(n + 1);
@@ -102,7 +106,8 @@ static char *journal_without_warnings(sf_fake *fake) {
 
 /* The same calls with and without the mistakes: the same status, type and body every time;
  * the header only with them. (The 6th and 8th exchanges differ only in the typo's form.) */
-static void test_warnings_never_change_the_answer(void **state) {
+static void test_warnings_never_change_the_answer(void **state)
+{
     (void)state;
     sf_fake *clean = new_fake(false, NULL), *typo = new_fake(false, NULL);
     for (size_t i = 0; i < sizeof transcript / sizeof transcript[0]; i++) {
@@ -133,7 +138,8 @@ static void test_warnings_never_change_the_answer(void **state) {
     sf_fake_free(typo);
 }
 
-static void test_strict_http_refuses_and_changes_nothing(void **state) {
+static void test_strict_http_refuses_and_changes_nothing(void **state)
+{
     (void)state;
     seen s = {0};
     sf_fake *fake = new_fake(true, &s);
@@ -161,7 +167,8 @@ static void test_strict_http_refuses_and_changes_nothing(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_c_warnings_reach_the_hook(void **state) {
+static void test_c_warnings_reach_the_hook(void **state)
+{
     (void)state;
     seen s = {0};
     sf_fake *fake = new_fake(false, &s);
@@ -204,7 +211,8 @@ static void test_c_warnings_reach_the_hook(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_strict_c_refuses_and_spends_nothing(void **state) {
+static void test_strict_c_refuses_and_spends_nothing(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake(true, NULL), *twin = new_fake(false, NULL);
     sf_service_record svc, svc2;
@@ -213,7 +221,8 @@ static void test_strict_c_refuses_and_spends_nothing(void **state) {
     sf_stream_params bad = {.ttl = 60};
     sf_error err;
     sf_stream_record rec, rec2;
-    assert_status(sf_stream_create(fake, NULL, svc.sid, &bad, &rec, &err), SF_ERR_INVALID_PARAMETER);
+    assert_status(sf_stream_create(fake, NULL, svc.sid, &bad, &rec, &err),
+                  SF_ERR_INVALID_PARAMETER);
     assert_int_equal(err.http_status, 400);
     assert_int_equal(err.code, 20001);
     assert_string_equal(err.message, "Invalid parameter: ttl is set but has_ttl is false (did "
@@ -226,7 +235,8 @@ static void test_strict_c_refuses_and_spends_nothing(void **state) {
     sf_fake_free(twin);
 }
 
-static void test_publish_data_len_zero_is_strlen(void **state) {
+static void test_publish_data_len_zero_is_strlen(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake(false, NULL);
     sf_service_record svc;
@@ -239,26 +249,34 @@ static void test_publish_data_len_zero_is_strlen(void **state) {
     assert_string_equal(m.data, "{\"a\":1}");
     sf_error err;
     p.data = "";
-    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err), SF_ERR_DATA_INVALID);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err),
+                  SF_ERR_DATA_INVALID);
     char big[5000];
     memset(big, ' ', sizeof big - 1);
     big[0] = '{';
     big[sizeof big - 2] = '}';
     big[sizeof big - 1] = '\0';
     p.data = big;
-    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err), SF_ERR_DATA_TOO_LARGE);
+    assert_status(sf_stream_publish(fake, NULL, svc.sid, st.sid, &p, &m, &err),
+                  SF_ERR_DATA_TOO_LARGE);
     sf_fake_free(fake);
 }
 
-static void test_sf_warn_arguments_and_old_texts(void **state) {
+static void test_sf_warn_arguments_and_old_texts(void **state)
+{
     (void)state;
     sf_error err;
-    assert_status(sf_warn(NULL, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, "m", &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(NULL, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, "m", &err),
+                  SF_ERR_INVALID_ARGUMENT);
     sf_fake *fake = new_fake(false, NULL);
-    assert_status(sf_warn(fake, NULL, SF_OP_COUNT, NULL, NULL, "x", NULL, "m", &err), SF_ERR_INVALID_ARGUMENT);
-    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(fake, NULL, SF_OP_COUNT, NULL, NULL, "x", NULL, "m", &err),
+                  SF_ERR_INVALID_ARGUMENT);
+    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, NULL, NULL, "x", NULL, NULL, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     /* bytes outside printable ASCII are shown as '?', quotes are escaped in JSON */
-    assert_status(sf_warn(fake, NULL, SF_OP_STREAM_CREATE, SVC, NULL, "x", NULL, "a\"b\\c\n\x80", &err), SF_OK);
+    assert_status(
+        sf_warn(fake, NULL, SF_OP_STREAM_CREATE, SVC, NULL, "x", NULL, "a\"b\\c\n\x80", &err),
+        SF_OK);
     char text[2048];
     sf_journal_render(fake, NULL, text, sizeof text);
     assert_non_null(strstr(text, "\"service_sid\":\"" SVC "\",\"warning\":\"a\\\"b\\\\c??\"}"));
@@ -275,7 +293,8 @@ static void test_sf_warn_arguments_and_old_texts(void **state) {
     sf_fake_free(fake);
 }
 
-static void test_stream_lookup(void **state) {
+static void test_stream_lookup(void **state)
+{
     (void)state;
     sf_fake *fake = new_fake(false, NULL);
     sf_service_record a, b;
@@ -294,14 +313,20 @@ static void test_stream_lookup(void **state) {
     assert_status(sf_stream_lookup(fake, NULL, false, b.sid, "n", sid, &err), SF_OK);
     assert_string_equal(sid, s2.sid);
     assert_status(sf_stream_lookup(fake, NULL, false, b.sid, s1.sid, sid, &err), SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_lookup(fake, "AC00000000000000000000000000000009", false, NULL, "n", sid, &err), SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_lookup(fake, "AC00000000000000000000000000000009", true, NULL, s2.sid, sid, &err), SF_OK);
-    assert_status(sf_stream_lookup(fake, NULL, false, NULL, NULL, sid, &err), SF_ERR_INVALID_ARGUMENT);
+    assert_status(
+        sf_stream_lookup(fake, "AC00000000000000000000000000000009", false, NULL, "n", sid, &err),
+        SF_ERR_NOT_FOUND);
+    assert_status(
+        sf_stream_lookup(fake, "AC00000000000000000000000000000009", true, NULL, s2.sid, sid, &err),
+        SF_OK);
+    assert_status(sf_stream_lookup(fake, NULL, false, NULL, NULL, sid, &err),
+                  SF_ERR_INVALID_ARGUMENT);
     assert_int_equal(sf_journal_count(fake), 4); /* the creates only: lookups are not calls */
     sf_fake_free(fake);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_warnings_never_change_the_answer),
         cmocka_unit_test(test_strict_http_refuses_and_changes_nothing),

@@ -637,11 +637,11 @@ static void test_echo_sizes(void **state)
     echo_check(fd, 2, 0);
     echo_check(fd, 2, 125);
     echo_check(fd, 2, 126);
-    echo_check(fd, 2, 1000);       /* 16-bit length */
+    echo_check(fd, 2, 1000); /* 16-bit length */
     echo_check(fd, 2, 65535);
-    echo_check(fd, 2, 70000);      /* 64-bit length */
-    echo_check(fd, 1, 11);         /* text in, binary out */
-    echo_check(fd, 2, 1u << 20);   /* the limit itself is fine */
+    echo_check(fd, 2, 70000);    /* 64-bit length */
+    echo_check(fd, 1, 11);       /* text in, binary out */
+    echo_check(fd, 2, 1u << 20); /* the limit itself is fine */
     ws_close_handshake(fd, 1000);
 }
 
@@ -726,17 +726,25 @@ static void test_bad_control_frames(void **state)
         uint8_t *good = frame(true, 2, "before", 6, &n1);
         uint8_t *bad = NULL;
         switch (kind) {
-        case 0: bad = frame(true, 9, big, 126, &n2); break;   /* ping over 125 bytes */
-        case 1: bad = frame(false, 9, big, 5, &n2); break;    /* fragmented ping */
-        case 2: bad = frame(true, 10, big, 200, &n2); break;  /* pong over 125 bytes */
-        case 3: bad = frame(false, 8, big, 2, &n2); break;    /* fragmented close */
-        case 4:                                               /* 16-bit length under 126 */
+        case 0:
+            bad = frame(true, 9, big, 126, &n2);
+            break; /* ping over 125 bytes */
+        case 1:
+            bad = frame(false, 9, big, 5, &n2);
+            break; /* fragmented ping */
+        case 2:
+            bad = frame(true, 10, big, 200, &n2);
+            break; /* pong over 125 bytes */
+        case 3:
+            bad = frame(false, 8, big, 2, &n2);
+            break; /* fragmented close */
+        case 4:    /* 16-bit length under 126 */
             bad = frame(true, 2, big, 130, &n2);
             bad[2] = 0;
             bad[3] = 5;
             n2 = 4 + 4 + 5;
             break;
-        default:                                              /* 64-bit length under 65536 */
+        default: /* 64-bit length under 65536 */
             bad = frame(true, 2, big, 70000, &n2);
             memset(bad + 2, 0, 7);
             bad[9] = 5;

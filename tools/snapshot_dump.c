@@ -17,11 +17,10 @@ typedef struct field {
 
 static sf__snap_reader reader;
 
-static size_t file_read(void *buf, size_t len, void *user) {
-    return fread(buf, 1, len, user);
-}
+static size_t file_read(void *buf, size_t len, void *user) { return fread(buf, 1, len, user); }
 
-static bool put_sid(const char *name, const char *prefix, bool comma) {
+static bool put_sid(const char *name, const char *prefix, bool comma)
+{
     char sid[SF_SID_SIZE];
     if (!sf__sr_sid(&reader, prefix, sid))
         return false;
@@ -29,7 +28,8 @@ static bool put_sid(const char *name, const char *prefix, bool comma) {
     return true;
 }
 
-static bool put_str(const char *name, bool comma) {
+static bool put_str(const char *name, bool comma)
+{
     static char text[SF_ERROR_MESSAGE_SIZE * 2];
     bool absent;
     if (!sf__sr_str(&reader, text, sizeof text, &absent))
@@ -51,7 +51,8 @@ static bool put_str(const char *name, bool comma) {
     return true;
 }
 
-static bool put_field(const field *f, bool comma) {
+static bool put_field(const field *f, bool comma)
+{
     const char *sep = comma ? "," : "";
     uint64_t u = 0;
     int64_t i = 0;
@@ -116,7 +117,8 @@ static bool put_field(const field *f, bool comma) {
 }
 
 /* One record of `n` fields as a JSON object line named `what`. */
-static bool record(const char *what, const field *fs, size_t n) {
+static bool record(const char *what, const field *fs, size_t n)
+{
     printf("{\"record\":\"%s\"", what);
     for (size_t i = 0; i < n; i++)
         if (!put_field(&fs[i], true))
@@ -127,7 +129,9 @@ static bool record(const char *what, const field *fs, size_t n) {
 
 #define RECORD(what, fs) record(what, fs, sizeof fs / sizeof fs[0])
 #define F(name, k)                                                                                 \
-    { name, k, NULL }
+    {                                                                                              \
+        name, k, NULL                                                                              \
+    }
 
 static const field header[] = {F("version", U32),
                                F("seed", U64),
@@ -215,18 +219,20 @@ static const field journal_head_f[] = {F("next_seq", U64), F("overwritten", U64)
                                        F("notes_written", U64)};
 static const field note_f[] = {F("id", U64), F("text", STR)};
 static const field entry_f[] = {
-    F("seq", U64),   F("t_ms", I64),   F("until_ms", I64),   F("subscriber", U64), F("rule", U32),
-    F("code", U32),  F("status", U16), F("kind", U8),        F("op", U8),          F("flags", U8),
+    F("seq", U64),   F("t_ms", I64),   F("until_ms", I64),    F("subscriber", U64), F("rule", U32),
+    F("code", U32),  F("status", U16), F("kind", U8),         F("op", U8),          F("flags", U8),
     F("reason", U8), F("sids", SIDS3), F("account_ref", U32), F("note", U64)};
 
-static bool count32(uint64_t *n) {
+static bool count32(uint64_t *n)
+{
     uint32_t v;
     bool ok = sf__sr_u32(&reader, &v);
     *n = v;
     return ok;
 }
 
-static bool many(const char *what, const field *fs, size_t nf, bool wide) {
+static bool many(const char *what, const field *fs, size_t nf, bool wide)
+{
     uint64_t n;
     if (!(wide ? sf__sr_u64(&reader, &n) : count32(&n)))
         return false;
@@ -238,7 +244,8 @@ static bool many(const char *what, const field *fs, size_t nf, bool wide) {
 
 #define MANY(what, fs, wide) many(what, fs, sizeof fs / sizeof fs[0], wide)
 
-static bool subscriber(void) {
+static bool subscriber(void)
+{
     printf("{\"record\":\"subscriber\"");
     uint8_t flags = 0;
     for (size_t i = 0; i < sizeof sub_head_f / sizeof sub_head_f[0]; i++) {
@@ -259,7 +266,8 @@ static bool subscriber(void) {
     return MANY("parked", parked_f, true);
 }
 
-static bool dump(void) {
+static bool dump(void)
+{
     char magic[8];
     if (!sf__sr_bytes(&reader, magic, 8) || memcmp(magic, SF__SNAP_MAGIC, 8) != 0)
         return sf__sr_fail(&reader, "not a syncfake snapshot");
@@ -282,11 +290,11 @@ static bool dump(void) {
             return false;
     }
     return RECORD("journal", journal_head_f) && MANY("warning_text", note_f, false) &&
-           MANY("entry", entry_f, true) &&
-           sf__sr_finish(&reader);
+           MANY("entry", entry_f, true) && sf__sr_finish(&reader);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc != 2) {
         fprintf(stderr, "usage: syncfake-snapshot-dump FILE\n");
         return 2;

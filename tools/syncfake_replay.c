@@ -11,7 +11,8 @@
 /* The journal is read whole: a cap keeps a wrong file from exhausting memory. */
 #define JOURNAL_FILE_MAX ((size_t)1 << 30)
 
-static void usage(FILE *out) {
+static void usage(FILE *out)
+{
     fprintf(out,
             "usage: syncfake-replay [--snapshot FILE [--clock manual|external]] JOURNAL.jsonl\n"
             "  JOURNAL.jsonl: a journal recorded with parameters (sf_options.journal_params,\n"
@@ -27,7 +28,8 @@ static void usage(FILE *out) {
             "  recorded line, the replay's line), 2 when it cannot be replayed.\n");
 }
 
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -55,7 +57,8 @@ static char *read_file(const char *path, size_t *len) {
 
 /* Options; false on bad usage. */
 static bool parse_args(int argc, char **argv, const char **journal, const char **snapshot,
-                       bool *external) {
+                       bool *external)
+{
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--snapshot") && v)
@@ -71,7 +74,8 @@ static bool parse_args(int argc, char **argv, const char **journal, const char *
     return *journal != NULL;
 }
 
-static int report(sf_status st, const sf_error *err, const sf_replay_report *rep) {
+static int report(sf_status st, const sf_error *err, const sf_replay_report *rep)
+{
     if (st != SF_OK) {
         fprintf(stderr, "syncfake-replay: %s\n", err->message);
         return 2;
@@ -88,7 +92,8 @@ static int report(sf_status st, const sf_error *err, const sf_replay_report *rep
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;

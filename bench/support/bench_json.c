@@ -43,8 +43,7 @@ int sf_bench_json_append(const char *path, const sf_bench_figure *figures, size_
         fputs("[", f);
     free(old);
     for (size_t i = 0; i < count; i++) {
-        fprintf(f, "%s\n  {\"name\": \"%s\", \"value\": ", append || i ? "," : "",
-                figures[i].name);
+        fprintf(f, "%s\n  {\"name\": \"%s\", \"value\": ", append || i ? "," : "", figures[i].name);
         if (isfinite(figures[i].value))
             fprintf(f, "%.6g", figures[i].value);
         else

@@ -38,10 +38,7 @@ int64_t lb_now_ns(void)
 
 static unsigned stop_wait_ms = 3000;
 
-void lb_set_stop_wait_ms(unsigned ms)
-{
-    stop_wait_ms = ms;
-}
+void lb_set_stop_wait_ms(unsigned ms) { stop_wait_ms = ms; }
 
 bool lb_stop_server(void)
 {
@@ -88,10 +85,7 @@ void lb_check_deadline(const char *phase)
         lb_die("timed out after %u s while %s", timeout_s, phase);
 }
 
-int64_t lb_deadline_ns(void)
-{
-    return deadline_ns;
-}
+int64_t lb_deadline_ns(void) { return deadline_ns; }
 
 /* The last resort if something blocks where it should not. */
 static void on_alarm(int sig)

@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
-sf_status chat_room_touch(const chat_config *cfg, const char *room, sf_error *err) {
+sf_status chat_room_touch(const chat_config *cfg, const char *room, sf_error *err)
+{
     sf_stream_params ttl = {.has_ttl = true, .ttl = cfg->room_ttl_s};
     sf_stream_record stream;
     return sf_stream_update(cfg->sync, NULL, cfg->service_sid, room, &ttl, &stream, err);
 }
 
-sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err) {
+sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err)
+{
     sf_stream_params params = {.unique_name = room, .has_ttl = true, .ttl = cfg->room_ttl_s};
     sf_stream_record stream;
     sf_status st = sf_stream_create(cfg->sync, NULL, cfg->service_sid, &params, &stream, err);
@@ -21,7 +23,8 @@ sf_status chat_room_open(const chat_config *cfg, const char *room, sf_error *err
     return st;
 }
 
-static bool text_ok(const char *text) {
+static bool text_ok(const char *text)
+{
     size_t n = 0;
     for (; text[n]; n++)
         if (text[n] < 0x20 || text[n] > 0x7e || text[n] == '"' || text[n] == '\\')
@@ -30,7 +33,8 @@ static bool text_ok(const char *text) {
 }
 
 sf_status chat_post(const chat_config *cfg, const char *room, uint64_t seq, const char *text,
-                    unsigned *attempts, sf_error *err) {
+                    unsigned *attempts, sf_error *err)
+{
     if (attempts)
         *attempts = 0;
     if (!text || !text_ok(text) || cfg->max_attempts < 1)
@@ -54,7 +58,8 @@ sf_status chat_post(const chat_config *cfg, const char *room, uint64_t seq, cons
 }
 
 sf_status chat_rooms_walk(const chat_config *cfg, uint32_t page_size, chat_room_fn visit,
-                          void *user, sf_error *err) {
+                          void *user, sf_error *err)
+{
     char token[SF_PAGE_TOKEN_SIZE] = "";
     for (;;) {
         sf_page_params params = {
@@ -76,7 +81,8 @@ sf_status chat_rooms_walk(const chat_config *cfg, uint32_t page_size, chat_room_
 
 /* ---- receiving ---- */
 
-void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user) {
+void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user)
+{
     memset(inbox, 0, sizeof *inbox);
     inbox->on_message = on_message;
     inbox->user = user;
@@ -84,7 +90,8 @@ void chat_inbox_init(chat_inbox *inbox, chat_message_fn on_message, void *user) 
 }
 
 /* Hands over held messages from next_seq on, up to the first gap. */
-static void release_in_order(chat_inbox *inbox) {
+static void release_in_order(chat_inbox *inbox)
+{
     for (;;) {
         size_t slot = inbox->next_seq % CHAT_WINDOW;
         if (!inbox->held[slot])
@@ -96,13 +103,15 @@ static void release_in_order(chat_inbox *inbox) {
 }
 
 /* Skips next_seq (counted lost) and hands over what then follows in order. */
-static void skip_one(chat_inbox *inbox) {
+static void skip_one(chat_inbox *inbox)
+{
     inbox->lost++;
     inbox->next_seq++;
     release_in_order(inbox);
 }
 
-static void accept(chat_inbox *inbox, uint64_t seq, const char *text) {
+static void accept(chat_inbox *inbox, uint64_t seq, const char *text)
+{
     if (seq < inbox->next_seq ||
         (seq - inbox->next_seq < CHAT_WINDOW && inbox->held[seq % CHAT_WINDOW])) {
         inbox->duplicates++;
@@ -121,7 +130,8 @@ static void accept(chat_inbox *inbox, uint64_t seq, const char *text) {
     release_in_order(inbox);
 }
 
-void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user) {
+void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user)
+{
     (void)sync;
     chat_inbox *inbox = user;
     if (event->kind != SF_EVENT_MESSAGE_PUBLISHED)
@@ -139,7 +149,8 @@ void chat_inbox_on_event(sf_fake *sync, const sf_event *event, void *user) {
     accept(inbox, seq, text);
 }
 
-void chat_inbox_flush(chat_inbox *inbox) {
+void chat_inbox_flush(chat_inbox *inbox)
+{
     uint64_t last = 0;
     for (uint64_t s = inbox->next_seq; s < inbox->next_seq + CHAT_WINDOW; s++)
         if (inbox->held[s % CHAT_WINDOW])

@@ -21,7 +21,8 @@ typedef struct world {
 } world;
 
 /* The app's sleep: in a test, time passes on the fake's manual clock. */
-static void sleep_on_fake_clock(void *user, sf_ms ms) {
+static void sleep_on_fake_clock(void *user, sf_ms ms)
+{
     world *w = user;
     if (w->sleeps < sizeof w->slept / sizeof w->slept[0])
         w->slept[w->sleeps] = ms;
@@ -30,7 +31,8 @@ static void sleep_on_fake_clock(void *user, sf_ms ms) {
     assert_int_equal(sf_clock_advance(w->sync, ms, &err), SF_OK);
 }
 
-static int setup_with(void **state, uint32_t burst, uint32_t rate_per_s) {
+static int setup_with(void **state, uint32_t burst, uint32_t rate_per_s)
+{
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     sf_options opts;
@@ -55,35 +57,35 @@ static int setup_with(void **state, uint32_t burst, uint32_t rate_per_s) {
     return 0;
 }
 
-static int setup(void **state) {
-    return setup_with(state, 0, 0);
-}
+static int setup(void **state) { return setup_with(state, 0, 0); }
 
 /* Twilio's defaults shrunk: a bucket of 2 publishes that refills 1 per second. */
-static int setup_tight_rate(void **state) {
-    return setup_with(state, 2, 1);
-}
+static int setup_tight_rate(void **state) { return setup_with(state, 2, 1); }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     world *w = *state;
     sf_fake_free(w->sync);
     free(w);
     return 0;
 }
 
-static void advance(world *w, sf_ms ms) {
+static void advance(world *w, sf_ms ms)
+{
     sf_error err;
     assert_int_equal(sf_clock_advance(w->sync, ms, &err), SF_OK);
 }
 
-static bool room_exists(world *w, const char *room) {
+static bool room_exists(world *w, const char *room)
+{
     sf_stream_record stream;
     sf_error err;
     return sf_stream_fetch(w->sync, NULL, w->service.sid, room, &stream, &err) == SF_OK;
 }
 
 /* Sync: a stream with a TTL is gone (404) once the TTL has passed since its last update. */
-static void idle_room_expires_after_its_ttl(void **state) {
+static void idle_room_expires_after_its_ttl(void **state)
+{
     world *w = *state;
     sf_error err;
     assert_int_equal(chat_room_open(&w->cfg, "lobby", &err), SF_OK);
@@ -96,7 +98,8 @@ static void idle_room_expires_after_its_ttl(void **state) {
 }
 
 /* Sync: updating a stream's TTL counts the new TTL from now. */
-static void touched_room_outlives_its_first_ttl(void **state) {
+static void touched_room_outlives_its_first_ttl(void **state)
+{
     world *w = *state;
     sf_error err;
     assert_int_equal(chat_room_open(&w->cfg, "lobby", &err), SF_OK);
@@ -107,7 +110,8 @@ static void touched_room_outlives_its_first_ttl(void **state) {
 }
 
 /* Sync: creating a stream whose unique name exists is 409/54301; the app re-opens instead. */
-static void opening_an_open_room_refreshes_it(void **state) {
+static void opening_an_open_room_refreshes_it(void **state)
+{
     world *w = *state;
     sf_error err;
     assert_int_equal(chat_room_open(&w->cfg, "lobby", &err), SF_OK);
@@ -119,7 +123,8 @@ static void opening_an_open_room_refreshes_it(void **state) {
 
 /* Sync: a publish beyond the stream's bucket is 429/54009 and publishes nothing; the bucket
  * refills at publish_rate_per_s. The app waits 100, then 200 ms... until a token is back. */
-static void post_retries_429_with_exponential_backoff(void **state) {
+static void post_retries_429_with_exponential_backoff(void **state)
+{
     world *w = *state;
     sf_error err;
     unsigned attempts;
@@ -142,7 +147,8 @@ static void post_retries_429_with_exponential_backoff(void **state) {
 }
 
 /* Sync: 429/54009 persists while the bucket is empty; the app gives up after max_attempts. */
-static void post_gives_up_with_429_after_max_attempts(void **state) {
+static void post_gives_up_with_429_after_max_attempts(void **state)
+{
     world *w = *state;
     sf_error err;
     unsigned attempts;
@@ -158,7 +164,8 @@ static void post_gives_up_with_429_after_max_attempts(void **state) {
 
 /* Sync: a 500 may come after the message was published (an ambiguous failure), so the app
  * must not retry it; the injected error is what the caller sees. */
-static void post_does_not_retry_an_ambiguous_500(void **state) {
+static void post_does_not_retry_an_ambiguous_500(void **state)
+{
     world *w = *state;
     sf_error err;
     unsigned attempts;
@@ -181,7 +188,8 @@ typedef struct seen_rooms {
     const char *remove_on_first; /* removed while the walk is under way */
 } seen_rooms;
 
-static void remember_room(void *user, const sf_stream_record *room) {
+static void remember_room(void *user, const sf_stream_record *room)
+{
     seen_rooms *seen = user;
     assert_true(seen->count < 16);
     snprintf(seen->names[seen->count++], sizeof seen->names[0], "%.31s", room->unique_name);
@@ -195,7 +203,8 @@ static void remember_room(void *user, const sf_stream_record *room) {
 
 /* Sync: a stream list is in creation order, page_size at a time, and the next-page token is
  * a cursor: a stream removed during the walk never makes another one appear twice or vanish. */
-static void rooms_walk_sees_each_room_once_across_pages(void **state) {
+static void rooms_walk_sees_each_room_once_across_pages(void **state)
+{
     world *w = *state;
     sf_error err;
     static const char *rooms[] = {"r1", "r2", "r3", "r4", "r5", "r6", "r7"};
@@ -215,7 +224,8 @@ typedef struct received {
     size_t count;
 } received;
 
-static void record_message(void *user, uint64_t seq, const char *text) {
+static void record_message(void *user, uint64_t seq, const char *text)
+{
     received *r = user;
     assert_true(r->count < 64);
     r->seqs[r->count] = seq;
@@ -224,7 +234,8 @@ static void record_message(void *user, uint64_t seq, const char *text) {
 }
 
 /* Subscribes an inbox to the room and posts messages 1..n (no rate limit in the way). */
-static void post_many(world *w, chat_inbox *inbox, received *got, int n) {
+static void post_many(world *w, chat_inbox *inbox, received *got, int n)
+{
     sf_error err;
     assert_int_equal(chat_room_open(&w->cfg, "lobby", &err), SF_OK);
     chat_inbox_init(inbox, record_message, got);
@@ -239,7 +250,8 @@ static void post_many(world *w, chat_inbox *inbox, received *got, int n) {
     sf_run_until_idle(w->sync);
 }
 
-static void assert_in_order(const received *got, int n) {
+static void assert_in_order(const received *got, int n)
+{
     assert_int_equal(got->count, n);
     for (int i = 0; i < n; i++) {
         char text[16];
@@ -251,7 +263,8 @@ static void assert_in_order(const received *got, int n) {
 
 /* Sync: delivery order is not guaranteed (a jitter fault reorders); the app still sees
  * messages in the order they were posted. */
-static void inbox_restores_order_of_jittered_delivery(void **state) {
+static void inbox_restores_order_of_jittered_delivery(void **state)
+{
     world *w = *state;
     sf_error err;
     sf_fault_params jitter = {.scope = SF_SCOPE_FAKE, .jitter_ms = 5000};
@@ -265,7 +278,8 @@ static void inbox_restores_order_of_jittered_delivery(void **state) {
 }
 
 /* Sync: a delivery may arrive twice (a duplicate fault); the app sees each message once. */
-static void inbox_ignores_duplicate_delivery(void **state) {
+static void inbox_ignores_duplicate_delivery(void **state)
+{
     world *w = *state;
     sf_error err;
     sf_fault_params dup = {.scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0};
@@ -280,7 +294,8 @@ static void inbox_ignores_duplicate_delivery(void **state) {
 
 /* Sync: delivery is best effort (a drop fault loses messages); the app waits for the gap,
  * then, on flush, gives up on it and hands over what came after. */
-static void inbox_skips_dropped_delivery_on_flush(void **state) {
+static void inbox_skips_dropped_delivery_on_flush(void **state)
+{
     world *w = *state;
     sf_error err;
     chat_inbox inbox;
@@ -303,7 +318,8 @@ static void inbox_skips_dropped_delivery_on_flush(void **state) {
     assert_int_equal(inbox.lost, 1);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(idle_room_expires_after_its_ttl, setup, teardown),
         cmocka_unit_test_setup_teardown(touched_room_outlives_its_first_ttl, setup, teardown),

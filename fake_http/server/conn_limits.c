@@ -54,10 +54,7 @@ void sf_conn_table_free(sf_conn_table *t)
     free(t);
 }
 
-unsigned sf_conn_table_max(const sf_conn_table *t)
-{
-    return t->max;
-}
+unsigned sf_conn_table_max(const sf_conn_table *t) { return t->max; }
 
 /* Caller holds t->lock. */
 static void unlink_waiting(sf_conn_table *t, sf_conn *c)

@@ -15,36 +15,36 @@
 typedef struct sf_server sf_server;
 
 typedef struct sf_server_config {
-    const char *host;      /* "127.0.0.1" */
-    uint16_t port;         /* 0: any free port */
-    int listen_fd;         /* > 0: serve this socket from sf_server_listen (host and port are
-                              then only named in messages); the server owns it from here on,
-                              also when it fails to start. 0: bind host:port itself */
-    sf_fake *fake;         /* used only under the server's lock */
-    bool wall_clock;       /* run due events every few ms in the background */
+    const char *host; /* "127.0.0.1" */
+    uint16_t port;    /* 0: any free port */
+    int listen_fd;    /* > 0: serve this socket from sf_server_listen (host and port are
+                         then only named in messages); the server owns it from here on,
+                         also when it fails to start. 0: bind host:port itself */
+    sf_fake *fake;    /* used only under the server's lock */
+    bool wall_clock;  /* run due events every few ms in the background */
     /* After POST /_syncfake/reset, under the lock: puts back what the fake was started with
      * beyond its options (extra accounts, API keys). NULL: nothing. */
     void (*on_reset)(sf_fake *fake, void *ctx);
     void *on_reset_ctx;
     const sf_ws_handler *ws; /* NULL: no WebSocket endpoint; else must outlive the server */
-    const char *ws_path;   /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
-    unsigned ws_io_threads; /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
+    const char *ws_path;     /* where GETs upgrade to WebSocket; NULL: "/v3/wsconnect" */
+    unsigned ws_io_threads;  /* threads serving the WebSockets; 0: one per two CPUs (1-4) */
     /* Basic credentials with the control API's fake-wide powers (sf_http_request.admin_sid);
      * NULL: none. Borrowed: must outlive the server. */
     const char *admin_sid;
     const char *admin_token;
-    size_t sse_queue_max;  /* bytes of events waiting for one event-stream client before it
-                              is cut off (journal: unsubscribed, reason queue_full); 0: 16 MiB */
+    size_t sse_queue_max;        /* bytes of events waiting for one event-stream client before it
+                                    is cut off (journal: unsubscribed, reason queue_full); 0: 16 MiB */
     unsigned max_connections;    /* served at once (see conn_limits.h); 0: 1024 */
     unsigned request_timeout_ms; /* to deliver a whole request once waiting; 0: 10000 */
-    const char *instance_id; /* shown by GET /_syncfake/clock; NULL: not shown. Must outlive
-                                the server */
-    const struct sf_cors *cors; /* origins whose pages may call the control API (cors.h);
-                                   NULL: no CORS. Must outlive the server */
+    const char *instance_id;     /* shown by GET /_syncfake/clock; NULL: not shown. Must outlive
+                                    the server */
+    const struct sf_cors *cors;  /* origins whose pages may call the control API (cors.h);
+                                    NULL: no CORS. Must outlive the server */
     struct sf_request_log *request_log; /* the request log (request_log.h), on or off, which
                                    POST /_syncfake/request-log turns on and off; NULL: none.
                                    Must outlive the server */
-    bool mhd_log;          /* write libmicrohttpd's own messages to stderr (default: quiet) */
+    bool mhd_log; /* write libmicrohttpd's own messages to stderr (default: quiet) */
 } sf_server_config;
 
 /* A connection answering a request (not an event stream or WebSocket) that makes no progress

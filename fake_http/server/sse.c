@@ -15,12 +15,12 @@ struct sf_sse_stream {
     sf_sse_list *list;
     pthread_mutex_t lock; /* the fields below; taken inside list->lock, never around it */
     struct MHD_Connection *conn;
-    int fd;         /* the connection's socket, to cut a client that stopped reading */
-    bool suspended; /* waiting for an event: resume it to send */
+    int fd;            /* the connection's socket, to cut a client that stopped reading */
+    bool suspended;    /* waiting for an event: resume it to send */
     sf_http_buf queue; /* event text not yet handed to libmicrohttpd, capped at queue_max */
-    bool finished;   /* a `removed` event was queued: end after it */
-    bool closed;     /* server stopping or fake reset: end now */
-    bool overflowed; /* the queue passed list->queue_max: abort the connection */
+    bool finished;     /* a `removed` event was queued: end after it */
+    bool closed;       /* server stopping or fake reset: end now */
+    bool overflowed;   /* the queue passed list->queue_max: abort the connection */
     sf_subscriber_id subscriber;
     uint64_t generation;        /* the list's generation it subscribed in */
     sf_sse_stream *prev, *next; /* list->head; guarded by list->lock */
@@ -156,10 +156,7 @@ sf_sse_stream *sf_sse_new(sf_sse_list *list)
     return s;
 }
 
-sf_http_events_hook sf_sse_hook(sf_sse_stream *s)
-{
-    return (sf_http_events_hook){on_event, s};
-}
+sf_http_events_hook sf_sse_hook(sf_sse_stream *s) { return (sf_http_events_hook){on_event, s}; }
 
 void sf_sse_discard(sf_sse_stream *s)
 {

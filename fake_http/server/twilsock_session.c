@@ -35,8 +35,8 @@ static sf_status take_token(ts_session *s, const char *token)
     s->exp_ms = c.exp > SF_TIME_MAX_MS / 1000 ? SF_TIME_MAX_MS : c.exp * 1000;
     s->warned = false;
     s->authed = true;
-    sf_deadline_set(&s->mgr->deadlines, s, &s->deadline_slot,
-                    s->exp_ms - SF_TS_TOKEN_WARNING_MS, s->client_id);
+    sf_deadline_set(&s->mgr->deadlines, s, &s->deadline_slot, s->exp_ms - SF_TS_TOKEN_WARNING_MS,
+                    s->client_id);
     return SF_OK;
 }
 

@@ -17,7 +17,7 @@ typedef struct sf_ts_host {
     void (*unlock)(void *ctx);
     void *ctx;
     sf_fake *fake;
-    const char *base_url; /* for the URLs of descriptors, e.g. http://127.0.0.1:8787 */
+    const char *base_url;    /* for the URLs of descriptors, e.g. http://127.0.0.1:8787 */
     const char *instance_id; /* the server run's id (instance_id.h), part of the offline
                                 storage id; NULL: none */
 } sf_ts_host;

@@ -31,10 +31,7 @@ static void payload_parse(payload *p, const char *text, size_t len)
 }
 
 /* It was read as one JSON object within the caps. */
-static bool payload_readable(const payload *p)
-{
-    return p->doc.ntok > 0;
-}
+static bool payload_readable(const payload *p) { return p->doc.ntok > 0; }
 
 static void answer_stream(ts_session *s, const char *id, int status, const sf_stream_record *r)
 {

@@ -99,8 +99,8 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
 
     char token[SF_PAGE_TOKEN_SIZE] = "";
     for (;;) {
-        sf_page_params pp = {.has_page_size = true, .page_size = 100,
-                             .page_token = token[0] ? token : NULL};
+        sf_page_params pp = {
+            .has_page_size = true, .page_size = 100, .page_token = token[0] ? token : NULL};
         sf_service_page *page = NULL;
         s->services_status = sf_service_list(fake, NULL, &pp, &page, NULL);
         if (s->services_status != SF_OK)
@@ -122,8 +122,8 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
     for (size_t i = 0; i < s->nservices; i++) {
         token[0] = '\0';
         for (;;) {
-            sf_page_params pp = {.has_page_size = true, .page_size = 100,
-                                 .page_token = token[0] ? token : NULL};
+            sf_page_params pp = {
+                .has_page_size = true, .page_size = 100, .page_token = token[0] ? token : NULL};
             sf_stream_page *page = NULL;
             sf_status st = sf_stream_list(fake, NULL, s->services[i].sid, &pp, &page, NULL);
             if (st != SF_OK) {
@@ -134,15 +134,16 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
             s->streams = held_grow(s->streams, n, sizeof *s->streams);
             s->rates = held_grow(s->rates, n, sizeof *s->rates);
             s->stats = held_grow(s->stats, n, sizeof *s->stats);
-            memcpy(s->streams + s->nstreams, page->records,
-                   page->info.count * sizeof *s->streams);
+            memcpy(s->streams + s->nstreams, page->records, page->info.count * sizeof *s->streams);
             for (size_t k = s->nstreams; k < n; k++) {
                 memset(&s->rates[k], 0, sizeof s->rates[k]);
                 assert_status(sf_stream_rate_state(fake, NULL, s->services[i].sid,
-                                                      s->streams[k].sid, &s->rates[k], NULL), SF_OK);
+                                                   s->streams[k].sid, &s->rates[k], NULL),
+                              SF_OK);
                 memset(&s->stats[k], 0, sizeof s->stats[k]);
-                assert_status(sf_stream_stats_get(fake, NULL, s->services[i].sid,
-                                                     s->streams[k].sid, &s->stats[k], NULL), SF_OK);
+                assert_status(sf_stream_stats_get(fake, NULL, s->services[i].sid, s->streams[k].sid,
+                                                  &s->stats[k], NULL),
+                              SF_OK);
             }
             s->nstreams = n;
             bool more = page->info.has_next;
@@ -257,13 +258,12 @@ void probe_run(sf_fake *fake, probe *p)
                 break;
         }
     }
-    sf_page_params last = {.has_page_size = true, .page_size = 1, .has_page = true,
-                           .page = (int64_t)nservices - 1};
+    sf_page_params last = {
+        .has_page_size = true, .page_size = 1, .has_page = true, .page = (int64_t)nservices - 1};
     assert_status(sf_service_list(fake, NULL, &last, &spage, &err), SF_OK);
     assert_int_equal(spage->info.count, 1);
     assert_string_equal(spage->records[0].sid, p->service.sid);
-    snprintf(p->service_prev_token, sizeof p->service_prev_token, "%s",
-             spage->info.previous_token);
+    snprintf(p->service_prev_token, sizeof p->service_prev_token, "%s", spage->info.previous_token);
     sf_service_page_free(fake, spage);
 
     sf_stream_params ttl = {.has_ttl = true, .ttl = 7};
@@ -278,8 +278,8 @@ void probe_run(sf_fake *fake, probe *p)
 
     sf_publish_params pub = {.data = "{\"probe\": true}", .data_len = 15};
     sf_message_record msg;
-    assert_status(sf_stream_publish(fake, NULL, p->service.sid, "probe-stream", &pub, &msg,
-                                       &err), SF_OK);
+    assert_status(sf_stream_publish(fake, NULL, p->service.sid, "probe-stream", &pub, &msg, &err),
+                  SF_OK);
     assert_string_equal(msg.data, "{\"probe\":true}");
     memcpy(p->message_sid, msg.sid, SF_SID_SIZE);
 
@@ -375,8 +375,7 @@ void result_assert_equal(const op_result *want, const op_result *got)
     if (want->service_page) {
         page_info_assert_equal(&want->service_page->info, &got->service_page->info);
         for (size_t i = 0; i < want->service_page->info.count; i++)
-            assert_memory_equal(&got->service_page->records[i],
-                                &want->service_page->records[i],
+            assert_memory_equal(&got->service_page->records[i], &want->service_page->records[i],
                                 sizeof want->service_page->records[i]);
     }
     assert_int_equal(got->stream_page != NULL, want->stream_page != NULL);
@@ -474,41 +473,35 @@ oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx)
     return rep;
 }
 
-sf_status op_account_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_account_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_account_create(fake, ctx->params, &res->account, err);
 }
 
-sf_status op_api_key_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_api_key_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_api_key_create(fake, ctx->account_sid[0] ? ctx->account_sid : NULL, ctx->params,
                              &res->key, err);
 }
 
-sf_status op_service_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_service_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_service_create(fake, ctx->account_sid[0] ? ctx->account_sid : NULL, ctx->params,
                              &res->service, err);
 }
 
-sf_status op_service_update(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_service_update(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_service_update(fake, NULL, ctx->service_sid, ctx->params, &res->service, err);
 }
 
-sf_status op_service_list(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                 sf_error *err)
+sf_status op_service_list(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_service_list(fake, ctx->account_sid[0] ? ctx->account_sid : NULL, ctx->params,
                            &res->service_page, err);
 }
 
-sf_status op_stream_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err)
+sf_status op_stream_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_stream_create(fake, NULL, ctx->service_sid, ctx->params, &res->stream, err);
 }
@@ -516,8 +509,7 @@ sf_status op_stream_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
 /* A stream named after ctx->index (stream_name_for). */
 void stream_name_for(long i, char out[32]) { snprintf(out, 32, "name-%05ld", i); }
 
-sf_status op_stream_create_indexed(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                          sf_error *err)
+sf_status op_stream_create_indexed(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     char name[32];
     stream_name_for(ctx->index, name);
@@ -525,37 +517,33 @@ sf_status op_stream_create_indexed(sf_fake *fake, const op_ctx *ctx, op_result *
     return sf_stream_create(fake, NULL, ctx->service_sid, &p, &res->stream, err);
 }
 
-sf_status op_stream_update(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err)
+sf_status op_stream_update(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
-    return sf_stream_update(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params,
-                            &res->stream, err);
+    return sf_stream_update(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params, &res->stream,
+                            err);
 }
 
-sf_status op_stream_list(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                sf_error *err)
+sf_status op_stream_list(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     return sf_stream_list(fake, NULL, ctx->service_sid, ctx->params, &res->stream_page, err);
 }
 
-sf_status op_stream_publish(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_stream_publish(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     sf_message_record msg;
-    sf_status st = sf_stream_publish(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params,
-                                     &msg, err);
+    sf_status st =
+        sf_stream_publish(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params, &msg, err);
     if (st == SF_OK) {
         memcpy(res->message_sid, msg.sid, SF_SID_SIZE);
-        snprintf(res->message_data, sizeof res->message_data, "%.*s", (int)msg.data_len,
-                 msg.data);
+        snprintf(res->message_data, sizeof res->message_data, "%.*s", (int)msg.data_len, msg.data);
     }
     return st;
 }
 
 sf_status op_subscribe(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
-    return sf_subscribe(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params,
-                        &res->subscriber, err);
+    return sf_subscribe(fake, NULL, ctx->service_sid, ctx->stream_id, ctx->params, &res->subscriber,
+                        err);
 }
 
 sf_status op_fault_add(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
@@ -563,29 +551,26 @@ sf_status op_fault_add(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_erro
     return sf_fault_add(fake, ctx->params, &res->fault, err);
 }
 
-sf_status op_stream_remove(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err)
+sf_status op_stream_remove(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     (void)res;
     return sf_stream_remove(fake, NULL, ctx->service_sid, ctx->stream_id, err);
 }
 
-sf_status op_service_remove(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err)
+sf_status op_service_remove(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     (void)res;
     return sf_service_remove(fake, NULL, ctx->service_sid, err);
 }
 
-sf_status op_inject_error(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                 sf_error *err)
+sf_status op_inject_error(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err)
 {
     (void)res;
     return sf_inject_error(fake, ctx->params, err);
 }
 
 void alloc_make_stream(sf_fake *fake, const char *service_sid, const char *name, long long ttl,
-                        sf_stream_record *out)
+                       sf_stream_record *out)
 {
     sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl};
     sf_error err;

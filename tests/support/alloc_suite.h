@@ -146,8 +146,8 @@ void page_info_assert_equal(const sf_page_info *want, const sf_page_info *got);
 void result_assert_equal(const op_result *want, const op_result *got);
 
 typedef struct oom_report {
-    long failed;  /* values of N for which the call failed with SF_ERR_NOMEM */
-    long clean;   /* allocations the same call made on the twin */
+    long failed; /* values of N for which the call failed with SF_ERR_NOMEM */
+    long clean;  /* allocations the same call made on the twin */
 } oom_report;
 
 /* The loop of the file comment, on the fixture's fake, then the comparison with `twin`, which
@@ -156,55 +156,42 @@ oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx);
 
 /* The operations oom_loop drives: each makes one call with ctx (the fixture's service and
  * stream, an index for names) and keeps its result in res. */
-sf_status op_account_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_account_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_api_key_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_api_key_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_service_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_service_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_service_update(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_service_update(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_service_list(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                 sf_error *err);
+sf_status op_service_list(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_stream_create(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err);
+sf_status op_stream_create(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
 /* A stream named after ctx->index (stream_name_for). */
 void stream_name_for(long i, char out[32]);
 
-sf_status op_stream_create_indexed(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                          sf_error *err);
+sf_status op_stream_create_indexed(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_stream_update(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err);
+sf_status op_stream_update(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_stream_list(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                sf_error *err);
+sf_status op_stream_list(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_stream_publish(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_stream_publish(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
 sf_status op_subscribe(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
 sf_status op_fault_add(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_stream_remove(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                  sf_error *err);
+sf_status op_stream_remove(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_service_remove(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                   sf_error *err);
+sf_status op_service_remove(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
-sf_status op_inject_error(sf_fake *fake, const op_ctx *ctx, op_result *res,
-                                 sf_error *err);
+sf_status op_inject_error(sf_fake *fake, const op_ctx *ctx, op_result *res, sf_error *err);
 
 /* History helpers: the same calls on the fixture's fake and on its twin. */
 void alloc_make_stream(sf_fake *fake, const char *service_sid, const char *name, long long ttl,
-                        sf_stream_record *out);
+                       sf_stream_record *out);
 
 void alloc_make_streams(sf_fake *fake, const char *service_sid, long count, long long ttl);
 

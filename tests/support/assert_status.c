@@ -16,8 +16,7 @@ const char *sf_test_status_text(long status, char *out, size_t size)
     return out;
 }
 
-void sf_test_status_mismatch(char *out, size_t size, const char *expr, long actual,
-                             long expected)
+void sf_test_status_mismatch(char *out, size_t size, const char *expr, long actual, long expected)
 {
     char got[96], want[96];
     snprintf(out, size, "%s: got %s, expected %s", expr,

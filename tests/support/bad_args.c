@@ -117,12 +117,12 @@ void fingerprint_take(sf_fake *fake, const char *service_sid, fingerprint *fp)
     memcpy(fp->streams, page->records, page->info.count * sizeof *page->records);
     sf_stream_page_free(fake, page);
     for (size_t i = 0; i < fp->nstreams; i++)
-        assert_status(sf_stream_rate_state(fake, NULL, service_sid, fp->streams[i].sid,
-                                              &fp->rates[i], NULL), SF_OK);
+        assert_status(
+            sf_stream_rate_state(fake, NULL, service_sid, fp->streams[i].sid, &fp->rates[i], NULL),
+            SF_OK);
 }
 
-void fingerprint_assert_same(sf_fake *fake, const char *service_sid,
-                                    const fingerprint *want)
+void fingerprint_assert_same(sf_fake *fake, const char *service_sid, const fingerprint *want)
 {
     static fingerprint got;
     fingerprint_take(fake, service_sid, &got);

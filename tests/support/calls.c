@@ -37,8 +37,8 @@ sf_status sf_test_publish(sf_fixture *fx, const char *stream, const char *data,
     return sf_stream_publish(fx->fake, NULL, fx->service_sid, stream, &p, out, err);
 }
 
-sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl,
-                             sf_stream_record *out, sf_error *err)
+sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl, sf_stream_record *out,
+                             sf_error *err)
 {
     sf_stream_params p = {.has_ttl = true, .ttl = ttl};
     return sf_stream_update(fx->fake, NULL, fx->service_sid, stream, &p, out, err);

@@ -23,8 +23,8 @@ sf_status sf_test_publish(sf_fixture *fx, const char *stream, const char *data,
                           sf_message_record *out, sf_error *err);
 
 /* Sets the TTL of `stream` of fx's service to ttl seconds; out and err may be NULL. */
-sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl,
-                             sf_stream_record *out, sf_error *err);
+sf_status sf_test_update_ttl(sf_fixture *fx, const char *stream, int64_t ttl, sf_stream_record *out,
+                             sf_error *err);
 
 /* Sets one of the four sf_opt_bool flags of service params: field 0 reachability webhooks,
  * 1 ACL, 2 reachability debouncing, 3 webhooks from REST. */

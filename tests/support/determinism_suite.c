@@ -78,8 +78,8 @@ void tx_stream_walk(transcript *t, sf_fake *fake, const char *svc, int64_t size)
 {
     char token[SF_PAGE_TOKEN_SIZE] = "";
     for (int guard = 0; guard < 1000; guard++) {
-        sf_page_params p = {.has_page_size = true, .page_size = size,
-                            .page_token = token[0] ? token : NULL};
+        sf_page_params p = {
+            .has_page_size = true, .page_size = size, .page_token = token[0] ? token : NULL};
         sf_stream_page *page = NULL;
         assert_status(sf_stream_list(fake, NULL, svc, &p, &page, NULL), SF_OK);
         tx_info(t, &page->info);
@@ -105,9 +105,11 @@ void tx_scenario(sf_fake *fake, transcript *t)
     sf_service_record svc[3];
     sf_service_params sp[3] = {
         {0},
-        {.friendly_name = "second", .webhook_url = "https://example.com/h",
+        {.friendly_name = "second",
+         .webhook_url = "https://example.com/h",
          .acl_enabled = SF_BOOL_TRUE},
-        {.friendly_name = "third", .has_reachability_debouncing_window = true,
+        {.friendly_name = "third",
+         .has_reachability_debouncing_window = true,
          .reachability_debouncing_window = 7000},
     };
     for (int i = 0; i < 3; i++) {
@@ -120,8 +122,8 @@ void tx_scenario(sf_fake *fake, transcript *t)
     for (int i = 0; i < 40; i++) {
         char name[32];
         snprintf(name, sizeof name, "room-%d", i);
-        sf_stream_params p = {.unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0,
-                              .ttl = 2 + i};
+        sf_stream_params p = {
+            .unique_name = i % 2 ? name : NULL, .has_ttl = i % 3 == 0, .ttl = 2 + i};
         assert_status(sf_stream_create(fake, NULL, svc[i % 2].sid, &p, &streams[i], NULL), SF_OK);
         tx_put(t, &streams[i], sizeof streams[i]);
         if (i % 7 == 0)
@@ -134,7 +136,9 @@ void tx_scenario(sf_fake *fake, transcript *t)
             int n = snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"k\": [ %d, true ] }", i, k);
             sf_publish_params pp = {.data = data, .data_len = (size_t)n};
             sf_message_record m;
-            assert_status(sf_stream_publish(fake, NULL, svc[i % 2].sid, streams[i].sid, &pp, &m, NULL), SF_OK);
+            assert_status(
+                sf_stream_publish(fake, NULL, svc[i % 2].sid, streams[i].sid, &pp, &m, NULL),
+                SF_OK);
             tx_str(t, m.sid);
             tx_put(t, m.data, m.data_len + 1);
         }

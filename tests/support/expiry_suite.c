@@ -16,7 +16,7 @@
 #include "expiry_suite.h"
 
 sf_status create_in(sf_fixture *fx, const char *service_sid, const char *name, int64_t ttl,
-                        sf_stream_record *out)
+                    sf_stream_record *out)
 {
     sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl};
     sf_error err;

@@ -14,7 +14,7 @@
 
 /* Creates `name` in service_sid, with a TTL when ttl >= 0. */
 sf_status create_in(sf_fixture *fx, const char *service_sid, const char *name, int64_t ttl,
-                        sf_stream_record *out);
+                    sf_stream_record *out);
 
 /* Listed SIDs joined by ',' in listed order (single page of up to 100). */
 void listing(sf_fixture *fx, const char *service_sid, char *buf, size_t cap);

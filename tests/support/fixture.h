@@ -12,10 +12,10 @@
 #define SF_TEST_SEED 42
 
 typedef struct sf_test_alloc {
-    long fail_at;      /* 1-based index of the allocation to fail; 0: never fail */
-    long calls;        /* allocations (malloc + realloc) made so far */
-    long live;         /* blocks currently allocated */
-    long failures;     /* allocations refused */
+    long fail_at;  /* 1-based index of the allocation to fail; 0: never fail */
+    long calls;    /* allocations (malloc + realloc) made so far */
+    long live;     /* blocks currently allocated */
+    long failures; /* allocations refused */
 } sf_test_alloc;
 
 /* An sf_allocator backed by `state` (the C library underneath, with counting). */

@@ -78,8 +78,8 @@ void jcount_event(sf_fake *fake, const sf_event *ev, void *user)
     deliveries_seen++;
 }
 
-sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream,
-                                  uint64_t client_id, size_t *counter)
+sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream, uint64_t client_id,
+                            size_t *counter)
 {
     sf_subscribe_params p = {.on_event = jcount_event, .user = counter, .client_id = client_id};
     sf_subscriber_id id = 0;
@@ -89,14 +89,14 @@ sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream,
 }
 
 sf_status jpublish(sf_fake *fake, const char *svc, const char *stream, const char *data,
-                         uint64_t client_id, sf_message_record *m, sf_error *err)
+                   uint64_t client_id, sf_message_record *m, sf_error *err)
 {
     sf_publish_params p = {.data = data, .data_len = strlen(data), .client_id = client_id};
     return sf_stream_publish(fake, NULL, svc, stream, &p, m, err);
 }
 
 void jmake_stream(sf_fake *fake, const char *svc, const char *name, long long ttl,
-                        sf_stream_record *out)
+                  sf_stream_record *out)
 {
     sf_stream_params p = {.unique_name = name, .has_ttl = ttl >= 0, .ttl = ttl >= 0 ? ttl : 0};
     sf_error err;
@@ -120,8 +120,7 @@ void jscenario(sf_fake *f)
     jsubscribe(f, s1.sid, alpha.sid, 0, NULL);
     jsubscribe(f, s1.sid, "beta", 2, NULL);
     sf_subscriber_id g = jsubscribe(f, s2.sid, gamma.sid, 0, NULL);
-    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .drop_rate = 0.3, .delay_ms = 5,
-                          .jitter_ms = 50};
+    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .drop_rate = 0.3, .delay_ms = 5, .jitter_ms = 50};
     sf_fault_id rule;
     jok(sf_fault_add(f, &fp, &rule, &err), &err);
     const char *targets[3][2] = {{s1.sid, "alpha"}, {s1.sid, "beta"}, {s2.sid, gamma.sid}};
@@ -131,7 +130,7 @@ void jscenario(sf_fake *f)
         snprintf(data, sizeof data, "{ \"i\": %d }", i);
         sf_message_record m;
         jok(jpublish(f, targets[i % 3][0], targets[i % 3][1], data, (uint64_t)(i % 3), &m, &err),
-           &err);
+            &err);
     }
     sf_run_until_idle(f);
     sf_stream_record rec;
@@ -180,8 +179,9 @@ char *write_all(const sf_fake *fake, const sf_journal_filter *filter, size_t *le
 }
 
 static const char *const key_names[K_COUNT] = {
-    "seq", "t_ms", "time", "kind", "op", "method", "status", "code", "injected", "service_sid",
-    "stream_sid", "message_sid", "subscriber_id", "rule", "until_ms", "duplicate", "reason"};
+    "seq",           "t_ms", "time",     "kind",        "op",         "method",
+    "status",        "code", "injected", "service_sid", "stream_sid", "message_sid",
+    "subscriber_id", "rule", "until_ms", "duplicate",   "reason"};
 
 int key_index(const char *k, size_t n)
 {
@@ -221,18 +221,22 @@ void parse_line(const char *line, size_t len, parsed_line *out)
         if (p == end || *p++ != ':')
             fail_msg("expected ':' after %s: %.*s", key_names[idx], (int)len, line);
         switch (idx) {
-        case K_KIND: case K_OP: case K_METHOD: case K_SERVICE_SID: case K_STREAM_SID:
-        case K_MESSAGE_SID: case K_TIME: case K_REASON: {
+        case K_KIND:
+        case K_OP:
+        case K_METHOD:
+        case K_SERVICE_SID:
+        case K_STREAM_SID:
+        case K_MESSAGE_SID:
+        case K_TIME:
+        case K_REASON: {
             if (p == end || *p++ != '"')
                 fail_msg("%s must be a string: %.*s", key_names[idx], (int)len, line);
             const char *v = p;
             while (p < end && *p != '"') {
                 char c = *p;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                      (idx == K_TIME && (c == '-' || c == ':'))))
-                    fail_msg("unexpected character in %s: %.*s", key_names[idx], (int)len,
-                             line);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || (idx == K_TIME && (c == '-' || c == ':'))))
+                    fail_msg("unexpected character in %s: %.*s", key_names[idx], (int)len, line);
                 p++;
             }
             if (p == end || (size_t)(p - v) >= sizeof out->str[idx])
@@ -241,7 +245,8 @@ void parse_line(const char *line, size_t len, parsed_line *out)
             p++;
             break;
         }
-        case K_INJECTED: case K_DUPLICATE:
+        case K_INJECTED:
+        case K_DUPLICATE:
             if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
                 out->flag[idx] = true;
                 p += 4;
@@ -302,7 +307,7 @@ void parse_line(const char *line, size_t len, parsed_line *out)
 /* Checks every line of a rendering: shape, key order, per-kind keys, seq continuity.
  * Returns the number of lines; counts lines per kind into kinds[] when given. */
 size_t check_lines(const char *text, size_t len, uint64_t first_seq,
-                          size_t kinds[SF_JOURNAL_KIND_COUNT])
+                   size_t kinds[SF_JOURNAL_KIND_COUNT])
 {
     size_t lines = 0;
     const char *p = text, *end = text + len;

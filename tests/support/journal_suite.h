@@ -39,14 +39,14 @@ void jok(sf_status st, const sf_error *err);
 void jcount_event(sf_fake *fake, const sf_event *ev, void *user);
 
 /* Subscribe, publish and create a stream asserting success (jpublish returns the status). */
-sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream,
-                                  uint64_t client_id, size_t *counter);
+sf_subscriber_id jsubscribe(sf_fake *fake, const char *svc, const char *stream, uint64_t client_id,
+                            size_t *counter);
 
 sf_status jpublish(sf_fake *fake, const char *svc, const char *stream, const char *data,
-                         uint64_t client_id, sf_message_record *m, sf_error *err);
+                   uint64_t client_id, sf_message_record *m, sf_error *err);
 
 void jmake_stream(sf_fake *fake, const char *svc, const char *name, long long ttl,
-                        sf_stream_record *out);
+                  sf_stream_record *out);
 
 /* The same calls for every fake: services, streams, subscribers, publishes under a
  * drop + jitter rule, clock moves, a failed fetch, an expiry, removals. */
@@ -59,8 +59,23 @@ char *write_all(const sf_fake *fake, const sf_journal_filter *filter, size_t *le
 
 /* The keys of a journal line, in their order. */
 enum {
-    K_SEQ, K_T_MS, K_TIME, K_KIND, K_OP, K_METHOD, K_STATUS, K_CODE, K_INJECTED, K_SERVICE_SID,
-    K_STREAM_SID, K_MESSAGE_SID, K_SUBSCRIBER_ID, K_RULE, K_UNTIL_MS, K_DUPLICATE, K_REASON,
+    K_SEQ,
+    K_T_MS,
+    K_TIME,
+    K_KIND,
+    K_OP,
+    K_METHOD,
+    K_STATUS,
+    K_CODE,
+    K_INJECTED,
+    K_SERVICE_SID,
+    K_STREAM_SID,
+    K_MESSAGE_SID,
+    K_SUBSCRIBER_ID,
+    K_RULE,
+    K_UNTIL_MS,
+    K_DUPLICATE,
+    K_REASON,
     K_COUNT
 };
 
@@ -80,7 +95,7 @@ void parse_line(const char *line, size_t len, parsed_line *out);
 /* Checks every line of a rendering: shape, key order, per-kind keys, seq continuity.
  * Returns the number of lines; counts lines per kind into kinds[] when given. */
 size_t check_lines(const char *text, size_t len, uint64_t first_seq,
-                          size_t kinds[SF_JOURNAL_KIND_COUNT]);
+                   size_t kinds[SF_JOURNAL_KIND_COUNT]);
 
 /* cmocka teardown: frees the fakes a test left. */
 int journal_teardown(void **state);

@@ -248,20 +248,11 @@ static long status_kb(pid_t pid, const char *field)
     return kb;
 }
 
-long lb_peak_rss_kb(pid_t pid)
-{
-    return status_kb(pid, "VmHWM:");
-}
+long lb_peak_rss_kb(pid_t pid) { return status_kb(pid, "VmHWM:"); }
 
-long lb_rss_kb(pid_t pid)
-{
-    return status_kb(pid, "VmRSS:");
-}
+long lb_rss_kb(pid_t pid) { return status_kb(pid, "VmRSS:"); }
 
-int lb_connect(uint16_t port)
-{
-    return lb_connect_rcvbuf(port, 0);
-}
+int lb_connect(uint16_t port) { return lb_connect_rcvbuf(port, 0); }
 
 int lb_connect_rcvbuf(uint16_t port, int rcvbuf)
 {

@@ -36,8 +36,7 @@ sf_page_params sized(int64_t size)
     return p;
 }
 
-sf_stream_page *must_list(sf_fixture *fx, const char *service_sid,
-                                 const sf_page_params *p)
+sf_stream_page *must_list(sf_fixture *fx, const char *service_sid, const sf_page_params *p)
 {
     sf_stream_page *page = NULL;
     sf_error err;
@@ -49,8 +48,8 @@ sf_stream_page *must_list(sf_fixture *fx, const char *service_sid,
     return page;
 }
 
-void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_params *p,
-                              int http, int code)
+void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_params *p, int http,
+                       int code)
 {
     sf_stream_page *page = (sf_stream_page *)(uintptr_t)1;
     sf_error err;
@@ -84,8 +83,7 @@ sf_fixture *second_fixture_service(sf_fixture *fx, char out[SF_SID_SIZE])
     return fx;
 }
 
-void walk_forward(sf_fixture *fx, const char *service_sid, int64_t size, size_t max,
-                         walk *w)
+void walk_forward(sf_fixture *fx, const char *service_sid, int64_t size, size_t max, walk *w)
 {
     memset(w, 0, sizeof *w);
     w->sids = calloc(max + 1, SF_SID_SIZE);

@@ -21,11 +21,10 @@ uint32_t rnd(uint32_t n);
 /* Page params of one size; a list asserting success; a list that must fail with (http, code). */
 sf_page_params sized(int64_t size);
 
-sf_stream_page *must_list(sf_fixture *fx, const char *service_sid,
-                                 const sf_page_params *p);
+sf_stream_page *must_list(sf_fixture *fx, const char *service_sid, const sf_page_params *p);
 
-void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_params *p,
-                              int http, int code);
+void expect_list_error(sf_fixture *fx, const char *service_sid, const sf_page_params *p, int http,
+                       int code);
 
 /* Creates n streams without name or TTL; SIDs go to sids (n * SF_SID_SIZE) when given. */
 /* Streams made for the walks, and the SIDs they got. */
@@ -46,8 +45,7 @@ typedef struct walk {
 } walk;
 
 /* A walk over every page forward (at most max pages), kept for assert_page_is. */
-void walk_forward(sf_fixture *fx, const char *service_sid, int64_t size, size_t max,
-                         walk *w);
+void walk_forward(sf_fixture *fx, const char *service_sid, int64_t size, size_t max, walk *w);
 
 void walk_free(walk *w);
 

@@ -40,8 +40,8 @@ void expect_create_error(sf_fixture *fx, const sf_service_params *p, int http, i
     sf_assert_twilio_error(&err, http, code);
 }
 
-void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_params *p,
-                                int http, int code)
+void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_params *p, int http,
+                         int code)
 {
     sf_error err;
     sf_service_record rec;

@@ -21,8 +21,8 @@ void must_fetch(sf_fixture *fx, const char *sid, sf_service_record *out);
 void expect_create_error(sf_fixture *fx, const sf_service_params *p, int http, int code);
 
 /* The update is refused with the Twilio (http, code) error. */
-void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_params *p,
-                                int http, int code);
+void expect_update_error(sf_fixture *fx, const char *sid, const sf_service_params *p, int http,
+                         int code);
 
 /* "https://example.com/" followed by 'a's up to `len` characters. */
 char *url_of_length(size_t len);

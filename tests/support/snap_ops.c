@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sf_ops_printf(sf_ops_log *log, const char *fmt, ...) {
+void sf_ops_printf(sf_ops_log *log, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -30,12 +31,14 @@ void sf_ops_printf(sf_ops_log *log, const char *fmt, ...) {
     log->len += (size_t)n;
 }
 
-void sf_ops_log_free(sf_ops_log *log) {
+void sf_ops_log_free(sf_ops_log *log)
+{
     free(log->buf);
     memset(log, 0, sizeof *log);
 }
 
-void sf_ops_on_event(sf_fake *fake, const sf_event *ev, void *user) {
+void sf_ops_on_event(sf_fake *fake, const sf_event *ev, void *user)
+{
     (void)fake;
     sf_ops_printf(user,
                   "event sub=%" PRIu64 " kind=%d msg=%s data=%.*s local=%d dup=%d at=%" PRId64
@@ -45,7 +48,8 @@ void sf_ops_on_event(sf_fake *fake, const sf_event *ev, void *user) {
                   ev->delivered_ms, (int)ev->reason);
 }
 
-static uint64_t next(sf_ops_driver *d) {
+static uint64_t next(sf_ops_driver *d)
+{
     /* xorshift64*: the test's own randomness, independent of the fake's */
     d->rng ^= d->rng >> 12;
     d->rng ^= d->rng << 25;
@@ -53,38 +57,42 @@ static uint64_t next(sf_ops_driver *d) {
     return d->rng * UINT64_C(2685821657736338717);
 }
 
-static unsigned pick(sf_ops_driver *d, unsigned n) {
-    return n ? (unsigned)(next(d) % n) : 0;
-}
+static unsigned pick(sf_ops_driver *d, unsigned n) { return n ? (unsigned)(next(d) % n) : 0; }
 
-void sf_ops_init(sf_ops_driver *d, uint64_t seed) {
+void sf_ops_init(sf_ops_driver *d, uint64_t seed)
+{
     memset(d, 0, sizeof *d);
     d->rng = seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
 }
 
-static void remember(char (*list)[SF_SID_SIZE], size_t *n, const char *sid) {
+static void remember(char (*list)[SF_SID_SIZE], size_t *n, const char *sid)
+{
     if (*n < SF_OPS_MAX)
         memcpy(list[(*n)++], sid, SF_SID_SIZE);
     else
         memcpy(list[*n - 1], sid, SF_SID_SIZE);
 }
 
-static const char *account(sf_ops_driver *d) {
+static const char *account(sf_ops_driver *d)
+{
     unsigned i = pick(d, (unsigned)d->naccounts + 2);
     return i < d->naccounts ? d->accounts[i] : NULL;
 }
 
-static const char *service(sf_ops_driver *d) {
+static const char *service(sf_ops_driver *d)
+{
     return d->nservices ? d->services[pick(d, (unsigned)d->nservices)] : "ISnone";
 }
 
-static const char *stream(sf_ops_driver *d) {
+static const char *stream(sf_ops_driver *d)
+{
     return d->nstreams ? d->streams[pick(d, (unsigned)d->nstreams)] : "TOnone";
 }
 
 /* Chooses the call's target: usually a known stream under its own service and account,
  * sometimes a random (often mismatched) combination, for the 404s. */
-static void target(sf_ops_driver *d) {
+static void target(sf_ops_driver *d)
+{
     if (d->nstreams && pick(d, 5)) {
         unsigned i = pick(d, (unsigned)d->nstreams);
         int svc = d->stream_service[i];
@@ -99,31 +107,36 @@ static void target(sf_ops_driver *d) {
     d->cur_stream = stream(d);
 }
 
-static int index_of(char (*list)[SF_SID_SIZE], size_t n, const char *sid) {
+static int index_of(char (*list)[SF_SID_SIZE], size_t n, const char *sid)
+{
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i], sid) == 0)
             return (int)i;
     return 0;
 }
 
-static sf_subscriber_id sub(sf_ops_driver *d) {
+static sf_subscriber_id sub(sf_ops_driver *d)
+{
     return d->nsubs ? d->subs[pick(d, (unsigned)d->nsubs)] : 999;
 }
 
-static void answer(sf_ops_log *log, const char *what, sf_status st, const sf_error *err) {
+static void answer(sf_ops_log *log, const char *what, sf_status st, const sf_error *err)
+{
     sf_ops_printf(log, "%s -> %d", what, (int)st);
     if (st != SF_OK)
         sf_ops_printf(log, " %d %d %s", err->http_status, err->code, err->message);
     sf_ops_printf(log, "\n");
 }
 
-static void stream_record(sf_ops_log *log, const sf_stream_record *r) {
+static void stream_record(sf_ops_log *log, const sf_stream_record *r)
+{
     sf_ops_printf(log, "  stream %s %s name=%s exp=%" PRId64 " created=%" PRId64 "\n", r->sid,
                   r->service_sid, r->has_unique_name ? r->unique_name : "-",
                   r->has_date_expires ? r->date_expires_ms : -1, r->date_created_ms);
 }
 
-static void do_service(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_service(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     sf_service_params p = {.friendly_name = pick(d, 2) ? "svc" : NULL,
                            .acl_enabled = (sf_opt_bool)pick(d, 3)};
     sf_service_record r;
@@ -143,7 +156,8 @@ static void do_service(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
     }
 }
 
-static void do_stream(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_stream(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     char name[32];
     snprintf(name, sizeof name, "n%u", d->names++ % 7);
     sf_stream_params p = {.unique_name = pick(d, 3) == 0 ? name : NULL,
@@ -171,7 +185,8 @@ static void do_stream(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
     }
 }
 
-static void do_list(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_list(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     sf_page_params p = {.has_page_size = true,
                         .page_size = 1 + pick(d, 3),
                         .page_token = d->token[0] && pick(d, 2) ? d->token : NULL};
@@ -194,7 +209,8 @@ static void do_list(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
     sf_stream_page_free(fake, page);
 }
 
-static void do_publish(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_publish(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     char data[64];
     int n = pick(d, 8) ? snprintf(data, sizeof data, "{ \"n\": %u }", pick(d, 1000))
                        : snprintf(data, sizeof data, "{bad");
@@ -209,7 +225,8 @@ static void do_publish(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
         sf_ops_printf(log, "  %s %.*s\n", r.sid, (int)r.data_len, r.data);
 }
 
-static void do_subscriber(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_subscriber(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     sf_error err;
     sf_status st;
     unsigned how = pick(d, 8);
@@ -246,7 +263,8 @@ static void do_subscriber(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
     answer(log, "", st, &err);
 }
 
-static void do_fault(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_fault(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     sf_error err;
     sf_status st;
     if (d->nrules && pick(d, 4) == 0) {
@@ -274,7 +292,8 @@ static void do_fault(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
                       info[i].drop_next_left);
 }
 
-static void do_admin(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+static void do_admin(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     sf_error err;
     sf_status st;
     unsigned how = pick(d, 6);
@@ -311,7 +330,8 @@ static void do_admin(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
     answer(log, "", st, &err);
 }
 
-void sf_ops_step(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log) {
+void sf_ops_step(sf_ops_driver *d, sf_fake *fake, sf_ops_log *log)
+{
     switch (pick(d, 12)) {
     case 0:
         do_service(d, fake, log);

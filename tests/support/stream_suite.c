@@ -22,8 +22,8 @@ sf_status create_stream(sf_fixture *fx, const char *name, bool has_ttl, int64_t 
     return sf_stream_create(fx->fake, NULL, fx->service_sid, &p, out, err);
 }
 
-void expect_not_found(sf_status st, const sf_error *err, const char *service_sid,
-                             const char *id, const char *suffix)
+void expect_not_found(sf_status st, const sf_error *err, const char *service_sid, const char *id,
+                      const char *suffix)
 {
     char msg[SF_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "The requested resource /Services/%s/Streams/%s%s was not found",
@@ -32,8 +32,7 @@ void expect_not_found(sf_status st, const sf_error *err, const char *service_sid
 }
 
 /* The live streams of a service (single page of up to 100), SIDs in listed order. */
-size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_SID_SIZE],
-                        size_t cap)
+size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_SID_SIZE], size_t cap)
 {
     sf_page_params pp = {.has_page_size = true, .page_size = 100};
     sf_stream_page *page = NULL;

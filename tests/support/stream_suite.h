@@ -19,12 +19,11 @@ sf_status create_stream(sf_fixture *fx, const char *name, bool has_ttl, int64_t 
                         sf_stream_record *out, sf_error *err);
 
 /* Asserts st/err are the 404 of stream `id` of service_sid (suffix: the rest of the path). */
-void expect_not_found(sf_status st, const sf_error *err, const char *service_sid,
-                             const char *id, const char *suffix);
+void expect_not_found(sf_status st, const sf_error *err, const char *service_sid, const char *id,
+                      const char *suffix);
 
 /* The live streams of a service (single page of up to 100), SIDs in listed order. */
-size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_SID_SIZE],
-                        size_t cap);
+size_t list_sids(sf_fixture *fx, const char *service_sid, char sids[][SF_SID_SIZE], size_t cap);
 
 /* 32 lowercase and 32 uppercase hex digits (SID bodies) */
 extern const char hex32[];

@@ -126,8 +126,7 @@ size_t count_kind(const recorder *r, sf_event_kind kind)
     return n;
 }
 
-sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r,
-                               uint64_t client_id)
+sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r, uint64_t client_id)
 {
     sf_subscribe_params p = {.on_event = rec_on_event, .user = r, .client_id = client_id};
     sf_subscriber_id id = 0;
@@ -140,18 +139,17 @@ sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r,
     return id;
 }
 
-sf_status publish_c(sf_fake *fake, const char *service_sid, const char *stream_id,
-                           const char *data, uint64_t client_id, sf_message_record *m,
-                           sf_error *err)
+sf_status publish_c(sf_fake *fake, const char *service_sid, const char *stream_id, const char *data,
+                    uint64_t client_id, sf_message_record *m, sf_error *err)
 {
-    sf_publish_params p = {.data = data, .data_len = data ? strlen(data) : 0,
-                           .client_id = client_id};
+    sf_publish_params p = {
+        .data = data, .data_len = data ? strlen(data) : 0, .client_id = client_id};
     return sf_stream_publish(fake, NULL, service_sid, stream_id, &p, m, err);
 }
 
 /* Publishes and asserts success; returns the message SID in `sid`. */
-void publish_ok(sf_fixture *fx, const char *stream_id, const char *data,
-                       uint64_t client_id, char sid[SF_SID_SIZE])
+void publish_ok(sf_fixture *fx, const char *stream_id, const char *data, uint64_t client_id,
+                char sid[SF_SID_SIZE])
 {
     sf_message_record m;
     sf_error err;
@@ -185,7 +183,7 @@ sf_stream_stats stream_stats(sf_fixture *fx, const char *stream_id)
 }
 
 void assert_removed(const rec_event *e, sf_subscriber_id id, const char *service_sid,
-                           const char *stream_sid, sf_removed_reason reason, sf_ms at)
+                    const char *stream_sid, sf_removed_reason reason, sf_ms at)
 {
     assert_int_equal(e->kind, SF_EVENT_REMOVED);
     assert_int_equal(e->subscriber, id);

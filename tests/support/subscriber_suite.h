@@ -52,26 +52,26 @@ struct recorder {
     rec_event *ev;
     size_t n, cap;
     bool overflow;
-    trace *log;         /* optional */
-    rec_action action;  /* optional: what the callback does after recording */
+    trace *log;        /* optional */
+    rec_action action; /* optional: what the callback does after recording */
     sf_subscriber_id id;
 
     /* context for actions */
     sf_fixture *fx;
     const char *stream_id;
     const char *other_stream_id;
-    int budget;                 /* how many more times the action may act */
+    int budget; /* how many more times the action may act */
     int counter;
-    sf_subscriber_id target;    /* a subscriber an action works on */
-    recorder *spawn;            /* a recorder an action subscribes */
-    sf_status statuses[16];     /* statuses of API calls made by the action */
+    sf_subscriber_id target; /* a subscriber an action works on */
+    recorder *spawn;         /* a recorder an action subscribes */
+    sf_status statuses[16];  /* statuses of API calls made by the action */
     sf_error errors[8];
     size_t nstatus;
     char nested_sids[8][SF_SID_SIZE];
     size_t nested;
-    size_t seen[8];             /* watch->n right after each nested call returned */
+    size_t seen[8]; /* watch->n right after each nested call returned */
     size_t nseen;
-    recorder *watch;            /* the recorder whose count is sampled */
+    recorder *watch; /* the recorder whose count is sampled */
 };
 
 /* Recorders, freed by subscriber_teardown when a test fails before rec_free. */
@@ -92,22 +92,20 @@ void rec_on_event(sf_fake *fake, const sf_event *ev, void *user);
  * asserts success); stats; the fields of a `removed` event. */
 size_t count_kind(const recorder *r, sf_event_kind kind);
 
-sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r,
-                               uint64_t client_id);
+sf_subscriber_id attach(sf_fixture *fx, const char *stream_id, recorder *r, uint64_t client_id);
 
-sf_status publish_c(sf_fake *fake, const char *service_sid, const char *stream_id,
-                           const char *data, uint64_t client_id, sf_message_record *m,
-                           sf_error *err);
+sf_status publish_c(sf_fake *fake, const char *service_sid, const char *stream_id, const char *data,
+                    uint64_t client_id, sf_message_record *m, sf_error *err);
 
 /* Publishes and asserts success; returns the message SID in `sid`. */
-void publish_ok(sf_fixture *fx, const char *stream_id, const char *data,
-                       uint64_t client_id, char sid[SF_SID_SIZE]);
+void publish_ok(sf_fixture *fx, const char *stream_id, const char *data, uint64_t client_id,
+                char sid[SF_SID_SIZE]);
 
 sf_subscriber_stats sub_stats(sf_fixture *fx, sf_subscriber_id id);
 
 sf_stream_stats stream_stats(sf_fixture *fx, const char *stream_id);
 
 void assert_removed(const rec_event *e, sf_subscriber_id id, const char *service_sid,
-                           const char *stream_sid, sf_removed_reason reason, sf_ms at);
+                    const char *stream_sid, sf_removed_reason reason, sf_ms at);
 
 #endif

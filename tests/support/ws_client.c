@@ -127,10 +127,7 @@ uint8_t *sf_wsc_frame_bytes(bool fin, int opcode, const void *payload, size_t le
     return f;
 }
 
-bool sf_wsc_send_raw(int fd, const void *data, size_t len)
-{
-    return send_all(fd, data, len);
-}
+bool sf_wsc_send_raw(int fd, const void *data, size_t len) { return send_all(fd, data, len); }
 
 bool sf_wsc_send(int fd, bool fin, int opcode, const void *payload, size_t len)
 {

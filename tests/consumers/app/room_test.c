@@ -23,7 +23,8 @@ static int failures;
 
 #ifdef ROOM_TEST_HTTP
 /* Standard base64 (RFC 4648) for the Basic credentials. */
-static void base64(const char *in, char *out) {
+static void base64(const char *in, char *out)
+{
     static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t len = strlen(in), o = 0;
     for (size_t i = 0; i < len; i += 3) {
@@ -41,7 +42,8 @@ static void base64(const char *in, char *out) {
 }
 
 /* GET /v1/Services/{service}/Streams/{room} as the fake's own account: the status. */
-static int http_get_room(sf_fake *sync, const char *service_sid, const char *room) {
+static int http_get_room(sf_fake *sync, const char *service_sid, const char *room)
+{
     char credentials[256], encoded[400], authorization[420], target[256];
     snprintf(credentials, sizeof credentials, "%s:%s", sf_fake_account_sid(sync),
              sf_fake_auth_token(sync));
@@ -61,7 +63,8 @@ static int http_get_room(sf_fake *sync, const char *service_sid, const char *roo
 }
 #endif
 
-int main(void) {
+int main(void)
+{
     CHECK(strcmp(sf_version(), SF_VERSION_STRING) == 0);
 
     sf_options opts;
