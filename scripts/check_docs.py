@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """check_docs.py: the documentation's references hold.
 
-  scripts/check_docs.py              every doc a source cites exists, with the section it names
+  scripts/check_docs.py              every doc a source cites exists, with the section it names,
+                                     and docs/internals.md's file table names every source file
   scripts/check_docs.py --old REV    also: every heading, number, flag and code span of REV's
                                      README.md is still said somewhere in README.md + docs/
 
@@ -10,6 +11,7 @@ A citation is `docs/NAME.md` optionally followed by a quoted heading ("The journ
 heading must be one of that file's headings (a prefix of it is enough, so long headings can be
 cited short). Names of docs that do not exist (SPEC.md, DESIGN.md) and section signs are refused
 too. Exit status: 0 all hold, 1 something is missing (each printed), 2 usage."""
+import fnmatch
 import os
 import re
 import subprocess
@@ -109,6 +111,28 @@ def check_links():
     return problems, count
 
 
+TABLED_DIRS = ["src", "fake_http", "fake_http/server", "tools"]
+
+
+def check_file_table():
+    """Every .c file of TABLED_DIRS is named in docs/internals.md's "Where things live": by
+    its path, by its base name, or by a glob such as `src/replay*.c`."""
+    text = read(os.path.join(ROOT, "docs", "internals.md"))
+    section = text.split("## Where things live", 1)[-1].split("\n## ", 1)[0]
+    spans = set(re.findall(r"`([^`\n]+)`", section))
+    problems, count = [], 0
+    for d in TABLED_DIRS:
+        for f in sorted(os.listdir(os.path.join(ROOT, d))):
+            if not f.endswith(".c"):
+                continue
+            count += 1
+            rel = f"{d}/{f}"
+            if not (rel in spans or f in spans
+                    or any("*" in g and fnmatch.fnmatch(rel, g) for g in spans)):
+                problems.append(f"docs/internals.md \"Where things live\" does not name {rel}")
+    return problems, count
+
+
 def norm(text):
     return re.sub(r"\s+", " ", text.replace("\\|", "|")).lower()
 
@@ -151,6 +175,9 @@ def main(argv):
     link_problems, links = check_links()
     print(f"links: {links} relative links of the READMEs and docs/*.md checked")
     problems += link_problems
+    table_problems, files = check_file_table()
+    print(f"file table: {files} source files named in docs/internals.md")
+    problems += table_problems
     if len(argv) == 3:
         missing, counts = check_old_readme(argv[2])
         print(f"old README ({argv[2]}): {counts} checked")
