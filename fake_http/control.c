@@ -44,10 +44,10 @@ static int clock_route(sf_http_ctx *c)
         return sf_http_method_not_allowed(c, "GET, POST");
     }
     sf_ms t = sf_clock_now(c->fake);
-    char iso[21];
-    sf_format_iso8601(t, iso);
-    sf_http_buf_printf(&c->body, "{\"now\": \"%s\", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"", iso,
-                       t, o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
+    sf_http_buf_str(&c->body, "{\"now\": ");
+    sf_http_render_date(&c->body, t);
+    sf_http_buf_printf(&c->body, ", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"", t,
+                       o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
     if (c->req->instance_id) { /* which server run this is: never part of the fake's state */
         sf_http_buf_str(&c->body, ", \"instance_id\": \"");
         sf_http_buf_json_chars(&c->body, c->req->instance_id);

@@ -28,20 +28,13 @@
 #define SUBSCRIBERS_PAGE_DEFAULT 100
 #define SUBSCRIBERS_PAGE_MAX 1000
 
-static void put_iso(sf_http_buf *b, sf_ms t)
-{
-    char iso[21];
-    sf_format_iso8601(t, iso);
-    sf_http_buf_printf(b, "\"%s\"", iso);
-}
-
 /* ---- pieces of the document ---- */
 
 static void render_clock(sf_http_ctx *c, sf_ms now)
 {
     const sf_options *o = sf_fake_options(c->fake);
     sf_http_buf_str(&c->body, "\"clock\": {\"now\": ");
-    put_iso(&c->body, now);
+    sf_http_render_date(&c->body, now);
     sf_http_buf_printf(&c->body, ", \"now_ms\": %" PRId64 ", \"mode\": \"%s\"}", now,
                        o->clock == SF_CLOCK_MANUAL ? "manual" : "wall");
 }
@@ -60,10 +53,10 @@ static void render_stream(sf_http_buf *b, const sf_stream_view *v, sf_ms now)
     sf_http_buf_printf(b, "{\"sid\": \"%s\", \"unique_name\": ", r->sid);
     sf_http_buf_json_string_or_null(b, r->has_unique_name ? r->unique_name : NULL);
     sf_http_buf_str(b, ", \"date_created\": ");
-    put_iso(b, r->date_created_ms);
+    sf_http_render_date(b, r->date_created_ms);
     sf_http_buf_str(b, ", \"date_expires\": ");
     if (r->has_date_expires) {
-        put_iso(b, r->date_expires_ms);
+        sf_http_render_date(b, r->date_expires_ms);
         sf_ms left = r->date_expires_ms > now ? r->date_expires_ms - now : 0;
         sf_http_buf_printf(b, ", \"date_expires_ms\": %" PRId64 ", \"expires_in_ms\": %" PRId64,
                            r->date_expires_ms, left);

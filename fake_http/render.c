@@ -6,15 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static void date_or_null(sf_http_buf *b, bool has, sf_ms t)
+void sf_http_render_date(sf_http_buf *b, sf_ms t)
 {
-    if (!has) {
-        sf_http_buf_str(b, "null");
-        return;
-    }
     char iso[21];
     sf_format_iso8601(t, iso);
     sf_http_buf_printf(b, "\"%s\"", iso);
+}
+
+static void date_or_null(sf_http_buf *b, bool has, sf_ms t)
+{
+    if (has)
+        sf_http_render_date(b, t);
+    else
+        sf_http_buf_str(b, "null");
 }
 
 static const char *yes_no(bool v) { return v ? "true" : "false"; }

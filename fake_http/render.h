@@ -8,6 +8,8 @@
 #include "syncfake.h"
 
 void sf_http_render_error(sf_http_buf *b, const sf_error *err);
+/* A time as Twilio writes dates: a JSON string, ISO 8601 in UTC to the second. */
+void sf_http_render_date(sf_http_buf *b, sf_ms t);
 /* The error of a row of SF_STATUS_MAP: its HTTP status, code, more_info and message, the
  * message followed by ": detail" when detail is not NULL. */
 void sf_http_status_error(sf_status status, const char *detail, sf_error *err);

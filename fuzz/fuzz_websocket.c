@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_websocket.c: libFuzzer target over the WebSocket framing path from the wire up: the
- * input is what a client writes after the upgrade, read by websocket.c's I/O thread (frame
- * guard, wslay, close handshake) over one end of a socketpair and handed to the Twilsock
+ * input is what a client writes after the upgrade, read by an I/O thread (io_loop.c, ws_conn.c)
+ * (frame guard, wslay, close handshake) over one end of a socketpair and handed to the Twilsock
  * session (twilsock_session.c). This file stands in for libmicrohttpd: it hands the socket
  * to sf_ws_upgraded and, as MHD_upgrade_action(CLOSE) does, closes it at the end.
  *

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cors.c: see cors.h. */
 #include "cors.h"
+#include "hex_digit.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -92,17 +93,6 @@ bool sf_cors_allows(const sf_cors *cors, const char *origin)
     return false;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Whether the path's first segment, percent-decoded as the dispatcher decodes it, is
  * "_syncfake" (so "/%5Fsyncfake/clock" is the control API too). */
 static bool is_control_path(const char *url)
@@ -114,7 +104,7 @@ static bool is_control_path(const char *url)
     for (const char *p = url + 1; *p && *p != '/'; p++) {
         int c = (unsigned char)*p;
         if (c == '%') {
-            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+            int hi = sf_hex_digit(p[1]), lo = hi < 0 ? -1 : sf_hex_digit(p[2]);
             if (lo < 0)
                 return false;
             c = hi * 16 + lo;

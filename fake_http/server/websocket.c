@@ -20,7 +20,7 @@
  *
  * Ending a connection: the close handshake (ours or the peer's) is followed by shutdown(WR)
  * and reading until the peer's EOF, so the peer reads our close frame rather than a reset;
- * every wait after a close is bounded (2 s, 250 ms while the server stops). Then, on the
+ * every wait after a close is bounded (2 s, 50 ms while the server stops: ws_conn.c). Then, on the
  * I/O thread and in this order: sends start failing, the socket leaves the epoll set,
  * handler->closed(session), MHD_upgrade_action(CLOSE), the hub forgets the connection, the
  * connection is freed.

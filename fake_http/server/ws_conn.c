@@ -16,10 +16,9 @@
 #include <unistd.h>
 
 #define CLOSE_WAIT_MS 2000 /* after a close is requested/sent: until the socket goes */
-#define STOP_WAIT_MS                                                                               \
-    50 /* the same while the server stops: a client on the same                                    \
-        * host answers a close in far less; one that does not must                                 \
-        * not hold up the stop (SIGTERM exits within 200 ms) */
+/* The same while the server stops: a client on the same host answers a close in far less, and
+ * one that does not must not hold up the stop (SIGTERM exits within 200 ms). */
+#define STOP_WAIT_MS 50
 #define PROTOCOL_ERROR 1002
 #define POLICY_VIOLATION 1008
 #define OUTBOX_KEEP (64u * 1024) /* an emptied outbox larger than this is given back */
