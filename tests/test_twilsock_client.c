@@ -39,23 +39,19 @@
 #include "server.h"
 #include "syncfake.h"
 #include "twilsock_session.h"
+#include "ts_server.h"
 
 #define BASE "https://cds.us1.twilio.com"
 #define WAIT_MS 5000
 
 typedef struct env {
     sf_fake *fake;
-    sf_server *srv;
-    sf_ts_manager *ts;
-    uint16_t port;
+    ts_server ts;
     char service[SF_SID_SIZE];
     char account[SF_SID_SIZE];
     char token[4096];
     sf_api_key_record key;
 } env;
-
-static void lock_server(void *ctx) { sf_server_lock(ctx); }
-static void unlock_server(void *ctx) { sf_server_unlock(ctx); }
 
 static void mint(env *e, int64_t iat, int64_t ttl, char *out, size_t cap)
 {
@@ -81,18 +77,7 @@ static int setup(void **state)
         return -1;
     snprintf(e->service, sizeof e->service, "%s", svc.sid);
     mint(e, SF_DEFAULT_EPOCH_MS / 1000, 600, e->token, sizeof e->token);
-    e->ts = sf_ts_manager_new();
-    int fd = sf_server_listen("127.0.0.1", 0, &e->port);
-    sf_server_config cfg = {.host = "127.0.0.1",
-                            .port = e->port,
-                            .listen_fd = fd,
-                            .fake = e->fake,
-                            .ws = sf_ts_handler(e->ts)};
-    e->srv = fd > 0 ? sf_server_start(&cfg) : NULL;
-    if (!e->srv)
-        return -1;
-    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, BASE, NULL};
-    if (!sf_ts_manager_start(e->ts, &host))
+    if (!ts_server_start(&e->ts, e->fake, BASE, 0))
         return -1;
     *state = e;
     return 0;
@@ -101,9 +86,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     env *e = *state;
-    sf_ts_manager_stop(e->ts);
-    sf_server_stop(e->srv);
-    sf_ts_manager_free(e->ts);
+    ts_server_stop(&e->ts);
     sf_fake_free(e->fake);
     free(e);
     return 0;
@@ -292,7 +275,7 @@ static const char *payload_of(const char *msg)
 
 static int connected(env *e)
 {
-    int fd = ws_connect(e->port);
+    int fd = ws_connect(e->ts.port);
     kotlin_init(fd, e->token);
     char *r = ts_next(fd, "reply");
     expect_contains(r, "\"status\":{\"code\":200,\"status\":\"OK\"}");
@@ -303,9 +286,9 @@ static int connected(env *e)
 static void make_stream(env *e, const char *name, sf_stream_record *out)
 {
     sf_stream_params p = {.unique_name = name};
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     sf_status st = sf_stream_create(e->fake, NULL, e->service, &p, out, NULL);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     assert_status(st, SF_OK);
 }
 
@@ -316,7 +299,7 @@ static void kotlin_startup_sequence(void **state)
     env *e = *state;
     sf_stream_record made;
     make_stream(e, "kotlin-first", &made);
-    int fd = ws_connect(e->port);
+    int fd = ws_connect(e->ts.port);
 
     /* init: the account descriptor the SDK waits for (SyncClientFactory.kt
      * requestAccountDescriptor) */
@@ -394,9 +377,9 @@ static void kotlin_startup_sequence(void **state)
     free(r);
     /* the SDK's subscription is a subscriber of kind twilsock (GET /_syncfake/subscribers) */
     sf_subscriber_info sub;
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     size_t subs = sf_subscriber_list(e->fake, NULL, &sub, 1);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     assert_int_equal(subs, 1);
     assert_int_equal(sub.connection, SF_CONNECTION_TWILSOCK);
     assert_string_equal(sub.stats.stream_sid, made.sid);
@@ -433,9 +416,9 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state)
     /* publishing to a removed stream, and removing it again: by SID */
     sf_stream_record gone;
     make_stream(e, "short-lived", &gone);
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     assert_status(sf_stream_remove(e->fake, NULL, e->service, gone.sid, NULL), SF_OK);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     char path[256];
     snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s/Messages", e->service, gone.sid);
     kotlin_request(fd, "RQ00000000000000000000000000000011", "POST", path, "{\"data\":{}}");
@@ -493,9 +476,9 @@ static void unique_names_over_twilsock(void **state)
         expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
         free(r);
         sf_stream_record got;
-        sf_server_lock(e->srv);
+        sf_server_lock(e->ts.srv);
         sf_status st = sf_stream_fetch(e->fake, NULL, e->service, names[i][1], &got, NULL);
-        sf_server_unlock(e->srv);
+        sf_server_unlock(e->ts.srv);
         if (st != SF_OK)
             fail_msg("name #%zu is not the stream's name", i);
     }
@@ -508,20 +491,20 @@ static size_t stream_count(env *e)
 {
     sf_stream_page *page = NULL;
     sf_page_params pp = {.has_page_size = true, .page_size = 100};
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     assert_status(sf_stream_list(e->fake, NULL, e->service, &pp, &page, NULL), SF_OK);
     size_t n = page->info.count;
     sf_stream_page_free(e->fake, page);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     return n;
 }
 
 static bool has_stream_named(env *e, const char *name)
 {
     sf_stream_record r;
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     sf_status st = sf_stream_fetch(e->fake, NULL, e->service, name, &r, NULL);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     return st == SF_OK;
 }
 
@@ -597,7 +580,7 @@ static char *rest(env *e, const char *method, const char *target, const char *fo
              "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nConnection: close\r\n"
              "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
              method, target, auth, strlen(form), form);
-    return http_raw(e->port, req);
+    return http_raw(e->ts.port, req);
 }
 
 /* A unique name with " and \ (and a non-ASCII letter) is the same name on both faces: made
@@ -651,7 +634,7 @@ static void refused_tokens_are_upper_case_unauthorized(void **state)
     };
     const char *tokens[] = {"invalid_test_token", expired};
     for (int i = 0; i < 2; i++) {
-        int fd = ws_connect(e->port);
+        int fd = ws_connect(e->ts.port);
         kotlin_init(fd, tokens[i]);
         char *r = ts_next(fd, "reply");
         expect_contains(r, wants[i]);
@@ -664,9 +647,9 @@ static void token_expiry_closes_with_410_51207(void **state)
 {
     env *e = *state;
     int fd = connected(e);
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     assert_status(sf_clock_advance(e->fake, 600 * 1000, NULL), SF_OK);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     char *r = ts_next(fd, "close");
     expect_contains(r, "\"status\":{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"description\":"
                        "\"Token expired\",\"errorCode\":51207}");
@@ -702,7 +685,7 @@ static void server_refusals_are_twilio_errors(void **state)
 {
     env *e = *state;
     char *r =
-        http_raw(e->port, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        http_raw(e->ts.port, "GET /v3/wsconnect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_true(strncmp(r, "HTTP/1.1 400", 12) == 0);
     expect_contains(r, "{\"code\": 20001, \"message\": \"Invalid WebSocket handshake\", "
                        "\"more_info\": \"https://www.twilio.com/docs/errors/20001\", "
@@ -713,7 +696,7 @@ static void server_refusals_are_twilio_errors(void **state)
     for (int i = 0; i < 130; i++)
         n += (size_t)sprintf(req + n, "X-Extra-%d: %d\r\n", i, i);
     sprintf(req + n, "Connection: close\r\n\r\n");
-    r = http_raw(e->port, req);
+    r = http_raw(e->ts.port, req);
     free(req);
     assert_true(strncmp(r, "HTTP/1.1 431", 12) == 0);
     expect_contains(r, "{\"code\": 20001, \"message\": \"Request header fields too large\", "

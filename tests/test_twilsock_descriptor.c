@@ -19,6 +19,7 @@
 #include "server.h"
 #include "syncfake.h"
 #include "twilsock_session.h"
+#include "ts_server.h"
 #include "ws_client.h"
 
 #define BASE "https://cds.us1.twilio.com"
@@ -26,17 +27,11 @@
 
 typedef struct env {
     sf_fake *fake;
-    sf_server *srv;
-    sf_ts_manager *ts;
-    uint16_t port;
+    ts_server ts;
     char account[SF_SID_SIZE];
     char service[SF_SID_SIZE];
     char token[4096];
 } env;
-
-static void lock_server(void *ctx) { sf_server_lock(ctx); }
-
-static void unlock_server(void *ctx) { sf_server_unlock(ctx); }
 
 static bool make_fake(env *e)
 {
@@ -64,18 +59,7 @@ static int setup(void **state)
     env *e = calloc(1, sizeof *e);
     if (!e || !make_fake(e))
         return -1;
-    e->ts = sf_ts_manager_new();
-    int fd = sf_server_listen("127.0.0.1", 0, &e->port);
-    sf_server_config cfg = {.host = "127.0.0.1",
-                            .port = e->port,
-                            .listen_fd = fd,
-                            .fake = e->fake,
-                            .ws = sf_ts_handler(e->ts)};
-    e->srv = fd > 0 ? sf_server_start(&cfg) : NULL;
-    if (!e->srv)
-        return -1;
-    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, BASE, NULL};
-    if (!sf_ts_manager_start(e->ts, &host))
+    if (!ts_server_start(&e->ts, e->fake, BASE, 0))
         return -1;
     *state = e;
     return 0;
@@ -84,9 +68,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     env *e = *state;
-    sf_ts_manager_stop(e->ts);
-    sf_server_stop(e->srv);
-    sf_ts_manager_free(e->ts);
+    ts_server_stop(&e->ts);
     sf_fake_free(e->fake);
     free(e);
     return 0;
@@ -125,7 +107,7 @@ static void next_reply_payload(int fd, char *out, size_t cap)
 
 static int connect_client(env *e)
 {
-    int fd = sf_wsc_open(e->port, "/v3/wsconnect");
+    int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
     assert_true(fd >= 0);
     char header[4608];
     snprintf(header, sizeof header, "{\"method\":\"init\",\"id\":\"RQ1\",\"token\":\"%s\"}",
@@ -180,9 +162,9 @@ static void fetched_without_name_or_expiry(void **state)
     env *e = *state;
     sf_stream_record made;
     sf_stream_params none = {0};
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     assert_int_equal(sf_stream_create(e->fake, NULL, e->service, &none, &made, NULL), SF_OK);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     int fd = connect_client(e);
     char path[256], got[4096], want[4096];
     snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s", e->service, made.sid);

@@ -27,6 +27,7 @@
 #include "server.h"
 #include "twilsock_frame.h"
 #include "twilsock_session.h"
+#include "ts_server.h"
 #include "ws_client.h"
 
 #define WS_PATH "/v3/wsconnect"
@@ -36,15 +37,10 @@
 
 typedef struct env {
     sf_fake *fake;
-    sf_server *srv;
-    sf_ts_manager *mgr;
-    uint16_t port;
+    ts_server ts;
     char token[2048]; /* a good token for "alice" */
     char service_sid[SF_SID_SIZE];
 } env;
-
-static void lock_server(void *srv) { sf_server_lock(srv); }
-static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
 static int64_t now_ms(void)
 {
@@ -79,26 +75,13 @@ static bool make_fake(env *e)
 static int env_setup(void **state)
 {
     env *e = calloc(1, sizeof *e);
-    if (!e || !make_fake(e) || !(e->mgr = sf_ts_manager_new()))
+    if (!e || !make_fake(e) || !ts_server_start(&e->ts, e->fake, "http://127.0.0.1", 1))
         goto fail;
-    sf_server_config cfg = {
-        .host = "127.0.0.1", .fake = e->fake, .ws = sf_ts_handler(e->mgr), .ws_io_threads = 1};
-    e->srv = sf_server_start(&cfg);
-    if (!e->srv)
-        goto fail;
-    sf_ts_host host = {lock_server, unlock_server, e->srv, e->fake, "http://127.0.0.1", NULL};
-    if (!sf_ts_manager_start(e->mgr, &host)) {
-        sf_server_stop(e->srv);
-        goto fail;
-    }
-    e->port = sf_server_port(e->srv);
     *state = e;
     return 0;
 fail:
-    if (e) {
-        sf_ts_manager_free(e->mgr);
+    if (e)
         sf_fake_free(e->fake);
-    }
     free(e);
     return -1;
 }
@@ -106,9 +89,7 @@ fail:
 static int env_teardown(void **state)
 {
     env *e = *state;
-    sf_ts_manager_stop(e->mgr);
-    sf_server_stop(e->srv);
-    sf_ts_manager_free(e->mgr);
+    ts_server_stop(&e->ts);
     sf_fake_free(e->fake);
     free(e);
     return 0;
@@ -211,11 +192,11 @@ static void test_nested_header_before_init(void **state)
     free(ts);
     assert_non_null(wire);
 
-    int pinger = sf_wsc_open(e->port, WS_PATH);
+    int pinger = sf_wsc_open(e->ts.port, WS_PATH);
     assert_true(pinger >= 0);
     int fds[ATTACKERS];
     for (int i = 0; i < ATTACKERS; i++) {
-        fds[i] = sf_wsc_open(e->port, WS_PATH);
+        fds[i] = sf_wsc_open(e->ts.port, WS_PATH);
         assert_true(fds[i] >= 0);
     }
     int64_t start = now_ms();
@@ -246,7 +227,7 @@ static void test_long_token_init(void **state)
     assert_non_null(big);
     memset(big, 'e', len);
     big[len] = '\0';
-    int fd = sf_wsc_open(e->port, WS_PATH);
+    int fd = sf_wsc_open(e->ts.port, WS_PATH);
     assert_true(fd >= 0);
     send_init(fd, "TM-big-token", big);
     expect_reply(fd, "TM-big-token", 401);
@@ -270,7 +251,7 @@ static void test_long_ids(void **state)
     env *e = *state;
     char *id = malloc(SF_TS_MAX_ID + 2);
     assert_non_null(id);
-    int fd = sf_wsc_open(e->port, WS_PATH);
+    int fd = sf_wsc_open(e->ts.port, WS_PATH);
     assert_true(fd >= 0);
     size_t lens[] = {128, SF_TS_MAX_ID};
     for (size_t i = 0; i < 2; i++) {
@@ -312,7 +293,7 @@ static char *nested_data(size_t d)
 static void test_deep_payload_after_init(void **state)
 {
     env *e = *state;
-    int fd = sf_wsc_open(e->port, WS_PATH);
+    int fd = sf_wsc_open(e->ts.port, WS_PATH);
     assert_true(fd >= 0);
     send_init(fd, "TM-init", e->token);
     expect_reply(fd, "TM-init", 200);

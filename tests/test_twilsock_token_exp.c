@@ -29,6 +29,7 @@
 #include "server.h"
 #include "twilsock_frame.h"
 #include "twilsock_session.h"
+#include "ts_server.h"
 
 #define KEY_SID "SK00000000000000000000000000000001"
 #define KEY_SECRET "key-secret"
@@ -37,14 +38,10 @@
 
 typedef struct env {
     sf_fake *fake;
-    sf_ts_manager *mgr;
-    sf_server *srv;
+    ts_server ts;
     char service_sid[SF_SID_SIZE];
     int fd;
 } env;
-
-static void lock_server(void *srv) { sf_server_lock(srv); }
-static void unlock_server(void *srv) { sf_server_unlock(srv); }
 
 static int env_setup(void **state)
 {
@@ -58,18 +55,7 @@ static int env_setup(void **state)
         return -1;
     memcpy(e->service_sid, svc.sid, SF_SID_SIZE);
     e->fd = -1;
-    e->mgr = sf_ts_manager_new();
-    sf_server_config cfg = {
-        .host = "127.0.0.1", .fake = e->fake, .ws = sf_ts_handler(e->mgr), .ws_io_threads = 1};
-    e->srv = e->mgr ? sf_server_start(&cfg) : NULL;
-    if (!e->srv)
-        return -1;
-    sf_ts_host host = {.lock = lock_server,
-                       .unlock = unlock_server,
-                       .ctx = e->srv,
-                       .fake = e->fake,
-                       .base_url = sf_fake_options(e->fake)->base_url};
-    if (!sf_ts_manager_start(e->mgr, &host))
+    if (!ts_server_start(&e->ts, e->fake, sf_fake_options(e->fake)->base_url, 1))
         return -1;
     *state = e;
     return 0;
@@ -80,9 +66,7 @@ static int env_teardown(void **state)
     env *e = *state;
     if (e->fd >= 0)
         close(e->fd);
-    sf_ts_manager_stop(e->mgr);
-    sf_server_stop(e->srv);
-    sf_ts_manager_free(e->mgr);
+    ts_server_stop(&e->ts);
     sf_fake_free(e->fake);
     free(e);
     return 0;
@@ -169,9 +153,9 @@ static int ws_read(int fd, char *out, size_t cap, int timeout_ms)
 static void set_clock(env *e, sf_ms t)
 {
     sf_error err;
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     sf_status st = sf_clock_set(e->fake, t, &err);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     assert_status(st, SF_OK);
 }
 
@@ -181,19 +165,19 @@ static void test_exp_past_the_range_expires_with_the_clock(void **state)
     /* exp * 1000 exceeds INT64_MAX */
     const int64_t exp = INT64_MAX / 1000 + 1;
     char token[2048], header[2300];
-    sf_server_lock(e->srv);
+    sf_server_lock(e->ts.srv);
     int64_t iat = sf_clock_now(e->fake) / 1000;
     const char *account = sf_fake_account_sid(e->fake);
     size_t tlen = sf_jwt_mint(KEY_SID, KEY_SECRET, account, "alice", e->service_sid, iat, exp,
                               token, sizeof token);
-    sf_server_unlock(e->srv);
+    sf_server_unlock(e->ts.srv);
     assert_true(tlen > 0);
     snprintf(header, sizeof header, "{\"method\":\"init\",\"id\":\"RQ1\",\"token\":\"%s\"}", token);
     size_t flen;
     uint8_t *frame = sf_ts_build(header, "", 0, &flen);
     assert_non_null(frame);
 
-    e->fd = ws_connect(sf_server_port(e->srv));
+    e->fd = ws_connect(sf_server_port(e->ts.srv));
     ws_send_text(e->fd, frame, flen);
     free(frame);
     char in[4096];
