@@ -51,6 +51,33 @@ static bool put_str(const char *name, bool comma)
     return true;
 }
 
+/* An unsigned field of kind k (U8, U16, U32 or U64), widened. */
+static bool read_unsigned(kind k, uint64_t *out)
+{
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    switch (k) {
+    case U8:
+        if (!sf__sr_u8(&reader, &u8))
+            return false;
+        *out = u8;
+        return true;
+    case U16:
+        if (!sf__sr_u16(&reader, &u16))
+            return false;
+        *out = u16;
+        return true;
+    case U32:
+        if (!sf__sr_u32(&reader, &u32))
+            return false;
+        *out = u32;
+        return true;
+    default:
+        return sf__sr_u64(&reader, out);
+    }
+}
+
 static bool put_field(const field *f, bool comma)
 {
     const char *sep = comma ? "," : "";
@@ -58,29 +85,11 @@ static bool put_field(const field *f, bool comma)
     int64_t i = 0;
     double d = 0;
     switch (f->k) {
-    case U8: {
-        uint8_t v;
-        if (!sf__sr_u8(&reader, &v))
-            return false;
-        printf("%s\"%s\":%u", sep, f->name, v);
-        return true;
-    }
-    case U16: {
-        uint16_t v;
-        if (!sf__sr_u16(&reader, &v))
-            return false;
-        printf("%s\"%s\":%u", sep, f->name, v);
-        return true;
-    }
-    case U32: {
-        uint32_t v;
-        if (!sf__sr_u32(&reader, &v))
-            return false;
-        printf("%s\"%s\":%" PRIu32, sep, f->name, v);
-        return true;
-    }
+    case U8:
+    case U16:
+    case U32:
     case U64:
-        if (!sf__sr_u64(&reader, &u))
+        if (!read_unsigned(f->k, &u))
             return false;
         printf("%s\"%s\":%" PRIu64, sep, f->name, u);
         return true;
