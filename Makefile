@@ -95,14 +95,18 @@ soak: all
 fuzz: deps
 	@fuzz/run.sh $(FUZZ_SECONDS)
 
-# The server under ThreadSanitizer also serves the client SDK suite and a fan-out to 200
-# WebSockets that ack every notification; both fail if the server reports or does not stop cleanly.
+# The loopback server's suites (tests/test_http_server_*.c, tests/test_websocket_*.c) run under
+# ThreadSanitizer. The server under ThreadSanitizer also serves the client SDK suite and a fan-out
+# to 200 WebSockets that ack every notification; both fail if the server reports or does not stop
+# cleanly.
+TSAN_TESTS = $(sort $(basename $(notdir $(wildcard tests/test_http_server_*.c tests/test_websocket_*.c))))
+
 tsan: all
 	@test -f build-tsan/CMakeCache.txt || $(CMAKE) -S . -B build-tsan -DSF_TSAN=ON \
 	    -DCMAKE_BUILD_TYPE=Debug -DSF_BUILD_BENCH=OFF
-	$(CMAKE) --build build-tsan -j$(JOBS) --target test_http_server test_websocket syncfake-server
-	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_http_server
-	TSAN_OPTIONS=halt_on_error=1 build-tsan/test_websocket
+	$(CMAKE) --build build-tsan -j$(JOBS) --target $(TSAN_TESTS) syncfake-server
+	@for t in $(TSAN_TESTS); do echo "TSAN_OPTIONS=halt_on_error=1 build-tsan/$$t"; \
+	    TSAN_OPTIONS=halt_on_error=1 build-tsan/$$t || exit 1; done
 	TSAN_OPTIONS=halt_on_error=1 SYNCFAKE_SERVER=build-tsan/syncfake-server tests/sdk/run.sh
 	@echo 'tsan: a fan-out for races only: its speed under TSan is no benchmark (MISS rows are expected)'
 	TSAN_OPTIONS=halt_on_error=1 '$(BUILD)/ws_fanout' build-tsan/syncfake-server --conns 200 \

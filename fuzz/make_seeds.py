@@ -2,7 +2,7 @@
 """make_seeds.py: writes the seed corpora of the Twilsock fuzz targets (fuzz/corpus/twilsock
 and fuzz/corpus/websocket) from the frames the tests use: the JS client's frames of
 tests/test_twilsock_frame.c, the Sync client API requests the SDK tunnels, and the frames of
-tests/test_twilsock_limits.c and tests/test_websocket.c (nested headers, long tokens and ids,
+tests/test_twilsock_limits.c and tests/test_websocket_*.c (nested headers, long tokens and ids,
 pings, fragments, bad control frames). The corpora are committed; run this again after
 changing it. SIDs are placeholders (IS/TO + 32 zeros) that the targets replace."""
 import json

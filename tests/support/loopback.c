@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "http_client.h"
 #include "loopback.h"
 
 #include <arpa/inet.h>
@@ -60,8 +61,7 @@ long lb_raise_fd_limit(void)
     return (long)r.rlim_cur;
 }
 
-/* 1: ready, 0: timeout, -1: error. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int lb_wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
         int64_t left = deadline - lb_now_ms();
@@ -102,7 +102,7 @@ static bool child_line(lb_server *s, char *out, size_t cap, int64_t deadline)
 {
     size_t n = 0;
     for (;;) {
-        if (wait_fd(s->out, POLLIN, deadline) != 1)
+        if (lb_wait_fd(s->out, POLLIN, deadline) != 1)
             return false;
         char c;
         if (read(s->out, &c, 1) != 1)
@@ -116,28 +116,12 @@ static bool child_line(lb_server *s, char *out, size_t cap, int64_t deadline)
     }
 }
 
-static void base64(const char *in, char *out)
+static void spawn(lb_server *s, const char *bin, const char *const *args, int err_fd)
 {
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-        v |= i + 1 < n ? (unsigned char)in[i + 1] << 8 : 0;
-        v |= i + 2 < n ? (unsigned char)in[i + 2] : 0;
-        out[o++] = t[(v >> 18) & 63];
-        out[o++] = t[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? t[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
-static void spawn(lb_server *s, const char *bin, const char *const *extra, int err_fd)
-{
-    const char *argv[40] = {bin, "--port", "0", "--clock", "manual", "--seed", "5"};
-    size_t argc = 7;
-    for (size_t i = 0; extra && extra[i] && argc < 39; i++)
-        argv[argc++] = extra[i];
+    const char *argv[40] = {bin};
+    size_t argc = 1;
+    for (size_t i = 0; args && args[i] && argc < 39; i++)
+        argv[argc++] = args[i];
     argv[argc] = NULL;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -169,33 +153,44 @@ void lb_start(lb_server *s, const char *const *extra) { lb_start_err(s, extra, -
 
 void lb_start_err(lb_server *s, const char *const *extra, int err_fd)
 {
+    const char *args[40] = {"--port", "0", "--clock", "manual", "--seed", "5"};
+    size_t n = 6;
+    for (size_t i = 0; extra && extra[i] && n < 39; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    lb_start_args(s, args, err_fd);
+}
+
+void lb_start_args(lb_server *s, const char *const *args, int err_fd)
+{
     char bin[PATH_MAX];
     if (!server_binary(bin, sizeof bin)) {
         print_message("    syncfake-server not built next to the test: skipped\n");
         skip();
     }
-    spawn(s, bin, extra, err_fd);
-    char line[512];
+    spawn(s, bin, args, err_fd);
+    char *line = s->lines[0];
     unsigned port = 0;
     int64_t deadline = lb_now_ms() + 3 * LB_IO_TIMEOUT_MS; /* sanitizers start slowly */
-    if (!child_line(s, line, sizeof line, deadline))
+    if (!child_line(s, line, sizeof s->lines[0], deadline))
         fail_msg("syncfake-server printed no first line");
     if (sscanf(line, "syncfake-server listening on http://127.0.0.1:%u", &port) != 1 || port == 0 ||
         port > 65535)
         fail_msg("unexpected first line: \"%s\"", line);
     s->port = (uint16_t)port;
-    for (int i = 0; i < 5; i++) {
-        if (!child_line(s, line, sizeof line, deadline))
-            fail_msg("syncfake-server printed %d lines after the first, expected 5", i);
+    for (int i = 1; i < LB_START_LINES; i++) {
+        line = s->lines[i];
+        if (!child_line(s, line, sizeof s->lines[i], deadline))
+            fail_msg("syncfake-server printed %d lines after the first, expected %d", i - 1,
+                     LB_START_LINES - 1);
         if (strncmp(line, "account_sid ", 12) == 0)
             snprintf(s->account_sid, sizeof s->account_sid, "%.40s", line + 12);
         else if (strncmp(line, "auth_token ", 11) == 0)
             snprintf(s->auth_token, sizeof s->auth_token, "%.100s", line + 11);
     }
-    char plain[256], enc[400];
-    snprintf(plain, sizeof plain, "%s:%s", s->account_sid, s->auth_token);
-    base64(plain, enc);
-    snprintf(s->auth, sizeof s->auth, "Authorization: Basic %s", enc);
+    char basic[400];
+    hc_basic_auth(s->account_sid, s->auth_token, basic, sizeof basic);
+    snprintf(s->auth, sizeof s->auth, "Authorization: %s", basic);
 }
 
 int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms)
@@ -222,13 +217,16 @@ int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms)
     return status;
 }
 
-void lb_stop(lb_server *s)
+void lb_stop(lb_server *s) { lb_stop_signal(s, SIGTERM); }
+
+void lb_stop_signal(lb_server *s, int sig)
 {
-    int status = lb_signal_wait(s, SIGTERM, LB_IO_TIMEOUT_MS, NULL);
+    int status = lb_signal_wait(s, sig, LB_IO_TIMEOUT_MS, NULL);
     if (status == -1)
-        fail_msg("syncfake-server did not exit within %d ms of SIGTERM", LB_IO_TIMEOUT_MS);
+        fail_msg("syncfake-server did not exit within %d ms of signal %d", LB_IO_TIMEOUT_MS, sig);
     if (WIFSIGNALED(status))
         fail_msg("syncfake-server died of signal %d", WTERMSIG(status));
+    assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
@@ -278,7 +276,7 @@ bool lb_send_all(int fd, const void *data, size_t n, int timeout_ms)
     int64_t deadline = lb_now_ms() + timeout_ms;
     const char *p = data;
     while (n > 0) {
-        if (wait_fd(fd, POLLOUT, deadline) != 1)
+        if (lb_wait_fd(fd, POLLOUT, deadline) != 1)
             return false;
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && (errno == EAGAIN || errno == EINTR))
@@ -301,7 +299,7 @@ static int fill(int fd, char *buf, size_t cap, size_t *len, int64_t deadline)
 {
     if (*len + 1 >= cap)
         return -1;
-    if (wait_fd(fd, POLLIN, deadline) != 1)
+    if (lb_wait_fd(fd, POLLIN, deadline) != 1)
         return -1;
     ssize_t r = recv(fd, buf + *len, cap - 1 - *len, 0);
     if (r < 0)
@@ -374,7 +372,7 @@ bool lb_wait_closed(int fd, int timeout_ms)
     int64_t deadline = lb_now_ms() + timeout_ms;
     char scratch[4096];
     for (;;) {
-        if (wait_fd(fd, POLLIN, deadline) != 1)
+        if (lb_wait_fd(fd, POLLIN, deadline) != 1)
             return false;
         ssize_t r = recv(fd, scratch, sizeof scratch, 0);
         if (r == 0 || (r < 0 && errno == ECONNRESET))
@@ -502,13 +500,19 @@ int lb_run_server(const char *const *args, char *out, size_t cap)
     close(pipe_fds[1]);
     size_t len = 0;
     char chunk[4096];
-    ssize_t n;
-    while ((n = read(pipe_fds[0], chunk, sizeof chunk)) > 0) /* to EOF: the child never blocks */
+    int64_t deadline = lb_now_ms() + 3 * LB_IO_TIMEOUT_MS;
+    bool eof = false; /* read to EOF (the child never blocks), or killed at the deadline */
+    while (!eof && lb_wait_fd(pipe_fds[0], POLLIN, deadline) == 1) {
+        ssize_t n = read(pipe_fds[0], chunk, sizeof chunk);
+        eof = n <= 0;
         for (ssize_t i = 0; i < n && len < cap - 1; i++)
             out[len++] = chunk[i];
+    }
     out[len] = '\0';
     close(pipe_fds[0]);
+    if (!eof)
+        kill(pid, SIGKILL);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return eof && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

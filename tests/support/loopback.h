@@ -12,14 +12,16 @@
 #include <sys/types.h>
 
 #define LB_IO_TIMEOUT_MS 5000
+#define LB_START_LINES 6 /* "listening on", then five: account_sid, auth_token, base_url, ... */
 
 typedef struct lb_server {
     pid_t pid;
-    int out; /* the child's stdout and stderr */
+    int out; /* the child's stdout (and its stderr when no err_fd was given) */
     uint16_t port;
     char account_sid[64];
     char auth_token[128];
-    char auth[512]; /* "Authorization: Basic ..." header line, without CRLF */
+    char auth[512];                  /* "Authorization: Basic ..." header line, without CRLF */
+    char lines[LB_START_LINES][256]; /* the start-up lines as printed, without newline */
 } lb_server;
 
 int64_t lb_now_ms(void);
@@ -38,14 +40,22 @@ long lb_raise_fd_limit(void);
 void lb_start(lb_server *s, const char *const *extra);
 /* The same with the child's stderr on err_fd (-1: this process's stderr). */
 void lb_start_err(lb_server *s, const char *const *extra, int err_fd);
+/* The same with exactly `args` (NULL-terminated, none of the defaults above): they must make
+ * it listen on 127.0.0.1. */
+void lb_start_args(lb_server *s, const char *const *args, int err_fd);
 /* Sends `sig` and waits up to timeout_ms; returns the wait status (-1: killed after the
  * timeout) and the time from the signal to the exit in *elapsed_ms. */
 int lb_signal_wait(lb_server *s, int sig, int timeout_ms, int64_t *elapsed_ms);
 /* SIGTERM and assert a clean exit (status 0) within LB_IO_TIMEOUT_MS. */
 void lb_stop(lb_server *s);
+/* The same with signal `sig`. */
+void lb_stop_signal(lb_server *s, int sig);
 /* The child's peak resident set (VmHWM) and current one (VmRSS) in KiB; -1 if unknown. */
 long lb_peak_rss_kb(pid_t pid);
 long lb_rss_kb(pid_t pid);
+
+/* Waits for `events` (poll) on fd until `deadline` (lb_now_ms): 1 ready, 0 timed out, -1 error. */
+int lb_wait_fd(int fd, short events, int64_t deadline);
 
 /* A connected, blocking TCP socket to 127.0.0.1:port, or -1. */
 int lb_connect(uint16_t port);
@@ -76,8 +86,9 @@ bool lb_json_str(const char *json, const char *key, char *out, size_t cap);
 /* Creates a service and a stream; their SIDs into service[64] and stream[64]. */
 void lb_make_stream(const lb_server *s, char *service, char *stream);
 /* Runs syncfake-server with `args` (NULL-terminated) until it exits; its stdout and stderr
- * into out (NUL-terminated, cut at cap - 1). Returns its exit status (-1: killed). Skips the
- * test when the binary is not built. */
+ * into out (NUL-terminated, cut at cap - 1). Returns its exit status (-1: killed, or still
+ * running after 3 x LB_IO_TIMEOUT_MS, then killed). Skips the test when the binary is not
+ * built. */
 int lb_run_server(const char *const *args, char *out, size_t cap);
 
 #endif
