@@ -27,19 +27,18 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "assert_status.h"
+#include "http_client.h"
 #include "jwt.h"
+#include "loopback.h"
 #include "server.h"
 #include "syncfake.h"
-#include "twilsock_session.h"
+#include "ts_client.h"
 #include "ts_server.h"
+#include "twilsock_session.h"
+#include "ws_client.h"
 
 #define BASE "https://cds.us1.twilio.com"
 #define WAIT_MS 5000
@@ -92,128 +91,16 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- a minimal WebSocket client ---- */
-
-static bool wait_readable(int fd)
-{
-    struct pollfd p = {fd, POLLIN, 0};
-    return poll(&p, 1, WAIT_MS) == 1;
-}
-
-static bool read_exact(int fd, void *buf, size_t n)
-{
-    for (size_t got = 0; got < n;) {
-        if (!wait_readable(fd))
-            return false;
-        ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
-}
-
-static int ws_connect(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    const char *req = "GET /v3/wsconnect HTTP/1.1\r\nHost: tsock.us1.twilio.com\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n";
-    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-    char head[1024];
-    size_t n = 0;
-    while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
-        assert_true(n < sizeof head - 1 && read_exact(fd, head + n, 1));
-        n++;
-    }
-    head[n] = '\0';
-    assert_true(strncmp(head, "HTTP/1.1 101", 12) == 0);
-    return fd;
-}
-
-/* Sends one masked binary WebSocket message (mask key 0: the bytes go as they are). */
-static void ws_send(int fd, const char *data, size_t len)
-{
-    uint8_t h[14] = {0x82};
-    size_t hl = 2;
-    if (len < 126) {
-        h[1] = (uint8_t)(0x80 | len);
-    } else if (len < 65536) {
-        h[1] = 0x80 | 126;
-        h[2] = (uint8_t)(len >> 8);
-        h[3] = (uint8_t)len;
-        hl = 4;
-    } else {
-        fail_msg("message too long for this client");
-    }
-    memset(h + hl, 0, 4); /* the mask */
-    hl += 4;
-    assert_int_equal(write(fd, h, hl), (ssize_t)hl);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-}
-
-/* The next data message (pings skipped), NUL-terminated, malloc'd; NULL on close or time-out. */
-static char *ws_read(int fd)
-{
-    for (;;) {
-        uint8_t h[2];
-        if (!read_exact(fd, h, 2))
-            return NULL;
-        uint64_t len = h[1] & 0x7f;
-        if (len >= 126) {
-            uint8_t x[8];
-            size_t k = len == 126 ? 2 : 8;
-            if (!read_exact(fd, x, k))
-                return NULL;
-            len = 0;
-            for (size_t i = 0; i < k; i++)
-                len = len << 8 | x[i];
-        }
-        char *buf = malloc(len + 1);
-        if (!read_exact(fd, buf, len)) {
-            free(buf);
-            return NULL;
-        }
-        buf[len] = '\0';
-        int opcode = h[0] & 0x0f;
-        if (opcode == 1 || opcode == 2)
-            return buf;
-        free(buf);
-        if (opcode == 8)
-            return NULL;
-    }
-}
-
-/* Sends a Twilsock message as the Kotlin SDK encodes it (TwilsockMessage.kt encode()). */
+/* Sends a Twilsock message as the Kotlin SDK encodes it (TwilsockMessage.kt encode()): a
+ * payload, when there is one, ends with CRLF. */
 static void ts_send(int fd, const char *header, const char *payload)
 {
-    size_t cap = strlen(header) + strlen(payload) + 64;
-    char *msg = malloc(cap);
-    int n = snprintf(msg, cap, "TWILSOCK V3.0 %zu\r\n%s\r\n%s%s", strlen(header), header, payload,
-                     *payload ? "\r\n" : "");
-    ws_send(fd, msg, (size_t)n);
-    free(msg);
-}
-
-/* The next Twilsock message whose header has `method`, other methods skipped. */
-static char *ts_next(int fd, const char *method)
-{
-    char want[48];
-    snprintf(want, sizeof want, "{\"method\":\"%s\"", method);
-    for (char *m; (m = ws_read(fd));) {
-        if (getenv("TS_DEBUG"))
-            fprintf(stderr, "<< %s\n", m);
-        char *header = strstr(m, "\r\n");
-        if (header && strncmp(header + 2, want, strlen(want)) == 0)
-            return m;
-        free(m);
-    }
-    fail_msg("no %s message", method);
-    return NULL;
+    size_t cap = strlen(payload) + 3;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    snprintf(body, cap, "%s%s", payload, *payload ? "\r\n" : "");
+    tsc_send(fd, header, body);
+    free(body);
 }
 
 static void expect_contains(const char *text, const char *part)
@@ -265,19 +152,12 @@ static void kotlin_request(int fd, const char *id, const char *method, const cha
     ts_send(fd, header, payload);
 }
 
-/* The payload of a reply (after the header's "\r\n"). */
-static const char *payload_of(const char *msg)
-{
-    const char *h = strstr(msg, "\r\n");
-    const char *p = h ? strstr(h + 2, "\r\n") : NULL;
-    return p ? p + 2 : "";
-}
-
 static int connected(env *e)
 {
-    int fd = ws_connect(e->ts.port);
+    int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
+    assert_true(fd >= 0);
     kotlin_init(fd, e->token);
-    char *r = ts_next(fd, "reply");
+    char *r = tsc_next(fd, "reply");
     expect_contains(r, "\"status\":{\"code\":200,\"status\":\"OK\"}");
     free(r);
     return fd;
@@ -299,12 +179,13 @@ static void kotlin_startup_sequence(void **state)
     env *e = *state;
     sf_stream_record made;
     make_stream(e, "kotlin-first", &made);
-    int fd = ws_connect(e->ts.port);
+    int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
+    assert_true(fd >= 0);
 
     /* init: the account descriptor the SDK waits for (SyncClientFactory.kt
      * requestAccountDescriptor) */
     kotlin_init(fd, e->token);
-    char *r = ts_next(fd, "reply");
+    char *r = tsc_next(fd, "reply");
     char want[512];
     expect_contains(r, "\"id\":\"RQ5d1a0e5cc0d04b0c8e2a56b1f3a5f5c1\"");
     expect_contains(r, "\"status\":{\"code\":200,\"status\":\"OK\"}");
@@ -317,7 +198,7 @@ static void kotlin_startup_sequence(void **state)
 
     /* GET /v3/Configuration: the whole reply, byte for byte */
     kotlin_request(fd, "RQ00000000000000000000000000000001", "GET", "/v3/Configuration", "");
-    r = ts_next(fd, "reply");
+    r = tsc_next(fd, "reply");
     char links[4096];
     const char *s = e->service;
     int n = snprintf(
@@ -352,10 +233,10 @@ static void kotlin_startup_sequence(void **state)
     char path[256];
     snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s", e->service, made.sid);
     kotlin_request(fd, "RQ00000000000000000000000000000002", "GET", path, "");
-    r = ts_next(fd, "reply");
+    r = tsc_next(fd, "reply");
     expect_contains(r, "\"http_status\":{\"code\":200,\"status\":\"OK\"}");
     snprintf(want, sizeof want, "{\"sid\":\"%s\",\"unique_name\":\"kotlin-first\"", made.sid);
-    expect_contains(payload_of(r), want);
+    expect_contains(tsc_payload(r), want);
     free(r);
 
     /* and its subscription: the reply carries max_batch_size (SubscriptionResponse) */
@@ -365,15 +246,16 @@ static void kotlin_startup_sequence(void **state)
              "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\"}]}",
              made.sid);
     kotlin_request(fd, "RQ00000000000000000000000000000003", "POST", "/v4/Subscriptions", body);
-    r = ts_next(fd, "reply");
-    assert_string_equal(payload_of(r), "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
+    r = tsc_next(fd, "reply");
+    assert_string_equal(tsc_payload(r),
+                        "{\"estimated_delivery_in_ms\":100,\"max_batch_size\":100}");
     free(r);
-    r = ts_next(fd, "notification");
+    r = tsc_next(fd, "notification");
     snprintf(want, sizeof want,
              "{\"event_type\":\"subscription_established\",\"correlation_id\":1,\"events\":"
              "[{\"object_sid\":\"%s\",\"object_type\":\"stream\"",
              made.sid);
-    expect_contains(payload_of(r), want);
+    expect_contains(tsc_payload(r), want);
     free(r);
     /* the SDK's subscription is a subscriber of kind twilsock (GET /_syncfake/subscribers) */
     sf_subscriber_info sub;
@@ -408,9 +290,9 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         kotlin_request(fd, "RQ00000000000000000000000000000010", "GET", cases[i].path, "");
-        char *r = ts_next(fd, "reply");
+        char *r = tsc_next(fd, "reply");
         expect_contains(r, "\"http_status\":{\"code\":404,\"status\":\"Not Found\"}");
-        assert_string_equal(payload_of(r), cases[i].body);
+        assert_string_equal(tsc_payload(r), cases[i].body);
         free(r);
     }
     /* publishing to a removed stream, and removing it again: by SID */
@@ -422,8 +304,8 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state)
     char path[256];
     snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s/Messages", e->service, gone.sid);
     kotlin_request(fd, "RQ00000000000000000000000000000011", "POST", path, "{\"data\":{}}");
-    char *r = ts_next(fd, "reply");
-    assert_string_equal(payload_of(r),
+    char *r = tsc_next(fd, "reply");
+    assert_string_equal(tsc_payload(r),
                         "{\"status\":404,\"code\":54250,\"message\":\"Stream not found\"}");
     free(r);
 
@@ -434,15 +316,15 @@ static void not_found_is_54250_by_sid_and_54300_by_name(void **state)
              "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\"}]}",
              gone.sid);
     kotlin_request(fd, "RQ00000000000000000000000000000012", "POST", "/v4/Subscriptions", body);
-    free(ts_next(fd, "reply"));
-    r = ts_next(fd, "notification");
+    free(tsc_next(fd, "reply"));
+    r = tsc_next(fd, "notification");
     char want[256];
     snprintf(want, sizeof want,
              "{\"event_type\":\"subscription_failed\",\"correlation_id\":7,\"events\":[{"
              "\"object_sid\":\"%s\",\"object_type\":\"stream\",\"error\":{\"status\":404,"
              "\"code\":54250,\"message\":\"Stream not found\"}}]}",
              gone.sid);
-    assert_string_equal(payload_of(r), want);
+    assert_string_equal(tsc_payload(r), want);
     expect_lacks(r, "/Services/");
     free(r);
     close(fd);
@@ -456,11 +338,12 @@ static void unique_names_over_twilsock(void **state)
     int fd = connected(e);
     kotlin_request(fd, "RQ00000000000000000000000000000020", "POST", "/v3/Streams",
                    "{\"unique_name\":\"XY0123456789abcdef0123456789abcdef\"}");
-    char *r = ts_next(fd, "reply");
+    char *r = tsc_next(fd, "reply");
     assert_string_equal(
-        payload_of(r), "{\"status\":400,\"code\":54302,\"message\":\"Invalid unique name. Expected "
-                       "a string with length 1-320 not matching the SID pattern "
-                       "[A-Z]{2}[a-f0-9]{32}\"}");
+        tsc_payload(r),
+        "{\"status\":400,\"code\":54302,\"message\":\"Invalid unique name. Expected "
+        "a string with length 1-320 not matching the SID pattern "
+        "[A-Z]{2}[a-f0-9]{32}\"}");
     free(r);
     static const char *const names[][2] = {
         /* as sent in JSON, as stored */
@@ -472,7 +355,7 @@ static void unique_names_over_twilsock(void **state)
         char body[256];
         snprintf(body, sizeof body, "{\"unique_name\":\"%s\"}", names[i][0]);
         kotlin_request(fd, "RQ00000000000000000000000000000021", "POST", "/v3/Streams", body);
-        r = ts_next(fd, "reply");
+        r = tsc_next(fd, "reply");
         expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
         free(r);
         sf_stream_record got;
@@ -512,7 +395,7 @@ static bool has_stream_named(env *e, const char *name)
 static char *create_over_twilsock(int fd, const char *payload)
 {
     kotlin_request(fd, "RQ00000000000000000000000000000030", "POST", "/v3/Streams", payload);
-    return ts_next(fd, "reply");
+    return tsc_next(fd, "reply");
 }
 
 /* A key written with an escape is the same key; a key sent twice is refused (400/20001 naming
@@ -524,14 +407,14 @@ static void payload_keys_and_grammar(void **state)
     int fd = connected(e);
     char *r = create_over_twilsock(fd, "{\"unique\\u005fname\":\"esc-key\"}");
     expect_contains(r, "\"http_status\":{\"code\":201,\"status\":\"Created\"}");
-    expect_contains(payload_of(r), "\"unique_name\":\"esc-key\"");
+    expect_contains(tsc_payload(r), "\"unique_name\":\"esc-key\"");
     free(r);
     assert_true(has_stream_named(e, "esc-key"));
 
     size_t before = stream_count(e);
     r = create_over_twilsock(fd, "{\"unique_name\":\"twice-a\",\"unique_name\":\"twice-b\"}");
-    assert_string_equal(payload_of(r), "{\"status\":400,\"code\":20001,\"message\":\"Invalid "
-                                       "parameter: unique_name\"}");
+    assert_string_equal(tsc_payload(r), "{\"status\":400,\"code\":20001,\"message\":\"Invalid "
+                                        "parameter: unique_name\"}");
     free(r);
     static const char *const unreadable[] = {
         "{\"unique_name\":\"cut\"",
@@ -541,8 +424,8 @@ static void payload_keys_and_grammar(void **state)
     };
     for (size_t i = 0; i < sizeof unreadable / sizeof *unreadable; i++) {
         r = create_over_twilsock(fd, unreadable[i]);
-        if (strcmp(payload_of(r), "{\"status\":400,\"code\":54008,\"message\":\"Invalid "
-                                  "JSON\"}") != 0)
+        if (strcmp(tsc_payload(r), "{\"status\":400,\"code\":54008,\"message\":\"Invalid "
+                                   "JSON\"}") != 0)
             fail_msg("payload #%zu: %s", i, r);
         free(r);
     }
@@ -550,34 +433,29 @@ static void payload_keys_and_grammar(void **state)
     close(fd);
 }
 
-static void base64(const char *in, char *out)
+/* Sends a raw HTTP request on a new connection; the response as read until the server closes
+ * (malloc'd, NUL-terminated). */
+static char *http_raw(uint16_t port, const char *request)
 {
-    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = digits[v >> 18 & 63];
-        out[o++] = digits[v >> 12 & 63];
-        out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? digits[v & 63] : '=';
-    }
-    out[o] = '\0';
+    int fd = lb_connect(port);
+    assert_true(fd >= 0);
+    assert_true(lb_send_str(fd, request, WAIT_MS));
+    size_t cap = 65536;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    ssize_t n = lb_read_until_close(fd, out, cap, WAIT_MS);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    return out;
 }
-
-static char *http_raw(uint16_t port, const char *request);
 
 /* A REST request with the account's Basic credentials; returns the whole response. */
 static char *rest(env *e, const char *method, const char *target, const char *form)
 {
-    char creds[128], auth[192], req[2048];
-    snprintf(creds, sizeof creds, "%s:%s", e->account, sf_fake_auth_token(e->fake));
-    base64(creds, auth);
+    char auth[192], req[2048];
+    hc_basic_auth(e->account, sf_fake_auth_token(e->fake), auth, sizeof auth);
     snprintf(req, sizeof req,
-             "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nConnection: close\r\n"
+             "%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nConnection: close\r\n"
              "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
              method, target, auth, strlen(form), form);
     return http_raw(e->ts.port, req);
@@ -602,9 +480,9 @@ static void escaped_unique_name_on_both_faces(void **state)
     char path[128];
     snprintf(path, sizeof path, "/v3/Streams/%s", encoded);
     kotlin_request(fd, "RQ00000000000000000000000000000031", "GET", path, "");
-    r = ts_next(fd, "reply");
+    r = tsc_next(fd, "reply");
     expect_contains(r, "\"http_status\":{\"code\":200,\"status\":\"OK\"}");
-    expect_contains(payload_of(r), "\"unique_name\":\"say \\\"hi\\\" \\\\ \xc3\xa9\"");
+    expect_contains(tsc_payload(r), "\"unique_name\":\"say \\\"hi\\\" \\\\ \xc3\xa9\"");
     free(r);
 
     r = create_over_twilsock(fd, "{\"unique_name\":\"back\\\\slash \\\"q\\\"\"}");
@@ -634,9 +512,10 @@ static void refused_tokens_are_upper_case_unauthorized(void **state)
     };
     const char *tokens[] = {"invalid_test_token", expired};
     for (int i = 0; i < 2; i++) {
-        int fd = ws_connect(e->ts.port);
+        int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
+        assert_true(fd >= 0);
         kotlin_init(fd, tokens[i]);
-        char *r = ts_next(fd, "reply");
+        char *r = tsc_next(fd, "reply");
         expect_contains(r, wants[i]);
         free(r);
         close(fd);
@@ -650,7 +529,7 @@ static void token_expiry_closes_with_410_51207(void **state)
     sf_server_lock(e->ts.srv);
     assert_status(sf_clock_advance(e->fake, 600 * 1000, NULL), SF_OK);
     sf_server_unlock(e->ts.srv);
-    char *r = ts_next(fd, "close");
+    char *r = tsc_next(fd, "close");
     expect_contains(r, "\"status\":{\"code\":410,\"status\":\"TOKEN_EXPIRED\",\"description\":"
                        "\"Token expired\",\"errorCode\":51207}");
     free(r);
@@ -658,28 +537,6 @@ static void token_expiry_closes_with_410_51207(void **state)
 }
 
 /* ---- the server's own refusals: Twilio's error body, from the status table ---- */
-
-/* Sends a raw HTTP request and returns the response (malloc'd, NUL-terminated). */
-static char *http_raw(uint16_t port, const char *request)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    size_t len = strlen(request);
-    assert_int_equal(write(fd, request, len), (ssize_t)len);
-    size_t cap = 65536, n = 0;
-    char *out = malloc(cap);
-    while (n < cap - 1 && wait_readable(fd)) {
-        ssize_t r = read(fd, out + n, cap - 1 - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    out[n] = '\0';
-    close(fd);
-    return out;
-}
 
 static void server_refusals_are_twilio_errors(void **state)
 {

@@ -19,6 +19,7 @@
 #include "server.h"
 #include "syncfake.h"
 #include "twilsock_session.h"
+#include "ts_client.h"
 #include "ts_server.h"
 #include "ws_client.h"
 
@@ -74,35 +75,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends one Twilsock frame (header, then payload when there is one). */
-static void ts_send(int fd, const char *header, const char *payload)
-{
-    char msg[8192];
-    int n =
-        snprintf(msg, sizeof msg, "TWILSOCK V3.0 %zu\r\n%s\r\n%s", strlen(header), header, payload);
-    assert_true(n > 0 && (size_t)n < sizeof msg);
-    assert_true(sf_wsc_send(fd, true, 2, msg, (size_t)n));
-}
-
-/* The next frame whose header starts with {"method":"reply" (notifications skipped); its
- * payload copied into out. */
+/* The payload of the next reply (notifications skipped), copied into out. */
 static void next_reply_payload(int fd, char *out, size_t cap)
 {
-    for (;;) {
-        sf_wsc_frame f = sf_wsc_read(fd, 5000);
-        assert_true(f.opcode == 1 || f.opcode == 2);
-        char *header = strstr((char *)f.data, "\r\n");
-        assert_non_null(header);
-        bool reply = strncmp(header + 2, "{\"method\":\"reply\"", 17) == 0;
-        char *payload = strstr(header + 2, "\r\n");
-        if (reply) {
-            assert_non_null(payload);
-            snprintf(out, cap, "%s", payload + 2);
-            free(f.data);
-            return;
-        }
-        free(f.data);
-    }
+    char *m = tsc_next(fd, "reply");
+    snprintf(out, cap, "%s", tsc_payload(m));
+    free(m);
 }
 
 static int connect_client(env *e)
@@ -112,7 +90,7 @@ static int connect_client(env *e)
     char header[4608];
     snprintf(header, sizeof header, "{\"method\":\"init\",\"id\":\"RQ1\",\"token\":\"%s\"}",
              e->token);
-    ts_send(fd, header, "");
+    tsc_send(fd, header, "");
     char payload[64];
     next_reply_payload(fd, payload, sizeof payload);
     assert_string_equal(payload, ""); /* init's answer is all header */
@@ -127,7 +105,7 @@ static void request(int fd, const char *method, const char *path, const char *pa
              "\"payload_type\":\"application/json\",\"http_request\":{\"path\":\"%s\","
              "\"method\":\"%s\"}}",
              strlen(payload), path, method);
-    ts_send(fd, header, payload);
+    tsc_send(fd, header, payload);
 }
 
 /* The sid member of a descriptor (the first one). */

@@ -17,11 +17,6 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "assert_status.h"
@@ -30,6 +25,7 @@
 #include "twilsock_frame.h"
 #include "twilsock_session.h"
 #include "ts_server.h"
+#include "ws_client.h"
 
 #define KEY_SID "SK00000000000000000000000000000001"
 #define KEY_SECRET "key-secret"
@@ -72,82 +68,20 @@ static int env_teardown(void **state)
     return 0;
 }
 
-/* ---- a minimal WebSocket client ---- */
-
-static bool wait_readable(int fd, int timeout_ms)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, timeout_ms) == 1;
-}
-
-static bool read_exact(int fd, void *buf, size_t n, int timeout_ms)
-{
-    for (size_t got = 0; got < n;) {
-        if (!wait_readable(fd, timeout_ms))
-            return false;
-        ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
-}
-
-static int ws_connect(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    const char *req = "GET /v3/wsconnect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n";
-    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    char head[2048];
-    size_t n = 0;
-    while (n < 4 || memcmp(head + n - 4, "\r\n\r\n", 4) != 0) {
-        assert_true(n < sizeof head - 1);
-        assert_true(read_exact(fd, head + n, 1, TIMEOUT_MS));
-        n++;
-    }
-    head[n] = '\0';
-    assert_non_null(strstr(head, " 101 "));
-    return fd;
-}
-
-static void ws_send_text(int fd, const uint8_t *data, size_t len)
-{
-    uint8_t hdr[8] = {0x81, 0x80 | 126, (uint8_t)(len >> 8), (uint8_t)len, 1, 2, 3, 4};
-    assert_true(len >= 126 && len <= 0xffff);
-    uint8_t *frame = malloc(sizeof hdr + len);
-    assert_non_null(frame);
-    memcpy(frame, hdr, sizeof hdr);
-    for (size_t i = 0; i < len; i++)
-        frame[sizeof hdr + i] = data[i] ^ hdr[4 + i % 4];
-    assert_int_equal(send(fd, frame, sizeof hdr + len, 0), (ssize_t)(sizeof hdr + len));
-    free(frame);
-}
-
-/* The next frame's opcode and payload (NUL-terminated, truncated to cap); -1 on timeout. */
+/* The next frame's opcode, its payload (NUL-terminated, at most cap - 1 bytes) into out; -1
+ * when nothing came within timeout_ms. */
 static int ws_read(int fd, char *out, size_t cap, int timeout_ms)
 {
-    uint8_t h[2];
-    if (!read_exact(fd, h, 2, timeout_ms))
+    sf_wsc_frame f = sf_wsc_read(fd, timeout_ms);
+    if (f.opcode < 0) {
+        free(f.data);
         return -1;
-    uint64_t len = h[1] & 0x7f;
-    uint8_t ext[8];
-    if (len == 126 || len == 127) {
-        size_t n = len == 126 ? 2 : 8;
-        assert_true(read_exact(fd, ext, n, TIMEOUT_MS));
-        len = 0;
-        for (size_t i = 0; i < n; i++)
-            len = len << 8 | ext[i];
     }
-    assert_true(len < cap);
-    assert_true(read_exact(fd, out, (size_t)len, TIMEOUT_MS));
-    out[len] = '\0';
-    return h[0] & 0x0f;
+    assert_true(f.len < cap);
+    memcpy(out, f.data, f.len);
+    out[f.len] = '\0';
+    free(f.data);
+    return f.opcode;
 }
 
 static void set_clock(env *e, sf_ms t)
@@ -177,8 +111,9 @@ static void test_exp_past_the_range_expires_with_the_clock(void **state)
     uint8_t *frame = sf_ts_build(header, "", 0, &flen);
     assert_non_null(frame);
 
-    e->fd = ws_connect(sf_server_port(e->ts.srv));
-    ws_send_text(e->fd, frame, flen);
+    e->fd = sf_wsc_open(sf_server_port(e->ts.srv), "/v3/wsconnect");
+    assert_true(e->fd >= 0);
+    assert_true(sf_wsc_send(e->fd, true, 1, frame, flen));
     free(frame);
     char in[4096];
     assert_true(ws_read(e->fd, in, sizeof in, TIMEOUT_MS) >= 0);
