@@ -397,161 +397,192 @@ static bool check_header(const char *case_name, const char *stem, const char *na
     return false;
 }
 
-/* Runs one exchange; false (with a report on stderr) when its answer is not the expected one. */
-static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem, bool write_mode)
+/* The files of one exchange: <stem>.request, .response, .clock, .repeat and .events. */
+typedef struct exchange_files {
+    char *request, *response, *clock, *repeat;
+    bool with_events; /* an .events file: the request may open an event stream */
+} exchange_files;
+
+static void exchange_files_free(exchange_files *f)
+{
+    free(f->request);
+    free(f->response);
+    free(f->clock);
+    free(f->repeat);
+}
+
+static char *stem_path(const golden_case *gc, const char *stem, const char *ext)
 {
     char file[64];
-    bool ok = true;
-    snprintf(file, sizeof file, "%s.request", stem);
-    char *req_path = join_path(gc->dir, file);
-    snprintf(file, sizeof file, "%s.response", stem);
-    char *resp_path = join_path(gc->dir, file);
-    snprintf(file, sizeof file, "%s.clock", stem);
-    char *clock_path = join_path(gc->dir, file);
-    snprintf(file, sizeof file, "%s.repeat", stem);
-    char *repeat_path = join_path(gc->dir, file);
-    snprintf(file, sizeof file, "%s.events", stem);
-    char *events_path = join_path(gc->dir, file);
-    bool with_events = events_path && file_exists(events_path);
-    free(events_path);
-    static const sf_http_events_hook hook = {sf_test_ignore_event, NULL};
-    message_file req = {0}, exp = {0};
-    sf_http_response resp = {0};
-    bool have_resp = false;
+    snprintf(file, sizeof file, "%s.%s", stem, ext);
+    return join_path(gc->dir, file);
+}
 
-    if (!req_path || !resp_path || !clock_path || !repeat_path) {
-        ok = false;
-        goto done;
-    }
+static bool exchange_files_find(const golden_case *gc, const char *stem, exchange_files *f)
+{
+    f->request = stem_path(gc, stem, "request");
+    f->response = stem_path(gc, stem, "response");
+    f->clock = stem_path(gc, stem, "clock");
+    f->repeat = stem_path(gc, stem, "repeat");
+    char *events = stem_path(gc, stem, "events");
+    f->with_events = events && file_exists(events);
+    free(events);
+    return f->request && f->response && f->clock && f->repeat;
+}
+
+/* Moves the clock as the .clock file says and reads how many times to send the request. */
+static bool prepare_exchange(sf_fake *fake, const golden_case *gc, const char *stem,
+                             const exchange_files *f, int64_t *repeat)
+{
     bool has_clock, has_repeat;
-    int64_t advance = 0, repeat = 1;
-    if (!read_count(clock_path, &has_clock, &advance) ||
-        !read_count(repeat_path, &has_repeat, &repeat)) {
-        ok = false;
-        goto done;
-    }
-    if (has_repeat && repeat < 1) {
+    int64_t advance = 0;
+    *repeat = 1;
+    if (!read_count(f->clock, &has_clock, &advance) || !read_count(f->repeat, &has_repeat, repeat))
+        return false;
+    if (has_repeat && *repeat < 1) {
         fprintf(stderr, "    %s/%s: repeat must be at least 1\n", gc->name, stem);
-        ok = false;
-        goto done;
+        return false;
     }
-    if (has_clock) {
-        sf_error err;
-        if (sf_clock_advance(fake, advance, &err) != SF_OK) {
-            fprintf(stderr, "    %s/%s: clock advance: %s\n", gc->name, stem, err.message);
-            ok = false;
-            goto done;
-        }
+    sf_error err;
+    if (has_clock && sf_clock_advance(fake, advance, &err) != SF_OK) {
+        fprintf(stderr, "    %s/%s: clock advance: %s\n", gc->name, stem, err.message);
+        return false;
     }
-    if (!parse_message(req_path, &req)) {
-        ok = false;
-        goto done;
-    }
-    char *space = strchr(req.first_line, ' ');
-    if (!space || space == req.first_line) {
-        fprintf(stderr, "    %s: first line must be \"METHOD TARGET\"\n", req_path);
-        ok = false;
-        goto done;
-    }
-    *space = '\0';
-    sf_http_request r = {
-        .method = req.first_line,
-        .target = space + 1,
-        .headers = req.headers,
-        .header_count = req.header_count,
-        .body = req.body,
-        .body_len = req.body_len,
-        .events = with_events ? &hook : NULL,
-    };
-    for (int64_t i = 0; i < repeat; i++) {
-        if (have_resp)
-            sf_http_response_free(&resp);
-        sf_http_dispatch(fake, &r, &resp);
-        have_resp = true;
-    }
+    return true;
+}
 
-    /* Checked on every answer, whatever the file says. */
+/* What every answer must be, whatever the .response file says. */
+static bool check_answer_invariants(sf_fake *fake, const golden_case *gc, const char *stem,
+                                    const sf_http_response *resp, bool with_events)
+{
+    bool ok = true;
     char date[30];
     expected_http_date(sf_clock_now(fake), date);
-    if (strcmp(resp.date, date) != 0) {
+    if (strcmp(resp->date, date) != 0) {
         fprintf(stderr, "    %s/%s: Date: expected \"%s\" (fake clock), got \"%s\"\n", gc->name,
-                stem, date, resp.date);
+                stem, date, resp->date);
         ok = false;
     }
-    if (resp.event_stream && !with_events) {
+    if (resp->event_stream && !with_events) {
         fprintf(stderr, "    %s/%s: unexpected event stream\n", gc->name, stem);
         ok = false;
     }
-    if (resp.status != 204 && !resp.body) {
-        fprintf(stderr, "    %s/%s: status %d without a body\n", gc->name, stem, resp.status);
+    if (resp->status != 204 && !resp->body) {
+        fprintf(stderr, "    %s/%s: status %d without a body\n", gc->name, stem, resp->status);
         ok = false;
     }
-    if (resp.body && strlen(resp.body) != resp.body_len) {
-        fprintf(stderr, "    %s/%s: body_len %zu but strlen %zu\n", gc->name, stem, resp.body_len,
-                strlen(resp.body));
+    if (resp->body && strlen(resp->body) != resp->body_len) {
+        fprintf(stderr, "    %s/%s: body_len %zu but strlen %zu\n", gc->name, stem, resp->body_len,
+                strlen(resp->body));
         ok = false;
     }
+    return ok;
+}
 
-    if (!file_exists(resp_path)) {
-        if (write_mode) {
-            write_response(resp_path, &resp);
-        } else {
-            fprintf(stderr, "    %s: missing (run with SF_HTTP_GOLDEN_WRITE=1 to create it)\n",
-                    resp_path);
-            ok = false;
-        }
-        goto done;
-    }
-    if (!parse_message(resp_path, &exp)) {
-        ok = false;
-        goto done;
-    }
-    int64_t status;
-    if (!sf_http_parse_int(exp.first_line, &status)) {
-        fprintf(stderr, "    %s: first line must be the status code\n", resp_path);
-        ok = false;
-        goto done;
-    }
-    if (resp.status != status) {
-        fprintf(stderr, "    %s/%s: status: expected %" PRId64 ", got %d\n", gc->name, stem, status,
-                resp.status);
-        ok = false;
-    }
+/* The expected answer's headers against the answer's: each one the file names must match, and
+ * Content-Type, Allow and Syncfake-Warning must be absent when the file does not name them. */
+static bool check_expected_headers(const golden_case *gc, const char *stem, const char *resp_path,
+                                   const message_file *exp, const sf_http_response *resp)
+{
+    bool ok = true;
     const char *exp_type = NULL, *exp_allow = NULL, *exp_warning = NULL;
-    for (size_t i = 0; i < exp.header_count; i++) {
-        const char *name = exp.headers[i].name;
+    for (size_t i = 0; i < exp->header_count; i++) {
+        const char *name = exp->headers[i].name;
         if (strcasecmp(name, "Content-Type") == 0) {
-            exp_type = exp.headers[i].value;
+            exp_type = exp->headers[i].value;
         } else if (strcasecmp(name, "Allow") == 0) {
-            exp_allow = exp.headers[i].value;
+            exp_allow = exp->headers[i].value;
         } else if (strcasecmp(name, "Syncfake-Warning") == 0) {
-            exp_warning = exp.headers[i].value;
+            exp_warning = exp->headers[i].value;
         } else if (strcasecmp(name, "Date") == 0) {
-            ok &= check_header(gc->name, stem, "Date", exp.headers[i].value, resp.date);
+            ok &= check_header(gc->name, stem, "Date", exp->headers[i].value, resp->date);
         } else {
             fprintf(stderr, "    %s: cannot check header %s\n", resp_path, name);
             ok = false;
         }
     }
-    ok &= check_header(gc->name, stem, "Content-Type", exp_type, resp.content_type);
-    ok &= check_header(gc->name, stem, "Allow", exp_allow, resp.allow);
-    ok &= check_header(gc->name, stem, "Syncfake-Warning", exp_warning, resp.warning);
-    const char *got_body = resp.body ? resp.body : "";
-    if (exp.body_len != resp.body_len || memcmp(exp.body, got_body, exp.body_len) != 0) {
-        fprintf(stderr, "    %s/%s: %s %s\n", gc->name, stem, r.method, r.target);
-        print_diff("body", exp.body, exp.body_len, got_body, resp.body_len);
+    ok &= check_header(gc->name, stem, "Content-Type", exp_type, resp->content_type);
+    ok &= check_header(gc->name, stem, "Allow", exp_allow, resp->allow);
+    ok &= check_header(gc->name, stem, "Syncfake-Warning", exp_warning, resp->warning);
+    return ok;
+}
+
+/* The answer against the .response file (written instead in write mode when it is missing). */
+static bool compare_with_expected(const golden_case *gc, const char *stem, const char *resp_path,
+                                  const sf_http_request *r, const sf_http_response *resp,
+                                  bool write_mode)
+{
+    if (!file_exists(resp_path)) {
+        if (write_mode) {
+            write_response(resp_path, resp);
+            return true;
+        }
+        fprintf(stderr, "    %s: missing (run with SF_HTTP_GOLDEN_WRITE=1 to create it)\n",
+                resp_path);
+        return false;
+    }
+    message_file exp = {0};
+    int64_t status = 0;
+    if (!parse_message(resp_path, &exp) || !sf_http_parse_int(exp.first_line, &status)) {
+        if (exp.first_line)
+            fprintf(stderr, "    %s: first line must be the status code\n", resp_path);
+        free_message(&exp);
+        return false;
+    }
+    bool ok = true;
+    if (resp->status != status) {
+        fprintf(stderr, "    %s/%s: status: expected %" PRId64 ", got %d\n", gc->name, stem, status,
+                resp->status);
         ok = false;
     }
-
-done:
-    if (have_resp)
-        sf_http_response_free(&resp);
-    free_message(&req);
+    ok &= check_expected_headers(gc, stem, resp_path, &exp, resp);
+    const char *got_body = resp->body ? resp->body : "";
+    if (exp.body_len != resp->body_len || memcmp(exp.body, got_body, exp.body_len) != 0) {
+        fprintf(stderr, "    %s/%s: %s %s\n", gc->name, stem, r->method, r->target);
+        print_diff("body", exp.body, exp.body_len, got_body, resp->body_len);
+        ok = false;
+    }
     free_message(&exp);
-    free(req_path);
-    free(resp_path);
-    free(clock_path);
-    free(repeat_path);
+    return ok;
+}
+
+/* Runs one exchange; false (with a report on stderr) when its answer is not the expected one. */
+static bool run_exchange(sf_fake *fake, const golden_case *gc, const char *stem, bool write_mode)
+{
+    static const sf_http_events_hook hook = {sf_test_ignore_event, NULL};
+    exchange_files f = {0};
+    message_file req = {0};
+    int64_t repeat = 1;
+    bool ok = exchange_files_find(gc, stem, &f) && prepare_exchange(fake, gc, stem, &f, &repeat) &&
+              parse_message(f.request, &req);
+    char *space = ok ? strchr(req.first_line, ' ') : NULL;
+    if (ok && (!space || space == req.first_line)) {
+        fprintf(stderr, "    %s: first line must be \"METHOD TARGET\"\n", f.request);
+        ok = false;
+    }
+    if (ok) {
+        *space = '\0';
+        sf_http_request r = {
+            .method = req.first_line,
+            .target = space + 1,
+            .headers = req.headers,
+            .header_count = req.header_count,
+            .body = req.body,
+            .body_len = req.body_len,
+            .events = f.with_events ? &hook : NULL,
+        };
+        sf_http_response resp = {0};
+        for (int64_t i = 0; i < repeat; i++) {
+            if (i > 0)
+                sf_http_response_free(&resp);
+            sf_http_dispatch(fake, &r, &resp);
+        }
+        ok = check_answer_invariants(fake, gc, stem, &resp, f.with_events);
+        ok &= compare_with_expected(gc, stem, f.response, &r, &resp, write_mode);
+        sf_http_response_free(&resp);
+    }
+    free_message(&req);
+    exchange_files_free(&f);
     return ok;
 }
 
