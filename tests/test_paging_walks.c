@@ -185,118 +185,156 @@ static bool model_any_alive(const model *m, size_t from, size_t to, sf_ms now)
     return false;
 }
 
+/* Where a walk stands: the model, the fake's time, and the last record listed. */
+typedef struct walk_state {
+    model m;
+    sf_ms now;
+    size_t last_seen;
+    size_t created, deleted;
+    uint32_t ttl_span;
+} walk_state;
+
+/* Each listed record: created, not removed, not expired, listed once, in creation order.
+ * first and last: the model indexes of the page's first and last records (NONE if empty). */
+static void check_page_records(walk_state *ws, const sf_stream_page *page, size_t *first,
+                               size_t *last)
+{
+    *first = *last = NONE;
+    for (size_t r = 0; r < page->info.count; r++) {
+        const sf_stream_record *rec = &page->records[r];
+        size_t i = model_find(&ws->m, rec->sid);
+        if (i == NONE)
+            fail_msg("listed stream %s was never created", rec->sid);
+        if (ws->m.v[i].deleted)
+            fail_msg("stream %s listed after its removal", rec->sid);
+        if (ws->now >= ws->m.v[i].expires)
+            fail_msg("stream %s listed after it expired", rec->sid);
+        if (ws->m.v[i].seen)
+            fail_msg("stream %s listed twice", rec->sid);
+        ws->m.v[i].seen++;
+        if (ws->last_seen != NONE && i <= ws->last_seen)
+            fail_msg("stream %s out of creation order", rec->sid);
+        assert_int_equal(rec->has_date_expires, ws->m.v[i].expires != INT64_MAX);
+        ws->last_seen = i;
+        if (*first == NONE)
+            *first = i;
+        *last = i;
+    }
+}
+
+/* The page's links agree with what is alive around it. */
+static void check_page_links(const walk_state *ws, const sf_stream_page *page, int64_t size,
+                             size_t first, size_t last)
+{
+    const model *m = &ws->m;
+    if (page->info.count > 0) {
+        assert_int_equal(page->info.has_previous, model_any_alive(m, 0, first, ws->now));
+        assert_int_equal(page->info.has_next, model_any_alive(m, last + 1, m->n, ws->now));
+        if (page->info.has_next)
+            assert_int_equal(page->info.count, size);
+    } else {
+        assert_false(page->info.has_next);
+        size_t from = ws->last_seen == NONE ? 0 : ws->last_seen + 1;
+        assert_false(model_any_alive(m, from, m->n, ws->now));
+    }
+}
+
+/* Changes the list between pages: time passes (expiry), removals (sometimes of the record the
+ * token points at, `last`), creations. */
+static void change_between_pages(sf_fixture *fx, walk_state *ws, size_t last)
+{
+    sf_ms step = rnd(2000);
+    assert_status(sf_clock_advance(fx->fake, step, NULL), SF_OK);
+    ws->now += step;
+    assert_int_equal(sf_clock_now(fx->fake), ws->now);
+    if (rnd(4) == 0 && model_alive(&ws->m, last, ws->now)) {
+        model_delete(fx, &ws->m, last);
+        ws->deleted++;
+    }
+    for (uint32_t k = rnd(3); k > 0; k--) {
+        size_t i = rnd((uint32_t)ws->m.n);
+        while (i < ws->m.n && !model_alive(&ws->m, i, ws->now))
+            i++;
+        if (i < ws->m.n) {
+            model_delete(fx, &ws->m, i);
+            ws->deleted++;
+        }
+    }
+    if (ws->created < 300 && rnd(3) == 0) {
+        for (uint32_t k = 1 + rnd(2); k > 0; k--, ws->created++)
+            model_create(fx, &ws->m, rnd(4) == 0 ? 1 + (int64_t)rnd(ws->ttl_span) : 0, ws->now);
+    }
+}
+
+/* After the walk: every stream alive throughout was seen exactly once; returns how many are
+ * alive, and in *expired how many of the first ones expired during the walk. */
+static size_t count_survivors(const walk_state *ws, sf_ms start, size_t *expired)
+{
+    size_t survivors = 0;
+    *expired = 0;
+    for (size_t i = 0; i < ws->m.n; i++) {
+        const mstream *v = &ws->m.v[i];
+        if (model_alive(&ws->m, i, ws->now)) {
+            survivors++;
+            if (v->seen != 1)
+                fail_msg("stream %zu (%s) alive through the walk seen %d times", i, v->sid,
+                         v->seen);
+        }
+        assert_true(v->seen <= 1);
+        if (v->from_start && !v->deleted && v->expires > start && v->expires <= ws->now)
+            (*expired)++;
+    }
+    return survivors;
+}
+
 static void check_walk_while_changing(sf_fixture *fx, int64_t size)
 {
     rng_seed(0x5eed0000u + (uint64_t)size);
-    model m = {0};
-    sf_ms now = sf_clock_now(fx->fake);
-    const sf_ms start = now;
     const size_t expected_pages = BIG / (size_t)size + 1;
-    const uint32_t ttl_span = (uint32_t)(expected_pages < 4 ? 4 : expected_pages);
-
+    walk_state ws = {.now = sf_clock_now(fx->fake),
+                     .last_seen = NONE,
+                     .ttl_span = (uint32_t)(expected_pages < 4 ? 4 : expected_pages)};
+    const sf_ms start = ws.now;
     for (size_t i = 0; i < BIG; i++) {
-        int64_t ttl = rnd(100) < 15 ? 1 + (int64_t)rnd(ttl_span) : 0;
-        model_create(fx, &m, ttl, now);
-        m.v[i].from_start = true;
+        int64_t ttl = rnd(100) < 15 ? 1 + (int64_t)rnd(ws.ttl_span) : 0;
+        model_create(fx, &ws.m, ttl, ws.now);
+        ws.m.v[i].from_start = true;
     }
 
     char token[SF_PAGE_TOKEN_SIZE] = "";
-    size_t last_seen = NONE;
-    size_t pages = 0, created = 0, deleted = 0;
-    for (;;) {
+    for (size_t pages = 1;; pages++) {
         sf_page_params p = sized(size);
         p.page_token = token[0] ? token : NULL;
         sf_stream_page *page = must_list(fx, fx->service_sid, &p);
-        pages++;
         assert_true(pages < 4 * BIG);
         assert_int_equal(page->info.page_size, size);
         assert_true(page->info.count <= (size_t)size);
-        size_t first = NONE, last = NONE;
-        for (size_t r = 0; r < page->info.count; r++) {
-            const sf_stream_record *rec = &page->records[r];
-            size_t i = model_find(&m, rec->sid);
-            if (i == NONE)
-                fail_msg("listed stream %s was never created", rec->sid);
-            if (m.v[i].deleted)
-                fail_msg("stream %s listed after its removal", rec->sid);
-            if (now >= m.v[i].expires)
-                fail_msg("stream %s listed after it expired", rec->sid);
-            if (m.v[i].seen)
-                fail_msg("stream %s listed twice", rec->sid);
-            m.v[i].seen++;
-            if (last_seen != NONE && i <= last_seen)
-                fail_msg("stream %s out of creation order", rec->sid);
-            assert_int_equal(rec->has_date_expires, m.v[i].expires != INT64_MAX);
-            last_seen = i;
-            if (first == NONE)
-                first = i;
-            last = i;
-        }
-        /* links agree with what is alive around the page */
-        if (page->info.count > 0) {
-            assert_int_equal(page->info.has_previous, model_any_alive(&m, 0, first, now));
-            assert_int_equal(page->info.has_next, model_any_alive(&m, last + 1, m.n, now));
-            if (page->info.has_next)
-                assert_int_equal(page->info.count, size);
-        } else {
-            assert_false(page->info.has_next);
-            assert_false(model_any_alive(&m, last_seen == NONE ? 0 : last_seen + 1, m.n, now));
-        }
-        if (!page->info.has_next) {
-            sf_stream_page_free(fx->fake, page);
-            break;
-        }
-        memcpy(token, page->info.next_token, sizeof token);
+        size_t first, last;
+        check_page_records(&ws, page, &first, &last);
+        check_page_links(&ws, page, size, first, last);
+        bool more = page->info.has_next;
+        if (more)
+            memcpy(token, page->info.next_token, sizeof token);
         sf_stream_page_free(fx->fake, page);
-
-        /* change the list between pages: time passes (expiry), removals, creations */
-        sf_ms step = rnd(2000);
-        assert_status(sf_clock_advance(fx->fake, step, NULL), SF_OK);
-        now += step;
-        assert_int_equal(sf_clock_now(fx->fake), now);
-        if (rnd(4) == 0 && model_alive(&m, last, now)) {
-            model_delete(fx, &m, last); /* the record the token points at */
-            deleted++;
-        }
-        for (uint32_t k = rnd(3); k > 0; k--) {
-            size_t i = rnd((uint32_t)m.n);
-            while (i < m.n && !model_alive(&m, i, now))
-                i++;
-            if (i < m.n) {
-                model_delete(fx, &m, i);
-                deleted++;
-            }
-        }
-        if (created < 300 && rnd(3) == 0) {
-            for (uint32_t k = 1 + rnd(2); k > 0; k--, created++)
-                model_create(fx, &m, rnd(4) == 0 ? 1 + (int64_t)rnd(ttl_span) : 0, now);
-        }
+        if (!more)
+            break;
+        change_between_pages(fx, &ws, last);
     }
 
-    size_t survivors = 0, expired = 0;
-    for (size_t i = 0; i < m.n; i++) {
-        if (model_alive(&m, i, now)) {
-            survivors++;
-            if (m.v[i].seen != 1)
-                fail_msg("stream %zu (%s) alive through the walk seen %d times", i, m.v[i].sid,
-                         m.v[i].seen);
-        }
-        assert_true(m.v[i].seen <= 1);
-        if (m.v[i].from_start && !m.v[i].deleted && m.v[i].expires > start && m.v[i].expires <= now)
-            expired++;
-    }
+    size_t expired;
+    size_t survivors = count_survivors(&ws, start, &expired);
     /* the walk really did run while things changed */
-    assert_true(deleted > 0);
+    assert_true(ws.deleted > 0);
     assert_true(expired > 0);
     assert_true(survivors > 0);
-    assert_true(created > 0 || size == 100);
+    assert_true(ws.created > 0 || size == 100);
 
     /* the fake agrees: what is alive now is exactly the survivors */
     walk w;
-    walk_forward(fx, fx->service_sid, 100, m.n + 1, &w);
+    walk_forward(fx, fx->service_sid, 100, ws.m.n + 1, &w);
     assert_int_equal(w.total, survivors);
     walk_free(&w);
-    free(m.v);
+    free(ws.m.v);
 }
 
 static void walk_size_1_sees_every_lasting_stream_once_while_the_list_changes(void **state)
