@@ -191,110 +191,120 @@ int key_index(const char *k, size_t n)
     return -1;
 }
 
-/* Parses line[0..len) (no newline) or fails the test naming the reason. */
-void parse_line(const char *line, size_t len, parsed_line *out)
+/* A line being parsed: the whole of it (for messages) and the next byte. */
+typedef struct line_cursor {
+    const char *line, *p, *end;
+    int len;
+} line_cursor;
+
+/* The next key, as an index into key_names, after checking it is known and in order. */
+static int read_key(line_cursor *c, int last, int nkeys)
 {
-    memset(out, 0, sizeof *out);
-    const char *p = line, *end = line + len;
-    int last = -1, nkeys = 0;
-    if (p == end || *p++ != '{')
-        fail_msg("line does not start with '{': %.*s", (int)len, line);
-    for (;;) {
-        if (p == end || *p++ != '"')
-            fail_msg("expected a key at offset %d: %.*s", (int)(p - line), (int)len, line);
-        const char *k = p;
-        while (p < end && *p != '"')
-            p++;
-        if (p == end)
-            fail_msg("unterminated key: %.*s", (int)len, line);
-        int idx = key_index(k, (size_t)(p - k));
-        p++;
-        if (idx < 0)
-            fail_msg("unknown key %.*s: %.*s", (int)(p - k - 1), k, (int)len, line);
-        if (idx <= last)
-            fail_msg("key %s out of order: %.*s", key_names[idx], (int)len, line);
-        if (nkeys < 4 && idx != nkeys)
-            fail_msg("line must start with seq, t_ms, time, kind: %.*s", (int)len, line);
-        last = idx;
-        nkeys++;
-        out->has[idx] = true;
-        if (p == end || *p++ != ':')
-            fail_msg("expected ':' after %s: %.*s", key_names[idx], (int)len, line);
-        switch (idx) {
-        case K_KIND:
-        case K_OP:
-        case K_METHOD:
-        case K_SERVICE_SID:
-        case K_STREAM_SID:
-        case K_MESSAGE_SID:
-        case K_TIME:
-        case K_REASON: {
-            if (p == end || *p++ != '"')
-                fail_msg("%s must be a string: %.*s", key_names[idx], (int)len, line);
-            const char *v = p;
-            while (p < end && *p != '"') {
-                char c = *p;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || (idx == K_TIME && (c == '-' || c == ':'))))
-                    fail_msg("unexpected character in %s: %.*s", key_names[idx], (int)len, line);
-                p++;
-            }
-            if (p == end || (size_t)(p - v) >= sizeof out->str[idx])
-                fail_msg("bad string for %s: %.*s", key_names[idx], (int)len, line);
-            memcpy(out->str[idx], v, (size_t)(p - v));
-            p++;
-            break;
-        }
-        case K_INJECTED:
-        case K_DUPLICATE:
-            if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
-                out->flag[idx] = true;
-                p += 4;
-            } else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0) {
-                p += 5;
-            } else {
-                fail_msg("%s must be true/false: %.*s", key_names[idx], (int)len, line);
-            }
-            break;
-        default: {
-            bool neg = p < end && *p == '-';
-            if (neg)
-                p++;
-            const char *d = p;
-            long long v = 0;
-            while (p < end && *p >= '0' && *p <= '9')
-                v = v * 10 + (*p++ - '0');
-            if (p == d || (p - d > 1 && *d == '0'))
-                fail_msg("%s must be an integer: %.*s", key_names[idx], (int)len, line);
-            out->num[idx] = neg ? -v : v;
-        }
-        }
-        if (p == end)
-            fail_msg("line ends early: %.*s", (int)len, line);
-        if (*p == '}') {
-            p++;
-            break;
-        }
-        if (*p++ != ',')
-            fail_msg("expected ',' or '}': %.*s", (int)len, line);
+    if (c->p == c->end || *c->p++ != '"')
+        fail_msg("expected a key at offset %d: %.*s", (int)(c->p - c->line), c->len, c->line);
+    const char *k = c->p;
+    while (c->p < c->end && *c->p != '"')
+        c->p++;
+    if (c->p == c->end)
+        fail_msg("unterminated key: %.*s", c->len, c->line);
+    int idx = key_index(k, (size_t)(c->p - k));
+    c->p++;
+    if (idx < 0)
+        fail_msg("unknown key %.*s: %.*s", (int)(c->p - k - 1), k, c->len, c->line);
+    if (idx <= last)
+        fail_msg("key %s out of order: %.*s", key_names[idx], c->len, c->line);
+    if (nkeys < 4 && idx != nkeys)
+        fail_msg("line must start with seq, t_ms, time, kind: %.*s", c->len, c->line);
+    if (c->p == c->end || *c->p++ != ':')
+        fail_msg("expected ':' after %s: %.*s", key_names[idx], c->len, c->line);
+    return idx;
+}
+
+/* A string of letters, digits, '.' and '_' (and '-' and ':' in time) into out->str[idx]. */
+static void read_string_value(line_cursor *c, int idx, parsed_line *out)
+{
+    if (c->p == c->end || *c->p++ != '"')
+        fail_msg("%s must be a string: %.*s", key_names[idx], c->len, c->line);
+    const char *v = c->p;
+    while (c->p < c->end && *c->p != '"') {
+        char ch = *c->p;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || (idx == K_TIME && (ch == '-' || ch == ':'))))
+            fail_msg("unexpected character in %s: %.*s", key_names[idx], c->len, c->line);
+        c->p++;
     }
-    if (p != end)
-        fail_msg("trailing bytes after the object: %.*s", (int)len, line);
-    /* time is t_ms, written out */
+    if (c->p == c->end || (size_t)(c->p - v) >= sizeof out->str[idx])
+        fail_msg("bad string for %s: %.*s", key_names[idx], c->len, c->line);
+    memcpy(out->str[idx], v, (size_t)(c->p - v));
+    c->p++;
+}
+
+static void read_bool_value(line_cursor *c, int idx, parsed_line *out)
+{
+    size_t left = (size_t)(c->end - c->p);
+    if (left >= 4 && memcmp(c->p, "true", 4) == 0) {
+        out->flag[idx] = true;
+        c->p += 4;
+    } else if (left >= 5 && memcmp(c->p, "false", 5) == 0) {
+        c->p += 5;
+    } else {
+        fail_msg("%s must be true/false: %.*s", key_names[idx], c->len, c->line);
+    }
+}
+
+/* An integer without leading zeros into out->num[idx]. */
+static void read_int_value(line_cursor *c, int idx, parsed_line *out)
+{
+    bool neg = c->p < c->end && *c->p == '-';
+    if (neg)
+        c->p++;
+    const char *d = c->p;
+    long long v = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+        v = v * 10 + (*c->p++ - '0');
+    if (c->p == d || (c->p - d > 1 && *d == '0'))
+        fail_msg("%s must be an integer: %.*s", key_names[idx], c->len, c->line);
+    out->num[idx] = neg ? -v : v;
+}
+
+static void read_value(line_cursor *c, int idx, parsed_line *out)
+{
+    switch (idx) {
+    case K_KIND:
+    case K_OP:
+    case K_METHOD:
+    case K_SERVICE_SID:
+    case K_STREAM_SID:
+    case K_MESSAGE_SID:
+    case K_TIME:
+    case K_REASON:
+        read_string_value(c, idx, out);
+        break;
+    case K_INJECTED:
+    case K_DUPLICATE:
+        read_bool_value(c, idx, out);
+        break;
+    default:
+        read_int_value(c, idx, out);
+    }
+}
+
+/* What the values must mean: time is t_ms written out, the SIDs are of the right kind, and
+ * the whole line is one valid, already compact JSON object. */
+static void check_line_values(const char *line, size_t len, const parsed_line *out)
+{
     char iso[21], want_time[32];
     sf_format_iso8601(out->num[K_T_MS], iso);
     snprintf(want_time, sizeof want_time, "%.19s.%03lldZ", iso, out->num[K_T_MS] % 1000);
     if (strcmp(out->str[K_TIME], want_time) != 0)
         fail_msg("time %s is not t_ms %lld (%s): %.*s", out->str[K_TIME], out->num[K_T_MS],
                  want_time, (int)len, line);
-    /* the SIDs are SIDs of the right kind */
     if (out->has[K_SERVICE_SID] && !sf_sid_is(out->str[K_SERVICE_SID], "IS"))
         fail_msg("bad service_sid: %.*s", (int)len, line);
     if (out->has[K_STREAM_SID] && !sf_sid_is(out->str[K_STREAM_SID], "TO"))
         fail_msg("bad stream_sid: %.*s", (int)len, line);
     if (out->has[K_MESSAGE_SID] && !sf_sid_is(out->str[K_MESSAGE_SID], "TZ"))
         fail_msg("bad message_sid: %.*s", (int)len, line);
-    /* and the whole line is one valid, already compact JSON object */
     char *compact = malloc(len + 1);
     assert_non_null(compact);
     size_t clen = 0;
@@ -302,6 +312,32 @@ void parse_line(const char *line, size_t len, parsed_line *out)
     assert_int_equal(clen, len);
     assert_memory_equal(compact, line, len);
     free(compact);
+}
+
+/* Parses line[0..len) (no newline) or fails the test naming the reason. */
+void parse_line(const char *line, size_t len, parsed_line *out)
+{
+    memset(out, 0, sizeof *out);
+    line_cursor c = {line, line, line + len, (int)len};
+    if (c.p == c.end || *c.p++ != '{')
+        fail_msg("line does not start with '{': %.*s", c.len, line);
+    for (int last = -1, nkeys = 0;; nkeys++) {
+        int idx = read_key(&c, last, nkeys);
+        last = idx;
+        out->has[idx] = true;
+        read_value(&c, idx, out);
+        if (c.p == c.end)
+            fail_msg("line ends early: %.*s", c.len, line);
+        if (*c.p == '}') {
+            c.p++;
+            break;
+        }
+        if (*c.p++ != ',')
+            fail_msg("expected ',' or '}': %.*s", c.len, line);
+    }
+    if (c.p != c.end)
+        fail_msg("trailing bytes after the object: %.*s", c.len, line);
+    check_line_values(line, len, out);
 }
 
 /* Checks every line of a rendering: shape, key order, per-kind keys, seq continuity.
