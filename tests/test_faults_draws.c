@@ -237,110 +237,136 @@ static void test_subscriber_scope_rule_touches_only_its_subscriber(void **state)
 /* Delay and jitter                                                                          */
 /* ---------------------------------------------------------------------------------------- */
 
-static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal(void **state)
+enum { JITTER_SUBS = 3, JITTER_N = 100 };
+
+/* One delay-and-jitter run: what was published when, and what the journal's delayed entries
+ * said of each (subscriber, message). Static: too large for the stack. */
+static struct jitter_run {
+    msgmap *map;
+    sf_fault_id rule;
+    sf_ms published[JITTER_N];
+    sf_ms until[JITTER_SUBS][JITTER_N];
+    int ndelayed[JITTER_SUBS][JITTER_N];
+} jr;
+
+/* The tail is still in flight: run_until_idle delivers all of it. */
+static void jitter_drain(sf_fixture *fx, const sf_subscriber_id *subs)
 {
-    sf_fixture *fx = *state;
-    sf_stream_record s;
-    sf_fixture_stream(fx, "jitter", -1, &s);
-    enum { SUBS = 3, N = 100 };
-    sf_subscriber_id subs[SUBS];
-    for (int k = 0; k < SUBS; k++)
-        subs[k] = faults_subscribe(fx, s.sid, k);
-    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 10, .jitter_ms = 50};
-    sf_fault_id rule = add_fault(fx, &fp);
-
-    msgmap *map = msgmap_new();
-    static sf_ms published[N];
-    char sid[SF_SID_SIZE];
-    for (int i = 0; i < N; i++) {
-        published[i] = sf_clock_now(fx->fake);
-        faults_publish(fx, s.sid, i, sid);
-        msgmap_add(map, sid, i);
-        advance_ms(fx, 2);
-    }
-
-    /* the tail is still in flight: run_until_idle delivers all of it */
     size_t pending = sf_pending_deliveries(fx->fake);
     assert_true(pending > 0);
     uint64_t in_flight = 0;
-    for (int k = 0; k < SUBS; k++)
+    for (int k = 0; k < JITTER_SUBS; k++)
         in_flight += fault_sub_stats(fx, subs[k]).in_flight;
     assert_int_equal(in_flight, pending);
     sf_ms next;
     assert_true(sf_next_event_time(fx->fake, &next));
     assert_true(next > sf_clock_now(fx->fake));
-    size_t ran = sf_run_until_idle(fx->fake);
-    assert_int_equal(ran, pending);
+    assert_int_equal(sf_run_until_idle(fx->fake), pending);
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
     assert_false(sf_next_event_time(fx->fake, &next));
+}
 
-    /* each (subscriber, message) has one delayed entry naming the rule: its until_ms */
-    static sf_ms until[SUBS][N];
-    static int ndelayed[SUBS][N];
-    memset(ndelayed, 0, sizeof ndelayed);
+/* Each (subscriber, message) has one delayed entry naming the rule: its until_ms. */
+static void jitter_read_delayed(sf_fixture *fx)
+{
+    memset(jr.ndelayed, 0, sizeof jr.ndelayed);
     sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_DELAYED)};
     uint64_t cursor = 0;
     sf_journal_entry je;
     while (sf_journal_next(fx->fake, &f, &cursor, &je)) {
-        assert_int_equal(je.rule, rule);
-        assert_true(je.subscriber >= 1 && je.subscriber <= SUBS);
-        int idx = msgmap_find(map, je.message_sid);
+        assert_int_equal(je.rule, jr.rule);
+        assert_true(je.subscriber >= 1 && je.subscriber <= JITTER_SUBS);
+        int idx = msgmap_find(jr.map, je.message_sid);
         assert_true(idx >= 0);
-        assert_int_equal(je.t_ms, published[idx]);
-        until[je.subscriber - 1][idx] = je.until_ms;
-        ndelayed[je.subscriber - 1][idx]++;
+        assert_int_equal(je.t_ms, jr.published[idx]);
+        jr.until[je.subscriber - 1][idx] = je.until_ms;
+        jr.ndelayed[je.subscriber - 1][idx]++;
     }
+}
+
+/* Subscriber k's callbacks: each message once, 10-60 ms after its publish, at the time its
+ * delayed entry said, in time order. Counts order inversions and the largest delay. */
+static void jitter_check_subscriber(int k, size_t *inversions, sf_ms *max_extra)
+{
+    const recorder *r = &recs[k];
+    assert_int_equal(r->n, JITTER_N);
+    int seen[JITTER_N] = {0};
+    for (size_t j = 0; j < r->n; j++) {
+        const rec_event *e = &r->ev[j];
+        int i = e->payload;
+        assert_true(i >= 0 && i < JITTER_N);
+        seen[i]++;
+        assert_int_equal(msgmap_find(jr.map, e->message_sid), i);
+        sf_ms published = jr.published[i];
+        assert_int_equal(e->published_ms, published);
+        if (e->delivered_ms < published + 10 || e->delivered_ms > published + 60)
+            fail_msg("message %d published at %lld arrived at %lld", i, (long long)published,
+                     (long long)e->delivered_ms);
+        assert_int_equal(jr.ndelayed[k][i], 1);
+        assert_int_equal(e->delivered_ms, jr.until[k][i]);
+        if (j > 0) {
+            /* the queue runs in time order */
+            assert_true(e->delivered_ms >= r->ev[j - 1].delivered_ms);
+            if (e->payload < r->ev[j - 1].payload)
+                (*inversions)++;
+        }
+        if (e->delivered_ms - published > *max_extra)
+            *max_extra = e->delivered_ms - published;
+    }
+    for (int i = 0; i < JITTER_N; i++)
+        assert_int_equal(seen[i], 1);
+}
+
+/* The delivered entries agree with the callbacks. */
+static void jitter_check_delivered_entries(sf_fixture *fx)
+{
+    sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_DELIVERED)};
+    uint64_t cursor = 0;
+    sf_journal_entry je;
+    size_t ndelivered = 0;
+    while (sf_journal_next(fx->fake, &f, &cursor, &je)) {
+        int idx = msgmap_find(jr.map, je.message_sid);
+        assert_true(idx >= 0);
+        assert_int_equal(je.until_ms, jr.published[idx]);
+        assert_int_equal(je.t_ms, jr.until[je.subscriber - 1][idx]);
+        ndelivered++;
+    }
+    assert_int_equal(ndelivered, JITTER_SUBS * JITTER_N);
+}
+
+static void test_delay_and_jitter_reorder_within_bounds_matching_delayed_journal(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_stream_record s;
+    sf_fixture_stream(fx, "jitter", -1, &s);
+    sf_subscriber_id subs[JITTER_SUBS];
+    for (int k = 0; k < JITTER_SUBS; k++)
+        subs[k] = faults_subscribe(fx, s.sid, k);
+    sf_fault_params fp = {.scope = SF_SCOPE_FAKE, .delay_ms = 10, .jitter_ms = 50};
+    jr.rule = add_fault(fx, &fp);
+    jr.map = msgmap_new();
+    char sid[SF_SID_SIZE];
+    for (int i = 0; i < JITTER_N; i++) {
+        jr.published[i] = sf_clock_now(fx->fake);
+        faults_publish(fx, s.sid, i, sid);
+        msgmap_add(jr.map, sid, i);
+        advance_ms(fx, 2);
+    }
+    jitter_drain(fx, subs);
+    jitter_read_delayed(fx);
 
     size_t inversions = 0;
     sf_ms max_extra = 0;
-    for (int k = 0; k < SUBS; k++) {
-        const recorder *r = &recs[k];
-        assert_int_equal(r->n, N);
-        static int seen[N];
-        memset(seen, 0, sizeof seen);
-        for (size_t j = 0; j < r->n; j++) {
-            const rec_event *e = &r->ev[j];
-            int i = e->payload;
-            assert_true(i >= 0 && i < N);
-            seen[i]++;
-            assert_int_equal(msgmap_find(map, e->message_sid), i);
-            assert_int_equal(e->published_ms, published[i]);
-            if (e->delivered_ms < published[i] + 10 || e->delivered_ms > published[i] + 60)
-                fail_msg("message %d published at %lld arrived at %lld", i, (long long)published[i],
-                         (long long)e->delivered_ms);
-            assert_int_equal(ndelayed[k][i], 1);
-            assert_int_equal(e->delivered_ms, until[k][i]);
-            if (j > 0) {
-                /* the queue runs in time order */
-                assert_true(e->delivered_ms >= r->ev[j - 1].delivered_ms);
-                if (e->payload < r->ev[j - 1].payload)
-                    inversions++;
-            }
-            if (e->delivered_ms - published[i] > max_extra)
-                max_extra = e->delivered_ms - published[i];
-        }
-        for (int i = 0; i < N; i++)
-            assert_int_equal(seen[i], 1);
+    for (int k = 0; k < JITTER_SUBS; k++) {
+        jitter_check_subscriber(k, &inversions, &max_extra);
         sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
-        assert_int_equal(st.delivered, N);
+        assert_int_equal(st.delivered, JITTER_N);
         assert_int_equal(st.in_flight, 0);
     }
     assert_true(inversions > 0); /* jitter reorders */
     assert_true(max_extra > 10); /* and actually adds time */
-
-    /* the delivered entries agree with the callbacks */
-    f.kinds = KIND(SF_JOURNAL_DELIVERED);
-    cursor = 0;
-    size_t ndelivered = 0;
-    while (sf_journal_next(fx->fake, &f, &cursor, &je)) {
-        int idx = msgmap_find(map, je.message_sid);
-        assert_true(idx >= 0);
-        assert_int_equal(je.until_ms, published[idx]);
-        assert_int_equal(je.t_ms, until[je.subscriber - 1][idx]);
-        ndelivered++;
-    }
-    assert_int_equal(ndelivered, SUBS * N);
-    assert_int_equal(fault_info(fx, rule).hits, SUBS * N);
+    jitter_check_delivered_entries(fx);
+    assert_int_equal(fault_info(fx, jr.rule).hits, JITTER_SUBS * JITTER_N);
 }
 
 /* ---------------------------------------------------------------------------------------- */
