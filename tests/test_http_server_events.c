@@ -122,51 +122,30 @@ static void test_events_errors(void **state)
     hc_close(&c);
 }
 
-static void test_events_drop_rule_journal(void **state)
+/* Puts a DropRate=0.3 rule on subscriber sub; returns the rule's id. */
+static long long add_drop_rule(http_env *e, hconn *c, long long sub)
 {
-    http_env *e = *state;
-    hconn c, sc;
-    http_env_connect(e, &c);
-    http_env_service(e, &c);
-    char stream[SF_SID_SIZE];
-    http_create_stream(e, &c, NULL, stream);
-
-    sse_reader s;
-    long long sub = http_subscribe(e, &sc, &s, stream); /* by SID */
-
-    char form[128];
+    char form[128], v[64];
     hresp r;
     snprintf(form, sizeof form, "Scope=subscriber&Target=%lld&DropRate=0.3", sub);
-    hc_expect(&c, "POST", "/_syncfake/faults", e->auth, form, 201, &r);
+    hc_expect(c, "POST", "/_syncfake/faults", e->auth, form, 201, &r);
     long long rule = hc_json_int(r.body, "id");
     assert_true(rule > 0);
-    char v[64];
     assert_true(hc_json_get(r.body, "scope", v, sizeof v));
     assert_string_equal(v, "subscriber");
     hresp_free(&r);
+    return rule;
+}
 
-    char sids[MESSAGES][SF_SID_SIZE];
-    for (int i = 0; i < MESSAGES; i++)
-        http_publish(e, &c, stream, i, sids[i]);
-
-    char target[200];
-    snprintf(target, sizeof target, "/_syncfake/subscribers/%lld", sub);
-    hc_expect(&c, "GET", target, e->auth, NULL, 200, &r);
-    long long delivered = hc_json_int(r.body, "delivered"),
-              dropped = hc_json_int(r.body, "dropped");
-    hresp_free(&r);
-    assert_int_equal(delivered + dropped, MESSAGES);
-
-    snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s", e->service, stream);
-    hc_expect(&c, "DELETE", target, e->auth, NULL, 204, &r);
-    hresp_free(&r);
-
-    /* read everything up to `removed`; received SIDs are a subsequence of the published */
-    bool got[MESSAGES] = {false};
+/* Reads every event up to `removed` and the stream's end; the SIDs received must be a
+ * subsequence of those published (got[i]: sids[i] arrived). Returns how many arrived. */
+static int read_until_removed(sse_reader *s, char sids[][SF_SID_SIZE], bool *got)
+{
     int received = 0, next = 0;
     sse_event ev;
+    char v[64];
     for (;;) {
-        int st = sse_next(&s, &ev, HC_IO_TIMEOUT_MS);
+        int st = sse_next(s, &ev, HC_IO_TIMEOUT_MS);
         if (st != 1)
             fail_msg("stream ended (%d) before `removed` after %d events", st, received);
         if (strcmp(ev.name, "removed") == 0)
@@ -180,14 +159,16 @@ static void test_events_drop_rule_journal(void **state)
         got[next++] = true;
         received++;
     }
-    assert_int_equal(sse_next(&s, &ev, HC_IO_TIMEOUT_MS), 0);
-    print_message("    DropRate=0.3: %d of %d received\n", received, MESSAGES);
-    assert_true(received < MESSAGES);
-    assert_true(received > 0);
-    assert_int_equal(received, delivered);
+    assert_int_equal(sse_next(s, &ev, HC_IO_TIMEOUT_MS), 0);
+    return received;
+}
 
-    /* every missing message is named by a `dropped` journal entry with subscriber and rule */
-    char *text = http_journal(e, &c);
+/* Every missing message is named by a `dropped` journal entry with subscriber and rule, every
+ * received one by a `delivered` entry; returns how many are missing. */
+static int check_drops_journal(http_env *e, hconn *c, char sids[][SF_SID_SIZE], const bool *got,
+                               long long sub, long long rule)
+{
+    char *text = http_journal(e, c);
     char sub_frag[64], rule_frag[64], sid_frag[64];
     snprintf(sub_frag, sizeof sub_frag, "\"subscriber_id\":%lld", sub);
     snprintf(rule_frag, sizeof rule_frag, "\"rule\":%lld", rule);
@@ -209,16 +190,52 @@ static void test_events_drop_rule_journal(void **state)
                          sids[i], drops, with_rule, rule, deliveries);
         }
     }
-    assert_int_equal(missing, dropped);
     assert_int_equal(http_journal_count(text, "\"kind\":\"dropped\"", NULL, NULL), (size_t)missing);
     free(text);
+    return missing;
+}
+
+static void test_events_drop_rule_journal(void **state)
+{
+    http_env *e = *state;
+    hconn c, sc;
+    http_env_connect(e, &c);
+    http_env_service(e, &c);
+    char stream[SF_SID_SIZE];
+    http_create_stream(e, &c, NULL, stream);
+    sse_reader s;
+    long long sub = http_subscribe(e, &sc, &s, stream); /* by SID */
+    long long rule = add_drop_rule(e, &c, sub);
+
+    char sids[MESSAGES][SF_SID_SIZE];
+    for (int i = 0; i < MESSAGES; i++)
+        http_publish(e, &c, stream, i, sids[i]);
+    char target[200];
+    hresp r;
+    snprintf(target, sizeof target, "/_syncfake/subscribers/%lld", sub);
+    hc_expect(&c, "GET", target, e->auth, NULL, 200, &r);
+    long long delivered = hc_json_int(r.body, "delivered"),
+              dropped = hc_json_int(r.body, "dropped");
+    hresp_free(&r);
+    assert_int_equal(delivered + dropped, MESSAGES);
+    snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s", e->service, stream);
+    hc_expect(&c, "DELETE", target, e->auth, NULL, 204, &r);
+    hresp_free(&r);
+
+    bool got[MESSAGES] = {false};
+    int received = read_until_removed(&s, sids, got);
+    print_message("    DropRate=0.3: %d of %d received\n", received, MESSAGES);
+    assert_true(received < MESSAGES);
+    assert_true(received > 0);
+    assert_int_equal(received, delivered);
+    int missing = check_drops_journal(e, &c, sids, got, sub, rule);
+    assert_int_equal(missing, dropped);
 
     /* the rule counts its hits */
     snprintf(target, sizeof target, "/_syncfake/faults/%lld", rule);
     hc_expect(&c, "GET", target, e->auth, NULL, 200, &r);
     assert_int_equal(hc_json_int(r.body, "hits"), missing);
     hresp_free(&r);
-
     sse_close(&s);
     hc_close(&sc);
     hc_close(&c);
