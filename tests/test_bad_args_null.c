@@ -21,72 +21,82 @@
 /* NULL fake                                                                                 */
 /* ---------------------------------------------------------------------------------------- */
 
-static void test_null_fake_is_rejected_by_every_endpoint(void **state)
+#define REJECTS_NULL_FAKE(call)                                                                    \
+    do {                                                                                           \
+        sf_error err_;                                                                             \
+        memset(&err_, 0, sizeof err_);                                                             \
+        sf_error *err = &err_;                                                                     \
+        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
+        assert_invalid_argument(err, "fake is NULL");                                              \
+    } while (0)
+
+static void test_null_fake_is_rejected_by_fake_account_and_service_calls(void **state)
 {
     sf_fixture *fx = *state;
     const char *svc = fx->service_sid;
-    sf_error err;
     sf_service_record srec;
-    sf_stream_record rec;
     sf_service_page *spage = NULL;
-    sf_stream_page *page = NULL;
     sf_account_record acct;
     sf_api_key_record key;
-    sf_message_record msg;
-    sf_rate_state rs;
     char who[SF_SID_SIZE];
-    sf_stream_params ttl = {.has_ttl = true, .ttl = 5};
-
-#define REJECTS_NULL_FAKE(call)                                                                    \
-    do {                                                                                           \
-        memset(&err, 0, sizeof err);                                                               \
-        assert_status(call, SF_ERR_INVALID_ARGUMENT);                                              \
-        assert_invalid_argument(&err, "fake is NULL");                                             \
-    } while (0)
-
-    REJECTS_NULL_FAKE(sf_fake_reset(NULL, &err));
-    REJECTS_NULL_FAKE(sf_clock_advance(NULL, 1, &err));
-    REJECTS_NULL_FAKE(sf_clock_set(NULL, SF_DEFAULT_EPOCH_MS, &err));
-    REJECTS_NULL_FAKE(sf_account_create(NULL, NULL, &acct, &err));
-    REJECTS_NULL_FAKE(sf_api_key_create(NULL, NULL, NULL, &key, &err));
+    REJECTS_NULL_FAKE(sf_fake_reset(NULL, err));
+    REJECTS_NULL_FAKE(sf_clock_advance(NULL, 1, err));
+    REJECTS_NULL_FAKE(sf_clock_set(NULL, SF_DEFAULT_EPOCH_MS, err));
+    REJECTS_NULL_FAKE(sf_account_create(NULL, NULL, &acct, err));
+    REJECTS_NULL_FAKE(sf_api_key_create(NULL, NULL, NULL, &key, err));
     REJECTS_NULL_FAKE(sf_authenticate(NULL, sf_fake_account_sid(fx->fake),
-                                      sf_fake_auth_token(fx->fake), who, &err));
-    REJECTS_NULL_FAKE(sf_service_create(NULL, NULL, NULL, &srec, &err));
-    REJECTS_NULL_FAKE(sf_service_fetch(NULL, NULL, svc, &srec, &err));
-    REJECTS_NULL_FAKE(sf_service_update(NULL, NULL, svc, NULL, &srec, &err));
-    REJECTS_NULL_FAKE(sf_service_remove(NULL, NULL, svc, &err));
-    REJECTS_NULL_FAKE(sf_service_list(NULL, NULL, NULL, &spage, &err));
-    REJECTS_NULL_FAKE(sf_stream_create(NULL, NULL, svc, NULL, &rec, &err));
-    REJECTS_NULL_FAKE(sf_stream_fetch(NULL, NULL, svc, "x", &rec, &err));
-    REJECTS_NULL_FAKE(sf_stream_update(NULL, NULL, svc, "x", &ttl, &rec, &err));
-    REJECTS_NULL_FAKE(sf_stream_remove(NULL, NULL, svc, "x", &err));
-    REJECTS_NULL_FAKE(sf_stream_list(NULL, NULL, svc, NULL, &page, &err));
-    REJECTS_NULL_FAKE(sf_stream_publish(NULL, NULL, svc, "x", &ok_data, &msg, &err));
-    REJECTS_NULL_FAKE(sf_stream_rate_state(NULL, NULL, svc, "x", &rs, &err));
-    sf_subscribe_params sub = {.on_event = sf_test_ignore_event};
-    sf_subscriber_id id = 77;
-    REJECTS_NULL_FAKE(sf_subscribe(NULL, NULL, svc, "x", &sub, &id, &err));
-    assert_int_equal(id, 77);
-    REJECTS_NULL_FAKE(sf_unsubscribe(NULL, 1, &err));
-    REJECTS_NULL_FAKE(sf_subscriber_hold(NULL, 1, &err));
-    REJECTS_NULL_FAKE(sf_subscriber_heal(NULL, 1, true, &err));
-    REJECTS_NULL_FAKE(sf_subscriber_disconnect(NULL, 1, &err));
-    REJECTS_NULL_FAKE(sf_subscriber_reconnect(NULL, 1, &err));
-    sf_subscriber_stats sstats;
-    REJECTS_NULL_FAKE(sf_subscriber_stats_get(NULL, 1, &sstats, &err));
-    sf_stream_stats stats;
-    REJECTS_NULL_FAKE(sf_stream_stats_get(NULL, NULL, svc, "x", &stats, &err));
+                                      sf_fake_auth_token(fx->fake), who, err));
+    REJECTS_NULL_FAKE(sf_service_create(NULL, NULL, NULL, &srec, err));
+    REJECTS_NULL_FAKE(sf_service_fetch(NULL, NULL, svc, &srec, err));
+    REJECTS_NULL_FAKE(sf_service_update(NULL, NULL, svc, NULL, &srec, err));
+    REJECTS_NULL_FAKE(sf_service_remove(NULL, NULL, svc, err));
+    REJECTS_NULL_FAKE(sf_service_list(NULL, NULL, NULL, &spage, err));
     sf_fault_params fp = {.scope = SF_SCOPE_FAKE};
     sf_fault_id fid = 5;
-    REJECTS_NULL_FAKE(sf_fault_add(NULL, &fp, &fid, &err));
+    REJECTS_NULL_FAKE(sf_fault_add(NULL, &fp, &fid, err));
     assert_int_equal(fid, 5);
-    REJECTS_NULL_FAKE(sf_fault_remove(NULL, 1, &err));
+    REJECTS_NULL_FAKE(sf_fault_remove(NULL, 1, err));
     sf_error_injection inj = {.op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 500};
-    REJECTS_NULL_FAKE(sf_inject_error(NULL, &inj, &err));
-    REJECTS_NULL_FAKE(sf_journal_write(NULL, NULL, stdout, &err));
+    REJECTS_NULL_FAKE(sf_inject_error(NULL, &inj, err));
+    REJECTS_NULL_FAKE(sf_journal_write(NULL, NULL, stdout, err));
+}
+
+static void test_null_fake_is_rejected_by_stream_and_subscriber_calls(void **state)
+{
+    sf_fixture *fx = *state;
+    const char *svc = fx->service_sid;
+    sf_stream_record rec;
+    sf_stream_page *page = NULL;
+    sf_message_record msg;
+    sf_rate_state rs;
+    sf_stream_params ttl = {.has_ttl = true, .ttl = 5};
+    REJECTS_NULL_FAKE(sf_stream_create(NULL, NULL, svc, NULL, &rec, err));
+    REJECTS_NULL_FAKE(sf_stream_fetch(NULL, NULL, svc, "x", &rec, err));
+    REJECTS_NULL_FAKE(sf_stream_update(NULL, NULL, svc, "x", &ttl, &rec, err));
+    REJECTS_NULL_FAKE(sf_stream_remove(NULL, NULL, svc, "x", err));
+    REJECTS_NULL_FAKE(sf_stream_list(NULL, NULL, svc, NULL, &page, err));
+    REJECTS_NULL_FAKE(sf_stream_publish(NULL, NULL, svc, "x", &ok_data, &msg, err));
+    REJECTS_NULL_FAKE(sf_stream_rate_state(NULL, NULL, svc, "x", &rs, err));
+    sf_subscribe_params sub = {.on_event = sf_test_ignore_event};
+    sf_subscriber_id id = 77;
+    REJECTS_NULL_FAKE(sf_subscribe(NULL, NULL, svc, "x", &sub, &id, err));
+    assert_int_equal(id, 77);
+    REJECTS_NULL_FAKE(sf_unsubscribe(NULL, 1, err));
+    REJECTS_NULL_FAKE(sf_subscriber_hold(NULL, 1, err));
+    REJECTS_NULL_FAKE(sf_subscriber_heal(NULL, 1, true, err));
+    REJECTS_NULL_FAKE(sf_subscriber_disconnect(NULL, 1, err));
+    REJECTS_NULL_FAKE(sf_subscriber_reconnect(NULL, 1, err));
+    sf_subscriber_stats sstats;
+    REJECTS_NULL_FAKE(sf_subscriber_stats_get(NULL, 1, &sstats, err));
+    sf_stream_stats stats;
+    REJECTS_NULL_FAKE(sf_stream_stats_get(NULL, NULL, svc, "x", &stats, err));
+}
 #undef REJECTS_NULL_FAKE
 
-    /* the same with no error body asked for */
+/* The same with no error body asked for. */
+static void test_null_fake_is_rejected_without_an_error_body(void **state)
+{
+    (void)state;
     assert_status(sf_fake_reset(NULL, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_clock_advance(NULL, 1, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_clock_set(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT);
@@ -419,7 +429,9 @@ static void test_null_stream_id_is_invalid_argument(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_null_fake_is_rejected_by_every_endpoint),
+        T(test_null_fake_is_rejected_by_fake_account_and_service_calls),
+        T(test_null_fake_is_rejected_by_stream_and_subscriber_calls),
+        T(test_null_fake_is_rejected_without_an_error_body),
         S(test_null_fake_queries_answer_nothing),
         T(test_page_free_with_null_page_or_fake_is_a_no_op),
         T(test_null_err_is_accepted_on_success_and_failure),
