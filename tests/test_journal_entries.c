@@ -117,37 +117,46 @@ static bool find_api(const sf_fake *fake, sf_op op, int status, sf_journal_entry
     return false;
 }
 
-static void test_api_entries_carry_op_status_and_code(void **state)
-{
-    (void)state;
-    sf_limits lim;
-    sf_limits_init(&lim);
-    lim.publish_burst = 2;
-    jfake *j = jfake_new_with(SF_TEST_SEED, 1000, &lim);
-    sf_error err;
+/* What the api-entries test made: the service, its stream and the two messages published. */
+typedef struct {
     sf_service_record svc;
-    jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
     sf_stream_record s;
+    sf_message_record m1, m2;
+} api_made;
+
+/* Makes a service and a stream, fails a fetch, publishes twice then once too often and injects
+ * a failed fetch: the calls whose api entries the test reads. */
+static void make_api_calls(jfake *j, api_made *mk)
+{
+    sf_error err;
+    jok(sf_service_create(j->fake, NULL, NULL, &mk->svc, &err), &err);
     jok(sf_clock_advance(j->fake, 1234, &err), &err);
-    jmake_stream(j->fake, svc.sid, "jstream", -1, &s);
+    jmake_stream(j->fake, mk->svc.sid, "jstream", -1, &mk->s);
     sf_stream_record rec;
-    assert_status(sf_stream_fetch(j->fake, NULL, svc.sid, "nope", &rec, &err), SF_ERR_NOT_FOUND);
-    sf_message_record m1, m2, m3;
-    jok(jpublish(j->fake, svc.sid, "jstream", "{}", 0, &m1, &err), &err);
-    jok(jpublish(j->fake, svc.sid, s.sid, "{}", 0, &m2, &err), &err);
-    assert_status(jpublish(j->fake, svc.sid, "jstream", "{}", 0, &m3, &err), SF_ERR_RATE_LIMITED);
+    assert_status(sf_stream_fetch(j->fake, NULL, mk->svc.sid, "nope", &rec, &err),
+                  SF_ERR_NOT_FOUND);
+    sf_message_record m3;
+    jok(jpublish(j->fake, mk->svc.sid, "jstream", "{}", 0, &mk->m1, &err), &err);
+    jok(jpublish(j->fake, mk->svc.sid, mk->s.sid, "{}", 0, &mk->m2, &err), &err);
+    assert_status(jpublish(j->fake, mk->svc.sid, "jstream", "{}", 0, &m3, &err),
+                  SF_ERR_RATE_LIMITED);
     sf_error_injection inj = {
         .op = SF_OP_STREAM_FETCH, .count = 1, .http_status = 503, .code = 20503};
     jok(sf_inject_error(j->fake, &inj, &err), &err);
-    assert_status(sf_stream_fetch(j->fake, NULL, svc.sid, s.sid, &rec, &err), SF_ERR_INJECTED);
+    assert_status(sf_stream_fetch(j->fake, NULL, mk->svc.sid, mk->s.sid, &rec, &err),
+                  SF_ERR_INJECTED);
+}
 
+/* The service.create and stream.create entries: time, code, SIDs and the stream's JSON line. */
+static void check_create_entries(const jfake *j, const api_made *mk)
+{
     sf_journal_entry e;
     uint64_t cur = 0;
     assert_true(find_api(j->fake, SF_OP_SERVICE_CREATE, 201, &e, &cur));
     assert_int_equal(e.seq, 1);
     assert_int_equal(e.t_ms, NOW0);
     assert_int_equal(e.code, 0);
-    assert_string_equal(e.service_sid, svc.sid);
+    assert_string_equal(e.service_sid, mk->svc.sid);
 
     cur = 0;
     assert_true(find_api(j->fake, SF_OP_STREAM_CREATE, 201, &e, &cur));
@@ -155,8 +164,8 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     assert_int_equal(e.t_ms, NOW0 + 1234);
     assert_int_equal(e.code, 0);
     assert_false(e.injected);
-    assert_string_equal(e.service_sid, svc.sid);
-    assert_string_equal(e.stream_sid, s.sid);
+    assert_string_equal(e.service_sid, mk->svc.sid);
+    assert_string_equal(e.stream_sid, mk->s.sid);
     assert_string_equal(e.message_sid, "");
     assert_int_equal(e.subscriber, 0);
     char line[512];
@@ -168,11 +177,18 @@ static void test_api_entries_carry_op_status_and_code(void **state)
              "\"kind\":\"api\",\"op\":\"stream.create\","
              "\"status\":201,\"code\":0,\"injected\":false,\"service_sid\":\"%s\","
              "\"stream_sid\":\"%s\"}",
-             (unsigned long long)e.seq, (long long)(NOW0 + 1234), svc.sid, s.sid);
+             (unsigned long long)e.seq, (long long)(NOW0 + 1234), mk->svc.sid, mk->s.sid);
     assert_string_equal(line, want);
     assert_int_equal(n, strlen(want));
+}
 
-    cur = 0;
+/* The failed entries: the 404 fetch, the two publishes, the rate-limited one and the injected
+ * 503 fetch, each with its code and SIDs. */
+static void check_failure_and_publish_entries(const jfake *j, const api_made *mk)
+{
+    sf_journal_entry e;
+    char line[512];
+    uint64_t cur = 0;
     assert_true(find_api(j->fake, SF_OP_STREAM_FETCH, 404, &e, &cur));
     assert_int_equal(e.code, 20404);
     assert_false(e.injected);
@@ -180,16 +196,16 @@ static void test_api_entries_carry_op_status_and_code(void **state)
 
     cur = 0;
     assert_true(find_api(j->fake, SF_OP_MESSAGE_CREATE, 201, &e, &cur));
-    assert_string_equal(e.message_sid, m1.sid);
-    assert_string_equal(e.stream_sid, s.sid); /* published by name, journaled by SID */
+    assert_string_equal(e.message_sid, mk->m1.sid);
+    assert_string_equal(e.stream_sid, mk->s.sid); /* published by name, journaled by SID */
     assert_true(find_api(j->fake, SF_OP_MESSAGE_CREATE, 201, &e, &cur));
-    assert_string_equal(e.message_sid, m2.sid);
+    assert_string_equal(e.message_sid, mk->m2.sid);
     cur = 0;
     assert_true(find_api(j->fake, SF_OP_MESSAGE_CREATE, 429, &e, &cur));
     assert_int_equal(e.code, 54009);
-    assert_string_equal(e.stream_sid, s.sid);
+    assert_string_equal(e.stream_sid, mk->s.sid);
     assert_string_equal(e.message_sid, ""); /* no message was made */
-    n = sf_journal_entry_json(&e, line, sizeof line);
+    sf_journal_entry_json(&e, line, sizeof line);
     assert_non_null(strstr(line, "\"op\":\"message.create\",\"status\":429,\"code\":54009,"
                                  "\"injected\":false"));
     assert_null(strstr(line, "message_sid"));
@@ -200,6 +216,19 @@ static void test_api_entries_carry_op_status_and_code(void **state)
     assert_int_equal(e.code, 20503);
     sf_journal_entry_json(&e, line, sizeof line);
     assert_non_null(strstr(line, "\"status\":503,\"code\":20503,\"injected\":true"));
+}
+
+static void test_api_entries_carry_op_status_and_code(void **state)
+{
+    (void)state;
+    sf_limits lim;
+    sf_limits_init(&lim);
+    lim.publish_burst = 2;
+    jfake *j = jfake_new_with(SF_TEST_SEED, 1000, &lim);
+    api_made mk;
+    make_api_calls(j, &mk);
+    check_create_entries(j, &mk);
+    check_failure_and_publish_entries(j, &mk);
 
     /* the whole journal is well formed */
     size_t len;
@@ -261,32 +290,28 @@ static void test_refused_calls_are_journaled_and_change_nothing(void **state)
     jfake_free(j);
 }
 
-static void test_delivered_entries_name_message_subscriber_and_publish_time(void **state)
-{
-    (void)state;
-    jfake *j = jfake_new(SF_TEST_SEED);
-    sf_error err;
+/* The delivered-entries test's service, stream and its two subscribers, a then b. */
+typedef struct {
     sf_service_record svc;
-    jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
     sf_stream_record s;
-    jmake_stream(j->fake, svc.sid, "d", -1, &s);
-    sf_subscriber_id a = jsubscribe(j->fake, svc.sid, "d", 0, NULL);
-    sf_subscriber_id b = jsubscribe(j->fake, svc.sid, "d", 0, NULL);
-    jok(sf_clock_advance(j->fake, 77, &err), &err);
-    sf_message_record m;
-    jok(jpublish(j->fake, svc.sid, "d", "{}", 0, &m, &err), &err);
+    sf_subscriber_id a, b;
+} delivery_setup;
 
-    /* fast path: delivered at the publish time, to a then b */
+/* Fast path: message m is delivered at the publish time to a then b, each entry and its JSON
+ * line naming message, stream, service and subscriber, and nothing else is delivered. */
+static void check_fast_path_deliveries(const jfake *j, const delivery_setup *ds,
+                                       const sf_message_record *m)
+{
     sf_journal_filter f = {.kinds = 1u << SF_JOURNAL_DELIVERED};
     sf_journal_entry e;
     uint64_t cur = 0;
-    sf_subscriber_id want[2] = {a, b};
+    sf_subscriber_id want[2] = {ds->a, ds->b};
     for (int i = 0; i < 2; i++) {
         assert_true(sf_journal_next(j->fake, &f, &cur, &e));
         assert_int_equal(e.kind, SF_JOURNAL_DELIVERED);
-        assert_string_equal(e.message_sid, m.sid);
-        assert_string_equal(e.stream_sid, s.sid);
-        assert_string_equal(e.service_sid, svc.sid);
+        assert_string_equal(e.message_sid, m->sid);
+        assert_string_equal(e.stream_sid, ds->s.sid);
+        assert_string_equal(e.service_sid, ds->svc.sid);
         assert_int_equal(e.subscriber, want[i]);
         assert_int_equal(e.until_ms, NOW0 + 77);
         assert_int_equal(e.t_ms, NOW0 + 77);
@@ -299,23 +324,29 @@ static void test_delivered_entries_name_message_subscriber_and_publish_time(void
                  "\"kind\":\"delivered\",\"service_sid\":\"%s\","
                  "\"stream_sid\":\"%s\",\"message_sid\":\"%s\",\"subscriber_id\":%llu,"
                  "\"until_ms\":%lld,\"duplicate\":false}",
-                 (unsigned long long)e.seq, (long long)(NOW0 + 77), svc.sid, s.sid, m.sid,
+                 (unsigned long long)e.seq, (long long)(NOW0 + 77), ds->svc.sid, ds->s.sid, m->sid,
                  (unsigned long long)want[i], (long long)(NOW0 + 77));
         assert_string_equal(line, expect);
     }
     assert_false(sf_journal_next(j->fake, &f, &cur, &e));
+}
 
-    /* a delay: delayed (until = arrival) now, delivered later with until = publish time */
-    sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = b, .delay_ms = 250};
+/* A delay rule on b: the message is journaled delayed (until = arrival) now and delivered
+ * later with until = the publish time. */
+static void check_delayed_delivery(jfake *j, const delivery_setup *ds)
+{
+    sf_error err;
+    sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = ds->b, .delay_ms = 250};
     sf_fault_id rule;
     jok(sf_fault_add(j->fake, &fp, &rule, &err), &err);
     sf_journal_clear(j->fake);
     sf_message_record m2;
-    jok(jpublish(j->fake, svc.sid, "d", "{}", 0, &m2, &err), &err);
+    jok(jpublish(j->fake, ds->svc.sid, "d", "{}", 0, &m2, &err), &err);
     jok(sf_clock_advance(j->fake, 1000, &err), &err);
-    f.kinds = 1u << SF_JOURNAL_DELIVERED | 1u << SF_JOURNAL_DELAYED;
-    f.subscriber = b;
-    cur = 0;
+    sf_journal_filter f = {.kinds = 1u << SF_JOURNAL_DELIVERED | 1u << SF_JOURNAL_DELAYED,
+                           .subscriber = ds->b};
+    sf_journal_entry e;
+    uint64_t cur = 0;
     assert_true(sf_journal_next(j->fake, &f, &cur, &e));
     assert_int_equal(e.kind, SF_JOURNAL_DELAYED);
     assert_int_equal(e.t_ms, NOW0 + 77);
@@ -327,23 +358,34 @@ static void test_delivered_entries_name_message_subscriber_and_publish_time(void
     assert_int_equal(e.t_ms, NOW0 + 77 + 250);
     assert_int_equal(e.until_ms, NOW0 + 77); /* when it was published */
     assert_string_equal(e.message_sid, m2.sid);
-    assert_int_equal(e.subscriber, b);
+    assert_int_equal(e.subscriber, ds->b);
     assert_false(sf_journal_next(j->fake, &f, &cur, &e));
-    jfake_free(j);
 }
 
-static void test_injected_after_apply_and_duplicate_copies_are_marked(void **state)
+static void test_delivered_entries_name_message_subscriber_and_publish_time(void **state)
 {
     (void)state;
     jfake *j = jfake_new(SF_TEST_SEED);
     sf_error err;
-    sf_service_record svc;
-    jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
-    sf_stream_record s;
-    jmake_stream(j->fake, svc.sid, "marks", -1, &s);
-    size_t got = 0;
-    sf_subscriber_id a = jsubscribe(j->fake, svc.sid, "marks", 0, &got);
-    /* the message goes out, then the call reports an injected 500 */
+    delivery_setup ds;
+    jok(sf_service_create(j->fake, NULL, NULL, &ds.svc, &err), &err);
+    jmake_stream(j->fake, ds.svc.sid, "d", -1, &ds.s);
+    ds.a = jsubscribe(j->fake, ds.svc.sid, "d", 0, NULL);
+    ds.b = jsubscribe(j->fake, ds.svc.sid, "d", 0, NULL);
+    jok(sf_clock_advance(j->fake, 77, &err), &err);
+    sf_message_record m;
+    jok(jpublish(j->fake, ds.svc.sid, "d", "{}", 0, &m, &err), &err);
+    check_fast_path_deliveries(j, &ds, &m);
+    check_delayed_delivery(j, &ds);
+    jfake_free(j);
+}
+
+/* An after-apply injected 500 on a publish: the api entry is marked injected yet names the
+ * message that was made, and that message was delivered to a (got counts a's deliveries). */
+static void check_injected_after_apply(jfake *j, const char *svc_sid, sf_subscriber_id a,
+                                       const size_t *got)
+{
+    sf_error err;
     sf_error_injection inj = {.op = SF_OP_MESSAGE_CREATE,
                               .count = 1,
                               .http_status = 500,
@@ -352,8 +394,8 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
     jok(sf_inject_error(j->fake, &inj, &err), &err);
     sf_journal_clear(j->fake);
     sf_message_record m;
-    assert_status(jpublish(j->fake, svc.sid, "marks", "{}", 0, &m, &err), SF_ERR_INJECTED);
-    assert_int_equal(got, 1);
+    assert_status(jpublish(j->fake, svc_sid, "marks", "{}", 0, &m, &err), SF_ERR_INJECTED);
+    assert_int_equal(*got, 1);
     uint64_t cur = 0;
     sf_journal_entry e;
     sf_journal_filter api = {.kinds = 1u << SF_JOURNAL_API};
@@ -370,18 +412,25 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
     assert_true(sf_journal_next(j->fake, &del, &cur, &e));
     assert_string_equal(e.message_sid, applied);
     assert_int_equal(e.subscriber, a);
+}
 
-    /* a duplicate rule: the copy is journaled as duplicated and delivered with duplicate */
+/* A duplicate rule on a: the copy is journaled once as duplicated and delivered with
+ * duplicate set, next to the original's plain delivery. */
+static void check_duplicate_copy_marked(jfake *j, const char *svc_sid, sf_subscriber_id a,
+                                        const size_t *got)
+{
+    sf_error err;
     sf_fault_params fp = {.scope = SF_SCOPE_SUBSCRIBER, .subscriber = a, .duplicate_rate = 1.0};
     sf_fault_id rule;
     jok(sf_fault_add(j->fake, &fp, &rule, &err), &err);
     sf_journal_clear(j->fake);
     sf_message_record m2;
-    jok(jpublish(j->fake, svc.sid, "marks", "{}", 0, &m2, &err), &err);
+    jok(jpublish(j->fake, svc_sid, "marks", "{}", 0, &m2, &err), &err);
     sf_run_until_idle(j->fake);
-    assert_int_equal(got, 3);
+    assert_int_equal(*got, 3);
     sf_journal_filter fates = {.subscriber = a};
-    cur = 0;
+    sf_journal_entry e;
+    uint64_t cur = 0;
     size_t dup_entries = 0, delivered = 0, delivered_dup = 0;
     while (sf_journal_next(j->fake, &fates, &cur, &e)) {
         assert_string_equal(e.message_sid, m2.sid);
@@ -403,6 +452,21 @@ static void test_injected_after_apply_and_duplicate_copies_are_marked(void **sta
     assert_int_equal(dup_entries, 1);
     assert_int_equal(delivered, 2);
     assert_int_equal(delivered_dup, 1);
+}
+
+static void test_injected_after_apply_and_duplicate_copies_are_marked(void **state)
+{
+    (void)state;
+    jfake *j = jfake_new(SF_TEST_SEED);
+    sf_error err;
+    sf_service_record svc;
+    jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
+    sf_stream_record s;
+    jmake_stream(j->fake, svc.sid, "marks", -1, &s);
+    size_t got = 0;
+    sf_subscriber_id a = jsubscribe(j->fake, svc.sid, "marks", 0, &got);
+    check_injected_after_apply(j, svc.sid, a, &got);
+    check_duplicate_copy_marked(j, svc.sid, a, &got);
     jfake_free(j);
 }
 
