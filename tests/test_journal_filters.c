@@ -87,16 +87,16 @@ static void check_filter(const sf_fake *fake, const sf_journal_filter *f, const 
     free(all);
 }
 
-static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
+/* Streams f1 (subscribers a, b) and f2 (c); a rule drops b's next two messages; five
+ * publishes to each stream, then a unsubscribes. Fills nm (which points into s1, s2). */
+static void make_filter_scene(jfake *j, sf_stream_record *s1, sf_stream_record *s2,
+                              filter_names *nm)
 {
-    (void)state;
-    jfake *j = jfake_new(SF_TEST_SEED);
     sf_error err;
     sf_service_record svc;
     jok(sf_service_create(j->fake, NULL, NULL, &svc, &err), &err);
-    sf_stream_record s1, s2;
-    jmake_stream(j->fake, svc.sid, "f1", -1, &s1);
-    jmake_stream(j->fake, svc.sid, "f2", -1, &s2);
+    jmake_stream(j->fake, svc.sid, "f1", -1, s1);
+    jmake_stream(j->fake, svc.sid, "f2", -1, s2);
     sf_subscriber_id a = jsubscribe(j->fake, svc.sid, "f1", 0, NULL);
     sf_subscriber_id b = jsubscribe(j->fake, svc.sid, "f1", 0, NULL);
     sf_subscriber_id c = jsubscribe(j->fake, svc.sid, "f2", 0, NULL);
@@ -110,53 +110,65 @@ static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
     }
     sf_run_until_idle(j->fake);
     jok(sf_unsubscribe(j->fake, a, &err), &err);
+    *nm = (filter_names){{s1->sid, s2->sid}, {a, b, c}};
+}
 
-    filter_names nm = {{s1.sid, s2.sid}, {a, b, c}};
-
+/* Filtering by stream (f2) and by subscriber (b, c) selects only their entries. */
+static void check_stream_and_subscriber_filters(const sf_fake *fake, const filter_names *nm)
+{
     /* by stream: its create, subscription, publishes and their fates; nothing of f1 */
-    sf_journal_filter by_stream = {.stream_sid = s2.sid};
-    check_filter(j->fake, &by_stream, &nm,
+    sf_journal_filter by_stream = {.stream_sid = nm->stream_sid[1]};
+    check_filter(fake, &by_stream, nm,
                  "api:stream.create@f2 subscribed:c@f2"
                  " api:message.create@f2 delivered:c@f2 api:message.create@f2 delivered:c@f2"
                  " api:message.create@f2 delivered:c@f2 api:message.create@f2 delivered:c@f2"
                  " api:message.create@f2 delivered:c@f2");
 
     /* by subscriber: b's first two messages are dropped by its rule */
-    sf_journal_filter by_sub = {.subscriber = b};
-    check_filter(j->fake, &by_sub, &nm,
+    sf_journal_filter by_sub = {.subscriber = nm->sub[1]};
+    check_filter(fake, &by_sub, nm,
                  "subscribed:b@f1 dropped:b@f1 dropped:b@f1"
                  " delivered:b@f1 delivered:b@f1 delivered:b@f1");
-    sf_journal_filter by_c = {.subscriber = c};
-    check_filter(j->fake, &by_c, &nm,
+    sf_journal_filter by_c = {.subscriber = nm->sub[2]};
+    check_filter(fake, &by_c, nm,
                  "subscribed:c@f2 delivered:c@f2 delivered:c@f2 delivered:c@f2 delivered:c@f2"
                  " delivered:c@f2");
+}
 
-    /* by kinds */
+/* Filtering by kinds: dropped; subscribed and unsubscribed; api. */
+static void check_kind_filters(const sf_fake *fake, const filter_names *nm)
+{
     sf_journal_filter dropped = {.kinds = 1u << SF_JOURNAL_DROPPED};
-    check_filter(j->fake, &dropped, &nm, "dropped:b@f1 dropped:b@f1");
+    check_filter(fake, &dropped, nm, "dropped:b@f1 dropped:b@f1");
     sf_journal_filter subs = {.kinds = 1u << SF_JOURNAL_SUBSCRIBED | 1u << SF_JOURNAL_UNSUBSCRIBED};
-    check_filter(j->fake, &subs, &nm,
+    check_filter(fake, &subs, nm,
                  "subscribed:a@f1 subscribed:b@f1 subscribed:c@f2 unsubscribed:a@f1");
     sf_journal_filter api = {.kinds = 1u << SF_JOURNAL_API};
-    check_filter(j->fake, &api, &nm,
+    check_filter(fake, &api, nm,
                  "api:service.create@- api:stream.create@f1 api:stream.create@f2"
                  " api:message.create@f1 api:message.create@f2 api:message.create@f1"
                  " api:message.create@f2 api:message.create@f1 api:message.create@f2"
                  " api:message.create@f1 api:message.create@f2 api:message.create@f1"
                  " api:message.create@f2");
+}
 
+/* A combined filter needs all its parts to hold; an unknown stream selects nothing, an empty
+ * filter everything in order. */
+static void check_combined_and_empty_filters(const sf_fake *fake, const filter_names *nm)
+{
     /* combined: all three must hold */
-    sf_journal_filter comb = {
-        .stream_sid = s1.sid, .subscriber = b, .kinds = 1u << SF_JOURNAL_DELIVERED};
-    check_filter(j->fake, &comb, &nm, "delivered:b@f1 delivered:b@f1 delivered:b@f1");
-    sf_journal_filter none = {.stream_sid = s2.sid, .subscriber = b};
-    check_filter(j->fake, &none, &nm, "");
+    sf_journal_filter comb = {.stream_sid = nm->stream_sid[0],
+                              .subscriber = nm->sub[1],
+                              .kinds = 1u << SF_JOURNAL_DELIVERED};
+    check_filter(fake, &comb, nm, "delivered:b@f1 delivered:b@f1 delivered:b@f1");
+    sf_journal_filter none = {.stream_sid = nm->stream_sid[1], .subscriber = nm->sub[1]};
+    check_filter(fake, &none, nm, "");
     sf_journal_filter unknown = {.stream_sid = "TO00000000000000000000000000000000"};
-    check_filter(j->fake, &unknown, &nm, "");
+    check_filter(fake, &unknown, nm, "");
     /* an empty filter selects everything. A drop is journaled when the message is published,
      * a delivery when it arrives: b's drops come before a's deliveries of the same message */
     sf_journal_filter empty = {0};
-    check_filter(j->fake, &empty, &nm,
+    check_filter(fake, &empty, nm,
                  "api:service.create@- api:stream.create@f1 api:stream.create@f2"
                  " subscribed:a@f1 subscribed:b@f1 subscribed:c@f2"
                  " api:message.create@f1 dropped:b@f1 delivered:a@f1"
@@ -170,7 +182,19 @@ static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
                  " api:message.create@f1 delivered:a@f1 delivered:b@f1"
                  " api:message.create@f2 delivered:c@f2"
                  " unsubscribed:a@f1");
-    assert_int_equal(sf_journal_render(j->fake, &none, NULL, 0), 0);
+    assert_int_equal(sf_journal_render(fake, &none, NULL, 0), 0);
+}
+
+static void test_filters_select_by_stream_subscriber_and_kinds(void **state)
+{
+    (void)state;
+    jfake *j = jfake_new(SF_TEST_SEED);
+    sf_stream_record s1, s2;
+    filter_names nm;
+    make_filter_scene(j, &s1, &s2, &nm);
+    check_stream_and_subscriber_filters(j->fake, &nm);
+    check_kind_filters(j->fake, &nm);
+    check_combined_and_empty_filters(j->fake, &nm);
     jfake_free(j);
 }
 
