@@ -23,6 +23,77 @@
 #define DROP_SUBS 10
 #define DROP_MSGS 1000
 
+/* How often each subscriber got each message, by callback and by journaled drop. */
+typedef struct {
+    unsigned char delivered[DROP_SUBS][DROP_MSGS], dropped[DROP_SUBS][DROP_MSGS];
+} drop_fates;
+
+/* Every callback is a plain, undelayed delivery to its subscriber of a published message;
+ * counts them into fates->delivered. */
+static void count_delivered_callbacks(const sf_subscriber_id *subs, msgmap *map, drop_fates *fates)
+{
+    for (int k = 0; k < DROP_SUBS; k++) {
+        for (size_t j = 0; j < recs[k].n; j++) {
+            const rec_event *e = &recs[k].ev[j];
+            assert_int_equal(e->kind, SF_EVENT_MESSAGE_PUBLISHED);
+            assert_int_equal(e->sub, subs[k]);
+            assert_false(e->is_duplicate);
+            assert_true(e->payload >= 0 && e->payload < DROP_MSGS);
+            assert_int_equal(msgmap_find(map, e->message_sid), e->payload);
+            assert_int_equal(e->delivered_ms, e->published_ms);
+            fates->delivered[k][e->payload]++;
+        }
+    }
+}
+
+/* Every dropped entry names the rule, the stream, the service and a published message;
+ * counts them into fates->dropped and returns how many there are. */
+static size_t count_journaled_drops(sf_fixture *fx, const char *stream_sid, sf_fault_id rule,
+                                    msgmap *map, drop_fates *fates)
+{
+    sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_DROPPED)};
+    uint64_t cursor = 0;
+    sf_journal_entry je;
+    size_t total_dropped = 0;
+    while (sf_journal_next(fx->fake, &f, &cursor, &je)) {
+        assert_int_equal(je.kind, SF_JOURNAL_DROPPED);
+        assert_int_equal(je.rule, rule);
+        assert_string_equal(je.stream_sid, stream_sid);
+        assert_string_equal(je.service_sid, fx->service_sid);
+        assert_false(je.duplicate);
+        assert_true(je.subscriber >= 1 && je.subscriber <= DROP_SUBS);
+        int idx = msgmap_find(map, je.message_sid);
+        assert_true(idx >= 0);
+        fates->dropped[je.subscriber - 1][idx]++;
+        total_dropped++;
+    }
+    return total_dropped;
+}
+
+/* Every delivery has exactly one fate, delivered once or dropped once by the rule, and each
+ * subscriber's stats agree; returns how many were delivered. */
+static size_t check_one_fate_each(sf_fixture *fx, const sf_subscriber_id *subs,
+                                  const drop_fates *fates)
+{
+    size_t total_delivered = 0;
+    for (int k = 0; k < DROP_SUBS; k++) {
+        size_t sub_dropped = 0;
+        for (int i = 0; i < DROP_MSGS; i++) {
+            if (fates->delivered[k][i] + fates->dropped[k][i] != 1)
+                fail_msg("subscriber %d message %d: delivered %d times, dropped %d times", k + 1, i,
+                         fates->delivered[k][i], fates->dropped[k][i]);
+            sub_dropped += fates->dropped[k][i];
+            total_delivered += fates->delivered[k][i];
+        }
+        sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
+        assert_int_equal(st.dropped, sub_dropped);
+        assert_int_equal(st.delivered, DROP_MSGS - sub_dropped);
+        assert_int_equal(st.lost, 0);
+        assert_int_equal(st.in_flight, 0);
+    }
+    return total_delivered;
+}
+
 static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_rule(void **state)
 {
     sf_fixture *fx = *state;
@@ -44,56 +115,11 @@ static void test_drop_rate_drops_that_fraction_and_journals_each_drop_with_its_r
     }
     assert_int_equal(sf_pending_deliveries(fx->fake), 0); /* no delay: all settled at once */
 
-    static unsigned char delivered[DROP_SUBS][DROP_MSGS], dropped[DROP_SUBS][DROP_MSGS];
-    memset(delivered, 0, sizeof delivered);
-    memset(dropped, 0, sizeof dropped);
-    for (int k = 0; k < DROP_SUBS; k++) {
-        for (size_t j = 0; j < recs[k].n; j++) {
-            const rec_event *e = &recs[k].ev[j];
-            assert_int_equal(e->kind, SF_EVENT_MESSAGE_PUBLISHED);
-            assert_int_equal(e->sub, subs[k]);
-            assert_false(e->is_duplicate);
-            assert_true(e->payload >= 0 && e->payload < DROP_MSGS);
-            assert_int_equal(msgmap_find(map, e->message_sid), e->payload);
-            assert_int_equal(e->delivered_ms, e->published_ms);
-            delivered[k][e->payload]++;
-        }
-    }
-
-    sf_journal_filter f = {.kinds = KIND(SF_JOURNAL_DROPPED)};
-    uint64_t cursor = 0;
-    sf_journal_entry je;
-    size_t total_dropped = 0;
-    while (sf_journal_next(fx->fake, &f, &cursor, &je)) {
-        assert_int_equal(je.kind, SF_JOURNAL_DROPPED);
-        assert_int_equal(je.rule, rule);
-        assert_string_equal(je.stream_sid, s.sid);
-        assert_string_equal(je.service_sid, fx->service_sid);
-        assert_false(je.duplicate);
-        assert_true(je.subscriber >= 1 && je.subscriber <= DROP_SUBS);
-        int idx = msgmap_find(map, je.message_sid);
-        assert_true(idx >= 0);
-        dropped[je.subscriber - 1][idx]++;
-        total_dropped++;
-    }
-
-    /* every delivery has exactly one fate: delivered once, or dropped once by the rule */
-    size_t total_delivered = 0;
-    for (int k = 0; k < DROP_SUBS; k++) {
-        size_t sub_dropped = 0;
-        for (int i = 0; i < DROP_MSGS; i++) {
-            if (delivered[k][i] + dropped[k][i] != 1)
-                fail_msg("subscriber %d message %d: delivered %d times, dropped %d times", k + 1, i,
-                         delivered[k][i], dropped[k][i]);
-            sub_dropped += dropped[k][i];
-            total_delivered += delivered[k][i];
-        }
-        sf_subscriber_stats st = fault_sub_stats(fx, subs[k]);
-        assert_int_equal(st.dropped, sub_dropped);
-        assert_int_equal(st.delivered, DROP_MSGS - sub_dropped);
-        assert_int_equal(st.lost, 0);
-        assert_int_equal(st.in_flight, 0);
-    }
+    static drop_fates fates;
+    memset(&fates, 0, sizeof fates);
+    count_delivered_callbacks(subs, map, &fates);
+    size_t total_dropped = count_journaled_drops(fx, s.sid, rule, map, &fates);
+    size_t total_delivered = check_one_fate_each(fx, subs, &fates);
     double p = (double)total_dropped / (DROP_SUBS * DROP_MSGS);
     if (fabs(p - 0.3) >= 0.02)
         fail_msg("observed drop fraction %.4f, want 0.3 +- 0.02", p);
