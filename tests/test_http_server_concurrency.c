@@ -107,19 +107,10 @@ static int scale(void)
     return v < 10 ? 10 : v > 1000 ? 1000 : (int)v;
 }
 
-static void test_concurrent_clients(void **state)
+/* Starts THREADS workers of per_thread requests each on e and waits for them all; prints how
+ * long they took. */
+static void run_workers(http_env *e, worker *w, int per_thread)
 {
-    http_env *e = *state;
-    hconn c;
-    http_env_connect(e, &c);
-    http_env_service(e, &c);
-    const int per_thread = scale();
-
-    char *before = http_journal(e, &c);
-    size_t api_before = http_journal_count(before, "\"kind\":\"api\"", NULL, NULL);
-    free(before);
-
-    worker w[THREADS];
     pthread_t tid[THREADS];
     for (int t = 0; t < THREADS; t++) {
         memset(&w[t], 0, sizeof w[t]);
@@ -136,16 +127,11 @@ static void test_concurrent_clients(void **state)
         pthread_join(tid[t], NULL);
     int64_t elapsed = lb_now_ms() - t0;
     print_message("    %d threads x %d requests: %" PRId64 " ms\n", THREADS, per_thread, elapsed);
+}
 
-    int publishes = 0;
-    for (int t = 0; t < THREADS; t++) {
-        if (w[t].failure[0])
-            fail_msg("%s", w[t].failure);
-        assert_int_equal(1 + w[t].publishes + w[t].fetches, per_thread);
-        publishes += w[t].publishes;
-    }
-
-    /* no message SID twice, across all threads */
+/* No message SID was returned twice, across all threads' publishes in total. */
+static void check_no_sid_twice(const worker *w, int publishes)
+{
     char(*all)[SF_SID_SIZE] = calloc((size_t)publishes, SF_SID_SIZE);
     assert_non_null(all);
     int n = 0;
@@ -157,9 +143,14 @@ static void test_concurrent_clients(void **state)
         if (strcmp(all[i - 1], all[i]) == 0)
             fail_msg("message SID %s returned twice", all[i]);
     free(all);
+}
 
-    /* the journal (over HTTP) saw every request exactly once */
-    char *text = http_journal(e, &c);
+/* The journal (over HTTP) saw every request exactly once: api_before api entries before, each
+ * worker's create, publishes and fetches after, all with code 0. */
+static void check_journal_saw_each_request(http_env *e, hconn *c, const worker *w,
+                                           size_t api_before, int per_thread)
+{
+    char *text = http_journal(e, c);
     size_t api_after = http_journal_count(text, "\"kind\":\"api\"", NULL, NULL);
     assert_int_equal(api_after - api_before, (size_t)(THREADS * per_thread));
     for (int t = 0; t < THREADS; t++) {
@@ -176,9 +167,12 @@ static void test_concurrent_clients(void **state)
     }
     assert_int_equal(http_journal_count(text, "\"kind\":\"api\"", "\"code\":0", NULL), api_after);
     free(text);
-    hc_close(&c);
+}
 
-    /* and in-process, once the server is gone, the stream stats agree */
+/* Once the server is stopped, each worker's stream stats (read in-process) agree with its
+ * publishes; frees the workers' SIDs. */
+static void check_stream_stats_after_stop(http_env *e, worker *w)
+{
     sf_server_stop(e->srv);
     e->srv = NULL;
     for (int t = 0; t < THREADS; t++) {
@@ -190,6 +184,33 @@ static void test_concurrent_clients(void **state)
         assert_int_equal(st.subscribers, 0);
         free(w[t].sids);
     }
+}
+
+static void test_concurrent_clients(void **state)
+{
+    http_env *e = *state;
+    hconn c;
+    http_env_connect(e, &c);
+    http_env_service(e, &c);
+    const int per_thread = scale();
+
+    char *before = http_journal(e, &c);
+    size_t api_before = http_journal_count(before, "\"kind\":\"api\"", NULL, NULL);
+    free(before);
+
+    worker w[THREADS];
+    run_workers(e, w, per_thread);
+    int publishes = 0;
+    for (int t = 0; t < THREADS; t++) {
+        if (w[t].failure[0])
+            fail_msg("%s", w[t].failure);
+        assert_int_equal(1 + w[t].publishes + w[t].fetches, per_thread);
+        publishes += w[t].publishes;
+    }
+    check_no_sid_twice(w, publishes);
+    check_journal_saw_each_request(e, &c, w, api_before, per_thread);
+    hc_close(&c);
+    check_stream_stats_after_stop(e, w);
 }
 
 int main(void)
