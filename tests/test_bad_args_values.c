@@ -125,51 +125,65 @@ static void test_ttl_out_of_range_is_invalid_ttl(void **state)
     fake_release(twin);
 }
 
-static void test_page_params_out_of_range_are_rejected(void **state)
+/* A stream and a service list's first next-page tokens, real ones to spoil. */
+typedef struct {
+    char stream[SF_PAGE_TOKEN_SIZE], service[SF_PAGE_TOKEN_SIZE];
+} real_tokens;
+
+/* Lists streams and services one a page and keeps each list's next-page token. */
+static void take_real_tokens(sf_fixture *fx, real_tokens *rt)
 {
-    sf_fixture *fx = *state;
-    for (int i = 0; i < 3; i++) {
-        sf_fixture_stream(fx, NULL, -1, NULL);
-        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
-    }
-    long live = fx->alloc.live;
-    /* real tokens to spoil */
     sf_page_params first = {.has_page_size = true, .page_size = 1};
     sf_stream_page *page = NULL;
     assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &first, &page, NULL), SF_OK);
-    char stream_token[SF_PAGE_TOKEN_SIZE];
-    memcpy(stream_token, page->info.next_token, SF_PAGE_TOKEN_SIZE);
+    memcpy(rt->stream, page->info.next_token, SF_PAGE_TOKEN_SIZE);
     sf_stream_page_free(fx->fake, page);
     sf_service_page *spage = NULL;
     assert_status(sf_service_list(fx->fake, NULL, &first, &spage, NULL), SF_OK);
-    char service_token[SF_PAGE_TOKEN_SIZE];
-    memcpy(service_token, spage->info.next_token, SF_PAGE_TOKEN_SIZE);
+    memcpy(rt->service, spage->info.next_token, SF_PAGE_TOKEN_SIZE);
     sf_service_page_free(fx->fake, spage);
-    assert_int_equal(strlen(stream_token), 35);
+    assert_int_equal(strlen(rt->stream), 35);
+}
 
+/* Spoilt copies of a real stream token: one digit changed, uppercased, a bad direction, a
+ * non-hex digit, one character longer, a wrong prefix. */
+typedef struct {
     char tampered[SF_PAGE_TOKEN_SIZE], upper[SF_PAGE_TOKEN_SIZE], direction[SF_PAGE_TOKEN_SIZE],
         non_hex[SF_PAGE_TOKEN_SIZE], longer[SF_PAGE_TOKEN_SIZE + 8], prefix[SF_PAGE_TOKEN_SIZE];
-    memcpy(tampered, stream_token, SF_PAGE_TOKEN_SIZE);
-    tampered[34] = tampered[34] == '0' ? '1' : '0';
-    memcpy(upper, stream_token, SF_PAGE_TOKEN_SIZE);
-    for (char *c = upper + 3; *c; c++)
-        *c = (*c >= 'a' && *c <= 'f') ? (char)(*c - 'a' + 'A') : *c;
-    upper[3] = 'A'; /* at least one digit changes case */
-    memcpy(direction, stream_token, SF_PAGE_TOKEN_SIZE);
-    direction[2] = 'X';
-    memcpy(non_hex, stream_token, SF_PAGE_TOKEN_SIZE);
-    non_hex[10] = 'g';
-    snprintf(longer, sizeof longer, "%s0", stream_token);
-    memcpy(prefix, stream_token, SF_PAGE_TOKEN_SIZE);
-    prefix[0] = 'Q';
-    const char *bad_tokens[] = {"garbage", "",     tampered, upper,        direction,
-                                non_hex,   longer, prefix,   service_token /* another list's */};
+} spoilt_tokens;
 
+/* Makes each spoilt copy of stream_token. */
+static void spoil_token(const char *stream_token, spoilt_tokens *sp)
+{
+    memcpy(sp->tampered, stream_token, SF_PAGE_TOKEN_SIZE);
+    sp->tampered[34] = sp->tampered[34] == '0' ? '1' : '0';
+    memcpy(sp->upper, stream_token, SF_PAGE_TOKEN_SIZE);
+    for (char *c = sp->upper + 3; *c; c++)
+        *c = (*c >= 'a' && *c <= 'f') ? (char)(*c - 'a' + 'A') : *c;
+    sp->upper[3] = 'A'; /* at least one digit changes case */
+    memcpy(sp->direction, stream_token, SF_PAGE_TOKEN_SIZE);
+    sp->direction[2] = 'X';
+    memcpy(sp->non_hex, stream_token, SF_PAGE_TOKEN_SIZE);
+    sp->non_hex[10] = 'g';
+    snprintf(sp->longer, sizeof sp->longer, "%s0", stream_token);
+    memcpy(sp->prefix, stream_token, SF_PAGE_TOKEN_SIZE);
+    sp->prefix[0] = 'Q';
+}
+
+/* Every bad token (garbage, empty, spoilt, another list's) is an invalid page token to the
+ * stream list, which sets its page to NULL; the stream token is one to the service list. */
+static void check_bad_tokens_rejected(sf_fixture *fx, const real_tokens *rt)
+{
+    spoilt_tokens sp;
+    spoil_token(rt->stream, &sp);
+    const char *bad_tokens[] = {
+        "garbage",  "",        sp.tampered, sp.upper,   sp.direction,
+        sp.non_hex, sp.longer, sp.prefix,   rt->service /* another list's */};
     for (size_t i = 0; i < sizeof bad_tokens / sizeof bad_tokens[0]; i++) {
         sf_page_params pp = {.page_token = bad_tokens[i]};
         sf_error err;
         sf_stream_page not_a_page;
-        page = &not_a_page; /* a failed list must set it to NULL */
+        sf_stream_page *page = &not_a_page; /* a failed list must set it to NULL */
         memset(&err, 0, sizeof err);
         sf_status st = sf_stream_list(fx->fake, NULL, fx->service_sid, &pp, &page, &err);
         if (st != SF_ERR_INVALID_PAGE_TOKEN)
@@ -178,12 +192,21 @@ static void test_page_params_out_of_range_are_rejected(void **state)
         assert_null(page);
         assert_error(&err, SF_ERR_INVALID_PAGE_TOKEN, 400, 54453);
     }
-    sf_page_params cross = {.page_token = stream_token};
+    sf_page_params cross = {.page_token = rt->stream};
     sf_error err;
+    sf_service_page *spage = NULL;
     assert_status(sf_service_list(fx->fake, NULL, &cross, &spage, &err), SF_ERR_INVALID_PAGE_TOKEN);
     assert_null(spage);
     assert_error(&err, SF_ERR_INVALID_PAGE_TOKEN, 400, 54453);
+}
 
+/* Page sizes outside 1..100 and negative pages are refused by both lists; a page far past the
+ * end is empty, not an error. */
+static void check_bad_sizes_and_pages_rejected(sf_fixture *fx)
+{
+    sf_error err;
+    sf_stream_page *page = NULL;
+    sf_service_page *spage = NULL;
     const int64_t bad_sizes[] = {0, -1, 101, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
         sf_page_params pp = {.has_page_size = true, .page_size = bad_sizes[i]};
@@ -201,12 +224,25 @@ static void test_page_params_out_of_range_are_rejected(void **state)
         assert_error(&err, SF_ERR_INVALID_PARAMETER, 400, 20001);
         assert_status(sf_service_list(fx->fake, NULL, &pp, &spage, &err), SF_ERR_INVALID_PARAMETER);
     }
-    /* a page far past the end is empty, not an error */
     sf_page_params far = {
         .has_page_size = true, .page_size = 100, .has_page = true, .page = INT64_MAX};
     assert_status(sf_stream_list(fx->fake, NULL, fx->service_sid, &far, &page, &err), SF_OK);
     assert_int_equal(page->info.count, 0);
     sf_stream_page_free(fx->fake, page);
+}
+
+static void test_page_params_out_of_range_are_rejected(void **state)
+{
+    sf_fixture *fx = *state;
+    for (int i = 0; i < 3; i++) {
+        sf_fixture_stream(fx, NULL, -1, NULL);
+        assert_status(sf_service_create(fx->fake, NULL, NULL, NULL, NULL), SF_OK);
+    }
+    long live = fx->alloc.live;
+    real_tokens rt;
+    take_real_tokens(fx, &rt);
+    check_bad_tokens_rejected(fx, &rt);
+    check_bad_sizes_and_pages_rejected(fx);
     assert_int_equal(fx->alloc.live, live);
 }
 
@@ -214,13 +250,11 @@ static void test_page_params_out_of_range_are_rejected(void **state)
 /* Unknown ids, accounts, keys, credentials                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-static void test_unknown_ids_are_not_found_naming_the_path(void **state)
+/* An unknown service, and an unknown stream of a real service, are not found by every call,
+ * the message naming the path. */
+static void check_unknown_service_and_stream(sf_fixture *fx)
 {
-    sf_fixture *fx = *state;
-    sf_stream_record mine;
-    sf_fixture_stream(fx, "mine", -1, &mine);
     const char *ghost_svc = "IS00000000000000000000000000000000";
-    const char *ghost_acct = "AC00000000000000000000000000000000";
     sf_error err;
     char want[256];
 
@@ -256,8 +290,15 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
     sf_subscribe_params sp = {.on_event = sf_test_ignore_event};
     assert_status(sf_subscribe(fx->fake, NULL, ghost_svc, "mine", &sp, NULL, &err),
                   SF_ERR_NOT_FOUND);
+}
 
-    /* an unknown account, for every kind of call that takes one */
+/* An unknown account is not found, for every kind of call that takes one. */
+static void check_unknown_account(sf_fixture *fx)
+{
+    const char *ghost_acct = "AC00000000000000000000000000000000";
+    sf_error err;
+    char want[256];
+
     assert_status(sf_service_create(fx->fake, ghost_acct, NULL, NULL, &err), SF_ERR_NOT_FOUND);
     snprintf(want, sizeof want, "The requested resource /Accounts/%s was not found", ghost_acct);
     assert_string_equal(err.message, want);
@@ -270,29 +311,45 @@ static void test_unknown_ids_are_not_found_naming_the_path(void **state)
                   SF_ERR_NOT_FOUND);
     assert_status(sf_stream_fetch(fx->fake, ghost_acct, fx->service_sid, "mine", NULL, &err),
                   SF_ERR_NOT_FOUND);
+}
 
+/* Another account's service, a stream SID under another service and an uppercase spelling of
+ * the real SID of stream mine all look absent; mine itself is found. */
+static void check_other_scopes_look_absent(sf_fixture *fx, const sf_stream_record *mine)
+{
+    sf_error err;
     /* another account's service and a stream SID of another service look absent */
     sf_account_record other;
     assert_status(sf_account_create(fx->fake, NULL, &other, NULL), SF_OK);
     assert_status(sf_service_fetch(fx->fake, other.sid, fx->service_sid, NULL, &err),
                   SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine.sid, NULL, &err),
+    assert_status(sf_stream_fetch(fx->fake, other.sid, fx->service_sid, mine->sid, NULL, &err),
                   SF_ERR_NOT_FOUND);
     sf_service_record svc2;
     assert_status(sf_service_create(fx->fake, NULL, NULL, &svc2, NULL), SF_OK);
-    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine.sid, NULL, &err),
+    assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, mine->sid, NULL, &err),
                   SF_ERR_NOT_FOUND);
     assert_status(sf_stream_fetch(fx->fake, NULL, svc2.sid, "mine", NULL, &err), SF_ERR_NOT_FOUND);
     /* and an uppercase spelling of a real SID is not that SID */
     char upper[SF_SID_SIZE];
-    memcpy(upper, mine.sid, SF_SID_SIZE);
+    memcpy(upper, mine->sid, SF_SID_SIZE);
     for (char *c = upper + 2; *c; c++)
         if (*c >= 'a' && *c <= 'f')
             *c = (char)(*c - 'a' + 'A');
-    if (strcmp(upper, mine.sid) != 0)
+    if (strcmp(upper, mine->sid) != 0)
         assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, upper, NULL, &err),
                       SF_ERR_NOT_FOUND);
-    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, mine.sid, NULL, &err), SF_OK);
+    assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, mine->sid, NULL, &err), SF_OK);
+}
+
+static void test_unknown_ids_are_not_found_naming_the_path(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_stream_record mine;
+    sf_fixture_stream(fx, "mine", -1, &mine);
+    check_unknown_service_and_stream(fx);
+    check_unknown_account(fx);
+    check_other_scopes_look_absent(fx, &mine);
 }
 
 static void test_account_create_rejects_malformed_sid_and_token(void **state)
