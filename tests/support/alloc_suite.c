@@ -75,14 +75,9 @@ void push_token(char (**tokens)[SF_PAGE_TOKEN_SIZE], size_t *n, const char *toke
     (*n)++;
 }
 
-/* Walks every page of the default account's services and of each service's streams. The
- * page tokens are kept too: they encode the creation numbers of the records. */
-void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
+/* The clock, pending work, fault rules, subscriber stats and account of the snapshot. */
+static void snap_take_clock_and_subscribers(sf_fake *fake, snapshot *s)
 {
-    long fail_at = alloc ? alloc->fail_at : 0;
-    if (alloc)
-        alloc->fail_at = 0;
-    memset(s, 0, sizeof *s);
     s->now = sf_clock_now(fake);
     s->pending = sf_pending_events(fake);
     s->deliveries = sf_pending_deliveries(fake);
@@ -96,7 +91,11 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
         snprintf(s->account_sid, sizeof s->account_sid, "%s", acct);
         snprintf(s->auth_token, sizeof s->auth_token, "%s", sf_fake_auth_token(fake));
     }
+}
 
+/* Every page of the default account's services, keeping the records and next-page tokens. */
+static void snap_take_services(sf_fake *fake, snapshot *s)
+{
     char token[SF_PAGE_TOKEN_SIZE] = "";
     for (;;) {
         sf_page_params pp = {
@@ -117,7 +116,34 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
         if (!more)
             break;
     }
+}
 
+/* Appends one page of streams of service svc_sid with each stream's rate state and stats. */
+static void snap_add_stream_page(sf_fake *fake, const char *svc_sid, const sf_stream_page *page,
+                                 snapshot *s)
+{
+    size_t n = s->nstreams + page->info.count;
+    s->streams = held_grow(s->streams, n, sizeof *s->streams);
+    s->rates = held_grow(s->rates, n, sizeof *s->rates);
+    s->stats = held_grow(s->stats, n, sizeof *s->stats);
+    memcpy(s->streams + s->nstreams, page->records, page->info.count * sizeof *s->streams);
+    for (size_t k = s->nstreams; k < n; k++) {
+        memset(&s->rates[k], 0, sizeof s->rates[k]);
+        assert_status(
+            sf_stream_rate_state(fake, NULL, svc_sid, s->streams[k].sid, &s->rates[k], NULL),
+            SF_OK);
+        memset(&s->stats[k], 0, sizeof s->stats[k]);
+        assert_status(
+            sf_stream_stats_get(fake, NULL, svc_sid, s->streams[k].sid, &s->stats[k], NULL), SF_OK);
+    }
+    s->nstreams = n;
+}
+
+/* Every page of each service's streams, keeping the next-page tokens; a failed list sets
+ * streams_status. */
+static void snap_take_streams(sf_fake *fake, snapshot *s)
+{
+    char token[SF_PAGE_TOKEN_SIZE];
     s->streams_status = SF_OK;
     for (size_t i = 0; i < s->nservices; i++) {
         token[0] = '\0';
@@ -130,22 +156,7 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
                 s->streams_status = st;
                 break;
             }
-            size_t n = s->nstreams + page->info.count;
-            s->streams = held_grow(s->streams, n, sizeof *s->streams);
-            s->rates = held_grow(s->rates, n, sizeof *s->rates);
-            s->stats = held_grow(s->stats, n, sizeof *s->stats);
-            memcpy(s->streams + s->nstreams, page->records, page->info.count * sizeof *s->streams);
-            for (size_t k = s->nstreams; k < n; k++) {
-                memset(&s->rates[k], 0, sizeof s->rates[k]);
-                assert_status(sf_stream_rate_state(fake, NULL, s->services[i].sid,
-                                                   s->streams[k].sid, &s->rates[k], NULL),
-                              SF_OK);
-                memset(&s->stats[k], 0, sizeof s->stats[k]);
-                assert_status(sf_stream_stats_get(fake, NULL, s->services[i].sid, s->streams[k].sid,
-                                                  &s->stats[k], NULL),
-                              SF_OK);
-            }
-            s->nstreams = n;
+            snap_add_stream_page(fake, s->services[i].sid, page, s);
             bool more = page->info.has_next;
             if (more) {
                 snprintf(token, sizeof token, "%s", page->info.next_token);
@@ -156,6 +167,19 @@ void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
                 break;
         }
     }
+}
+
+/* Walks every page of the default account's services and of each service's streams. The
+ * page tokens are kept too: they encode the creation numbers of the records. */
+void snap_take(sf_fake *fake, sf_test_alloc *alloc, snapshot *s)
+{
+    long fail_at = alloc ? alloc->fail_at : 0;
+    if (alloc)
+        alloc->fail_at = 0;
+    memset(s, 0, sizeof *s);
+    snap_take_clock_and_subscribers(fake, s);
+    snap_take_services(fake, s);
+    snap_take_streams(fake, s);
     if (alloc)
         alloc->fail_at = fail_at;
 }
@@ -387,75 +411,81 @@ void result_assert_equal(const op_result *want, const op_result *got)
     }
 }
 
-/* The loop of the file comment, on the fixture's fake, then the comparison with `twin`, which
- * must have the same history. */
-oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx)
+/* Failed calls that kept blocks: how many, and the first one's N and block count. */
+typedef struct kept_blocks {
+    long count, n, blocks;
+} kept_blocks;
+
+/* One turn of the loop: the op with its N-th allocation failed. Returns true when the call
+ * went through (err then says OK); else checks it failed with NOMEM and changed nothing, and
+ * notes in kept whether it kept blocks. */
+static bool fail_nth_alloc(sf_fixture *fx, op_fn op, const op_ctx *ctx, op_result *res, long n,
+                           kept_blocks *kept)
 {
-    static op_result res_buf, twin_res_buf;
     sf_fake *fake = fx->fake;
     sf_test_alloc *alloc = &fx->alloc;
-    oom_report rep = {0, 0};
-    long kept_n = 0, kept_blocks = 0, kept_count = 0; /* failed calls that kept blocks */
-    op_result *res = &res_buf, *twin_res = &twin_res_buf;
-    memset(twin_res, 0, sizeof *twin_res);
-
-    for (long n = 1;; n++) {
-        assert_true(n < 10000);
-        snapshot before, after;
-        snap_take(fake, alloc, &before);
-        long live = alloc->live, calls = alloc->calls, failures = alloc->failures;
-        memset(res, 0, sizeof *res);
-        sf_error err;
-        memset(&err, 0x5a, sizeof err);
-        alloc->fail_at = calls + n;
-        sf_status st = op(fake, ctx, res, &err);
-        alloc->fail_at = 0;
-        bool hit = alloc->failures > failures;
-        if (st == SF_OK) {
-            /* through: either the failure was not met, or it was absorbed (the comparison
-             * with the twin below proves the call then fully succeeded) */
-            assert_status(err.status, SF_OK);
-            assert_int_equal(err.http_status, 200);
-            assert_int_equal(err.code, 0);
-            snap_free(&before);
-            break;
-        }
-        if (!hit)
-            fail_msg("N=%ld: the call failed (%s) without meeting the allocation failure", n,
-                     sf_status_name(st));
-        if (st != SF_ERR_NOMEM)
-            fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-        assert_status(err.status, SF_ERR_NOMEM);
-        sf_assert_twilio_error(&err, 500, 20500);
-        assert_string_equal(err.message, "Internal Server Error");
-        assert_null(res->service_page);
-        assert_null(res->stream_page);
-        snap_take(fake, alloc, &after);
-        snap_assert_equal(&before, &after);
+    snapshot before, after;
+    snap_take(fake, alloc, &before);
+    long live = alloc->live, calls = alloc->calls, failures = alloc->failures;
+    memset(res, 0, sizeof *res);
+    sf_error err;
+    memset(&err, 0x5a, sizeof err);
+    alloc->fail_at = calls + n;
+    sf_status st = op(fake, ctx, res, &err);
+    alloc->fail_at = 0;
+    bool hit = alloc->failures > failures;
+    if (st == SF_OK) {
+        /* through: either the failure was not met, or it was absorbed (the comparison
+         * with the twin below proves the call then fully succeeded) */
+        assert_status(err.status, SF_OK);
+        assert_int_equal(err.http_status, 200);
+        assert_int_equal(err.code, 0);
         snap_free(&before);
-        snap_free(&after);
-        if (alloc->live != live) {
-            /* reported after the loop, so that every N still gets its state checked */
-            if (!kept_count++) {
-                kept_n = n;
-                kept_blocks = alloc->live - live;
-            }
-        }
-        rep.failed++;
+        return true;
     }
+    if (!hit)
+        fail_msg("N=%ld: the call failed (%s) without meeting the allocation failure", n,
+                 sf_status_name(st));
+    if (st != SF_ERR_NOMEM)
+        fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
+    assert_status(err.status, SF_ERR_NOMEM);
+    sf_assert_twilio_error(&err, 500, 20500);
+    assert_string_equal(err.message, "Internal Server Error");
+    assert_null(res->service_page);
+    assert_null(res->stream_page);
+    snap_take(fake, alloc, &after);
+    snap_assert_equal(&before, &after);
+    snap_free(&before);
+    snap_free(&after);
+    if (alloc->live != live) {
+        /* reported after the loop, so that every N still gets its state checked */
+        if (!kept->count++) {
+            kept->n = n;
+            kept->blocks = alloc->live - live;
+        }
+    }
+    return false;
+}
 
+/* The op on the twin succeeds with the result the fake's call gave (res); then both fakes
+ * have the same state and answer the probe alike. Returns the twin's clean allocations (-1
+ * when it has no allocator). Releases both results. */
+static long compare_with_twin(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx,
+                              op_result *res, op_result *twin_res)
+{
+    sf_fake *fake = fx->fake;
     sf_error err;
     sf_test_alloc *talloc = twin_alloc_of[held_slot((void *const *)held_fakes, twin)];
     long twin_calls = talloc ? talloc->calls : 0;
     assert_status(op(twin, ctx, twin_res, &err), SF_OK);
-    rep.clean = talloc ? talloc->calls - twin_calls : -1;
+    long clean = talloc ? talloc->calls - twin_calls : -1;
     result_assert_equal(twin_res, res);
     result_release(fake, res);
     result_release(twin, twin_res);
 
     snapshot a, b;
     snap_take(twin, NULL, &a);
-    snap_take(fake, alloc, &b);
+    snap_take(fake, &fx->alloc, &b);
     snap_assert_equal(&a, &b);
     snap_free(&a);
     snap_free(&b);
@@ -463,12 +493,32 @@ oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx)
     probe_run(twin, &pa);
     probe_run(fake, &pb);
     probe_assert_equal(&pa, &pb);
-    if (kept_count)
+    return clean;
+}
+
+/* The loop of the file comment, on the fixture's fake, then the comparison with `twin`, which
+ * must have the same history. */
+oom_report oom_loop(sf_fixture *fx, sf_fake *twin, op_fn op, const op_ctx *ctx)
+{
+    static op_result res_buf, twin_res_buf;
+    oom_report rep = {0, 0};
+    kept_blocks kept = {0, 0, 0}; /* failed calls that kept blocks */
+    op_result *res = &res_buf, *twin_res = &twin_res_buf;
+    memset(twin_res, 0, sizeof *twin_res);
+
+    for (long n = 1;; n++) {
+        assert_true(n < 10000);
+        if (fail_nth_alloc(fx, op, ctx, res, n, &kept))
+            break;
+        rep.failed++;
+    }
+    rep.clean = compare_with_twin(fx, twin, op, ctx, res, twin_res);
+    if (kept.count)
         fail_msg("%ld failed call(s) left blocks allocated: first at N=%ld (%+ld blocks); a "
                  "failed call must give back what it took",
-                 kept_count, kept_n, kept_blocks);
+                 kept.count, kept.n, kept.blocks);
     /* each allocation a clean call makes was failed in turn, and each failure failed it */
-    if (talloc)
+    if (rep.clean != -1)
         assert_int_equal(rep.failed, rep.clean);
     return rep;
 }
