@@ -197,6 +197,80 @@ static void test_injections_hit_their_account_only(void **state)
 
 /* The state sf_account_reset must leave alone: A's records, the SID counters (the next
  * service SID), the clock and the generation. Compared with a twin that never reset. */
+/* Puts fault rules and injections on x, some for account B only and some for every account,
+ * then publishes once for A and once for B (B's delivery stays in flight for 60 ms). */
+static void add_rules_and_publish(world *x)
+{
+    sf_error err;
+    sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 50, .account_sid = B_SID};
+    sf_fault_params every = {.scope = SF_SCOPE_FAKE, .delay_ms = 10};
+    assert_status(sf_fault_add(x->fake, &delay, NULL, &err), SF_OK);
+    assert_status(sf_fault_add(x->fake, &every, NULL, &err), SF_OK);
+    sf_error_injection inj = {.op = SF_OP_STREAM_CREATE,
+                              .count = 5,
+                              .http_status = 500,
+                              .code = 20500,
+                              .account_sid = B_SID};
+    assert_status(sf_inject_error(x->fake, &inj, &err), SF_OK);
+    sf_error_injection any = {.op = SF_OP_SERVICE_UPDATE, .count = 1, .http_status = 500};
+    assert_status(sf_inject_error(x->fake, &any, &err), SF_OK);
+    sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER,
+                            .subscriber = x->sub[1],
+                            .duplicate_rate = 0.5,
+                            .account_sid = B_SID};
+    assert_status(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
+    assert_status(publish(x, 0), SF_OK);
+    assert_status(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
+}
+
+/* After B's reset: nothing of B is left, its subscriber was told and forgotten, only the
+ * every-account rule and injection stay, and B can create again (svc: its new service). */
+static void check_b_cleared(world *w, sf_service_record *svc)
+{
+    sf_error err;
+    char *b_after = journal_of(w->fake, B_SID);
+    assert_string_equal(b_after, "");
+    free(b_after);
+    sf_service_page *page;
+    assert_status(sf_service_list(w->fake, B_SID, NULL, &page, &err), SF_OK);
+    assert_int_equal(page->info.count, 0);
+    sf_service_page_free(w->fake, page);
+    assert_int_equal(w->seen[1].removed, 1);
+    sf_subscriber_stats st;
+    assert_status(sf_subscriber_stats_get(w->fake, w->sub[1], &st, &err), SF_OK);
+    assert_string_equal(st.account_sid, "");
+    assert_false(st.attached);
+    sf_fault_info info[4];
+    assert_int_equal(sf_fault_list(w->fake, info, 4), 1); /* the every-account rule stays */
+    assert_string_equal(info[0].account_sid, "");
+    assert_status(sf_service_update(w->fake, B_SID, w->svc[0], NULL, NULL, &err),
+                  SF_ERR_INJECTED); /* and so does the every-account injection */
+    assert_status(sf_service_create(w->fake, B_SID, NULL, svc, &err), SF_OK);
+    assert_status(sf_stream_create(w->fake, B_SID, svc->sid, NULL, NULL, &err), SF_OK);
+}
+
+/* After B's reset, A is as it was (journal a_before) with its delivery still due at 10 ms;
+ * B's cancelled delivery left no `lost` entry. */
+static void check_a_untouched(world *w, const char *a_before)
+{
+    sf_error err;
+    char *a_after = journal_of(w->fake, sf_fake_account_sid(w->fake));
+    assert_string_equal(a_after, a_before);
+    free(a_after);
+    sf_subscriber_stats st;
+    assert_status(sf_subscriber_stats_get(w->fake, w->sub[0], &st, &err), SF_OK);
+    assert_string_equal(st.account_sid, sf_fake_account_sid(w->fake));
+    assert_int_equal(st.in_flight, 1);
+    assert_int_equal(sf_pending_deliveries(w->fake), 1);
+    sf_run_until_idle(w->fake);
+    assert_int_equal(w->seen[0].messages, 1);
+    assert_int_equal(w->seen[1].messages, 0);
+    char *b_after = journal_of(w->fake, B_SID); /* the cancelled delivery left no `lost` behind */
+    assert_null(strstr(b_after, "\"kind\":\"lost\""));
+    assert_non_null(strstr(b_after, "\"op\":\"stream.create\",\"status\":201"));
+    free(b_after);
+}
+
 static void test_account_reset_clears_one_account(void **state)
 {
     (void)state;
@@ -204,71 +278,17 @@ static void test_account_reset_clears_one_account(void **state)
     build(&w);
     build(&twin);
     sf_error err;
-    for (world *x = &w; x; x = x == &w ? &twin : NULL) {
-        sf_fault_params delay = {.scope = SF_SCOPE_FAKE, .delay_ms = 50, .account_sid = B_SID};
-        sf_fault_params every = {.scope = SF_SCOPE_FAKE, .delay_ms = 10};
-        assert_status(sf_fault_add(x->fake, &delay, NULL, &err), SF_OK);
-        assert_status(sf_fault_add(x->fake, &every, NULL, &err), SF_OK);
-        sf_error_injection inj = {.op = SF_OP_STREAM_CREATE,
-                                  .count = 5,
-                                  .http_status = 500,
-                                  .code = 20500,
-                                  .account_sid = B_SID};
-        assert_status(sf_inject_error(x->fake, &inj, &err), SF_OK);
-        sf_error_injection any = {.op = SF_OP_SERVICE_UPDATE, .count = 1, .http_status = 500};
-        assert_status(sf_inject_error(x->fake, &any, &err), SF_OK);
-        sf_fault_params on_b = {.scope = SF_SCOPE_SUBSCRIBER,
-                                .subscriber = x->sub[1],
-                                .duplicate_rate = 0.5,
-                                .account_sid = B_SID};
-        assert_status(sf_fault_add(x->fake, &on_b, NULL, &err), SF_OK);
-        assert_status(publish(x, 0), SF_OK);
-        assert_status(publish(x, 1), SF_OK); /* B's delivery is in flight (60 ms) */
-    }
+    add_rules_and_publish(&w);
+    add_rules_and_publish(&twin);
     char *a_before = journal_of(w.fake, sf_fake_account_sid(w.fake));
     uint64_t generation = sf_fake_generation(w.fake);
     sf_ms now = sf_clock_now(w.fake);
 
     assert_status(sf_account_reset(w.fake, B_SID, &err), SF_OK);
-
-    /* B: nothing left, its subscriber told and forgotten, its delivery cancelled */
-    char *b_after = journal_of(w.fake, B_SID);
-    assert_string_equal(b_after, "");
-    free(b_after);
-    sf_service_page *page;
-    assert_status(sf_service_list(w.fake, B_SID, NULL, &page, &err), SF_OK);
-    assert_int_equal(page->info.count, 0);
-    sf_service_page_free(w.fake, page);
-    assert_int_equal(w.seen[1].removed, 1);
-    sf_subscriber_stats st;
-    assert_status(sf_subscriber_stats_get(w.fake, w.sub[1], &st, &err), SF_OK);
-    assert_string_equal(st.account_sid, "");
-    assert_false(st.attached);
-    sf_fault_info info[4];
-    assert_int_equal(sf_fault_list(w.fake, info, 4), 1); /* the every-account rule stays */
-    assert_string_equal(info[0].account_sid, "");
-    assert_status(sf_service_update(w.fake, B_SID, w.svc[0], NULL, NULL, &err),
-                  SF_ERR_INJECTED); /* and so does the every-account injection */
     sf_service_record svc;
-    assert_status(sf_service_create(w.fake, B_SID, NULL, &svc, &err), SF_OK);
-    assert_status(sf_stream_create(w.fake, B_SID, svc.sid, NULL, NULL, &err), SF_OK);
-
-    /* A: as it was; its delivery still due at 10 ms */
-    char *a_after = journal_of(w.fake, sf_fake_account_sid(w.fake));
-    assert_string_equal(a_after, a_before);
-    free(a_after);
+    check_b_cleared(&w, &svc);
+    check_a_untouched(&w, a_before);
     free(a_before);
-    assert_status(sf_subscriber_stats_get(w.fake, w.sub[0], &st, &err), SF_OK);
-    assert_string_equal(st.account_sid, sf_fake_account_sid(w.fake));
-    assert_int_equal(st.in_flight, 1);
-    assert_int_equal(sf_pending_deliveries(w.fake), 1);
-    sf_run_until_idle(w.fake);
-    assert_int_equal(w.seen[0].messages, 1);
-    assert_int_equal(w.seen[1].messages, 0);
-    b_after = journal_of(w.fake, B_SID); /* the cancelled delivery left no `lost` behind */
-    assert_null(strstr(b_after, "\"kind\":\"lost\""));
-    assert_non_null(strstr(b_after, "\"op\":\"stream.create\",\"status\":201"));
-    free(b_after);
 
     /* fake-wide: clock and generation kept; SIDs go on as if there had been no reset */
     assert_int_equal(sf_fake_generation(w.fake), generation);
