@@ -21,82 +21,112 @@
 
 enum { FAN_N = 5, FAN_M = 200 };
 
+/* The fan-out test's stream, its subscribers' recorders and ids, and each message's SID and
+ * publish time. */
+typedef struct {
+    const char *stream_sid;
+    recorder *r[FAN_N];
+    sf_subscriber_id ids[FAN_N];
+    char (*sids)[SF_SID_SIZE];
+    sf_ms times[FAN_M];
+} fan_scene;
+
+/* Publishes message i (to the stream's name or SID by turns) and checks every subscriber got
+ * it, compacted, before the publish returned. */
+static void publish_and_check_delivered_at_once(sf_fixture *fx, fan_scene *fs, int i)
+{
+    sf_error err;
+    assert_status(sf_clock_advance(fx->fake, i % 3, &err), SF_OK);
+    char data[96], compact[96];
+    snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"tag\" : \"m %d\" }", i, i);
+    snprintf(compact, sizeof compact, "{\"i\":%d,\"tag\":\"m %d\"}", i, i);
+    sf_message_record m;
+    assert_status(
+        publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : fs->stream_sid, data, 0, &m, &err),
+        SF_OK);
+    assert_string_equal(m.data, compact);
+    memcpy(fs->sids[i], m.sid, SF_SID_SIZE);
+    fs->times[i] = sf_clock_now(fx->fake);
+    /* delivered before the publish returned: each subscriber has exactly i+1 events */
+    for (int k = 0; k < FAN_N; k++) {
+        assert_int_equal(fs->r[k]->n, (size_t)(i + 1));
+        const rec_event *e = &fs->r[k]->ev[i];
+        assert_string_equal(e->message_sid, m.sid);
+        assert_string_equal(e->data, compact);
+        assert_int_equal(e->data_len, strlen(compact));
+        assert_true(e->data_ok);
+    }
+}
+
+/* Subscriber k got every message once, in publish order, at its publish time. */
+static void check_subscriber_events(sf_fixture *fx, const fan_scene *fs, int k)
+{
+    const recorder *r = fs->r[k];
+    assert_false(r->overflow);
+    assert_int_equal(r->n, FAN_M);
+    for (int i = 0; i < FAN_M; i++) {
+        const rec_event *e = &r->ev[i];
+        assert_int_equal(e->kind, SF_EVENT_MESSAGE_PUBLISHED);
+        assert_int_equal(e->subscriber, fs->ids[k]);
+        assert_string_equal(e->service_sid, fx->service_sid);
+        assert_string_equal(e->stream_sid, fs->stream_sid);
+        assert_string_equal(e->message_sid, fs->sids[i]); /* publish order */
+        assert_false(e->is_local);
+        assert_false(e->is_duplicate);
+        assert_int_equal(e->published_ms, fs->times[i]);
+        assert_int_equal(e->delivered_ms, fs->times[i]);
+        assert_int_equal(e->clock_in_callback, fs->times[i]);
+    }
+    /* exactly once: every message SID is distinct, so no message came twice */
+    for (int i = 0; i < FAN_M; i++)
+        for (int k2 = i + 1; k2 < FAN_M; k2++)
+            if (strcmp(fs->sids[i], fs->sids[k2]) == 0)
+                fail_msg("message SID %s published twice", fs->sids[i]);
+}
+
+/* Subscriber id's stats: attached and connected to the stream, every message delivered, no
+ * other fate, nothing in flight. */
+static void check_fanout_subscriber_stats(sf_fixture *fx, const char *stream_sid,
+                                          sf_subscriber_id id)
+{
+    sf_subscriber_stats st = sub_stats(fx, id);
+    assert_true(st.attached);
+    assert_true(st.connected);
+    assert_false(st.held);
+    assert_string_equal(st.stream_sid, stream_sid);
+    assert_int_equal(st.delivered, FAN_M);
+    assert_int_equal(st.duplicated, 0);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(st.lost, 0);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(st.parked, 0);
+}
+
 static void
 test_every_subscriber_gets_every_message_once_in_order_before_publish_returns(void **state)
 {
     sf_fixture *fx = *state;
     sf_stream_record s;
     sf_fixture_stream(fx, "fan", -1, &s);
-    recorder *r[FAN_N];
-    sf_subscriber_id ids[FAN_N];
-    for (int k = 0; k < FAN_N; k++) {
-        r[k] = rec_new(NULL);
-        ids[k] = attach(fx, k % 2 ? s.sid : "fan", r[k], 0);
-        assert_int_equal(ids[k], (sf_subscriber_id)(k + 1)); /* numbered from 1 in order */
-    }
     static char sids[FAN_M][SF_SID_SIZE];
-    sf_ms times[FAN_M];
-    for (int i = 0; i < FAN_M; i++) {
-        sf_error err;
-        assert_status(sf_clock_advance(fx->fake, i % 3, &err), SF_OK);
-        char data[96], compact[96];
-        snprintf(data, sizeof data, "{ \"i\" : %d ,\n \"tag\" : \"m %d\" }", i, i);
-        snprintf(compact, sizeof compact, "{\"i\":%d,\"tag\":\"m %d\"}", i, i);
-        sf_message_record m;
-        assert_status(
-            publish_c(fx->fake, fx->service_sid, i % 2 ? "fan" : s.sid, data, 0, &m, &err), SF_OK);
-        assert_string_equal(m.data, compact);
-        memcpy(sids[i], m.sid, SF_SID_SIZE);
-        times[i] = sf_clock_now(fx->fake);
-        /* delivered before the publish returned: each subscriber has exactly i+1 events */
-        for (int k = 0; k < FAN_N; k++) {
-            assert_int_equal(r[k]->n, (size_t)(i + 1));
-            const rec_event *e = &r[k]->ev[i];
-            assert_string_equal(e->message_sid, m.sid);
-            assert_string_equal(e->data, compact);
-            assert_int_equal(e->data_len, strlen(compact));
-            assert_true(e->data_ok);
-        }
-    }
+    fan_scene fs = {.stream_sid = s.sid, .sids = sids};
     for (int k = 0; k < FAN_N; k++) {
-        assert_false(r[k]->overflow);
-        assert_int_equal(r[k]->n, FAN_M);
-        for (int i = 0; i < FAN_M; i++) {
-            const rec_event *e = &r[k]->ev[i];
-            assert_int_equal(e->kind, SF_EVENT_MESSAGE_PUBLISHED);
-            assert_int_equal(e->subscriber, ids[k]);
-            assert_string_equal(e->service_sid, fx->service_sid);
-            assert_string_equal(e->stream_sid, s.sid);
-            assert_string_equal(e->message_sid, sids[i]); /* publish order */
-            assert_false(e->is_local);
-            assert_false(e->is_duplicate);
-            assert_int_equal(e->published_ms, times[i]);
-            assert_int_equal(e->delivered_ms, times[i]);
-            assert_int_equal(e->clock_in_callback, times[i]);
-        }
-        /* exactly once: every message SID is distinct, so no message came twice */
-        for (int i = 0; i < FAN_M; i++)
-            for (int k2 = i + 1; k2 < FAN_M; k2++)
-                if (strcmp(sids[i], sids[k2]) == 0)
-                    fail_msg("message SID %s published twice", sids[i]);
-        sf_subscriber_stats st = sub_stats(fx, ids[k]);
-        assert_true(st.attached);
-        assert_true(st.connected);
-        assert_false(st.held);
-        assert_string_equal(st.stream_sid, s.sid);
-        assert_int_equal(st.delivered, FAN_M);
-        assert_int_equal(st.duplicated, 0);
-        assert_int_equal(st.dropped, 0);
-        assert_int_equal(st.lost, 0);
-        assert_int_equal(st.in_flight, 0);
-        assert_int_equal(st.parked, 0);
+        fs.r[k] = rec_new(NULL);
+        fs.ids[k] = attach(fx, k % 2 ? s.sid : "fan", fs.r[k], 0);
+        assert_int_equal(fs.ids[k], (sf_subscriber_id)(k + 1)); /* numbered from 1 in order */
+    }
+    for (int i = 0; i < FAN_M; i++)
+        publish_and_check_delivered_at_once(fx, &fs, i);
+    for (int k = 0; k < FAN_N; k++) {
+        check_subscriber_events(fx, &fs, k);
+        check_fanout_subscriber_stats(fx, s.sid, fs.ids[k]);
     }
     sf_stream_stats ss = stream_stats(fx, "fan");
     assert_int_equal(ss.messages_published, FAN_M);
     assert_int_equal(ss.subscribers, FAN_N);
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
     for (int k = 0; k < FAN_N; k++)
-        rec_free(r[k]);
+        rec_free(fs.r[k]);
 }
 
 static void test_later_subscriber_misses_earlier_messages(void **state)
