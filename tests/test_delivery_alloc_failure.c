@@ -374,6 +374,88 @@ typedef struct oom_report {
     char blocks[512]; /* N values where the fake held a different number of blocks */
 } oom_report;
 
+/* The op under test with its argument, what the twin's probe showed and room for a trial's. */
+typedef struct trial_ctx {
+    op_fn op;
+    const void *arg;
+    const probe_out *want;
+    probe_out *got;
+} trial_ctx;
+
+/* After a failed call (N=n): the world is as before it and nothing became due; noting in rep
+ * when it holds a different number of blocks than live. Then the retry gets exactly what the
+ * twin got. Releases w. */
+static void check_unchanged_then_retry(world *w, const trial_ctx *tc, long n, const wsnap *before,
+                                       long live, oom_report *rep)
+{
+    sf_test_alloc *a = &w->fx->alloc;
+    wsnap after;
+    wsnap_take(w, &after);
+    assert_wsnap_equal(before, &after);
+    if (a->live != live) {
+        size_t len = strlen(rep->blocks);
+        snprintf(rep->blocks + len, sizeof rep->blocks - len, " N=%ld:%+ld", n, a->live - live);
+    }
+    /* nothing became due either */
+    sf_run_until_idle(w->fx->fake);
+    assert_int_equal(w->rec->n, before->delivered);
+
+    /* the retry gets exactly what the twin got */
+    op_result res;
+    memset(&res, 0, sizeof res);
+    sf_error err;
+    sf_status st = tc->op(w, tc->arg, &res, &err);
+    if (st != SF_OK)
+        fail_msg("N=%ld: retry failed: %s", n, sf_status_name(st));
+    probe(w, &res, tc->got);
+    assert_probe_equal(tc->got, tc->want);
+    world_release(w);
+}
+
+/* One turn of the loop: a fresh trial world, the op with its N-th allocation failed. A call
+ * that goes through must match the twin; one that fails must fail with NOMEM. Returns true
+ * when the call got through without meeting the failure (the loop is done). */
+static bool fail_nth_alloc(const scenario *sc, const trial_ctx *tc, long n, oom_report *rep)
+{
+    world_build(TRIAL, sc);
+    world *w = &worlds[TRIAL];
+    sf_test_alloc *a = &w->fx->alloc;
+    wsnap before;
+    wsnap_take(w, &before);
+    long live = a->live, calls = a->calls, failures = a->failures;
+    op_result res;
+    memset(&res, 0, sizeof res);
+    sf_error err;
+    memset(&err, 0x5a, sizeof err);
+    a->fail_at = calls + n;
+    sf_status st = tc->op(w, tc->arg, &res, &err);
+    a->fail_at = 0;
+    bool hit = a->failures > failures;
+
+    if (st == SF_OK) {
+        assert_status(err.status, SF_OK);
+        if (!hit)
+            rep->allocs = a->calls - calls;
+        probe(w, &res, tc->got);
+        assert_probe_equal(tc->got, tc->want);
+        world_release(w);
+        /* without meeting the failure the loop is done; absorbed, the comparison above
+         * proves it did everything */
+        return !hit;
+    }
+    if (!hit)
+        fail_msg("N=%ld: failed with %s without meeting the allocation failure", n,
+                 sf_status_name(st));
+    if (st != SF_ERR_NOMEM)
+        fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
+    assert_status(err.status, SF_ERR_NOMEM);
+    sf_assert_twilio_error(&err, 500, 20500);
+    assert_string_equal(err.message, "Internal Server Error");
+    rep->failed++;
+    check_unchanged_then_retry(w, tc, n, &before, live, rep);
+    return false;
+}
+
 static oom_report oom_loop(const scenario *sc, op_fn op, const void *arg)
 {
     static probe_out want, got;
@@ -390,61 +472,11 @@ static oom_report oom_loop(const scenario *sc, op_fn op, const void *arg)
         fail_msg("the twin's call failed: %s %s", sf_status_name(st), err.message);
     probe(&worlds[TWIN], &twin_res, &want);
 
+    trial_ctx tc = {.op = op, .arg = arg, .want = &want, .got = &got};
     for (long n = 1;; n++) {
         assert_true(n < 1000);
-        world_build(TRIAL, sc);
-        world *w = &worlds[TRIAL];
-        sf_test_alloc *a = &w->fx->alloc;
-        wsnap before, after;
-        wsnap_take(w, &before);
-        long live = a->live, calls = a->calls, failures = a->failures;
-        op_result res;
-        memset(&res, 0, sizeof res);
-        memset(&err, 0x5a, sizeof err);
-        a->fail_at = calls + n;
-        st = op(w, arg, &res, &err);
-        a->fail_at = 0;
-        bool hit = a->failures > failures;
-
-        if (st == SF_OK) {
-            assert_status(err.status, SF_OK);
-            if (!hit)
-                rep.allocs = a->calls - calls;
-            probe(w, &res, &got);
-            assert_probe_equal(&got, &want);
-            world_release(w);
-            if (!hit)
-                break; /* the call got through without meeting the failure */
-            continue;  /* absorbed: the comparison above proves it did everything */
-        }
-        if (!hit)
-            fail_msg("N=%ld: failed with %s without meeting the allocation failure", n,
-                     sf_status_name(st));
-        if (st != SF_ERR_NOMEM)
-            fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-        assert_status(err.status, SF_ERR_NOMEM);
-        sf_assert_twilio_error(&err, 500, 20500);
-        assert_string_equal(err.message, "Internal Server Error");
-        rep.failed++;
-
-        wsnap_take(w, &after);
-        assert_wsnap_equal(&before, &after);
-        if (a->live != live) {
-            size_t len = strlen(rep.blocks);
-            snprintf(rep.blocks + len, sizeof rep.blocks - len, " N=%ld:%+ld", n, a->live - live);
-        }
-        /* nothing became due either */
-        sf_run_until_idle(w->fx->fake);
-        assert_int_equal(w->rec->n, before.delivered);
-
-        /* the retry gets exactly what the twin got */
-        memset(&res, 0, sizeof res);
-        st = op(w, arg, &res, &err);
-        if (st != SF_OK)
-            fail_msg("N=%ld: retry failed: %s", n, sf_status_name(st));
-        probe(w, &res, &got);
-        assert_probe_equal(&got, &want);
-        world_release(w);
+        if (fail_nth_alloc(sc, &tc, n, &rep))
+            break;
     }
     world_release(&worlds[TWIN]);
     return rep;
