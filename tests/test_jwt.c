@@ -330,12 +330,13 @@ static void test_bad_header(void **state)
     assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
 }
 
+#define ISS "\"iss\":\"" KEY "\""
+#define SUB "\"sub\":\"" ACCOUNT "\""
+
 static void test_bad_claims(void **state)
 {
     (void)state;
     sf_jwt_claims c;
-#define ISS "\"iss\":\"" KEY "\""
-#define SUB "\"sub\":\"" ACCOUNT "\""
     const char *bad[] = {
         "{" SUB ",\"exp\":9}",             /* no iss */
         "{" ISS ",\"exp\":9}",             /* no sub */
@@ -368,7 +369,13 @@ static void test_bad_claims(void **state)
         assert_int_equal(lookups, 0);
         assert_string_equal(c.iss, ""); /* zeroed */
     }
-    /* oversize fields: identity of 256 bytes is fine, 257 is not; iss/sub of 63 and 64 */
+}
+
+/* Oversize fields: an identity of 256 bytes is fine, 257 is not; a sub of 63 is, 64 not. */
+static void test_oversize_claims(void **state)
+{
+    (void)state;
+    sf_jwt_claims c;
     char p[1024], id[300];
     memset(id, 'i', sizeof id);
     id[256] = '\0';
@@ -387,7 +394,13 @@ static void test_bad_claims(void **state)
     snprintf(p, sizeof p, "{" ISS ",\"sub\":\"%s\",\"exp\":9}", id);
     assert_int_equal(verify_payload(p, 1, &c), SF_JWT_UNKNOWN_KEY); /* decoded, not our account */
     assert_string_equal(c.sub, id);
-    /* negative and extreme integers are integers */
+}
+
+/* Negative and extreme integers are integers; one past INT64_MAX is not. */
+static void test_extreme_exp_claims(void **state)
+{
+    (void)state;
+    sf_jwt_claims c;
     assert_int_equal(verify_payload("{" ISS "," SUB ",\"exp\":-9223372036854775808}", 1, &c),
                      SF_JWT_EXPIRED);
     assert_int_equal(c.exp, INT64_MIN);
@@ -395,9 +408,9 @@ static void test_bad_claims(void **state)
                      SF_JWT_OK);
     assert_int_equal(verify_payload("{" ISS "," SUB ",\"exp\":9223372036854775808}", 1, &c),
                      SF_JWT_MALFORMED);
+}
 #undef ISS
 #undef SUB
-}
 
 static void test_bad_shape(void **state)
 {
@@ -426,6 +439,21 @@ static void test_bad_shape(void **state)
     assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
     snprintf(t, sizeof t, "%s=", OFFICIAL); /* signature is 43 chars: "=" would pad it */
     assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
+    /* arguments */
+    assert_int_equal(verify(NULL, 0, &c), SF_JWT_MALFORMED);
+    assert_int_equal(sf_jwt_verify(OFFICIAL, NULL, NULL, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
+    /* header and payload bytes that are not JSON */
+    snprintf(t, sizeof t, "AAAA%s", dot1);
+    assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
+}
+
+/* Not base64url without padding: the base64 alphabet, spaces, a character outside, a length
+ * of 1 mod 4, a set padding bit. */
+static void test_bad_base64url(void **state)
+{
+    (void)state;
+    sf_jwt_claims c;
+    char t[2048];
     /* base64 (not url) alphabet, spaces, a character outside */
     const char *swaps[] = {"+", "/", " ", "*", "\x80"};
     for (size_t i = 0; i < sizeof swaps / sizeof swaps[0]; i++) {
@@ -442,6 +470,14 @@ static void test_bad_shape(void **state)
     assert_int_equal(*last, 'A');
     *last = 'B';
     assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
+}
+
+/* Tokens of the size limit or more are refused, even ones minted with a huge identity. */
+static void test_huge_tokens(void **state)
+{
+    (void)state;
+    sf_jwt_claims c;
+    const char *dot2 = strrchr(OFFICIAL, '.');
     /* huge tokens */
     size_t n = SF_JWT_MAX_TOKEN + 100;
     char *huge = malloc(n + 1);
@@ -465,22 +501,25 @@ static void test_bad_shape(void **state)
     assert_int_equal(verify(out, 50, &c), SF_JWT_MALFORMED);
     free(out);
     free(big);
-    /* arguments */
-    assert_int_equal(verify(NULL, 0, &c), SF_JWT_MALFORMED);
-    assert_int_equal(sf_jwt_verify(OFFICIAL, NULL, NULL, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
-    /* header and payload bytes that are not JSON */
-    snprintf(t, sizeof t, "AAAA%s", dot1);
-    assert_int_equal(verify(t, OFFICIAL_IAT, &c), SF_JWT_MALFORMED);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_official_token), cmocka_unit_test(test_mint_matches_official),
-        cmocka_unit_test(test_mint_verify),    cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_wrong_secret),   cmocka_unit_test(test_unknown_key_and_account),
-        cmocka_unit_test(test_exp_nbf),        cmocka_unit_test(test_bad_header),
-        cmocka_unit_test(test_bad_claims),     cmocka_unit_test(test_bad_shape),
+        cmocka_unit_test(test_official_token),
+        cmocka_unit_test(test_mint_matches_official),
+        cmocka_unit_test(test_mint_verify),
+        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_unknown_key_and_account),
+        cmocka_unit_test(test_exp_nbf),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_bad_claims),
+        cmocka_unit_test(test_oversize_claims),
+        cmocka_unit_test(test_extreme_exp_claims),
+        cmocka_unit_test(test_bad_shape),
+        cmocka_unit_test(test_bad_base64url),
+        cmocka_unit_test(test_huge_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
