@@ -184,52 +184,47 @@ static sf_fake *fresh_new(sf_test_alloc *alloc)
     return fake;
 }
 
-/* Contract: a failed call changes nothing. A reset may fail only with SF_ERR_NOMEM, leaving
- * everything (services, streams, subscribers, rules, the default account, the options'
- * strings) where it was; or it gets through and the fake repeats a new one. */
-static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
+/* One reset with the fake's N-th allocation failed: the options' strings stay the live
+ * default account (account_sid). Returns true when it got through without meeting the
+ * failure; else it failed with NOMEM and changed nothing, blocks included. */
+static bool reset_with_nth_alloc_failed(sf_fixture *fx, long n, const char *account_sid)
 {
-    sf_fixture *fx = *state;
-    rich_history(fx->fake, fx->service_sid);
-    const char *sid = sf_fake_account_sid(fx->fake);
-    char account_sid[SF_SID_SIZE];
-    snprintf(account_sid, sizeof account_sid, "%s", sid);
-    for (long n = 1;; n++) {
-        assert_true(n < 1000);
-        snapshot before, after;
-        snap_take(fx->fake, &fx->alloc, &before);
-        long live = fx->alloc.live, failures = fx->alloc.failures;
-        sf_error err;
-        memset(&err, 0x5a, sizeof err);
-        fx->alloc.fail_at = fx->alloc.calls + n;
-        sf_status st = sf_fake_reset(fx->fake, &err);
-        fx->alloc.fail_at = 0;
-        bool hit = fx->alloc.failures > failures;
-        const sf_options *opts = sf_fake_options(fx->fake);
-        /* compared as pointers: no dereference of what may have been freed */
-        assert_ptr_equal(opts->account_sid, sf_fake_account_sid(fx->fake));
-        assert_ptr_equal(opts->auth_token, sf_fake_auth_token(fx->fake));
-        assert_non_null(sf_fake_account_sid(fx->fake));
-        assert_string_equal(sf_fake_account_sid(fx->fake), account_sid);
-        if (st == SF_OK && !hit) {
-            assert_status(err.status, SF_OK);
-            snap_free(&before);
-            break;
-        }
-        if (st != SF_ERR_NOMEM)
-            fail_msg("N=%ld: reset answered %s (failure %s)", n, sf_status_name(st),
-                     hit ? "met" : "not met");
-        sf_assert_twilio_error(&err, 500, 20500);
-        snap_take(fx->fake, &fx->alloc, &after);
-        snap_assert_equal(&before, &after);
+    snapshot before, after;
+    snap_take(fx->fake, &fx->alloc, &before);
+    long live = fx->alloc.live, failures = fx->alloc.failures;
+    sf_error err;
+    memset(&err, 0x5a, sizeof err);
+    fx->alloc.fail_at = fx->alloc.calls + n;
+    sf_status st = sf_fake_reset(fx->fake, &err);
+    fx->alloc.fail_at = 0;
+    bool hit = fx->alloc.failures > failures;
+    const sf_options *opts = sf_fake_options(fx->fake);
+    /* compared as pointers: no dereference of what may have been freed */
+    assert_ptr_equal(opts->account_sid, sf_fake_account_sid(fx->fake));
+    assert_ptr_equal(opts->auth_token, sf_fake_auth_token(fx->fake));
+    assert_non_null(sf_fake_account_sid(fx->fake));
+    assert_string_equal(sf_fake_account_sid(fx->fake), account_sid);
+    if (st == SF_OK && !hit) {
+        assert_status(err.status, SF_OK);
         snap_free(&before);
-        snap_free(&after);
-        assert_int_equal(fx->alloc.live, live);
+        return true;
     }
+    if (st != SF_ERR_NOMEM)
+        fail_msg("N=%ld: reset answered %s (failure %s)", n, sf_status_name(st),
+                 hit ? "met" : "not met");
+    sf_assert_twilio_error(&err, 500, 20500);
+    snap_take(fx->fake, &fx->alloc, &after);
+    snap_assert_equal(&before, &after);
+    snap_free(&before);
+    snap_free(&after);
+    assert_int_equal(fx->alloc.live, live);
+    return false;
+}
 
-    /* a reset fake repeats a new one */
-    static sf_test_alloc talloc;
-    sf_fake *fresh = fresh_new(&talloc);
+/* The reset fixture fake repeats a new one (fresh): same state, same next service, same
+ * probe answers. */
+static void check_reset_repeats_fresh(sf_fixture *fx, sf_fake *fresh)
+{
     snapshot a, b;
     snap_take(fresh, NULL, &a);
     snap_take(fx->fake, NULL, &b);
@@ -247,6 +242,28 @@ static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
     probe_run(fresh, &pa);
     probe_run(fx->fake, &pb);
     probe_assert_equal(&pa, &pb);
+}
+
+/* Contract: a failed call changes nothing. A reset may fail only with SF_ERR_NOMEM, leaving
+ * everything (services, streams, subscribers, rules, the default account, the options'
+ * strings) where it was; or it gets through and the fake repeats a new one. */
+static void test_fake_reset_fails_cleanly_or_repeats_a_new_fake(void **state)
+{
+    sf_fixture *fx = *state;
+    rich_history(fx->fake, fx->service_sid);
+    const char *sid = sf_fake_account_sid(fx->fake);
+    char account_sid[SF_SID_SIZE];
+    snprintf(account_sid, sizeof account_sid, "%s", sid);
+    for (long n = 1;; n++) {
+        assert_true(n < 1000);
+        if (reset_with_nth_alloc_failed(fx, n, account_sid))
+            break;
+    }
+
+    /* a reset fake repeats a new one */
+    static sf_test_alloc talloc;
+    sf_fake *fresh = fresh_new(&talloc);
+    check_reset_repeats_fresh(fx, fresh);
     /* the injected error and the subscriber went with the reset */
     sf_stream_record rec;
     alloc_make_stream(fx->fake, fx->service_sid, "after-reset", -1, &rec);
