@@ -207,33 +207,60 @@ static void test_binary_help_and_bad_options(void **state)
 }
 
 /* Extra accounts and keys authenticate, limits and the base URL apply, the wall clock shows. */
+/* The options of the accounts, keys, limits and base-URL test: a main account, an extra one
+ * with an API key, page_size_max=5, a base URL and the wall clock. */
+static const char *const accounts_keys_args[] = {
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--clock",
+    "wall",
+    "--seed",
+    "9",
+    "--account-sid",
+    "AC00000000000000000000000000000001",
+    "--auth-token",
+    "main-token",
+    "--account",
+    "AC00000000000000000000000000000002:other-token",
+    "--api-key",
+    "SK00000000000000000000000000000003:key-secret:AC00000000000000000000000000000002",
+    "--limit",
+    "page_size_max=5",
+    "--base-url",
+    "http://fake.example",
+    NULL};
+
+/* The API key acts for the extra account, with URLs under the base URL; its service is seen by
+ * the extra account and invisible to the main one. Leaves auth the main account's. */
+static void check_api_key_acts_for_extra_account(hconn *c, char *auth, size_t auth_size)
+{
+    hresp r;
+    hc_basic_auth("SK00000000000000000000000000000003", "key-secret", auth, auth_size);
+    hc_expect(c, "POST", "/v1/Services", auth, "FriendlyName=keyed", 201, &r);
+    char sid[64], url[256], account[64];
+    assert_true(hc_json_get(r.body, "sid", sid, sizeof sid));
+    assert_true(hc_json_get(r.body, "url", url, sizeof url));
+    assert_true(hc_json_get(r.body, "account_sid", account, sizeof account));
+    assert_string_equal(account, "AC00000000000000000000000000000002");
+    assert_true(strncmp(url, "http://fake.example/v1/Services/", 32) == 0);
+    hresp_free(&r);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/Services/%.34s", sid);
+    hc_basic_auth("AC00000000000000000000000000000002", "other-token", auth, auth_size);
+    hc_expect(c, "GET", path, auth, NULL, 200, &r);
+    hresp_free(&r);
+    hc_basic_auth("AC00000000000000000000000000000001", "main-token", auth, auth_size);
+    hc_expect(c, "GET", path, auth, NULL, 404, &r);
+    hresp_free(&r);
+}
+
 static void test_binary_accounts_keys_limits_base_url(void **state)
 {
     (void)state;
-    static const char *const args[] = {
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--clock",
-        "wall",
-        "--seed",
-        "9",
-        "--account-sid",
-        "AC00000000000000000000000000000001",
-        "--auth-token",
-        "main-token",
-        "--account",
-        "AC00000000000000000000000000000002:other-token",
-        "--api-key",
-        "SK00000000000000000000000000000003:key-secret:AC00000000000000000000000000000002",
-        "--limit",
-        "page_size_max=5",
-        "--base-url",
-        "http://fake.example",
-        NULL};
     child ch;
-    lb_start_args(&ch.s, args, -1); /* "listening on http://127.0.0.1:PORT" first */
+    lb_start_args(&ch.s, accounts_keys_args, -1); /* "listening on http://127.0.0.1:PORT" first */
     for (int i = 1; i < LB_START_LINES; i++) {
         const char *line = ch.s.lines[i];
         if (strncmp(line, "clock ", 6) == 0)
@@ -248,23 +275,7 @@ static void test_binary_accounts_keys_limits_base_url(void **state)
     hresp r;
     char auth[512];
     /* the API key acts for the extra account; its service is invisible to the main account */
-    hc_basic_auth("SK00000000000000000000000000000003", "key-secret", auth, sizeof auth);
-    hc_expect(&c, "POST", "/v1/Services", auth, "FriendlyName=keyed", 201, &r);
-    char sid[64], url[256], account[64];
-    assert_true(hc_json_get(r.body, "sid", sid, sizeof sid));
-    assert_true(hc_json_get(r.body, "url", url, sizeof url));
-    assert_true(hc_json_get(r.body, "account_sid", account, sizeof account));
-    assert_string_equal(account, "AC00000000000000000000000000000002");
-    assert_true(strncmp(url, "http://fake.example/v1/Services/", 32) == 0);
-    hresp_free(&r);
-    char path[128];
-    snprintf(path, sizeof path, "/v1/Services/%.34s", sid);
-    hc_basic_auth("AC00000000000000000000000000000002", "other-token", auth, sizeof auth);
-    hc_expect(&c, "GET", path, auth, NULL, 200, &r);
-    hresp_free(&r);
-    hc_basic_auth("AC00000000000000000000000000000001", "main-token", auth, sizeof auth);
-    hc_expect(&c, "GET", path, auth, NULL, 404, &r);
-    hresp_free(&r);
+    check_api_key_acts_for_extra_account(&c, auth, sizeof auth);
     /* --limit page_size_max=5 */
     hc_expect(&c, "GET", "/v1/Services?PageSize=6", auth, NULL, 400, &r);
     assert_non_null(strstr(r.body, "54454"));
