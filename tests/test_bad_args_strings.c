@@ -44,10 +44,9 @@ static void test_unique_name_of_100_kb_is_invalid_unique_name(void **state)
     fake_release(twin);
 }
 
-static void test_unique_name_bounds_and_shape(void **state)
+/* Empty, SID-patterned, bad-UTF-8 and control-character unique names are refused. */
+static void check_malformed_unique_names_refused(sf_fixture *fx)
 {
-    sf_fixture *fx = *state;
-    sf_fake *twin = twin_new(fx->service_sid);
     sf_error err;
     sf_stream_record rec;
     static const char *const refused[] = {
@@ -69,6 +68,35 @@ static void test_unique_name_bounds_and_shape(void **state)
             fail_msg("name #%zu: %s, want 54302", i, sf_status_name(st));
         assert_error(&err, SF_ERR_INVALID_UNIQUE_NAME, 400, 54302);
     }
+}
+
+/* Each accepted name makes a stream of that name (on the fake and on twin) which the name
+ * addresses: it is never read as a SID. */
+static void check_unique_names_accepted(sf_fixture *fx, sf_fake *twin, const char *const *accepted,
+                                        size_t n)
+{
+    sf_error err;
+    sf_stream_record rec;
+    for (size_t i = 0; i < n; i++) {
+        sf_stream_params p = {.unique_name = accepted[i]};
+        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_OK);
+        assert_string_equal(rec.unique_name, accepted[i]);
+        /* and the name addresses it (it is never read as a SID) */
+        sf_stream_record got;
+        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err),
+                      SF_OK);
+        assert_string_equal(got.sid, rec.sid);
+        assert_status(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
+    }
+}
+
+static void test_unique_name_bounds_and_shape(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_fake *twin = twin_new(fx->service_sid);
+    sf_error err;
+    sf_stream_record rec;
+    check_malformed_unique_names_refused(fx);
     char *longest = filled(320, 'a');
     char *too_long = filled(321, 'a');
     char *wide = filled(2 * 320, 'w'); /* 320 characters of two bytes each */
@@ -89,17 +117,7 @@ static void test_unique_name_bounds_and_shape(void **state)
                               "120123456789abcdef0123456789abcdef",
                               "to0123456789abcdef0123456789abcdef",
                               "TO0123456789ABCDEF0123456789ABCDEF"};
-    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
-        p.unique_name = accepted[i];
-        assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid, &p, &rec, &err), SF_OK);
-        assert_string_equal(rec.unique_name, accepted[i]);
-        /* and the name addresses it (it is never read as a SID) */
-        sf_stream_record got;
-        assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, accepted[i], &got, &err),
-                      SF_OK);
-        assert_string_equal(got.sid, rec.sid);
-        assert_status(sf_stream_create(twin, NULL, fx->service_sid, &p, &rec, NULL), SF_OK);
-    }
+    check_unique_names_accepted(fx, twin, accepted, sizeof accepted / sizeof accepted[0]);
     /* the same name again */
     static fingerprint before;
     fingerprint_take(fx->fake, fx->service_sid, &before);
