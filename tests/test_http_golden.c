@@ -313,6 +313,61 @@ static sf_fake *new_fake(void)
     return fake;
 }
 
+/* A case directory's files: the stems of its *.request files and the names of the others. */
+typedef struct case_files {
+    char **stems, **others;
+    size_t n, n_others;
+} case_files;
+
+/* Sorts one directory entry named name into cf; false (with a message) for a file that is no
+ * part of an exchange or one exchange too many. */
+static bool take_case_file(const golden_case *gc, const char *name, case_files *cf)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name) {
+        fprintf(stderr, "    %s: unexpected file %s\n", gc->name, name);
+        return false;
+    }
+    if (strcmp(dot, ".request") == 0) {
+        if (cf->n == MAX_EXCHANGES) {
+            fprintf(stderr, "    %s: more than %d exchanges\n", gc->name, MAX_EXCHANGES);
+            return false;
+        }
+        cf->stems[cf->n++] = strndup(name, (size_t)(dot - name));
+        return true;
+    }
+    if (strcmp(dot, ".response") == 0 || strcmp(dot, ".clock") == 0 ||
+        strcmp(dot, ".repeat") == 0 || strcmp(dot, ".events") == 0) {
+        if (cf->n_others < 4 * MAX_EXCHANGES)
+            cf->others[cf->n_others++] = strdup(name);
+        return true;
+    }
+    fprintf(stderr, "    %s: unexpected file %s\n", gc->name, name);
+    return false;
+}
+
+/* Every other file is of one of the (sorted) exchanges, and there is at least one exchange;
+ * false, with a message, when not. */
+static bool others_match_requests(const golden_case *gc, const case_files *cf)
+{
+    for (size_t i = 0; i < cf->n_others; i++) {
+        const char *other = cf->others[i], *dot = strrchr(other, '.');
+        bool found = false;
+        for (size_t j = 0; j < cf->n && !found; j++)
+            found = strlen(cf->stems[j]) == (size_t)(dot - other) &&
+                    strncmp(cf->stems[j], other, (size_t)(dot - other)) == 0;
+        if (!found) {
+            fprintf(stderr, "    %s: %s has no matching .request\n", gc->name, other);
+            return false;
+        }
+    }
+    if (cf->n == 0) {
+        fprintf(stderr, "    %s: no exchanges\n", gc->name);
+        return false;
+    }
+    return true;
+}
+
 /* Exchange names ("01", "02", ...) of a case: the stems of its *.request files, sorted.
  * Every other file must be NN.response, NN.clock or NN.repeat of one of them. */
 static bool list_exchanges(const golden_case *gc, char ***out, size_t *count)
@@ -324,64 +379,29 @@ static bool list_exchanges(const golden_case *gc, char ***out, size_t *count)
         fprintf(stderr, "    cannot open %s\n", gc->dir);
         return false;
     }
-    char **stems = calloc(MAX_EXCHANGES, sizeof *stems);
-    char **others = calloc(4 * MAX_EXCHANGES, sizeof *others);
-    size_t n = 0, n_others = 0;
-    bool ok = stems && others;
+    case_files cf = {calloc(MAX_EXCHANGES, sizeof(char *)),
+                     calloc(4 * MAX_EXCHANGES, sizeof(char *)), 0, 0};
+    bool ok = cf.stems && cf.others;
     struct dirent *e;
-    while (ok && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        const char *dot = strrchr(e->d_name, '.');
-        if (!dot || dot == e->d_name) {
-            fprintf(stderr, "    %s: unexpected file %s\n", gc->name, e->d_name);
-            ok = false;
-        } else if (strcmp(dot, ".request") == 0) {
-            if (n == MAX_EXCHANGES) {
-                fprintf(stderr, "    %s: more than %d exchanges\n", gc->name, MAX_EXCHANGES);
-                ok = false;
-            } else {
-                stems[n++] = strndup(e->d_name, (size_t)(dot - e->d_name));
-            }
-        } else if (strcmp(dot, ".response") == 0 || strcmp(dot, ".clock") == 0 ||
-                   strcmp(dot, ".repeat") == 0 || strcmp(dot, ".events") == 0) {
-            if (n_others < 4 * MAX_EXCHANGES)
-                others[n_others++] = strdup(e->d_name);
-        } else {
-            fprintf(stderr, "    %s: unexpected file %s\n", gc->name, e->d_name);
-            ok = false;
-        }
-    }
+    while (ok && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            ok = take_case_file(gc, e->d_name, &cf);
     closedir(d);
     if (ok) {
-        qsort(stems, n, sizeof *stems, cmp_strings);
-        for (size_t i = 0; i < n_others && ok; i++) {
-            const char *dot = strrchr(others[i], '.');
-            bool found = false;
-            for (size_t j = 0; j < n && !found; j++)
-                found = strlen(stems[j]) == (size_t)(dot - others[i]) &&
-                        strncmp(stems[j], others[i], (size_t)(dot - others[i])) == 0;
-            if (!found) {
-                fprintf(stderr, "    %s: %s has no matching .request\n", gc->name, others[i]);
-                ok = false;
-            }
-        }
-        if (n == 0) {
-            fprintf(stderr, "    %s: no exchanges\n", gc->name);
-            ok = false;
-        }
+        qsort(cf.stems, cf.n, sizeof *cf.stems, cmp_strings);
+        ok = others_match_requests(gc, &cf);
     }
-    for (size_t i = 0; others && i < n_others; i++)
-        free(others[i]);
-    free(others);
+    for (size_t i = 0; cf.others && i < cf.n_others; i++)
+        free(cf.others[i]);
+    free(cf.others);
     if (!ok) {
-        for (size_t i = 0; stems && i < n; i++)
-            free(stems[i]);
-        free(stems);
+        for (size_t i = 0; cf.stems && i < cf.n; i++)
+            free(cf.stems[i]);
+        free(cf.stems);
         return false;
     }
-    *out = stems;
-    *count = n;
+    *out = cf.stems;
+    *count = cf.n;
     return true;
 }
 
