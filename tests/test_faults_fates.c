@@ -144,29 +144,19 @@ static sf_status fetch(sf_fixture *fx, const char *id, sf_error *err)
     return sf_stream_fetch(fx->fake, NULL, fx->service_sid, id, &r, err);
 }
 
-static void test_duplicate_copy_with_jitter_arrives_at_its_duplicated_until(void **state)
-{
-    sf_fixture *fx = *state;
-    sf_stream_record s;
-    sf_fixture_stream(fx, "dupjitter", -1, &s);
-    sf_subscriber_id sub = faults_subscribe(fx, s.sid, 0);
-    sf_fault_params fp = {
-        .scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 10, .jitter_ms = 50};
-    sf_fault_id rule = add_fault(fx, &fp);
-    enum { N = 30 };
-    msgmap *map = msgmap_new();
-    char sid[SF_SID_SIZE];
-    for (int i = 0; i < N; i++) {
-        faults_publish(fx, s.sid, i, sid);
-        msgmap_add(map, sid, i);
-        advance_ms(fx, 1);
-    }
-    sf_run_until_idle(fx->fake);
+enum { DUPJ_N = 30 }; /* messages of the duplicate-with-jitter test */
 
-    static sf_ms orig_until[N], copy_until[N];
-    static int norig[N], ncopy[N];
-    memset(norig, 0, sizeof norig);
-    memset(ncopy, 0, sizeof ncopy);
+/* Per message of the duplicate-with-jitter test: the until of its delayed original and of its
+ * duplicated copy, and how many of each the journal holds. */
+typedef struct dup_untils {
+    sf_ms orig_until[DUPJ_N], copy_until[DUPJ_N];
+    int norig[DUPJ_N], ncopy[DUPJ_N];
+} dup_untils;
+
+/* Reads sub's delayed and duplicated entries, all of the rule, into du. */
+static void read_dup_journal(sf_fixture *fx, sf_subscriber_id sub, sf_fault_id rule, msgmap *map,
+                             dup_untils *du)
+{
     sf_journal_filter f = {.subscriber = sub,
                            .kinds = KIND(SF_JOURNAL_DELAYED) | KIND(SF_JOURNAL_DUPLICATED)};
     uint64_t cursor = 0;
@@ -177,41 +167,71 @@ static void test_duplicate_copy_with_jitter_arrives_at_its_duplicated_until(void
         assert_int_equal(je.rule, rule);
         if (je.kind == SF_JOURNAL_DELAYED) {
             assert_false(je.duplicate);
-            orig_until[i] = je.until_ms;
-            norig[i]++;
+            du->orig_until[i] = je.until_ms;
+            du->norig[i]++;
         } else {
             assert_true(je.duplicate);
-            copy_until[i] = je.until_ms;
-            ncopy[i]++;
+            du->copy_until[i] = je.until_ms;
+            du->ncopy[i]++;
         }
     }
-    assert_int_equal(recs[0].n, 2 * N);
-    static int got_orig[N], got_copy[N];
+}
+
+/* Each message arrived once as original and once as copy, each within the delay and jitter at
+ * its journaled until, and some copy drew a jitter of its own. */
+static void check_arrivals_at_untils(const dup_untils *du)
+{
+    assert_int_equal(recs[0].n, 2 * DUPJ_N);
+    static int got_orig[DUPJ_N], got_copy[DUPJ_N];
     memset(got_orig, 0, sizeof got_orig);
     memset(got_copy, 0, sizeof got_copy);
     size_t copy_differs = 0;
     for (size_t j = 0; j < recs[0].n; j++) {
         const rec_event *e = &recs[0].ev[j];
         int i = e->payload;
-        assert_true(i >= 0 && i < N);
-        assert_int_equal(norig[i], 1);
-        assert_int_equal(ncopy[i], 1);
+        assert_true(i >= 0 && i < DUPJ_N);
+        assert_int_equal(du->norig[i], 1);
+        assert_int_equal(du->ncopy[i], 1);
         assert_true(e->delivered_ms >= e->published_ms + 10);
         assert_true(e->delivered_ms <= e->published_ms + 60);
         if (e->is_duplicate) {
-            assert_int_equal(e->delivered_ms, copy_until[i]);
+            assert_int_equal(e->delivered_ms, du->copy_until[i]);
             got_copy[i]++;
         } else {
-            assert_int_equal(e->delivered_ms, orig_until[i]);
+            assert_int_equal(e->delivered_ms, du->orig_until[i]);
             got_orig[i]++;
         }
-        copy_differs += orig_until[i] != copy_until[i];
+        copy_differs += du->orig_until[i] != du->copy_until[i];
     }
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < DUPJ_N; i++) {
         assert_int_equal(got_orig[i], 1);
         assert_int_equal(got_copy[i], 1);
     }
     assert_true(copy_differs > 0); /* the copy draws its own jitter */
+}
+
+static void test_duplicate_copy_with_jitter_arrives_at_its_duplicated_until(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_stream_record s;
+    sf_fixture_stream(fx, "dupjitter", -1, &s);
+    sf_subscriber_id sub = faults_subscribe(fx, s.sid, 0);
+    sf_fault_params fp = {
+        .scope = SF_SCOPE_FAKE, .duplicate_rate = 1.0, .delay_ms = 10, .jitter_ms = 50};
+    sf_fault_id rule = add_fault(fx, &fp);
+    msgmap *map = msgmap_new();
+    char sid[SF_SID_SIZE];
+    for (int i = 0; i < DUPJ_N; i++) {
+        faults_publish(fx, s.sid, i, sid);
+        msgmap_add(map, sid, i);
+        advance_ms(fx, 1);
+    }
+    sf_run_until_idle(fx->fake);
+
+    static dup_untils du;
+    memset(&du, 0, sizeof du);
+    read_dup_journal(fx, sub, rule, map, &du);
+    check_arrivals_at_untils(&du);
 }
 
 /* ---------------------------------------------------------------------------------------- */
