@@ -394,6 +394,7 @@ static void test_kotlin_payload_terminator(void **state)
     assert_refused("{\"payload_size\":0}", "\r\n", "\r\n");
 }
 
+/* Each field of a fixed-size buffer takes one byte less than its buffer, and no more. */
 static void test_oversize_fields(void **state)
 {
     (void)state;
@@ -425,6 +426,16 @@ static void test_oversize_fields(void **state)
     }
     /* an id of SF_TS_MAX_ID bytes is echoed whole (the SDK's are 34; a client may send 128) */
     assert_int_equal(sizeof frame.id, SF_TS_MAX_ID + 1);
+    free(big);
+}
+
+/* A token too long to be one, or with an escaped NUL, is read as "" and flagged; a token that
+ * is not a string, or given twice, makes the frame malformed. */
+static void test_oversize_token(void **state)
+{
+    (void)state;
+    char *big = malloc(SF_TS_MAX_HEADER + 64);
+    assert_non_null(big);
     /* a token too long to be one is read as "" and flagged, not a malformed frame: the
      * session answers it with a 401 reply (tests/test_twilsock_limits.c) */
     assert_int_equal(sizeof frame.token, SF_TS_MAX_TOKEN + 1);
@@ -445,6 +456,16 @@ static void test_oversize_fields(void **state)
     assert_string_equal(frame.token, "");
     assert_refused("{\"method\":\"init\",\"token\":7}", "", ""); /* not a string */
     assert_refused("{\"token\":\"a\",\"token\":\"b\"}", "", "");
+    free(big);
+}
+
+/* An escape that grows a field past its limit is refused; a header of exactly
+ * SF_TS_MAX_HEADER bytes is fine, one more is not. */
+static void test_oversize_escape_and_header(void **state)
+{
+    (void)state;
+    char *big = malloc(SF_TS_MAX_HEADER + 64);
+    assert_non_null(big);
     /* an escape that grows past the limit: 2047 bytes + a 2-byte UTF-8 character */
     size_t o = (size_t)sprintf(big, "{\"http_request\":{\"path\":\"");
     memset(big + o, 'p', sizeof frame.http_path - 2);
@@ -558,6 +579,8 @@ int main(void)
         cmocka_unit_test(test_payload_size),
         cmocka_unit_test(test_kotlin_payload_terminator),
         cmocka_unit_test(test_oversize_fields),
+        cmocka_unit_test(test_oversize_token),
+        cmocka_unit_test(test_oversize_escape_and_header),
         cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_token_budget),
         cmocka_unit_test(test_frame_limit),
