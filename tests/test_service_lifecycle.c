@@ -212,6 +212,44 @@ static void null_arguments_are_invalid_arguments(void **state)
 /* Update                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
+/* Step i (0..6) of the update test: sets the one parameter it gives in step, and that
+ * parameter's new value in expected. */
+static void set_update_step(size_t i, sf_service_params *step, sf_service_record *expected)
+{
+    memset(step, 0, sizeof *step);
+    switch (i) {
+    case 0:
+        step->friendly_name = "after";
+        strcpy(expected->friendly_name, "after");
+        break;
+    case 1:
+        step->webhook_url = "https://example.org/b";
+        strcpy(expected->webhook_url, "https://example.org/b");
+        break;
+    case 2:
+        step->reachability_webhooks_enabled = SF_BOOL_FALSE;
+        expected->reachability_webhooks_enabled = false;
+        break;
+    case 3:
+        step->acl_enabled = SF_BOOL_TRUE;
+        expected->acl_enabled = true;
+        break;
+    case 4:
+        step->reachability_debouncing_enabled = SF_BOOL_FALSE;
+        expected->reachability_debouncing_enabled = false;
+        break;
+    case 5:
+        step->webhooks_from_rest_enabled = SF_BOOL_TRUE;
+        expected->webhooks_from_rest_enabled = true;
+        break;
+    case 6:
+        step->has_reachability_debouncing_window = true;
+        step->reachability_debouncing_window = 29000;
+        expected->reachability_debouncing_window = 29000;
+        break;
+    }
+}
+
 static void update_changes_only_the_given_params_and_moves_date_updated(void **state)
 {
     sf_fixture *fx = *state;
@@ -229,48 +267,16 @@ static void update_changes_only_the_given_params_and_moves_date_updated(void **s
     must_create(fx, &full, &base);
     const sf_ms created = base.date_created_ms;
 
-    sf_service_params steps[7];
-    memset(steps, 0, sizeof steps);
-    steps[0].friendly_name = "after";
-    steps[1].webhook_url = "https://example.org/b";
-    steps[2].reachability_webhooks_enabled = SF_BOOL_FALSE;
-    steps[3].acl_enabled = SF_BOOL_TRUE;
-    steps[4].reachability_debouncing_enabled = SF_BOOL_FALSE;
-    steps[5].webhooks_from_rest_enabled = SF_BOOL_TRUE;
-    steps[6].has_reachability_debouncing_window = true;
-    steps[6].reachability_debouncing_window = 29000;
-
     sf_service_record expected = base;
     for (size_t i = 0; i < 7; i++) {
         assert_status(sf_clock_advance(fx->fake, 1000 + (sf_ms)i, NULL), SF_OK);
         sf_ms now = sf_clock_now(fx->fake);
-        switch (i) {
-        case 0:
-            strcpy(expected.friendly_name, "after");
-            break;
-        case 1:
-            strcpy(expected.webhook_url, "https://example.org/b");
-            break;
-        case 2:
-            expected.reachability_webhooks_enabled = false;
-            break;
-        case 3:
-            expected.acl_enabled = true;
-            break;
-        case 4:
-            expected.reachability_debouncing_enabled = false;
-            break;
-        case 5:
-            expected.webhooks_from_rest_enabled = true;
-            break;
-        case 6:
-            expected.reachability_debouncing_window = 29000;
-            break;
-        }
+        sf_service_params step;
+        set_update_step(i, &step, &expected);
         expected.date_updated_ms = now;
         sf_service_record got;
         sf_error err;
-        assert_status(sf_service_update(fx->fake, NULL, base.sid, &steps[i], &got, &err), SF_OK);
+        assert_status(sf_service_update(fx->fake, NULL, base.sid, &step, &got, &err), SF_OK);
         assert_status(err.status, SF_OK);
         assert_memory_equal(&got, &expected, sizeof got);
         sf_service_record fetched;
