@@ -21,6 +21,48 @@
 
 #define MESSAGES 100
 
+/* The MESSAGES message_published events of stream arrive in publish order (sids), each with
+ * its stream, message SID and data, and none a duplicate. */
+static void read_published_in_order(sse_reader *s, const char *stream, char sids[][SF_SID_SIZE])
+{
+    sse_event ev;
+    for (int i = 0; i < MESSAGES; i++) {
+        if (sse_next(s, &ev, HC_IO_TIMEOUT_MS) != 1)
+            fail_msg("event %d of %d did not arrive within %d ms", i, MESSAGES, HC_IO_TIMEOUT_MS);
+        assert_string_equal(ev.name, "message_published");
+        char v[256], want[128];
+        assert_true(hc_json_get(ev.data, "stream_sid", v, sizeof v));
+        assert_string_equal(v, stream);
+        assert_true(hc_json_get(ev.data, "message_sid", v, sizeof v));
+        if (strcmp(v, sids[i]) != 0)
+            fail_msg("event %d: message_sid %s, published %s", i, v, sids[i]);
+        assert_true(hc_json_get(ev.data, "data", v, sizeof v));
+        snprintf(want, sizeof want, "{\"n\":%d,\"tag\":\"a b\"}", i);
+        assert_string_equal(v, want);
+        assert_true(hc_json_get(ev.data, "is_duplicate", v, sizeof v));
+        assert_string_equal(v, "false");
+    }
+}
+
+/* Deleting stream sends `removed` (reason deleted) on the event stream, which then ends. */
+static void delete_and_read_removed(http_env *e, hconn *c, sse_reader *s, const char *stream)
+{
+    char target[200];
+    hresp r;
+    snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s", e->service, stream);
+    hc_expect(c, "DELETE", target, e->auth, NULL, 204, &r);
+    hresp_free(&r);
+    sse_event ev;
+    assert_int_equal(sse_next(s, &ev, HC_IO_TIMEOUT_MS), 1);
+    assert_string_equal(ev.name, "removed");
+    char v[128];
+    assert_true(hc_json_get(ev.data, "stream_sid", v, sizeof v));
+    assert_string_equal(v, stream);
+    assert_true(hc_json_get(ev.data, "reason", v, sizeof v));
+    assert_string_equal(v, "deleted");
+    assert_int_equal(sse_next(s, &ev, HC_IO_TIMEOUT_MS), 0);
+}
+
 static void test_events_in_order_then_removed(void **state)
 {
     http_env *e = *state;
@@ -36,24 +78,7 @@ static void test_events_in_order_then_removed(void **state)
     char sids[MESSAGES][SF_SID_SIZE];
     for (int i = 0; i < MESSAGES; i++)
         http_publish(e, &c, stream, i, sids[i]);
-
-    sse_event ev;
-    for (int i = 0; i < MESSAGES; i++) {
-        if (sse_next(&s, &ev, HC_IO_TIMEOUT_MS) != 1)
-            fail_msg("event %d of %d did not arrive within %d ms", i, MESSAGES, HC_IO_TIMEOUT_MS);
-        assert_string_equal(ev.name, "message_published");
-        char v[256], want[128];
-        assert_true(hc_json_get(ev.data, "stream_sid", v, sizeof v));
-        assert_string_equal(v, stream);
-        assert_true(hc_json_get(ev.data, "message_sid", v, sizeof v));
-        if (strcmp(v, sids[i]) != 0)
-            fail_msg("event %d: message_sid %s, published %s", i, v, sids[i]);
-        assert_true(hc_json_get(ev.data, "data", v, sizeof v));
-        snprintf(want, sizeof want, "{\"n\":%d,\"tag\":\"a b\"}", i);
-        assert_string_equal(v, want);
-        assert_true(hc_json_get(ev.data, "is_duplicate", v, sizeof v));
-        assert_string_equal(v, "false");
-    }
+    read_published_in_order(&s, stream, sids);
 
     /* subscriber stats over the control API agree */
     char target[200];
@@ -65,17 +90,7 @@ static void test_events_in_order_then_removed(void **state)
     hresp_free(&r);
 
     /* delete: `removed`, then the stream ends */
-    snprintf(target, sizeof target, "/v1/Services/%s/Streams/%s", e->service, stream);
-    hc_expect(&c, "DELETE", target, e->auth, NULL, 204, &r);
-    hresp_free(&r);
-    assert_int_equal(sse_next(&s, &ev, HC_IO_TIMEOUT_MS), 1);
-    assert_string_equal(ev.name, "removed");
-    char v[128];
-    assert_true(hc_json_get(ev.data, "stream_sid", v, sizeof v));
-    assert_string_equal(v, stream);
-    assert_true(hc_json_get(ev.data, "reason", v, sizeof v));
-    assert_string_equal(v, "deleted");
-    assert_int_equal(sse_next(&s, &ev, HC_IO_TIMEOUT_MS), 0);
+    delete_and_read_removed(e, &c, &s, stream);
 
     /* the journal saw the deliveries in publish order */
     char *text = http_journal(e, &c);
