@@ -61,6 +61,52 @@ static void test_fault_remove_stops_the_rule_and_ids_are_not_reused(void **state
     assert_int_equal(add_fault(fx, &all), 3); /* never reused */
 }
 
+/* The three listed rules (out) have ids 1..3, the parameters they were added with (rule 2 on
+ * stream_sid, rule 3 on subscriber s1) and no hits yet. */
+static void check_listed_rules(const sf_fault_info *out, const char *stream_sid,
+                               sf_subscriber_id s1)
+{
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(out[i].id, (sf_fault_id)(i + 1));
+    assert_int_equal(out[0].params.scope, SF_SCOPE_FAKE);
+    assert_true(out[0].params.duplicate_rate == 1.0);
+    assert_int_equal(out[0].params.delay_ms, 7);
+    assert_int_equal(out[0].params.jitter_ms, 3);
+    assert_null(out[0].params.stream_sid);
+    assert_int_equal(out[1].params.scope, SF_SCOPE_STREAM);
+    assert_string_equal(out[1].stream_sid, stream_sid);
+    assert_ptr_equal(out[1].params.stream_sid, out[1].stream_sid);
+    assert_int_equal(out[1].params.drop_next, 2);
+    assert_int_equal(out[1].drop_next_left, 2);
+    assert_int_equal(out[1].params.expiry_lag_ms, 100);
+    assert_int_equal(out[2].params.scope, SF_SCOPE_SUBSCRIBER);
+    assert_int_equal(out[2].params.subscriber, s1);
+    assert_true(out[2].params.drop_rate == 0.25);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(out[i].hits, 0);
+}
+
+/* Three publishes to stream_sid: the stream rule's drop_next takes the first two; the third is
+ * either dropped by the subscriber rule's draw or delayed and duplicated by rule 1 (two hits). */
+static void check_hits_after_three_publishes(sf_fixture *fx, const char *stream_sid,
+                                             sf_subscriber_id s1)
+{
+    sf_fault_info out[4];
+    faults_publish(fx, stream_sid, 0, NULL);
+    faults_publish(fx, stream_sid, 1, NULL);
+    faults_publish(fx, stream_sid, 2, NULL);
+    sf_run_until_idle(fx->fake);
+    assert_int_equal(sf_fault_list(fx->fake, out, 4), 3);
+    assert_int_equal(out[1].drop_next_left, 0);
+    assert_int_equal(out[1].hits, 2);
+    assert_true(out[2].hits <= 1);
+    sf_subscriber_stats st = fault_sub_stats(fx, s1);
+    assert_int_equal(st.dropped, 2 + out[2].hits);
+    assert_int_equal(out[0].hits, out[2].hits ? 0 : 2);
+    assert_int_equal(st.delivered, out[2].hits ? 0 : 2);
+    assert_int_equal(recs[0].n, st.delivered);
+}
+
 static void test_fault_list_shows_ids_params_and_hits(void **state)
 {
     sf_fixture *fx = *state;
@@ -84,24 +130,7 @@ static void test_fault_list_shows_ids_params_and_hits(void **state)
     sf_fault_info out[4];
     memset(out, 0xa5, sizeof out);
     assert_int_equal(sf_fault_list(fx->fake, out, 4), 3);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(out[i].id, (sf_fault_id)(i + 1));
-    assert_int_equal(out[0].params.scope, SF_SCOPE_FAKE);
-    assert_true(out[0].params.duplicate_rate == 1.0);
-    assert_int_equal(out[0].params.delay_ms, 7);
-    assert_int_equal(out[0].params.jitter_ms, 3);
-    assert_null(out[0].params.stream_sid);
-    assert_int_equal(out[1].params.scope, SF_SCOPE_STREAM);
-    assert_string_equal(out[1].stream_sid, s.sid);
-    assert_ptr_equal(out[1].params.stream_sid, out[1].stream_sid);
-    assert_int_equal(out[1].params.drop_next, 2);
-    assert_int_equal(out[1].drop_next_left, 2);
-    assert_int_equal(out[1].params.expiry_lag_ms, 100);
-    assert_int_equal(out[2].params.scope, SF_SCOPE_SUBSCRIBER);
-    assert_int_equal(out[2].params.subscriber, s1);
-    assert_true(out[2].params.drop_rate == 0.25);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(out[i].hits, 0);
+    check_listed_rules(out, s.sid, s1);
     unsigned char sentinel[sizeof out[3]];
     memset(sentinel, 0xa5, sizeof sentinel);
     assert_memory_equal(&out[3], sentinel, sizeof sentinel); /* only 3 written */
@@ -113,21 +142,7 @@ static void test_fault_list_shows_ids_params_and_hits(void **state)
     assert_int_equal(one[0].id, 1);
     assert_memory_equal(&one[1], sentinel, sizeof sentinel);
 
-    /* three publishes: the stream rule's drop_next takes the first two; the third is either
-     * dropped by the subscriber rule's draw or delayed and duplicated by rule 1 (two hits) */
-    faults_publish(fx, s.sid, 0, NULL);
-    faults_publish(fx, s.sid, 1, NULL);
-    faults_publish(fx, s.sid, 2, NULL);
-    sf_run_until_idle(fx->fake);
-    assert_int_equal(sf_fault_list(fx->fake, out, 4), 3);
-    assert_int_equal(out[1].drop_next_left, 0);
-    assert_int_equal(out[1].hits, 2);
-    assert_true(out[2].hits <= 1);
-    sf_subscriber_stats st = fault_sub_stats(fx, s1);
-    assert_int_equal(st.dropped, 2 + out[2].hits);
-    assert_int_equal(out[0].hits, out[2].hits ? 0 : 2);
-    assert_int_equal(st.delivered, out[2].hits ? 0 : 2);
-    assert_int_equal(recs[0].n, st.delivered);
+    check_hits_after_three_publishes(fx, s.sid, s1);
 }
 
 static void test_fault_add_rejects_invalid_params(void **state)
