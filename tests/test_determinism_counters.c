@@ -233,6 +233,14 @@ static sf_ms fixed_clock(void *user)
     return 5;
 }
 
+/* Options o with stmt applied to its defaults are refused. */
+#define BAD(stmt)                                                                                  \
+    do {                                                                                           \
+        sf_options_init(&o);                                                                       \
+        stmt;                                                                                      \
+        expect_bad_options(&o);                                                                    \
+    } while (0)
+
 static void invalid_options_are_refused(void **state)
 {
     (void)state;
@@ -242,12 +250,6 @@ static void invalid_options_are_refused(void **state)
     memset(long_url + 7, 'h', sizeof long_url - 8);
     long_url[sizeof long_url - 1] = '\0';
 
-#define BAD(stmt)                                                                                  \
-    do {                                                                                           \
-        sf_options_init(&o);                                                                       \
-        stmt;                                                                                      \
-        expect_bad_options(&o);                                                                    \
-    } while (0)
     BAD(o.allocator.malloc_fn = plain_malloc);
     BAD(o.clock = SF_CLOCK_CALLBACK);
     BAD(o.clock = (sf_clock_kind)7);
@@ -259,6 +261,15 @@ static void invalid_options_are_refused(void **state)
     BAD(o.base_url = "http://example.com/\"q");
     BAD(o.base_url = "http://example.com/\\q");
     BAD(o.journal_capacity = ((size_t)1 << 26) + 1);
+
+    sf_error err;
+    assert_status(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
+}
+
+static void limits_out_of_range_are_refused(void **state)
+{
+    (void)state;
+    sf_options o;
     BAD(o.limits.max_data_bytes = 1);
     BAD(o.limits.max_data_bytes = SF_DATA_CAP + 1);
     BAD(o.limits.publish_burst = 0);
@@ -278,12 +289,15 @@ static void invalid_options_are_refused(void **state)
     BAD(o.limits.webhook_url_max = SF_WEBHOOK_URL_CAP + 1);
     BAD(o.limits.debouncing_window_min_ms = -1);
     BAD(o.limits.debouncing_window_min_ms = 40000);
+}
 #undef BAD
 
+/* The ceilings themselves are allowed, as is a callback clock with its function. */
+static void limit_ceilings_and_a_callback_clock_are_allowed(void **state)
+{
+    (void)state;
+    sf_options o;
     sf_error err;
-    assert_status(sf_fake_new(NULL, NULL, &err), SF_ERR_INVALID_ARGUMENT);
-
-    /* the ceilings themselves are allowed, as is a callback clock with its function */
     sf_options_init(&o);
     o.limits.max_data_bytes = SF_DATA_CAP;
     o.limits.unique_name_max = SF_UNIQUE_NAME_CAP;
@@ -345,6 +359,8 @@ int main(void)
         cmocka_unit_test(a_fake_without_options_uses_the_documented_defaults),
         cmocka_unit_test(options_init_fills_the_defaults),
         cmocka_unit_test(invalid_options_are_refused),
+        cmocka_unit_test(limits_out_of_range_are_refused),
+        cmocka_unit_test(limit_ceilings_and_a_callback_clock_are_allowed),
         cmocka_unit_test(the_fake_allocates_only_through_the_given_allocator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
