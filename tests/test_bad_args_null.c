@@ -196,11 +196,9 @@ static void test_page_free_with_null_page_or_fake_is_a_no_op(void **state)
 /* NULL error bodies and NULL outputs                                                        */
 /* ---------------------------------------------------------------------------------------- */
 
-static void test_null_err_is_accepted_on_success_and_failure(void **state)
+/* Stream calls with a NULL err, on success and on failure; leaves no stream. */
+static void stream_calls_take_null_err(sf_fake *f, const char *svc)
 {
-    sf_fixture *fx = *state;
-    sf_fake *f = fx->fake;
-    const char *svc = fx->service_sid;
     sf_stream_record rec;
     sf_stream_params named = {.unique_name = "quiet", .has_ttl = true, .ttl = 9};
     assert_status(sf_stream_create(f, NULL, svc, &named, &rec, NULL), SF_OK);
@@ -225,7 +223,12 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     assert_null(page);
     assert_status(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_OK);
     assert_status(sf_stream_remove(f, NULL, svc, "quiet", NULL), SF_ERR_NOT_FOUND);
+}
 
+/* Service calls with a NULL err, on success and on failure (a second service, then removed). */
+static void service_calls_take_null_err(sf_fake *f)
+{
+    sf_page_params bad = {.has_page_size = true, .page_size = 0};
     sf_service_record srec;
     sf_service_params sp = {.friendly_name = "n"};
     assert_status(sf_service_create(f, NULL, &sp, &srec, NULL), SF_OK);
@@ -242,7 +245,11 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     assert_status(sf_service_list(f, NULL, &bad, &spage, NULL), SF_ERR_INVALID_PAGE_SIZE);
     assert_status(sf_service_remove(f, NULL, srec.sid, NULL), SF_OK);
     assert_status(sf_service_fetch(f, NULL, srec.sid, &srec, NULL), SF_ERR_NOT_FOUND);
+}
 
+/* Account, API key and authentication calls with a NULL err, on success and on failure. */
+static void account_calls_take_null_err(sf_fake *f)
+{
     sf_account_record acct;
     assert_status(sf_account_create(f, NULL, &acct, NULL), SF_OK);
     sf_account_params dup = {.sid = acct.sid};
@@ -255,7 +262,15 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     assert_status(sf_authenticate(f, key.sid, key.secret, who, NULL), SF_OK);
     assert_string_equal(who, acct.sid);
     assert_status(sf_authenticate(f, key.sid, "nope", who, NULL), SF_ERR_AUTHENTICATE);
+}
 
+static void test_null_err_is_accepted_on_success_and_failure(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_fake *f = fx->fake;
+    stream_calls_take_null_err(f, fx->service_sid);
+    service_calls_take_null_err(f);
+    account_calls_take_null_err(f);
     assert_status(sf_clock_advance(f, 10, NULL), SF_OK);
     assert_status(sf_clock_advance(f, -10, NULL), SF_ERR_INVALID_ARGUMENT);
     assert_status(sf_clock_set(f, SF_DEFAULT_EPOCH_MS + 20, NULL), SF_OK);
@@ -265,13 +280,10 @@ static void test_null_err_is_accepted_on_success_and_failure(void **state)
     assert_status(sf_service_fetch(f, NULL, fx->service_sid, NULL, NULL), SF_ERR_NOT_FOUND);
 }
 
-/* Records are optional outputs of create, fetch and update: the call still does its work. */
-static void test_null_record_out_is_allowed_for_create_fetch_update(void **state)
+/* Stream create, fetch and update without a record still do their work (as on twin). */
+static void stream_calls_work_without_record(sf_fixture *fx, sf_fake *twin)
 {
-    sf_fixture *fx = *state;
-    sf_fake *twin = twin_new(fx->service_sid);
     sf_error err;
-
     assert_status(sf_stream_create(fx->fake, NULL, fx->service_sid,
                                    &(sf_stream_params){.unique_name = "no-out"}, NULL, &err),
                   SF_OK);
@@ -289,7 +301,12 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     assert_status(sf_stream_fetch(fx->fake, NULL, fx->service_sid, "no-out", &got, NULL), SF_OK);
     assert_true(got.has_date_expires);
     assert_int_equal(got.date_expires_ms, SF_DEFAULT_EPOCH_MS + 30000);
+}
 
+/* Service create, fetch and update without a record still do their work (as on twin). */
+static void service_calls_work_without_record(sf_fixture *fx, sf_fake *twin)
+{
+    sf_error err;
     sf_service_params sp = {.friendly_name = "quiet service"};
     assert_status(sf_service_create(fx->fake, NULL, &sp, NULL, &err), SF_OK);
     sf_service_record svc2;
@@ -302,7 +319,13 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     assert_status(sf_service_fetch(fx->fake, NULL, svc2.sid, &sgot, NULL), SF_OK);
     assert_string_equal(sgot.friendly_name, "quiet service");
     assert_string_equal(sgot.webhook_url, "https://example.com");
+}
 
+/* Account and API key creation without a record, and authentication without the account's
+ * SID out, still do their work (as on twin). */
+static void account_calls_work_without_record(sf_fixture *fx, sf_fake *twin)
+{
+    sf_error err;
     assert_status(sf_account_create(fx->fake, NULL, NULL, &err), SF_OK);
     sf_account_record acct;
     assert_status(sf_account_create(twin, NULL, &acct, NULL), SF_OK);
@@ -316,6 +339,17 @@ static void test_null_record_out_is_allowed_for_create_fetch_update(void **state
     assert_status(sf_api_key_create(twin, acct.sid, NULL, &key, NULL), SF_OK);
     assert_status(sf_authenticate(fx->fake, key.sid, key.secret, who, NULL), SF_OK);
     assert_string_equal(who, acct.sid);
+}
+
+/* Records are optional outputs of create, fetch and update: the call still does its work. */
+static void test_null_record_out_is_allowed_for_create_fetch_update(void **state)
+{
+    sf_fixture *fx = *state;
+    sf_fake *twin = twin_new(fx->service_sid);
+    sf_error err;
+    stream_calls_work_without_record(fx, twin);
+    service_calls_work_without_record(fx, twin);
+    account_calls_work_without_record(fx, twin);
 
     /* a publish without a record still spends its message SID, as on the twin */
     assert_status(
