@@ -276,6 +276,62 @@ static sf_service_page *must_list_services(sf_fixture *fx, const sf_page_params 
     return page;
 }
 
+/* Forward in pages of 7: the 25 services in creation order (sids), over 4 pages with the
+ * right links; keeps each page's previous-page token in tokens_prev. */
+static void walk_services_forward_in_sevens(sf_fixture *fx, char sids[][SF_SID_SIZE],
+                                            char tokens_prev[4][SF_PAGE_TOKEN_SIZE])
+{
+    char token[SF_PAGE_TOKEN_SIZE] = "";
+    size_t seen = 0;
+    for (int k = 0; k < 4; k++) {
+        sf_page_params p = {
+            .has_page_size = true, .page_size = 7, .page_token = token[0] ? token : NULL};
+        sf_service_page *page = must_list_services(fx, &p);
+        assert_int_equal(page->info.count, k < 3 ? 7 : 4);
+        assert_int_equal(page->info.has_previous, k > 0);
+        assert_int_equal(page->info.has_next, k < 3);
+        for (size_t i = 0; i < page->info.count; i++)
+            assert_string_equal(page->records[i].sid, sids[seen++]);
+        memcpy(token, page->info.next_token, sizeof token);
+        memcpy(tokens_prev[k], page->info.previous_token, SF_PAGE_TOKEN_SIZE);
+        sf_service_page_free(fx->fake, page);
+    }
+    assert_int_equal(seen, 25);
+}
+
+/* Backward from the last page's previous-page token (last_prev): the three full pages of 7. */
+static void walk_services_backward_in_sevens(sf_fixture *fx, char sids[][SF_SID_SIZE],
+                                             const char *last_prev)
+{
+    char token[SF_PAGE_TOKEN_SIZE];
+    memcpy(token, last_prev, sizeof token);
+    for (int k = 2; k >= 0; k--) {
+        sf_page_params p = {.has_page_size = true, .page_size = 7, .page_token = token};
+        sf_service_page *page = must_list_services(fx, &p);
+        assert_int_equal(page->info.count, 7);
+        for (size_t i = 0; i < 7; i++)
+            assert_string_equal(page->records[i].sid, sids[(size_t)k * 7 + i]);
+        assert_int_equal(page->info.has_previous, k > 0);
+        memcpy(token, page->info.previous_token, sizeof token);
+        sf_service_page_free(fx->fake, page);
+    }
+}
+
+/* By page number, 7 a page: pages 0-2 full, page 3 the last 4, page 4 empty. */
+static void list_services_by_page_number(sf_fixture *fx, char sids[][SF_SID_SIZE])
+{
+    for (int k = 0; k < 5; k++) {
+        sf_page_params p = {.has_page_size = true, .page_size = 7, .has_page = true, .page = k};
+        sf_service_page *page = must_list_services(fx, &p);
+        assert_int_equal(page->info.page, k);
+        size_t expect = k < 3 ? 7 : k == 3 ? 4 : 0;
+        assert_int_equal(page->info.count, expect);
+        for (size_t i = 0; i < expect; i++)
+            assert_string_equal(page->records[i].sid, sids[(size_t)k * 7 + i]);
+        sf_service_page_free(fx->fake, page);
+    }
+}
+
 static void services_are_listed_in_creation_order_in_pages(void **state)
 {
     sf_fixture *fx = *state;
@@ -299,49 +355,10 @@ static void services_are_listed_in_creation_order_in_pages(void **state)
         assert_memory_equal(&page->records[i], &recs[i], sizeof recs[i]);
     sf_service_page_free(fx->fake, page);
 
-    /* forward in pages of 7 */
     char tokens_prev[4][SF_PAGE_TOKEN_SIZE];
-    char token[SF_PAGE_TOKEN_SIZE] = "";
-    size_t seen = 0;
-    for (int k = 0; k < 4; k++) {
-        sf_page_params p = {
-            .has_page_size = true, .page_size = 7, .page_token = token[0] ? token : NULL};
-        page = must_list_services(fx, &p);
-        assert_int_equal(page->info.count, k < 3 ? 7 : 4);
-        assert_int_equal(page->info.has_previous, k > 0);
-        assert_int_equal(page->info.has_next, k < 3);
-        for (size_t i = 0; i < page->info.count; i++)
-            assert_string_equal(page->records[i].sid, sids[seen++]);
-        memcpy(token, page->info.next_token, sizeof token);
-        memcpy(tokens_prev[k], page->info.previous_token, SF_PAGE_TOKEN_SIZE);
-        sf_service_page_free(fx->fake, page);
-    }
-    assert_int_equal(seen, 25);
-
-    /* backward from the last page */
-    memcpy(token, tokens_prev[3], sizeof token);
-    for (int k = 2; k >= 0; k--) {
-        sf_page_params p = {.has_page_size = true, .page_size = 7, .page_token = token};
-        page = must_list_services(fx, &p);
-        assert_int_equal(page->info.count, 7);
-        for (size_t i = 0; i < 7; i++)
-            assert_string_equal(page->records[i].sid, sids[(size_t)k * 7 + i]);
-        assert_int_equal(page->info.has_previous, k > 0);
-        memcpy(token, page->info.previous_token, sizeof token);
-        sf_service_page_free(fx->fake, page);
-    }
-
-    /* by page number */
-    for (int k = 0; k < 5; k++) {
-        sf_page_params p = {.has_page_size = true, .page_size = 7, .has_page = true, .page = k};
-        page = must_list_services(fx, &p);
-        assert_int_equal(page->info.page, k);
-        size_t expect = k < 3 ? 7 : k == 3 ? 4 : 0;
-        assert_int_equal(page->info.count, expect);
-        for (size_t i = 0; i < expect; i++)
-            assert_string_equal(page->records[i].sid, sids[(size_t)k * 7 + i]);
-        sf_service_page_free(fx->fake, page);
-    }
+    walk_services_forward_in_sevens(fx, sids, tokens_prev);
+    walk_services_backward_in_sevens(fx, sids, tokens_prev[3]);
+    list_services_by_page_number(fx, sids);
 }
 
 static void service_list_rejects_bad_paging_params(void **state)
