@@ -41,6 +41,52 @@ static void act_publish_while_budget(sf_fake *fake, const sf_event *ev, recorder
         r->seen[r->nseen++] = r->watch->n;
 }
 
+/* Everything arrived before the outer publish (outer_sid) returned: A's three nested
+ * publishes succeeded, and each message went to A (ia) then B (ib), outer first, then the
+ * nested ones in order. */
+static void check_nested_delivered_after_current(const trace *log, const recorder *a,
+                                                 sf_subscriber_id ia, sf_subscriber_id ib,
+                                                 const char *outer_sid)
+{
+    /* everything arrived before the outer publish returned */
+    assert_int_equal(a->nstatus, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_status(a->statuses[i], SF_OK);
+    assert_int_equal(a->nested, 3);
+    assert_false(log->overflow);
+    assert_int_equal(log->n, 8);
+    const char *order[4] = {outer_sid, a->nested_sids[0], a->nested_sids[1], a->nested_sids[2]};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log->items[2 * i].subscriber, ia);
+        assert_string_equal(log->items[2 * i].message_sid, order[i]);
+        assert_int_equal(log->items[2 * i + 1].subscriber, ib);
+        assert_string_equal(log->items[2 * i + 1].message_sid, order[i]);
+    }
+}
+
+/* B got each message on stream_sid at the unmoved time with its data; A's nested publishes
+ * delivered nothing inline. */
+static void check_nested_times_and_no_inline_delivery(const recorder *a, const recorder *b,
+                                                      const char *stream_sid)
+{
+    /* each nested message is published and delivered at the same (unmoved) time */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(b->ev[i].published_ms, NOW0);
+        assert_int_equal(b->ev[i].delivered_ms, NOW0);
+        assert_string_equal(b->ev[i].stream_sid, stream_sid);
+    }
+    assert_string_equal(b->ev[0].data, "{\"outer\":1}");
+    assert_string_equal(b->ev[1].data, "{\"nested\":0}");
+    assert_string_equal(b->ev[2].data, "{\"nested\":1}");
+    assert_string_equal(b->ev[3].data, "{\"nested\":2}");
+    /* a nested publish delivers nothing inline: when A's first nested publish returned, B had
+     * not even received the outer message yet (it comes after A's callback) */
+    assert_int_equal(a->nseen, 3);
+    assert_int_equal(a->seen[0], 0);
+    assert_int_equal(a->seen[1], 1);
+    assert_int_equal(a->seen[2], 2);
+}
+
 static void test_callback_publishing_to_same_stream_delivers_nested_after_current(void **state)
 {
     sf_fixture *fx = *state;
@@ -62,36 +108,8 @@ static void test_callback_publishing_to_same_stream_delivers_nested_after_curren
                   SF_OK);
     /* the outer publish's borrowed data survives the nested publishes */
     assert_string_equal(out.data, "{\"outer\":1}");
-    /* everything arrived before the outer publish returned */
-    assert_int_equal(a->nstatus, 3);
-    for (size_t i = 0; i < 3; i++)
-        assert_status(a->statuses[i], SF_OK);
-    assert_int_equal(a->nested, 3);
-    assert_false(log.overflow);
-    assert_int_equal(log.n, 8);
-    const char *order[4] = {out.sid, a->nested_sids[0], a->nested_sids[1], a->nested_sids[2]};
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(log.items[2 * i].subscriber, ia);
-        assert_string_equal(log.items[2 * i].message_sid, order[i]);
-        assert_int_equal(log.items[2 * i + 1].subscriber, ib);
-        assert_string_equal(log.items[2 * i + 1].message_sid, order[i]);
-    }
-    /* each nested message is published and delivered at the same (unmoved) time */
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(b->ev[i].published_ms, NOW0);
-        assert_int_equal(b->ev[i].delivered_ms, NOW0);
-        assert_string_equal(b->ev[i].stream_sid, s.sid);
-    }
-    assert_string_equal(b->ev[0].data, "{\"outer\":1}");
-    assert_string_equal(b->ev[1].data, "{\"nested\":0}");
-    assert_string_equal(b->ev[2].data, "{\"nested\":1}");
-    assert_string_equal(b->ev[3].data, "{\"nested\":2}");
-    /* a nested publish delivers nothing inline: when A's first nested publish returned, B had
-     * not even received the outer message yet (it comes after A's callback) */
-    assert_int_equal(a->nseen, 3);
-    assert_int_equal(a->seen[0], 0);
-    assert_int_equal(a->seen[1], 1);
-    assert_int_equal(a->seen[2], 2);
+    check_nested_delivered_after_current(&log, a, ia, ib, out.sid);
+    check_nested_times_and_no_inline_delivery(a, b, s.sid);
     assert_int_equal(log.max_depth, 1);
     assert_int_equal(sf_pending_deliveries(fx->fake), 0);
     sf_stream_stats ss = stream_stats(fx, "echo");
