@@ -97,45 +97,56 @@ static void expect_params(uint64_t seq, const char *want)
     assert_string_equal(buf, want);
 }
 
-/* Values only the C API can pass: invalid UTF-8, oversize data and names, NaN, NULLs. */
-static void exact_parameters(void **state)
+/* Entries 2-5: a service with control characters in its name, one without parameters
+ * (svc), a stream with an oversize name, one without parameters (st). */
+static void exact_service_and_stream_params(sf_service_record *svc, sf_stream_record *st)
 {
-    (void)state;
-    make(true, 0);
-    sf_service_record svc;
-    sf_stream_record st;
-    sf_message_record m;
     sf_service_params sp = {.friendly_name = "a\"b\\c\n\x01",
                             .acl_enabled = SF_BOOL_TRUE,
                             .has_reachability_debouncing_window = true,
                             .reachability_debouncing_window = 2000};
-    assert_status_not(sf_service_create(fake, NULL, &sp, &svc, NULL), SF_OK); /* 54053 */
+    assert_status_not(sf_service_create(fake, NULL, &sp, svc, NULL), SF_OK); /* 54053 */
     expect_params(2, "{\"friendly_name\":\"a\\\"b\\\\c\\u000a\\u0001\",\"acl_enabled\":true,"
                      "\"reachability_debouncing_window\":2000}");
-    assert_status(sf_service_create(fake, NULL, NULL, &svc, NULL), SF_OK);
+    assert_status(sf_service_create(fake, NULL, NULL, svc, NULL), SF_OK);
     expect_params(3, "{\"no_params\":true}");
     static char long_name[9000];
     memset(long_name, 'n', sizeof long_name - 1);
     sf_stream_params tp = {.unique_name = long_name};
-    sf_stream_create(fake, NULL, svc.sid, &tp, &st, NULL);
+    sf_stream_create(fake, NULL, svc->sid, &tp, st, NULL);
     char want[256];
-    snprintf(want, sizeof want, "{\"service\":\"%s\",\"unique_name_len\":8193}", svc.sid);
+    snprintf(want, sizeof want, "{\"service\":\"%s\",\"unique_name_len\":8193}", svc->sid);
     expect_params(4, want);
-    assert_status(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
+    assert_status(sf_stream_create(fake, NULL, svc->sid, NULL, st, NULL), SF_OK);
+}
+
+/* Entries 6-7: publishes of invalid UTF-8 for another account, and of oversize data. */
+static void exact_publish_params(const sf_service_record *svc, const sf_stream_record *st)
+{
+    sf_message_record m;
+    char want[256];
     sf_publish_params bad = {.data = "{\"x\":\"\xff\"}", .data_len = 9, .client_id = 4};
-    sf_stream_publish(fake, "AC00000000000000000000000000000000", svc.sid, st.sid, &bad, &m, NULL);
+    sf_stream_publish(fake, "AC00000000000000000000000000000000", svc->sid, st->sid, &bad, &m,
+                      NULL);
     snprintf(want, sizeof want,
              "{\"account\":\"AC00000000000000000000000000000000\",\"service\":\"%s\","
              "\"stream\":\"%s\",\"data_hex\":\"7b2278223a22ff227d\",\"client_id\":4}",
-             svc.sid, st.sid);
+             svc->sid, st->sid);
     expect_params(6, want);
     static char big[5000];
     memset(big, ' ', sizeof big);
     sf_publish_params huge = {.data = big, .data_len = sizeof big};
-    sf_stream_publish(fake, NULL, svc.sid, st.sid, &huge, &m, NULL);
-    snprintf(want, sizeof want, "{\"service\":\"%s\",\"stream\":\"%s\",\"data_len\":5000}", svc.sid,
-             st.sid);
+    sf_stream_publish(fake, NULL, svc->sid, st->sid, &huge, &m, NULL);
+    snprintf(want, sizeof want, "{\"service\":\"%s\",\"stream\":\"%s\",\"data_len\":5000}",
+             svc->sid, st->sid);
     expect_params(7, want);
+}
+
+/* Entries 8-13: fault rules with NaN and NULL parameters, an injection, an account and a
+ * refused call. */
+static void exact_fault_injection_account_params(const sf_service_record *svc, sf_stream_record *st)
+{
+    char want[256];
     sf_fault_params nan_rate = {.drop_rate = NAN};
     assert_status_not(sf_fault_add(fake, &nan_rate, NULL, NULL), SF_OK);
     expect_params(8, "{\"scope\":0,\"subscriber\":0,\"drop_rate\":null,\"duplicate_rate\":0,"
@@ -147,17 +158,29 @@ static void exact_parameters(void **state)
     assert_status(sf_inject_error(fake, &inj, NULL), SF_OK);
     expect_params(10, "{\"op\":6,\"count\":2,\"http_status\":500,\"code\":1,\"message\":\"boom\","
                       "\"after_apply\":false}");
-    sf_stream_fetch(fake, NULL, svc.sid, st.sid, &st, NULL);
+    sf_stream_fetch(fake, NULL, svc->sid, st->sid, st, NULL);
     sf_account_record acc;
     sf_account_params ap = {.auth_token = "tok"};
     assert_status(sf_account_create(fake, &ap, &acc, NULL), SF_OK);
     expect_params(12, "{\"auth_token\":\"tok\"}");
-    sf_journal_refused_as(fake, acc.sid, SF_OP_STREAM_UPDATE, svc.sid, "x", SF_ERR_INVALID_TTL);
+    sf_journal_refused_as(fake, acc.sid, SF_OP_STREAM_UPDATE, svc->sid, "x", SF_ERR_INVALID_TTL);
     snprintf(want, sizeof want,
              "{\"account\":\"%s\",\"service\":\"%s\",\"stream\":\"x\","
              "\"refused\":\"SF_ERR_INVALID_TTL\"}",
-             acc.sid, svc.sid);
+             acc.sid, svc->sid);
     expect_params(13, want);
+}
+
+/* Values only the C API can pass: invalid UTF-8, oversize data and names, NaN, NULLs. */
+static void exact_parameters(void **state)
+{
+    (void)state;
+    make(true, 0);
+    sf_service_record svc;
+    sf_stream_record st;
+    exact_service_and_stream_params(&svc, &st);
+    exact_publish_params(&svc, &st);
+    exact_fault_injection_account_params(&svc, &st);
     /* all of it replays to the same journal */
     text = render_data();
     assert_status(sf_replay(text, strlen(text), &rep, NULL), SF_OK);
