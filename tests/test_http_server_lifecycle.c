@@ -27,6 +27,25 @@
 
 #define SHORT_TIMEOUT_MS 1500 /* "nothing more comes" checks */
 
+/* Each of the two event streams gives the message published before the reset, then should
+ * end; the first that does not is described in not_ended (left "" when both ended). */
+static void read_last_message_then_end(sse_reader *all[2], const char *reset_target,
+                                       char *not_ended, size_t not_ended_size)
+{
+    for (int i = 0; i < 2; i++) {
+        sse_event ev;
+        assert_int_equal(sse_next(all[i], &ev, HC_IO_TIMEOUT_MS), 1);
+        assert_string_equal(ev.name, "message_published");
+        int st = sse_next(all[i], &ev, SHORT_TIMEOUT_MS);
+        if (st != 0 && !not_ended[0])
+            snprintf(not_ended, not_ended_size, "event stream %d not ended after POST %s (%s)",
+                     i + 1, reset_target,
+                     st == -1   ? "still open"
+                     : st == -2 ? "cut"
+                                : ev.name);
+    }
+}
+
 static void reset_closes_streams(http_env *e, const char *reset_target)
 {
     hconn c, sc1, sc2;
@@ -47,18 +66,7 @@ static void reset_closes_streams(http_env *e, const char *reset_target)
      * end of the test, so that what follows runs either way) */
     sse_reader *all[2] = {&s1, &s2};
     char not_ended[256] = "";
-    for (int i = 0; i < 2; i++) {
-        sse_event ev;
-        assert_int_equal(sse_next(all[i], &ev, HC_IO_TIMEOUT_MS), 1);
-        assert_string_equal(ev.name, "message_published");
-        int st = sse_next(all[i], &ev, SHORT_TIMEOUT_MS);
-        if (st != 0 && !not_ended[0])
-            snprintf(not_ended, sizeof not_ended, "event stream %d not ended after POST %s (%s)",
-                     i + 1, reset_target,
-                     st == -1   ? "still open"
-                     : st == -2 ? "cut"
-                                : ev.name);
-    }
+    read_last_message_then_end(all, reset_target, not_ended, sizeof not_ended);
 
     /* the fake is new: the service is gone; a new subscriber of a new stream works, and the
      * old connections closing does not detach it */
