@@ -69,52 +69,75 @@ static char *same_answer(hconn *c, twin *t, const char *method, const char *targ
     return body;
 }
 
+/* Where the parity test sends: the TCP connection, the in-process twin and the credentials. */
+typedef struct parity {
+    hconn *c;
+    twin *t;
+    const char *auth;
+} parity;
+
+/* Streams of service svc (created, refused, fetched by SID and by an escaped name, updated
+ * without Ttl) and messages of the first (to: its SID) answer alike. */
+static void same_streams_and_messages(const parity *p, const char *svc, char *to, size_t to_size)
+{
+    char path[512];
+    char *b;
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams", svc);
+    b = same_answer(p->c, p->t, "POST", path, p->auth, "UniqueName=a%2Fslash&Ttl=3600", 201);
+    assert_true(hc_json_get(b, "sid", to, to_size));
+    free(b);
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "UniqueName=second", 201));
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "", 201));
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "UniqueName=second", 409));
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "Ttl=-1", 400));
+
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams/%s", svc, to);
+    free(same_answer(p->c, p->t, "GET", path, p->auth, NULL, 200));
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams/a%%2Fslash", svc);
+    free(same_answer(p->c, p->t, "GET", path, p->auth, NULL, 200));
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "", 400)); /* update without Ttl */
+
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams/%s/Messages", svc, to);
+    free(same_answer(p->c, p->t, "POST", path, p->auth,
+                     "Data=%7B%22a%22%3A+1%2C%22b%22%3A%5B%5D%7D", 201));
+    free(same_answer(p->c, p->t, "POST", path, p->auth, "Data=not-json", 400));
+    free(same_answer(p->c, p->t, "GET", path, p->auth, NULL, 404));
+}
+
+/* Paging answers alike: the query survives the trip, including a PageToken from
+ * next_page_url, and a bad PageSize is refused alike. */
+static void same_pages(const parity *p, const char *svc)
+{
+    char path[512], next[1024];
+    char *b;
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams?PageSize=1", svc);
+    b = same_answer(p->c, p->t, "GET", path, p->auth, NULL, 200);
+    assert_true(hc_json_get(b, "next_page_url", next, sizeof next));
+    free(b);
+    assert_true(strncmp(next, HTTP_ENV_BASE_URL, strlen(HTTP_ENV_BASE_URL)) == 0);
+    b = same_answer(p->c, p->t, "GET", next + strlen(HTTP_ENV_BASE_URL), p->auth, NULL, 200);
+    assert_non_null(strstr(b, "\"second\""));
+    free(b);
+    snprintf(path, sizeof path, "/v1/Services/%s/Streams?PageSize=abc", svc);
+    free(same_answer(p->c, p->t, "GET", path, p->auth, NULL, 400));
+}
+
 static void test_tcp_equals_in_process(void **state)
 {
     http_env *e = *state;
     twin t = {http_env_new_fake(), e->auth};
     hconn c;
     http_env_connect(e, &c);
-    char svc[64], to[64], path[512], next[1024];
+    parity p = {&c, &t, e->auth};
+    char svc[64], to[64], path[512];
 
     char *b = same_answer(&c, &t, "POST", "/v1/Services", e->auth, "FriendlyName=twin%20one", 201);
     assert_true(hc_json_get(b, "sid", svc, sizeof svc));
     free(b);
     snprintf(path, sizeof path, "/v1/Services/%s", svc);
     free(same_answer(&c, &t, "GET", path, e->auth, NULL, 200));
-
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams", svc);
-    b = same_answer(&c, &t, "POST", path, e->auth, "UniqueName=a%2Fslash&Ttl=3600", 201);
-    assert_true(hc_json_get(b, "sid", to, sizeof to));
-    free(b);
-    free(same_answer(&c, &t, "POST", path, e->auth, "UniqueName=second", 201));
-    free(same_answer(&c, &t, "POST", path, e->auth, "", 201));
-    free(same_answer(&c, &t, "POST", path, e->auth, "UniqueName=second", 409));
-    free(same_answer(&c, &t, "POST", path, e->auth, "Ttl=-1", 400));
-
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams/%s", svc, to);
-    free(same_answer(&c, &t, "GET", path, e->auth, NULL, 200));
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams/a%%2Fslash", svc);
-    free(same_answer(&c, &t, "GET", path, e->auth, NULL, 200));
-    free(same_answer(&c, &t, "POST", path, e->auth, "", 400)); /* update without Ttl */
-
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams/%s/Messages", svc, to);
-    free(same_answer(&c, &t, "POST", path, e->auth, "Data=%7B%22a%22%3A+1%2C%22b%22%3A%5B%5D%7D",
-                     201));
-    free(same_answer(&c, &t, "POST", path, e->auth, "Data=not-json", 400));
-    free(same_answer(&c, &t, "GET", path, e->auth, NULL, 404));
-
-    /* paging: the query survives the trip, including a PageToken from next_page_url */
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams?PageSize=1", svc);
-    b = same_answer(&c, &t, "GET", path, e->auth, NULL, 200);
-    assert_true(hc_json_get(b, "next_page_url", next, sizeof next));
-    free(b);
-    assert_true(strncmp(next, HTTP_ENV_BASE_URL, strlen(HTTP_ENV_BASE_URL)) == 0);
-    b = same_answer(&c, &t, "GET", next + strlen(HTTP_ENV_BASE_URL), e->auth, NULL, 200);
-    assert_non_null(strstr(b, "\"second\""));
-    free(b);
-    snprintf(path, sizeof path, "/v1/Services/%s/Streams?PageSize=abc", svc);
-    free(same_answer(&c, &t, "GET", path, e->auth, NULL, 400));
+    same_streams_and_messages(&p, svc, to, sizeof to);
+    same_pages(&p, svc);
 
     /* the clock moves both Dates */
     free(same_answer(&c, &t, "POST", "/_syncfake/clock", e->auth, "AdvanceMs=1500", 200));
