@@ -511,11 +511,10 @@ static void test_refill_needs_34_ms_for_one_token(void **state)
     sf_test_expect_error(st, &err, SF_ERR_RATE_LIMITED, 429, 54009, NULL);
 }
 
-static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **state)
+/* A full bucket of 300 on stream "rs" (stream_sid), drained by 100 then 200 publishes: no
+ * tokens left and the same next-allowed time, seen from later too; returns that time. */
+static sf_ms drain_bucket_and_check_next_allowed(sf_fixture *fx, const char *stream_sid)
 {
-    sf_fixture *fx = fx_of(state);
-    sf_stream_record s;
-    sf_fixture_stream(fx, "rs", -1, &s);
     sf_rate_state r = rate(fx, "rs");
     assert_int_equal(r.tokens, 300);
     assert_int_equal(r.capacity, 300);
@@ -523,7 +522,7 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     assert_int_equal(r.next_allowed_ms, NOW0);
 
     publish_ok(fx, "rs", 100);
-    r = rate(fx, s.sid);
+    r = rate(fx, stream_sid);
     assert_int_equal(r.tokens, 200);
     assert_int_equal(r.next_allowed_ms, NOW0);
 
@@ -542,10 +541,15 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     r = rate(fx, "rs");
     assert_int_equal(r.tokens, 0);
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
+    return r.next_allowed_ms;
+}
 
+/* At next_allowed_ms a publish is indeed allowed, and one ms before the next one it is not. */
+static void check_publish_allowed_at_next_allowed(sf_fixture *fx, sf_ms next_allowed_ms)
+{
     /* at next_allowed_ms a publish is indeed allowed */
-    assert_status(sf_clock_set(fx->fake, r.next_allowed_ms, NULL), SF_OK);
-    r = rate(fx, "rs");
+    assert_status(sf_clock_set(fx->fake, next_allowed_ms, NULL), SF_OK);
+    sf_rate_state r = rate(fx, "rs");
     assert_int_equal(r.tokens, 1);
     assert_int_equal(r.next_allowed_ms, NOW0 + 34);
     publish_ok(fx, "rs", 1);
@@ -559,7 +563,14 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     assert_status(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
     assert_status(sf_clock_advance(fx->fake, 1, NULL), SF_OK);
     assert_status(pub(fx, "rs", "{}", &m, &err), SF_OK);
+}
 
+/* Refill: 30 tokens a second, the whole bucket in ten, never more than it holds. */
+static void check_refill_and_cap(sf_fixture *fx)
+{
+    sf_message_record m;
+    sf_error err;
+    sf_rate_state r;
     /* one second of refill is 30 tokens */
     assert_status(sf_clock_advance(fx->fake, 1000, NULL), SF_OK);
     r = rate(fx, "rs");
@@ -573,6 +584,16 @@ static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **
     assert_int_equal(rate(fx, "rs").tokens, 300);
     publish_ok(fx, "rs", 300);
     assert_status(pub(fx, "rs", "{}", &m, &err), SF_ERR_RATE_LIMITED);
+}
+
+static void test_rate_state_reports_tokens_and_next_allowed_consistently(void **state)
+{
+    sf_fixture *fx = fx_of(state);
+    sf_stream_record s;
+    sf_fixture_stream(fx, "rs", -1, &s);
+    sf_ms next_allowed_ms = drain_bucket_and_check_next_allowed(fx, s.sid);
+    check_publish_allowed_at_next_allowed(fx, next_allowed_ms);
+    check_refill_and_cap(fx);
 }
 
 static void test_rate_state_of_unknown_stream_is_404(void **state)
