@@ -174,16 +174,10 @@ static void make_stream(env *e, const char *name, sf_stream_record *out)
 
 /* ---- the Kotlin SDK's start-up ---- */
 
-static void kotlin_startup_sequence(void **state)
+/* init: the account descriptor the SDK waits for (SyncClientFactory.kt
+ * requestAccountDescriptor). */
+static void kotlin_init_gets_account_descriptor(env *e, int fd)
 {
-    env *e = *state;
-    sf_stream_record made;
-    make_stream(e, "kotlin-first", &made);
-    int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
-    assert_true(fd >= 0);
-
-    /* init: the account descriptor the SDK waits for (SyncClientFactory.kt
-     * requestAccountDescriptor) */
     kotlin_init(fd, e->token);
     char *r = tsc_next(fd, "reply");
     char want[512];
@@ -195,10 +189,13 @@ static void kotlin_startup_sequence(void **state)
              e->account, e->service);
     expect_contains(r, want);
     free(r);
+}
 
-    /* GET /v3/Configuration: the whole reply, byte for byte */
+/* GET /v3/Configuration: the whole reply, byte for byte. */
+static void kotlin_configuration_reply(env *e, int fd)
+{
     kotlin_request(fd, "RQ00000000000000000000000000000001", "GET", "/v3/Configuration", "");
-    r = tsc_next(fd, "reply");
+    char *r = tsc_next(fd, "reply");
     char links[4096];
     const char *s = e->service;
     int n = snprintf(
@@ -228,23 +225,26 @@ static void kotlin_startup_sequence(void **state)
     snprintf(whole, sizeof whole, "TWILSOCK V3.0 %d\r\n%s\r\n%s", hn, header, links);
     assert_string_equal(r, whole);
     free(r);
+}
 
-    /* the first stream open: GET of the stream link (derived from list_items) */
-    char path[256];
-    snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s", e->service, made.sid);
+/* The first stream open (GET of the stream link, derived from list_items) and its
+ * subscription, whose reply carries max_batch_size (SubscriptionResponse). */
+static void kotlin_open_and_subscribe(env *e, int fd, const sf_stream_record *made)
+{
+    char path[256], want[512];
+    snprintf(path, sizeof path, "/v3/Services/%s/Streams/%s", e->service, made->sid);
     kotlin_request(fd, "RQ00000000000000000000000000000002", "GET", path, "");
-    r = tsc_next(fd, "reply");
+    char *r = tsc_next(fd, "reply");
     expect_contains(r, "\"http_status\":{\"code\":200,\"status\":\"OK\"}");
-    snprintf(want, sizeof want, "{\"sid\":\"%s\",\"unique_name\":\"kotlin-first\"", made.sid);
+    snprintf(want, sizeof want, "{\"sid\":\"%s\",\"unique_name\":\"kotlin-first\"", made->sid);
     expect_contains(tsc_payload(r), want);
     free(r);
 
-    /* and its subscription: the reply carries max_batch_size (SubscriptionResponse) */
     char body[256];
     snprintf(body, sizeof body,
              "{\"event_protocol_version\":4,\"action\":\"establish\",\"correlation_id\":1,"
              "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\"}]}",
-             made.sid);
+             made->sid);
     kotlin_request(fd, "RQ00000000000000000000000000000003", "POST", "/v4/Subscriptions", body);
     r = tsc_next(fd, "reply");
     assert_string_equal(tsc_payload(r),
@@ -254,9 +254,21 @@ static void kotlin_startup_sequence(void **state)
     snprintf(want, sizeof want,
              "{\"event_type\":\"subscription_established\",\"correlation_id\":1,\"events\":"
              "[{\"object_sid\":\"%s\",\"object_type\":\"stream\"",
-             made.sid);
+             made->sid);
     expect_contains(tsc_payload(r), want);
     free(r);
+}
+
+static void kotlin_startup_sequence(void **state)
+{
+    env *e = *state;
+    sf_stream_record made;
+    make_stream(e, "kotlin-first", &made);
+    int fd = sf_wsc_open(e->ts.port, "/v3/wsconnect");
+    assert_true(fd >= 0);
+    kotlin_init_gets_account_descriptor(e, fd);
+    kotlin_configuration_reply(e, fd);
+    kotlin_open_and_subscribe(e, fd, &made);
     /* the SDK's subscription is a subscriber of kind twilsock (GET /_syncfake/subscribers) */
     sf_subscriber_info sub;
     sf_server_lock(e->ts.srv);
