@@ -78,6 +78,10 @@ void sf__table_del_stream(sf_fake *fake, sf__stream *s);
 void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n);
 typedef enum { SF__TABLE_ADDED, SF__TABLE_TAKEN, SF__TABLE_NOMEM } sf__table_result;
 sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s);
+/* For a restore: buckets for `count` streams in all, and for one more name of svc (about one
+ * item a bucket, so that adds stay cheap); false when out of memory (nothing changes). */
+bool sf__table_reserve_streams(sf_fake *fake, size_t count);
+bool sf__table_reserve_name(sf_fake *fake, sf__service *svc);
 sf__account *sf__find_account(sf_fake *fake, const char *sid);
 sf__api_key *sf__find_api_key(sf_fake *fake, const char *sid);
 sf__service *sf__find_service_any(sf_fake *fake, const char *sid);

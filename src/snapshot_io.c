@@ -91,27 +91,6 @@ static void put(sf__snap_writer *w, const void *p, size_t n)
 
 void sf__sw_bytes(sf__snap_writer *w, const void *p, size_t n) { put(w, p, n); }
 
-static void put_le(sf__snap_writer *w, uint64_t v, int bytes)
-{
-    unsigned char b[8];
-    for (int i = 0; i < bytes; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    put(w, b, (size_t)bytes);
-}
-
-void sf__sw_u8(sf__snap_writer *w, uint8_t v) { put_le(w, v, 1); }
-void sf__sw_u16(sf__snap_writer *w, uint16_t v) { put_le(w, v, 2); }
-void sf__sw_u32(sf__snap_writer *w, uint32_t v) { put_le(w, v, 4); }
-void sf__sw_u64(sf__snap_writer *w, uint64_t v) { put_le(w, v, 8); }
-void sf__sw_i64(sf__snap_writer *w, int64_t v) { put_le(w, (uint64_t)v, 8); }
-
-void sf__sw_f64(sf__snap_writer *w, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    sf__sw_u64(w, bits);
-}
-
 void sf__sw_str(sf__snap_writer *w, const char *s)
 {
     if (!s) {
@@ -152,14 +131,23 @@ void sf__sr_init(sf__snap_reader *r, sf_snapshot_read_fn fn, void *user)
     memset(r, 0, offsetof(sf__snap_reader, buf));
     r->fn = fn;
     r->user = user;
+    r->data = r->buf;
     sf__sum_init(&r->sum);
+}
+
+void sf__sr_init_memory(sf__snap_reader *r, const void *data, size_t len)
+{
+    sf__sr_init(r, NULL, NULL);
+    if (data) /* else the empty buffer stands in: no arithmetic on NULL */
+        r->data = data;
+    r->len = data ? len : 0;
 }
 
 /* Folds the bytes consumed since the last call into the checksum. */
 static void sync_sum(sf__snap_reader *r)
 {
     if (!r->sealed)
-        sf__sum_bytes(&r->sum, r->buf + r->hashed, r->pos - r->hashed);
+        sf__sum_bytes(&r->sum, r->data + r->hashed, r->pos - r->hashed);
     r->hashed = r->pos;
 }
 
@@ -174,71 +162,48 @@ bool sf__sr_fail(sf__snap_reader *r, const char *fmt, ...)
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof r->why)
         snprintf(r->why + n, sizeof r->why - (size_t)n, " (byte %llu)",
-                 (unsigned long long)r->offset);
+                 (unsigned long long)(r->base + r->pos));
     return false;
 }
 
-static bool take(sf__snap_reader *r, void *p, size_t n)
+/* The next piece of the snapshot into the buffer; false (failed) at its end. */
+static bool refill(sf__snap_reader *r)
+{
+    sync_sum(r);
+    r->base += r->len;
+    r->pos = r->hashed = r->len = 0;
+    if (r->fn) {
+        r->len = r->fn(r->buf, sizeof r->buf, r->user);
+        if (r->len > sizeof r->buf)
+            r->len = 0; /* a read_fn that claims more than it was given */
+    }
+    return r->len > 0 || sf__sr_fail(r, "snapshot truncated");
+}
+
+bool sf__sr_take(sf__snap_reader *r, void *p, size_t n)
 {
     unsigned char *out = p;
     if (r->failed)
         return false;
     while (n > 0) {
-        if (r->pos == r->len) {
-            sync_sum(r);
-            r->pos = r->hashed = 0;
-            r->len = r->fn(r->buf, sizeof r->buf, r->user);
-            if (r->len > sizeof r->buf)
-                r->len = 0; /* a read_fn that claims more than it was given */
-            if (r->len == 0)
-                return sf__sr_fail(r, "snapshot truncated");
-        }
+        if (r->pos == r->len && !refill(r))
+            return false;
         size_t avail = r->len - r->pos, part = n < avail ? n : avail;
-        memcpy(out, r->buf + r->pos, part);
+        memcpy(out, r->data + r->pos, part);
         r->pos += part;
-        r->offset += part;
         out += part;
         n -= part;
     }
     return true;
 }
 
-bool sf__sr_bytes(sf__snap_reader *r, void *p, size_t n) { return take(r, p, n); }
-
-static bool get_le(sf__snap_reader *r, uint64_t *v, int bytes)
+bool sf__sr_uint(sf__snap_reader *r, uint64_t *v, int bytes)
 {
     unsigned char b[8];
-    if (!take(r, b, (size_t)bytes))
+    if (!sf__sr_take(r, b, (size_t)bytes))
         return false;
-    *v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        *v = *v << 8 | b[i];
+    *v = sf__le_get(b, bytes);
     return true;
-}
-
-/* The readers of a fixed-width integer: `bytes` little-endian bytes as `type`. */
-#define SR_INT(name, type, bytes)                                                                  \
-    bool name(sf__snap_reader *r, type *v)                                                         \
-    {                                                                                              \
-        uint64_t x = 0;                                                                            \
-        bool ok = get_le(r, &x, bytes);                                                            \
-        *v = (type)x;                                                                              \
-        return ok;                                                                                 \
-    }
-SR_INT(sf__sr_u8, uint8_t, 1)
-SR_INT(sf__sr_u16, uint16_t, 2)
-SR_INT(sf__sr_u32, uint32_t, 4)
-SR_INT(sf__sr_i64, int64_t, 8)
-#undef SR_INT
-
-bool sf__sr_u64(sf__snap_reader *r, uint64_t *v) { return get_le(r, v, 8); }
-
-bool sf__sr_f64(sf__snap_reader *r, double *v)
-{
-    uint64_t bits = 0;
-    bool ok = get_le(r, &bits, 8);
-    memcpy(v, &bits, sizeof *v);
-    return ok;
 }
 
 bool sf__sr_bool(sf__snap_reader *r, bool *v)
@@ -296,12 +261,12 @@ bool sf__sr_finish(sf__snap_reader *r)
     sync_sum(r);
     r->sealed = true;
     uint64_t expected = sf__sum_final(&r->sum), stored;
-    if (!get_le(r, &stored, 8))
+    if (!sf__sr_u64(r, &stored))
         return false;
     if (stored != expected)
         return sf__sr_fail(r, "checksum mismatch: the snapshot is corrupt");
     unsigned char extra;
-    if (r->pos < r->len || r->fn(&extra, 1, r->user) > 0)
+    if (r->pos < r->len || (r->fn && r->fn(&extra, 1, r->user) > 0))
         return sf__sr_fail(r, "corrupt: bytes after the checksum");
     return true;
 }

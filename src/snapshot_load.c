@@ -97,7 +97,7 @@ static bool load_counters(sf__snap_reader *r, sf_fake *fake)
     ok = ok && sf__sr_u64(r, &fake->generation) && sf__sr_u64(r, &fake->fresh_next_seq);
     for (int k = 0; ok && k < SF__SID_KIND_COUNT; k++)
         ok = sf__sr_u64(r, &fake->fresh_sid_counter[k]);
-    uint64_t last_sub;
+    uint64_t last_sub = 0;
     ok = ok && sf__sr_u64(r, &last_sub) && sf__sr_u32(r, &fake->next_rule_id) &&
          sf__sr_u64(r, &fake->timers.next_seq);
     fake->last_sub_id = last_sub;
@@ -290,7 +290,8 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
 {
     sf_fake *fake = c->fake;
     if (!sf__order_reserve(fake, &s->service->streams) ||
-        (armed && !sf__timerq_reserve(fake, &fake->timers)))
+        (armed && !sf__timerq_reserve(fake, &fake->timers)) ||
+        (n && !sf__table_reserve_name(fake, s->service)))
         return false;
     sf__table_result added = sf__table_add_stream_new(fake, s);
     if (added == SF__TABLE_TAKEN)
@@ -308,10 +309,24 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
     return true;
 }
 
+#define STREAM_MIN_BYTES 82 /* a stream record without a name or an armed timer */
+
+/* Buckets for the streams before they are added (`done` are): the saved count n, but when
+ * the snapshot is in memory no more than the bytes left can hold (a corrupt count must not
+ * allocate), else a slice at a time. *until: where to call again. */
+static bool reserve_streams(sf__load_ctx *c, uint64_t n, uint64_t done, uint64_t *until)
+{
+    uint64_t want = done * 2 > 65536 ? done * 2 : 65536;
+    if (!c->r->fn)
+        want = done + 1 + (c->r->len - c->r->pos) / STREAM_MIN_BYTES;
+    *until = want < n ? want : n;
+    return sf__table_reserve_streams(c->fake, (size_t)*until);
+}
+
 static bool load_streams(sf__load_ctx *c)
 {
     sf_fake *fake = c->fake;
-    uint64_t n;
+    uint64_t n, until = 1;
     char name[NAME_CAP];
     if (!sf__sr_u64(c->r, &n))
         return false;
@@ -338,6 +353,8 @@ static bool load_streams(sf__load_ctx *c)
             sf__free(fake, s);
             return false;
         }
+        if (i + 1 == until && !reserve_streams(c, n, i + 1, &until))
+            return false;
     }
     return true;
 }

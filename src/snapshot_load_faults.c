@@ -174,6 +174,29 @@ static bool load_notes(sf__load_ctx *c)
     return true;
 }
 
+#define ENTRY_BYTES 106 /* a saved journal entry */
+
+/* The ring at the size the entries will grow it to (256 doubled, up to the capacity) in one
+ * allocation; when the snapshot is in memory, for no more entries than the bytes left hold. */
+static bool reserve_ring(sf__load_ctx *c, uint64_t count)
+{
+    sf__journal *j = &c->fake->journal;
+    uint64_t left = c->r->fn ? UINT64_MAX : (c->r->len - c->r->pos) / ENTRY_BYTES;
+    uint64_t want = count < left ? count : left;
+    size_t cap = 256;
+    while (cap < want)
+        cap *= 2;
+    cap = cap > j->max ? j->max : cap;
+    if (want == 0 || cap <= j->cap)
+        return true;
+    sf__jentry *ring = sf__realloc(c->fake, j->ring, cap * sizeof *ring);
+    if (!ring)
+        return false;
+    j->ring = ring;
+    j->cap = cap;
+    return true;
+}
+
 bool sf__load_journal(sf__load_ctx *c)
 {
     sf__journal *j = &c->fake->journal;
@@ -184,6 +207,8 @@ bool sf__load_journal(sf__load_ctx *c)
     if (count > j->max)
         return sf__sr_fail(c->r, "corrupt: %llu journal entries (capacity %zu)",
                            (unsigned long long)count, j->max);
+    if (!reserve_ring(c, count))
+        return false;
     for (uint64_t i = 0; i < count; i++) {
         if (j->count == j->cap) {
             size_t cap = j->cap ? j->cap * 2 : 256;
