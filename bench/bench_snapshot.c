@@ -76,8 +76,10 @@ static sf_fake *build(size_t services, size_t streams, size_t subscribers, size_
     for (size_t i = 0; i < streams; i++) {
         char name[32];
         snprintf(name, sizeof name, "fixture-%zu", i);
-        sf_stream_params p = {
-            .unique_name = i % 5 == 0 ? name : NULL, .has_ttl = i % 10 == 0, .ttl = 3600};
+        /* a ttl only with has_ttl: a ttl without it costs a warning in the journal */
+        sf_stream_params p = {.unique_name = i % 5 == 0 ? name : NULL,
+                              .has_ttl = i % 10 == 0,
+                              .ttl = i % 10 == 0 ? 3600 : 0};
         sf_stream_record r;
         if (sf_stream_create(fake, NULL, svc[i % services], &p, &r, &err) != SF_OK)
             die("stream", &err);
