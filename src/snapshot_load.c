@@ -323,18 +323,37 @@ static bool reserve_streams(sf__load_ctx *c, uint64_t n, uint64_t done, uint64_t
     return sf__table_reserve_streams(c->fake, (size_t)*until);
 }
 
+/* The record of stream i of n, from the current slab or a new one sized as the buckets are
+ * (the count itself when the bytes left can hold it, else a slice at a time). */
+static sf__stream *next_record(sf__load_ctx *c, sf__slab **slab, uint64_t n, uint64_t i)
+{
+    sf__stream *s = sf__slab_take(*slab);
+    if (!s) {
+        uint64_t want = i > 4096 ? i : 4096;
+        if (!c->r->fn)
+            want = 1 + (c->r->len - c->r->pos) / STREAM_MIN_BYTES;
+        *slab = sf__slab_new(c->fake, sizeof *s, (size_t)(want < n - i ? want : n - i));
+        s = sf__slab_take(*slab);
+    }
+    if (s) {
+        sf__stream_init(s);
+        s->slab = *slab;
+    }
+    return s;
+}
+
 static bool load_streams(sf__load_ctx *c)
 {
     sf_fake *fake = c->fake;
     uint64_t n, until = 1;
     char name[NAME_CAP];
+    sf__slab *slab = NULL;
     if (!sf__sr_u64(c->r, &n))
         return false;
     for (uint64_t i = 0; i < n; i++) {
-        sf__stream *s = sf__malloc(fake, sizeof *s);
+        sf__stream *s = next_record(c, &slab, n, i);
         if (!s)
             return false;
-        sf__stream_init(s);
         bool named, armed;
         sf__stream_name *nm = NULL;
         bool ok = read_stream(c, s, name, &named, &armed);
@@ -350,7 +369,7 @@ static bool load_streams(sf__load_ctx *c)
         }
         if (!ok || !link_stream(c, s, nm, armed)) {
             sf__free(fake, nm);
-            sf__free(fake, s);
+            sf__stream_free(fake, s); /* may free the slab: the load stops here */
             return false;
         }
         if (i + 1 == until && !reserve_streams(c, n, i + 1, &until))

@@ -12,10 +12,32 @@
 #define uthash_malloc(size) sf__malloc(hash_fake, (size))
 #define uthash_free(ptr, size) sf__free(hash_fake, (ptr))
 #define uthash_nonfatal_oom(obj) (hash_oom = true)
+/* uthash's default (Jenkins) hash was a tenth of a restore's time; the keys (SIDs, unique
+ * names) need no more than a multiply-xorshift over 8-byte words. Where an item lands in the
+ * buckets decides no output: tables are walked in insertion order. */
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = sf__key_hash((keyptr), (keylen)))
 
 #include "internal.h"
 
 #include <string.h>
+
+static inline unsigned sf__key_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 31;
+    }
+    if (len) {
+        w = 0;
+        memcpy(&w, p, len);
+        h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    }
+    h ^= h >> 29;
+    return (unsigned)(h ^ h >> 32);
+}
 
 #define ADD_BY_SID(head, item)                                                                     \
     do {                                                                                           \
