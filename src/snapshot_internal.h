@@ -12,11 +12,14 @@
 #define SF__SNAP_BUF 16384
 #define SF__SNAP_NULL_STR UINT32_MAX /* string length that stands for "absent" */
 
-/* The checksum: 64-bit little-endian words of the bytes, folded in order (see
- * docs/snapshot-format.md), fed in pieces of any size. */
+/* The checksum: 64-bit little-endian words of the bytes, word i folded into lane i mod 4
+ * (see docs/snapshot-format.md), fed in pieces of any size. */
+#define SF__SUM_LANES 4
 typedef struct sf__snap_sum {
-    uint64_t h, acc, total;
-    unsigned nacc; /* bytes in acc, 0..7 */
+    uint64_t lane[SF__SUM_LANES];
+    uint64_t acc, total, words; /* words: whole words folded so far */
+    unsigned nacc;              /* bytes in acc, 0..7 */
+    unsigned lanes;             /* 4; 1 for a version 1 snapshot (one chain) */
 } sf__snap_sum;
 
 void sf__sum_init(sf__snap_sum *s);
@@ -171,6 +174,8 @@ bool sf__sr_str(sf__snap_reader *r, char *out, size_t cap, bool *absent);
 bool sf__sr_sid(sf__snap_reader *r, const char *prefix, char out[SF_SID_SIZE]);
 /* A time within the fake's range. */
 bool sf__sr_time(sf__snap_reader *r, sf_ms *v);
+/* The format version: one this library reads (its checksum then follows that version). */
+bool sf__sr_version(sf__snap_reader *r, uint32_t *version);
 /* Reads and checks the checksum, then that nothing follows. */
 bool sf__sr_finish(sf__snap_reader *r);
 

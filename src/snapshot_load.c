@@ -62,11 +62,8 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
         return false;
     if (memcmp(magic, SF__SNAP_MAGIC, 8) != 0)
         return sf__sr_fail(r, "not a syncfake snapshot");
-    if (!sf__sr_u32(r, &version))
+    if (!sf__sr_version(r, &version))
         return false;
-    if (version != SF_SNAPSHOT_VERSION)
-        return sf__sr_fail(r, "snapshot format version %u; this library reads version %u", version,
-                           SF_SNAPSHOT_VERSION);
     sf_options *o = &s->opts;
     sf_options_init(o);
     if (given) {
