@@ -257,24 +257,79 @@ bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed)
 
 #define NAME_CAP (SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1)
 
+static bool in_time(int64_t t) { return t >= SF_TIME_MIN_MS && t <= SF_TIME_MAX_MS; }
+
+/* A stream record in one piece when all of it is in the buffer: fields at known offsets, one
+ * bounds check. false, with nothing consumed, when it is not or when a check of its own fails
+ * (read_stream_fields then reads it again and names the problem). */
+static bool decode_stream(sf__load_ctx *c, sf__stream *s, uint32_t *svc, char *name, bool *absent,
+                          bool *armed)
+{
+    sf__snap_reader *r = c->r;
+    size_t avail = r->failed ? 0 : r->len - r->pos;
+    const unsigned char *p = r->data + r->pos;
+    if (avail < 24)
+        return false;
+    uint32_t n = (uint32_t)sf__le_get(p + 20, 4);
+    *absent = n == SF__SNAP_NULL_STR;
+    size_t len = *absent ? 0 : n;
+    if (len >= NAME_CAP || avail - 24 < len + 42)
+        return false;
+    const unsigned char *q = p + 24 + len; /* the dates, the bucket, the two flags */
+    size_t need = 24 + len + 42 + (q[41] == 1 ? 16 : 0) + 16;
+    if (q[40] > 1 || q[41] > 1 || avail < need || memchr(p + 24, 0, len))
+        return false;
+    memcpy(name, p + 24, len);
+    name[len] = '\0';
+    memcpy(s->packed, p, 16);
+    *svc = (uint32_t)sf__le_get(p + 16, 4);
+    s->date_created = (sf_ms)sf__le_get(q, 8);
+    s->date_updated = (sf_ms)sf__le_get(q + 8, 8);
+    s->date_expires = (sf_ms)sf__le_get(q + 16, 8);
+    s->bucket.milli_tokens = sf__le_get(q + 24, 8);
+    s->bucket.refilled_at = (sf_ms)sf__le_get(q + 32, 8);
+    s->lagging = q[40];
+    *armed = q[41];
+    const unsigned char *t = q + 42;
+    if (*armed) {
+        s->expiry.due = (sf_ms)sf__le_get(t, 8);
+        s->expiry.seq = sf__le_get(t + 8, 8);
+        t += 16;
+    }
+    s->order.key = sf__le_get(t, 8);
+    s->messages_published = sf__le_get(t + 8, 8);
+    if (!in_time(s->date_created) || !in_time(s->date_updated) || !in_time(s->bucket.refilled_at) ||
+        (*armed && (!in_time(s->expiry.due) || s->expiry.seq >= c->fake->timers.next_seq)))
+        return false;
+    r->pos += need;
+    return true;
+}
+
+static bool read_stream_fields(sf__load_ctx *c, sf__stream *s, uint32_t *svc, char *name,
+                               bool *absent, bool *armed)
+{
+    sf__snap_reader *r = c->r;
+    return sf__sr_bytes(r, s->packed, 16) && sf__sr_u32(r, svc) &&
+           sf__sr_str(r, name, NAME_CAP, absent) && sf__sr_time(r, &s->date_created) &&
+           sf__sr_time(r, &s->date_updated) && sf__sr_i64(r, &s->date_expires) &&
+           sf__sr_u64(r, &s->bucket.milli_tokens) && sf__sr_time(r, &s->bucket.refilled_at) &&
+           sf__sr_bool(r, &s->lagging) && sf__load_timer(c, &s->expiry, armed) &&
+           sf__sr_u64(r, &s->order.key) && sf__sr_u64(r, &s->messages_published);
+}
+
 static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed)
 {
     sf__snap_reader *r = c->r;
     uint32_t svc;
     bool absent;
-    if (!sf__sr_bytes(r, s->packed, 16) || !sf__sr_u32(r, &svc) ||
-        !sf__sr_str(r, name, NAME_CAP, &absent) || !sf__sr_time(r, &s->date_created) ||
-        !sf__sr_time(r, &s->date_updated) || !sf__sr_i64(r, &s->date_expires) ||
-        !sf__sr_u64(r, &s->bucket.milli_tokens) || !sf__sr_time(r, &s->bucket.refilled_at) ||
-        !sf__sr_bool(r, &s->lagging) || !sf__load_timer(c, &s->expiry, armed) ||
-        !sf__sr_u64(r, &s->order.key) || !sf__sr_u64(r, &s->messages_published))
+    if (!decode_stream(c, s, &svc, name, &absent, armed) &&
+        !read_stream_fields(c, s, &svc, name, &absent, armed))
         return false;
     sf__sid_unpack(s->packed, "TO", s->sid);
     *named = !absent;
     s->service = svc < c->service_count ? c->services[svc] : NULL;
     const sf__order_node *last = s->service ? s->service->streams.tail : NULL;
-    bool expires_ok = s->date_expires == SF__NEVER ||
-                      (s->date_expires >= SF_TIME_MIN_MS && s->date_expires <= SF_TIME_MAX_MS);
+    bool expires_ok = s->date_expires == SF__NEVER || in_time(s->date_expires);
     if (!s->service || !expires_ok || (*named && !name[0]) || (last && last->key >= s->order.key) ||
         (*named && sf__find_stream_name(c->fake, s->service, name, strlen(name))))
         return sf__sr_fail(r, "corrupt: stream %s", s->sid);
