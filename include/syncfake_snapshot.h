@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 /* The format version this library writes; it reads this one and older ones. */
-#define SF_SNAPSHOT_VERSION 1u
+#define SF_SNAPSHOT_VERSION 2u
 
 /* Writes len bytes; returns false when it could not (the save then fails). */
 typedef bool (*sf_snapshot_write_fn)(const void *buf, size_t len, void *user);

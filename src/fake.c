@@ -247,6 +247,7 @@ void sf_fake_free(sf_fake *fake)
         return;
     }
     tear_down(fake, false);
+    sf__slabs_release(fake);
     sf__notes_release(fake);
     sf__params_release(fake);
     sf__free(fake, fake->json_tokens);

@@ -12,6 +12,16 @@ void *sf__realloc(sf_fake *fake, void *ptr, size_t size);
 void sf__free(sf_fake *fake, void *ptr);
 char *sf__strndup(sf_fake *fake, const char *s, size_t len);
 
+/* ---- slabs (slab.c) ---- */
+/* A block for cap records of size bytes, linked into fake->slabs; NULL when out of memory. */
+sf__slab *sf__slab_new(sf_fake *fake, size_t size, size_t cap);
+/* The next unused record (uninitialised), or NULL when the block is full (or slab is NULL). */
+void *sf__slab_take(sf__slab *slab);
+/* Gives back one record; the block is freed with its last one. */
+void sf__slab_put(sf_fake *fake, sf__slab *slab);
+/* Frees the blocks left (only ones whose records all failed to be used). */
+void sf__slabs_release(sf_fake *fake);
+
 /* ---- arrays (array.c) ---- */
 /* arr (*cap elements of elem bytes) with room for `need`: itself when it has it, else grown
  * by doubling (from `first` when empty; *cap updated). NULL when out of memory: arr and *cap
@@ -78,6 +88,10 @@ void sf__table_del_stream(sf_fake *fake, sf__stream *s);
 void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n);
 typedef enum { SF__TABLE_ADDED, SF__TABLE_TAKEN, SF__TABLE_NOMEM } sf__table_result;
 sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s);
+/* For a restore: buckets for `count` streams in all, and for one more name of svc (about one
+ * item a bucket, so that adds stay cheap); false when out of memory (nothing changes). */
+bool sf__table_reserve_streams(sf_fake *fake, size_t count);
+bool sf__table_reserve_name(sf_fake *fake, sf__service *svc);
 sf__account *sf__find_account(sf_fake *fake, const char *sid);
 sf__api_key *sf__find_api_key(sf_fake *fake, const char *sid);
 sf__service *sf__find_service_any(sf_fake *fake, const char *sid);
@@ -100,6 +114,8 @@ void sf__stream_init(sf__stream *s);
 /* Unlinks and frees a stream: from its service, the SID table, the name table, the timers;
  * then (notify) tells its subscribers it was removed, detaching them. */
 void sf__stream_destroy(sf_fake *fake, sf__stream *s, bool notify, sf_removed_reason reason);
+/* Frees the record alone (linked nowhere): back to its slab, or to the allocator. */
+void sf__stream_free(sf_fake *fake, sf__stream *s);
 /* Its expiry timer fired: expire it now, or later under an expiry-lag rule. */
 void sf__stream_expire(sf_fake *fake, sf__stream *s);
 

@@ -7,6 +7,7 @@
 
 #include "syncfake.h"
 
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -83,18 +84,27 @@ typedef struct sf__bucket {
     sf_ms refilled_at;
 } sf__bucket;
 
+/* Records of one size in one allocation (slab.c): a restore's streams. */
+typedef struct sf__slab {
+    struct sf__slab *prev, *next; /* fake->slabs */
+    size_t size, cap, used;       /* record bytes, records, records handed out */
+    size_t live;                  /* handed out and not yet put back: freed at 0 */
+    alignas(max_align_t) unsigned char data[];
+} sf__slab;
+
 struct sf__stream {
     char sid[SF_SID_SIZE];
+    bool lagging;       /* past date_expires, kept alive by an expiry-lag rule */
     uint8_t packed[16]; /* the SID's bits, for the journal */
+    sf__slab *slab;     /* the block it was carved from; NULL: allocated on its own */
     sf__service *service;
     sf__stream_name *name; /* NULL: no unique name */
     sf_ms date_created;
     sf_ms date_updated;
     sf_ms date_expires; /* SF__NEVER when it never expires */
     sf__bucket bucket;
-    sf__timer expiry;     /* queued while date_expires != SF__NEVER */
-    bool lagging;         /* past date_expires, kept alive by an expiry-lag rule */
-    sf__order_node order; /* in service->streams, keyed by creation seq */
+    sf__timer expiry;                             /* queued while date_expires != SF__NEVER */
+    sf__order_node order;                         /* in service->streams, keyed by creation seq */
     struct sf__subscriber *subs_head, *subs_tail; /* attached, in subscription order */
     uint64_t sub_count;
     uint64_t impaired; /* attached subscribers that are held or disconnected */
@@ -228,6 +238,7 @@ struct sf_fake {
     sf__api_key *api_keys; /* uthash head, by sid */
     sf__service *services; /* uthash head, by sid: every account's */
     sf__stream *streams;   /* uthash head, by sid: every service's */
+    sf__slab *slabs;       /* blocks of restored streams with live records */
 
     sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */
     unsigned dispatch_depth; /* > 0 while a subscriber callback runs */

@@ -13,15 +13,19 @@ void sf__snapshot_placeholder(sf_fake *fake, const sf_event *event, void *user)
     (void)user;
 }
 
+/* A restore from read_fn, or (read_fn NULL) from the `len` bytes at `user`. */
 static sf_status load_with(const sf_options *opts, sf_snapshot_read_fn read_fn, void *user,
-                           sf_fake **out, sf_error *err)
+                           size_t len, sf_fake **out, sf_error *err)
 {
     /* the reader's buffer is too big for every stack: allocate it as the fake will */
     sf_allocator a = opts ? opts->allocator : (sf_allocator){0};
     sf__snap_reader *r = a.malloc_fn ? a.malloc_fn(sizeof *r, a.user) : malloc(sizeof *r);
     if (!r)
         return sf__fail(err, SF_ERR_NOMEM);
-    sf__sr_init(r, read_fn, user);
+    if (read_fn)
+        sf__sr_init(r, read_fn, user);
+    else
+        sf__sr_init_memory(r, user, len);
     sf_status st = sf__snapshot_load(opts, r, out, err);
     if (a.malloc_fn)
         a.free_fn(r, a.user);
@@ -36,7 +40,7 @@ sf_status sf_fake_from_snapshot(const sf_options *opts, sf_snapshot_read_fn read
     if (!out || !read_fn)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "%s is NULL", out ? "read_fn" : "out");
     *out = NULL;
-    return load_with(opts, read_fn, user, out, err);
+    return load_with(opts, read_fn, user, 0, out, err);
 }
 
 sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, void *user, sf_error *err)
@@ -48,7 +52,7 @@ sf_status sf_fake_restore(sf_fake *fake, sf_snapshot_read_fn read_fn, void *user
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT,
                                "a fake cannot be restored inside a subscriber callback");
     sf_fake *fresh;
-    sf_status st = load_with(&fake->opts, read_fn, user, &fresh, err);
+    sf_status st = load_with(&fake->opts, read_fn, user, 0, &fresh, err);
     if (st != SF_OK)
         return st;
     /* Swap the contents: nothing inside a fake points at the fake itself except the base
@@ -145,27 +149,16 @@ void sf_snapshot_buffer_free(sf_fake *fake, char *buf)
         sf__free(fake, buf);
 }
 
-typedef struct mem_source {
-    const char *buf;
-    size_t len, pos;
-} mem_source;
-
-static size_t mem_read(void *buf, size_t len, void *user)
-{
-    mem_source *m = user;
-    size_t n = m->len - m->pos < len ? m->len - m->pos : len;
-    memcpy(buf, m->buf + m->pos, n);
-    m->pos += n;
-    return n;
-}
-
 sf_status sf_fake_from_snapshot_buffer(const sf_options *opts, const char *buf, size_t len,
                                        sf_fake **out, sf_error *err)
 {
     if (!buf && len)
         return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "buf is NULL");
-    mem_source m = {buf, len, 0};
-    return sf_fake_from_snapshot(opts, mem_read, &m, out, err);
+    if (!out)
+        return sf__fail_detail(err, SF_ERR_INVALID_ARGUMENT, "out is NULL");
+    *out = NULL;
+    /* read in place: no copy of the bytes through a read_fn */
+    return load_with(opts, NULL, (void *)(uintptr_t)buf, len, out, err);
 }
 
 /* ---- placeholders ---- */

@@ -62,11 +62,8 @@ static bool load_options(sf__snap_reader *r, const sf_options *given, saved_opti
         return false;
     if (memcmp(magic, SF__SNAP_MAGIC, 8) != 0)
         return sf__sr_fail(r, "not a syncfake snapshot");
-    if (!sf__sr_u32(r, &version))
+    if (!sf__sr_version(r, &version))
         return false;
-    if (version != SF_SNAPSHOT_VERSION)
-        return sf__sr_fail(r, "snapshot format version %u; this library reads version %u", version,
-                           SF_SNAPSHOT_VERSION);
     sf_options *o = &s->opts;
     sf_options_init(o);
     if (given) {
@@ -97,7 +94,7 @@ static bool load_counters(sf__snap_reader *r, sf_fake *fake)
     ok = ok && sf__sr_u64(r, &fake->generation) && sf__sr_u64(r, &fake->fresh_next_seq);
     for (int k = 0; ok && k < SF__SID_KIND_COUNT; k++)
         ok = sf__sr_u64(r, &fake->fresh_sid_counter[k]);
-    uint64_t last_sub;
+    uint64_t last_sub = 0;
     ok = ok && sf__sr_u64(r, &last_sub) && sf__sr_u32(r, &fake->next_rule_id) &&
          sf__sr_u64(r, &fake->timers.next_seq);
     fake->last_sub_id = last_sub;
@@ -260,24 +257,79 @@ bool sf__load_timer(sf__load_ctx *c, sf__timer *t, bool *armed)
 
 #define NAME_CAP (SF_UNIQUE_NAME_CAP * SF_UTF8_MAX + 1)
 
+static bool in_time(int64_t t) { return t >= SF_TIME_MIN_MS && t <= SF_TIME_MAX_MS; }
+
+/* A stream record in one piece when all of it is in the buffer: fields at known offsets, one
+ * bounds check. false, with nothing consumed, when it is not or when a check of its own fails
+ * (read_stream_fields then reads it again and names the problem). */
+static bool decode_stream(sf__load_ctx *c, sf__stream *s, uint32_t *svc, char *name, bool *absent,
+                          bool *armed)
+{
+    sf__snap_reader *r = c->r;
+    size_t avail = r->failed ? 0 : r->len - r->pos;
+    const unsigned char *p = r->data + r->pos;
+    if (avail < 24)
+        return false;
+    uint32_t n = (uint32_t)sf__le_get(p + 20, 4);
+    *absent = n == SF__SNAP_NULL_STR;
+    size_t len = *absent ? 0 : n;
+    if (len >= NAME_CAP || avail - 24 < len + 42)
+        return false;
+    const unsigned char *q = p + 24 + len; /* the dates, the bucket, the two flags */
+    size_t need = 24 + len + 42 + (q[41] == 1 ? 16 : 0) + 16;
+    if (q[40] > 1 || q[41] > 1 || avail < need || memchr(p + 24, 0, len))
+        return false;
+    memcpy(name, p + 24, len);
+    name[len] = '\0';
+    memcpy(s->packed, p, 16);
+    *svc = (uint32_t)sf__le_get(p + 16, 4);
+    s->date_created = (sf_ms)sf__le_get(q, 8);
+    s->date_updated = (sf_ms)sf__le_get(q + 8, 8);
+    s->date_expires = (sf_ms)sf__le_get(q + 16, 8);
+    s->bucket.milli_tokens = sf__le_get(q + 24, 8);
+    s->bucket.refilled_at = (sf_ms)sf__le_get(q + 32, 8);
+    s->lagging = q[40];
+    *armed = q[41];
+    const unsigned char *t = q + 42;
+    if (*armed) {
+        s->expiry.due = (sf_ms)sf__le_get(t, 8);
+        s->expiry.seq = sf__le_get(t + 8, 8);
+        t += 16;
+    }
+    s->order.key = sf__le_get(t, 8);
+    s->messages_published = sf__le_get(t + 8, 8);
+    if (!in_time(s->date_created) || !in_time(s->date_updated) || !in_time(s->bucket.refilled_at) ||
+        (*armed && (!in_time(s->expiry.due) || s->expiry.seq >= c->fake->timers.next_seq)))
+        return false;
+    r->pos += need;
+    return true;
+}
+
+static bool read_stream_fields(sf__load_ctx *c, sf__stream *s, uint32_t *svc, char *name,
+                               bool *absent, bool *armed)
+{
+    sf__snap_reader *r = c->r;
+    return sf__sr_bytes(r, s->packed, 16) && sf__sr_u32(r, svc) &&
+           sf__sr_str(r, name, NAME_CAP, absent) && sf__sr_time(r, &s->date_created) &&
+           sf__sr_time(r, &s->date_updated) && sf__sr_i64(r, &s->date_expires) &&
+           sf__sr_u64(r, &s->bucket.milli_tokens) && sf__sr_time(r, &s->bucket.refilled_at) &&
+           sf__sr_bool(r, &s->lagging) && sf__load_timer(c, &s->expiry, armed) &&
+           sf__sr_u64(r, &s->order.key) && sf__sr_u64(r, &s->messages_published);
+}
+
 static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed)
 {
     sf__snap_reader *r = c->r;
     uint32_t svc;
     bool absent;
-    if (!sf__sr_bytes(r, s->packed, 16) || !sf__sr_u32(r, &svc) ||
-        !sf__sr_str(r, name, NAME_CAP, &absent) || !sf__sr_time(r, &s->date_created) ||
-        !sf__sr_time(r, &s->date_updated) || !sf__sr_i64(r, &s->date_expires) ||
-        !sf__sr_u64(r, &s->bucket.milli_tokens) || !sf__sr_time(r, &s->bucket.refilled_at) ||
-        !sf__sr_bool(r, &s->lagging) || !sf__load_timer(c, &s->expiry, armed) ||
-        !sf__sr_u64(r, &s->order.key) || !sf__sr_u64(r, &s->messages_published))
+    if (!decode_stream(c, s, &svc, name, &absent, armed) &&
+        !read_stream_fields(c, s, &svc, name, &absent, armed))
         return false;
     sf__sid_unpack(s->packed, "TO", s->sid);
     *named = !absent;
     s->service = svc < c->service_count ? c->services[svc] : NULL;
     const sf__order_node *last = s->service ? s->service->streams.tail : NULL;
-    bool expires_ok = s->date_expires == SF__NEVER ||
-                      (s->date_expires >= SF_TIME_MIN_MS && s->date_expires <= SF_TIME_MAX_MS);
+    bool expires_ok = s->date_expires == SF__NEVER || in_time(s->date_expires);
     if (!s->service || !expires_ok || (*named && !name[0]) || (last && last->key >= s->order.key) ||
         (*named && sf__find_stream_name(c->fake, s->service, name, strlen(name))))
         return sf__sr_fail(r, "corrupt: stream %s", s->sid);
@@ -290,7 +342,8 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
 {
     sf_fake *fake = c->fake;
     if (!sf__order_reserve(fake, &s->service->streams) ||
-        (armed && !sf__timerq_reserve(fake, &fake->timers)))
+        (armed && !sf__timerq_reserve(fake, &fake->timers)) ||
+        (n && !sf__table_reserve_name(fake, s->service)))
         return false;
     sf__table_result added = sf__table_add_stream_new(fake, s);
     if (added == SF__TABLE_TAKEN)
@@ -308,18 +361,51 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
     return true;
 }
 
+#define STREAM_MIN_BYTES 82 /* a stream record without a name or an armed timer */
+
+/* Buckets for the streams before they are added (`done` are): the saved count n, but when
+ * the snapshot is in memory no more than the bytes left can hold (a corrupt count must not
+ * allocate), else a slice at a time. *until: where to call again. */
+static bool reserve_streams(sf__load_ctx *c, uint64_t n, uint64_t done, uint64_t *until)
+{
+    uint64_t want = done * 2 > 65536 ? done * 2 : 65536;
+    if (!c->r->fn)
+        want = done + 1 + (c->r->len - c->r->pos) / STREAM_MIN_BYTES;
+    *until = want < n ? want : n;
+    return sf__table_reserve_streams(c->fake, (size_t)*until);
+}
+
+/* The record of stream i of n, from the current slab or a new one sized as the buckets are
+ * (the count itself when the bytes left can hold it, else a slice at a time). */
+static sf__stream *next_record(sf__load_ctx *c, sf__slab **slab, uint64_t n, uint64_t i)
+{
+    sf__stream *s = sf__slab_take(*slab);
+    if (!s) {
+        uint64_t want = i > 4096 ? i : 4096;
+        if (!c->r->fn)
+            want = 1 + (c->r->len - c->r->pos) / STREAM_MIN_BYTES;
+        *slab = sf__slab_new(c->fake, sizeof *s, (size_t)(want < n - i ? want : n - i));
+        s = sf__slab_take(*slab);
+    }
+    if (s) {
+        sf__stream_init(s);
+        s->slab = *slab;
+    }
+    return s;
+}
+
 static bool load_streams(sf__load_ctx *c)
 {
     sf_fake *fake = c->fake;
-    uint64_t n;
+    uint64_t n, until = 1;
     char name[NAME_CAP];
+    sf__slab *slab = NULL;
     if (!sf__sr_u64(c->r, &n))
         return false;
     for (uint64_t i = 0; i < n; i++) {
-        sf__stream *s = sf__malloc(fake, sizeof *s);
+        sf__stream *s = next_record(c, &slab, n, i);
         if (!s)
             return false;
-        sf__stream_init(s);
         bool named, armed;
         sf__stream_name *nm = NULL;
         bool ok = read_stream(c, s, name, &named, &armed);
@@ -335,9 +421,11 @@ static bool load_streams(sf__load_ctx *c)
         }
         if (!ok || !link_stream(c, s, nm, armed)) {
             sf__free(fake, nm);
-            sf__free(fake, s);
+            sf__stream_free(fake, s); /* may free the slab: the load stops here */
             return false;
         }
+        if (i + 1 == until && !reserve_streams(c, n, i + 1, &until))
+            return false;
     }
     return true;
 }

@@ -117,7 +117,8 @@ bool sf__load_rules(sf__load_ctx *c)
 
 /* ---- the journal ---- */
 
-static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
+/* An entry field by field: across a refill of the buffer, or to name what is wrong. */
+static bool read_entry_fields(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
 {
     sf__snap_reader *r = c->r;
     uint32_t code;
@@ -140,6 +141,47 @@ static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
         (e->note && (e->kind != SF_JOURNAL_WARNING || e->note > c->fake->notes_written)))
         return sf__sr_fail(r, "corrupt: journal entry %llu", (unsigned long long)e->seq);
     return true;
+}
+
+#define ENTRY_BYTES 106 /* a saved journal entry */
+
+/* An entry from its saved bytes at p in one piece: fields at fixed offsets, no bounds check
+ * a field. false when any check fails (read_entry then reads it again, to say why). */
+static bool decode_entry(const sf__load_ctx *c, const unsigned char *p, sf__jentry *e,
+                         uint64_t prev_seq)
+{
+    uint32_t acct = (uint32_t)sf__le_get(p + 94, 4);
+    e->seq = sf__le_get(p, 8);
+    e->t = (sf_ms)sf__le_get(p + 8, 8);
+    e->until = (sf_ms)sf__le_get(p + 16, 8);
+    e->subscriber = sf__le_get(p + 24, 8);
+    e->rule = (uint32_t)sf__le_get(p + 32, 4);
+    e->code = (int32_t)(uint32_t)sf__le_get(p + 36, 4);
+    e->status = (uint16_t)sf__le_get(p + 40, 2);
+    e->kind = p[42];
+    e->op = p[43];
+    e->flags = p[44];
+    e->reason = p[45];
+    memcpy(e->sids, p + 46, sizeof e->sids);
+    e->note = sf__le_get(p + 98, 8);
+    e->account = acct && acct <= c->account_count ? c->accounts[acct - 1] : NULL;
+    bool refused = e->kind == SF_JOURNAL_REFUSED;
+    return e->t >= SF_TIME_MIN_MS && e->t <= SF_TIME_MAX_MS && acct <= c->account_count &&
+           e->seq > prev_seq && e->seq < c->fake->journal.next_seq &&
+           e->kind < SF_JOURNAL_KIND_COUNT &&
+           e->op < (e->kind == SF_JOURNAL_CALL ? SF__CALL_COUNT : SF_OP_COUNT) && e->flags <= 63 &&
+           e->reason <= (refused ? SF_REFUSAL_COUNT - 1 : SF_UNSUBSCRIBE_QUEUE_FULL) &&
+           (!e->note || (e->kind == SF_JOURNAL_WARNING && e->note <= c->fake->notes_written));
+}
+
+static bool read_entry(sf__load_ctx *c, sf__jentry *e, uint64_t prev_seq)
+{
+    const unsigned char *p = sf__sr_here(c->r, ENTRY_BYTES);
+    if (p && decode_entry(c, p, e, prev_seq))
+        return true;
+    if (p) /* not hashed yet (the checksum takes up to pos later): read it again */
+        c->r->pos -= ENTRY_BYTES;
+    return read_entry_fields(c, e, prev_seq);
 }
 
 /* The kept warning texts: ids within notes_written, each in its own slot, printable ASCII. */
@@ -174,6 +216,27 @@ static bool load_notes(sf__load_ctx *c)
     return true;
 }
 
+/* The ring at the size the entries will grow it to (256 doubled, up to the capacity) in one
+ * allocation; when the snapshot is in memory, for no more entries than the bytes left hold. */
+static bool reserve_ring(sf__load_ctx *c, uint64_t count)
+{
+    sf__journal *j = &c->fake->journal;
+    uint64_t left = c->r->fn ? UINT64_MAX : (c->r->len - c->r->pos) / ENTRY_BYTES;
+    uint64_t want = count < left ? count : left;
+    size_t cap = 256;
+    while (cap < want)
+        cap *= 2;
+    cap = cap > j->max ? j->max : cap;
+    if (want == 0 || cap <= j->cap)
+        return true;
+    sf__jentry *ring = sf__realloc(c->fake, j->ring, cap * sizeof *ring);
+    if (!ring)
+        return false;
+    j->ring = ring;
+    j->cap = cap;
+    return true;
+}
+
 bool sf__load_journal(sf__load_ctx *c)
 {
     sf__journal *j = &c->fake->journal;
@@ -184,6 +247,8 @@ bool sf__load_journal(sf__load_ctx *c)
     if (count > j->max)
         return sf__sr_fail(c->r, "corrupt: %llu journal entries (capacity %zu)",
                            (unsigned long long)count, j->max);
+    if (!reserve_ring(c, count))
+        return false;
     for (uint64_t i = 0; i < count; i++) {
         if (j->count == j->cap) {
             size_t cap = j->cap ? j->cap * 2 : 256;

@@ -208,7 +208,15 @@ void sf__stream_destroy(sf_fake *fake, sf__stream *s, bool notify, sf_removed_re
     }
     sf__table_del_stream(fake, s);
     sf__subscribers_remove_all(fake, s, notify, reason);
-    sf__free(fake, s);
+    sf__stream_free(fake, s);
+}
+
+void sf__stream_free(sf_fake *fake, sf__stream *s)
+{
+    if (s->slab)
+        sf__slab_put(fake, s->slab);
+    else
+        sf__free(fake, s);
 }
 
 void sf__stream_expire(sf_fake *fake, sf__stream *s)

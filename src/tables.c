@@ -12,10 +12,32 @@
 #define uthash_malloc(size) sf__malloc(hash_fake, (size))
 #define uthash_free(ptr, size) sf__free(hash_fake, (ptr))
 #define uthash_nonfatal_oom(obj) (hash_oom = true)
+/* uthash's default (Jenkins) hash was a tenth of a restore's time; the keys (SIDs, unique
+ * names) need no more than a multiply-xorshift over 8-byte words. Where an item lands in the
+ * buckets decides no output: tables are walked in insertion order. */
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = sf__key_hash((keyptr), (keylen)))
 
 #include "internal.h"
 
 #include <string.h>
+
+static inline unsigned sf__key_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 31;
+    }
+    if (len) {
+        w = 0;
+        memcpy(&w, p, len);
+        h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    }
+    h ^= h >> 29;
+    return (unsigned)(h ^ h >> 32);
+}
 
 #define ADD_BY_SID(head, item)                                                                     \
     do {                                                                                           \
@@ -99,4 +121,59 @@ sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s)
         return SF__TABLE_TAKEN;
     HASH_ADD_BYHASHVALUE(hh, fake->streams, sid, SF_SID_LEN, hashv, s);
     return hash_oom ? SF__TABLE_NOMEM : SF__TABLE_ADDED;
+}
+
+/* Replaces tbl's buckets by 2^log2 of them, rehashing its items as HASH_EXPAND_BUCKETS does
+ * but in one step (uthash only ever doubles). false when out of memory: nothing changes. */
+static bool rebucket(sf_fake *fake, UT_hash_table *tbl, unsigned log2)
+{
+    unsigned n = 1u << log2;
+    UT_hash_bucket *buckets = sf__malloc(fake, n * sizeof *buckets);
+    if (!buckets)
+        return false;
+    memset(buckets, 0, n * sizeof *buckets);
+    tbl->ideal_chain_maxlen = (tbl->num_items >> log2) + ((tbl->num_items & (n - 1)) != 0);
+    tbl->nonideal_items = 0;
+    for (unsigned i = 0; i < tbl->num_buckets; i++) {
+        UT_hash_handle *h = tbl->buckets[i].hh_head, *next;
+        for (; h; h = next) {
+            next = h->hh_next;
+            UT_hash_bucket *b = &buckets[h->hashv & (n - 1)];
+            if (++b->count > tbl->ideal_chain_maxlen) {
+                tbl->nonideal_items++;
+                if (b->count > b->expand_mult * tbl->ideal_chain_maxlen)
+                    b->expand_mult++;
+            }
+            h->hh_prev = NULL;
+            h->hh_next = b->hh_head;
+            if (b->hh_head)
+                b->hh_head->hh_prev = h;
+            b->hh_head = h;
+        }
+    }
+    sf__free(fake, tbl->buckets);
+    tbl->buckets = buckets;
+    tbl->num_buckets = n;
+    tbl->log2_num_buckets = log2;
+    return true;
+}
+
+/* Room for `items` at about one a bucket (the table must exist): the adds of a restore then
+ * walk short chains and never stop to rehash. */
+static bool reserve(sf_fake *fake, UT_hash_table *tbl, size_t items)
+{
+    unsigned log2 = tbl->log2_num_buckets;
+    while (log2 < 30 && ((size_t)1 << log2) < items)
+        log2++;
+    return log2 == tbl->log2_num_buckets || rebucket(fake, tbl, log2);
+}
+
+bool sf__table_reserve_streams(sf_fake *fake, size_t count)
+{
+    return !fake->streams || reserve(fake, fake->streams->hh.tbl, count);
+}
+
+bool sf__table_reserve_name(sf_fake *fake, sf__service *svc)
+{
+    return !svc->names || reserve(fake, svc->names->hh.tbl, svc->names->hh.tbl->num_items + 1);
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef enum { U8, U16, U32, U64, I64, F64, STR, SID, SIDS3, TIMER } kind;
+typedef enum { U8, U16, U32, U64, I64, F64, STR, SID, SIDS3, TIMER, VERSION } kind;
 typedef struct field {
     const char *name;
     kind k;
@@ -69,7 +69,8 @@ static bool read_unsigned(kind k, uint64_t *out)
         *out = u16;
         return true;
     case U32:
-        if (!sf__sr_u32(&reader, &u32))
+    case VERSION: /* which also says how the checksum is taken */
+        if (!(k == U32 ? sf__sr_u32(&reader, &u32) : sf__sr_version(&reader, &u32)))
             return false;
         *out = u32;
         return true;
@@ -89,6 +90,7 @@ static bool put_field(const field *f, bool comma)
     case U16:
     case U32:
     case U64:
+    case VERSION:
         if (!read_unsigned(f->k, &u))
             return false;
         printf("%s\"%s\":%" PRIu64, sep, f->name, u);
@@ -142,7 +144,7 @@ static bool record(const char *what, const field *fs, size_t n)
         name, k, NULL                                                                              \
     }
 
-static const field header[] = {F("version", U32),
+static const field header[] = {F("version", VERSION),
                                F("seed", U64),
                                F("clock", U8),
                                F("manual_start_ms", I64),
