@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
  * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
- * libmicrohttpd runs an epoll loop on a small thread pool. This file: the server's life
- * (listen, start, the background tick, stop); requests are in server_request.c, the answers
+ * libmicrohttpd runs an epoll loop on a small thread pool, fed by the front door's thread
+ * (front_door.h), which accepts and relays. This file: the server's life (listen, start, the
+ * background tick, stop); requests are in server_request.c, the answers
  * the server queues in server_answer.c, event-stream connections in sse.c. */
 #include "server_internal.h"
 
@@ -67,20 +68,21 @@ static void mhd_message(void *cls, const char *format, va_list args)
 }
 
 /* libmicrohttpd's own limits sit above ours: room for the connections admitted past the cap
- * (they get a 503) and those cut but not yet closed; past it, it drops connections silently. */
-static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
+ * (they get a 503) and those cut but not yet closed; past it, it drops connections silently.
+ * It listens on nothing: the front door (front_door.h) accepts and hands each connection
+ * over (MHD_USE_ITC: an added connection is served at once). */
+static struct MHD_Daemon *start_daemon(sf_server *srv)
 {
     unsigned max = sf_conn_table_max(srv->conns);
     return MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
         0, NULL, NULL, sf_server_handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_message,
         srv, /* first */
-        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
-        MHD_OPTION_UNESCAPE_CALLBACK, sf_server_keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        sf_server_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, sf_conn_notify, srv->conns,
-        MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16, MHD_OPTION_CONNECTION_TIMEOUT,
-        SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_UNESCAPE_CALLBACK, sf_server_keep_escaped, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, sf_server_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
@@ -121,6 +123,9 @@ static int listen_socket(const sf_server_config *config, uint16_t *port)
     *port = config->port;
     if (config->listen_fd <= 0)
         return sf_server_listen(config->host, config->port, port);
+    int flags = fcntl(config->listen_fd, F_GETFL); /* the front door's accept must not block */
+    if (flags >= 0)
+        fcntl(config->listen_fd, F_SETFL, flags | O_NONBLOCK);
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;
     if (getsockname(config->listen_fd, (struct sockaddr *)&addr, &len) == 0)
@@ -190,16 +195,17 @@ sf_server *sf_server_start(const sf_server_config *config)
         close(listen_fd);
         return NULL;
     }
-    /* libmicrohttpd serves, and at its stop closes, a duplicate of the socket: ours is closed
-     * here whatever happens, so a failed start can never close it twice */
-    int mhd_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
-    close(listen_fd);
     srv->conns = sf_conn_table_new(config->max_connections, config->request_timeout_ms);
-    srv->daemon = mhd_fd < 0 || !srv->conns ? NULL : start_daemon(srv, mhd_fd);
-    if (!srv->daemon) {
+    srv->daemon = srv->conns ? start_daemon(srv) : NULL;
+    /* the front door owns the listening socket from here on, also when it fails */
+    srv->front =
+        srv->daemon ? sf_front_start(listen_fd, srv->daemon, sf_server_front_answer, srv) : NULL;
+    if (!srv->front) {
         fprintf(stderr, "syncfake-server: cannot serve %s:%u\n", config->host, (unsigned)port);
-        if (mhd_fd >= 0 && !srv->conns)
-            close(mhd_fd);
+        if (!srv->daemon)
+            close(listen_fd);
+        else
+            MHD_stop_daemon(srv->daemon);
         server_free(srv);
         return NULL;
     }
@@ -218,6 +224,7 @@ void sf_server_stop(sf_server *srv)
 {
     if (!srv)
         return;
+    sf_front_stop_accepting(srv->front); /* no new connection from here on */
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
     pthread_cond_signal(&srv->tick_wake);
@@ -228,5 +235,6 @@ void sf_server_stop(sf_server *srv)
     /* libmicrohttpd wants every upgraded socket given back before it stops */
     sf_ws_hub_stop(srv->ws);
     MHD_stop_daemon(srv->daemon);
+    sf_front_free(srv->front); /* the relays, once libmicrohttpd has closed its ends */
     server_free(srv);
 }

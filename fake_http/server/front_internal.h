@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* front_internal.h: what front_door.c (the listening socket, the thread, the stop) and
+ * front_relay.c (one connection's relay) share; not for other files. Everything here runs on
+ * the front door's loop thread, except add_lock and stopping. */
+#ifndef SF_FRONT_INTERNAL_H
+#define SF_FRONT_INTERNAL_H
+
+#include "front_check.h"
+#include "front_door.h"
+#include "io_loop.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Client to server: a whole head must fit while it is checked (SF_FC_HEAD_MAX + 1 bytes are
+ * needed to see one byte too many). */
+#define SF_FRONT_UP_BUF (SF_FC_HEAD_MAX + 4096u)
+/* Server to client. Beyond it, the pair's socket buffer, then libmicrohttpd's own queues
+ * (event-stream queue, WebSocket outbox) hold what a slow client has not read. */
+#define SF_FRONT_DOWN_BUF (16u * 1024u)
+#define SF_FRONT_ANSWER_MAX 1024u
+/* Once libmicrohttpd's side is closed (or a request refused), the client has this long to
+ * take what is left and close; the relay reads and drops what it still sends, so that the
+ * answer is not lost to a reset. */
+#define SF_FRONT_DRAIN_MS 5000
+/* accept() out of descriptors (EMFILE, ENFILE) or memory: no accepting for this long. */
+#define SF_FRONT_ACCEPT_PAUSE_MS 100
+#define SF_FRONT_ACCEPTS_PER_TURN 64
+
+enum { SF_FRONT_LISTEN, SF_FRONT_PAUSE, SF_FRONT_CLIENT, SF_FRONT_PAIR, SF_FRONT_TIMER };
+
+/* A watch of the loop and what it belongs to. */
+typedef struct sf_front_end {
+    sf_io_watch w;
+    struct sf_relay *relay; /* NULL: the front door's own (listen, pause) */
+    int side;               /* SF_FRONT_* */
+} sf_front_end;
+
+typedef struct sf_relay {
+    sf_front_end client, pair, timer; /* timer: deadlines only, never in the epoll set */
+    struct sf_front *front;
+    struct sf_relay *prev, *next; /* front->relays */
+    sf_front_check check;
+    /* up: [sent, checked) may go to the pair; [checked, examined) waits for the checker's
+     * verdict; [examined, len) is not looked at yet (an Upgrade request's answer) */
+    size_t up_len, up_sent, up_checked, up_examined;
+    size_t down_len, down_sent;
+    size_t answer_len, answer_sent; /* a refusal */
+    char answer_head[12];           /* the first bytes of an Upgrade request's answer */
+    size_t answer_seen;
+    bool client_eof, client_shut, client_dead;
+    bool pair_closed, pair_shut;
+    bool refused, closed;
+    char up[SF_FRONT_UP_BUF];
+    char down[SF_FRONT_DOWN_BUF];
+    char answer[SF_FRONT_ANSWER_MAX];
+} sf_relay;
+
+struct sf_front {
+    sf_io_loop loop;
+    sf_front_end listen, pause;
+    int listen_fd;
+    struct MHD_Daemon *daemon;
+    sf_front_answer_fn answer;
+    void *answer_ctx;
+    sf_relay *relays;
+    pthread_mutex_t add_lock; /* held around MHD_add_connection and for stopping */
+    bool stopping;
+};
+
+/* front_relay.c. A relay between client_fd and pair_fd, watched. NULL: out of memory or epoll
+ * refused (the caller closes both). */
+sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd);
+/* An event (or, events 0, a scheduled turn) for one of the relay's watches. */
+void sf_relay_service(sf_front_end *e, uint32_t events);
+/* The relay's deadline passed: it is closed. */
+void sf_relay_expired(sf_relay *r);
+/* Closes both sockets now (the relay is freed on a later turn). */
+void sf_relay_close(sf_relay *r);
+/* At the stop (the thread has ended): passes on what the client takes at once, frees. */
+void sf_relay_finish(sf_relay *r);
+
+#endif
