@@ -78,6 +78,11 @@ static void accept_some(sf_front *f)
     if (stopping(f))
         return close_listen(f);
     for (int i = 0; i < SF_FRONT_ACCEPTS_PER_TURN; i++) {
+        if (f->live >= f->live_max) { /* until a connection closes (sf_front_room) */
+            f->full = true;
+            sf_io_watch_forget(&f->listen.w);
+            return;
+        }
         struct sockaddr_storage addr;
         socklen_t len = sizeof addr;
         int fd =
@@ -96,9 +101,21 @@ static void accept_some(sf_front *f)
 /* Accepting (again): at the start, and after a pause. */
 static void resume(sf_front *f)
 {
+    if (f->full || stopping(f))
+        return;
     sf_io_watch_forget(&f->pause.w);
     if (f->listen_fd >= 0 && !sf_io_watch_set(&f->listen.w, true, false))
         pause_accepting(f);
+}
+
+void sf_front_room(sf_front *f)
+{
+    if (!f->full || f->live >= f->live_max)
+        return;
+    f->full = false;
+    if (f->pause.w.deadline >= 0)
+        return; /* paused for descriptors: the pause's end resumes */
+    resume(f);
 }
 
 static void service(sf_io_watch *w, uint32_t events)
@@ -121,8 +138,8 @@ static void expired(sf_io_watch *w)
         resume((sf_front *)((char *)e - offsetof(sf_front, pause)));
 }
 
-sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, sf_front_answer_fn answer,
-                         void *ctx)
+sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, unsigned max_live,
+                         sf_front_answer_fn answer, void *ctx)
 {
     sf_front *f = calloc(1, sizeof *f);
     if (!f) {
@@ -131,6 +148,7 @@ sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, sf_front_answ
     }
     f->listen_fd = listen_fd;
     f->daemon = daemon;
+    f->live_max = max_live ? max_live : 1;
     f->answer = answer;
     f->answer_ctx = ctx;
     pthread_mutex_init(&f->add_lock, NULL);

@@ -26,9 +26,12 @@ typedef struct sf_front sf_front;
 typedef size_t (*sf_front_answer_fn)(void *ctx, sf_status status, char *out, size_t cap);
 
 /* Accepts on listen_fd (owned from here on, also on failure) and hands each client to daemon
- * (started with MHD_USE_NO_LISTEN_SOCKET). NULL: out of memory or no thread. */
-sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, sf_front_answer_fn answer,
-                         void *ctx);
+ * (started with MHD_USE_NO_LISTEN_SOCKET). At most max_live connections are handed over and
+ * open at once (the daemon's MHD_OPTION_CONNECTION_LIMIT: a client past it would be refused
+ * by libmicrohttpd; it waits in the listening socket's backlog instead, as it did when
+ * libmicrohttpd accepted). NULL: out of memory or no thread. */
+sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, unsigned max_live,
+                         sf_front_answer_fn answer, void *ctx);
 /* No connection is handed to libmicrohttpd after this returns (the daemon may then stop); the
  * listening socket is closed soon after. Relays go on. */
 void sf_front_stop_accepting(sf_front *f);

@@ -19,10 +19,12 @@
  * (event-stream queue, WebSocket outbox) hold what a slow client has not read. */
 #define SF_FRONT_DOWN_BUF (16u * 1024u)
 #define SF_FRONT_ANSWER_MAX 1024u
-/* Once libmicrohttpd's side is closed (or a request refused), the client has this long to
- * take what is left and close; the relay reads and drops what it still sends, so that the
- * answer is not lost to a reset. */
-#define SF_FRONT_DRAIN_MS 5000
+/* Once libmicrohttpd's side is closed (or a request refused), the client has
+ * SF_FRONT_FLUSH_MS to take what is left, then SF_FRONT_LINGER_MS to close after the relay's
+ * own half-close; meanwhile the relay reads and drops what it still sends, so that an answer
+ * is not lost to a reset. */
+#define SF_FRONT_FLUSH_MS 10000
+#define SF_FRONT_LINGER_MS 2000
 /* accept() out of descriptors (EMFILE, ENFILE) or memory: no accepting for this long. */
 #define SF_FRONT_ACCEPT_PAUSE_MS 100
 #define SF_FRONT_ACCEPTS_PER_TURN 64
@@ -51,9 +53,11 @@ typedef struct sf_relay {
     bool client_eof, client_shut, client_dead;
     bool pair_closed, pair_shut;
     bool refused, closed;
-    char up[SF_FRONT_UP_BUF];
-    char down[SF_FRONT_DOWN_BUF];
-    char answer[SF_FRONT_ANSWER_MAX];
+    /* allocated while they hold bytes: an idle connection costs its descriptors and this
+     * structure only */
+    char *up;     /* SF_FRONT_UP_BUF */
+    char *down;   /* SF_FRONT_DOWN_BUF */
+    char *answer; /* SF_FRONT_ANSWER_MAX */
 } sf_relay;
 
 struct sf_front {
@@ -64,6 +68,8 @@ struct sf_front {
     sf_front_answer_fn answer;
     void *answer_ctx;
     sf_relay *relays;
+    unsigned live, live_max;  /* relays whose pair is open; past live_max, no accepting */
+    bool full;                /* not accepting because of live_max */
     pthread_mutex_t add_lock; /* held around MHD_add_connection and for stopping */
     bool stopping;
 };
@@ -79,5 +85,8 @@ void sf_relay_expired(sf_relay *r);
 void sf_relay_close(sf_relay *r);
 /* At the stop (the thread has ended): passes on what the client takes at once, frees. */
 void sf_relay_finish(sf_relay *r);
+
+/* front_door.c: a relay's pair closed (f->live went down): accepting resumes if it was full. */
+void sf_front_room(struct sf_front *f);
 
 #endif

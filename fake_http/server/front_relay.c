@@ -25,11 +25,26 @@ static void end_init(sf_front_end *e, sf_relay *r, int side, int fd)
     e->side = side;
 }
 
-/* From now, SF_FRONT_DRAIN_MS for what is left (a later call moves it). */
-static void drain_deadline(sf_relay *r)
+/* From now, ms for what is left (a later call moves it). */
+static void drain_deadline(sf_relay *r, int64_t ms)
 {
     sf_io_watch_forget(&r->timer.w); /* the timer is in no epoll set: this clears its deadline */
-    sf_io_deadline(&r->timer.w, sf_io_now_ms() + SF_FRONT_DRAIN_MS);
+    sf_io_deadline(&r->timer.w, sf_io_now_ms() + ms);
+}
+
+/* A buffer is dropped once it is empty (idle connections hold none). */
+static void drop_empty(sf_relay *r)
+{
+    if (r->up && r->up_sent == r->up_len) {
+        free(r->up);
+        r->up = NULL;
+        r->up_len = r->up_sent = r->up_checked = r->up_examined = 0;
+    }
+    if (r->down && r->down_sent == r->down_len) {
+        free(r->down);
+        r->down = NULL;
+        r->down_len = r->down_sent = 0;
+    }
 }
 
 static void close_pair(sf_relay *r)
@@ -39,8 +54,10 @@ static void close_pair(sf_relay *r)
     sf_io_watch_forget(&r->pair.w);
     close(r->pair.w.fd);
     r->pair_closed = true;
-    r->up_sent = r->up_checked = r->up_examined = r->up_len = 0; /* nobody takes it now */
-    drain_deadline(r);
+    r->up_sent = r->up_len; /* nobody takes it now */
+    drain_deadline(r, SF_FRONT_FLUSH_MS);
+    r->front->live--;
+    sf_front_room(r->front);
 }
 
 void sf_relay_close(sf_relay *r)
@@ -65,6 +82,9 @@ static void relay_free(sf_relay *r)
         f->relays = r->next;
     if (r->next)
         r->next->prev = r->prev;
+    free(r->up);
+    free(r->down);
+    free(r->answer);
     free(r);
 }
 
@@ -83,11 +103,12 @@ static void run_checker(sf_relay *r)
         return;
     r->refused = true;
     sf_front *f = r->front;
-    r->answer_len = f->answer(f->answer_ctx, st, r->answer, sizeof r->answer);
-    drain_deadline(r);
+    r->answer = malloc(SF_FRONT_ANSWER_MAX);
+    r->answer_len = r->answer ? f->answer(f->answer_ctx, st, r->answer, SF_FRONT_ANSWER_MAX) : 0;
+    drain_deadline(r, SF_FRONT_FLUSH_MS);
 }
 
-static bool up_room(const sf_relay *r) { return r->up_len - r->up_sent < sizeof r->up; }
+static bool up_room(const sf_relay *r) { return r->up_len - r->up_sent < SF_FRONT_UP_BUF; }
 
 /* Reading once the pair is gone or a request refused: what the client sends is dropped. */
 static bool discarding(const sf_relay *r) { return r->pair_closed || r->refused; }
@@ -101,6 +122,8 @@ static void read_client(sf_relay *r)
 {
     char scratch[4096];
     ssize_t n;
+    if (!r->up && !discarding(r) && !(r->up = malloc(SF_FRONT_UP_BUF)))
+        return; /* out of memory: tried again on the next turn */
     if (discarding(r)) {
         n = recv(r->client.w.fd, scratch, sizeof scratch, 0);
     } else {
@@ -111,7 +134,7 @@ static void read_client(sf_relay *r)
             r->up_examined -= r->up_sent;
             r->up_sent = 0;
         }
-        n = recv(r->client.w.fd, r->up + r->up_len, sizeof r->up - r->up_len, 0);
+        n = recv(r->client.w.fd, r->up + r->up_len, SF_FRONT_UP_BUF - r->up_len, 0);
         if (n > 0) {
             r->up_len += (size_t)n;
             run_checker(r);
@@ -153,18 +176,20 @@ static void note_answer(sf_relay *r, const char *p, size_t n)
     }
 }
 
-static bool down_room(const sf_relay *r) { return r->down_len - r->down_sent < sizeof r->down; }
+static bool down_room(const sf_relay *r) { return r->down_len - r->down_sent < SF_FRONT_DOWN_BUF; }
 
 static void read_pair(sf_relay *r)
 {
     if (r->pair_closed || !down_room(r))
+        return;
+    if (!r->down && !(r->down = malloc(SF_FRONT_DOWN_BUF)))
         return;
     if (r->down_sent) {
         memmove(r->down, r->down + r->down_sent, r->down_len - r->down_sent);
         r->down_len -= r->down_sent;
         r->down_sent = 0;
     }
-    ssize_t n = recv(r->pair.w.fd, r->down + r->down_len, sizeof r->down - r->down_len, 0);
+    ssize_t n = recv(r->pair.w.fd, r->down + r->down_len, SF_FRONT_DOWN_BUF - r->down_len, 0);
     if (n > 0) {
         r->down_len += (size_t)n;
         note_answer(r, r->down + r->down_len - (size_t)n, (size_t)n);
@@ -178,17 +203,16 @@ static void write_client(sf_relay *r)
 {
     if (r->client_dead)
         return;
-    const char *p = r->down + r->down_sent;
-    size_t len = r->down_len - r->down_sent;
-    size_t *sent = &r->down_sent;
+    char *buf = r->down;
+    size_t *sent = &r->down_sent, len = r->down_len - r->down_sent;
     if (!len && r->pair_closed) { /* a refusal comes after libmicrohttpd's last answer */
-        p = r->answer + r->answer_sent;
-        len = r->answer_len - r->answer_sent;
+        buf = r->answer;
         sent = &r->answer_sent;
+        len = r->answer_len - r->answer_sent;
     }
     if (!len)
         return;
-    ssize_t n = send(r->client.w.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = send(r->client.w.fd, buf + *sent, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0)
         *sent += (size_t)n;
     else if (n < 0 && !would_block())
@@ -223,7 +247,9 @@ static void settle(sf_relay *r)
     if (r->pair_closed && down_done(r) && !r->client_shut && !r->client_dead) {
         shutdown(r->client.w.fd, SHUT_WR); /* libmicrohttpd's */
         r->client_shut = true;
+        drain_deadline(r, SF_FRONT_LINGER_MS);
     }
+    drop_empty(r);
     if (r->client_dead || (r->pair_closed && down_done(r) && r->client_eof))
         return sf_relay_close(r);
     bool ok = watch(&r->client, client_wants_read(r), !down_done(r) && !r->client_shut);
@@ -266,7 +292,7 @@ sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd)
     sf_relay *r = malloc(sizeof *r);
     if (!r)
         return NULL;
-    memset(r, 0, offsetof(sf_relay, up)); /* the buffers need no zeroing */
+    memset(r, 0, sizeof *r);
     r->front = f;
     end_init(&r->client, r, SF_FRONT_CLIENT, client_fd);
     end_init(&r->pair, r, SF_FRONT_PAIR, pair_fd);
@@ -282,6 +308,7 @@ sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd)
     if (f->relays)
         f->relays->prev = r;
     f->relays = r;
+    f->live++;
     return r;
 }
 

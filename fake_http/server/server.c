@@ -67,13 +67,23 @@ static void mhd_message(void *cls, const char *format, va_list args)
     vfprintf(stderr, format, args);
 }
 
-/* libmicrohttpd's own limits sit above ours: room for the connections admitted past the cap
- * (they get a 503) and those cut but not yet closed; past it, it drops connections silently.
- * It listens on nothing: the front door (front_door.h) accepts and hands each connection
- * over (MHD_USE_ITC: an added connection is served at once). */
-static struct MHD_Daemon *start_daemon(sf_server *srv)
+/* libmicrohttpd's own limits sit above ours (front_limit: room for the connections admitted
+ * past the cap, which get a 503, and those cut but not yet closed). It listens on nothing: the
+ * front door (front_door.h) accepts and hands each connection over (MHD_USE_ITC: an added
+ * connection is served at once). */
+/* Connections the front door hands over and keeps open at once. */
+static unsigned front_limit(const sf_server *srv)
 {
     unsigned max = sf_conn_table_max(srv->conns);
+    return max + max / 4 + 16;
+}
+
+/* libmicrohttpd splits its limit between its two threads and closes, unannounced, a
+ * connection handed to a thread that is full: twice the front door's, so that never happens. */
+static unsigned mhd_connection_limit(const sf_server *srv) { return 2 * front_limit(srv) + 16; }
+
+static struct MHD_Daemon *start_daemon(sf_server *srv)
+{
     return MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
             MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
@@ -81,7 +91,7 @@ static struct MHD_Daemon *start_daemon(sf_server *srv)
         srv, /* first */
         MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_UNESCAPE_CALLBACK, sf_server_keep_escaped, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, sf_server_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16,
+        sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(srv),
         MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
@@ -198,8 +208,9 @@ sf_server *sf_server_start(const sf_server_config *config)
     srv->conns = sf_conn_table_new(config->max_connections, config->request_timeout_ms);
     srv->daemon = srv->conns ? start_daemon(srv) : NULL;
     /* the front door owns the listening socket from here on, also when it fails */
-    srv->front =
-        srv->daemon ? sf_front_start(listen_fd, srv->daemon, sf_server_front_answer, srv) : NULL;
+    srv->front = srv->daemon ? sf_front_start(listen_fd, srv->daemon, front_limit(srv),
+                                              sf_server_front_answer, srv)
+                             : NULL;
     if (!srv->front) {
         fprintf(stderr, "syncfake-server: cannot serve %s:%u\n", config->host, (unsigned)port);
         if (!srv->daemon)
