@@ -101,10 +101,10 @@ static void accept_some(sf_front *f)
 /* Accepting (again): at the start, and after a pause. */
 static void resume(sf_front *f)
 {
-    if (f->full || stopping(f))
+    sf_io_watch_forget(&f->pause.w); /* a pause is over (its deadline must not stay due) */
+    if (f->full || f->listen_fd < 0 || stopping(f))
         return;
-    sf_io_watch_forget(&f->pause.w);
-    if (f->listen_fd >= 0 && !sf_io_watch_set(&f->listen.w, true, false))
+    if (!sf_io_watch_set(&f->listen.w, true, false))
         pause_accepting(f);
 }
 
