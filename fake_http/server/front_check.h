@@ -38,11 +38,13 @@
 #include <stdint.h>
 
 #define SF_FC_HEAD_MAX (16u * 1024u) /* bytes of a request head, its final CRLF included */
-#define SF_FC_MAX_FIELDS 256u        /* header (and trailer) lines of a request */
-#define SF_FC_CHUNK_LINE_MAX 1024u   /* bytes of a chunk-size line, extensions and CRLF in */
-#define SF_FC_MAX_BLANK_LINES 8u     /* empty lines skipped before a request line */
-#define SF_FC_NAME_MAX 24u           /* header names kept (longer ones matter to no check) */
-#define SF_FC_TOKEN_MAX 16u          /* a version or Transfer-Encoding value kept */
+/* header (and trailer) lines of a request: at a 16 KiB head, about 250 short lines fill
+ * libmicrohttpd's 32 KiB of connection memory (it then closes without an answer) */
+#define SF_FC_MAX_FIELDS 160u
+#define SF_FC_CHUNK_LINE_MAX 1024u /* bytes of a chunk-size line, extensions and CRLF in */
+#define SF_FC_MAX_BLANK_LINES 8u   /* empty lines skipped before a request line */
+#define SF_FC_NAME_MAX 24u         /* header names kept (longer ones matter to no check) */
+#define SF_FC_TOKEN_MAX 16u        /* a version or Transfer-Encoding value kept */
 
 typedef enum sf_fc_state {
     SF_FC_REQUEST_LINE, /* reading a head: its request line */
