@@ -281,6 +281,13 @@ static void test_chunks(void **state)
     chunked("5\r\nhelloX\r\n", SF_FC_REFUSED, SF_ERR_MALFORMED_CHUNK);
     chunked("5\r\nhello\rX", SF_FC_REFUSED, SF_ERR_MALFORMED_CHUNK);
     chunked("5\r\nhello\r\n0\r\nbad trailer\r\n\r\n", SF_FC_REFUSED, SF_ERR_MALFORMED_HEADER);
+    /* refused in its body: its head went on (the relay then closes the pair at once) */
+    const char *bad = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    sf_front_check c;
+    sf_fc_init(&c);
+    sf_fc_feed(&c, bad, strlen(bad));
+    assert_int_equal(sf_fc_refusal(&c), SF_ERR_MALFORMED_CHUNK);
+    assert_true(sf_fc_head_passed(&c));
     /* the chunk line's cap: at it, and one byte over */
     char line[SF_FC_CHUNK_LINE_MAX + 8];
     memset(line, 'x', sizeof line);
@@ -312,6 +319,7 @@ static void test_pipelined(void **state)
     size_t taken = sf_fc_feed(&c, s, strlen(s));
     assert_int_equal(sf_fc_refusal(&c), SF_ERR_MALFORMED_HEADER);
     assert_int_equal(taken - sf_fc_pending(&c), strlen(first));
+    assert_false(sf_fc_head_passed(&c)); /* the refused request never went on */
     /* a refused checker takes nothing more */
     assert_int_equal(sf_fc_feed(&c, "x", 1), 0);
 }

@@ -260,6 +260,7 @@ static void head_done(sf_front_check *c)
     if (c->encodings && c->lengths)
         return refuse(c, SF_ERR_INVALID_TRANSFER_ENCODING);
     c->pending = 0; /* the whole head goes on */
+    c->head_passed = true;
     start_line(c);
     if (c->length_conflict || (c->lengths && c->length > SF_HTTP_MAX_BODY)) {
         c->state = SF_FC_LAST; /* the server refuses it and closes */
@@ -406,6 +407,8 @@ sf_status sf_fc_refusal(const sf_front_check *c)
 }
 
 bool sf_fc_waiting(const sf_front_check *c) { return c->state == SF_FC_WAIT_ANSWER; }
+
+bool sf_fc_head_passed(const sf_front_check *c) { return c->head_passed; }
 
 void sf_fc_answered(sf_front_check *c, bool switched)
 {

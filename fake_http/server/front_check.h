@@ -81,6 +81,7 @@ typedef struct sf_front_check {
     bool value_digits, value_end, value_bad, length_overflow, length_conflict;
     unsigned encodings; /* Transfer-Encoding headers seen */
     bool chunked, upgrade;
+    bool head_passed;   /* the current request's head may go on (its body is being read) */
     uint64_t remaining; /* body or chunk bytes still to come */
     bool size_digits;
 } sf_front_check;
@@ -94,6 +95,9 @@ size_t sf_fc_feed(sf_front_check *c, const char *p, size_t n);
 size_t sf_fc_pending(const sf_front_check *c);
 /* SF_OK, or the refusal when the state is SF_FC_REFUSED. */
 sf_status sf_fc_refusal(const sf_front_check *c);
+/* Whether the current request's head was let through (a refusal then comes in its body:
+ * libmicrohttpd holds part of the request). */
+bool sf_fc_head_passed(const sf_front_check *c);
 /* Whether it waits for the answer to an Upgrade request. */
 bool sf_fc_waiting(const sf_front_check *c);
 /* The answer to the Upgrade request has begun: switched (101) or not. */

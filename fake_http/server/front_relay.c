@@ -90,9 +90,12 @@ static void relay_free(sf_relay *r)
 
 /* ---- client to server ---- */
 
-/* The checker over bytes not yet looked at. A refusal makes the answer; the requests before
- * the refused one still go on, then the pair is half-closed, and the answer follows the
- * answers libmicrohttpd gives them before it closes its end. */
+/* The checker over bytes not yet looked at. A refusal makes the answer. Refused in its head,
+ * the request never reached libmicrohttpd: the requests before it still go on, then the pair
+ * is half-closed, and the answer follows libmicrohttpd's answers to them, once it closes its
+ * end. Refused in its body, libmicrohttpd holds part of it and may wait for the rest in spite
+ * of the half-close: the pair is closed at once (an earlier pipelined answer still being
+ * written is cut: docs/http.md). */
 static void run_checker(sf_relay *r)
 {
     if (r->up_examined < r->up_len)
@@ -105,7 +108,10 @@ static void run_checker(sf_relay *r)
     sf_front *f = r->front;
     r->answer = malloc(SF_FRONT_ANSWER_MAX);
     r->answer_len = r->answer ? f->answer(f->answer_ctx, st, r->answer, SF_FRONT_ANSWER_MAX) : 0;
-    drain_deadline(r, SF_FRONT_FLUSH_MS);
+    if (sf_fc_head_passed(&r->check))
+        close_pair(r);
+    else
+        drain_deadline(r, SF_FRONT_FLUSH_MS);
 }
 
 static bool up_room(const sf_relay *r) { return r->up_len - r->up_sent < SF_FRONT_UP_BUF; }
