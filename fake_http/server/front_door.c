@@ -181,6 +181,10 @@ void sf_front_free(sf_front *f)
     sf_io_loop_quit(&f->loop);
     while (f->relays)
         sf_relay_finish(f->relays);
+    while (f->spare_ups)
+        free(f->spare_up[--f->spare_ups]);
+    while (f->spare_downs)
+        free(f->spare_down[--f->spare_downs]);
     if (f->listen_fd >= 0)
         close(f->listen_fd);
     sf_io_loop_close(&f->loop);

@@ -28,6 +28,9 @@
 /* accept() out of descriptors (EMFILE, ENFILE) or memory: no accepting for this long. */
 #define SF_FRONT_ACCEPT_PAUSE_MS 100
 #define SF_FRONT_ACCEPTS_PER_TURN 64
+/* Empty buffers kept for reuse (each way), so that a busy connection does not go to malloc,
+ * and possibly the kernel, for every read. */
+#define SF_FRONT_SPARE_BUFS 64
 
 enum { SF_FRONT_LISTEN, SF_FRONT_PAUSE, SF_FRONT_CLIENT, SF_FRONT_PAIR, SF_FRONT_TIMER };
 
@@ -68,8 +71,10 @@ struct sf_front {
     sf_front_answer_fn answer;
     void *answer_ctx;
     sf_relay *relays;
-    unsigned live, live_max;  /* relays whose pair is open; past live_max, no accepting */
-    bool full;                /* not accepting because of live_max */
+    unsigned live, live_max; /* relays whose pair is open; past live_max, no accepting */
+    bool full;               /* not accepting because of live_max */
+    char *spare_up[SF_FRONT_SPARE_BUFS], *spare_down[SF_FRONT_SPARE_BUFS];
+    unsigned spare_ups, spare_downs;
     pthread_mutex_t add_lock; /* held around MHD_add_connection and for stopping */
     bool stopping;
 };

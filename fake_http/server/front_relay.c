@@ -32,16 +32,31 @@ static void drain_deadline(sf_relay *r, int64_t ms)
     sf_io_deadline(&r->timer.w, sf_io_now_ms() + ms);
 }
 
-/* A buffer is dropped once it is empty (idle connections hold none). */
+/* A buffer from the spares (n of them), else allocated; NULL: out of memory. */
+static char *take_buf(char **spares, unsigned *n, size_t size)
+{
+    return *n ? spares[--*n] : malloc(size);
+}
+
+static void give_buf(char **spares, unsigned *n, char *buf)
+{
+    if (buf && *n < SF_FRONT_SPARE_BUFS)
+        spares[(*n)++] = buf;
+    else
+        free(buf);
+}
+
+/* A buffer is given back once it is empty (idle connections hold none). */
 static void drop_empty(sf_relay *r)
 {
+    sf_front *f = r->front;
     if (r->up && r->up_sent == r->up_len) {
-        free(r->up);
+        give_buf(f->spare_up, &f->spare_ups, r->up);
         r->up = NULL;
         r->up_len = r->up_sent = r->up_checked = r->up_examined = 0;
     }
     if (r->down && r->down_sent == r->down_len) {
-        free(r->down);
+        give_buf(f->spare_down, &f->spare_downs, r->down);
         r->down = NULL;
         r->down_len = r->down_sent = 0;
     }
@@ -82,8 +97,8 @@ static void relay_free(sf_relay *r)
         f->relays = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    free(r->up);
-    free(r->down);
+    give_buf(f->spare_up, &f->spare_ups, r->up);
+    give_buf(f->spare_down, &f->spare_downs, r->down);
     free(r->answer);
     free(r);
 }
@@ -128,7 +143,9 @@ static void read_client(sf_relay *r)
 {
     char scratch[4096];
     ssize_t n;
-    if (!r->up && !discarding(r) && !(r->up = malloc(SF_FRONT_UP_BUF)))
+    sf_front *f = r->front;
+    if (!r->up && !discarding(r) &&
+        !(r->up = take_buf(f->spare_up, &f->spare_ups, SF_FRONT_UP_BUF)))
         return; /* out of memory: tried again on the next turn */
     if (discarding(r)) {
         n = recv(r->client.w.fd, scratch, sizeof scratch, 0);
@@ -188,7 +205,8 @@ static void read_pair(sf_relay *r)
 {
     if (r->pair_closed || !down_room(r))
         return;
-    if (!r->down && !(r->down = malloc(SF_FRONT_DOWN_BUF)))
+    sf_front *f = r->front;
+    if (!r->down && !(r->down = take_buf(f->spare_down, &f->spare_downs, SF_FRONT_DOWN_BUF)))
         return;
     if (r->down_sent) {
         memmove(r->down, r->down + r->down_sent, r->down_len - r->down_sent);
