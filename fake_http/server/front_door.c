@@ -38,7 +38,7 @@ static void admit(sf_front *f, int client_fd, const struct sockaddr *addr, sockl
     }
     int on = 1; /* answers go out as libmicrohttpd writes them, as before the relay */
     setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    sf_relay *r = sf_relay_new(f, client_fd, sv[0]);
+    sf_relay *r = sf_relay_new(f, client_fd, sv[0], sv[1]);
     if (!r) {
         close(client_fd);
         close(sv[0]);
@@ -98,6 +98,54 @@ static void accept_some(sf_front *f)
     }
 }
 
+/* A request of sf_front_take_client, on the caller's stack until `done`. */
+typedef struct sf_front_take {
+    int mhd_fd, client_fd;
+    char *rest;
+    size_t rest_len;
+    bool ok, done;
+    struct sf_front_take *next;
+} sf_front_take;
+
+bool sf_front_take_client(sf_front *f, int mhd_fd, int *client_fd, char **rest, size_t *rest_len)
+{
+    sf_front_take t = {.mhd_fd = mhd_fd, .client_fd = -1};
+    pthread_mutex_lock(&f->add_lock);
+    t.next = f->takes;
+    f->takes = &t;
+    pthread_mutex_unlock(&f->add_lock);
+    sf_io_schedule(&f->take_turn.w);
+    pthread_mutex_lock(&f->add_lock);
+    while (!t.done)
+        pthread_cond_wait(&f->taken, &f->add_lock);
+    pthread_mutex_unlock(&f->add_lock);
+    *client_fd = t.client_fd;
+    *rest = t.rest;
+    *rest_len = t.rest_len;
+    return t.ok;
+}
+
+/* The front door's thread: answers every waiting sf_front_take_client. */
+static void serve_takes(sf_front *f)
+{
+    pthread_mutex_lock(&f->add_lock);
+    sf_front_take *list = f->takes;
+    f->takes = NULL;
+    pthread_mutex_unlock(&f->add_lock);
+    for (sf_front_take *t = list; t; t = t->next)
+        for (sf_relay *r = f->relays; r && !t->ok; r = r->next)
+            if (r->mhd_fd == t->mhd_fd)
+                t->ok = sf_relay_give_client(r, &t->client_fd, &t->rest, &t->rest_len);
+    pthread_mutex_lock(&f->add_lock);
+    while (list) {
+        sf_front_take *next = list->next; /* list is gone once done is seen */
+        list->done = true;
+        list = next;
+    }
+    pthread_cond_broadcast(&f->taken);
+    pthread_mutex_unlock(&f->add_lock);
+}
+
 /* Accepting (again): at the start, and after a pause. */
 static void resume(sf_front *f)
 {
@@ -125,6 +173,8 @@ static void service(sf_io_watch *w, uint32_t events)
         sf_relay_service(e, events);
     else if (e->side == SF_FRONT_LISTEN)
         accept_some((sf_front *)((char *)e - offsetof(sf_front, listen)));
+    else if (e->side == SF_FRONT_TAKE)
+        serve_takes((sf_front *)((char *)e - offsetof(sf_front, take_turn)));
     else
         resume((sf_front *)((char *)e - offsetof(sf_front, pause)));
 }
@@ -152,6 +202,9 @@ sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, unsigned max_
     f->answer = answer;
     f->answer_ctx = ctx;
     pthread_mutex_init(&f->add_lock, NULL);
+    pthread_cond_init(&f->taken, NULL);
+    sf_io_watch_init(&f->take_turn.w, &f->loop, -1);
+    f->take_turn.side = SF_FRONT_TAKE;
     sf_io_watch_init(&f->listen.w, &f->loop, listen_fd);
     f->listen.side = SF_FRONT_LISTEN;
     sf_io_watch_init(&f->pause.w, &f->loop, -1);
@@ -188,6 +241,7 @@ void sf_front_free(sf_front *f)
     if (f->listen_fd >= 0)
         close(f->listen_fd);
     sf_io_loop_close(&f->loop);
+    pthread_cond_destroy(&f->taken);
     pthread_mutex_destroy(&f->add_lock);
     free(f);
 }

@@ -32,6 +32,13 @@ typedef size_t (*sf_front_answer_fn)(void *ctx, sf_status status, char *out, siz
  * libmicrohttpd accepted). NULL: out of memory or no thread. */
 sf_front *sf_front_start(int listen_fd, struct MHD_Daemon *daemon, unsigned max_live,
                          sf_front_answer_fn answer, void *ctx);
+/* For an upgraded connection (a WebSocket), the client's own socket in place of mhd_fd,
+ * libmicrohttpd's end of its pair, so its bytes skip the relay: the relay has passed the 101
+ * on to the client and steps aside. Any thread; waits for the front door's thread. true:
+ * *client_fd is the caller's, *rest (malloc'd, may be NULL) holds the client's bytes the relay
+ * had not passed on yet; those it had are still readable on mhd_fd. false: nothing changed
+ * (the relay goes on relaying). */
+bool sf_front_take_client(sf_front *f, int mhd_fd, int *client_fd, char **rest, size_t *rest_len);
 /* No connection is handed to libmicrohttpd after this returns (the daemon may then stop); the
  * listening socket is closed soon after. Relays go on. */
 void sf_front_stop_accepting(sf_front *f);

@@ -32,7 +32,14 @@
  * and possibly the kernel, for every read. */
 #define SF_FRONT_SPARE_BUFS 64
 
-enum { SF_FRONT_LISTEN, SF_FRONT_PAUSE, SF_FRONT_CLIENT, SF_FRONT_PAIR, SF_FRONT_TIMER };
+enum {
+    SF_FRONT_LISTEN,
+    SF_FRONT_PAUSE,
+    SF_FRONT_TAKE,
+    SF_FRONT_CLIENT,
+    SF_FRONT_PAIR,
+    SF_FRONT_TIMER
+};
 
 /* A watch of the loop and what it belongs to. */
 typedef struct sf_front_end {
@@ -45,6 +52,8 @@ typedef struct sf_relay {
     sf_front_end client, pair, timer; /* timer: deadlines only, never in the epoll set */
     struct sf_front *front;
     struct sf_relay *prev, *next; /* front->relays */
+    int mhd_fd;                   /* libmicrohttpd's end of the pair (only compared) */
+    bool client_given;            /* the client's socket went to the WebSocket layer */
     sf_front_check check;
     /* up: [sent, checked) may go to the pair; [checked, examined) waits for the checker's
      * verdict; [examined, len) is not looked at yet (an Upgrade request's answer) */
@@ -75,13 +84,19 @@ struct sf_front {
     bool full;               /* not accepting because of live_max */
     char *spare_up[SF_FRONT_SPARE_BUFS], *spare_down[SF_FRONT_SPARE_BUFS];
     unsigned spare_ups, spare_downs;
-    pthread_mutex_t add_lock; /* held around MHD_add_connection and for stopping */
+    pthread_mutex_t add_lock; /* held around MHD_add_connection; guards stopping and takes */
     bool stopping;
+    sf_front_end take_turn;      /* scheduled when takes has requests */
+    struct sf_front_take *takes; /* sf_front_take_client's requests */
+    pthread_cond_t taken;        /* a request was answered */
 };
 
 /* front_relay.c. A relay between client_fd and pair_fd, watched. NULL: out of memory or epoll
  * refused (the caller closes both). */
-sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd);
+sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd, int mhd_fd);
+/* sf_front_take_client's work for this relay: false when it is not an upgraded connection
+ * whose 101 is passed on (it then goes on as before). */
+bool sf_relay_give_client(sf_relay *r, int *client_fd, char **rest, size_t *rest_len);
 /* An event (or, events 0, a scheduled turn) for one of the relay's watches. */
 void sf_relay_service(sf_front_end *e, uint32_t events);
 /* The relay's deadline passed: it is closed. */

@@ -81,7 +81,8 @@ void sf_relay_close(sf_relay *r)
         return;
     close_pair(r);
     sf_io_watch_forget(&r->client.w);
-    close(r->client.w.fd);
+    if (!r->client_given)
+        close(r->client.w.fd);
     sf_io_watch_forget(&r->timer.w);
     r->closed = true;
     sf_io_schedule(&r->timer.w); /* freed on that turn */
@@ -311,13 +312,14 @@ void sf_relay_expired(sf_relay *r)
     }
 }
 
-sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd)
+sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd, int mhd_fd)
 {
     sf_relay *r = malloc(sizeof *r);
     if (!r)
         return NULL;
     memset(r, 0, sizeof *r);
     r->front = f;
+    r->mhd_fd = mhd_fd;
     end_init(&r->client, r, SF_FRONT_CLIENT, client_fd);
     end_init(&r->pair, r, SF_FRONT_PAIR, pair_fd);
     end_init(&r->timer, r, SF_FRONT_TIMER, -1);
@@ -334,6 +336,34 @@ sf_relay *sf_relay_new(struct sf_front *f, int client_fd, int pair_fd)
     f->relays = r;
     f->live++;
     return r;
+}
+
+/* The 101 is read from the pair (libmicrohttpd wrote it before calling the upgrade callback)
+ * and written to the client; then the client's socket goes, with the bytes not passed on. */
+bool sf_relay_give_client(sf_relay *r, int *client_fd, char **rest, size_t *rest_len)
+{
+    if (r->closed || r->pair_closed || r->refused)
+        return false;
+    for (int i = 0; i < 4 && !r->pair_closed && r->check.state != SF_FC_OPAQUE; i++)
+        read_pair(r);
+    if (r->check.state == SF_FC_OPAQUE && !r->pair_closed)
+        write_client(r);
+    size_t n = r->up_len - r->up_sent;
+    char *copy = n ? malloc(n) : NULL;
+    if (r->check.state != SF_FC_OPAQUE || r->pair_closed || r->client_dead ||
+        r->down_sent != r->down_len || (n && !copy)) {
+        free(copy);
+        settle(r);
+        return false;
+    }
+    if (n)
+        memcpy(copy, r->up + r->up_sent, n);
+    *rest = copy;
+    *rest_len = n;
+    *client_fd = r->client.w.fd;
+    r->client_given = true;
+    sf_relay_close(r);
+    return true;
 }
 
 void sf_relay_finish(sf_relay *r)

@@ -143,6 +143,11 @@ static int listen_socket(const sf_server_config *config, uint16_t *port)
     return config->listen_fd;
 }
 
+static bool take_client(void *front, int sock, int *client_fd, char **rest, size_t *rest_len)
+{
+    return sf_front_take_client(front, sock, client_fd, rest, rest_len);
+}
+
 /* A server with the config's settings, its WebSocket hub, lock and event streams; not yet
  * serving. NULL: out of memory. */
 static sf_server *server_new(const sf_server_config *config)
@@ -220,6 +225,8 @@ sf_server *sf_server_start(const sf_server_config *config)
         server_free(srv);
         return NULL;
     }
+    if (srv->ws) /* WebSocket bytes skip the relay once upgraded */
+        sf_ws_hub_set_takeover(srv->ws, take_client, srv->front);
     srv->port = port;
     srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
     return srv;
