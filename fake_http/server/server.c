@@ -79,7 +79,9 @@ static unsigned front_limit(const sf_server *srv)
 }
 
 /* libmicrohttpd splits its limit between its two threads and closes, unannounced, a
- * connection handed to a thread that is full: twice the front door's, so that never happens. */
+ * connection handed to a thread that is full (and 0.9.75 then deadlocks in MHD_stop_daemon:
+ * seen with this limit equal to the front door's, a 4,500-connection flood and SIGTERM):
+ * twice the front door's, so that never happens. */
 static unsigned mhd_connection_limit(const sf_server *srv) { return 2 * front_limit(srv) + 16; }
 
 static struct MHD_Daemon *start_daemon(sf_server *srv)
