@@ -8,8 +8,9 @@
 #   make bench-http the loopback server under wrk (fetch and publish: req/s, p99)
 #   make soak       SOAK_MINUTES (default 10) of mixed REST/SSE/WebSocket churn with clock
 #                   moves; the server's RSS and live heap over time; fails unless RSS plateaus
-#   make fuzz       libFuzzer: HTTP dispatcher, Twilsock session, WebSocket framing, timeline (FUZZ_SECONDS
-#                   in all, default 60, split between them)
+#   make fuzz       libFuzzer: HTTP dispatcher, Twilsock session, WebSocket framing, timeline,
+#                   replay, snapshots, scenarios, the front door's request checker
+#                   (FUZZ_SECONDS in all, default 60, split between them)
 #   make tsan       the loopback server, WebSocket tests, SDK suite and a fan-out under TSan
 #   make sdk        the unmodified twilio-sync client SDK against the server (WebSocket)
 #   make clients    the examples: official Node and Python libraries, the Node SDK, curl

@@ -2,6 +2,7 @@
 /* main.c: syncfake-server's command line. See --help. */
 #include "syncfake_snapshot.h"
 
+#include "conn_limits.h"
 #include "cors.h"
 #include "instance_id.h"
 #include "scenario_load.h"
@@ -145,9 +146,23 @@ static sf_fake *make_fake(const sf_options *opts, const extras *x, const char *l
     return fake;
 }
 
+/* Each connection costs three descriptors (the client's socket and a socket pair to
+ * libmicrohttpd: front_door.h), for up to max + max / 4 + 16 connections at once: a limit
+ * below that is said once at start (accepting pauses when descriptors run out). */
+static void check_fd_limit(const sf_server_args *a, const struct rlimit *files)
+{
+    unsigned long long max = a->max_connections ? a->max_connections : SF_CONN_MAX_DEFAULT;
+    unsigned long long need = 3 * (max + max / 4 + 16) + 64;
+    if (files->rlim_cur != RLIM_INFINITY && files->rlim_cur < need)
+        fprintf(stderr,
+                "syncfake-server: warning: %llu open files allowed; %llu connections may need "
+                "%llu (three each): raise the limit (ulimit -n) or lower --max-connections\n",
+                (unsigned long long)files->rlim_cur, max, need);
+}
+
 /* What the process needs before any thread starts: an instance id, as many open files as
- * the system allows (every WebSocket holds a socket), and SIGINT/SIGTERM blocked so that only
- * sigwait sees them (threads inherit the mask). false: message printed. */
+ * the system allows (every connection holds three descriptors), and SIGINT/SIGTERM blocked so
+ * that only sigwait sees them (threads inherit the mask). false: message printed. */
 static bool prepare_process(sf_server_args *a, sigset_t *stop_signals)
 {
     if (!a->instance_id[0] && !sf_instance_id_new(a->instance_id)) {
@@ -160,6 +175,8 @@ static bool prepare_process(sf_server_args *a, sigset_t *stop_signals)
         files.rlim_cur = files.rlim_max;
         setrlimit(RLIMIT_NOFILE, &files);
     }
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0)
+        check_fd_limit(a, &files);
     sigemptyset(stop_signals);
     sigaddset(stop_signals, SIGINT);
     sigaddset(stop_signals, SIGTERM);

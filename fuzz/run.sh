@@ -15,6 +15,9 @@
 #                   fuzz/corpus/snapshot.
 #   fuzz_scenario   the scenario parser and runner (sf_scenario_run), seeded with the
 #                   teaching scenarios in examples/scenarios.
+#   fuzz_front_check  the server's front door request checker (front_check.c: request line,
+#                   headers, Content-Length, chunks, pipelining, upgrades), fed whole and in
+#                   pieces, seeded with fuzz/corpus/front_check.
 # The seed corpora are written by fuzz/make_seeds.py from the tests' frames. What a run
 # learns stays in build-fuzz/corpus-<target>/. Exit status is non-zero when a target finds a
 # crash (the reproducer is left in build-fuzz/).
@@ -23,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_TO_RUN=${1:-${FUZZ_SECONDS:-60}}
 OUT=build-fuzz
 TARGETS=(fuzz_dispatch fuzz_twilsock fuzz_websocket fuzz_timeline fuzz_replay fuzz_snapshot
-         fuzz_scenario)
+         fuzz_scenario fuzz_front_check)
 mkdir -p "$OUT/corpus"
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang)" >&2; exit 1; }
 CFLAGS=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fno-sanitize-recover=all -Iinclude -Isrc
@@ -41,7 +44,7 @@ export OUT
 # shellcheck disable=SC2086
 printf '%s\n' $CORE $SESSION $WS fuzz/fuzz_dispatch.c fuzz/fuzz_twilsock.c fuzz/fuzz_websocket.c \
     fuzz/fuzz_timeline.c fuzz/fuzz_replay.c fuzz/fuzz_snapshot.c \
-    fuzz/fuzz_scenario.c |
+    fuzz/fuzz_scenario.c fake_http/server/front_check.c fuzz/fuzz_front_check.c |
     xargs -P "${JOBS:-2}" -I{} sh -c 'f=$1; shift; clang "$@" -c "$f" -o "$OUT/obj/$(echo "$f" | tr / _).o"' \
         sh {} "${CFLAGS[@]}" -fsanitize=fuzzer-no-link,$SANITIZE
 objs() { for f in "$@"; do printf '%s ' "$OUT/obj/$(echo "$f" | tr / _).o"; done; }
@@ -68,6 +71,8 @@ SOURCES=(fuzz/fuzz_snapshot.c)
 link fuzz_snapshot -lnettle
 SOURCES=(fuzz/fuzz_scenario.c)
 link fuzz_scenario -lnettle
+SOURCES=(fake_http/server/front_check.c fuzz/fuzz_front_check.c)
+link fuzz_front_check -lnettle
 # seed corpus of the dispatcher: every request of the golden cases
 if [ -d tests/http_cases ]; then
     find tests/http_cases -name '*.request' -exec cp {} "$OUT/corpus/" \; 2>/dev/null || true

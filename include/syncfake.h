@@ -138,7 +138,14 @@ typedef int64_t sf_ms; /* milliseconds since 1970-01-01T00:00:00Z */
     X(ERR_ORIGIN_NOT_ALLOWED, 403, 20403,                                                          \
       "Origin not allowed: start syncfake-server with --cors-origin ORIGIN")                       \
     X(ERR_TOO_MANY_CONNECTIONS, 503, 20503, "Service unavailable: too many connections")           \
-    X(ERR_SERVER_STOPPING, 503, 20503, "Service unavailable: the server is stopping")
+    X(ERR_SERVER_STOPPING, 503, 20503, "Service unavailable: the server is stopping")              \
+    /* the server's front door: requests libmicrohttpd would answer with its own HTML */           \
+    X(ERR_HTTP_VERSION, 505, 20001, "HTTP version not supported")                                  \
+    X(ERR_MALFORMED_REQUEST_LINE, 400, 20001, "Malformed request line")                            \
+    X(ERR_MALFORMED_HEADER, 400, 20001, "Malformed header line")                                   \
+    X(ERR_INVALID_CONTENT_LENGTH, 400, 20001, "Invalid Content-Length header")                     \
+    X(ERR_INVALID_TRANSFER_ENCODING, 400, 20001, "Unsupported Transfer-Encoding")                  \
+    X(ERR_MALFORMED_CHUNK, 400, 20001, "Malformed chunked body")
 
 typedef enum sf_status {
 #define SF__STATUS_ENUM(name, http, code, msg) SF_##name,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* server.c: see server.h. One mutex guards the fake: every dispatch, every event callback
  * (which runs inside a dispatch or a background tick) and every unsubscribe happens under it.
- * libmicrohttpd runs an epoll loop on a small thread pool. This file: the server's life
- * (listen, start, the background tick, stop); requests are in server_request.c, the answers
+ * libmicrohttpd runs an epoll loop on a small thread pool, fed by the front door's thread
+ * (front_door.h), which accepts and relays. This file: the server's life (listen, start, the
+ * background tick, stop); requests are in server_request.c, the answers
  * the server queues in server_answer.c, event-stream connections in sse.c. */
 #include "server_internal.h"
 
@@ -66,21 +67,34 @@ static void mhd_message(void *cls, const char *format, va_list args)
     vfprintf(stderr, format, args);
 }
 
-/* libmicrohttpd's own limits sit above ours: room for the connections admitted past the cap
- * (they get a 503) and those cut but not yet closed; past it, it drops connections silently. */
-static struct MHD_Daemon *start_daemon(sf_server *srv, int mhd_fd)
+/* libmicrohttpd's own limits sit above ours (front_limit: room for the connections admitted
+ * past the cap, which get a 503, and those cut but not yet closed). It listens on nothing: the
+ * front door (front_door.h) accepts and hands each connection over (MHD_USE_ITC: an added
+ * connection is served at once). */
+/* Connections the front door hands over and keeps open at once. */
+static unsigned front_limit(const sf_server *srv)
 {
     unsigned max = sf_conn_table_max(srv->conns);
+    return max + max / 4 + 16;
+}
+
+/* libmicrohttpd splits its limit between its two threads and closes, unannounced, a
+ * connection handed to a thread that is full (and 0.9.75 then deadlocks in MHD_stop_daemon:
+ * seen with this limit equal to the front door's, a 4,500-connection flood and SIGTERM):
+ * twice the front door's, so that never happens. */
+static unsigned mhd_connection_limit(const sf_server *srv) { return 2 * front_limit(srv) + 16; }
+
+static struct MHD_Daemon *start_daemon(sf_server *srv)
+{
     return MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
         0, NULL, NULL, sf_server_handle, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_message,
         srv, /* first */
-        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)mhd_fd,
-        MHD_OPTION_UNESCAPE_CALLBACK, sf_server_keep_escaped, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        sf_server_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, sf_conn_notify, srv->conns,
-        MHD_OPTION_CONNECTION_LIMIT, max + max / 4 + 16, MHD_OPTION_CONNECTION_TIMEOUT,
-        SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_UNESCAPE_CALLBACK, sf_server_keep_escaped, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, sf_server_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        sf_conn_notify, srv->conns, MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(srv),
+        MHD_OPTION_CONNECTION_TIMEOUT, SF_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 int sf_server_listen(const char *host, uint16_t port, uint16_t *bound_port)
@@ -121,11 +135,19 @@ static int listen_socket(const sf_server_config *config, uint16_t *port)
     *port = config->port;
     if (config->listen_fd <= 0)
         return sf_server_listen(config->host, config->port, port);
+    int flags = fcntl(config->listen_fd, F_GETFL); /* the front door's accept must not block */
+    if (flags >= 0)
+        fcntl(config->listen_fd, F_SETFL, flags | O_NONBLOCK);
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;
     if (getsockname(config->listen_fd, (struct sockaddr *)&addr, &len) == 0)
         *port = ntohs(addr.sin_port);
     return config->listen_fd;
+}
+
+static bool take_client(void *front, int sock, int *client_fd, char **rest, size_t *rest_len)
+{
+    return sf_front_take_client(front, sock, client_fd, rest, rest_len);
 }
 
 /* A server with the config's settings, its WebSocket hub, lock and event streams; not yet
@@ -190,19 +212,23 @@ sf_server *sf_server_start(const sf_server_config *config)
         close(listen_fd);
         return NULL;
     }
-    /* libmicrohttpd serves, and at its stop closes, a duplicate of the socket: ours is closed
-     * here whatever happens, so a failed start can never close it twice */
-    int mhd_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
-    close(listen_fd);
     srv->conns = sf_conn_table_new(config->max_connections, config->request_timeout_ms);
-    srv->daemon = mhd_fd < 0 || !srv->conns ? NULL : start_daemon(srv, mhd_fd);
-    if (!srv->daemon) {
+    srv->daemon = srv->conns ? start_daemon(srv) : NULL;
+    /* the front door owns the listening socket from here on, also when it fails */
+    srv->front = srv->daemon ? sf_front_start(listen_fd, srv->daemon, front_limit(srv),
+                                              sf_server_front_answer, srv)
+                             : NULL;
+    if (!srv->front) {
         fprintf(stderr, "syncfake-server: cannot serve %s:%u\n", config->host, (unsigned)port);
-        if (mhd_fd >= 0 && !srv->conns)
-            close(mhd_fd);
+        if (!srv->daemon)
+            close(listen_fd);
+        else
+            MHD_stop_daemon(srv->daemon);
         server_free(srv);
         return NULL;
     }
+    if (srv->ws) /* WebSocket bytes skip the relay once upgraded */
+        sf_ws_hub_set_takeover(srv->ws, take_client, srv->front);
     srv->port = port;
     srv->ticker_started = pthread_create(&srv->ticker, NULL, tick, srv) == 0;
     return srv;
@@ -218,6 +244,7 @@ void sf_server_stop(sf_server *srv)
 {
     if (!srv)
         return;
+    sf_front_stop_accepting(srv->front); /* no new connection from here on */
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
     pthread_cond_signal(&srv->tick_wake);
@@ -228,5 +255,6 @@ void sf_server_stop(sf_server *srv)
     /* libmicrohttpd wants every upgraded socket given back before it stops */
     sf_ws_hub_stop(srv->ws);
     MHD_stop_daemon(srv->daemon);
+    sf_front_free(srv->front); /* the relays, once libmicrohttpd has closed its ends */
     server_free(srv);
 }

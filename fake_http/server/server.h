@@ -64,10 +64,11 @@ void sf_server_lock(sf_server *server);
 void sf_server_unlock(sf_server *server);
 /* The port actually bound. */
 uint16_t sf_server_port(const sf_server *server);
-/* Answers new requests 503 from here on (a stream opened during the stop would stay
- * suspended, and libmicrohttpd aborts on that), ends every event stream, sends close 1001 on
- * every WebSocket and waits for their closed() callbacks and I/O threads, waits for
- * connections, frees the server.
+/* Stops accepting connections (the front door, front_door.h), answers new requests 503 from
+ * here on (a stream opened during the stop would stay suspended, and libmicrohttpd aborts on
+ * that), ends every event stream, sends close 1001 on every WebSocket and waits for their
+ * closed() callbacks and I/O threads, waits for connections, closes the relays, frees the
+ * server.
  * Must not be called with anything held that a WebSocket handler's closed() takes. */
 void sf_server_stop(sf_server *server);
 

@@ -144,6 +144,28 @@ enum MHD_Result sf_server_refuse(sf_server *srv, struct MHD_Connection *conn, sf
     return ret;
 }
 
+size_t sf_server_front_answer(void *ctx, sf_status st, char *out, size_t cap)
+{
+    sf_server *srv = ctx;
+    char date[30];
+    pthread_mutex_lock(&srv->lock);
+    sf_format_http_date(sf_clock_now(srv->fake), date); /* the fake's clock, as always */
+    pthread_mutex_unlock(&srv->lock);
+    sf_http_buf body;
+    sf_http_buf_init(&body);
+    sf_http_render_status(&body, st);
+    unsigned status = (unsigned)sf_status_http(st);
+    const char *reason = MHD_get_reason_phrase_for(status);
+    int n = body.failed ? -1
+                        : snprintf(out, cap,
+                                   "HTTP/1.1 %u %s\r\nConnection: close\r\n"
+                                   "Content-Type: application/json\r\nDate: %s\r\n"
+                                   "Content-Length: %zu\r\n\r\n%s",
+                                   status, reason, date, body.len, body.data);
+    sf_http_buf_free(&body);
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
 /* Journals a request the server refuses before the dispatcher sees it (refused.c), as the
  * account its credentials name. */
 void sf_server_journal_refused(sf_server *srv, struct MHD_Connection *conn, const char *method,

@@ -8,6 +8,7 @@
 #include "server.h"
 #include "conn_limits.h"
 #include "cors.h"
+#include "front_door.h"
 #include "request_log.h"
 #include "sse.h"
 #include "websocket_server.h"
@@ -17,6 +18,7 @@
 
 struct sf_server {
     struct MHD_Daemon *daemon;
+    sf_front *front; /* accepts, checks and relays every connection */
     sf_fake *fake;
     pthread_mutex_t lock; /* the fake and the event streams */
     sf_sse_list streams;
@@ -62,6 +64,9 @@ enum MHD_Result sf_server_queue_status(sf_server *srv, struct MHD_Connection *co
 /* A preflight of the control API (cors.c): 204 for an allowed origin, 403 for any other. */
 enum MHD_Result sf_server_answer_preflight(sf_server *srv, struct MHD_Connection *conn,
                                            const char *allowed);
+/* The front door's answer to a request it refuses (sf_front_answer_fn; ctx: the server): as
+ * sf_server_refuse's, written out whole. */
+size_t sf_server_front_answer(void *ctx, sf_status st, char *out, size_t cap);
 /* A Twilio-shaped refusal after which the connection is closed. */
 enum MHD_Result sf_server_refuse(sf_server *srv, struct MHD_Connection *conn, sf_status st);
 /* Journals a request refused before the dispatcher sees it, as the account its credentials

@@ -33,6 +33,7 @@
 #include <nettle/sha1.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- handshake ---- */
@@ -150,6 +151,60 @@ static bool hub_adopt(sf_ws_hub *hub, sf_ws_conn *c)
     return ok;
 }
 
+void sf_ws_hub_set_takeover(sf_ws_hub *hub, sf_ws_takeover_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&hub->lock);
+    hub->takeover = fn;
+    hub->takeover_ctx = ctx;
+    pthread_mutex_unlock(&hub->lock);
+}
+
+/* Appends n bytes to *buf (*len of them); false: out of memory. */
+static bool append(char **buf, size_t *len, const void *p, size_t n)
+{
+    if (!n)
+        return true;
+    char *more = realloc(*buf, *len + n);
+    if (!more)
+        return false;
+    memcpy(more + *len, p, n);
+    *buf = more;
+    *len += n;
+    return true;
+}
+
+/* The client's own socket when the front door hands it over, and into *extra (malloc'd) the
+ * client's bytes after the request in order: those libmicrohttpd read, those still in sock,
+ * those the relay had not passed on. -1: use sock (and extra_in). */
+static int take_client(sf_ws_hub *hub, int sock, const char *extra_in, size_t extra_in_size,
+                       char **extra, size_t *extra_len)
+{
+    pthread_mutex_lock(&hub->lock);
+    sf_ws_takeover_fn fn = hub->takeover;
+    void *ctx = hub->takeover_ctx;
+    pthread_mutex_unlock(&hub->lock);
+    int fd;
+    char *rest = NULL;
+    size_t rest_len = 0;
+    if (!fn || !fn(ctx, sock, &fd, &rest, &rest_len))
+        return -1;
+    bool ok = append(extra, extra_len, extra_in, extra_in_size);
+    char chunk[4096];
+    ssize_t n;
+    while (ok && (n = recv(sock, chunk, sizeof chunk, MSG_DONTWAIT)) > 0)
+        ok = append(extra, extra_len, chunk, (size_t)n);
+    ok = ok && append(extra, extra_len, rest, rest_len);
+    free(rest);
+    if (!ok) { /* out of memory: the connection cannot go on either way */
+        close(fd);
+        free(*extra);
+        *extra = NULL;
+        *extra_len = 0;
+        return -2;
+    }
+    return fd;
+}
+
 void sf_ws_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
                     const char *extra_in, size_t extra_in_size, MHD_socket sock,
                     struct MHD_UpgradeResponseHandle *urh)
@@ -157,12 +212,22 @@ void sf_ws_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
     (void)connection;
     (void)con_cls;
     sf_ws_hub *hub = cls;
-    sf_ws_conn *c = sf_ws_conn_new(hub, sock, urh, extra_in, extra_in_size);
+    char *extra = NULL;
+    size_t extra_len = 0;
+    int own = take_client(hub, sock, extra_in, extra_in_size, &extra, &extra_len);
+    sf_ws_conn *c = own == -2  ? NULL
+                    : own >= 0 ? sf_ws_conn_new(hub, own, urh, extra, extra_len)
+                               : sf_ws_conn_new(hub, sock, urh, extra_in, extra_in_size);
+    free(extra);
+    if (c)
+        c->own_fd = own >= 0 ? own : -1;
     if (c && hub_adopt(hub, c))
         return;
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     if (c)
         sf_ws_conn_free(c);
+    if (own >= 0)
+        close(own);
 }
 
 void sf_ws_hub_stop(sf_ws_hub *hub)

@@ -33,6 +33,15 @@ void sf_ws_hub_free(sf_ws_hub *hub);
  * Sec-WebSocket-Accept value (SF_WS_ACCEPT_LEN chars + NUL) into `accept`. */
 bool sf_ws_accept_key(const char *key, char accept[SF_WS_ACCEPT_LEN + 1]);
 
+/* Hands over the client's own socket in place of `sock`, libmicrohttpd's end of an upgraded
+ * connection (the server's front door relays every connection: front_door.h), so that
+ * WebSocket bytes skip the relay. true: *client_fd is the caller's to close, *rest (malloc'd,
+ * may be NULL) the client's bytes that had not reached sock yet. false: use sock. */
+typedef bool (*sf_ws_takeover_fn)(void *ctx, int sock, int *client_fd, char **rest,
+                                  size_t *rest_len);
+/* Set once, before any upgrade; NULL: every connection is served on libmicrohttpd's socket. */
+void sf_ws_hub_set_takeover(sf_ws_hub *hub, sf_ws_takeover_fn fn, void *ctx);
+
 /* An MHD_UpgradeHandler; cls is the sf_ws_hub. */
 void sf_ws_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
                     const char *extra_in, size_t extra_in_size, MHD_socket sock,

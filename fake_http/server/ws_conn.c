@@ -243,6 +243,8 @@ static void conn_end(sf_ws_conn *c)
     if (c->session)
         hub->handler->closed(c->session);
     MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+    if (c->own_fd >= 0)
+        close(c->own_fd);
     sf_ws_hub_forget(hub, c);
     sf_ws_conn_free(c);
 }
@@ -385,6 +387,7 @@ sf_ws_conn *sf_ws_conn_new(sf_ws_hub *hub, int fd, struct MHD_UpgradeResponseHan
     pthread_mutex_init(&c->lock, NULL);
     c->hub = hub;
     c->urh = urh;
+    c->own_fd = -1;
     sf_io_watch_init(&c->io, NULL, fd); /* its loop is chosen by the hub */
     sf_http_buf_init_max(&c->out, SF_WS_MAX_OUTBOX);
     sf_http_buf_init_max(&c->wire, SF_WS_MAX_OUTBOX);

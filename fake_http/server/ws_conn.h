@@ -18,6 +18,8 @@ struct sf_ws_conn {
     sf_ws_hub *hub;
     sf_io_watch io; /* its socket on its I/O thread (io_loop.h) */
     struct MHD_UpgradeResponseHandle *urh;
+    int own_fd; /* the client's socket taken over from the front door (closed at the end), or
+                   -1: io.fd is libmicrohttpd's, closed by MHD_upgrade_action */
     struct sf_ws_conn *prev, *next; /* hub->conns, under hub->lock */
 
     pthread_mutex_t lock; /* guards the fields below */
@@ -51,6 +53,8 @@ struct sf_ws_hub {
     bool loops_stopped;
     size_t loop_count;
     sf_io_loop loops[SF_WS_MAX_IO_THREADS];
+    sf_ws_takeover_fn takeover; /* under lock */
+    void *takeover_ctx;
 };
 
 /* ws_conn.c: a connection on the upgraded socket, with its wslay context (NULL: out of
