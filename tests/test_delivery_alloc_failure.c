@@ -443,14 +443,7 @@ static bool fail_nth_alloc(const scenario *sc, const trial_ctx *tc, long n, oom_
          * proves it did everything */
         return !hit;
     }
-    if (!hit)
-        fail_msg("N=%ld: failed with %s without meeting the allocation failure", n,
-                 sf_status_name(st));
-    if (st != SF_ERR_NOMEM)
-        fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-    assert_status(err.status, SF_ERR_NOMEM);
-    sf_assert_twilio_error(&err, 500, 20500);
-    assert_string_equal(err.message, "Internal Server Error");
+    sf_assert_nomem_failure(st, &err, hit, n);
     rep->failed++;
     check_unchanged_then_retry(w, tc, n, &before, live, rep);
     return false;

@@ -2,6 +2,7 @@
 /* front_check.c: see front_check.h. A byte-at-a-time state machine over heads and chunk
  * lines (they are short and capped), and a bulk skip over body bytes. */
 #include "front_check.h"
+#include "hex_digit.h"
 #include "syncfake_http.h"
 
 #include <string.h>
@@ -18,17 +19,6 @@ static bool is_tchar(unsigned char ch)
 {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
            (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 /* Where ch stands in a line: its end (LF, or CR LF), a CR waiting for its LF, a bare CR
@@ -301,7 +291,7 @@ static void chunk_line_byte(sf_front_check *c, unsigned char ch)
         return chunk_size_done(c);
     if (c->part == 1) /* an extension: anything up to the line's end */
         return;
-    int d = hex_value(ch);
+    int d = sf_hex_digit((char)ch);
     if (ch == ';' && c->size_digits) {
         c->part = 1;
     } else if (d < 0 || c->value > (UINT64_MAX >> 4)) {

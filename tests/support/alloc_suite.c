@@ -443,14 +443,7 @@ static bool fail_nth_alloc(sf_fixture *fx, op_fn op, const op_ctx *ctx, op_resul
         snap_free(&before);
         return true;
     }
-    if (!hit)
-        fail_msg("N=%ld: the call failed (%s) without meeting the allocation failure", n,
-                 sf_status_name(st));
-    if (st != SF_ERR_NOMEM)
-        fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
-    assert_status(err.status, SF_ERR_NOMEM);
-    sf_assert_twilio_error(&err, 500, 20500);
-    assert_string_equal(err.message, "Internal Server Error");
+    sf_assert_nomem_failure(st, &err, hit, n);
     assert_null(res->service_page);
     assert_null(res->stream_page);
     snap_take(fake, alloc, &after);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fixture.c: see fixture.h. */
 #include "fixture.h"
+#include "assert_status.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,4 +127,16 @@ void sf_assert_twilio_error(const sf_error *err, int http_status, int code)
     assert_string_equal(err->more_info, more_info);
     assert_int_equal(sf_status_http(err->status), http_status);
     assert_int_equal(sf_status_code(err->status), code);
+}
+
+void sf_assert_nomem_failure(sf_status st, const sf_error *err, bool met, long n)
+{
+    if (!met)
+        fail_msg("N=%ld: the call failed (%s) without meeting the allocation failure", n,
+                 sf_status_name(st));
+    if (st != SF_ERR_NOMEM)
+        fail_msg("N=%ld: status %s, want SF_ERR_NOMEM", n, sf_status_name(st));
+    assert_status(err->status, SF_ERR_NOMEM);
+    sf_assert_twilio_error(err, 500, 20500);
+    assert_string_equal(err->message, "Internal Server Error");
 }

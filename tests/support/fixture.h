@@ -48,4 +48,8 @@ void sf_fixture_stream(sf_fixture *fx, const char *unique_name, long long ttl,
 /* Asserts that `err` holds exactly the Twilio error (http status, code) with more_info. */
 void sf_assert_twilio_error(const sf_error *err, int http_status, int code);
 
+/* Asserts that a call whose N-th allocation was made to fail (`met`: it reached that
+ * allocation) failed with SF_ERR_NOMEM and Twilio's 500/20500 "Internal Server Error". */
+void sf_assert_nomem_failure(sf_status st, const sf_error *err, bool met, long n);
+
 #endif
