@@ -243,9 +243,14 @@ static void send_upgrade(conn *c)
 
 static unsigned ready_count, setting_up;
 
+/* A Twilsock message cut in two: its header and its payload. */
+typedef struct ts_parts {
+    const char *hdr, *payload;
+    size_t hlen, plen;
+} ts_parts;
+
 /* The payload_size in a Twilsock header matches what follows it. */
-static bool ts_split(const uint8_t *m, size_t len, const char **hdr, size_t *hlen,
-                     const char **payload, size_t *plen)
+static bool ts_split(const uint8_t *m, size_t len, ts_parts *p)
 {
     static const char pre[] = "TWILSOCK V3.0 ";
     if (len < sizeof pre || memcmp(m, pre, sizeof pre - 1) != 0)
@@ -255,17 +260,17 @@ static bool ts_split(const uint8_t *m, size_t len, const char **hdr, size_t *hle
         h = h * 10 + (m[i++] - '0');
     if (i + 2 > len || m[i] != '\r' || m[i + 1] != '\n' || i + 2 + h > len)
         return false;
-    *hdr = (const char *)m + i + 2;
-    *hlen = h;
-    size_t p = i + 2 + h;
-    if (p + 2 <= len && m[p] == '\r' && m[p + 1] == '\n')
-        p += 2;
-    *payload = (const char *)m + p;
-    *plen = len - p;
-    const char *ps = memmem(*hdr, h, "\"payload_size\":", 15);
+    p->hdr = (const char *)m + i + 2;
+    p->hlen = h;
+    size_t at = i + 2 + h;
+    if (at + 2 <= len && m[at] == '\r' && m[at + 1] == '\n')
+        at += 2;
+    p->payload = (const char *)m + at;
+    p->plen = len - at;
+    const char *ps = memmem(p->hdr, h, "\"payload_size\":", 15);
     if (!ps)
-        return *plen == 0;
-    return strtoull(ps + 15, NULL, 10) == *plen;
+        return p->plen == 0;
+    return strtoull(ps + 15, NULL, 10) == p->plen;
 }
 
 /* A delivery: {"event_type":"stream_message_published",...,"message_data":{"seq":N,...}} */
@@ -292,72 +297,179 @@ static void on_delivery(conn *c, const char *payload, size_t plen, int64_t t)
     last_delivery_ns = t;
 }
 
+/* A notification while subscribing: subscription_established makes the connection ready. */
+static void on_subscribe_notification(conn *c, const ts_parts *p)
+{
+    if (memmem(p->payload, p->plen, "\"subscription_failed\"", 21))
+        lb_die("connection %u: %.*s", c->idx, (int)p->plen, p->payload);
+    if (memmem(p->payload, p->plen, "\"subscription_established\"", 26) &&
+        memmem(p->payload, p->plen, stream_sid, strlen(stream_sid))) {
+        if (!c->sub_replied)
+            lb_die("connection %u: established before the request's reply", c->idx);
+        c->state = ST_READY;
+        ready_count++;
+        setting_up--;
+    }
+}
+
+/* A frame while setting up (init or subscribing), parsed strictly as the SDK's would be. */
+static void on_setup_frame(conn *c, const uint8_t *m, size_t len, const ts_parts *p)
+{
+    sf_ts_frame *f = malloc(sizeof *f);
+    if (!f || !sf_ts_parse(m, len, f))
+        lb_die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
+               (int)(len < 300 ? len : 300), (const char *)m);
+    bool ok200 = memmem(p->hdr, p->hlen, "\"status\":{\"code\":200", 20) != NULL;
+    if (c->state == ST_INIT && strcmp(f->method, "reply") == 0) {
+        if (!ok200)
+            lb_die("connection %u: init refused: %.*s", c->idx, (int)p->hlen, p->hdr);
+        c->state = ST_SUBSCRIBING;
+        send_subscribe(c);
+    } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "reply") == 0) {
+        if (!ok200 || !memmem(p->hdr, p->hlen, "\"http_status\":{\"code\":200", 25))
+            lb_die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)p->hlen, p->hdr,
+                   (int)p->plen, p->payload);
+        c->sub_replied = true;
+    } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "notification") == 0) {
+        on_subscribe_notification(c, p);
+    } else {
+        lb_die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)p->hlen,
+               p->hdr);
+    }
+    free(f);
+}
+
+/* The SDK's automatic acknowledgement of a notification: a `reply` with its id. */
+static void send_ack(conn *c, const char *hdr, size_t hlen)
+{
+    const char *id = memmem(hdr, hlen, "\"id\":\"", 6);
+    const char *e = id ? memchr(id + 6, '"', hlen - (size_t)(id + 6 - hdr)) : NULL;
+    if (!e)
+        return;
+    char ack[256];
+    snprintf(ack, sizeof ack,
+             "{\"method\":\"reply\",\"id\":\"%.*s\",\"status\":{\"code\":200,"
+             "\"status\":\"OK\"}}",
+             (int)(e - id - 6), id + 6);
+    size_t n;
+    uint8_t *frame = sf_ts_build(ack, "", 0, &n);
+    if (!frame)
+        lb_die("sf_ts_build failed");
+    ws_send(c, 2, frame, n);
+    free(frame);
+    conn_flush(c);
+}
+
 /* One complete WebSocket message (binary) from the server. */
 static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
 {
-    const char *hdr, *payload;
-    size_t hlen, plen;
-    if (!ts_split(m, len, &hdr, &hlen, &payload, &plen))
+    ts_parts p;
+    if (!ts_split(m, len, &p))
         lb_die("connection %u: malformed Twilsock frame: %.*s", c->idx,
                (int)(len < 300 ? len : 300), (const char *)m);
-    bool notification = memmem(hdr, hlen, "\"method\":\"notification\"", 23) != NULL;
+    bool notification = memmem(p.hdr, p.hlen, "\"method\":\"notification\"", 23) != NULL;
     if (c->state == ST_READY && notification &&
-        memmem(payload, plen, "\"stream_message_published\"", 26)) {
-        on_delivery(c, payload, plen, t);
+        memmem(p.payload, p.plen, "\"stream_message_published\"", 26)) {
+        on_delivery(c, p.payload, p.plen, t);
     } else if (c->state == ST_INIT || c->state == ST_SUBSCRIBING) {
-        /* setup frames: parsed strictly, as the SDK's would be */
-        sf_ts_frame *f = malloc(sizeof *f);
-        if (!f || !sf_ts_parse(m, len, f))
-            lb_die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
-                   (int)(len < 300 ? len : 300), (const char *)m);
-        bool ok200 = memmem(hdr, hlen, "\"status\":{\"code\":200", 20) != NULL;
-        if (c->state == ST_INIT && strcmp(f->method, "reply") == 0) {
-            if (!ok200)
-                lb_die("connection %u: init refused: %.*s", c->idx, (int)hlen, hdr);
-            c->state = ST_SUBSCRIBING;
-            send_subscribe(c);
-        } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "reply") == 0) {
-            if (!ok200 || !memmem(hdr, hlen, "\"http_status\":{\"code\":200", 25))
-                lb_die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)hlen, hdr,
-                       (int)plen, payload);
-            c->sub_replied = true;
-        } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "notification") == 0) {
-            if (memmem(payload, plen, "\"subscription_failed\"", 21))
-                lb_die("connection %u: %.*s", c->idx, (int)plen, payload);
-            if (memmem(payload, plen, "\"subscription_established\"", 26) &&
-                memmem(payload, plen, stream_sid, strlen(stream_sid))) {
-                if (!c->sub_replied)
-                    lb_die("connection %u: established before the request's reply", c->idx);
-                c->state = ST_READY;
-                ready_count++;
-                setting_up--;
-            }
-        } else {
-            lb_die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)hlen,
-                   hdr);
-        }
-        free(f);
+        on_setup_frame(c, m, len, &p);
         return;
     } else {
         foreign++;
     }
-    if (opt.ack && notification) { /* the SDK's automatic acknowledgement */
-        const char *id = memmem(hdr, hlen, "\"id\":\"", 6);
-        const char *e = id ? memchr(id + 6, '"', hlen - (size_t)(id + 6 - hdr)) : NULL;
-        if (e) {
-            char ack[256];
-            snprintf(ack, sizeof ack,
-                     "{\"method\":\"reply\",\"id\":\"%.*s\",\"status\":{\"code\":200,"
-                     "\"status\":\"OK\"}}",
-                     (int)(e - id - 6), id + 6);
-            size_t n;
-            uint8_t *frame = sf_ts_build(ack, "", 0, &n);
-            if (!frame)
-                lb_die("sf_ts_build failed");
-            ws_send(c, 2, frame, n);
-            free(frame);
-            conn_flush(c);
-        }
+    if (opt.ack && notification)
+        send_ack(c, p.hdr, p.hlen);
+}
+
+/* A WebSocket frame's head: FIN, opcode, payload length and the head's own length. */
+typedef struct ws_head {
+    bool fin;
+    int opcode;
+    uint64_t len;
+    size_t hl;
+} ws_head;
+
+/* Reads the frame head at b; false when fewer than its bytes are in. */
+static bool ws_read_head(const conn *c, const uint8_t *b, size_t avail, ws_head *h)
+{
+    if (avail < 2)
+        return false;
+    h->fin = b[0] & 0x80;
+    h->opcode = b[0] & 0x0f;
+    if (b[1] & 0x80)
+        lb_die("connection %u: masked frame from the server", c->idx);
+    h->len = b[1] & 0x7f;
+    h->hl = 2;
+    if (h->len == 126) {
+        if (avail < 4)
+            return false;
+        h->len = (uint64_t)b[2] << 8 | b[3];
+        h->hl = 4;
+    } else if (h->len == 127) {
+        if (avail < 10)
+            return false;
+        h->len = 0;
+        for (int i = 0; i < 8; i++)
+            h->len = h->len << 8 | b[2 + i];
+        h->hl = 10;
+    }
+    if (h->len > IN_MAX)
+        lb_die("connection %u: frame of %" PRIu64 " bytes", c->idx, h->len);
+    return true;
+}
+
+/* Grows the input buffer to hold `need` bytes (a whole frame). */
+static void conn_in_reserve(conn *c, size_t need)
+{
+    if (need <= c->in_cap)
+        return;
+    uint8_t *in = realloc(c->in, need);
+    if (!in)
+        lb_die("out of memory");
+    c->in = in;
+    c->in_cap = need;
+}
+
+/* A binary frame or a continuation: a whole message, or one more fragment of one. */
+static void on_data_frame(conn *c, const ws_head *h, const uint8_t *data, int64_t t)
+{
+    if (h->opcode == 2 && h->fin && !c->frag) {
+        on_message(c, data, (size_t)h->len, t);
+        return;
+    }
+    if ((h->opcode == 0) != (c->frag != NULL))
+        lb_die("connection %u: bad fragment sequence", c->idx);
+    uint8_t *f = realloc(c->frag, c->frag_len + h->len + 1);
+    if (!f)
+        lb_die("out of memory");
+    memcpy(f + c->frag_len, data, (size_t)h->len);
+    c->frag = f;
+    c->frag_len += (size_t)h->len;
+    if (h->fin) {
+        on_message(c, c->frag, c->frag_len, t);
+        free(c->frag);
+        c->frag = NULL;
+        c->frag_len = 0;
+    }
+}
+
+/* One whole frame: pings answered, pongs ignored, data passed on, anything else fatal. */
+static void on_frame(conn *c, const ws_head *h, const uint8_t *data, int64_t t)
+{
+    if (h->opcode == 9) { /* ping */
+        pings++;
+        ws_send(c, 10, data, (size_t)h->len);
+        conn_flush(c);
+    } else if (h->opcode == 10) {
+    } else if (h->opcode == 8) {
+        unsigned code = h->len >= 2 ? (unsigned)data[0] << 8 | data[1] : 0;
+        lb_die("connection %u: the server closed the WebSocket (code %u)", c->idx, code);
+    } else if (h->opcode == 1) {
+        lb_die("connection %u: text frame from the server (the SDK needs binary)", c->idx);
+    } else if (h->opcode == 2 || h->opcode == 0) {
+        on_data_frame(c, h, data, t);
+    } else {
+        lb_die("connection %u: unknown opcode %d", c->idx, h->opcode);
     }
 }
 
@@ -368,73 +480,15 @@ static size_t parse_frames(conn *c, int64_t t)
     for (;;) {
         const uint8_t *b = c->in + off;
         size_t avail = c->in_len - off;
-        if (avail < 2)
+        ws_head h;
+        if (!ws_read_head(c, b, avail, &h))
             break;
-        bool fin = b[0] & 0x80;
-        int opcode = b[0] & 0x0f;
-        if (b[1] & 0x80)
-            lb_die("connection %u: masked frame from the server", c->idx);
-        uint64_t len = b[1] & 0x7f;
-        size_t hl = 2;
-        if (len == 126) {
-            if (avail < 4)
-                break;
-            len = (uint64_t)b[2] << 8 | b[3];
-            hl = 4;
-        } else if (len == 127) {
-            if (avail < 10)
-                break;
-            len = 0;
-            for (int i = 0; i < 8; i++)
-                len = len << 8 | b[2 + i];
-            hl = 10;
-        }
-        if (len > IN_MAX)
-            lb_die("connection %u: frame of %" PRIu64 " bytes", c->idx, len);
-        if (avail < hl + len) {
-            if (hl + len > c->in_cap) { /* make room for the whole frame */
-                uint8_t *in = realloc(c->in, hl + len);
-                if (!in)
-                    lb_die("out of memory");
-                c->in = in;
-                c->in_cap = hl + len;
-            }
+        if (avail < h.hl + h.len) {
+            conn_in_reserve(c, h.hl + (size_t)h.len); /* make room for the whole frame */
             break;
         }
-        const uint8_t *data = b + hl;
-        off += hl + (size_t)len;
-        if (opcode == 9) { /* ping */
-            pings++;
-            ws_send(c, 10, data, (size_t)len);
-            conn_flush(c);
-        } else if (opcode == 10) {
-        } else if (opcode == 8) {
-            unsigned code = len >= 2 ? (unsigned)data[0] << 8 | data[1] : 0;
-            lb_die("connection %u: the server closed the WebSocket (code %u)", c->idx, code);
-        } else if (opcode == 1) {
-            lb_die("connection %u: text frame from the server (the SDK needs binary)", c->idx);
-        } else if (opcode == 2 || opcode == 0) {
-            if (opcode == 2 && fin && !c->frag) {
-                on_message(c, data, (size_t)len, t);
-            } else { /* fragments */
-                if ((opcode == 0) != (c->frag != NULL))
-                    lb_die("connection %u: bad fragment sequence", c->idx);
-                uint8_t *f = realloc(c->frag, c->frag_len + len + 1);
-                if (!f)
-                    lb_die("out of memory");
-                memcpy(f + c->frag_len, data, (size_t)len);
-                c->frag = f;
-                c->frag_len += (size_t)len;
-                if (fin) {
-                    on_message(c, c->frag, c->frag_len, t);
-                    free(c->frag);
-                    c->frag = NULL;
-                    c->frag_len = 0;
-                }
-            }
-        } else {
-            lb_die("connection %u: unknown opcode %d", c->idx, opcode);
-        }
+        off += h.hl + (size_t)h.len;
+        on_frame(c, &h, b + h.hl, t);
     }
     return off;
 }
@@ -695,7 +749,8 @@ static unsigned parse_uint(const char *s, unsigned min, unsigned max)
     return (unsigned)v;
 }
 
-int main(int argc, char **argv)
+/* Reads the command line into opt; anything unknown or out of range: usage (exit 2). */
+static void parse_args(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -718,18 +773,23 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    lb_init("ws_fanout", opt.timeout_s);
+}
+
+/* Picks the server: the argument, then $SYNCFAKE_SERVER, then build/syncfake-server. */
+static void find_server(void)
+{
     if (!opt.server)
         opt.server = getenv("SYNCFAKE_SERVER");
     if (!opt.server || !*opt.server)
         opt.server = "build/syncfake-server";
     if (access(opt.server, X_OK) != 0)
         lb_die("%s is not an executable (build it: make)", opt.server);
+}
 
-    lb_seed((uint64_t)lb_now_ns());
-
-    /* every connection is one descriptor here and one in the server (its socket), with room
-     * to spare; the server inherits the raised limit */
+/* Raises the open files limit: every connection is one descriptor here and one in the server
+ * (its socket), with room to spare; the server inherits the raised limit. */
+static void raise_fd_limit(void)
+{
     struct rlimit rl;
     rlim_t need = (rlim_t)opt.conns * 2 + 256;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
@@ -738,8 +798,11 @@ int main(int argc, char **argv)
             lb_die("open files limit %llu, need %llu (ulimit -n)", (unsigned long long)rl.rlim_cur,
                    (unsigned long long)need);
     }
+}
 
-    size_t total = (size_t)opt.conns * opt.messages;
+/* Allocates the connections and the results for `total` deliveries. */
+static void alloc_results(size_t total)
+{
     conns = calloc(opt.conns, sizeof *conns);
     seen = calloc(total, 1);
     lat_ms = malloc(total * sizeof *lat_ms);
@@ -748,12 +811,11 @@ int main(int argc, char **argv)
     pub.ms = calloc(opt.messages, sizeof *pub.ms);
     if (!conns || !seen || !lat_ms || !pub_start || !pub_end || !pub.ms)
         lb_die("out of memory");
+}
 
-    static const char *const server_args[] = {"--clock", "wall", "--limit", "publish_rate_per_s=0",
-                                              NULL};
-    lb_start_server(NULL, opt.server, server_args);
-
-    /* service, stream, token */
+/* Over REST: creates the service and the stream and mints the access token. */
+static void create_stream(void)
+{
     char *body;
     int st = lb_rest("POST", "/v1/Services", "FriendlyName=ws-fanout", &body);
     if (st != 201 || !lb_json_str(body, "sid", service_sid, sizeof service_sid))
@@ -771,21 +833,51 @@ int main(int argc, char **argv)
     if (st != 201 || !lb_json_str(body, "token", token, sizeof token))
         lb_die("minting a token: %d %s", st, body);
     free(body);
+}
 
-    printf("ws_fanout: %s on port %u, %u WebSocket connections, %u messages%s%s\n", opt.server,
-           (unsigned)lb_srv.port, opt.conns, opt.messages,
-           opt.rate > 0 ? ", paced" : ", back to back", opt.ack ? ", acks on" : "");
-    fflush(stdout);
-
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0)
-        lb_die("epoll_create1: %s", strerror(errno));
-    /* the publisher connects first: it must not find the server full of WebSockets */
-    pub_connect();
-
-    /* ---- connections and subscriptions ---- */
+/* One epoll_wait of at most timeout_ms, its events handed to the publisher or a connection. */
+static void poll_once(int timeout_ms)
+{
     enum { MAXEV = 512 };
     struct epoll_event evs[MAXEV];
+    int n = epoll_wait(ep, evs, MAXEV, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        lb_die("epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.u32 == PUB_TAG)
+            pub_readable();
+        else
+            conn_event(&conns[evs[i].data.u32], evs[i].events);
+    }
+}
+
+/* Setup gave up: says how far each opened connection got, then dies. */
+static void setup_failed(unsigned opened, bool stalled)
+{
+    unsigned by_state[5] = {0};
+    for (unsigned i = 0; i < opened; i++)
+        by_state[conns[i].state]++;
+    fflush(stdout);
+    fprintf(stderr,
+            "ws_fanout: %s: %u of %u connections subscribed (opened %u; connecting %u, "
+            "waiting for the upgrade answer %u, init %u, subscribing %u)\n",
+            stalled ? "setup stalled (no progress for 10 s)" : "setup timed out", ready_count,
+            opt.conns, opened, by_state[ST_CONNECTING], by_state[ST_HANDSHAKE], by_state[ST_INIT],
+            by_state[ST_SUBSCRIBING]);
+    if (by_state[ST_HANDSHAKE] && ready_count + by_state[ST_HANDSHAKE] == opt.conns)
+        fprintf(stderr,
+                "ws_fanout: the server stopped accepting connections at %u (%u "
+                "WebSockets + this program's REST connection); its libmicrohttpd "
+                "connection limit (MHD_OPTION_CONNECTION_LIMIT in "
+                "fake_http/server/server.c) counts upgraded WebSockets too. Try "
+                "--conns %u\n",
+                ready_count + 1, ready_count, ready_count);
+    lb_die("giving up");
+}
+
+/* Opens every connection (SETUP_WINDOW at a time) until all are subscribed; returns seconds. */
+static double setup_connections(void)
+{
     int64_t t_setup = lb_now_ns();
     unsigned next = 0, ready_before = 0;
     int64_t progress_ns = t_setup;
@@ -794,73 +886,49 @@ int main(int argc, char **argv)
             conn_open(next++);
             setting_up++;
         }
-        int n = epoll_wait(ep, evs, MAXEV, 100);
-        if (n < 0 && errno != EINTR)
-            lb_die("epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.u32 == PUB_TAG)
-                pub_readable();
-            else
-                conn_event(&conns[evs[i].data.u32], evs[i].events);
-        }
+        poll_once(100);
         int64_t t = lb_now_ns();
         if (ready_count != ready_before) {
             ready_before = ready_count;
             progress_ns = t;
         }
         bool stalled = t - progress_ns > SETUP_STALL_MS * 1000000LL;
-        if (t > lb_deadline_ns() || stalled) {
-            unsigned by_state[5] = {0};
-            for (unsigned i = 0; i < next; i++)
-                by_state[conns[i].state]++;
-            fflush(stdout);
-            fprintf(stderr,
-                    "ws_fanout: %s: %u of %u connections subscribed (opened %u; connecting %u, "
-                    "waiting for the upgrade answer %u, init %u, subscribing %u)\n",
-                    stalled ? "setup stalled (no progress for 10 s)" : "setup timed out",
-                    ready_count, opt.conns, next, by_state[ST_CONNECTING], by_state[ST_HANDSHAKE],
-                    by_state[ST_INIT], by_state[ST_SUBSCRIBING]);
-            if (by_state[ST_HANDSHAKE] && ready_count + by_state[ST_HANDSHAKE] == opt.conns)
-                fprintf(stderr,
-                        "ws_fanout: the server stopped accepting connections at %u (%u "
-                        "WebSockets + this program's REST connection); its libmicrohttpd "
-                        "connection limit (MHD_OPTION_CONNECTION_LIMIT in "
-                        "fake_http/server/server.c) counts upgraded WebSockets too. Try "
-                        "--conns %u\n",
-                        ready_count + 1, ready_count, ready_count);
-            lb_die("giving up");
-        }
+        if (t > lb_deadline_ns() || stalled)
+            setup_failed(next, stalled);
     }
-    double setup_s = (double)(lb_now_ns() - t_setup) / 1e9;
-    int threads = 0;
-    double srv_cpu0 = lb_proc_cpu_s(lb_srv.pid, &threads), self_cpu0 = self_cpu_s();
-    printf("ws_fanout: %u connections subscribed in %.2f s (server: %d threads)\n", opt.conns,
-           setup_s, threads);
-    fflush(stdout);
+    return (double)(lb_now_ns() - t_setup) / 1e9;
+}
 
-    /* ---- publish and receive ---- */
-    int64_t first_pub = lb_now_ns();
+/* Sends the next publish when it is due; returns how long epoll may wait (ms). */
+static int publish_if_due(int64_t first_pub, int64_t t)
+{
+    int timeout = 100;
+    if (!pub.busy && pub.seq < opt.messages) {
+        int64_t due = opt.rate > 0 ? first_pub + (int64_t)(pub.seq * 1e9 / opt.rate) : t;
+        if (due <= t)
+            pub_send();
+        else if ((due - t) / 1000000 < timeout)
+            timeout = (int)((due - t) / 1000000);
+    }
+    return timeout;
+}
+
+/* What the publish-and-receive phase measured. */
+typedef struct run_result {
+    int64_t first_pub, end;     /* first publish start; last delivery (or the end) */
+    double srv_cpu0, self_cpu0; /* CPU seconds used before it (server, this program) */
+    double srv_cpu, self_cpu;   /* CPU seconds used during it */
+} run_result;
+
+/* Publishes every message and receives until all `total` deliveries are in (or it is time);
+ * r->srv_cpu0 and r->self_cpu0 are already set. */
+static void publish_and_receive(size_t total, run_result *r)
+{
+    r->first_pub = lb_now_ns();
     int64_t drain_until = INT64_MAX;
     while (deliveries < total) {
+        poll_once(publish_if_due(r->first_pub, lb_now_ns()));
         int64_t t = lb_now_ns();
-        int timeout = 100;
-        if (!pub.busy && pub.seq < opt.messages) {
-            int64_t due = opt.rate > 0 ? first_pub + (int64_t)(pub.seq * 1e9 / opt.rate) : t;
-            if (due <= t)
-                pub_send();
-            else if ((due - t) / 1000000 < timeout)
-                timeout = (int)((due - t) / 1000000);
-        }
-        int n = epoll_wait(ep, evs, MAXEV, timeout);
-        if (n < 0 && errno != EINTR)
-            lb_die("epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.u32 == PUB_TAG)
-                pub_readable();
-            else
-                conn_event(&conns[evs[i].data.u32], evs[i].events);
-        }
-        t = lb_now_ns();
         if (pub.answered == opt.messages && drain_until == INT64_MAX)
             drain_until = t + DRAIN_AFTER_LAST_MS * 1000000LL;
         if (t > drain_until || t > lb_deadline_ns()) {
@@ -874,68 +942,129 @@ int main(int argc, char **argv)
             break;
         }
     }
-    int64_t end = deliveries ? last_delivery_ns : lb_now_ns();
-    double srv_cpu = lb_proc_cpu_s(lb_srv.pid, &threads) - srv_cpu0;
-    double self_cpu = self_cpu_s() - self_cpu0;
+    r->end = deliveries ? last_delivery_ns : lb_now_ns();
+    int threads = 0;
+    r->srv_cpu = lb_proc_cpu_s(lb_srv.pid, &threads) - r->srv_cpu0;
+    r->self_cpu = self_cpu_s() - r->self_cpu0;
+}
 
-    /* ---- close everything ---- */
+/* The headline figures, also written to the figures file. */
+typedef struct headline {
+    double rate, p50, p99;
+    uint64_t missing;
+} headline;
+
+/* Lists up to 20 connections that missed deliveries. */
+static void print_missing(uint64_t missing)
+{
+    unsigned short_conns = 0;
+    for (unsigned i = 0; i < opt.conns; i++)
+        short_conns += conns[i].received < opt.messages;
+    printf("\n  MISSING: %" PRIu64 " deliveries; %u of %u connections short:", missing, short_conns,
+           opt.conns);
+    for (unsigned i = 0, shown = 0; i < opt.conns && shown < 20; i++)
+        if (conns[i].received < opt.messages) {
+            printf(" #%u:%u", i, opt.messages - conns[i].received);
+            shown++;
+        }
+    printf("%s\n", short_conns > 20 ? " ..." : "");
+}
+
+/* Prints the table of figures; returns the headline ones. */
+static headline print_report(const run_result *r, size_t total)
+{
+    headline h;
+    double span_s = (double)(r->end - r->first_pub) / 1e9;
+    h.rate = span_s > 0 ? (double)deliveries / span_s : 0;
+    qsort(lat_ms, nlat, sizeof *lat_ms, cmp_double);
+    h.p50 = pct(lat_ms, nlat, 50);
+    h.p99 = pct(lat_ms, nlat, 99);
+    qsort(pub.ms, pub.answered, sizeof *pub.ms, cmp_double);
+    h.missing = total - deliveries;
+
+    printf("\n  %-28s %12s  %-12s %-10s\n", "figure", "value", "unit", "target");
+    row("deliveries_per_s", h.rate, "deliveries/s", ">= 100000", h.rate >= TARGET_DELIVERIES_PER_S);
+    row("p50_ms", h.p50, "ms", "-", -1);
+    row("p90_ms", pct(lat_ms, nlat, 90), "ms", "-", -1);
+    row("p99_ms", h.p99, "ms", "< 20", h.p99 < TARGET_P99_MS);
+    row("p99.9_ms", pct(lat_ms, nlat, 99.9), "ms", "-", -1);
+    row("max_ms", nlat ? lat_ms[nlat - 1] : 0, "ms", "-", -1);
+    row("deliveries", (double)deliveries, "deliveries", "-", -1);
+    row("missing", (double)h.missing, "deliveries", "0", h.missing == 0);
+    row("duplicates", (double)duplicates, "deliveries", "0", duplicates == 0);
+    row("first_publish_to_last_s", span_s, "s", "-", -1);
+    row("publish_http_p50_ms", pct(pub.ms, pub.answered, 50), "ms", "-", -1);
+    row("publish_http_p99_ms", pct(pub.ms, pub.answered, 99), "ms", "-", -1);
+    row("server_cpu_s", r->srv_cpu, "s", "-", -1);
+    row("server_cpu_per_delivery_us", deliveries ? r->srv_cpu / (double)deliveries * 1e6 : 0, "us",
+        "-", -1);
+    row("client_cpu_s", r->self_cpu, "s", "-", -1);
+    if (foreign || pings)
+        printf("  (%" PRIu64 " other frames, %" PRIu64 " pings answered)\n", foreign, pings);
+    if (h.missing)
+        print_missing(h.missing);
+    return h;
+}
+
+/* Appends <name>_deliveries_per_s, _p99_ms and _p50_ms to opt.out; false if it cannot. */
+static bool write_figures(const headline *h)
+{
+    snprintf(names[0], sizeof names[0], "%s_deliveries_per_s", opt.name);
+    snprintf(names[1], sizeof names[1], "%s_p99_ms", opt.name);
+    snprintf(names[2], sizeof names[2], "%s_p50_ms", opt.name);
+    figures[nfigures++] = (sf_bench_figure){names[0], "deliveries/s", h->rate};
+    figures[nfigures++] = (sf_bench_figure){names[1], "ms", h->p99};
+    figures[nfigures++] = (sf_bench_figure){names[2], "ms", h->p50};
+    if (sf_bench_json_append(opt.out, figures, nfigures) != 0) {
+        fprintf(stderr, "ws_fanout: cannot write %s\n", opt.out);
+        return false;
+    }
+    printf("appended to %s\n", opt.out);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    lb_init("ws_fanout", opt.timeout_s);
+    find_server();
+    lb_seed((uint64_t)lb_now_ns());
+    raise_fd_limit();
+    size_t total = (size_t)opt.conns * opt.messages;
+    alloc_results(total);
+
+    static const char *const server_args[] = {"--clock", "wall", "--limit", "publish_rate_per_s=0",
+                                              NULL};
+    lb_start_server(NULL, opt.server, server_args);
+    create_stream();
+    printf("ws_fanout: %s on port %u, %u WebSocket connections, %u messages%s%s\n", opt.server,
+           (unsigned)lb_srv.port, opt.conns, opt.messages,
+           opt.rate > 0 ? ", paced" : ", back to back", opt.ack ? ", acks on" : "");
+    fflush(stdout);
+
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        lb_die("epoll_create1: %s", strerror(errno));
+    /* the publisher connects first: it must not find the server full of WebSockets */
+    pub_connect();
+
+    double setup_s = setup_connections();
+    int threads = 0;
+    run_result r;
+    r.srv_cpu0 = lb_proc_cpu_s(lb_srv.pid, &threads);
+    r.self_cpu0 = self_cpu_s();
+    printf("ws_fanout: %u connections subscribed in %.2f s (server: %d threads)\n", opt.conns,
+           setup_s, threads);
+    fflush(stdout);
+
+    publish_and_receive(total, &r);
     for (unsigned i = 0; i < opt.conns; i++)
         close(conns[i].fd);
     close(pub.fd);
     bool clean_stop = lb_stop_server();
 
-    /* ---- report ---- */
-    double span_s = (double)(end - first_pub) / 1e9;
-    double rate = span_s > 0 ? (double)deliveries / span_s : 0;
-    qsort(lat_ms, nlat, sizeof *lat_ms, cmp_double);
-    double p50 = pct(lat_ms, nlat, 50), p90 = pct(lat_ms, nlat, 90), p99 = pct(lat_ms, nlat, 99),
-           p999 = pct(lat_ms, nlat, 99.9), mx = nlat ? lat_ms[nlat - 1] : 0;
-    qsort(pub.ms, pub.answered, sizeof *pub.ms, cmp_double);
-    unsigned short_conns = 0;
-    uint64_t missing = total - deliveries;
-    for (unsigned i = 0; i < opt.conns; i++)
-        short_conns += conns[i].received < opt.messages;
-
-    printf("\n  %-28s %12s  %-12s %-10s\n", "figure", "value", "unit", "target");
-    row("deliveries_per_s", rate, "deliveries/s", ">= 100000", rate >= TARGET_DELIVERIES_PER_S);
-    row("p50_ms", p50, "ms", "-", -1);
-    row("p90_ms", p90, "ms", "-", -1);
-    row("p99_ms", p99, "ms", "< 20", p99 < TARGET_P99_MS);
-    row("p99.9_ms", p999, "ms", "-", -1);
-    row("max_ms", mx, "ms", "-", -1);
-    row("deliveries", (double)deliveries, "deliveries", "-", -1);
-    row("missing", (double)missing, "deliveries", "0", missing == 0);
-    row("duplicates", (double)duplicates, "deliveries", "0", duplicates == 0);
-    row("first_publish_to_last_s", span_s, "s", "-", -1);
-    row("publish_http_p50_ms", pct(pub.ms, pub.answered, 50), "ms", "-", -1);
-    row("publish_http_p99_ms", pct(pub.ms, pub.answered, 99), "ms", "-", -1);
-    row("server_cpu_s", srv_cpu, "s", "-", -1);
-    row("server_cpu_per_delivery_us", deliveries ? srv_cpu / (double)deliveries * 1e6 : 0, "us",
-        "-", -1);
-    row("client_cpu_s", self_cpu, "s", "-", -1);
-    if (foreign || pings)
-        printf("  (%" PRIu64 " other frames, %" PRIu64 " pings answered)\n", foreign, pings);
-    if (missing) {
-        printf("\n  MISSING: %" PRIu64 " deliveries; %u of %u connections short:", missing,
-               short_conns, opt.conns);
-        for (unsigned i = 0, shown = 0; i < opt.conns && shown < 20; i++)
-            if (conns[i].received < opt.messages) {
-                printf(" #%u:%u", i, opt.messages - conns[i].received);
-                shown++;
-            }
-        printf("%s\n", short_conns > 20 ? " ..." : "");
-    }
-
-    snprintf(names[0], sizeof names[0], "%s_deliveries_per_s", opt.name);
-    snprintf(names[1], sizeof names[1], "%s_p99_ms", opt.name);
-    snprintf(names[2], sizeof names[2], "%s_p50_ms", opt.name);
-    figures[nfigures++] = (sf_bench_figure){names[0], "deliveries/s", rate};
-    figures[nfigures++] = (sf_bench_figure){names[1], "ms", p99};
-    figures[nfigures++] = (sf_bench_figure){names[2], "ms", p50};
-    if (sf_bench_json_append(opt.out, figures, nfigures) != 0) {
-        fprintf(stderr, "ws_fanout: cannot write %s\n", opt.out);
+    headline h = print_report(&r, total);
+    if (!write_figures(&h))
         return 1;
-    }
-    printf("appended to %s\n", opt.out);
-    return missing || duplicates || !clean_stop ? 1 : 0;
+    return h.missing || duplicates || !clean_stop ? 1 : 0;
 }
