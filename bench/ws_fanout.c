@@ -40,6 +40,7 @@
 #define _GNU_SOURCE
 #include "bench_json.h"
 #include "loopback.h"
+#include "rest_pub.h"
 #include "twilsock_frame.h"
 
 #include <errno.h>
@@ -112,12 +113,12 @@ typedef struct conn {
 static conn *conns;
 static int ep;
 static char service_sid[64], stream_sid[64], token[4096];
+static rest_pub pub; /* the publisher (rest_pub.h), in the same epoll set */
 
 /* Results. */
 static uint8_t *seen;  /* [conn * messages + seq] */
 static double *lat_ms; /* one per delivery */
 static size_t nlat;
-static int64_t *pub_start, *pub_end; /* per seq */
 static int64_t last_delivery_ns;
 static uint64_t deliveries, duplicates, foreign, pings;
 
@@ -280,7 +281,7 @@ static void on_delivery(conn *c, const char *payload, size_t plen, int64_t t)
     char *end;
     unsigned long seq = s ? strtoul(s + 6, &end, 10) : ULONG_MAX;
     if (!memmem(payload, plen, stream_sid, strlen(stream_sid)) || seq >= opt.messages ||
-        pub_start[seq] == 0) {
+        pub.start[seq] == 0) {
         foreign++;
         return;
     }
@@ -293,7 +294,7 @@ static void on_delivery(conn *c, const char *payload, size_t plen, int64_t t)
     *mark = 1;
     c->received++;
     deliveries++;
-    lat_ms[nlat++] = (double)(t - pub_start[seq]) / 1e6;
+    lat_ms[nlat++] = (double)(t - pub.start[seq]) / 1e6;
     last_delivery_ns = t;
 }
 
@@ -567,134 +568,6 @@ static void conn_event(conn *c, uint32_t events)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* The publisher: one keep-alive REST connection in the same epoll set                       */
-/* ---------------------------------------------------------------------------------------- */
-
-#define PUB_TAG UINT32_MAX
-
-static struct {
-    int fd;
-    bool busy;    /* a request is out */
-    unsigned seq; /* next to publish */
-    unsigned answered;
-    char in[65536];
-    size_t in_len;
-    char out[4096];
-    size_t out_len, out_off;
-    double max_ms, total_ms;
-    double *ms; /* per request */
-} pub = {.fd = -1};
-
-static void pub_connect(void)
-{
-    if (pub.fd >= 0) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, pub.fd, NULL);
-        close(pub.fd);
-    }
-    pub.fd = lb_tcp_socket(false);
-    if (!lb_tcp_connect(pub.fd))
-        lb_die("publisher: connect: %s", strerror(errno));
-    int fl = fcntl(pub.fd, F_GETFL);
-    fcntl(pub.fd, F_SETFL, fl | O_NONBLOCK);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PUB_TAG};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, pub.fd, &ev) != 0)
-        lb_die("epoll_ctl: %s", strerror(errno));
-    pub.in_len = 0;
-}
-
-static void pub_flush(void)
-{
-    while (pub.out_off < pub.out_len) {
-        ssize_t n = send(pub.fd, pub.out + pub.out_off, pub.out_len - pub.out_off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = PUB_TAG};
-            epoll_ctl(ep, EPOLL_CTL_MOD, pub.fd, &ev);
-            return;
-        }
-        if (n < 0)
-            lb_die("publisher: send: %s", strerror(errno));
-        pub.out_off += (size_t)n;
-    }
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PUB_TAG};
-    epoll_ctl(ep, EPOLL_CTL_MOD, pub.fd, &ev);
-}
-
-static void pub_send(void)
-{
-    unsigned seq = pub.seq++;
-    int64_t t = lb_now_ns();
-    /* Data={"seq":N,"sent_us":T,"text":"fan-out"} form-encoded */
-    char form[256];
-    int fl = snprintf(form, sizeof form,
-                      "Data=%%7B%%22seq%%22%%3A%u%%2C%%22sent_us%%22%%3A%" PRId64
-                      "%%2C%%22text%%22%%3A%%22ws%%20fan-out%%20benchmark%%22%%7D",
-                      seq, t / 1000);
-    pub.out_len = (size_t)snprintf(
-        pub.out, sizeof pub.out,
-        "POST /v1/Services/%s/Streams/%s/Messages HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-        "Authorization: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        "Content-Length: %d\r\n\r\n%s",
-        service_sid, stream_sid, (unsigned)lb_srv.port, lb_srv.basic, fl, form);
-    pub.out_off = 0;
-    pub_start[seq] = t;
-    pub.busy = true;
-    pub_flush();
-}
-
-static void pub_readable(void)
-{
-    for (;;) {
-        ssize_t n = recv(pub.fd, pub.in + pub.in_len, sizeof pub.in - 1 - pub.in_len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            if (pub.busy)
-                lb_die("publisher: connection lost during publish %u", pub.seq - 1);
-            pub_connect(); /* the server ended an idle keep-alive connection */
-            return;
-        }
-        pub.in_len += (size_t)n;
-        if (pub.in_len == sizeof pub.in - 1)
-            lb_die("publisher: oversized answer");
-    }
-    pub.in[pub.in_len] = '\0';
-    char *sep = strstr(pub.in, "\r\n\r\n");
-    if (!sep)
-        return;
-    int status = 0;
-    sscanf(pub.in, "HTTP/1.%*d %d", &status);
-    char *cl = strcasestr(pub.in, "\r\nContent-Length:");
-    if (!cl || cl > sep)
-        lb_die("publisher: answer without Content-Length");
-    size_t body = strtoul(cl + 17, NULL, 10);
-    size_t total = (size_t)(sep + 4 - pub.in) + body;
-    if (pub.in_len < total)
-        return;
-    if (!pub.busy)
-        lb_die("publisher: unexpected answer");
-    unsigned seq = pub.seq - 1;
-    if (status != 201)
-        lb_die("publisher: publish %u answered %d: %.*s", seq, status, (int)body, sep + 4);
-    bool closing = strcasestr(pub.in, "\r\nConnection: close") != NULL;
-    memmove(pub.in, pub.in + total, pub.in_len - total);
-    pub.in_len -= total;
-    pub_end[seq] = lb_now_ns();
-    double ms = (double)(pub_end[seq] - pub_start[seq]) / 1e6;
-    pub.ms[seq] = ms;
-    pub.total_ms += ms;
-    if (ms > pub.max_ms)
-        pub.max_ms = ms;
-    pub.answered++;
-    pub.busy = false;
-    if (closing)
-        pub_connect();
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* Report                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -806,11 +679,9 @@ static void alloc_results(size_t total)
     conns = calloc(opt.conns, sizeof *conns);
     seen = calloc(total, 1);
     lat_ms = malloc(total * sizeof *lat_ms);
-    pub_start = calloc(opt.messages, sizeof *pub_start);
-    pub_end = calloc(opt.messages, sizeof *pub_end);
-    pub.ms = calloc(opt.messages, sizeof *pub.ms);
-    if (!conns || !seen || !lat_ms || !pub_start || !pub_end || !pub.ms)
+    if (!conns || !seen || !lat_ms)
         lb_die("out of memory");
+    rest_pub_init(&pub, service_sid, stream_sid, opt.messages);
 }
 
 /* Over REST: creates the service and the stream and mints the access token. */
@@ -844,8 +715,8 @@ static void poll_once(int timeout_ms)
     if (n < 0 && errno != EINTR)
         lb_die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.u32 == PUB_TAG)
-            pub_readable();
+        if (evs[i].data.u32 == REST_PUB_TAG)
+            rest_pub_readable(&pub);
         else
             conn_event(&conns[evs[i].data.u32], evs[i].events);
     }
@@ -906,7 +777,7 @@ static int publish_if_due(int64_t first_pub, int64_t t)
     if (!pub.busy && pub.seq < opt.messages) {
         int64_t due = opt.rate > 0 ? first_pub + (int64_t)(pub.seq * 1e9 / opt.rate) : t;
         if (due <= t)
-            pub_send();
+            rest_pub_send(&pub);
         else if ((due - t) / 1000000 < timeout)
             timeout = (int)((due - t) / 1000000);
     }
@@ -1046,7 +917,7 @@ int main(int argc, char **argv)
     if (ep < 0)
         lb_die("epoll_create1: %s", strerror(errno));
     /* the publisher connects first: it must not find the server full of WebSockets */
-    pub_connect();
+    rest_pub_start(&pub, ep);
 
     double setup_s = setup_connections();
     int threads = 0;
