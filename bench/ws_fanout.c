@@ -41,12 +41,10 @@
 #include "bench_json.h"
 #include "loopback.h"
 #include "rest_pub.h"
-#include "twilsock_frame.h"
+#include "ws_subscribers.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,8 +52,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TARGET_DELIVERIES_PER_S 100000.0
@@ -63,8 +59,6 @@
 #define SETUP_WINDOW 200          /* connections being set up at once */
 #define DRAIN_AFTER_LAST_MS 10000 /* after the last publish answer: wait this long at most */
 #define SETUP_STALL_MS 10000      /* no connection subscribed for this long: give up */
-#define IN_MAX (SF_TS_MAX_FRAME + 64 * 1024)
-#define WS_PATH "/v3/wsconnect"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Options, time, failure                                                                    */
@@ -88,484 +82,13 @@ static double self_cpu_s(void)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* WebSocket client connections                                                              */
+/* The subscribers (ws_subscribers.h) and the publisher (rest_pub.h), in one epoll set       */
 /* ---------------------------------------------------------------------------------------- */
 
-enum { ST_CONNECTING, ST_HANDSHAKE, ST_INIT, ST_SUBSCRIBING, ST_READY };
-
-typedef struct conn {
-    int fd;
-    unsigned idx;
-    int state;
-    bool want_out;    /* EPOLLOUT registered */
-    bool sub_replied; /* the Subscriptions request was answered 200 */
-    char accept[29];  /* expected Sec-WebSocket-Accept */
-    uint8_t *in;
-    size_t in_len, in_cap;
-    uint8_t *frag; /* a fragmented message being put together */
-    size_t frag_len;
-    int frag_opcode;
-    uint8_t *out; /* bytes not yet accepted by the socket */
-    size_t out_len, out_cap;
-    unsigned received, duplicates;
-} conn;
-
-static conn *conns;
 static int ep;
-static char service_sid[64], stream_sid[64], token[4096];
-static rest_pub pub; /* the publisher (rest_pub.h), in the same epoll set */
-
-/* Results. */
-static uint8_t *seen;  /* [conn * messages + seq] */
-static double *lat_ms; /* one per delivery */
-static size_t nlat;
-static int64_t last_delivery_ns;
-static uint64_t deliveries, duplicates, foreign, pings;
-
-static void ep_mod(conn *c, bool want_out)
-{
-    if (c->want_out == want_out)
-        return;
-    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.u32 = c->idx};
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-        lb_die("epoll_ctl: %s", strerror(errno));
-    c->want_out = want_out;
-}
-
-static void conn_flush(conn *c)
-{
-    while (c->out_len) {
-        ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0)
-            lb_die("connection %u: send: %s", c->idx, strerror(errno));
-        memmove(c->out, c->out + n, c->out_len - (size_t)n);
-        c->out_len -= (size_t)n;
-    }
-    ep_mod(c, c->out_len != 0);
-}
-
-static void conn_queue(conn *c, const void *data, size_t len)
-{
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap : 4096;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        uint8_t *o = realloc(c->out, cap);
-        if (!o)
-            lb_die("out of memory");
-        c->out = o;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, data, len);
-    c->out_len += len;
-}
-
-/* One masked client frame (FIN set). */
-static void ws_send(conn *c, int opcode, const uint8_t *data, size_t len)
-{
-    uint8_t h[14], mask[4];
-    size_t hl = lb_ws_frame_head(opcode, len, h, mask);
-    conn_queue(c, h, hl);
-    size_t at = c->out_len;
-    conn_queue(c, data, len);
-    for (size_t i = 0; i < len; i++)
-        c->out[at + i] ^= mask[i & 3];
-}
-
-static void ts_send(conn *c, const char *header, const char *payload)
-{
-    size_t n;
-    uint8_t *frame = sf_ts_build(header, payload, strlen(payload), &n);
-    if (!frame)
-        lb_die("sf_ts_build failed");
-    ws_send(c, 2, frame, n);
-    free(frame);
-    conn_flush(c);
-}
-
-static void send_init(conn *c)
-{
-    char header[sizeof token + 128];
-    snprintf(header, sizeof header,
-             "{\"method\":\"init\",\"id\":\"TM%030" PRIx32 "00\","
-             "\"token\":\"%s\"}",
-             (uint32_t)c->idx, token);
-    ts_send(c, header, "");
-}
-
-static void send_subscribe(conn *c)
-{
-    char header[512], payload[256];
-    snprintf(header, sizeof header,
-             "{\"method\":\"message\",\"id\":\"TM%030" PRIx32 "01\",\"http_request\":"
-             "{\"host\":\"127.0.0.1\",\"path\":\"/v4/Subscriptions\",\"method\":\"POST\","
-             "\"params\":{},\"headers\":{\"Content-Type\":\"application/json\"}},"
-             "\"payload_type\":\"application/json\"}",
-             (uint32_t)c->idx);
-    snprintf(payload, sizeof payload,
-             "{\"event_protocol_version\":4,\"action\":\"establish\",\"correlation_id\":1,"
-             "\"requests\":[{\"object_sid\":\"%s\",\"object_type\":\"stream\","
-             "\"last_event_id\":0}]}",
-             stream_sid);
-    ts_send(c, header, payload);
-}
-
-static void conn_open(unsigned i)
-{
-    conn *c = &conns[i];
-    c->idx = i;
-    c->fd = lb_tcp_socket(true);
-    if (!lb_tcp_connect(c->fd))
-        lb_die("connection %u: connect: %s", i, strerror(errno));
-    c->state = ST_CONNECTING;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = i};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-        lb_die("epoll_ctl: %s", strerror(errno));
-    c->want_out = true;
-    c->in_cap = 16384;
-    c->in = malloc(c->in_cap);
-    if (!c->in)
-        lb_die("out of memory");
-}
-
-static void send_upgrade(conn *c)
-{
-    char key[25], req[512];
-    lb_ws_key(key, c->accept);
-    size_t n = lb_ws_upgrade_request(WS_PATH, key, req, sizeof req);
-    conn_queue(c, req, n);
-    c->state = ST_HANDSHAKE;
-    conn_flush(c);
-}
-
-static unsigned ready_count, setting_up;
-
-/* A Twilsock message cut in two: its header and its payload. */
-typedef struct ts_parts {
-    const char *hdr, *payload;
-    size_t hlen, plen;
-} ts_parts;
-
-/* The payload_size in a Twilsock header matches what follows it. */
-static bool ts_split(const uint8_t *m, size_t len, ts_parts *p)
-{
-    static const char pre[] = "TWILSOCK V3.0 ";
-    if (len < sizeof pre || memcmp(m, pre, sizeof pre - 1) != 0)
-        return false;
-    size_t i = sizeof pre - 1, h = 0;
-    while (i < len && m[i] >= '0' && m[i] <= '9' && h < SF_TS_MAX_HEADER)
-        h = h * 10 + (m[i++] - '0');
-    if (i + 2 > len || m[i] != '\r' || m[i + 1] != '\n' || i + 2 + h > len)
-        return false;
-    p->hdr = (const char *)m + i + 2;
-    p->hlen = h;
-    size_t at = i + 2 + h;
-    if (at + 2 <= len && m[at] == '\r' && m[at + 1] == '\n')
-        at += 2;
-    p->payload = (const char *)m + at;
-    p->plen = len - at;
-    const char *ps = memmem(p->hdr, h, "\"payload_size\":", 15);
-    if (!ps)
-        return p->plen == 0;
-    return strtoull(ps + 15, NULL, 10) == p->plen;
-}
-
-/* A delivery: {"event_type":"stream_message_published",...,"message_data":{"seq":N,...}} */
-static void on_delivery(conn *c, const char *payload, size_t plen, int64_t t)
-{
-    const char *s = memmem(payload, plen, "\"seq\":", 6);
-    char *end;
-    unsigned long seq = s ? strtoul(s + 6, &end, 10) : ULONG_MAX;
-    if (!memmem(payload, plen, stream_sid, strlen(stream_sid)) || seq >= opt.messages ||
-        pub.start[seq] == 0) {
-        foreign++;
-        return;
-    }
-    uint8_t *mark = &seen[(size_t)c->idx * opt.messages + seq];
-    if (*mark) {
-        c->duplicates++;
-        duplicates++;
-        return;
-    }
-    *mark = 1;
-    c->received++;
-    deliveries++;
-    lat_ms[nlat++] = (double)(t - pub.start[seq]) / 1e6;
-    last_delivery_ns = t;
-}
-
-/* A notification while subscribing: subscription_established makes the connection ready. */
-static void on_subscribe_notification(conn *c, const ts_parts *p)
-{
-    if (memmem(p->payload, p->plen, "\"subscription_failed\"", 21))
-        lb_die("connection %u: %.*s", c->idx, (int)p->plen, p->payload);
-    if (memmem(p->payload, p->plen, "\"subscription_established\"", 26) &&
-        memmem(p->payload, p->plen, stream_sid, strlen(stream_sid))) {
-        if (!c->sub_replied)
-            lb_die("connection %u: established before the request's reply", c->idx);
-        c->state = ST_READY;
-        ready_count++;
-        setting_up--;
-    }
-}
-
-/* A frame while setting up (init or subscribing), parsed strictly as the SDK's would be. */
-static void on_setup_frame(conn *c, const uint8_t *m, size_t len, const ts_parts *p)
-{
-    sf_ts_frame *f = malloc(sizeof *f);
-    if (!f || !sf_ts_parse(m, len, f))
-        lb_die("connection %u: frame refused by sf_ts_parse: %.*s", c->idx,
-               (int)(len < 300 ? len : 300), (const char *)m);
-    bool ok200 = memmem(p->hdr, p->hlen, "\"status\":{\"code\":200", 20) != NULL;
-    if (c->state == ST_INIT && strcmp(f->method, "reply") == 0) {
-        if (!ok200)
-            lb_die("connection %u: init refused: %.*s", c->idx, (int)p->hlen, p->hdr);
-        c->state = ST_SUBSCRIBING;
-        send_subscribe(c);
-    } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "reply") == 0) {
-        if (!ok200 || !memmem(p->hdr, p->hlen, "\"http_status\":{\"code\":200", 25))
-            lb_die("connection %u: subscription refused: %.*s %.*s", c->idx, (int)p->hlen, p->hdr,
-                   (int)p->plen, p->payload);
-        c->sub_replied = true;
-    } else if (c->state == ST_SUBSCRIBING && strcmp(f->method, "notification") == 0) {
-        on_subscribe_notification(c, p);
-    } else {
-        lb_die("connection %u: unexpected frame while setting up: %.*s", c->idx, (int)p->hlen,
-               p->hdr);
-    }
-    free(f);
-}
-
-/* The SDK's automatic acknowledgement of a notification: a `reply` with its id. */
-static void send_ack(conn *c, const char *hdr, size_t hlen)
-{
-    const char *id = memmem(hdr, hlen, "\"id\":\"", 6);
-    const char *e = id ? memchr(id + 6, '"', hlen - (size_t)(id + 6 - hdr)) : NULL;
-    if (!e)
-        return;
-    char ack[256];
-    snprintf(ack, sizeof ack,
-             "{\"method\":\"reply\",\"id\":\"%.*s\",\"status\":{\"code\":200,"
-             "\"status\":\"OK\"}}",
-             (int)(e - id - 6), id + 6);
-    size_t n;
-    uint8_t *frame = sf_ts_build(ack, "", 0, &n);
-    if (!frame)
-        lb_die("sf_ts_build failed");
-    ws_send(c, 2, frame, n);
-    free(frame);
-    conn_flush(c);
-}
-
-/* One complete WebSocket message (binary) from the server. */
-static void on_message(conn *c, const uint8_t *m, size_t len, int64_t t)
-{
-    ts_parts p;
-    if (!ts_split(m, len, &p))
-        lb_die("connection %u: malformed Twilsock frame: %.*s", c->idx,
-               (int)(len < 300 ? len : 300), (const char *)m);
-    bool notification = memmem(p.hdr, p.hlen, "\"method\":\"notification\"", 23) != NULL;
-    if (c->state == ST_READY && notification &&
-        memmem(p.payload, p.plen, "\"stream_message_published\"", 26)) {
-        on_delivery(c, p.payload, p.plen, t);
-    } else if (c->state == ST_INIT || c->state == ST_SUBSCRIBING) {
-        on_setup_frame(c, m, len, &p);
-        return;
-    } else {
-        foreign++;
-    }
-    if (opt.ack && notification)
-        send_ack(c, p.hdr, p.hlen);
-}
-
-/* A WebSocket frame's head: FIN, opcode, payload length and the head's own length. */
-typedef struct ws_head {
-    bool fin;
-    int opcode;
-    uint64_t len;
-    size_t hl;
-} ws_head;
-
-/* Reads the frame head at b; false when fewer than its bytes are in. */
-static bool ws_read_head(const conn *c, const uint8_t *b, size_t avail, ws_head *h)
-{
-    if (avail < 2)
-        return false;
-    h->fin = b[0] & 0x80;
-    h->opcode = b[0] & 0x0f;
-    if (b[1] & 0x80)
-        lb_die("connection %u: masked frame from the server", c->idx);
-    h->len = b[1] & 0x7f;
-    h->hl = 2;
-    if (h->len == 126) {
-        if (avail < 4)
-            return false;
-        h->len = (uint64_t)b[2] << 8 | b[3];
-        h->hl = 4;
-    } else if (h->len == 127) {
-        if (avail < 10)
-            return false;
-        h->len = 0;
-        for (int i = 0; i < 8; i++)
-            h->len = h->len << 8 | b[2 + i];
-        h->hl = 10;
-    }
-    if (h->len > IN_MAX)
-        lb_die("connection %u: frame of %" PRIu64 " bytes", c->idx, h->len);
-    return true;
-}
-
-/* Grows the input buffer to hold `need` bytes (a whole frame). */
-static void conn_in_reserve(conn *c, size_t need)
-{
-    if (need <= c->in_cap)
-        return;
-    uint8_t *in = realloc(c->in, need);
-    if (!in)
-        lb_die("out of memory");
-    c->in = in;
-    c->in_cap = need;
-}
-
-/* A binary frame or a continuation: a whole message, or one more fragment of one. */
-static void on_data_frame(conn *c, const ws_head *h, const uint8_t *data, int64_t t)
-{
-    if (h->opcode == 2 && h->fin && !c->frag) {
-        on_message(c, data, (size_t)h->len, t);
-        return;
-    }
-    if ((h->opcode == 0) != (c->frag != NULL))
-        lb_die("connection %u: bad fragment sequence", c->idx);
-    uint8_t *f = realloc(c->frag, c->frag_len + h->len + 1);
-    if (!f)
-        lb_die("out of memory");
-    memcpy(f + c->frag_len, data, (size_t)h->len);
-    c->frag = f;
-    c->frag_len += (size_t)h->len;
-    if (h->fin) {
-        on_message(c, c->frag, c->frag_len, t);
-        free(c->frag);
-        c->frag = NULL;
-        c->frag_len = 0;
-    }
-}
-
-/* One whole frame: pings answered, pongs ignored, data passed on, anything else fatal. */
-static void on_frame(conn *c, const ws_head *h, const uint8_t *data, int64_t t)
-{
-    if (h->opcode == 9) { /* ping */
-        pings++;
-        ws_send(c, 10, data, (size_t)h->len);
-        conn_flush(c);
-    } else if (h->opcode == 10) {
-    } else if (h->opcode == 8) {
-        unsigned code = h->len >= 2 ? (unsigned)data[0] << 8 | data[1] : 0;
-        lb_die("connection %u: the server closed the WebSocket (code %u)", c->idx, code);
-    } else if (h->opcode == 1) {
-        lb_die("connection %u: text frame from the server (the SDK needs binary)", c->idx);
-    } else if (h->opcode == 2 || h->opcode == 0) {
-        on_data_frame(c, h, data, t);
-    } else {
-        lb_die("connection %u: unknown opcode %d", c->idx, h->opcode);
-    }
-}
-
-/* WebSocket frames from the server (never masked). Returns the bytes used. */
-static size_t parse_frames(conn *c, int64_t t)
-{
-    size_t off = 0;
-    for (;;) {
-        const uint8_t *b = c->in + off;
-        size_t avail = c->in_len - off;
-        ws_head h;
-        if (!ws_read_head(c, b, avail, &h))
-            break;
-        if (avail < h.hl + h.len) {
-            conn_in_reserve(c, h.hl + (size_t)h.len); /* make room for the whole frame */
-            break;
-        }
-        off += h.hl + (size_t)h.len;
-        on_frame(c, &h, b + h.hl, t);
-    }
-    return off;
-}
-
-static void conn_readable(conn *c)
-{
-    for (;;) {
-        if (c->in_len == c->in_cap) {
-            size_t cap = c->in_cap * 2;
-            uint8_t *in = realloc(c->in, cap);
-            if (!in)
-                lb_die("out of memory");
-            c->in = in;
-            c->in_cap = cap;
-        }
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        int64_t t = lb_now_ns();
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n < 0)
-            lb_die("connection %u: recv: %s", c->idx, strerror(errno));
-        if (n == 0)
-            lb_die("connection %u: the server closed the socket (%u of %u connections ready)",
-                   c->idx, ready_count, opt.conns);
-        c->in_len += (size_t)n;
-        bool full = c->in_len == c->in_cap;
-        if (c->state == ST_HANDSHAKE) {
-            uint8_t *sep = memmem(c->in, c->in_len, "\r\n\r\n", 4);
-            if (!sep) {
-                if (c->in_len > 8192)
-                    lb_die("connection %u: oversized handshake answer", c->idx);
-                continue;
-            }
-            *sep = '\0';
-            char *acc = strcasestr((char *)c->in, "\r\nSec-WebSocket-Accept:");
-            if (strncmp((char *)c->in, "HTTP/1.1 101", 12) != 0 || !acc)
-                lb_die("connection %u: upgrade refused: %s", c->idx, (char *)c->in);
-            acc += strlen("\r\nSec-WebSocket-Accept:");
-            while (*acc == ' ')
-                acc++;
-            if (strncmp(acc, c->accept, 28) != 0)
-                lb_die("connection %u: wrong Sec-WebSocket-Accept", c->idx);
-            size_t used = (size_t)(sep + 4 - c->in);
-            memmove(c->in, c->in + used, c->in_len - used);
-            c->in_len -= used;
-            c->state = ST_INIT;
-            send_init(c);
-        }
-        size_t used = parse_frames(c, t);
-        if (used) {
-            memmove(c->in, c->in + used, c->in_len - used);
-            c->in_len -= used;
-        }
-        if (!full)
-            return; /* level-triggered: epoll says when there is more */
-    }
-}
-
-static void conn_event(conn *c, uint32_t events)
-{
-    if (c->state == ST_CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-        int err = 0;
-        socklen_t l = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        if (err)
-            lb_die("connection %u: connect: %s", c->idx, strerror(err));
-        send_upgrade(c);
-        return;
-    }
-    if (events & EPOLLOUT)
-        conn_flush(c);
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-        conn_readable(c);
-}
+static char service_sid[64], stream_sid[64], token[WSS_TOKEN_MAX];
+static wss_set subs;
+static rest_pub pub;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Report                                                                                    */
@@ -673,15 +196,17 @@ static void raise_fd_limit(void)
     }
 }
 
-/* Allocates the connections and the results for `total` deliveries. */
-static void alloc_results(size_t total)
+/* Allocates the subscribers and the publisher, with room for their results. */
+static void alloc_results(void)
 {
-    conns = calloc(opt.conns, sizeof *conns);
-    seen = calloc(total, 1);
-    lat_ms = malloc(total * sizeof *lat_ms);
-    if (!conns || !seen || !lat_ms)
-        lb_die("out of memory");
+    subs.stream_sid = stream_sid;
+    subs.token = token;
+    subs.count = opt.conns;
+    subs.messages = opt.messages;
+    subs.ack = opt.ack;
+    wss_alloc(&subs);
     rest_pub_init(&pub, service_sid, stream_sid, opt.messages);
+    subs.pub_start = pub.start;
 }
 
 /* Over REST: creates the service and the stream and mints the access token. */
@@ -718,7 +243,7 @@ static void poll_once(int timeout_ms)
         if (evs[i].data.u32 == REST_PUB_TAG)
             rest_pub_readable(&pub);
         else
-            conn_event(&conns[evs[i].data.u32], evs[i].events);
+            wss_event(&subs.conns[evs[i].data.u32], evs[i].events);
     }
 }
 
@@ -727,22 +252,22 @@ static void setup_failed(unsigned opened, bool stalled)
 {
     unsigned by_state[5] = {0};
     for (unsigned i = 0; i < opened; i++)
-        by_state[conns[i].state]++;
+        by_state[subs.conns[i].state]++;
     fflush(stdout);
     fprintf(stderr,
             "ws_fanout: %s: %u of %u connections subscribed (opened %u; connecting %u, "
             "waiting for the upgrade answer %u, init %u, subscribing %u)\n",
-            stalled ? "setup stalled (no progress for 10 s)" : "setup timed out", ready_count,
-            opt.conns, opened, by_state[ST_CONNECTING], by_state[ST_HANDSHAKE], by_state[ST_INIT],
-            by_state[ST_SUBSCRIBING]);
-    if (by_state[ST_HANDSHAKE] && ready_count + by_state[ST_HANDSHAKE] == opt.conns)
+            stalled ? "setup stalled (no progress for 10 s)" : "setup timed out", subs.ready_count,
+            opt.conns, opened, by_state[WSS_CONNECTING], by_state[WSS_HANDSHAKE],
+            by_state[WSS_INIT], by_state[WSS_SUBSCRIBING]);
+    if (by_state[WSS_HANDSHAKE] && subs.ready_count + by_state[WSS_HANDSHAKE] == opt.conns)
         fprintf(stderr,
                 "ws_fanout: the server stopped accepting connections at %u (%u "
                 "WebSockets + this program's REST connection); its libmicrohttpd "
                 "connection limit (MHD_OPTION_CONNECTION_LIMIT in "
                 "fake_http/server/server.c) counts upgraded WebSockets too. Try "
                 "--conns %u\n",
-                ready_count + 1, ready_count, ready_count);
+                subs.ready_count + 1, subs.ready_count, subs.ready_count);
     lb_die("giving up");
 }
 
@@ -752,15 +277,15 @@ static double setup_connections(void)
     int64_t t_setup = lb_now_ns();
     unsigned next = 0, ready_before = 0;
     int64_t progress_ns = t_setup;
-    while (ready_count < opt.conns) {
-        while (next < opt.conns && setting_up < SETUP_WINDOW) {
-            conn_open(next++);
-            setting_up++;
+    while (subs.ready_count < opt.conns) {
+        while (next < opt.conns && subs.setting_up < SETUP_WINDOW) {
+            wss_open(&subs, next++);
+            subs.setting_up++;
         }
         poll_once(100);
         int64_t t = lb_now_ns();
-        if (ready_count != ready_before) {
-            ready_before = ready_count;
+        if (subs.ready_count != ready_before) {
+            ready_before = subs.ready_count;
             progress_ns = t;
         }
         bool stalled = t - progress_ns > SETUP_STALL_MS * 1000000LL;
@@ -797,7 +322,7 @@ static void publish_and_receive(size_t total, run_result *r)
 {
     r->first_pub = lb_now_ns();
     int64_t drain_until = INT64_MAX;
-    while (deliveries < total) {
+    while (subs.deliveries < total) {
         poll_once(publish_if_due(r->first_pub, lb_now_ns()));
         int64_t t = lb_now_ns();
         if (pub.answered == opt.messages && drain_until == INT64_MAX)
@@ -806,14 +331,14 @@ static void publish_and_receive(size_t total, run_result *r)
             fflush(stdout);
             fprintf(stderr, "ws_fanout: %s: %" PRIu64 " of %zu deliveries\n",
                     t > lb_deadline_ns() ? "overall timeout" : "10 s after the last publish",
-                    deliveries, total);
+                    subs.deliveries, total);
             if (pub.answered < opt.messages)
                 lb_die("timed out after %u s: %u of %u publishes answered", opt.timeout_s,
                        pub.answered, opt.messages);
             break;
         }
     }
-    r->end = deliveries ? last_delivery_ns : lb_now_ns();
+    r->end = subs.deliveries ? subs.last_delivery_ns : lb_now_ns();
     int threads = 0;
     r->srv_cpu = lb_proc_cpu_s(lb_srv.pid, &threads) - r->srv_cpu0;
     r->self_cpu = self_cpu_s() - r->self_cpu0;
@@ -830,12 +355,12 @@ static void print_missing(uint64_t missing)
 {
     unsigned short_conns = 0;
     for (unsigned i = 0; i < opt.conns; i++)
-        short_conns += conns[i].received < opt.messages;
+        short_conns += subs.conns[i].received < opt.messages;
     printf("\n  MISSING: %" PRIu64 " deliveries; %u of %u connections short:", missing, short_conns,
            opt.conns);
     for (unsigned i = 0, shown = 0; i < opt.conns && shown < 20; i++)
-        if (conns[i].received < opt.messages) {
-            printf(" #%u:%u", i, opt.messages - conns[i].received);
+        if (subs.conns[i].received < opt.messages) {
+            printf(" #%u:%u", i, opt.messages - subs.conns[i].received);
             shown++;
         }
     printf("%s\n", short_conns > 20 ? " ..." : "");
@@ -846,32 +371,33 @@ static headline print_report(const run_result *r, size_t total)
 {
     headline h;
     double span_s = (double)(r->end - r->first_pub) / 1e9;
-    h.rate = span_s > 0 ? (double)deliveries / span_s : 0;
-    qsort(lat_ms, nlat, sizeof *lat_ms, cmp_double);
-    h.p50 = pct(lat_ms, nlat, 50);
-    h.p99 = pct(lat_ms, nlat, 99);
+    h.rate = span_s > 0 ? (double)subs.deliveries / span_s : 0;
+    qsort(subs.lat_ms, subs.nlat, sizeof *subs.lat_ms, cmp_double);
+    h.p50 = pct(subs.lat_ms, subs.nlat, 50);
+    h.p99 = pct(subs.lat_ms, subs.nlat, 99);
     qsort(pub.ms, pub.answered, sizeof *pub.ms, cmp_double);
-    h.missing = total - deliveries;
+    h.missing = total - subs.deliveries;
 
     printf("\n  %-28s %12s  %-12s %-10s\n", "figure", "value", "unit", "target");
     row("deliveries_per_s", h.rate, "deliveries/s", ">= 100000", h.rate >= TARGET_DELIVERIES_PER_S);
     row("p50_ms", h.p50, "ms", "-", -1);
-    row("p90_ms", pct(lat_ms, nlat, 90), "ms", "-", -1);
+    row("p90_ms", pct(subs.lat_ms, subs.nlat, 90), "ms", "-", -1);
     row("p99_ms", h.p99, "ms", "< 20", h.p99 < TARGET_P99_MS);
-    row("p99.9_ms", pct(lat_ms, nlat, 99.9), "ms", "-", -1);
-    row("max_ms", nlat ? lat_ms[nlat - 1] : 0, "ms", "-", -1);
-    row("deliveries", (double)deliveries, "deliveries", "-", -1);
+    row("p99.9_ms", pct(subs.lat_ms, subs.nlat, 99.9), "ms", "-", -1);
+    row("max_ms", subs.nlat ? subs.lat_ms[subs.nlat - 1] : 0, "ms", "-", -1);
+    row("deliveries", (double)subs.deliveries, "deliveries", "-", -1);
     row("missing", (double)h.missing, "deliveries", "0", h.missing == 0);
-    row("duplicates", (double)duplicates, "deliveries", "0", duplicates == 0);
+    row("duplicates", (double)subs.duplicates, "deliveries", "0", subs.duplicates == 0);
     row("first_publish_to_last_s", span_s, "s", "-", -1);
     row("publish_http_p50_ms", pct(pub.ms, pub.answered, 50), "ms", "-", -1);
     row("publish_http_p99_ms", pct(pub.ms, pub.answered, 99), "ms", "-", -1);
     row("server_cpu_s", r->srv_cpu, "s", "-", -1);
-    row("server_cpu_per_delivery_us", deliveries ? r->srv_cpu / (double)deliveries * 1e6 : 0, "us",
-        "-", -1);
+    row("server_cpu_per_delivery_us",
+        subs.deliveries ? r->srv_cpu / (double)subs.deliveries * 1e6 : 0, "us", "-", -1);
     row("client_cpu_s", r->self_cpu, "s", "-", -1);
-    if (foreign || pings)
-        printf("  (%" PRIu64 " other frames, %" PRIu64 " pings answered)\n", foreign, pings);
+    if (subs.foreign || subs.pings)
+        printf("  (%" PRIu64 " other frames, %" PRIu64 " pings answered)\n", subs.foreign,
+               subs.pings);
     if (h.missing)
         print_missing(h.missing);
     return h;
@@ -902,7 +428,7 @@ int main(int argc, char **argv)
     lb_seed((uint64_t)lb_now_ns());
     raise_fd_limit();
     size_t total = (size_t)opt.conns * opt.messages;
-    alloc_results(total);
+    alloc_results();
 
     static const char *const server_args[] = {"--clock", "wall", "--limit", "publish_rate_per_s=0",
                                               NULL};
@@ -916,6 +442,7 @@ int main(int argc, char **argv)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         lb_die("epoll_create1: %s", strerror(errno));
+    subs.ep = ep;
     /* the publisher connects first: it must not find the server full of WebSockets */
     rest_pub_start(&pub, ep);
 
@@ -930,12 +457,12 @@ int main(int argc, char **argv)
 
     publish_and_receive(total, &r);
     for (unsigned i = 0; i < opt.conns; i++)
-        close(conns[i].fd);
+        close(subs.conns[i].fd);
     close(pub.fd);
     bool clean_stop = lb_stop_server();
 
     headline h = print_report(&r, total);
     if (!write_figures(&h))
         return 1;
-    return h.missing || duplicates || !clean_stop ? 1 : 0;
+    return h.missing || subs.duplicates || !clean_stop ? 1 : 0;
 }
