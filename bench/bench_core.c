@@ -26,7 +26,7 @@
  * Exit status: 0 when every measurement ran (a missed target is reported, not fatal); 1 when
  * an API call failed or the output could not be written.
  */
-#include "bench_json.h"
+#include "bench_table.h"
 #include "syncfake.h"
 
 #define JSMN_STATIC
@@ -37,11 +37,9 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,82 +90,6 @@ static void ok(sf_status st, const sf_error *err, const char *what)
 {
     if (st != SF_OK)
         die(what, err);
-}
-
-typedef enum { T_NONE, T_LE, T_LT } target_kind;
-
-typedef struct result {
-    const char *name;
-    double value;
-    const char *unit;
-    target_kind kind;
-    double target;
-} result;
-
-static result results[32];
-static size_t nresults;
-
-static void report(const char *name, double value, const char *unit, target_kind kind,
-                   double target)
-{
-    if (nresults < sizeof results / sizeof results[0])
-        results[nresults++] = (result){name, value, unit, kind, target};
-    char tgt[32] = "-";
-    const char *verdict = "info";
-    if (kind != T_NONE) {
-        snprintf(tgt, sizeof tgt, "%s %g", kind == T_LE ? "<=" : "<", target);
-        bool pass = kind == T_LE ? value <= target : value < target;
-        verdict = pass ? "PASS" : "MISS";
-    }
-    printf("  %-32s %14.4f  %-9s %-10s %s\n", name, value, unit, tgt, verdict);
-    fflush(stdout);
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("    # ", stdout);
-    vprintf(fmt, ap);
-    va_end(ap);
-    fputc('\n', stdout);
-    fflush(stdout);
-}
-
-/* mkdir -p of the directory part of `path`. */
-static int make_parent_dirs(const char *path)
-{
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return -1;
-    strcpy(buf, path);
-    char *slash = strrchr(buf, '/');
-    if (!slash || slash == buf)
-        return 0;
-    *slash = '\0';
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* Starts build/bench.json afresh (bench_delivery adds to it). */
-static int write_json(const char *path)
-{
-    if (make_parent_dirs(path) != 0 || (remove(path) != 0 && errno != ENOENT))
-        return -1;
-    sf_bench_figure figures[sizeof results / sizeof results[0]];
-    for (size_t i = 0; i < nresults; i++)
-        figures[i] = (sf_bench_figure){results[i].name, results[i].unit, results[i].value};
-    return sf_bench_json_append(path, figures, nresults);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -329,12 +251,12 @@ static void bench_publish(void)
     floor_check(&x);
 
     printf("publish (100-byte object, 1 stream, rate limit lifted, %lu publishes)\n", published);
-    report("publish_ops_per_s", 1.0 / best_pub, "ops/s", T_NONE, 0);
-    report("publish_ns", best_pub * 1e9, "ns", T_NONE, 0);
-    report("publish_floor_ns", best_floor * 1e9, "ns", T_NONE, 0);
-    report("publish_floor_ratio", best_pub / best_floor, "ratio", T_LE, 3);
-    note("all rounds: %.0f ops/s; floor = jsmn strict parse + uthash lookup of a SID",
-         (double)published / total_pub);
+    bt_report("publish_ops_per_s", 1.0 / best_pub, "ops/s", BT_NONE, 0);
+    bt_report("publish_ns", best_pub * 1e9, "ns", BT_NONE, 0);
+    bt_report("publish_floor_ns", best_floor * 1e9, "ns", BT_NONE, 0);
+    bt_report("publish_floor_ratio", best_pub / best_floor, "ratio", BT_LE, 3);
+    bt_note("all rounds: %.0f ops/s; floor = jsmn strict parse + uthash lookup of a SID",
+            (double)published / total_pub);
 
     HASH_CLEAR(hh, x.table);
     free(x.tokens);
@@ -385,9 +307,9 @@ static void create_million(sf_fake *fake, const char *IS, char (*sids)[SF_SID_SI
     long rss1 = rss_bytes();
 
     printf("1,000,000 streams (no name, no TTL) in one service\n");
-    report("create_1m_streams_s", t1 - t0, "s", T_LT, 2);
-    report("bytes_per_stream", (double)(rss1 - rss0) / MILLION, "bytes", T_LE, 400);
-    note("RSS %.1f MiB -> %.1f MiB", rss0 / 1048576.0, rss1 / 1048576.0);
+    bt_report("create_1m_streams_s", t1 - t0, "s", BT_LT, 2);
+    bt_report("bytes_per_stream", (double)(rss1 - rss0) / MILLION, "bytes", BT_LE, 400);
+    bt_note("RSS %.1f MiB -> %.1f MiB", rss0 / 1048576.0, rss1 / 1048576.0);
 }
 
 /* The three ways to list that are timed: the first page, page DEEP_PAGE by number and by
@@ -447,11 +369,11 @@ static void bench_paging(sf_fake *fake, const char *IS)
     double t_deep = time_list(fake, IS, &w.deep, PAGE_SIZE);
     double t_token = time_list(fake, IS, &w.by_token, PAGE_SIZE);
     printf("paging, 1,000,100 streams, PageSize=100\n");
-    report("page_first_us", t_first * 1e6, "us", T_NONE, 0);
-    report("page_deep_us", t_deep * 1e6, "us", T_NONE, 0);
-    report("page_deep_token_us", t_token * 1e6, "us", T_NONE, 0);
-    report("page_deep_vs_first_ratio", t_deep / t_first, "ratio", T_LE, 2);
-    report("page_deep_token_vs_first_ratio", t_token / t_first, "ratio", T_LE, 2);
+    bt_report("page_first_us", t_first * 1e6, "us", BT_NONE, 0);
+    bt_report("page_deep_us", t_deep * 1e6, "us", BT_NONE, 0);
+    bt_report("page_deep_token_us", t_token * 1e6, "us", BT_NONE, 0);
+    bt_report("page_deep_vs_first_ratio", t_deep / t_first, "ratio", BT_LE, 2);
+    bt_report("page_deep_token_vs_first_ratio", t_token / t_first, "ratio", BT_LE, 2);
 }
 
 /* Times fetch by SID, the sampled SIDs in a scattered order over the whole table. */
@@ -467,7 +389,7 @@ static void bench_fetch(sf_fake *fake, const char *IS, char (*sids)[SF_SID_SIZE]
     }
     double t3 = now_s();
     printf("lookups among 1,000,100 streams\n");
-    report("fetch_by_sid_ns", (t3 - t2) / FETCHES * 1e9, "ns", T_NONE, 0);
+    bt_report("fetch_by_sid_ns", (t3 - t2) / FETCHES * 1e9, "ns", BT_NONE, 0);
 }
 
 static void bench_million(void)
@@ -486,7 +408,7 @@ static void bench_million(void)
     free(sids);
     double t4 = now_s();
     sf_fake_free(fake);
-    note("sf_fake_free of 1,000,100 streams: %.3f s", now_s() - t4);
+    bt_note("sf_fake_free of 1,000,100 streams: %.3f s", now_s() - t4);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -510,7 +432,7 @@ static void bench_named(void)
     }
     double t1 = now_s();
     printf("1,000,000 streams with unique names\n");
-    report("create_named_1m_streams_s", t1 - t0, "s", T_NONE, 0);
+    bt_report("create_named_1m_streams_s", t1 - t0, "s", BT_NONE, 0);
 
     double t2 = now_s();
     for (unsigned i = 0; i < FETCHES; i++) {
@@ -519,7 +441,7 @@ static void bench_named(void)
             die("sf_stream_fetch (name)", &err);
     }
     double t3 = now_s();
-    report("fetch_by_name_ns", (t3 - t2) / FETCHES * 1e9, "ns", T_NONE, 0);
+    bt_report("fetch_by_name_ns", (t3 - t2) / FETCHES * 1e9, "ns", BT_NONE, 0);
     sf_fake_free(fake);
 }
 
@@ -556,8 +478,8 @@ static void bench_expire(void)
     sf_stream_page_free(fake, page);
 
     printf("1,000,000 streams with TTL 1..1000 s, one clock advance past every deadline\n");
-    report("create_ttl_1m_streams_s", t1 - t0, "s", T_NONE, 0);
-    report("expire_1m_s", t3 - t2, "s", T_LT, 1);
+    bt_report("create_ttl_1m_streams_s", t1 - t0, "s", BT_NONE, 0);
+    bt_report("expire_1m_s", t3 - t2, "s", BT_LT, 1);
     sf_fake_free(fake);
 }
 
@@ -571,7 +493,7 @@ int main(int argc, char **argv)
     bench_named();
     bench_expire();
     printf("total %.1f s\n", now_s() - start);
-    if (write_json(out) != 0) {
+    if (bt_write_fresh(out) != 0) {
         fprintf(stderr, "bench_core: cannot write %s: %s\n", out, strerror(errno));
         return 1;
     }
