@@ -241,7 +241,7 @@ static void poll_once(int timeout_ms)
         lb_die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
         if (evs[i].data.u32 == REST_PUB_TAG)
-            rest_pub_readable(&pub);
+            rest_pub_event(&pub, evs[i].events);
         else
             wss_event(&subs.conns[evs[i].data.u32], evs[i].events);
     }

@@ -95,6 +95,14 @@ void rest_pub_send(rest_pub *p)
     flush(p);
 }
 
+void rest_pub_event(rest_pub *p, uint32_t events)
+{
+    if ((events & EPOLLOUT) && p->out_off < p->out_len)
+        flush(p);
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        rest_pub_readable(p);
+}
+
 void rest_pub_readable(rest_pub *p)
 {
     for (;;) {

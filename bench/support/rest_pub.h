@@ -40,5 +40,8 @@ void rest_pub_send(rest_pub *p);
 
 /* Reads the connection (on REST_PUB_TAG events); an answer 201 frees it for the next send. */
 void rest_pub_readable(rest_pub *p);
+/* An epoll event for the publisher's socket: sends the rest of a request when it is writable
+ * again (a send that would have blocked asked for EPOLLOUT), then reads. */
+void rest_pub_event(rest_pub *p, uint32_t events);
 
 #endif
