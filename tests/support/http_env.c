@@ -142,7 +142,8 @@ long long http_subscribe(http_env *e, hconn *c, sse_reader *s, const char *strea
 /* Lines of the whole journal (GET /_syncfake/journal, page after page), malloc'd text. */
 char *http_journal(http_env *e, hconn *c)
 {
-    enum { PAGE = 10000 };
+    /* small pages: each must arrive within HC_IO_TIMEOUT_MS, under valgrind too */
+    enum { PAGE = 1000 };
     char *text = calloc(1, 1);
     size_t len = 0;
     unsigned long long since = 0;
