@@ -141,7 +141,7 @@ static sf_status start_fresh(sf_fake *fake, sf_error *err)
     fake->accounts = NULL;
     fake->api_keys = NULL;
     fake->services = NULL;
-    fake->streams = NULL;
+    fake->streams = (sf__stream_index){0};
 
     char token[33];
     const char *auth = fake->auth_token_copy[0] ? fake->auth_token_copy : NULL;
@@ -247,6 +247,7 @@ void sf_fake_free(sf_fake *fake)
         return;
     }
     tear_down(fake, false);
+    sf__sindex_release(fake, &fake->streams);
     sf__slabs_release(fake);
     sf__notes_release(fake);
     sf__params_release(fake);

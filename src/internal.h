@@ -98,6 +98,20 @@ sf__service *sf__find_service_any(sf_fake *fake, const char *sid);
 sf__stream *sf__find_stream_sid(sf_fake *fake, const char *sid);
 sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *name, size_t len);
 
+/* ---- the stream SID index (stream_index.c) ---- */
+void sf__sindex_release(sf_fake *fake, sf__stream_index *idx);
+/* Room for `count` streams in all; false when out of memory (nothing changes). */
+bool sf__sindex_reserve(sf_fake *fake, sf__stream_index *idx, size_t count);
+/* Adds s unless a stream with its SID is there (TAKEN: nothing changes). */
+sf__table_result sf__sindex_add(sf_fake *fake, sf__stream_index *idx, sf__stream *s);
+/* Adds s without the check (a create: its SID is new unless a crafted snapshot holds it, and
+ * then the older stream keeps answering lookups); false when out of memory. */
+bool sf__sindex_put(sf_fake *fake, sf__stream_index *idx, sf__stream *s);
+sf__stream *sf__sindex_find(const sf__stream_index *idx, const uint8_t packed[16]);
+/* Removes s itself (the table is freed with the last stream); a stream not in the index
+ * changes nothing. */
+void sf__sindex_del(sf_fake *fake, sf__stream_index *idx, const sf__stream *s);
+
 /* ---- lookups with Twilio's errors (lookup.c) ---- */
 sf_status sf__resolve_account(sf_fake *fake, const char *account_sid, sf__account **out,
                               sf_error *err);

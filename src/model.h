@@ -109,8 +109,18 @@ struct sf__stream {
     uint64_t sub_count;
     uint64_t impaired; /* attached subscribers that are held or disconnected */
     uint64_t messages_published;
-    UT_hash_handle hh; /* fake->streams, by sid */
 };
+
+/* Every stream by SID (stream_index.c): an open-addressing table; a NULL stream is empty. */
+typedef struct sf__stream_slot {
+    uint64_t tag; /* the packed SID's first 8 bytes */
+    sf__stream *stream;
+} sf__stream_slot;
+
+typedef struct sf__stream_index {
+    sf__stream_slot *slots;
+    size_t cap, count; /* cap: 0 or a power of two, at least twice count */
+} sf__stream_index;
 
 #define SF__NEVER INT64_MAX
 
@@ -237,7 +247,7 @@ struct sf_fake {
     sf__account *accounts; /* uthash head, by sid */
     sf__api_key *api_keys; /* uthash head, by sid */
     sf__service *services; /* uthash head, by sid: every account's */
-    sf__stream *streams;   /* uthash head, by sid: every service's */
+    sf__stream_index streams; /* every service's, by sid */
     sf__slab *slabs;       /* blocks of restored streams with live records */
 
     sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */

@@ -147,24 +147,29 @@ static bool save_services(save_ctx *c)
     return true;
 }
 
+/* Service by service as saved, each one's streams in creation order: the order a restore
+ * checks and rebuilds, so a restored fake saves the same bytes. */
 static void save_streams(save_ctx *c)
 {
     sf__snap_writer *w = c->w;
-    sf__sw_u64(w, HASH_COUNT(c->fake->streams));
-    for (sf__stream *s = c->fake->streams; s; s = s->hh.next) {
-        sf__sw_bytes(w, s->packed, 16);
-        sf__sw_u32(w, ref_of(c->services, c->service_count, s->service));
-        sf__sw_str(w, s->name ? s->name->text : NULL);
-        sf__sw_i64(w, s->date_created);
-        sf__sw_i64(w, s->date_updated);
-        sf__sw_i64(w, s->date_expires);
-        sf__sw_u64(w, s->bucket.milli_tokens);
-        sf__sw_i64(w, s->bucket.refilled_at);
-        sf__sw_u8(w, s->lagging);
-        put_timer(w, &s->expiry);
-        sf__sw_u64(w, s->order.key);
-        sf__sw_u64(w, s->messages_published);
-    }
+    sf__sw_u64(w, c->fake->streams.count);
+    uint32_t ref = 0;
+    for (sf__service *svc = c->fake->services; svc; svc = svc->hh.next, ref++)
+        for (sf__order_node *n = svc->streams.head; n; n = n->next) {
+            const sf__stream *s = SF__CONTAINER_OF(n, sf__stream, order);
+            sf__sw_bytes(w, s->packed, 16);
+            sf__sw_u32(w, ref);
+            sf__sw_str(w, s->name ? s->name->text : NULL);
+            sf__sw_i64(w, s->date_created);
+            sf__sw_i64(w, s->date_updated);
+            sf__sw_i64(w, s->date_expires);
+            sf__sw_u64(w, s->bucket.milli_tokens);
+            sf__sw_i64(w, s->bucket.refilled_at);
+            sf__sw_u8(w, s->lagging);
+            put_timer(w, &s->expiry);
+            sf__sw_u64(w, s->order.key);
+            sf__sw_u64(w, s->messages_published);
+        }
 }
 
 static int by_ordinal(const void *a, const void *b)

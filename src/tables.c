@@ -57,7 +57,10 @@ static inline unsigned sf__key_hash(const void *key, size_t len)
 bool sf__table_add_account(sf_fake *fake, sf__account *a) { ADD_BY_SID(fake->accounts, a); }
 bool sf__table_add_api_key(sf_fake *fake, sf__api_key *k) { ADD_BY_SID(fake->api_keys, k); }
 bool sf__table_add_service(sf_fake *fake, sf__service *s) { ADD_BY_SID(fake->services, s); }
-bool sf__table_add_stream(sf_fake *fake, sf__stream *s) { ADD_BY_SID(fake->streams, s); }
+bool sf__table_add_stream(sf_fake *fake, sf__stream *s)
+{
+    return sf__sindex_put(fake, &fake->streams, s);
+}
 
 bool sf__table_add_name(sf_fake *fake, sf__service *svc, sf__stream_name *n)
 {
@@ -70,7 +73,7 @@ bool sf__table_add_name(sf_fake *fake, sf__service *svc, sf__stream_name *n)
 void sf__table_del_account(sf_fake *fake, sf__account *a) { DEL(fake->accounts, a); }
 void sf__table_del_api_key(sf_fake *fake, sf__api_key *k) { DEL(fake->api_keys, k); }
 void sf__table_del_service(sf_fake *fake, sf__service *s) { DEL(fake->services, s); }
-void sf__table_del_stream(sf_fake *fake, sf__stream *s) { DEL(fake->streams, s); }
+void sf__table_del_stream(sf_fake *fake, sf__stream *s) { sf__sindex_del(fake, &fake->streams, s); }
 void sf__table_del_name(sf_fake *fake, sf__service *svc, sf__stream_name *n) { DEL(svc->names, n); }
 
 /* Lookups by SID: a value of the wrong length can never match. */
@@ -94,9 +97,15 @@ sf__service *sf__find_service_any(sf_fake *fake, const char *sid)
 {
     FIND_BY_SID(fake->services, sf__service, sid);
 }
+/* A stream SID is found by its bits: anything but "TO" and 32 lowercase hex digits (the
+ * only form the fake mints) matches nothing, as it matched no key before. */
 sf__stream *sf__find_stream_sid(sf_fake *fake, const char *sid)
 {
-    FIND_BY_SID(fake->streams, sf__stream, sid);
+    uint8_t packed[16];
+    if (!sid || sid[0] != 'T' || sid[1] != 'O' || strnlen(sid, SF_SID_SIZE) != SF_SID_LEN ||
+        !sf__sid_pack(sid, packed))
+        return NULL;
+    return sf__sindex_find(&fake->streams, packed);
 }
 
 sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *name, size_t len)
@@ -107,20 +116,10 @@ sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *na
     return found ? found->stream : NULL;
 }
 
-/* For a restore (snapshot_load.c): adds a stream unless its SID is taken, hashing the SID
- * once for both the check and the add. */
+/* For a restore (snapshot_load.c): adds a stream unless its SID is taken. */
 sf__table_result sf__table_add_stream_new(sf_fake *fake, sf__stream *s)
 {
-    sf_fake *hash_fake = fake;
-    bool hash_oom = false;
-    unsigned hashv;
-    sf__stream *found = NULL;
-    HASH_VALUE(s->sid, SF_SID_LEN, hashv);
-    HASH_FIND_BYHASHVALUE(hh, fake->streams, s->sid, SF_SID_LEN, hashv, found);
-    if (found)
-        return SF__TABLE_TAKEN;
-    HASH_ADD_BYHASHVALUE(hh, fake->streams, sid, SF_SID_LEN, hashv, s);
-    return hash_oom ? SF__TABLE_NOMEM : SF__TABLE_ADDED;
+    return sf__sindex_add(fake, &fake->streams, s);
 }
 
 /* Replaces tbl's buckets by 2^log2 of them, rehashing its items as HASH_EXPAND_BUCKETS does
@@ -170,7 +169,7 @@ static bool reserve(sf_fake *fake, UT_hash_table *tbl, size_t items)
 
 bool sf__table_reserve_streams(sf_fake *fake, size_t count)
 {
-    return !fake->streams || reserve(fake, fake->streams->hh.tbl, count);
+    return sf__sindex_reserve(fake, &fake->streams, count);
 }
 
 bool sf__table_reserve_name(sf_fake *fake, sf__service *svc)
