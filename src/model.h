@@ -244,11 +244,11 @@ struct sf_fake {
     uint64_t fresh_sid_counter[SF__SID_KIND_COUNT]; /* what sf_fake_reset restores */
 
     sf__account *default_account;
-    sf__account *accounts; /* uthash head, by sid */
-    sf__api_key *api_keys; /* uthash head, by sid */
-    sf__service *services; /* uthash head, by sid: every account's */
+    sf__account *accounts;    /* uthash head, by sid */
+    sf__api_key *api_keys;    /* uthash head, by sid */
+    sf__service *services;    /* uthash head, by sid: every account's */
     sf__stream_index streams; /* every service's, by sid */
-    sf__slab *slabs;       /* blocks of restored streams with live records */
+    sf__slab *slabs;          /* blocks of restored streams with live records */
 
     sf__timerq timers;       /* expiries and deliveries, in (due, seq) order */
     unsigned dispatch_depth; /* > 0 while a subscriber callback runs */
