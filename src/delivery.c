@@ -51,7 +51,7 @@ typedef struct plan {
 static bool applies(const sf__rule *r, const sf__stream *s)
 {
     return sf__rule_account_ok(r, s->service->account) &&
-           (r->params.scope != SF_SCOPE_STREAM || strcmp(r->stream_sid, s->sid) == 0);
+           (r->params.scope != SF_SCOPE_STREAM || sf__stream_has_sid(s, r->stream_sid));
 }
 
 static void plan_rule(const sf_fake *fake, sf__rule *r, const sf__message *m, plan *p)

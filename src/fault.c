@@ -204,7 +204,7 @@ sf_ms sf__expiry_lag(sf_fake *fake, const sf__stream *s)
         if (r->params.expiry_lag_ms <= (longest ? longest->params.expiry_lag_ms : 0) ||
             !sf__rule_account_ok(r, s->service->account))
             continue;
-        if (r->params.scope == SF_SCOPE_FAKE || strcmp(r->stream_sid, s->sid) == 0)
+        if (r->params.scope == SF_SCOPE_FAKE || sf__stream_has_sid(s, r->stream_sid))
             longest = r;
     }
     if (!longest)

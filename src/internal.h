@@ -123,6 +123,10 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
                              sf_error *err);
 
 /* ---- streams (stream.c) ---- */
+/* The stream's SID as text ("TO" + 32 lowercase hex digits). */
+void sf__stream_sid(const sf__stream *s, char out[SF_SID_SIZE]);
+/* Whether sid is s's SID (only its exact lowercase text is). */
+bool sf__stream_has_sid(const sf__stream *s, const char *sid);
 /* A zeroed stream with an idle expiry timer. */
 void sf__stream_init(sf__stream *s);
 /* Unlinks and frees a stream: from its service, the SID table, the name table, the timers;

@@ -15,7 +15,7 @@ static void describe(const sf__stream *s, const char *sid, const uint8_t packed[
     m->publisher = publisher;
     m->published = now;
     memcpy(m->sid, sid, SF_SID_SIZE);
-    memcpy(m->stream_sid, s->sid, SF_SID_SIZE);
+    sf__stream_sid(s, m->stream_sid);
     memcpy(m->service_sid, s->service->sid, SF_SID_SIZE);
     memcpy(m->packed[0], s->service->packed, 16);
     memcpy(m->packed[1], s->packed, 16);

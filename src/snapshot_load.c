@@ -317,6 +317,14 @@ static bool read_stream_fields(sf__load_ctx *c, sf__stream *s, uint32_t *svc, ch
            sf__sr_u64(r, &s->order.key) && sf__sr_u64(r, &s->messages_published);
 }
 
+/* "corrupt: stream TO...", then `what`. */
+static bool stream_fail(sf__snap_reader *r, const sf__stream *s, const char *what)
+{
+    char sid[SF_SID_SIZE];
+    sf__stream_sid(s, sid);
+    return sf__sr_fail(r, "corrupt: stream %s%s", sid, what);
+}
+
 static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named, bool *armed)
 {
     sf__snap_reader *r = c->r;
@@ -325,14 +333,13 @@ static bool read_stream(sf__load_ctx *c, sf__stream *s, char *name, bool *named,
     if (!decode_stream(c, s, &svc, name, &absent, armed) &&
         !read_stream_fields(c, s, &svc, name, &absent, armed))
         return false;
-    sf__sid_unpack(s->packed, "TO", s->sid);
     *named = !absent;
     s->service = svc < c->service_count ? c->services[svc] : NULL;
     const sf__order_node *last = s->service ? s->service->streams.tail : NULL;
     bool expires_ok = s->date_expires == SF__NEVER || in_time(s->date_expires);
     if (!s->service || !expires_ok || (*named && !name[0]) || (last && last->key >= s->order.key) ||
         (*named && sf__find_stream_name(c->fake, s->service, name, strlen(name))))
-        return sf__sr_fail(r, "corrupt: stream %s", s->sid);
+        return stream_fail(r, s, "");
     return true;
 }
 
@@ -347,7 +354,7 @@ static bool link_stream(sf__load_ctx *c, sf__stream *s, sf__stream_name *n, bool
         return false;
     sf__table_result added = sf__table_add_stream_new(fake, s);
     if (added == SF__TABLE_TAKEN)
-        return sf__sr_fail(c->r, "corrupt: stream %s twice", s->sid);
+        return stream_fail(c->r, s, " twice");
     if (added == SF__TABLE_NOMEM)
         return false;
     if (n && !sf__table_add_name(fake, s->service, n)) {

@@ -34,7 +34,7 @@ static void to_record(const sf__stream *s, sf_stream_record *out)
     if (!out)
         return;
     memset(out, 0, sizeof *out);
-    memcpy(out->sid, s->sid, SF_SID_SIZE);
+    sf__stream_sid(s, out->sid);
     memcpy(out->account_sid, s->service->account->sid, SF_SID_SIZE);
     memcpy(out->service_sid, s->service->sid, SF_SID_SIZE);
     out->has_unique_name = s->name != NULL;
@@ -45,6 +45,18 @@ static void to_record(const sf__stream *s, sf_stream_record *out)
     out->date_created_ms = s->date_created;
     out->date_updated_ms = s->date_updated;
     memcpy(out->created_by, "system", sizeof "system");
+}
+
+void sf__stream_sid(const sf__stream *s, char out[SF_SID_SIZE])
+{
+    sf__sid_unpack(s->packed, "TO", out);
+}
+
+bool sf__stream_has_sid(const sf__stream *s, const char *sid)
+{
+    uint8_t packed[16];
+    return sid[0] == 'T' && sid[1] == 'O' && strnlen(sid, SF_SID_SIZE) == SF_SID_LEN &&
+           sf__sid_pack(sid, packed) && memcmp(packed, s->packed, 16) == 0;
 }
 
 void sf__stream_init(sf__stream *s)
@@ -81,7 +93,8 @@ static sf_status create_checks(sf_fake *fake, const sf__call *call, const char *
 static void fill_new(sf_fake *fake, sf__stream *s, sf__service *svc, sf_ms now, sf_ms expires)
 {
     sf__stream_init(s);
-    sf__sid_peek_packed(fake, SF__SID_STREAM, s->sid, s->packed);
+    char sid[SF_SID_SIZE];
+    sf__sid_peek_packed(fake, SF__SID_STREAM, sid, s->packed);
     s->service = svc;
     s->date_created = s->date_updated = now;
     s->date_expires = expires;

@@ -66,7 +66,7 @@ sf_status sf_stream_lookup(sf_fake *fake, const char *account_sid, bool every_ac
                                "%.300s names a stream in more than one service", stream_id);
     if (!found)
         return sf__not_found(err, "/Streams/%.300s", stream_id);
-    memcpy(sid_out, found->sid, SF_SID_SIZE);
+    sf__stream_sid(found, sid_out);
     sf__ok(err);
     return SF_OK;
 }

@@ -154,13 +154,13 @@ sf_status sf_subscribe(sf_fake *fake, const char *account_sid, const char *servi
     sub->id = ++fake->last_sub_id;
     sub->stream = s;
     sub->account = s->service->account;
-    memcpy(sub->stream_sid, s->sid, SF_SID_SIZE);
+    sf__stream_sid(s, sub->stream_sid);
     sub->fn = params->on_event;
     sub->user = params->user;
     sub->client_id = params->client_id;
     sub->skip_local = params->skip_local && params->client_id != 0;
     sub->connection = params->connection;
-    memcpy(sub->stats.stream_sid, s->sid, SF_SID_SIZE);
+    memcpy(sub->stats.stream_sid, sub->stream_sid, SF_SID_SIZE);
     sub->stats.connected = true;
     fake->subs[fake->sub_count++] = sub;
     sf__subscriber_link(s, sub);

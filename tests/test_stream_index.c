@@ -218,17 +218,22 @@ static void lookups_by_text_take_only_a_stream_sid(void **state)
     assert_int_equal(sf_stream_create(fake, NULL, svc.sid, NULL, &st, NULL), SF_OK);
     sf__stream *found = sf__find_stream_sid(fake, st.sid);
     assert_non_null(found);
-    assert_string_equal(found->sid, st.sid);
+    char text[SF_SID_SIZE];
+    sf__stream_sid(found, text);
+    assert_string_equal(text, st.sid);
+    assert_true(sf__stream_has_sid(found, st.sid));
     char other[SF_SID_SIZE];
     memcpy(other, st.sid, SF_SID_SIZE);
     other[0] = 'I';
     other[1] = 'S';
     assert_null(sf__find_stream_sid(fake, other)); /* the same bits, another prefix */
+    assert_false(sf__stream_has_sid(found, other));
     memcpy(other, st.sid, SF_SID_SIZE);
     for (int i = 2; i < SF_SID_LEN; i++)
         if (other[i] >= 'a')
             other[i] = (char)(other[i] - 'a' + 'A');
     assert_null(sf__find_stream_sid(fake, other)); /* upper case is not a SID the fake mints */
+    assert_false(sf__stream_has_sid(found, other));
     memcpy(other, st.sid, SF_SID_SIZE);
     other[SF_SID_LEN - 1] = '\0';
     assert_null(sf__find_stream_sid(fake, other)); /* too short */
