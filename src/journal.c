@@ -35,30 +35,28 @@ void sf__journal_release(sf_fake *fake, sf__journal *j)
     j->cap = j->head = j->count = 0;
 }
 
-/* Lowercase hex digit values; 0xff for anything else (minted SIDs are lowercase). */
-static const uint8_t hex_values[256] = {
-    ['0'] = 0, ['1'] = 1, ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,  ['7'] = 7,
-    ['8'] = 8, ['9'] = 9, ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+/* A lowercase hex digit's value with bit 0x10 set; 0 for anything else (minted SIDs are
+ * lowercase): one load both checks and converts a digit, so a SID packs in a tight loop
+ * (every lookup of a stream by SID packs it). */
+static const uint8_t hex_bits[256] = {
+    ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14, ['5'] = 0x15,
+    ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19, ['a'] = 0x1a, ['b'] = 0x1b,
+    ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e, ['f'] = 0x1f,
 };
-
-static bool is_lower_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
 
 bool sf__sid_pack(const char *sid, uint8_t out[16])
 {
     const unsigned char *p = (const unsigned char *)sid + 2;
-    bool ok = true;
     for (int i = 0; i < 16; i++) {
-        ok &= is_lower_hex(p[2 * i]) && is_lower_hex(p[2 * i + 1]);
-        if (!ok)
-            break; /* stop at the first bad digit: the string may end there */
-        out[i] = (uint8_t)(hex_values[p[2 * i]] << 4 | hex_values[p[2 * i + 1]]);
+        unsigned hi = hex_bits[p[2 * i]];
+        unsigned lo = hi ? hex_bits[p[2 * i + 1]] : 0; /* the string may end at a bad digit */
+        if (!lo) {
+            memset(out, 0, 16);
+            return false;
+        }
+        out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
     }
-    if (!ok)
-        memset(out, 0, 16);
-    return ok;
+    return true;
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
