@@ -96,6 +96,8 @@ sf__account *sf__find_account(sf_fake *fake, const char *sid);
 sf__api_key *sf__find_api_key(sf_fake *fake, const char *sid);
 sf__service *sf__find_service_any(sf_fake *fake, const char *sid);
 sf__stream *sf__find_stream_sid(sf_fake *fake, const char *sid);
+/* The same for a sid known to pass sf__sid_shaped (a lookup that checked it already). */
+sf__stream *sf__find_stream_shaped(sf_fake *fake, const char *sid);
 sf__stream *sf__find_stream_name(sf_fake *fake, sf__service *svc, const char *name, size_t len);
 
 /* ---- the stream SID index (stream_index.c) ---- */
@@ -219,6 +221,8 @@ const char *sf__journal_method_name(uint8_t number);
 void sf__format_iso8601_ms(sf_ms t, char buf[25]);
 /* Packs the 32 lowercase hex digits of a SID; false (and zeroes) when it is not one. */
 bool sf__sid_pack(const char *sid, uint8_t out[16]);
+/* The same for a SID known to pass sf__sid_shaped (unchecked, faster). */
+void sf__sid_pack_shaped(const char *sid, uint8_t out[16]);
 /* The SID `prefix` + the 32 hex digits of packed `in` (journal.c). */
 void sf__sid_unpack(const uint8_t in[16], const char *prefix, char out[SF_SID_SIZE]);
 void sf__journal_sids(sf__jentry *e, const char *service, const char *stream, const char *message);

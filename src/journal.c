@@ -60,6 +60,36 @@ bool sf__sid_pack(const char *sid, uint8_t out[16])
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 8 lowercase hex digits (checked) as 4 bytes, in one 64-bit word: '0'..'9' are 0x30..0x39
+ * and 'a'..'f' 0x61..0x66, so a digit's value is its low nibble, plus 9 when bit 6 is set. */
+static void unhex8(const unsigned char *in, uint8_t *out)
+{
+    const uint64_t bytes = UINT64_C(0x00ff00ff00ff00ff);
+    uint64_t w;
+    memcpy(&w, in, 8);
+    w = (w & UINT64_C(0x0f0f0f0f0f0f0f0f)) + 9 * (w >> 6 & UINT64_C(0x0101010101010101));
+    w = ((w & bytes) << 4 | (w >> 8 & bytes)) & bytes; /* digit pairs as bytes, in 16 bits */
+    w = (w | w >> 8) & UINT64_C(0x0000ffff0000ffff);   /* ... in 32 bits */
+    w = (w | w >> 16) & UINT64_C(0x00000000ffffffff);  /* ... in the low 4 bytes */
+    uint32_t four = (uint32_t)w;
+    memcpy(out, &four, 4);
+}
+#else
+static void unhex8(const unsigned char *in, uint8_t *out)
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = (uint8_t)((hex_bits[in[2 * i]] & 15) << 4 | (hex_bits[in[2 * i + 1]] & 15));
+}
+#endif
+
+void sf__sid_pack_shaped(const char *sid, uint8_t out[16])
+{
+    const unsigned char *p = (const unsigned char *)sid + 2;
+    for (int i = 0; i < 4; i++)
+        unhex8(p + 8 * i, out + 4 * i);
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* 4 bytes as 8 lowercase hex digits, all at once in one 64-bit word: a restore renders every
  * stream's SID, and a digit at a time was a tenth of it. */
 static void hex4(const uint8_t *in, char *out)

@@ -45,7 +45,7 @@ sf_status sf__resolve_stream(sf_fake *fake, const char *account_sid, const char 
     if (sf__sid_shaped(stream_id, strnlen(stream_id, SF_SID_LEN + 1))) {
         /* by SID (a unique name never has its shape): one lookup, then check it is this
          * account's service's stream */
-        s = sf__find_stream_sid(fake, stream_id);
+        s = sf__find_stream_shaped(fake, stream_id);
         if (s && (!account || s->service->account != account || s->service->dying ||
                   strncmp(s->service->sid, service_sid, SF_SID_SIZE) != 0))
             s = NULL;

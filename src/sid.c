@@ -62,14 +62,26 @@ bool sf_sid_is(const char *s, const char *prefix)
     return s[SF_SID_LEN] == '\0';
 }
 
+/* Whether 8 bytes are all lowercase hex digits, tested in one 64-bit word (every lookup by
+ * SID tests its 32 digits). For a byte b < 0x80, b + (0x80 - lo) has its top bit set exactly
+ * when b >= lo, and no sum carries into the next byte. */
+static bool lower_hex8(const char *p)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (w & high)
+        return false;
+    uint64_t digit = (w + ones * (0x80 - '0')) & ~(w + ones * (0x80 - '9' - 1));
+    uint64_t letter = (w + ones * (0x80 - 'a')) & ~(w + ones * (0x80 - 'f' - 1));
+    return ((digit | letter) & high) == high;
+}
+
 bool sf__sid_shaped(const char *s, size_t len)
 {
     if (len != SF_SID_LEN || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
         return false;
-    for (size_t i = 2; i < SF_SID_LEN; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
+    return lower_hex8(s + 2) && lower_hex8(s + 10) && lower_hex8(s + 18) && lower_hex8(s + 26);
 }
 
 bool sf_sid_pattern(const char *s) { return s && sf__sid_shaped(s, strnlen(s, SF_SID_LEN + 1)); }

@@ -14,7 +14,7 @@ static sf__stream *in_service(sf_fake *fake, const sf__account *account, sf__ser
     size_t max = SF_UNIQUE_NAME_CAP * SF_UTF8_MAX;
     size_t len = strnlen(stream_id, max + 1);
     if (sf__sid_shaped(stream_id, len)) {
-        sf__stream *s = sf__find_stream_sid(fake, stream_id);
+        sf__stream *s = sf__find_stream_shaped(fake, stream_id);
         return s && s->service == svc ? s : NULL;
     }
     return len <= max ? sf__find_stream_name(fake, svc, stream_id, len) : NULL;

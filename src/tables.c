@@ -101,10 +101,17 @@ sf__service *sf__find_service_any(sf_fake *fake, const char *sid)
  * only form the fake mints) matches nothing, as it matched no key before. */
 sf__stream *sf__find_stream_sid(sf_fake *fake, const char *sid)
 {
-    uint8_t packed[16];
-    if (!sid || sid[0] != 'T' || sid[1] != 'O' || strnlen(sid, SF_SID_SIZE) != SF_SID_LEN ||
-        !sf__sid_pack(sid, packed))
+    if (!sid || !sf__sid_shaped(sid, strnlen(sid, SF_SID_SIZE)))
         return NULL;
+    return sf__find_stream_shaped(fake, sid);
+}
+
+sf__stream *sf__find_stream_shaped(sf_fake *fake, const char *sid)
+{
+    uint8_t packed[16];
+    if (sid[0] != 'T' || sid[1] != 'O')
+        return NULL;
+    sf__sid_pack_shaped(sid, packed);
     return sf__sindex_find(&fake->streams, packed);
 }
 
