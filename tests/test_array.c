@@ -13,22 +13,11 @@
 #include "fixture.h"
 #include "internal.h"
 
-static sf_fake *counting_fake(sf_test_alloc *alloc)
-{
-    memset(alloc, 0, sizeof *alloc);
-    sf_options opts;
-    sf_options_init(&opts);
-    opts.allocator = sf_test_allocator(alloc);
-    sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
-    return fake;
-}
-
 static void grow_doubles_from_first_and_keeps_contents(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
     size_t cap = 0;
     uint32_t *a = sf__array_grow(fake, NULL, &cap, 1, sizeof *a, 8);
     assert_non_null(a);
@@ -51,7 +40,7 @@ static void grow_out_of_memory_changes_nothing(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
     size_t cap = 0;
     uint64_t *a = sf__array_grow(fake, NULL, &cap, 4, sizeof *a, 4);
     assert_non_null(a);
@@ -87,7 +76,7 @@ static void ring_regrow_unrolls_oldest_first(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
     /* a full ring of 4 whose oldest element sits at index 2: 30 40 10 20 holds 10 20 30 40 */
     const uint16_t ring[4] = {30, 40, 10, 20};
     uint16_t *n = sf__ring_regrow(fake, ring, sizeof *n, 4, 2, 4, 8);

@@ -18,27 +18,25 @@
 
 enum { CANDIDATES = 64, TAGS = 4 };
 
-static sf_fake *counting_fake(sf_test_alloc *alloc)
+/* CANDIDATES streams (free them): stream i's first 8 bytes are one of TAGS values (so many
+ * share a home slot), its last 8 bytes are its own. */
+static sf__stream *new_candidates(void)
 {
-    memset(alloc, 0, sizeof *alloc);
-    sf_options opts;
-    sf_options_init(&opts);
-    opts.allocator = sf_test_allocator(alloc);
-    sf_fake *fake = NULL;
-    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
-    return fake;
-}
-
-/* Stream i: its first 8 bytes are one of TAGS values (so many share a home slot), its last 8
- * bytes are its own. */
-static void make_candidates(sf__stream *s)
-{
+    sf__stream *s = calloc(CANDIDATES, sizeof *s);
+    assert_non_null(s);
     for (int i = 0; i < CANDIDATES; i++) {
-        memset(&s[i], 0, sizeof s[i]);
         memset(s[i].packed, 0xa0 + i % TAGS, 8);
         s[i].packed[8] = (uint8_t)i;
         s[i].packed[15] = 0x5c;
     }
+    return s;
+}
+
+/* Frees the fake: every block it took, the index's included, went back. */
+static void free_and_count(sf_fake *fake, const sf_test_alloc *alloc)
+{
+    sf_fake_free(fake);
+    assert_int_equal(alloc->live, 0);
 }
 
 static uint64_t next_draw(uint64_t *state)
@@ -64,10 +62,8 @@ static void random_adds_and_deletes_match_a_model(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
-    sf__stream *s = calloc(CANDIDATES, sizeof *s);
-    assert_non_null(s);
-    make_candidates(s);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
+    sf__stream *s = new_candidates();
     bool held[CANDIDATES] = {false};
     sf__stream_index idx = {0};
     uint64_t draw = 0x9e3779b97f4a7c15u;
@@ -85,8 +81,7 @@ static void random_adds_and_deletes_match_a_model(void **state)
     }
     sf__sindex_release(fake, &idx);
     free(s);
-    sf_fake_free(fake);
-    assert_int_equal(alloc.live, 0);
+    free_and_count(fake, &alloc);
 }
 
 /* A first-8-bytes value whose home is `slot` of a 16-slot table, found by trying them. */
@@ -114,7 +109,7 @@ static void a_delete_in_a_run_that_wraps_keeps_every_stream_found(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
     uint8_t last = byte_homed_at(fake, 15), first = byte_homed_at(fake, 0);
     sf__stream s[5];
     memset(s, 0, sizeof s);
@@ -135,15 +130,14 @@ static void a_delete_in_a_run_that_wraps_keeps_every_stream_found(void **state)
         for (int i = 0; i < 5; i++)
             assert_ptr_equal(sf__sindex_find(&idx, s[i].packed), held[i] ? &s[i] : NULL);
     }
-    sf_fake_free(fake);
-    assert_int_equal(alloc.live, 0);
+    free_and_count(fake, &alloc);
 }
 
 static void a_taken_sid_is_refused_and_a_put_twin_is_shadowed(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
     sf__stream a, twin;
     memset(&a, 0, sizeof a);
     memset(a.packed, 7, 16);
@@ -164,18 +158,15 @@ static void a_taken_sid_is_refused_and_a_put_twin_is_shadowed(void **state)
     /* the last stream gone, the table is too */
     assert_null(idx.slots);
     assert_int_equal(idx.cap, 0);
-    sf_fake_free(fake);
-    assert_int_equal(alloc.live, 0);
+    free_and_count(fake, &alloc);
 }
 
 static void a_growth_out_of_memory_changes_nothing(void **state)
 {
     (void)state;
     sf_test_alloc alloc;
-    sf_fake *fake = counting_fake(&alloc);
-    sf__stream *s = calloc(CANDIDATES, sizeof *s);
-    assert_non_null(s);
-    make_candidates(s);
+    sf_fake *fake = sf_test_counting_fake(&alloc);
+    sf__stream *s = new_candidates();
     bool held[CANDIDATES] = {false};
     sf__stream_index idx = {0};
     for (int i = 0; i < 8; i++) { /* 8 of 16 slots: the next add must double the table */
@@ -202,8 +193,7 @@ static void a_growth_out_of_memory_changes_nothing(void **state)
     assert_int_equal(idx.cap, 32);
     sf__sindex_release(fake, &idx);
     free(s);
-    sf_fake_free(fake);
-    assert_int_equal(alloc.live, 0);
+    free_and_count(fake, &alloc);
 }
 
 /* Through the fake: a lookup takes only "TO" and 32 lowercase hex digits. */

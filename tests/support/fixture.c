@@ -56,6 +56,17 @@ sf_allocator sf_test_allocator(sf_test_alloc *state)
     return (sf_allocator){test_malloc_fn, test_realloc_fn, test_free_fn, state};
 }
 
+sf_fake *sf_test_counting_fake(sf_test_alloc *alloc)
+{
+    memset(alloc, 0, sizeof *alloc);
+    sf_options opts;
+    sf_options_init(&opts);
+    opts.allocator = sf_test_allocator(alloc);
+    sf_fake *fake = NULL;
+    assert_int_equal(sf_fake_new(&opts, &fake, NULL), SF_OK);
+    return fake;
+}
+
 void sf_fixture_options(sf_fixture *fx, sf_options *opts)
 {
     sf_options_init(opts);

@@ -20,6 +20,8 @@ typedef struct sf_test_alloc {
 
 /* An sf_allocator backed by `state` (the C library underneath, with counting). */
 sf_allocator sf_test_allocator(sf_test_alloc *state);
+/* A fresh fake with default options on a counting allocator (*alloc zeroed first). */
+sf_fake *sf_test_counting_fake(sf_test_alloc *alloc);
 
 typedef struct sf_fixture {
     sf_fake *fake;
