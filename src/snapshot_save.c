@@ -152,7 +152,10 @@ static bool save_services(save_ctx *c)
 static void save_streams(save_ctx *c)
 {
     sf__snap_writer *w = c->w;
-    sf__sw_u64(w, c->fake->streams.count);
+    uint64_t count = 0; /* what is written below, whatever the SID table holds */
+    for (sf__service *svc = c->fake->services; svc; svc = svc->hh.next)
+        count += sf__order_count(&svc->streams);
+    sf__sw_u64(w, count);
     uint32_t ref = 0;
     for (sf__service *svc = c->fake->services; svc; svc = svc->hh.next, ref++)
         for (sf__order_node *n = svc->streams.head; n; n = n->next) {
