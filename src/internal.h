@@ -69,7 +69,8 @@ uint64_t sf__hash3(uint64_t seed, uint64_t a, uint64_t b);
 /* The next SID of a kind, without spending it (sf__sid_commit spends it, once the call that
  * mints it cannot fail any more). */
 void sf__sid_peek(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE]);
-/* The same, with the SID's 128 bits as 16 bytes (what the journal stores). */
+/* The same, with the SID's 128 bits as 16 bytes (what the journal stores); out may be NULL
+ * for the bits only. */
 void sf__sid_peek_packed(const sf_fake *fake, sf__sid_kind kind, char out[SF_SID_SIZE],
                          uint8_t packed[16]);
 void sf__sid_commit(sf_fake *fake, sf__sid_kind kind);

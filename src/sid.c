@@ -21,10 +21,12 @@ static void render(const sf_fake *fake, sf__sid_kind kind, uint64_t n, char *out
 {
     uint64_t hi = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n);
     uint64_t lo = sf__hash3(fake->opts.seed, (uint64_t)kind + 1, 2 * n + 1);
-    memcpy(out, prefixes[kind], plen);
-    hex64(hi, out + plen);
-    hex64(lo, out + plen + 16);
-    out[plen + 32] = '\0';
+    if (out) { /* NULL: the bits only (a stream keeps no text) */
+        memcpy(out, prefixes[kind], plen);
+        hex64(hi, out + plen);
+        hex64(lo, out + plen + 16);
+        out[plen + 32] = '\0';
+    }
     if (packed) /* the same 128 bits as bytes, for the journal */
         for (int i = 0; i < 8; i++) {
             packed[i] = (uint8_t)(hi >> (56 - 8 * i));

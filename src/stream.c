@@ -93,8 +93,7 @@ static sf_status create_checks(sf_fake *fake, const sf__call *call, const char *
 static void fill_new(sf_fake *fake, sf__stream *s, sf__service *svc, sf_ms now, sf_ms expires)
 {
     sf__stream_init(s);
-    char sid[SF_SID_SIZE];
-    sf__sid_peek_packed(fake, SF__SID_STREAM, sid, s->packed);
+    sf__sid_peek_packed(fake, SF__SID_STREAM, NULL, s->packed);
     s->service = svc;
     s->date_created = s->date_updated = now;
     s->date_expires = expires;
